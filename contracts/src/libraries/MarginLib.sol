@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.0;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {ConstantsLib} from "./ConstantsLib.sol";
+
+/// @title MarginLib
+/// @notice Tiered margin math. A margin requirement is the sum over tiers of (the part of the collateral value V in
+/// that tier) x (the tier's margin), each part rounded up (against the vault owner). V - requirement is the largest
+/// debt the vault may carry; it is continuous and strictly increasing in V, so health moves with price monotonically.
+library MarginLib {
+    /// @notice Margin requirement of value `value` in loan units; `minValues[0]` is 0 and `minValues` is increasing.
+    function requirement(uint256 value, uint256[] memory minValues, uint256[] memory bps)
+        internal
+        pure
+        returns (uint256 req)
+    {
+        uint256 n = minValues.length;
+        for (uint256 i; i < n; ++i) {
+            if (value <= minValues[i]) break;
+            uint256 top = i + 1 < n ? Math.min(value, minValues[i + 1]) : value;
+            req += Math.mulDiv(top - minValues[i], bps[i], ConstantsLib.BPS, Math.Rounding.Ceil);
+        }
+    }
+
+    /// @notice Largest debt value `value` can carry under margins `bps`: V - requirement(V).
+    function maxDebt(uint256 value, uint256[] memory minValues, uint256[] memory bps) internal pure returns (uint256) {
+        return value - requirement(value, minValues, bps);
+    }
+
+    /// @notice The collateral value at which `maxDebt` reaches `debt`, rounded up.
+    function valueAtMaxDebt(uint256 debt, uint256[] memory minValues, uint256[] memory bps)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 n = minValues.length;
+        uint256 debtAtLow; // maxDebt at minValues[i]
+        for (uint256 i; i < n; ++i) {
+            uint256 keep = ConstantsLib.BPS - bps[i];
+            if (i + 1 < n) {
+                uint256 width = minValues[i + 1] - minValues[i];
+                uint256 debtAtHigh = debtAtLow + width - Math.mulDiv(width, bps[i], ConstantsLib.BPS, Math.Rounding.Ceil);
+                if (debt > debtAtHigh) {
+                    debtAtLow = debtAtHigh;
+                    continue;
+                }
+            }
+            return minValues[i] + Math.mulDiv(debt - debtAtLow, ConstantsLib.BPS, keep, Math.Rounding.Ceil);
+        }
+        return 0; // unreachable: the last tier is unbounded
+    }
+}
