@@ -40,6 +40,8 @@ interface Vm {
     function parseJsonUint(string calldata, string calldata) external pure returns (uint256);
     function parseJsonAddress(string calldata, string calldata) external pure returns (address);
     function parseJsonString(string calldata, string calldata) external pure returns (string memory);
+    function parseJsonUintArray(string calldata, string calldata) external pure returns (uint256[] memory);
+    function keyExistsJson(string calldata, string calldata) external view returns (bool);
     function parseJsonKeys(string calldata, string calldata) external pure returns (string[] memory);
     function serializeAddress(string calldata, string calldata, address) external returns (string memory);
     function serializeUint(string calldata, string calldata, uint256) external returns (string memory);

@@ -1,0 +1,64 @@
+# Isomargin: one entry point for set-up, build, tests and the demo.
+#   make test            everything CI runs (installs the pinned tools first)
+#   make test-contracts  the forge suite, the ABI drift check, the gas snapshot check and the deploy smoke test
+#   make test-deep       the fuzz and invariant suites at 10x+ the runs
+#   make abi             re-export contract ABIs and bytecode to abi/ after a contract change
+#   make snapshot        re-record the gas snapshot after a contract change
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+ROOT := $(CURDIR)
+BIN := $(ROOT)/node_modules/.bin
+FORGE := $(BIN)/forge
+TOOLS_STAMP := node_modules/.isomargin-tools-installed
+FORGE_SUMMARY := $(ROOT)/contracts/tools/forge-summary.sh
+
+.PHONY: help tools build abi check-abi test test-contracts test-deep snapshot clean
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+# Pinned Foundry (forge, anvil, cast), solc-js and OpenZeppelin from the npm registry (package-lock.json).
+$(TOOLS_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "make: npm not found; install Node.js 20+ and npm (Debian: apt-get install nodejs npm)" >&2; exit 1; }
+	@echo "==> installing pinned tools (npm install, versions from package-lock.json)"
+	@# not `npm ci`: npm leaves the other platforms' optional Foundry binaries out of the lock file, which npm ci rejects
+	npm install --no-audit --no-fund --loglevel=error
+	@$(FORGE) --version | head -1
+	@touch $@
+
+tools: $(TOOLS_STAMP)
+
+build: tools
+	@echo "==> forge build"
+	cd contracts && $(FORGE) build
+
+abi: build
+	node contracts/tools/export-abi.cjs contracts/out abi
+
+check-abi: build
+	@tmp=$$(mktemp -d); node contracts/tools/export-abi.cjs contracts/out "$$tmp" >/dev/null; \
+	if ! diff -r -q abi "$$tmp" --exclude='*.java' --exclude=pom.xml --exclude=src --exclude=target >/dev/null; then \
+	  diff -r abi "$$tmp" --exclude='*.java' --exclude=pom.xml --exclude=src --exclude=target | head -20; \
+	  echo "check-abi: abi/ differs from a fresh build of contracts/; run 'make abi' and commit the result" >&2; rm -rf "$$tmp"; exit 1; \
+	fi; rm -rf "$$tmp"; echo "check-abi: abi/ matches the contracts"
+
+test: test-contracts
+
+test-contracts: check-abi
+	@echo "==> forge test"
+	cd contracts && $(FORGE_SUMMARY) $(FORGE) test
+	@echo "==> gas snapshot check (make snapshot re-records it)"
+	cd contracts && $(FORGE) snapshot --check --match-path 'test/unit/*' >/dev/null
+	@echo "==> deploy scripts on Anvil"
+	bash contracts/test/deploy-smoke.sh
+
+test-deep: check-abi
+	cd contracts && FOUNDRY_PROFILE=deep $(FORGE_SUMMARY) $(FORGE) test --match-path 'test/{fuzz,invariant}/*'
+
+snapshot: build
+	cd contracts && $(FORGE) snapshot --match-path 'test/unit/*'
+
+clean:
+	rm -rf contracts/out contracts/cache contracts/broadcast target

@@ -1,0 +1,55 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {vm} from "../test/utils/Vm.sol";
+import {IsomarginEngine} from "../src/IsomarginEngine.sol";
+import {MarketConfig} from "../src/interfaces/IIsomarginEngine.sol";
+
+/// @notice Writes the deployment file the keeper and indexer read:
+/// `{"chainId", "engine", "deployBlock", "owner", "guardian", "markets": [{"id", "name", "loanToken",
+/// "collateralToken", "oracle"}]}`.
+abstract contract DeploymentWriter {
+    function _writeDeployment(
+        string memory path,
+        IsomarginEngine engine,
+        uint256 deployBlock,
+        uint256[] memory marketIds,
+        string[] memory names
+    ) internal {
+        string memory markets = "";
+        for (uint256 i; i < marketIds.length; ++i) {
+            MarketConfig memory c = engine.marketConfig(marketIds[i]);
+            markets = string.concat(
+                markets,
+                i == 0 ? "" : ",",
+                '{"id":',
+                vm.toString(marketIds[i]),
+                ',"name":"',
+                names[i],
+                '","loanToken":"',
+                vm.toString(c.loanToken),
+                '","collateralToken":"',
+                vm.toString(c.collateralToken),
+                '","oracle":"',
+                vm.toString(c.oracle),
+                '"}'
+            );
+        }
+        string memory json = string.concat(
+            '{"chainId":',
+            vm.toString(block.chainid),
+            ',"engine":"',
+            vm.toString(address(engine)),
+            '","deployBlock":',
+            vm.toString(deployBlock),
+            ',"owner":"',
+            vm.toString(engine.owner()),
+            '","guardian":"',
+            vm.toString(engine.guardian()),
+            '","markets":[',
+            markets,
+            "]}"
+        );
+        vm.writeFile(path, json);
+    }
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// Exports the ABI and bytecode of the deployable contracts from a forge build to one JSON file each:
+//   node contracts/tools/export-abi.cjs <forge-out-dir> <dest-dir>
+// The Java bindings are generated from these files, so they are committed; `make check-abi` rebuilds
+// them into a temporary folder and fails when they differ from the committed ones.
+'use strict';
+const fs = require('fs');
+const path = require('path');
+
+const CONTRACTS = [
+  ['IsomarginEngine.sol', 'IsomarginEngine'],
+  ['MockERC20.sol', 'MockERC20'],
+  ['MockAggregator.sol', 'MockAggregator'],
+  ['ILiquidationCallback.sol', 'ILiquidationCallback'],
+];
+
+const [outDir, destDir] = process.argv.slice(2);
+if (!outDir || !destDir) {
+  console.error('usage: export-abi.cjs <forge-out-dir> <dest-dir>');
+  process.exit(2);
+}
+fs.mkdirSync(destDir, { recursive: true });
+for (const [file, name] of CONTRACTS) {
+  const artifact = path.join(outDir, file, `${name}.json`);
+  if (!fs.existsSync(artifact)) {
+    console.error(`export-abi: ${artifact} not found; run forge build first`);
+    process.exit(1);
+  }
+  const a = JSON.parse(fs.readFileSync(artifact, 'utf8'));
+  const bytecode = a.bytecode && a.bytecode.object && a.bytecode.object !== '0x' ? a.bytecode.object : undefined;
+  const out = { contractName: name, abi: a.abi };
+  if (bytecode) out.bytecode = bytecode;
+  fs.writeFileSync(path.join(destDir, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
+}
+console.log(`export-abi: wrote ${CONTRACTS.length} contracts to ${destDir}`);
