@@ -350,7 +350,7 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         s.totalBorrowAssets = (s.totalBorrowAssets + assets).toUint128();
 
         if (s.totalBorrowAssets > s.totalSupplyAssets) {
-            revert InsufficientLiquidity(marketId, assets, s.totalSupplyAssets + assets - s.totalBorrowAssets);
+            revert InsufficientLiquidity(marketId, assets, _zeroFloorSub(s.totalSupplyAssets, s.totalBorrowAssets - assets));
         }
         if (s.totalBorrowAssets > _risk[marketId].borrowCap) {
             revert BorrowCapExceeded(marketId, s.totalBorrowAssets, _risk[marketId].borrowCap);
@@ -387,7 +387,10 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
             if (repaidShares == 0) revert ZeroAmount();
             repaidAssets = assets;
         }
-        if (repaidShares == 0) return (0, 0);
+        if (repaidShares == 0) {
+            _emitState(marketId); // nothing to repay, but interest was accrued
+            return (0, 0);
+        }
 
         v.debtShares -= uint128(repaidShares);
         s.totalBorrowShares -= uint128(repaidShares);
@@ -473,7 +476,8 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         MarketState storage s = _state[marketId];
         uint256 held = supplyShares[marketId][msg.sender];
         if (shares > held) revert InsufficientShares(marketId, shares, held);
-        uint256 liquidity = s.totalSupplyAssets - s.totalBorrowAssets;
+        // Reserve accrual can push total borrow above total supply: then there is no lender liquidity.
+        uint256 liquidity = _zeroFloorSub(s.totalSupplyAssets, s.totalBorrowAssets);
         if (assets > liquidity) revert InsufficientLiquidity(marketId, assets, liquidity);
 
         supplyShares[marketId][msg.sender] = held - shares;
@@ -538,10 +542,8 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         if (receiver == address(0)) revert ZeroAddress();
         _accrue(marketId);
         (uint256 liquidated, LiquidationResult memory t) = _liquidateMany(marketId, vaultIds);
-        if (liquidated > 0) {
-            _emitState(marketId);
-            _settle(marketId, receiver, t.seized, t.repaidAssets + t.fee, data);
-        }
+        _emitState(marketId);
+        if (liquidated > 0) _settle(marketId, receiver, t.seized, t.repaidAssets + t.fee, data);
         return (liquidated, t.repaidAssets, t.seized, t.fee);
     }
 
@@ -603,7 +605,6 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         s.totalBorrowShares -= uint128(r.repaidShares);
         s.totalBorrowAssets = uint128(_zeroFloorSub(s.totalBorrowAssets, r.repaidAssets));
         s.insuranceFund = (s.insuranceFund + r.fee).toUint128();
-        _emitLiquidated(vaultId, marketId, r, v);
 
         if (v.debtShares > 0) {
             if (v.collateral == 0) {
@@ -613,6 +614,8 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
                 if (debtAfter < rp.minDebt) revert DebtBelowMinimum(vaultId, debtAfter, rp.minDebt);
             }
         }
+        // After any bad-debt write-off, so the event carries the vault's final state.
+        _emitLiquidated(vaultId, marketId, r, v);
     }
 
     function _emitLiquidated(uint256 vaultId, uint256 marketId, LiquidationResult memory r, Vault storage v) internal {
@@ -632,7 +635,7 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         s.totalBorrowShares -= uint128(shares);
         s.totalBorrowAssets -= uint128(bad);
         s.insuranceFund -= uint128(covered);
-        s.totalSupplyAssets -= uint128(socialized);
+        s.totalSupplyAssets = uint128(_zeroFloorSub(s.totalSupplyAssets, socialized));
         emit BadDebtRealized(vaultId, marketId, bad, shares, covered, socialized);
     }
 

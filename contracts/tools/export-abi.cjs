@@ -14,6 +14,9 @@ const CONTRACTS = [
   ['ILiquidationCallback.sol', 'ILiquidationCallback'],
 ];
 
+// A contract over this size cannot be deployed on mainnet-like chains (Anvil would still accept it).
+const EIP170_LIMIT = 24576;
+
 const [outDir, destDir] = process.argv.slice(2);
 if (!outDir || !destDir) {
   console.error('usage: export-abi.cjs <forge-out-dir> <dest-dir>');
@@ -28,6 +31,11 @@ for (const [file, name] of CONTRACTS) {
   }
   const a = JSON.parse(fs.readFileSync(artifact, 'utf8'));
   const bytecode = a.bytecode && a.bytecode.object && a.bytecode.object !== '0x' ? a.bytecode.object : undefined;
+  const runtime = a.deployedBytecode && a.deployedBytecode.object ? (a.deployedBytecode.object.length - 2) / 2 : 0;
+  if (runtime > EIP170_LIMIT) {
+    console.error(`export-abi: ${name} runtime code is ${runtime} bytes, over the EIP-170 limit of ${EIP170_LIMIT}`);
+    process.exit(1);
+  }
   const out = { contractName: name, abi: a.abi };
   if (bytecode) out.bytecode = bytecode;
   fs.writeFileSync(path.join(destDir, `${name}.json`), JSON.stringify(out, null, 2) + '\n');

@@ -369,7 +369,8 @@ interface IIsomarginEngine {
     /// @notice True iff the vault has debt and its health is below 1.
     function isLiquidatable(uint256 vaultId) external view returns (bool);
 
-    /// @notice The oracle answer (in the feed's own decimals) at or below which the vault becomes liquidatable,
-    /// rounded up; 0 without debt.
+    /// @notice The lowest oracle answer (in the feed's own decimals) at which the vault is still healthy: at any
+    /// answer below it the vault is liquidatable (with today's debt and margins). 0 without debt;
+    /// `type(uint256).max` with debt and no collateral.
     function liquidationPrice(uint256 vaultId) external view returns (uint256);
 }

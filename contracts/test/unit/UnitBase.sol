@@ -45,14 +45,15 @@ abstract contract UnitBase is BaseTest {
 
     /* ADMIN HELPERS */
 
-    /// @dev Replaces the default rate model with a flat rate, so interest is `borrow x FLAT_RATE x elapsed / 1e18`.
-    function _setFlatRate(uint16 reserveFactorBps) internal {
+    /// @dev Replaces the default rate model with a flat per-second rate, so interest over `elapsed` seconds is
+    /// `totalBorrow x ratePerSecond x elapsed / 1e18` (rounded down) whatever the utilization.
+    function _setRate(uint64 ratePerSecond, uint16 reserveFactorBps) internal {
         vm.prank(OWNER);
-        engine.setInterestParams(
-            marketId,
-            RateModel({baseRatePerSecond: FLAT_RATE, slope1PerSecond: 0, slope2PerSecond: 0, kink: 0.8e18}),
-            reserveFactorBps
-        );
+        engine.setInterestParams(marketId, _flat(ratePerSecond), reserveFactorBps);
+    }
+
+    function _flat(uint64 ratePerSecond) internal pure returns (RateModel memory) {
+        return RateModel({baseRatePerSecond: ratePerSecond, slope1PerSecond: 0, slope2PerSecond: 0, kink: 0.8e18});
     }
 
     function _pause(bool paused) internal {
