@@ -118,7 +118,8 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         // 36 + loanDec - collDec - feedDec must be in [0, 72] so the scale is an integer that fits.
         if (uint256(collDec) + feedDec > 36 + uint256(loanDec)) revert UnsupportedDecimalsCombination();
         uint256 exponent = 36 + uint256(loanDec) - collDec - feedDec;
-        if (exponent > 72) revert UnsupportedDecimalsCombination();
+        // Above 1e48 the price bound (MAX_SCALED_PRICE) would leave less than 1e12 usable oracle answers.
+        if (exponent > 48) revert UnsupportedDecimalsCombination();
 
         marketId = ++marketCount;
         _config[marketId] = MarketConfig({
@@ -526,6 +527,7 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         if (!_liquidatable(v, _state[marketId], price_, m)) revert VaultHealthy(vaultId);
 
         LiquidationResult memory r = _liquidate(vaultId, v, marketId, maxRepayAssets, price_);
+        if (r.seized == 0) revert ZeroAmount();
         _emitState(marketId);
         _settle(marketId, receiver, r.seized, r.repaidAssets + r.fee, data);
         return (r.repaidAssets, r.seized);
@@ -560,6 +562,7 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
                 continue;
             }
             LiquidationResult memory r = _liquidate(vaultIds[i], v, marketId, type(uint256).max, price_);
+            if (r.seized == 0) continue; // too small to seize one collateral unit yet
             ++liquidated;
             total.repaidAssets += r.repaidAssets;
             total.seized += r.seized;
@@ -583,8 +586,9 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
 
         uint256 maxRepay = _liquidationMaxRepay(debt, _value(collateral, price_), bonus, rp.closeFactorBps, rp.minDebt);
         r.repaidAssets = Math.min(maxRepayAssets, maxRepay);
-        // Seized collateral rounds up: the vault owner pays the full bonus.
-        r.seized = Math.mulDiv(r.repaidAssets * (C.BPS + bonus), C.PRICE_SCALE, C.BPS * price_, Math.Rounding.Ceil);
+        // Seized collateral rounds down, against the liquidator who chooses the amount: rounding up would let tiny
+        // repayments each take a whole unit of a coarse collateral (e.g. 0 decimals) from the passive owner.
+        r.seized = Math.mulDiv(r.repaidAssets * (C.BPS + bonus), C.PRICE_SCALE, C.BPS * price_);
         if (r.seized > collateral) {
             // Not enough collateral for the bonus: take all of it and repay what it is worth (rounded down).
             r.seized = collateral;
@@ -595,8 +599,9 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         } else {
             // Rounds down: a repayment removes at most the debt it pays for.
             r.repaidShares = r.repaidAssets.toSharesDown(s.totalBorrowAssets, s.totalBorrowShares);
-            if (r.repaidShares == 0 && r.seized < collateral) revert ZeroAmount();
         }
+        // Nothing to seize, or a repayment too small to remove a debt share (outside a write-off): no effect at all.
+        if (r.seized == 0 || (r.repaidShares == 0 && r.seized < collateral)) return LiquidationResult(0, 0, 0, 0);
         // Protocol fee, in loan tokens on top of the repayment, rounded up (in the insurance fund's favour).
         r.fee = Math.mulDiv(r.repaidAssets, bonus * rp.protocolFeeBps, C.BPS * C.BPS, Math.Rounding.Ceil);
 

@@ -220,7 +220,7 @@ interface IIsomarginEngine {
     error InvalidRateModel();
     error InvalidReserveFactor();
     error InvalidOracleAge();
-    /// @dev 36 + loan decimals - collateral decimals - oracle decimals is outside [0, 72].
+    /// @dev 36 + loan decimals - collateral decimals - oracle decimals is outside [0, 48].
     error UnsupportedDecimalsCombination();
     error UnsupportedDecimals(address token, uint8 decimals);
 
@@ -323,7 +323,8 @@ interface IIsomarginEngine {
     /* LIQUIDATION */
 
     /// @notice Liquidates one vault: repays up to `maxRepayAssets` of its debt (capped by the close factor) and sends
-    /// the seized collateral to `receiver`. Reverts `VaultHealthy` when the vault is not liquidatable.
+    /// the seized collateral, `repaid x (1 + bonus) / price` rounded down, to `receiver`. Reverts `VaultHealthy` when
+    /// the vault is not liquidatable and `ZeroAmount` when the repayment would seize no collateral unit.
     /// @dev Pulls `repaidAssets + protocolFee` loan tokens from the caller after sending collateral and after
     /// calling `onIsomarginLiquidation` on the caller when `data` is not empty.
     function liquidate(uint256 vaultId, uint256 maxRepayAssets, address receiver, bytes calldata data)
@@ -331,7 +332,8 @@ interface IIsomarginEngine {
         returns (uint256 repaidAssets, uint256 seizedCollateral);
 
     /// @notice Liquidates many vaults of one market at the largest repayment allowed, skipping (not reverting on)
-    /// vaults that are not liquidatable, closed, unknown or of another market.
+    /// vaults that are not liquidatable, closed, unknown or of another market, or whose largest repayment would not
+    /// seize one collateral unit.
     /// @return liquidated Number of vaults liquidated.
     /// @return repaidAssets Total debt repaid; the caller paid this plus `protocolFee`.
     /// @return seizedCollateral Total collateral sent to `receiver`.

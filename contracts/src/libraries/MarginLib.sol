@@ -7,7 +7,8 @@ import {ConstantsLib} from "./ConstantsLib.sol";
 /// @title MarginLib
 /// @notice Tiered margin math. A margin requirement is the sum over tiers of (the part of the collateral value V in
 /// that tier) x (the tier's margin), each part rounded up (against the vault owner). V - requirement is the largest
-/// debt the vault may carry; it is continuous and strictly increasing in V, so health moves with price monotonically.
+/// debt the vault may carry; it is continuous and non-decreasing in V (over a step dv it grows by at least
+/// dv x (1 - max margin) - tier count), so health moves with price monotonically, without a jump at a threshold.
 library MarginLib {
     /// @notice Margin requirement of value `value` in loan units; `minValues[0]` is 0 and `minValues` is increasing.
     function requirement(uint256 value, uint256[] memory minValues, uint256[] memory bps)

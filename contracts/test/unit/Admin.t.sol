@@ -294,16 +294,24 @@ contract AdminTest is UnitBase {
         vm.assertEq(_scaleFor(18, 6, 8), 1e40);
         vm.assertEq(_scaleFor(6, 6, 8), 1e28);
         vm.assertEq(_scaleFor(0, 36, 0), 1); // exponent 0, lowest accepted
-        vm.assertEq(_scaleFor(36, 0, 0), 1e72); // exponent 72, highest reachable
+        vm.assertEq(_scaleFor(12, 0, 0), 1e48); // exponent 48, highest accepted
         vm.assertEq(_scaleFor(0, 18, 18), 1);
     }
 
     function test_createMarket_revertsOnUnsupportedDecimalsCombination() public {
+        // Exponent 36 + 0 - 36 - 1 < 0: the scale would not be an integer.
         MockERC20 l = new MockERC20("L", "L", 0);
         MockERC20 c = new MockERC20("C", "C", 36);
         MockAggregator f = new MockAggregator(OWNER, 1, "F", 1);
         _createReverts(
             defaultParams(address(l), address(c), address(f)), IIsomarginEngine.UnsupportedDecimalsCombination.selector
+        );
+        // Exponent 36 + 13 - 0 - 0 = 49 > 48: almost no oracle answer would fit under the price bound.
+        MockERC20 l13 = new MockERC20("L", "L", 13);
+        MockERC20 c0 = new MockERC20("C", "C", 0);
+        MockAggregator f0 = new MockAggregator(OWNER, 0, "F", 1);
+        _createReverts(
+            defaultParams(address(l13), address(c0), address(f0)), IIsomarginEngine.UnsupportedDecimalsCombination.selector
         );
     }
 
