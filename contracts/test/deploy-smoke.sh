@@ -16,8 +16,10 @@ for _ in $(seq 50); do "$BIN/cast" chain-id --rpc-url "$RPC" >/dev/null 2>&1 && 
 SENDER=$("$BIN/cast" rpc eth_accounts --rpc-url "$RPC" | python3 -c 'import json,sys; print(json.load(sys.stdin)[0])')
 
 cd contracts
-DEPLOYMENT_FILE="$OUT/local.json" "$BIN/forge" script script/DeployLocal.s.sol --rpc-url "$RPC" \
-  --broadcast --unlocked --sender "$SENDER" --out "$OUT/out" --cache-path "$OUT/cache" --silent
+# --slow: one transaction at a time, each after the previous receipt (parallel sends were seen to leave a nonce
+# gap on Anvil and hang); timeout: a hang fails the test instead of stalling CI.
+DEPLOYMENT_FILE="$OUT/local.json" timeout 300 "$BIN/forge" script script/DeployLocal.s.sol --rpc-url "$RPC" \
+  --broadcast --slow --unlocked --sender "$SENDER" --silent
 python3 - "$OUT/local.json" "$OUT/config.json" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -32,8 +34,8 @@ json.dump(cfg, open(sys.argv[2], "w"))
 PY
 [ "$("$BIN/cast" call "$(python3 -c "import json; print(json.load(open('$OUT/local.json'))['engine'])")" 'marketCount()(uint256)' --rpc-url "$RPC")" = 2 ]
 
-DEPLOY_CONFIG="$OUT/config.json" DEPLOYMENT_FILE="$OUT/real.json" "$BIN/forge" script script/Deploy.s.sol \
-  --rpc-url "$RPC" --broadcast --unlocked --sender "$SENDER" --out "$OUT/out" --cache-path "$OUT/cache" --silent
+DEPLOY_CONFIG="$OUT/config.json" DEPLOYMENT_FILE="$OUT/real.json" timeout 300 "$BIN/forge" script script/Deploy.s.sol \
+  --rpc-url "$RPC" --broadcast --slow --unlocked --sender "$SENDER" --silent
 ENGINE=$(python3 -c "import json; d=json.load(open('$OUT/real.json')); assert [m['name'] for m in d['markets']]==['WETH/USDC'], d; print(d['engine'])")
 [ "$("$BIN/cast" call "$ENGINE" 'marketCount()(uint256)' --rpc-url "$RPC")" = 1 ]
 echo "deploy smoke: DeployLocal and Deploy scripts deployed and wrote their files"
