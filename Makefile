@@ -1,6 +1,7 @@
 # Isomargin: one entry point for set-up, build, tests and the demo.
 #   make test            everything CI runs (installs the pinned tools first)
 #   make test-contracts  the forge suite, the ABI drift check, the gas snapshot check and the deploy smoke test
+#   make test-java       the Maven suite (Java 21+; Anvil from the npm install)
 #   make test-deep       the fuzz and invariant suites at 10x+ the runs
 #   make abi             re-export contract ABIs and bytecode to abi/ after a contract change
 #   make snapshot        re-record the gas snapshot after a contract change
@@ -14,7 +15,11 @@ FORGE := $(BIN)/forge
 TOOLS_STAMP := node_modules/.isomargin-tools-installed
 FORGE_SUMMARY := $(ROOT)/contracts/tools/forge-summary.sh
 
-.PHONY: help tools build abi check-abi test test-contracts test-deep snapshot clean
+.PHONY: help tools build abi check-abi test test-contracts test-java test-deep snapshot clean
+
+# A JDK 21+ (the machine's default java may be older): JAVA_HOME if it qualifies, else the newest in /usr/lib/jvm.
+JDK = $(shell tools/find-jdk.sh 2>/dev/null)
+MVN = JAVA_HOME="$(JDK)" ./mvnw -B -ntp
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -44,7 +49,7 @@ check-abi: build
 	  echo "check-abi: abi/ differs from a fresh build of contracts/; run 'make abi' and commit the result" >&2; rm -rf "$$tmp"; exit 1; \
 	fi; rm -rf "$$tmp"; echo "check-abi: abi/ matches the contracts"
 
-test: test-contracts
+test: test-contracts test-java
 
 test-contracts: check-abi
 	@echo "==> forge test"
@@ -54,6 +59,11 @@ test-contracts: check-abi
 	@echo "==> deploy scripts on Anvil"
 	bash contracts/test/deploy-smoke.sh
 
+test-java: tools
+	@[ -n "$(JDK)" ] || tools/find-jdk.sh
+	@echo "==> maven test (JDK: $(JDK))"
+	$(MVN) test
+
 test-deep: check-abi
 	cd contracts && FOUNDRY_PROFILE=deep $(FORGE_SUMMARY) $(FORGE) test --match-path 'test/{fuzz,invariant}/*'
 
@@ -61,4 +71,4 @@ snapshot: build
 	cd contracts && $(FORGE) snapshot --match-path 'test/unit/*'
 
 clean:
-	rm -rf contracts/out contracts/cache contracts/broadcast target
+	rm -rf contracts/out contracts/cache contracts/broadcast target abi/target
