@@ -1,0 +1,94 @@
+package io.isomargin.abi.events;
+
+import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.MockAggregator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.web3j.abi.EventEncoder;
+import org.web3j.abi.datatypes.Event;
+import org.web3j.protocol.core.methods.response.BaseEventResponse;
+import org.web3j.protocol.core.methods.response.Log;
+
+/**
+ * Decodes engine and oracle logs into the typed event classes of the generated bindings (for example
+ * {@link IsomarginEngine.LiquidatedEventResponse}), keyed by the event's topic0. Both services read the chain through
+ * this one decoder, so they can never disagree on what a log means.
+ */
+public final class EventDecoder {
+    private record Entry(Event event, Function<Log, BaseEventResponse> decode) {}
+
+    private static final List<Entry> ENGINE = List.of(
+            new Entry(IsomarginEngine.MARKETCREATED_EVENT, IsomarginEngine::getMarketCreatedEventFromLog),
+            new Entry(IsomarginEngine.TIERSET_EVENT, IsomarginEngine::getTierSetEventFromLog),
+            new Entry(IsomarginEngine.LIQUIDATIONPARAMSUPDATED_EVENT,
+                    IsomarginEngine::getLiquidationParamsUpdatedEventFromLog),
+            new Entry(IsomarginEngine.INTERESTPARAMSUPDATED_EVENT, IsomarginEngine::getInterestParamsUpdatedEventFromLog),
+            new Entry(IsomarginEngine.CAPSUPDATED_EVENT, IsomarginEngine::getCapsUpdatedEventFromLog),
+            new Entry(IsomarginEngine.MAXORACLEAGEUPDATED_EVENT, IsomarginEngine::getMaxOracleAgeUpdatedEventFromLog),
+            new Entry(IsomarginEngine.PAUSESET_EVENT, IsomarginEngine::getPauseSetEventFromLog),
+            new Entry(IsomarginEngine.GUARDIANSET_EVENT, IsomarginEngine::getGuardianSetEventFromLog),
+            new Entry(IsomarginEngine.OPERATORSET_EVENT, IsomarginEngine::getOperatorSetEventFromLog),
+            new Entry(IsomarginEngine.OWNERSHIPTRANSFERSTARTED_EVENT,
+                    IsomarginEngine::getOwnershipTransferStartedEventFromLog),
+            new Entry(IsomarginEngine.OWNERSHIPTRANSFERRED_EVENT, IsomarginEngine::getOwnershipTransferredEventFromLog),
+            new Entry(IsomarginEngine.MARKETSTATEUPDATED_EVENT, IsomarginEngine::getMarketStateUpdatedEventFromLog),
+            new Entry(IsomarginEngine.INTERESTACCRUED_EVENT, IsomarginEngine::getInterestAccruedEventFromLog),
+            new Entry(IsomarginEngine.VAULTOPENED_EVENT, IsomarginEngine::getVaultOpenedEventFromLog),
+            new Entry(IsomarginEngine.COLLATERALDEPOSITED_EVENT, IsomarginEngine::getCollateralDepositedEventFromLog),
+            new Entry(IsomarginEngine.COLLATERALWITHDRAWN_EVENT, IsomarginEngine::getCollateralWithdrawnEventFromLog),
+            new Entry(IsomarginEngine.BORROWED_EVENT, IsomarginEngine::getBorrowedEventFromLog),
+            new Entry(IsomarginEngine.REPAID_EVENT, IsomarginEngine::getRepaidEventFromLog),
+            new Entry(IsomarginEngine.VAULTCLOSED_EVENT, IsomarginEngine::getVaultClosedEventFromLog),
+            new Entry(IsomarginEngine.LIQUIDATED_EVENT, IsomarginEngine::getLiquidatedEventFromLog),
+            new Entry(IsomarginEngine.BADDEBTREALIZED_EVENT, IsomarginEngine::getBadDebtRealizedEventFromLog),
+            new Entry(IsomarginEngine.SUPPLIED_EVENT, IsomarginEngine::getSuppliedEventFromLog),
+            new Entry(IsomarginEngine.WITHDRAWN_EVENT, IsomarginEngine::getWithdrawnEventFromLog),
+            new Entry(IsomarginEngine.INSURANCEFUNDED_EVENT, IsomarginEngine::getInsuranceFundedEventFromLog));
+
+    /** Chainlink-style feeds: the price update, the round start. */
+    private static final List<Entry> ORACLE = List.of(
+            new Entry(MockAggregator.ANSWERUPDATED_EVENT, MockAggregator::getAnswerUpdatedEventFromLog),
+            new Entry(MockAggregator.NEWROUND_EVENT, MockAggregator::getNewRoundEventFromLog));
+
+    private final Map<String, Entry> engineByTopic = byTopic(ENGINE);
+    private final Map<String, Entry> oracleByTopic = byTopic(ORACLE);
+
+    private static Map<String, Entry> byTopic(List<Entry> entries) {
+        return entries.stream().collect(Collectors.toUnmodifiableMap(e -> EventEncoder.encode(e.event()), e -> e));
+    }
+
+    /** topic0 of every engine event, for log filters. */
+    public List<String> engineTopics() {
+        return List.copyOf(engineByTopic.keySet());
+    }
+
+    /** topic0 of the oracle events, for log filters. */
+    public List<String> oracleTopics() {
+        return List.copyOf(oracleByTopic.keySet());
+    }
+
+    /** The typed engine event of a log emitted by the engine; empty when topic0 is not an engine event. */
+    public Optional<BaseEventResponse> decodeEngine(Log log) {
+        return decode(engineByTopic, log);
+    }
+
+    /** The typed oracle event of a log emitted by a feed; empty when topic0 is not a feed event. */
+    public Optional<BaseEventResponse> decodeOracle(Log log) {
+        return decode(oracleByTopic, log);
+    }
+
+    private static Optional<BaseEventResponse> decode(Map<String, Entry> byTopic, Log log) {
+        if (log.getTopics() == null || log.getTopics().isEmpty()) return Optional.empty();
+        Entry e = byTopic.get(log.getTopics().get(0));
+        if (e == null) return Optional.empty();
+        try {
+            return Optional.of(e.decode().apply(log));
+        } catch (RuntimeException ex) {
+            throw new IllegalArgumentException("log " + log.getTransactionHash() + "#" + log.getLogIndexRaw()
+                    + " has the topic of " + e.event().getName() + " but does not decode as it", ex);
+        }
+    }
+}

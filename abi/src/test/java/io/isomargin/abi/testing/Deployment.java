@@ -1,0 +1,226 @@
+package io.isomargin.abi.testing;
+
+import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.IsomarginEngine.MarketConfig;
+import io.isomargin.abi.contracts.IsomarginEngine.MarketParams;
+import io.isomargin.abi.contracts.IsomarginEngine.RateModel;
+import io.isomargin.abi.contracts.IsomarginEngine.Tier;
+import io.isomargin.abi.contracts.MockAggregator;
+import io.isomargin.abi.contracts.MockERC20;
+import java.math.BigInteger;
+import java.util.List;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+
+/**
+ * The local deployment of {@code contracts/script/DeployLocal.s.sol}, made through the generated bindings: the
+ * engine (owner and guardian: dev account 0), USDC (6 decimals), WETH and LINK (18 decimals), two 8-decimal feeds
+ * (ETH/USD 2,000, LINK/USD 15) and two three-tier markets, WETH/USDC (10% base maintenance margin) and LINK/USDC (15%).
+ *
+ * <p>The contract handles are bound to the deployer; use {@link #engineAs}, {@link #tokenAs} for other senders.
+ * Dev account 0 is the deployer; tests should use accounts 1 and up as lenders, borrowers and liquidators.
+ *
+ * @param chain      the chain it lives on
+ * @param deployer   dev account 0: engine owner and guardian, owner of every feed
+ * @param wethMarket id of the WETH/USDC market
+ * @param linkMarket id of the LINK/USDC market
+ */
+public record Deployment(
+        AnvilChain chain,
+        Credentials deployer,
+        IsomarginEngine engine,
+        MockERC20 usdc,
+        MockERC20 weth,
+        MockERC20 link,
+        MockAggregator wethFeed,
+        MockAggregator linkFeed,
+        BigInteger wethMarket,
+        BigInteger linkMarket) {
+
+    /** Initial ETH/USD answer (8 decimals): $2,000. */
+    public static final BigInteger WETH_PRICE = BigInteger.valueOf(2_000_00000000L);
+    /** Initial LINK/USD answer (8 decimals): $15. */
+    public static final BigInteger LINK_PRICE = BigInteger.valueOf(15_00000000L);
+    /** Decimals of the default feeds. */
+    public static final int FEED_DECIMALS = 8;
+
+    private static final long YEAR = 365L * 24 * 3600;
+    private static final BigInteger WAD = BigInteger.TEN.pow(18);
+    private static final BigInteger UINT128_MAX = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
+
+    /** A market made by {@link #createMarket(int, int, int, BigInteger)}: fresh tokens and feed. */
+    public record Market(BigInteger id, MockERC20 loan, MockERC20 collateral, MockAggregator feed) {}
+
+    /** Deploys the engine, tokens, feeds and the two default markets. About 8 transactions. */
+    public static Deployment deploy(AnvilChain chain) {
+        Credentials deployer = chain.credentials(0);
+        String me = deployer.getAddress();
+        var tm = chain.txManager(deployer);
+        var gas = chain.gasProvider();
+        var web3j = chain.web3j();
+        try {
+            IsomarginEngine engine = IsomarginEngine.deploy(web3j, tm, gas, me, me).send();
+            MockERC20 usdc = MockERC20.deploy(web3j, tm, gas, "USD Coin", "USDC", BigInteger.valueOf(6)).send();
+            MockERC20 weth = MockERC20.deploy(web3j, tm, gas, "Wrapped Ether", "WETH", BigInteger.valueOf(18)).send();
+            MockERC20 link = MockERC20.deploy(web3j, tm, gas, "ChainLink Token", "LINK", BigInteger.valueOf(18)).send();
+            MockAggregator wethFeed = MockAggregator.deploy(web3j, tm, gas, me, BigInteger.valueOf(FEED_DECIMALS),
+                    "ETH / USD", WETH_PRICE).send();
+            MockAggregator linkFeed = MockAggregator.deploy(web3j, tm, gas, me, BigInteger.valueOf(FEED_DECIMALS),
+                    "LINK / USD", LINK_PRICE).send();
+            BigInteger wethMarket = createMarket(engine,
+                    defaultParams(usdc.getContractAddress(), weth.getContractAddress(), wethFeed.getContractAddress(), 6, 1_000));
+            BigInteger linkMarket = createMarket(engine,
+                    defaultParams(usdc.getContractAddress(), link.getContractAddress(), linkFeed.getContractAddress(), 6, 1_500));
+            return new Deployment(chain, deployer, engine, usdc, weth, link, wethFeed, linkFeed, wethMarket, linkMarket);
+        } catch (Exception e) {
+            throw new IllegalStateException("deployment failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The market parameters of {@code DeployLocal.s.sol}: three tiers (base; above 250k; above 2.5M loan-token units of
+     * collateral value) with maintenance {@code baseMmBps}, +500, +1,500 and initial margin twice the base
+     * maintenance, +500, +1,500; 5% liquidation bonus, 20% protocol fee, 50% close factor, 10% reserve factor,
+     * minimum debt 10 loan tokens, 1-day oracle age, no caps, 1% + 4% below an 80% kink, +300% above.
+     *
+     * @param loanDecimals scales the tier thresholds and the minimum debt
+     */
+    public static MarketParams defaultParams(String loan, String collateral, String feed, int loanDecimals, int baseMmBps) {
+        BigInteger unit = BigInteger.TEN.pow(loanDecimals);
+        List<Tier> tiers = List.of(
+                tier(BigInteger.ZERO, baseMmBps * 2, baseMmBps),
+                tier(unit.multiply(BigInteger.valueOf(250_000)), baseMmBps * 2 + 500, baseMmBps + 500),
+                tier(unit.multiply(BigInteger.valueOf(2_500_000)), baseMmBps * 2 + 1_500, baseMmBps + 1_500));
+        RateModel rates = new RateModel(
+                perSecond(WAD.divide(BigInteger.valueOf(100))),      // 1% a year
+                perSecond(WAD.divide(BigInteger.valueOf(25))),       // 4% a year
+                perSecond(WAD.multiply(BigInteger.valueOf(3))),      // 300% a year
+                WAD.multiply(BigInteger.valueOf(8)).divide(BigInteger.TEN)); // kink 80%
+        return new MarketParams(loan, collateral, feed,
+                BigInteger.valueOf(24 * 3600),
+                tiers,
+                BigInteger.valueOf(500), BigInteger.valueOf(2_000), BigInteger.valueOf(5_000), BigInteger.valueOf(1_000),
+                unit.multiply(BigInteger.TEN),
+                UINT128_MAX, UINT128_MAX,
+                rates);
+    }
+
+    /** {@code whole * 10^decimals}, e.g. {@code units(1_000, 6)} is 1,000 USDC. */
+    public static BigInteger units(long whole, int decimals) {
+        return BigInteger.valueOf(whole).multiply(BigInteger.TEN.pow(decimals));
+    }
+
+    /* MARKETS */
+
+    /** Creates a market from {@code params} (as the owner); returns its id. */
+    public BigInteger createMarket(MarketParams params) {
+        return createMarket(engine, params);
+    }
+
+    /**
+     * Creates a market on fresh tokens and a fresh feed with the given decimals and the
+     * {@link #defaultParams default parameters} (10% base maintenance margin), so tests can cover any decimal combo.
+     *
+     * @param answer the feed's initial answer: price of one collateral token in loan tokens, {@code oracleDecimals}
+     */
+    public Market createMarket(int loanDecimals, int collateralDecimals, int oracleDecimals, BigInteger answer) {
+        var tm = chain.txManager(deployer);
+        var gas = chain.gasProvider();
+        var web3j = chain.web3j();
+        try {
+            MockERC20 loan = MockERC20.deploy(web3j, tm, gas, "Loan" + loanDecimals, "L" + loanDecimals,
+                    BigInteger.valueOf(loanDecimals)).send();
+            MockERC20 coll = MockERC20.deploy(web3j, tm, gas, "Collateral" + collateralDecimals, "C" + collateralDecimals,
+                    BigInteger.valueOf(collateralDecimals)).send();
+            MockAggregator feed = MockAggregator.deploy(web3j, tm, gas, deployer.getAddress(),
+                    BigInteger.valueOf(oracleDecimals), "C / L", answer).send();
+            BigInteger id = createMarket(defaultParams(loan.getContractAddress(), coll.getContractAddress(),
+                    feed.getContractAddress(), loanDecimals, 1_000));
+            return new Market(id, loan, coll, feed);
+        } catch (Exception e) {
+            throw new IllegalStateException("createMarket failed: " + e.getMessage(), e);
+        }
+    }
+
+    /* ACTIONS */
+
+    /** Mints {@code assets} USDC to {@code lender} and supplies them to the WETH/USDC market. */
+    public TransactionReceipt fundAndSupply(Credentials lender, BigInteger assets) {
+        return fundAndSupply(lender, wethMarket, assets);
+    }
+
+    /** Mints {@code assets} of the market's loan token to {@code lender}, approves and supplies them to the market. */
+    public TransactionReceipt fundAndSupply(Credentials lender, BigInteger marketId, BigInteger assets) {
+        MarketConfig config = call(engine.marketConfig(marketId)::send);
+        mintAndApprove(lender, config.loanToken, assets);
+        return call(engineAs(lender).supply(marketId, assets, lender.getAddress())::send);
+    }
+
+    /** Mints {@code collateral} of the market's collateral token to {@code owner}, approves it and opens a vault
+     * borrowing {@code borrow}; returns the vault id from the {@code VaultOpened} event. */
+    public BigInteger openVault(Credentials owner, BigInteger marketId, BigInteger collateral, BigInteger borrow) {
+        MarketConfig config = call(engine.marketConfig(marketId)::send);
+        mintAndApprove(owner, config.collateralToken, collateral);
+        TransactionReceipt receipt = call(engineAs(owner).openVault(marketId, collateral, borrow)::send);
+        return IsomarginEngine.getVaultOpenedEvents(receipt).get(0).vaultId;
+    }
+
+    /** Publishes a new answer on the market's feed (as the feed owner), timestamped with the next block. */
+    public TransactionReceipt setPrice(BigInteger marketId, BigInteger answer) {
+        MarketConfig config = call(engine.marketConfig(marketId)::send);
+        MockAggregator feed = MockAggregator.load(config.oracle, chain.web3j(), chain.txManager(deployer),
+                chain.gasProvider());
+        return call(feed.setAnswer(answer)::send);
+    }
+
+    /** Mints {@code amount} of {@code token} to {@code who} and approves the engine for it (as {@code who}). */
+    public void mintAndApprove(Credentials who, String token, BigInteger amount) {
+        MockERC20 erc20 = tokenAs(token, who);
+        call(erc20.mint(who.getAddress(), amount)::send);
+        call(erc20.approve(engine.getContractAddress(), amount)::send);
+    }
+
+    /* HANDLES FOR OTHER SENDERS */
+
+    /** The engine, with transactions sent by {@code sender}. */
+    public IsomarginEngine engineAs(Credentials sender) {
+        return IsomarginEngine.load(engine.getContractAddress(), chain.web3j(), chain.txManager(sender),
+                chain.gasProvider());
+    }
+
+    /** The MockERC20 at {@code address}, with transactions sent by {@code sender}. */
+    public MockERC20 tokenAs(String address, Credentials sender) {
+        return MockERC20.load(address, chain.web3j(), chain.txManager(sender), chain.gasProvider());
+    }
+
+    /* INTERNALS */
+
+    private static BigInteger createMarket(IsomarginEngine engine, MarketParams params) {
+        TransactionReceipt receipt = call(engine.createMarket(params)::send);
+        return IsomarginEngine.getMarketCreatedEvents(receipt).get(0).marketId;
+    }
+
+    private static Tier tier(BigInteger minValue, int imBps, int mmBps) {
+        return new Tier(minValue, BigInteger.valueOf(imBps), BigInteger.valueOf(mmBps));
+    }
+
+    private static BigInteger perSecond(BigInteger perYear) {
+        return perYear.divide(BigInteger.valueOf(YEAR));
+    }
+
+    /** A remote call that may throw a checked exception. */
+    @FunctionalInterface
+    private interface Remote<T> {
+        T send() throws Exception;
+    }
+
+    private static <T> T call(Remote<T> remote) {
+        try {
+            return remote.send();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+    }
+}
