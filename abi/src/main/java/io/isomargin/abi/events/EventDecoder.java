@@ -48,10 +48,11 @@ public final class EventDecoder {
             new Entry(IsomarginEngine.WITHDRAWN_EVENT, IsomarginEngine::getWithdrawnEventFromLog),
             new Entry(IsomarginEngine.INSURANCEFUNDED_EVENT, IsomarginEngine::getInsuranceFundedEventFromLog));
 
-    /** Chainlink-style feeds: the price update, the round start. */
+    /** Chainlink-style feeds: the price update, the round start, and the feed's ownership. */
     private static final List<Entry> ORACLE = List.of(
             new Entry(MockAggregator.ANSWERUPDATED_EVENT, MockAggregator::getAnswerUpdatedEventFromLog),
-            new Entry(MockAggregator.NEWROUND_EVENT, MockAggregator::getNewRoundEventFromLog));
+            new Entry(MockAggregator.NEWROUND_EVENT, MockAggregator::getNewRoundEventFromLog),
+            new Entry(MockAggregator.OWNERSHIPTRANSFERRED_EVENT, MockAggregator::getOwnershipTransferredEventFromLog));
 
     private final Map<String, Entry> engineByTopic = byTopic(ENGINE);
     private final Map<String, Entry> oracleByTopic = byTopic(ORACLE);

@@ -1,0 +1,89 @@
+package io.isomargin.abi.events;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.math.FullMath;
+import io.isomargin.abi.testing.AnvilChain;
+import io.isomargin.abi.testing.AnvilExtension;
+import io.isomargin.abi.testing.Deployment;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.core.methods.request.EthFilter;
+import org.web3j.protocol.core.methods.response.BaseEventResponse;
+import org.web3j.protocol.core.methods.response.EthLog;
+import org.web3j.protocol.core.methods.response.Log;
+
+/** Every log the engine and its feeds emit in a full scenario decodes to the right typed event. */
+@ExtendWith(AnvilExtension.class)
+class EventDecoderTest {
+    private final EventDecoder decoder = new EventDecoder();
+
+    @Test
+    void everyEngineAndOracleLogOfAScenarioDecodesToItsTypedEvent(AnvilChain chain, Deployment d) throws Exception {
+        Credentials lender = chain.credentials(1);
+        Credentials owner = chain.credentials(2);
+        Credentials liquidator = chain.credentials(3);
+        BigInteger market = d.wethMarket();
+        IsomarginEngine asOwner = d.engineAs(owner);
+        IsomarginEngine admin = d.engine();
+
+        d.fundAndSupply(lender, Deployment.units(1_000_000, 6));
+        BigInteger vault = d.openVault(owner, market, Deployment.units(10, 18), Deployment.units(14_000, 6));
+        d.mintAndApprove(owner, d.weth().getContractAddress(), Deployment.units(1, 18));
+        asOwner.depositCollateral(vault, Deployment.units(1, 18)).send();
+        asOwner.withdrawCollateral(vault, Deployment.units(1, 18), owner.getAddress()).send();
+        asOwner.setOperator(lender.getAddress(), true).send();
+        d.mintAndApprove(owner, d.usdc().getContractAddress(), Deployment.units(1_000, 6));
+        asOwner.repay(vault, Deployment.units(1_000, 6)).send();
+        admin.setPaused(market, true).send();
+        admin.setPaused(market, false).send();
+        admin.setCaps(market, Deployment.units(1_000_000_000L, 6), Deployment.units(900_000_000L, 6)).send();
+        chain.increaseTime(3_600);
+        d.setPrice(market, BigInteger.valueOf(1_400_00000000L));
+        d.mintAndApprove(liquidator, d.usdc().getContractAddress(), Deployment.units(100_000, 6));
+        d.engineAs(liquidator).liquidate(vault, FullMath.UINT256_MAX, liquidator.getAddress(), new byte[0]).send();
+        IsomarginEngine.Vault after = admin.vault(vault).send();
+
+        EthLog logs = chain.web3j().ethGetLogs(new EthFilter(DefaultBlockParameterName.EARLIEST,
+                DefaultBlockParameterName.LATEST, List.of(d.engine().getContractAddress(),
+                        d.wethFeed().getContractAddress()))).send();
+        Set<String> names = new TreeSet<>();
+        List<IsomarginEngine.LiquidatedEventResponse> liquidations = new ArrayList<>();
+        for (EthLog.LogResult<?> r : logs.getLogs()) {
+            Log log = (Log) r.get();
+            boolean fromEngine = log.getAddress().equalsIgnoreCase(d.engine().getContractAddress());
+            BaseEventResponse e = (fromEngine ? decoder.decodeEngine(log) : decoder.decodeOracle(log))
+                    .orElseThrow(() -> new AssertionError("undecoded log " + log));
+            names.add(e.getClass().getSimpleName().replace("EventResponse", ""));
+            if (e instanceof IsomarginEngine.LiquidatedEventResponse l) liquidations.add(l);
+        }
+        assertTrue(names.containsAll(Set.of("MarketCreated", "TierSet", "LiquidationParamsUpdated",
+                "InterestParamsUpdated", "CapsUpdated", "MaxOracleAgeUpdated", "GuardianSet", "MarketStateUpdated",
+                "InterestAccrued", "VaultOpened", "CollateralDeposited", "CollateralWithdrawn", "Borrowed", "Repaid",
+                "Liquidated", "Supplied", "PauseSet", "OperatorSet", "AnswerUpdated", "NewRound")), "decoded: " + names);
+        assertEquals(1, liquidations.size());
+        assertEquals(vault, liquidations.get(0).vaultId);
+        assertEquals(after.collateral, liquidations.get(0).collateralAfter);
+        assertEquals(after.debtShares, liquidations.get(0).debtSharesAfter);
+    }
+
+    @Test
+    void logsOfOtherContractsAreNotEngineEvents(AnvilChain chain, Deployment d) throws Exception {
+        var receipt = d.usdc().mint(chain.credentials(4).getAddress(), BigInteger.ONE).send();
+        for (Log log : receipt.getLogs()) {
+            assertTrue(decoder.decodeEngine(log).isEmpty());
+            assertTrue(decoder.decodeOracle(log).isEmpty());
+        }
+        assertEquals(24, decoder.engineTopics().size());
+        assertEquals(3, decoder.oracleTopics().size());
+    }
+}
