@@ -26,8 +26,8 @@ import org.web3j.protocol.core.methods.request.Transaction;
 import org.web3j.protocol.core.methods.response.EthCall;
 
 /**
- * Differential test: the Java margin math against the engine's views on a real Anvil chain, case by case. Four
- * markets cover 6/18-decimal loan and collateral tokens and 8/18-decimal feeds; vaults span all three margin tiers at
+ * Differential test: the Java margin math against the engine's views on a real Anvil chain, case by case. Five
+ * markets cover 6/18-decimal loan and collateral tokens, a 0-decimal collateral and 8/18-decimal feeds; vaults span all three margin tiers at
  * random leverage; interest accrues between opening and checking; one market is in the middle of a maintenance-margin
  * ramp; prices move over six orders of magnitude. Every case compares debt, health, liquidatable, liquidation price
  * and, where liquidatable, the liquidation's repayment and seized collateral (eth_call of {@code liquidate}).
@@ -52,8 +52,10 @@ class MarginMathDifferentialTest {
         Credentials borrower = chain.credentials(2);
         Credentials liquidator = chain.credentials(3);
         List<MarketCase> markets = new ArrayList<>();
-        int[][] decimals = {{6, 18, 8}, {18, 6, 8}, {6, 6, 8}, {18, 18, 18}};
-        long[] wholePrices = {2_000, 30_000, 15, 2_000};
+        // The last market's collateral has 0 decimals (a coarse unit worth $1,000), so some liquidations can seize
+        // nothing and must revert ZeroAmount.
+        int[][] decimals = {{6, 18, 8}, {18, 6, 8}, {6, 6, 8}, {18, 18, 18}, {6, 0, 8}};
+        long[] wholePrices = {2_000, 30_000, 15, 2_000, 1_000};
         for (int m = 0; m < decimals.length; m++) {
             int loanDec = decimals[m][0];
             int collDec = decimals[m][1];
