@@ -61,6 +61,8 @@ test-contracts: check-abi
 
 test-java: tools
 	@[ -n "$(JDK)" ] || tools/find-jdk.sh
+	@echo "==> PostgreSQL for the tests"
+	bash tools/ensure-postgres.sh
 	@echo "==> maven test (JDK: $(JDK))"
 	$(MVN) test
 
