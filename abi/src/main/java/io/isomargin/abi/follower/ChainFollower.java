@@ -1,0 +1,458 @@
+package io.isomargin.abi.follower;
+
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameter;
+import org.web3j.protocol.core.methods.request.EthFilter;
+import org.web3j.protocol.core.methods.response.EthBlock;
+import org.web3j.protocol.core.methods.response.EthLog;
+import org.web3j.protocol.core.methods.response.Log;
+
+/**
+ * Follows a chain for the logs of a set of contracts and hands them to a {@link ChainListener} in order, exactly once
+ * per branch: backfill in adaptive {@code eth_getLogs} ranges, then the head, with reorg detection.
+ *
+ * <p>The follower keeps no cursor and no store: the consumer passes where to start (and the block headers it stored
+ * with its last batches) and commits each {@link LogBatch} with its cursor; the follower moves on only after the
+ * listener returns. One loop on its own virtual thread:
+ * <ol>
+ * <li>read the head (polling every {@link FollowerConfig#pollInterval()}, woken early by WebSocket {@code newHeads}
+ *     when configured); only blocks at least {@link FollowerConfig#confirmations()} below it are delivered;</li>
+ * <li>fetch the logs of the next range. Ranges entirely deeper than {@link FollowerConfig#reorgWindow()} below the
+ *     head are final and need no headers. Inside the window every block's header is fetched, the headers must link by
+ *     parent hash to each other and to the last delivered block, and every log's block hash must match its header;</li>
+ * <li>a broken link to the delivered blocks is a reorg: walk back over the kept hashes to the common ancestor, call
+ *     {@link ChainListener#onReorg}, continue above it. Logs that do not match the headers mean the chain moved during
+ *     the fetch: the range is fetched again.</li>
+ * </ol>
+ * The range halves when a provider refuses it (too many results, response too large, range too wide) or it fails
+ * repeatedly, and grows again after successes. RPC failures are retried forever with backoff (see {@link RpcClient}
+ * for per-call retries and failover); an exception from the listener, or a reorg deeper than the kept hashes, stops
+ * the follower and completes {@link #done()} with it.
+ */
+public final class ChainFollower implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ChainFollower.class);
+    private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(30);
+    private static final Duration MAX_FAILURE_BACKOFF = Duration.ofSeconds(30);
+    private static final Duration CLOSE_GRACE = Duration.ofSeconds(1);
+
+    private final RpcClient rpc;
+    private final FollowerConfig config;
+    private final AdaptiveRange range;
+    private final RecentBlocks recent;
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private final Object wakeLock = new Object();
+    private boolean wakeRequested; // guarded by wakeLock
+    private volatile boolean running;
+    private volatile long head = -1;
+    private volatile long lastDelivered = -1;
+    private Thread thread;
+    private volatile NewHeadsSubscription newHeads;
+
+    // follower thread only
+    private long next;
+    private long lastProgressLog;
+    private boolean caughtUp;
+
+    /**
+     * @param rpc    the endpoints to read from; not closed by the follower
+     * @param config what to follow
+     */
+    public ChainFollower(RpcClient rpc, FollowerConfig config) {
+        this.rpc = Objects.requireNonNull(rpc, "rpc");
+        this.config = Objects.requireNonNull(config, "config");
+        this.range = new AdaptiveRange(config.initialRange(), config.minRange(), config.maxRange());
+        this.recent = new RecentBlocks(config.reorgWindow());
+    }
+
+    /**
+     * Starts following on a new virtual thread.
+     *
+     * @param fromBlock         the first block to deliver (the consumer's cursor + 1)
+     * @param knownRecentBlocks the headers the consumer stored from its last batches, ascending and ending at
+     *                          {@code fromBlock - 1}, so a reorg that happened while it was down is detected; may be
+     *                          empty
+     * @param listener          receives batches and reorgs
+     */
+    public synchronized void start(long fromBlock, List<BlockRef> knownRecentBlocks, ChainListener listener) {
+        Objects.requireNonNull(knownRecentBlocks, "knownRecentBlocks");
+        Objects.requireNonNull(listener, "listener");
+        if (thread != null) {
+            throw new IllegalStateException("chain follower already started");
+        }
+        if (fromBlock < 0) {
+            throw new IllegalArgumentException("fromBlock must not be negative: " + fromBlock);
+        }
+        if (!knownRecentBlocks.isEmpty() && knownRecentBlocks.getLast().number() != fromBlock - 1) {
+            throw new IllegalArgumentException("knownRecentBlocks must end at fromBlock - 1 = " + (fromBlock - 1)
+                    + ", but end at " + knownRecentBlocks.getLast());
+        }
+        recent.reset(knownRecentBlocks);
+        next = fromBlock;
+        lastDelivered = fromBlock - 1;
+        running = true;
+        log.info("chain follower starting at #{} for {} contract(s), {} confirmation(s), {} endpoint(s){}", fromBlock,
+                config.addresses().size(), config.confirmations(), rpc.endpoints().size(),
+                config.wsUrl().map(u -> " + newHeads socket").orElse(""));
+        thread = Thread.ofVirtual().name("chain-follower").start(() -> run(listener));
+        config.wsUrl().ifPresent(url -> {
+            newHeads = new NewHeadsSubscription(url, this::onNewHead);
+            newHeads.start();
+        });
+    }
+
+    /** The latest head seen, or -1 before the first poll. */
+    public long head() {
+        return head;
+    }
+
+    /** The last block the listener has been given (or rolled back to), {@code fromBlock - 1} at start. */
+    public long lastDelivered() {
+        return lastDelivered;
+    }
+
+    /** Whether the WebSocket {@code newHeads} subscription is up (false when none is configured). */
+    public boolean newHeadsConnected() {
+        NewHeadsSubscription subscription = newHeads;
+        return subscription != null && subscription.connected();
+    }
+
+    /** The current {@code eth_getLogs} range size in blocks. */
+    public int currentRange() {
+        return range.current();
+    }
+
+    /** Completes when the follower stops: normally after {@link #close()}, exceptionally when the listener threw or
+     * the chain reorganised deeper than the kept hashes. */
+    public CompletableFuture<Void> done() {
+        return done;
+    }
+
+    /** Stops following: the current listener call finishes, RPC calls in flight are interrupted after a short grace.
+     * Does not close the {@link RpcClient}. */
+    @Override
+    public void close() {
+        Thread t;
+        synchronized (this) {
+            running = false;
+            t = thread;
+        }
+        if (newHeads != null) {
+            newHeads.close();
+        }
+        wake();
+        if (t == null) {
+            done.complete(null);
+            return;
+        }
+        try {
+            if (!t.join(CLOSE_GRACE)) {
+                t.interrupt();
+                t.join(Duration.ofSeconds(10));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /* THE LOOP */
+
+    private void run(ChainListener listener) {
+        Duration backoff = config.pollInterval();
+        try {
+            while (running) {
+                try {
+                    if (!step(listener)) {
+                        awaitWake(config.pollInterval());
+                    }
+                    backoff = config.pollInterval();
+                } catch (RpcException e) {
+                    if (!running) {
+                        break;
+                    }
+                    log.warn("chain follower: {}; next try in {} ms", e.getMessage(), backoff.toMillis());
+                    sleep(backoff);
+                    backoff = min(backoff.multipliedBy(2), MAX_FAILURE_BACKOFF);
+                } catch (ChainMovedException e) {
+                    if (!e.immediate) {
+                        log.info("chain follower: {}; fetching again", e.getMessage());
+                        awaitWake(config.pollInterval());
+                    }
+                }
+            }
+            done.complete(null);
+        } catch (InterruptedException e) {
+            done.complete(null);
+        } catch (ListenerFailedException e) {
+            log.error("chain follower stopped: the listener failed at #{}", next, e.getCause());
+            done.completeExceptionally(e.getCause());
+        } catch (Throwable e) {
+            if (!running && RpcErrorKind.of(e) == RpcErrorKind.TRANSIENT) {
+                done.complete(null); // interrupted by close()
+            } else {
+                log.error("chain follower stopped at #{}: {}", next, e.toString(), e);
+                done.completeExceptionally(e);
+            }
+        } finally {
+            running = false;
+        }
+    }
+
+    /** One round: deliver one range, handle a reorg, or (returning false) find nothing to do yet. */
+    private boolean step(ChainListener listener) throws InterruptedException {
+        long h = rpc.call(Web3j::ethBlockNumber).getBlockNumber().longValueExact();
+        head = h;
+        long safe = h - config.confirmations();
+        if (next > safe) {
+            if (!tipStillCanonical()) {
+                handleReorg(listener);
+                return true;
+            }
+            if (!caughtUp) {
+                caughtUp = true;
+                log.info("chain follower caught up: delivered #{}, head #{}", lastDelivered, h);
+            }
+            return false;
+        }
+        long windowStart = h - config.reorgWindow() + 1; // blocks from here up may still be reorganised
+        long from = next;
+        long to = Math.min(safe, from + range.current() - 1);
+        boolean unfinalized = from >= windowStart;
+        if (!unfinalized && to >= windowStart) {
+            to = windowStart - 1; // deliver the final part alone: it needs no headers
+        }
+        List<Log> logs = fetchLogs(from, to);
+        List<BlockRef> headers = List.of();
+        if (unfinalized) {
+            headers = fetchHeaders(from, to);
+            Optional<BlockRef> tip = recent.tip();
+            if (tip.isPresent() && !tip.get().isParentOf(headers.getFirst())) {
+                handleReorg(listener);
+                return true;
+            }
+            checkLogsMatch(logs, headers, from);
+        } else if (!tipStillCanonical()) {
+            handleReorg(listener);
+            return true;
+        }
+        deliver(listener, new LogBatch(from, to, headers, logs));
+        next = to + 1;
+        lastDelivered = to;
+        if (unfinalized) {
+            recent.append(headers);
+        } else {
+            recent.clear(); // everything delivered so far is final
+        }
+        range.succeeded((int) (to - from + 1));
+        logProgress(h);
+        return true;
+    }
+
+    /** The logs of {@code from..to}, ordered; shrinks the range and rethrows when the provider refuses or fails. */
+    private List<Log> fetchLogs(long from, long to) {
+        EthFilter filter = new EthFilter(block(from), block(to), config.addresses());
+        if (!config.topic0().isEmpty()) {
+            filter.addOptionalTopics(config.topic0().toArray(String[]::new));
+        }
+        EthLog response;
+        try {
+            response = rpc.call(w -> w.ethGetLogs(filter));
+        } catch (RpcException e) {
+            int before = range.current();
+            if (range.shrink()) {
+                log.info("eth_getLogs #{}..#{} failed ({}): range {} -> {} blocks", from, to,
+                        e.kind() == RpcErrorKind.RANGE_TOO_LARGE ? "range too large" : e.kind().toString(), before,
+                        range.current());
+                if (e.kind() == RpcErrorKind.RANGE_TOO_LARGE) {
+                    throw new ChainMovedException("retrying with a smaller range", true);
+                }
+            }
+            throw e;
+        }
+        List<Log> logs = new ArrayList<>();
+        for (EthLog.LogResult<?> result : response.getLogs()) {
+            if (result.get() instanceof Log l && !l.isRemoved()) {
+                logs.add(l);
+            } else if (!(result.get() instanceof Log)) {
+                throw new IllegalStateException("eth_getLogs returned a non-log entry: " + result.get());
+            }
+        }
+        logs.sort(Comparator.comparing(Log::getBlockNumber).thenComparing(Log::getLogIndex));
+        for (Log l : logs) {
+            long n = l.getBlockNumber().longValueExact();
+            if (n < from || n > to) {
+                throw new ChainMovedException("eth_getLogs #" + from + "..#" + to + " returned a log of block #" + n,
+                        false);
+            }
+        }
+        return logs;
+    }
+
+    private List<BlockRef> fetchHeaders(long from, long to) {
+        List<BlockRef> headers = new ArrayList<>((int) (to - from + 1));
+        for (long n = from; n <= to; n++) {
+            BlockRef header = header(n).orElseThrow(() -> new ChainMovedException("a block vanished", false));
+            if (!headers.isEmpty() && !headers.getLast().isParentOf(header)) {
+                throw new ChainMovedException("headers #" + from + "..#" + to + " do not link at #" + header.number(),
+                        false);
+            }
+            headers.add(header);
+        }
+        return headers;
+    }
+
+    /** Every log must come from the block whose header was fetched; otherwise the chain moved in between. */
+    private static void checkLogsMatch(List<Log> logs, List<BlockRef> headers, long from) {
+        for (Log l : logs) {
+            BlockRef header = headers.get((int) (l.getBlockNumber().longValueExact() - from));
+            if (l.getBlockHash() == null || !header.hash().equalsIgnoreCase(l.getBlockHash())) {
+                throw new ChainMovedException("log " + l.getLogIndex() + " of #" + header.number() + " has block hash "
+                        + l.getBlockHash() + ", the header " + header.hash(), false);
+            }
+        }
+    }
+
+    /** Whether the last delivered block we hold a hash of is still on the chain (true when we hold none). */
+    private boolean tipStillCanonical() {
+        Optional<BlockRef> tip = recent.tip();
+        if (tip.isEmpty()) {
+            return true;
+        }
+        return header(tip.get().number()).map(b -> b.hash().equals(tip.get().hash())).orElse(false);
+    }
+
+    /** Walks back over the kept hashes to the newest block still on the chain and tells the listener. */
+    private void handleReorg(ChainListener listener) {
+        BlockRef tip = recent.tip().orElseThrow();
+        BlockRef ancestor = null;
+        for (long n = tip.number(); ancestor == null; n--) {
+            BlockRef ours = recent.get(n).orElseThrow();
+            Optional<BlockRef> canonical = header(n);
+            if (canonical.isPresent() && canonical.get().hash().equals(ours.hash())) {
+                ancestor = ours;
+            } else if (recent.get(n - 1).isEmpty()) {
+                // ours is the oldest kept block: its parent, delivered as final, may still be on the chain
+                Optional<BlockRef> parent = n == 0 ? Optional.empty() : header(n - 1);
+                if (parent.isPresent() && parent.get().hash().equals(ours.parentHash())) {
+                    ancestor = parent.get();
+                } else {
+                    throw new ReorgTooDeepException(tip, recent.oldest().orElseThrow());
+                }
+            }
+        }
+        recent.dropAbove(ancestor.number());
+        if (recent.tip().isEmpty()) {
+            recent.append(List.of(ancestor));
+        }
+        long depth = tip.number() - ancestor.number();
+        log.warn("reorg: fork point #{} {}, depth {} (delivered #{}..#{} dropped)", ancestor.number(), ancestor.hash(),
+                depth, ancestor.number() + 1, tip.number());
+        try {
+            listener.onReorg(ancestor);
+        } catch (Exception e) {
+            throw new ListenerFailedException(e);
+        }
+        next = ancestor.number() + 1;
+        lastDelivered = ancestor.number();
+        caughtUp = false;
+    }
+
+    private void deliver(ChainListener listener, LogBatch batch) {
+        try {
+            listener.onBatch(batch);
+        } catch (Exception e) {
+            throw new ListenerFailedException(e);
+        }
+    }
+
+    private Optional<BlockRef> header(long number) {
+        EthBlock.Block block = rpc.call(w -> w.ethGetBlockByNumber(block(number), false)).getBlock();
+        return Optional.ofNullable(block).map(BlockRef::of);
+    }
+
+    private void logProgress(long h) {
+        long now = System.nanoTime();
+        if (now - lastProgressLog >= PROGRESS_INTERVAL.toNanos() || lastProgressLog == 0) {
+            lastProgressLog = now;
+            log.info("chain follower: delivered #{}, head #{}, lag {} block(s), range {}", lastDelivered, h,
+                    h - lastDelivered, range.current());
+        }
+    }
+
+    /* WAKING AND SLEEPING */
+
+    /** A head announced by the socket, or -1 when it (re)connected and blocks may have been missed. */
+    private void onNewHead(long number) {
+        if (number > head || number < 0) {
+            wake();
+        }
+    }
+
+    private void wake() {
+        synchronized (wakeLock) {
+            wakeRequested = true;
+            wakeLock.notifyAll();
+        }
+    }
+
+    private void awaitWake(Duration timeout) throws InterruptedException {
+        synchronized (wakeLock) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!wakeRequested && running) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    break;
+                }
+                wakeLock.wait(Math.max(1, left / 1_000_000));
+            }
+            wakeRequested = false;
+        }
+    }
+
+    private void sleep(Duration d) throws InterruptedException {
+        long deadline = System.nanoTime() + d.toNanos();
+        synchronized (wakeLock) {
+            while (running) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return;
+                }
+                wakeLock.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+    }
+
+    private static DefaultBlockParameter block(long number) {
+        return DefaultBlockParameter.valueOf(BigInteger.valueOf(number));
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    /** The chain changed while a range was fetched, or the range was refused: fetch again. */
+    private static final class ChainMovedException extends RuntimeException {
+        final boolean immediate;
+
+        ChainMovedException(String message, boolean immediate) {
+            super(message, null, false, false);
+            this.immediate = immediate;
+        }
+    }
+
+    /** Wraps an exception from the listener so the loop can tell it from its own failures. */
+    private static final class ListenerFailedException extends RuntimeException {
+        ListenerFailedException(Exception cause) {
+            super(cause);
+        }
+    }
+}

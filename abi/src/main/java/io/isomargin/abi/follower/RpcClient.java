@@ -1,0 +1,188 @@
+package io.isomargin.abi.follower;
+
+import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.core.IntervalFunction;
+import io.github.resilience4j.ratelimiter.RateLimiter;
+import io.github.resilience4j.ratelimiter.RateLimiterConfig;
+import io.github.resilience4j.ratelimiter.RequestNotPermitted;
+import io.github.resilience4j.retry.Retry;
+import io.github.resilience4j.retry.RetryConfig;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Function;
+import java.util.function.Predicate;
+import okhttp3.OkHttpClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.Request;
+import org.web3j.protocol.core.Response;
+import org.web3j.protocol.http.HttpService;
+
+/**
+ * JSON-RPC calls over several endpoints with retry, circuit breaking, rate limiting and failover.
+ *
+ * <p>A call goes to the first endpoint (in configured order) whose circuit lets it through. Transient failures are
+ * retried there with exponential backoff and jitter; when they persist, or the endpoint's circuit opens, the call
+ * moves on to the next endpoint. {@link RpcErrorKind#RANGE_TOO_LARGE} and {@link RpcErrorKind#PERMANENT} errors are
+ * thrown at once as {@link RpcException}: they say nothing about the endpoint's health and are not counted against
+ * its circuit. When every endpoint failed, {@link RpcUnavailableException} names the method and each endpoint's
+ * failure.
+ *
+ * <pre>{@code
+ * try (RpcClient rpc = RpcClient.connect(RpcConfig.defaults(List.of(primary, fallback)))) {
+ *     long head = rpc.call(Web3j::ethBlockNumber).getBlockNumber().longValueExact();
+ * }
+ * }</pre>
+ */
+public final class RpcClient implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RpcClient.class);
+
+    private final List<RpcEndpoint> endpoints;
+    private final OkHttpClient http;
+    private final ScheduledExecutorService web3jExecutor;
+
+    private RpcClient(List<RpcEndpoint> endpoints, OkHttpClient http, ScheduledExecutorService web3jExecutor) {
+        this.endpoints = List.copyOf(endpoints);
+        this.http = http;
+        this.web3jExecutor = web3jExecutor;
+    }
+
+    /** Builds a client for every endpoint of {@code config}; no request is sent yet. */
+    public static RpcClient connect(RpcConfig config) {
+        OkHttpClient http = new OkHttpClient.Builder()
+                .connectTimeout(config.requestTimeout())
+                .readTimeout(config.requestTimeout())
+                .writeTimeout(config.requestTimeout())
+                .callTimeout(config.requestTimeout())
+                .retryOnConnectionFailure(false) // retries are ours, counted and backed off
+                .build();
+        // web3j.shutdown() would stop the JVM-wide default executor: give the clients their own
+        ScheduledExecutorService executor = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "rpc-web3j");
+            t.setDaemon(true);
+            return t;
+        });
+        Predicate<Throwable> transientFailure = e -> RpcErrorKind.of(e) == RpcErrorKind.TRANSIENT;
+        CircuitBreakerConfig circuitConfig = CircuitBreakerConfig.custom()
+                .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
+                .slidingWindowSize(config.circuitWindow())
+                .minimumNumberOfCalls(config.circuitWindow())
+                .failureRateThreshold(config.failureRatePercent())
+                .waitDurationInOpenState(config.circuitOpenDuration())
+                .permittedNumberOfCallsInHalfOpenState(1)
+                .recordException(transientFailure)
+                .build();
+        RetryConfig retryConfig = RetryConfig.custom()
+                .maxAttempts(config.maxAttempts())
+                .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(
+                        config.initialBackoff(), 2.0, 0.5, config.maxBackoff()))
+                .retryOnException(e -> e instanceof RpcException rpc && rpc.kind() == RpcErrorKind.TRANSIENT)
+                .failAfterMaxAttempts(false)
+                .build();
+        List<RpcEndpoint> endpoints = new ArrayList<>();
+        for (String url : config.httpUrls()) {
+            Web3j web3j = Web3j.build(new HttpService(url, http), 1_000, executor);
+            String name = "rpc-" + endpoints.size();
+            Optional<RateLimiter> limiter = config.maxRequestsPerSecond() == 0 ? Optional.empty()
+                    : Optional.of(RateLimiter.of(name, RateLimiterConfig.custom()
+                            .limitForPeriod(config.maxRequestsPerSecond())
+                            .limitRefreshPeriod(Duration.ofSeconds(1))
+                            .timeoutDuration(config.requestTimeout())
+                            .build()));
+            endpoints.add(new RpcEndpoint(url, web3j, CircuitBreaker.of(name, circuitConfig),
+                    Retry.of(name, retryConfig), limiter));
+        }
+        return new RpcClient(endpoints, http, executor);
+    }
+
+    /** The endpoints in order of preference, with their guards (for metrics and health). */
+    public List<RpcEndpoint> endpoints() {
+        return endpoints;
+    }
+
+    /**
+     * Sends the request {@code request} builds for an endpoint's client, e.g. {@code rpc.call(Web3j::ethBlockNumber)}
+     * or {@code rpc.call(w -> w.ethGetLogs(filter))}, and returns the error-free response.
+     *
+     * @throws RpcException            a {@link RpcErrorKind#RANGE_TOO_LARGE} or {@link RpcErrorKind#PERMANENT} error
+     * @throws RpcUnavailableException every endpoint failed or had its circuit open
+     */
+    public <T extends Response<?>> T call(Function<Web3j, Request<?, T>> request) {
+        List<String> attempts = new ArrayList<>();
+        String method = "?";
+        RuntimeException last = null;
+        for (RpcEndpoint endpoint : endpoints) {
+            Request<?, T> built = request.apply(endpoint.web3j());
+            method = built.getMethod();
+            try {
+                T response = endpoint.retry().executeSupplier(() -> attempt(endpoint, built));
+                return response;
+            } catch (RpcException e) {
+                if (e.kind() != RpcErrorKind.TRANSIENT) {
+                    throw e;
+                }
+                last = e;
+                attempts.add(endpoint.displayName() + ": " + rootMessage(e));
+                log.debug("{} failed on {}, trying the next endpoint: {}", method, endpoint.displayName(), e.getMessage());
+            } catch (CallNotPermittedException e) {
+                last = e;
+                attempts.add(endpoint.displayName() + ": skipped, circuit " + endpoint.circuitBreaker().getState());
+            } catch (RequestNotPermitted e) {
+                last = e;
+                attempts.add(endpoint.displayName() + ": rate limit, no permit within the request timeout");
+            }
+        }
+        throw new RpcUnavailableException(method, attempts, last);
+    }
+
+    /** One try on one endpoint, through its rate limiter and circuit breaker. */
+    private <T extends Response<?>> T attempt(RpcEndpoint endpoint, Request<?, T> request) {
+        endpoint.rateLimiter().ifPresent(RateLimiter::acquirePermission);
+        CircuitBreaker circuit = endpoint.circuitBreaker();
+        circuit.acquirePermission();
+        long start = System.nanoTime();
+        try {
+            T response = request.send();
+            if (response.hasError()) {
+                Response.Error error = response.getError();
+                throw new RpcException(RpcErrorKind.of(error), request.getMethod(), endpoint.displayName(),
+                        error.getCode(), error.getCode() + " " + error.getMessage(), null);
+            }
+            circuit.onSuccess(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+            return response;
+        } catch (IOException | RuntimeException e) {
+            RpcException failure = e instanceof RpcException rpc ? rpc
+                    : new RpcException(RpcErrorKind.of(e), request.getMethod(), endpoint.displayName(), null,
+                            e.toString(), e);
+            // the breaker's predicate counts only transient failures; the others release the permission
+            circuit.onError(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS, failure);
+            throw failure;
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        String message = e.getMessage();
+        return root == e || message.contains(root.toString()) ? message : message + " (" + root + ")";
+    }
+
+    /** Releases the HTTP connections and threads. */
+    @Override
+    public void close() {
+        endpoints.forEach(e -> e.web3j().shutdown());
+        web3jExecutor.shutdownNow();
+        http.dispatcher().executorService().shutdown();
+        http.connectionPool().evictAll();
+    }
+}

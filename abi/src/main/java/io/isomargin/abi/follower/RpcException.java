@@ -1,0 +1,45 @@
+package io.isomargin.abi.follower;
+
+/**
+ * A JSON-RPC call that failed on one endpoint, with what the failure means ({@link #kind()}).
+ * Thrown directly for {@link RpcErrorKind#RANGE_TOO_LARGE} and {@link RpcErrorKind#PERMANENT} failures; transient ones
+ * surface as {@link RpcUnavailableException} once every endpoint has failed.
+ */
+public class RpcException extends RuntimeException {
+    private final RpcErrorKind kind;
+    private final String method;
+    private final String endpoint;
+    private final Integer code;
+
+    /**
+     * @param code the JSON-RPC error code, or {@code null} when the failure was not a JSON-RPC error response
+     */
+    public RpcException(RpcErrorKind kind, String method, String endpoint, Integer code, String message,
+            Throwable cause) {
+        super(method + " on " + endpoint + " failed (" + kind + "): " + message, cause);
+        this.kind = kind;
+        this.method = method;
+        this.endpoint = endpoint;
+        this.code = code;
+    }
+
+    /** What the failure means for the caller. */
+    public RpcErrorKind kind() {
+        return kind;
+    }
+
+    /** The JSON-RPC method, e.g. {@code eth_getLogs}. */
+    public String method() {
+        return method;
+    }
+
+    /** The endpoint's URL (without credentials beyond what the configured URL holds). */
+    public String endpoint() {
+        return endpoint;
+    }
+
+    /** The JSON-RPC error code, or {@code null} for transport failures. */
+    public Integer code() {
+        return code;
+    }
+}

@@ -1,0 +1,129 @@
+package io.isomargin.abi.follower;
+
+import static io.isomargin.abi.follower.FollowerFixtures.await;
+import static io.isomargin.abi.follower.FollowerFixtures.fastRpc;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.isomargin.abi.testing.AnvilChain;
+import io.isomargin.abi.testing.AnvilExtension;
+import io.isomargin.abi.testing.FaultProxy;
+import io.isomargin.abi.testing.FaultProxy.Fault;
+import java.math.BigInteger;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.protocol.core.methods.request.EthFilter;
+
+@ExtendWith(AnvilExtension.class)
+class RpcClientTest {
+    private FaultProxy primary;
+    private FaultProxy fallback;
+    private RpcClient rpc;
+
+    @BeforeEach
+    void setUp(AnvilChain chain) {
+        primary = FaultProxy.start(chain.rpcUrl());
+        fallback = FaultProxy.start(chain.rpcUrl());
+        rpc = RpcClient.connect(fastRpc(primary.url(), fallback.url()));
+    }
+
+    @AfterEach
+    void tearDown() {
+        rpc.close();
+        primary.close();
+        fallback.close();
+    }
+
+    private long blockNumber() {
+        return rpc.call(Web3j::ethBlockNumber).getBlockNumber().longValueExact();
+    }
+
+    @Test
+    void transientErrorsAreRetriedOnTheSameEndpoint(AnvilChain chain) {
+        primary.inject("eth_blockNumber", Fault.httpStatus(429), 1);
+        primary.inject("eth_blockNumber", Fault.truncatedBody(), 1);
+
+        assertEquals(chain.blockNumber(), blockNumber());
+        assertEquals(3, primary.requestCount("eth_blockNumber"));
+        assertEquals(0, fallback.requestCount(null));
+    }
+
+    @Test
+    void aFailingEndpointIsFailedOverToTheNext(AnvilChain chain) {
+        primary.inject(null, Fault.httpStatus(503), -1);
+
+        assertEquals(chain.blockNumber(), blockNumber());
+        assertEquals(3, primary.requestCount("eth_blockNumber"), "maxAttempts on the primary first");
+        assertEquals(1, fallback.requestCount("eth_blockNumber"));
+    }
+
+    @Test
+    void aCircuitOpensAfterRepeatedFailuresAndClosesAfterASuccessfulTrialCall() {
+        CircuitBreaker circuit = rpc.endpoints().get(0).circuitBreaker();
+        primary.inject(null, Fault.dropConnection(), -1);
+
+        blockNumber(); // 3 failed attempts on the primary, then the fallback
+        blockNumber(); // the 4th failure fills the window: open
+        assertEquals(CircuitBreaker.State.OPEN, circuit.getState());
+
+        int primaryCalls = primary.requestCount(null);
+        blockNumber();
+        assertEquals(primaryCalls, primary.requestCount(null), "an open circuit skips its endpoint");
+
+        primary.clearFaults();
+        await("the primary's circuit to close", () -> {
+            blockNumber(); // after the open duration, the next call is the half-open trial
+            return circuit.getState() == CircuitBreaker.State.CLOSED;
+        });
+        assertTrue(primary.requestCount(null) > primaryCalls);
+    }
+
+    @Test
+    void aRangeRefusalIsThrownAtOnceAndDoesNotCountAgainstTheEndpoint() {
+        primary.inject("eth_getLogs", Fault.jsonRpcError(-32005, "query returned more than 10000 results"), 1);
+        EthFilter filter = new EthFilter(DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST,
+                List.of("0x000000000000000000000000000000000000dead"));
+
+        RpcException e = assertThrows(RpcException.class, () -> rpc.call(w -> w.ethGetLogs(filter)));
+
+        assertEquals(RpcErrorKind.RANGE_TOO_LARGE, e.kind());
+        assertEquals(-32005, e.code());
+        assertEquals(1, primary.requestCount("eth_getLogs"), "not retried");
+        assertEquals(0, fallback.requestCount(null), "not failed over");
+        assertEquals(0, rpc.endpoints().get(0).circuitBreaker().getMetrics().getNumberOfFailedCalls());
+    }
+
+    @Test
+    void whenEveryEndpointFailsTheErrorNamesTheMethodAndEachEndpoint() {
+        primary.inject(null, Fault.httpStatus(502), -1);
+        fallback.inject(null, Fault.timeout(), -1);
+
+        RpcUnavailableException e = assertThrows(RpcUnavailableException.class,
+                () -> rpc.call(w -> w.ethGetBalance("0x000000000000000000000000000000000000dead",
+                        DefaultBlockParameterName.LATEST)));
+
+        assertEquals("eth_getBalance", e.method());
+        assertEquals(2, e.attempts().size());
+        assertTrue(e.getMessage().contains("eth_getBalance"), e.getMessage());
+        assertTrue(e.getMessage().contains(primary.url()) && e.getMessage().contains(fallback.url()), e.getMessage());
+    }
+
+    @Test
+    void permanentErrorsAreNotRetried() {
+        RpcException e = assertThrows(RpcException.class,
+                () -> rpc.call(w -> w.ethGetBlockByHash("0xnothex", false)));
+
+        assertEquals(RpcErrorKind.PERMANENT, e.kind());
+        assertEquals(1, primary.requestCount("eth_getBlockByHash"));
+        assertEquals(0, fallback.requestCount(null));
+        assertEquals(BigInteger.ZERO.longValue(), rpc.endpoints().get(0).circuitBreaker().getMetrics()
+                .getNumberOfFailedCalls());
+    }
+}
