@@ -158,11 +158,14 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         if (imBps.length != n || mmBps.length != n) revert InvalidTierCount();
         if (rampDuration < C.MIN_RAMP_DURATION || rampDuration > C.MAX_RAMP_DURATION) revert InvalidRampDuration();
         RiskParams storage r = _risk[marketId];
+        // A new ramp never ends before the one in progress, so re-submitting cannot speed a rise up.
+        if (block.timestamp + rampDuration < r.rampEnd) revert InvalidRampDuration();
         TierState[MAX_TIERS] storage ts = _tiers[marketId];
         for (uint256 i; i < n; ++i) {
-            uint16 current = uint16(_effectiveMm(ts[i], r));
+            // Today's value rounded down (the live requirement rounds up): repeated calls cannot ratchet it up.
+            uint16 current = uint16(_rampedMm(ts[i], r, Math.Rounding.Floor));
             ts[i].imBps = imBps[i];
-            // A rise ramps from today's effective value; a fall applies at once.
+            // A rise ramps from today's value; a fall applies at once.
             ts[i].mmFromBps = mmBps[i] > current ? current : mmBps[i];
             ts[i].mmToBps = mmBps[i];
         }
@@ -192,6 +195,7 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
     {
         _market(marketId);
         _accrue(marketId);
+        _state[marketId].lastAccrual = uint64(block.timestamp); // the new rates apply from now on only
         _setInterestParams(marketId, rateModel, reserveFactorBps);
         _emitState(marketId);
     }
@@ -398,7 +402,10 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         s.totalBorrowAssets = uint128(_zeroFloorSub(s.totalBorrowAssets, repaidAssets));
         uint256 debtAfter = _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
         uint256 minDebt = _risk[marketId].minDebt;
-        if (debtAfter > 0 && debtAfter < minDebt) revert DebtBelowMinimum(vaultId, debtAfter, minDebt);
+        // A vault already below the floor (minDebt was raised) may still repay in part: that only lowers risk.
+        if (debtAfter > 0 && debtAfter < minDebt && debt >= minDebt) {
+            revert DebtBelowMinimum(vaultId, debtAfter, minDebt);
+        }
 
         emit Repaid(vaultId, msg.sender, repaidAssets, repaidShares, v.debtShares);
         _emitState(marketId);
@@ -584,8 +591,9 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         uint256 debt = _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
         uint256 collateral = v.collateral;
 
-        uint256 maxRepay = _liquidationMaxRepay(debt, _value(collateral, price_), bonus, rp.closeFactorBps, rp.minDebt);
-        r.repaidAssets = Math.min(maxRepayAssets, maxRepay);
+        (uint256 maxRepay, bool underwater) =
+            _liquidationMaxRepay(debt, _value(collateral, price_), bonus, rp.closeFactorBps, rp.minDebt);
+        r.repaidAssets = underwater ? maxRepay : Math.min(maxRepayAssets, maxRepay);
         // Seized collateral rounds down, against the liquidator who chooses the amount: rounding up would let tiny
         // repayments each take a whole unit of a coarse collateral (e.g. 0 decimals) from the passive owner.
         r.seized = Math.mulDiv(r.repaidAssets * (C.BPS + bonus), C.PRICE_SCALE, C.BPS * price_);
@@ -653,16 +661,19 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @notice Largest repayment one liquidation may make: `closeFactor x D`, or all of `D` when the rest would be
-    /// below `minDebt` or the vault is so deep underwater that its collateral cannot pay the bonus on `D`.
+    /// below `minDebt` or the vault is so deep underwater that its collateral cannot pay the bonus on `D`. In the
+    /// last case `underwater` is true and the liquidation takes everything whatever the liquidator's cap: a partial
+    /// one would leave dust collateral under debt that no one would ever write off.
     function _liquidationMaxRepay(uint256 debt, uint256 value, uint256 bonusBps, uint256 closeFactorBps, uint256 minDebt)
         internal
         pure
-        returns (uint256)
+        returns (uint256, bool underwater)
     {
+        underwater = value * C.BPS < debt * (C.BPS + bonusBps);
         uint256 partial_ = Math.mulDiv(debt, closeFactorBps, C.BPS);
         // `<=` (not `<`): share rounding may leave one unit less than `debt - partial_`, still at least `minDebt`.
-        if (partial_ == 0 || debt - partial_ <= minDebt || value * C.BPS < debt * (C.BPS + bonusBps)) return debt;
-        return partial_;
+        if (partial_ == 0 || debt - partial_ <= minDebt || underwater) return (debt, underwater);
+        return (partial_, false);
     }
 
     /* INTEREST */
@@ -671,6 +682,8 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         MarketState storage s = _state[marketId];
         (uint256 rate, uint256 interest, uint256 reserve) = _pendingInterest(marketId, s);
         if (s.lastAccrual == block.timestamp) return;
+        // While the interest rounds to zero, keep the elapsed time: per-block accruals must not erase it.
+        if (interest == 0 && s.totalBorrowAssets > 0) return;
         s.lastAccrual = uint64(block.timestamp);
         if (interest == 0) return;
         s.totalBorrowAssets = (s.totalBorrowAssets + interest).toUint128();
@@ -695,6 +708,7 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         MarketState storage s = _state[marketId];
         (, uint256 interest, uint256 reserve) = _pendingInterest(marketId, s);
         e = s;
+        if (interest == 0 && s.totalBorrowAssets > 0) return e; // as _accrue: the elapsed time is kept
         e.lastAccrual = uint64(block.timestamp);
         e.totalBorrowAssets = (e.totalBorrowAssets + interest).toUint128();
         e.totalSupplyAssets = (e.totalSupplyAssets + interest - reserve).toUint128();
@@ -744,13 +758,19 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         return shares.toAssetsUp(totalBorrowAssets, totalBorrowShares);
     }
 
+    /// @dev Rounds up: during a ramp the requirement is never below the straight line.
     function _effectiveMm(TierState storage t, RiskParams storage r) internal view returns (uint256) {
+        return _rampedMm(t, r, Math.Rounding.Ceil);
+    }
+
+    function _rampedMm(TierState storage t, RiskParams storage r, Math.Rounding rounding)
+        internal
+        view
+        returns (uint256)
+    {
         if (block.timestamp >= r.rampEnd || t.mmToBps == t.mmFromBps) return t.mmToBps;
-        // Rounds up: during a ramp the requirement is never below the straight line.
         return t.mmFromBps
-            + Math.mulDiv(
-                t.mmToBps - t.mmFromBps, block.timestamp - r.rampStart, r.rampEnd - r.rampStart, Math.Rounding.Ceil
-            );
+            + Math.mulDiv(t.mmToBps - t.mmFromBps, block.timestamp - r.rampStart, r.rampEnd - r.rampStart, rounding);
     }
 
     function _margins(uint256 marketId) internal view returns (Margins memory m) {

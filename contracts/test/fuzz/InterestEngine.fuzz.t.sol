@@ -36,7 +36,8 @@ contract InterestEngineFuzzTest is FuzzBase {
         MarketState memory s = _state();
         vm.warp(block.timestamp + dt);
         uint256 rate = _formulaRate(m, s.totalBorrowAssets, s.totalSupplyAssets);
-        uint256 interest = Math.mulDiv(s.totalBorrowAssets, rate * dt, WAD);
+        // Interest runs from the last accrual, which stays put while earlier accruals rounded to zero.
+        uint256 interest = Math.mulDiv(s.totalBorrowAssets, rate * (block.timestamp - s.lastAccrual), WAD);
         uint256 reserve = interest * rf / 10_000;
 
         MarketState memory expected = engine.expectedMarketState(marketId);
@@ -61,7 +62,8 @@ contract InterestEngineFuzzTest is FuzzBase {
             "lenders + insurance gain exactly the interest"
         );
         vm.assertEq(a.totalBorrowShares, s.totalBorrowShares, "debt shares moved");
-        vm.assertEq(a.lastAccrual, block.timestamp);
+        // While the interest rounds to zero the engine keeps the elapsed time for the next accrual.
+        vm.assertEq(a.lastAccrual, interest == 0 && s.totalBorrowAssets > 0 ? s.lastAccrual : block.timestamp);
         // The view predicted the same state before the operation.
         vm.assertEq(expected.totalBorrowAssets, s.totalBorrowAssets + interest);
         vm.assertEq(expected.insuranceFund, s.insuranceFund + reserve);

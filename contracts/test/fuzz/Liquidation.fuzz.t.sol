@@ -97,7 +97,8 @@ contract LiquidationFuzzTest is FuzzBase {
         e.deep = e.value * BPS < e.debt * (BPS + bonus);
         e.full = e.partialRepay == 0 || e.debt - e.partialRepay <= r.minDebt || e.deep;
 
-        e.repaid = Math.min(maxRepayAssets, e.full ? e.debt : e.partialRepay);
+        // Deep underwater the liquidation takes everything whatever the cap (no dust collateral left under debt).
+        e.repaid = e.deep ? e.debt : Math.min(maxRepayAssets, e.full ? e.debt : e.partialRepay);
         // Rounded down, against the liquidator who picks the amount.
         e.seized = Math.mulDiv(e.repaid * (BPS + bonus), 1e36, BPS * e.price);
         if (e.seized > v.collateral) {

@@ -421,13 +421,13 @@ contract AdminTest is UnitBase {
         vm.assertEq(engine.health(id), 1.7e18);
     }
 
-    function test_setMarginTiers_riseDuringRampStartsFromEffectiveValue() public {
+    function test_setMarginTiers_riseDuringRampStartsFromEffectiveValueRoundedDown() public {
         uint256 t0 = block.timestamp;
         _setTier0Mm(1_500, 1 days);
-        vm.warp(t0 + 8 hours); // effective 1,167
+        vm.warp(t0 + 8 hours); // effective 1,166.67: 1,167 in the live requirement, 1,166 as the new start
         _setTier0Mm(1_500, 2 days);
         TierState memory t = engine.tier(marketId, 0);
-        vm.assertEq(t.mmFromBps, 1_167);
+        vm.assertEq(t.mmFromBps, 1_166);
         vm.assertEq(t.mmToBps, 1_500);
         // Tiers that do not change stay flat.
         vm.assertEq(engine.tier(marketId, 1).mmFromBps, 1_500);

@@ -27,7 +27,10 @@ public final class InterestMath {
                 .add(mulDivDown(m.slope2PerSecond(), u.subtract(m.kink()), WAD.subtract(m.kink())));
     }
 
-    /** The totals after accruing from {@code t.lastAccrual()} to {@code now} (the engine's expectedMarketState). */
+    /**
+     * The totals after accruing from {@code t.lastAccrual()} to {@code now} (the engine's expectedMarketState). While
+     * the interest rounds to zero nothing changes, {@code lastAccrual} included.
+     */
     public static MarketTotals accrue(MarketTotals t, RateModel m, int reserveFactorBps, long now) {
         long elapsed = now - t.lastAccrual();
         if (elapsed < 0) throw new IllegalArgumentException("now " + now + " is before lastAccrual " + t.lastAccrual());
@@ -37,6 +40,7 @@ public final class InterestMath {
         }
         BigInteger rate = borrowRate(m, t.totalBorrowAssets(), t.totalSupplyAssets());
         BigInteger interest = mulDivDown(t.totalBorrowAssets(), rate.multiply(BigInteger.valueOf(elapsed)), WAD);
+        if (interest.signum() == 0) return t; // the engine keeps the elapsed time until it yields a whole unit
         BigInteger reserve = mulDivDown(interest, BigInteger.valueOf(reserveFactorBps), BPS);
         return new MarketTotals(t.totalSupplyAssets().add(interest).subtract(reserve), t.totalSupplyShares(),
                 t.totalBorrowAssets().add(interest), t.totalBorrowShares(), t.insuranceFund().add(reserve), now);

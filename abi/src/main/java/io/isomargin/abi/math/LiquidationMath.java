@@ -32,12 +32,18 @@ public final class LiquidationMath {
         }
     }
 
+    /** True when the collateral cannot pay the bonus on the whole debt: the liquidation then takes everything. */
+    public static boolean deepUnderwater(BigInteger debt, BigInteger value, Terms t) {
+        return value.multiply(BPS).compareTo(debt.multiply(BPS.add(BigInteger.valueOf(t.liquidationBonusBps())))) < 0;
+    }
+
     /** Largest repayment one liquidation may make (the engine's _liquidationMaxRepay). */
     public static BigInteger maxRepay(BigInteger debt, BigInteger value, Terms t) {
         BigInteger partial = mulDivDown(debt, BigInteger.valueOf(t.closeFactorBps()), BPS);
-        boolean deepUnderwater = value.multiply(BPS)
-                .compareTo(debt.multiply(BPS.add(BigInteger.valueOf(t.liquidationBonusBps())))) < 0;
-        if (partial.signum() == 0 || debt.subtract(partial).compareTo(t.minDebt()) <= 0 || deepUnderwater) return debt;
+        if (partial.signum() == 0 || debt.subtract(partial).compareTo(t.minDebt()) <= 0
+                || deepUnderwater(debt, value, t)) {
+            return debt;
+        }
         return partial;
     }
 
@@ -49,7 +55,10 @@ public final class LiquidationMath {
             Terms t, BigInteger maxRepayAssets) {
         BigInteger bonus = BigInteger.valueOf(t.liquidationBonusBps());
         BigInteger debt = MarginMath.debt(debtShares, totals);
-        BigInteger repaid = maxRepayAssets.min(maxRepay(debt, MarginMath.value(collateral, price), t));
+        BigInteger value = MarginMath.value(collateral, price);
+        BigInteger max = maxRepay(debt, value, t);
+        // Deep underwater the caller's cap is ignored: no dust collateral is left under debt.
+        BigInteger repaid = deepUnderwater(debt, value, t) ? max : maxRepayAssets.min(max);
         // Seized rounds down, against the liquidator.
         BigInteger seized = mulDivDown(repaid.multiply(BPS.add(bonus)), PRICE_SCALE, BPS.multiply(price));
         if (seized.compareTo(collateral) > 0) {

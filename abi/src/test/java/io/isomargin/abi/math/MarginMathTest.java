@@ -83,6 +83,29 @@ class MarginMathTest {
     }
 
     @Test
+    void deepUnderwaterQuoteIgnoresTheCapAndWritesOffTheRest() {
+        BigInteger collateral = E18.multiply(BigInteger.TEN);
+        BigInteger debt = usd(16_000);
+        MarketTotals totals = new MarketTotals(usd(1_000_000), usd(1_000_000).multiply(E6), debt,
+                debt.multiply(E6), BigInteger.ZERO, 1);
+        LiquidationMath.Quote q = LiquidationMath.quote(collateral, debt.multiply(E6), totals, price(1_500), TERMS,
+                usd(100));
+        assertEquals(collateral, q.seizedCollateral());
+        assertEquals(new BigInteger("14285714285"), q.repaidAssets()); // 15,000 / 1.05, rounded down
+        assertEquals(debt.subtract(q.repaidAssets()), q.badDebt());
+    }
+
+    @Test
+    void interestThatRoundsToZeroLeavesTheMarketUntouched() {
+        RateModel slow = new RateModel(BigInteger.ONE, BigInteger.ZERO, BigInteger.ZERO, WAD_HALF);
+        MarketTotals t = new MarketTotals(usd(1), usd(1).multiply(E6), BigInteger.TEN, BigInteger.TEN.multiply(E6),
+                BigInteger.ZERO, 100);
+        assertEquals(t, InterestMath.accrue(t, slow, 1_000, 112));
+    }
+
+    static final BigInteger WAD_HALF = new BigInteger("500000000000000000");
+
+    @Test
     void interestAccruesLinearlyWithReserveToInsurance() {
         RateModel flat = new RateModel(BigInteger.valueOf(1_000_000_000L), BigInteger.ZERO, BigInteger.ZERO,
                 new BigInteger("800000000000000000"));
