@@ -324,7 +324,9 @@ interface IIsomarginEngine {
 
     /// @notice Liquidates one vault: repays up to `maxRepayAssets` of its debt (capped by the close factor) and sends
     /// the seized collateral, `repaid x (1 + bonus) / price` rounded down, to `receiver`. Reverts `VaultHealthy` when
-    /// the vault is not liquidatable and `ZeroAmount` when the repayment would seize no collateral unit.
+    /// the vault is not liquidatable and `ZeroAmount` when the repayment would seize no collateral unit. When the
+    /// vault is deep underwater (collateral value below debt x (1 + bonus)) the cap is ignored and everything is
+    /// taken, the rest of the debt being written off as bad debt.
     /// @dev Pulls `repaidAssets + protocolFee` loan tokens from the caller after sending collateral and after
     /// calling `onIsomarginLiquidation` on the caller when `data` is not empty.
     function liquidate(uint256 vaultId, uint256 maxRepayAssets, address receiver, bytes calldata data)
