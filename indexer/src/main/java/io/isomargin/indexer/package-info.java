@@ -1,6 +1,13 @@
 /**
  * The indexer: mirrors every vault, market, lender balance, oracle price and liquidation into PostgreSQL through the
- * shared chain follower ({@code io.isomargin.abi.follower}), exactly once and reorg-safe, with an HTTP query API.
- * Built by the indexer issue; this module so far only wires the build and the shared test harness.
+ * shared chain follower ({@code io.isomargin.abi.follower}), exactly once and reorg-safe.
+ *
+ * <ul>
+ * <li>{@link io.isomargin.indexer.MirrorProjection}: a log batch to row changes, without I/O;</li>
+ * <li>{@link io.isomargin.indexer.MirrorStore}: those rows, the block headers and the cursor in one transaction,
+ *     and rollbacks to a common ancestor (schema: {@code db/migration}, applied by
+ *     {@link io.isomargin.indexer.Migrations});</li>
+ * <li>{@link io.isomargin.indexer.IndexerRunner}: the follower wired to the store, resuming from the cursor.</li>
+ * </ul>
  */
 package io.isomargin.indexer;

@@ -1,0 +1,83 @@
+package io.isomargin.indexer;
+
+import java.math.BigInteger;
+import java.util.List;
+
+/**
+ * The row changes one {@link io.isomargin.abi.follower.LogBatch} makes to the mirror, in log order. Every history
+ * entry carries the row's state after its event; the store upserts the last one per key into the current tables.
+ */
+public record MirrorChanges(
+        List<VaultChange> vaults,
+        List<MarketChange> markets,
+        List<TierChange> tiers,
+        List<LenderChange> lenders,
+        List<OperatorChange> operators,
+        List<PriceRow> prices,
+        List<LiquidationRow> liquidations,
+        List<InsuranceEvent> insuranceEvents) {
+
+    public MirrorChanges {
+        vaults = List.copyOf(vaults);
+        markets = List.copyOf(markets);
+        tiers = List.copyOf(tiers);
+        lenders = List.copyOf(lenders);
+        operators = List.copyOf(operators);
+        prices = List.copyOf(prices);
+        liquidations = List.copyOf(liquidations);
+        insuranceEvents = List.copyOf(insuranceEvents);
+    }
+
+    /** Number of rows the changes write, history and facts counted once each. */
+    public int size() {
+        return vaults.size() + markets.size() + tiers.size() + lenders.size() + operators.size() + prices.size()
+                + liquidations.size() + insuranceEvents.size();
+    }
+
+    /** A vault event: the vault before and after it. */
+    public record VaultChange(EventRef at, BigInteger collateralBefore, BigInteger debtSharesBefore, VaultRow after) {}
+
+    public record MarketChange(EventRef at, MarketRow after) {}
+
+    public record TierChange(EventRef at, TierRow after) {}
+
+    public record LenderChange(EventRef at, LenderRow after) {}
+
+    public record OperatorChange(EventRef at, OperatorRow after) {}
+
+    /** One tier of a market's margins (bps), as {@code TierSet} emits it. */
+    public record TierRow(long marketId, int index, BigInteger minValue, int imBps, int mmFromBps, int mmToBps) {}
+
+    /** A lender's supply shares in a market; {@code lender} lower-case. */
+    public record LenderRow(long marketId, String lender, BigInteger shares, long updatedBlock) {}
+
+    /** Whether {@code operator} may manage {@code owner}'s vaults. */
+    public record OperatorRow(String owner, String operator, boolean approved, long updatedBlock) {}
+
+    /** One {@code AnswerUpdated} of a market's oracle. */
+    public record PriceRow(long marketId, long blockNumber, int logIndex, String txHash, BigInteger answer,
+            BigInteger roundId, long updatedAt) {}
+
+    /** One {@code Liquidated}, with the {@code BadDebtRealized} of the same vault and transaction (zeros if none). */
+    public record LiquidationRow(EventRef at, long vaultId, long marketId, String liquidator, BigInteger repaidAssets,
+            BigInteger repaidShares, BigInteger seizedCollateral, BigInteger protocolFee, BigInteger collateralAfter,
+            BigInteger debtSharesAfter, BigInteger badDebt, BigInteger coveredByInsurance, BigInteger socialized) {}
+
+    /** Money into or out of a market's insurance fund. */
+    public record InsuranceEvent(EventRef at, long marketId, Kind kind, BigInteger amount, String account) {
+        public enum Kind {
+            FUNDED("funded"), PROTOCOL_FEE("protocol_fee"), BAD_DEBT_COVER("bad_debt_cover");
+
+            private final String column;
+
+            Kind(String column) {
+                this.column = column;
+            }
+
+            /** The value stored in {@code insurance_events.kind}. */
+            public String column() {
+                return column;
+            }
+        }
+    }
+}

@@ -1,0 +1,309 @@
+package io.isomargin.indexer;
+
+import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.MockAggregator;
+import io.isomargin.abi.events.EventDecoder;
+import io.isomargin.abi.follower.LogBatch;
+import io.isomargin.indexer.MarketRow.Caps;
+import io.isomargin.indexer.MarketRow.InterestParams;
+import io.isomargin.indexer.MarketRow.LiquidationParams;
+import io.isomargin.indexer.MarketRow.Ramp;
+import io.isomargin.indexer.MarketRow.State;
+import io.isomargin.indexer.MirrorChanges.InsuranceEvent;
+import io.isomargin.indexer.MirrorChanges.LenderChange;
+import io.isomargin.indexer.MirrorChanges.LenderRow;
+import io.isomargin.indexer.MirrorChanges.LiquidationRow;
+import io.isomargin.indexer.MirrorChanges.MarketChange;
+import io.isomargin.indexer.MirrorChanges.OperatorChange;
+import io.isomargin.indexer.MirrorChanges.OperatorRow;
+import io.isomargin.indexer.MirrorChanges.PriceRow;
+import io.isomargin.indexer.MirrorChanges.TierChange;
+import io.isomargin.indexer.MirrorChanges.TierRow;
+import io.isomargin.indexer.MirrorChanges.VaultChange;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.web3j.protocol.core.methods.response.BaseEventResponse;
+import org.web3j.protocol.core.methods.response.Log;
+
+/**
+ * Turns a {@link LogBatch} into the {@link MirrorChanges} it makes, without I/O.
+ *
+ * <p>Engine logs are recognised by the engine's address, oracle logs by the oracle of a market ({@code MarketCreated}
+ * names it; a feed's answers before its market existed are ignored). The engine's events carry the state they
+ * produced (a vault's {@code collateralAfter} / {@code debtSharesAfter}, a market's totals in
+ * {@code MarketStateUpdated}, a lender's {@code sharesAfter}), so rows are set from event values and never computed.
+ * Events that change nothing mirrored ({@code InterestAccrued}, ownership and guardian changes, {@code NewRound})
+ * are skipped.
+ */
+public final class MirrorProjection {
+    private final String engine;
+    private final EventDecoder decoder;
+
+    /**
+     * @param engineAddress the engine whose logs to project
+     * @param decoder       the shared log decoder
+     */
+    public MirrorProjection(String engineAddress, EventDecoder decoder) {
+        this.engine = Objects.requireNonNull(engineAddress, "engineAddress").toLowerCase(Locale.ROOT);
+        this.decoder = Objects.requireNonNull(decoder, "decoder");
+    }
+
+    /** Ids of the vaults whose events appear in {@code batch}: the rows {@link #project} needs in its start state. */
+    public Set<Long> vaultIds(LogBatch batch) {
+        Set<Long> ids = new LinkedHashSet<>();
+        for (Log log : batch.logs()) {
+            if (!engine.equals(address(log))) continue;
+            decoder.decodeEngine(log).ifPresent(e -> {
+                BigInteger id = switch (e) {
+                    case IsomarginEngine.VaultOpenedEventResponse v -> v.vaultId;
+                    case IsomarginEngine.CollateralDepositedEventResponse v -> v.vaultId;
+                    case IsomarginEngine.CollateralWithdrawnEventResponse v -> v.vaultId;
+                    case IsomarginEngine.BorrowedEventResponse v -> v.vaultId;
+                    case IsomarginEngine.RepaidEventResponse v -> v.vaultId;
+                    case IsomarginEngine.VaultClosedEventResponse v -> v.vaultId;
+                    case IsomarginEngine.LiquidatedEventResponse v -> v.vaultId;
+                    case IsomarginEngine.BadDebtRealizedEventResponse v -> v.vaultId;
+                    default -> null;
+                };
+                if (id != null) ids.add(id.longValueExact());
+            });
+        }
+        return ids;
+    }
+
+    /** The oracles of the markets {@code batch} creates, lower-case, in log order. */
+    public List<String> createdOracles(LogBatch batch) {
+        List<String> oracles = new ArrayList<>();
+        for (Log log : batch.logs()) {
+            if (!engine.equals(address(log))) continue;
+            decoder.decodeEngine(log).ifPresent(e -> {
+                if (e instanceof IsomarginEngine.MarketCreatedEventResponse created) {
+                    oracles.add(lower(created.oracle));
+                }
+            });
+        }
+        return oracles;
+    }
+
+    /**
+     * The changes {@code batch} makes to a mirror in {@code before}.
+     *
+     * @throws IllegalStateException when an event names a market or vault the mirror has never seen created (the
+     *                               mirror missed logs: it must not guess)
+     */
+    public MirrorChanges project(LogBatch batch, MirrorState before) {
+        return new Run(before).apply(batch);
+    }
+
+    private static String address(Log log) {
+        return log.getAddress() == null ? "" : log.getAddress().toLowerCase(Locale.ROOT);
+    }
+
+    /** One projection: the working copy of the rows and the changes collected so far. */
+    private final class Run {
+        private final Map<Long, MarketRow> markets;
+        private final Map<Long, VaultRow> vaults;
+        private final Map<String, IsomarginEngine.BadDebtRealizedEventResponse> pendingBadDebt = new HashMap<>();
+        private final List<VaultChange> vaultChanges = new ArrayList<>();
+        private final List<MarketChange> marketChanges = new ArrayList<>();
+        private final List<TierChange> tierChanges = new ArrayList<>();
+        private final List<LenderChange> lenderChanges = new ArrayList<>();
+        private final List<OperatorChange> operatorChanges = new ArrayList<>();
+        private final List<PriceRow> prices = new ArrayList<>();
+        private final List<LiquidationRow> liquidations = new ArrayList<>();
+        private final List<InsuranceEvent> insurance = new ArrayList<>();
+
+        Run(MirrorState before) {
+            this.markets = new HashMap<>(before.markets());
+            this.vaults = new HashMap<>(before.vaults());
+        }
+
+        MirrorChanges apply(LogBatch batch) {
+            for (Log log : batch.logs()) {
+                String address = address(log);
+                if (engine.equals(address)) {
+                    decoder.decodeEngine(log).ifPresent(e -> engineEvent(log, e));
+                } else {
+                    decoder.decodeOracle(log).ifPresent(e -> {
+                        if (e instanceof MockAggregator.AnswerUpdatedEventResponse answer) {
+                            price(log, address, answer);
+                        }
+                    });
+                }
+            }
+            return new MirrorChanges(vaultChanges, marketChanges, tierChanges, lenderChanges, operatorChanges, prices,
+                    liquidations, insurance);
+        }
+
+        private void engineEvent(Log log, BaseEventResponse event) {
+            long block = log.getBlockNumber().longValueExact();
+            switch (event) {
+                case IsomarginEngine.MarketCreatedEventResponse e -> {
+                    long id = e.marketId.longValueExact();
+                    MarketRow.Config config = new MarketRow.Config(lower(e.loanToken), lower(e.collateralToken),
+                            lower(e.oracle), e.priceScale, block);
+                    market(log, "MarketCreated", MarketRow.created(id, config, block));
+                }
+                case IsomarginEngine.TierSetEventResponse e -> {
+                    long id = e.marketId.longValueExact();
+                    tierChanges.add(new TierChange(ref(log, "TierSet"), new TierRow(id, e.index.intValueExact(),
+                            e.minValue, e.imBps.intValueExact(), e.mmFromBps.intValueExact(),
+                            e.mmToBps.intValueExact())));
+                    market(log, "TierSet", existingMarket(id, log)
+                            .withRamp(new Ramp(e.rampStart.longValueExact(), e.rampEnd.longValueExact()), block));
+                }
+                case IsomarginEngine.LiquidationParamsUpdatedEventResponse e -> market(log, "LiquidationParamsUpdated",
+                        existingMarket(e.marketId.longValueExact(), log).withLiquidation(new LiquidationParams(
+                                e.liquidationBonusBps.intValueExact(), e.protocolFeeBps.intValueExact(),
+                                e.closeFactorBps.intValueExact(), e.minDebt), block));
+                case IsomarginEngine.InterestParamsUpdatedEventResponse e -> market(log, "InterestParamsUpdated",
+                        existingMarket(e.marketId.longValueExact(), log).withInterest(new InterestParams(
+                                e.rateModel.baseRatePerSecond, e.rateModel.slope1PerSecond,
+                                e.rateModel.slope2PerSecond, e.rateModel.kink, e.reserveFactorBps.intValueExact()),
+                                block));
+                case IsomarginEngine.CapsUpdatedEventResponse e -> market(log, "CapsUpdated",
+                        existingMarket(e.marketId.longValueExact(), log).withCaps(new Caps(e.supplyCap, e.borrowCap),
+                                block));
+                case IsomarginEngine.MaxOracleAgeUpdatedEventResponse e -> market(log, "MaxOracleAgeUpdated",
+                        existingMarket(e.marketId.longValueExact(), log).withMaxOracleAge(
+                                e.maxOracleAge.longValueExact(), block));
+                case IsomarginEngine.PauseSetEventResponse e -> market(log, "PauseSet",
+                        existingMarket(e.marketId.longValueExact(), log).withPaused(e.paused, block));
+                case IsomarginEngine.MarketStateUpdatedEventResponse e -> market(log, "MarketStateUpdated",
+                        existingMarket(e.marketId.longValueExact(), log).withState(new State(e.totalSupplyAssets,
+                                e.totalSupplyShares, e.totalBorrowAssets, e.totalBorrowShares, e.insuranceFund,
+                                e.lastAccrual.longValueExact()), block));
+                case IsomarginEngine.OperatorSetEventResponse e -> operatorChanges.add(new OperatorChange(
+                        ref(log, "OperatorSet"), new OperatorRow(lower(e.owner), lower(e.operator), e.approved, block)));
+                case IsomarginEngine.VaultOpenedEventResponse e -> {
+                    long id = e.vaultId.longValueExact();
+                    long marketId = e.marketId.longValueExact();
+                    existingMarket(marketId, log);
+                    vault(log, "VaultOpened", VaultRow.opened(id, marketId, lower(e.owner), block),
+                            BigInteger.ZERO, BigInteger.ZERO);
+                }
+                case IsomarginEngine.CollateralDepositedEventResponse e -> {
+                    VaultRow v = existingVault(e.vaultId, log);
+                    vault(log, "CollateralDeposited", v.withCollateral(e.collateralAfter, block), v);
+                }
+                case IsomarginEngine.CollateralWithdrawnEventResponse e -> {
+                    VaultRow v = existingVault(e.vaultId, log);
+                    vault(log, "CollateralWithdrawn", v.withCollateral(e.collateralAfter, block), v);
+                }
+                case IsomarginEngine.BorrowedEventResponse e -> {
+                    VaultRow v = existingVault(e.vaultId, log);
+                    vault(log, "Borrowed", v.withDebtShares(e.debtSharesAfter, block), v);
+                }
+                case IsomarginEngine.RepaidEventResponse e -> {
+                    VaultRow v = existingVault(e.vaultId, log);
+                    vault(log, "Repaid", v.withDebtShares(e.debtSharesAfter, block), v);
+                }
+                case IsomarginEngine.VaultClosedEventResponse e -> {
+                    VaultRow v = existingVault(e.vaultId, log);
+                    vault(log, "VaultClosed", v.closedAt(block), v);
+                }
+                case IsomarginEngine.BadDebtRealizedEventResponse e -> {
+                    VaultRow v = existingVault(e.vaultId, log);
+                    vault(log, "BadDebtRealized", v.withDebtShares(BigInteger.ZERO, block), v);
+                    pendingBadDebt.put(log.getTransactionHash() + "/" + e.vaultId, e);
+                    if (e.coveredByInsurance.signum() > 0) {
+                        insurance.add(new InsuranceEvent(ref(log, "BadDebtRealized"), e.marketId.longValueExact(),
+                                InsuranceEvent.Kind.BAD_DEBT_COVER, e.coveredByInsurance, null));
+                    }
+                }
+                case IsomarginEngine.LiquidatedEventResponse e -> liquidated(log, e, block);
+                case IsomarginEngine.SuppliedEventResponse e -> lenderChanges.add(new LenderChange(
+                        ref(log, "Supplied"), new LenderRow(e.marketId.longValueExact(), lower(e.onBehalf),
+                                e.sharesAfter, block)));
+                case IsomarginEngine.WithdrawnEventResponse e -> lenderChanges.add(new LenderChange(
+                        ref(log, "Withdrawn"), new LenderRow(e.marketId.longValueExact(), lower(e.lender),
+                                e.sharesAfter, block)));
+                case IsomarginEngine.InsuranceFundedEventResponse e -> insurance.add(new InsuranceEvent(
+                        ref(log, "InsuranceFunded"), e.marketId.longValueExact(), InsuranceEvent.Kind.FUNDED,
+                        e.amount, lower(e.from)));
+                default -> { } // InterestAccrued, GuardianSet, ownership: nothing mirrored changes
+            }
+        }
+
+        private void liquidated(Log log, IsomarginEngine.LiquidatedEventResponse e, long block) {
+            VaultRow v = existingVault(e.vaultId, log);
+            VaultRow after = v.withCollateral(e.collateralAfter, block).withDebtShares(e.debtSharesAfter, block);
+            vault(log, "Liquidated", after, v);
+            var bad = pendingBadDebt.remove(log.getTransactionHash() + "/" + e.vaultId);
+            EventRef at = ref(log, "Liquidated");
+            liquidations.add(new LiquidationRow(at, v.vaultId(), e.marketId.longValueExact(), lower(e.liquidator),
+                    e.repaidAssets, e.repaidShares, e.seizedCollateral, e.protocolFee, e.collateralAfter,
+                    e.debtSharesAfter,
+                    bad == null ? BigInteger.ZERO : bad.badDebtAssets,
+                    bad == null ? BigInteger.ZERO : bad.coveredByInsurance,
+                    bad == null ? BigInteger.ZERO : bad.socialized));
+            if (e.protocolFee.signum() > 0) {
+                insurance.add(new InsuranceEvent(at, e.marketId.longValueExact(), InsuranceEvent.Kind.PROTOCOL_FEE,
+                        e.protocolFee, lower(e.liquidator)));
+            }
+        }
+
+        private void price(Log log, String oracle, MockAggregator.AnswerUpdatedEventResponse answer) {
+            for (MarketRow m : markets.values()) {
+                if (m.config().oracle().equals(oracle)) {
+                    prices.add(new PriceRow(m.marketId(), log.getBlockNumber().longValueExact(),
+                            log.getLogIndex().intValueExact(), lower(log.getTransactionHash()), answer.current,
+                            answer.roundId, answer.updatedAt.longValueExact()));
+                }
+            }
+        }
+
+        private void market(Log log, String event, MarketRow after) {
+            markets.put(after.marketId(), after);
+            marketChanges.add(new MarketChange(ref(log, event), after));
+        }
+
+        private void vault(Log log, String event, VaultRow after, VaultRow before) {
+            vault(log, event, after, before.collateral(), before.debtShares());
+        }
+
+        private void vault(Log log, String event, VaultRow after, BigInteger collateralBefore,
+                BigInteger debtSharesBefore) {
+            vaults.put(after.vaultId(), after);
+            vaultChanges.add(new VaultChange(ref(log, event), collateralBefore, debtSharesBefore, after));
+        }
+
+        private MarketRow existingMarket(long id, Log log) {
+            MarketRow m = markets.get(id);
+            if (m == null) {
+                throw new IllegalStateException("log " + describe(log) + " names market " + id
+                        + ", which the mirror never saw created (logs are missing)");
+            }
+            return m;
+        }
+
+        private VaultRow existingVault(BigInteger id, Log log) {
+            VaultRow v = vaults.get(id.longValueExact());
+            if (v == null) {
+                throw new IllegalStateException("log " + describe(log) + " names vault " + id
+                        + ", which the mirror never saw opened (logs are missing)");
+            }
+            return v;
+        }
+    }
+
+    private static EventRef ref(Log log, String event) {
+        return new EventRef(log.getBlockNumber().longValueExact(), log.getLogIndex().intValueExact(),
+                lower(log.getBlockHash()), lower(log.getTransactionHash()), event);
+    }
+
+    private static String describe(Log log) {
+        return "#" + log.getBlockNumber() + "/" + log.getLogIndex() + " (tx " + log.getTransactionHash() + ")";
+    }
+
+    private static String lower(String s) {
+        return s == null ? null : s.toLowerCase(Locale.ROOT);
+    }
+}

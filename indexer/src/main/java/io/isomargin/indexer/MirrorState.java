@@ -1,0 +1,16 @@
+package io.isomargin.indexer;
+
+import java.util.Map;
+
+/**
+ * The mirror's current rows a batch's projection starts from.
+ *
+ * @param markets every market, by id (also how oracle logs find their markets)
+ * @param vaults  at least every vault the batch's events touch that existed before the batch, by id
+ */
+public record MirrorState(Map<Long, MarketRow> markets, Map<Long, VaultRow> vaults) {
+    public MirrorState {
+        markets = Map.copyOf(markets);
+        vaults = Map.copyOf(vaults);
+    }
+}

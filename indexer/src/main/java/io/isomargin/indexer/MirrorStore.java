@@ -1,0 +1,258 @@
+package io.isomargin.indexer;
+
+import io.isomargin.abi.follower.BlockRef;
+import io.isomargin.abi.follower.LogBatch;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The mirror in PostgreSQL, written through the reactive client (every method returns a {@link Future} and never
+ * blocks an event loop).
+ *
+ * <p>{@link #applyBatch} commits a batch's rows, its unfinalized block headers and the cursor in one transaction, so
+ * a crash leaves either all of a batch or none of it, and a batch at or below the committed cursor is skipped inside
+ * that transaction: each batch lands exactly once. Rows go in with one batched statement per table, never one round
+ * trip per row. {@link #rollbackTo} undoes everything above a block, also in one transaction.
+ */
+public final class MirrorStore {
+    private final Pool pool;
+    private final MirrorProjection projection;
+    private final int reorgWindow;
+
+    /**
+     * @param pool        connections to the migrated database (see {@link Migrations})
+     * @param projection  turns batches into rows
+     * @param reorgWindow how many recent block headers to keep (the follower's {@code reorgWindow})
+     */
+    public MirrorStore(Pool pool, MirrorProjection projection, int reorgWindow) {
+        this.pool = Objects.requireNonNull(pool, "pool");
+        this.projection = Objects.requireNonNull(projection, "projection");
+        if (reorgWindow < 1) {
+            throw new IllegalArgumentException("reorgWindow must be at least 1, got " + reorgWindow);
+        }
+        this.reorgWindow = reorgWindow;
+    }
+
+    /**
+     * What {@link #applyBatch} did.
+     *
+     * @param applied false when the batch was at or below the cursor and skipped
+     * @param rows    rows written (history and facts)
+     * @param cursor  the cursor after the call
+     */
+    public record BatchResult(boolean applied, int rows, long cursor) {}
+
+    /**
+     * Records {@code expected} as the deployment this database mirrors, or checks it against the one recorded.
+     *
+     * @return a failed future with {@link MetaMismatchException} when the database mirrors another chain or engine
+     */
+    public Future<IndexerMeta> ensureMeta(IndexerMeta expected) {
+        return pool.withTransaction(conn -> conn
+                .preparedQuery("INSERT INTO indexer_meta (chain_id, engine, deploy_block) VALUES ($1, $2, $3)"
+                        + " ON CONFLICT (singleton) DO NOTHING")
+                .execute(Tuple.of(expected.chainId(), expected.engine(), expected.deployBlock()))
+                .compose(ignored -> conn.query("SELECT chain_id, engine, deploy_block FROM indexer_meta").execute())
+                .compose(rows -> {
+                    Row row = rows.iterator().next();
+                    IndexerMeta stored = new IndexerMeta(row.getLong("chain_id"), row.getString("engine"),
+                            row.getLong("deploy_block"));
+                    if (stored.chainId() != expected.chainId() || !stored.engine().equals(expected.engine())) {
+                        return Future.failedFuture(new MetaMismatchException(stored, expected));
+                    }
+                    return Future.succeededFuture(stored);
+                }));
+    }
+
+    /** The committed cursor; empty before the first batch. */
+    public Future<Optional<IndexedCursor>> loadCursor() {
+        return pool.query("SELECT block_number, block_hash FROM cursor").execute().map(rows -> {
+            if (rows.size() == 0) return Optional.empty();
+            Row row = rows.iterator().next();
+            return Optional.of(new IndexedCursor(row.getLong("block_number"),
+                    Optional.ofNullable(row.getString("block_hash"))));
+        });
+    }
+
+    /** The oracle of every mirrored market, lower-case. */
+    public Future<Set<String>> loadOracles() {
+        return pool.query("SELECT DISTINCT oracle FROM markets").execute().map(rows -> {
+            Set<String> oracles = new HashSet<>();
+            rows.forEach(r -> oracles.add(r.getString(0)));
+            return oracles;
+        });
+    }
+
+    /**
+     * The stored headers of the blocks up to the cursor, ascending and linked by parent hash, ending at the cursor
+     * (what {@code ChainFollower.start} takes as {@code knownRecentBlocks}); empty when the cursor block was final.
+     */
+    public Future<List<BlockRef>> loadRecentBlocks() {
+        return loadCursor().compose(cursor -> {
+            if (cursor.isEmpty()) return Future.succeededFuture(List.of());
+            return pool.query("SELECT number, hash, parent_hash, timestamp FROM blocks ORDER BY number DESC")
+                    .execute().map(rows -> {
+                        List<BlockRef> run = new ArrayList<>();
+                        for (Row row : rows) {
+                            BlockRef b = new BlockRef(row.getLong("number"), row.getString("hash"),
+                                    row.getString("parent_hash"), row.getLong("timestamp"));
+                            boolean links = run.isEmpty()
+                                    ? b.number() == cursor.get().blockNumber()
+                                    : b.isParentOf(run.getLast());
+                            if (!links) break;
+                            run.add(b);
+                        }
+                        return run.reversed();
+                    });
+        });
+    }
+
+    /**
+     * Commits {@code batch}: its rows, its unfinalized block headers and {@code batch.toBlock()} as the cursor, in one
+     * transaction. A batch starting at or below the committed cursor is skipped ({@code applied == false}); one that
+     * would leave a gap above it fails.
+     */
+    public Future<BatchResult> applyBatch(LogBatch batch) {
+        return pool.withTransaction(conn -> lockCursor(conn).compose(cursor -> {
+            if (cursor.isPresent() && batch.fromBlock() <= cursor.get()) {
+                return Future.succeededFuture(new BatchResult(false, 0, cursor.get()));
+            }
+            if (cursor.isPresent() && batch.fromBlock() != cursor.get() + 1) {
+                return Future.failedFuture(new IllegalStateException("batch #" + batch.fromBlock() + "..#"
+                        + batch.toBlock() + " does not follow the cursor #" + cursor.get() + ": blocks would be missed"));
+            }
+            return loadState(conn, projection.vaultIds(batch)).compose(state -> {
+                MirrorChanges changes = projection.project(batch, state);
+                return writeChanges(conn, changes)
+                        .compose(ignored -> writeBlocksAndCursor(conn, batch))
+                        .map(ignored -> new BatchResult(true, changes.size(), batch.toBlock()));
+            });
+        }));
+    }
+
+    /**
+     * Undoes everything above {@code ancestor}: deletes the history, prices, liquidations, insurance events and block
+     * headers above it, rebuilds the current vaults, markets, tiers, lenders and operators they touched from the
+     * latest history that remains (deleting those with none), and sets the cursor to {@code ancestor}; atomically.
+     */
+    public Future<Void> rollbackTo(BlockRef ancestor) {
+        return pool.withTransaction(conn -> lockCursor(conn)
+                .compose(ignored -> conn.query(MirrorTables.rollbackScript(ancestor.number())).execute())
+                .compose(ignored -> conn.preparedQuery(MirrorTables.UPSERT_BLOCK).execute(blockTuple(ancestor)))
+                .compose(ignored -> saveCursor(conn, ancestor.number(), ancestor.hash()))
+                .mapEmpty());
+    }
+
+    /* INTERNALS */
+
+    private static Future<Optional<Long>> lockCursor(SqlConnection conn) {
+        return conn.query("SELECT block_number FROM cursor FOR UPDATE").execute()
+                .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getLong(0)));
+    }
+
+    /** Every market (few; oracle logs need them all) and the existing vaults among {@code vaultIds}. */
+    private static Future<MirrorState> loadState(SqlConnection conn, Set<Long> vaultIds) {
+        Future<Map<Long, MarketRow>> markets = conn.query("SELECT * FROM markets").execute().map(rows -> {
+            Map<Long, MarketRow> byId = new HashMap<>();
+            rows.forEach(r -> byId.put(r.getLong("market_id"), MirrorTables.market(r)));
+            return byId;
+        });
+        return markets.compose(m -> {
+            if (vaultIds.isEmpty()) return Future.succeededFuture(new MirrorState(m, Map.of()));
+            return conn.preparedQuery("SELECT * FROM vaults WHERE vault_id = ANY($1)")
+                    .execute(Tuple.of(vaultIds.toArray(Long[]::new)))
+                    .map(rows -> {
+                        Map<Long, VaultRow> byId = new HashMap<>();
+                        rows.forEach(r -> byId.put(r.getLong("vault_id"), MirrorTables.vault(r)));
+                        return new MirrorState(m, byId);
+                    });
+        });
+    }
+
+    private static Future<Void> writeChanges(SqlConnection conn, MirrorChanges c) {
+        return Future.<Void>succeededFuture()
+                .compose(v -> batch(conn, MirrorTables.INSERT_MARKET_HISTORY, c.markets(), MirrorTables::marketHistory))
+                .compose(v -> batch(conn, MirrorTables.UPSERT_MARKET,
+                        latest(c.markets(), m -> m.after().marketId(), MirrorChanges.MarketChange::after),
+                        MirrorTables::market))
+                .compose(v -> batch(conn, MirrorTables.INSERT_TIER_HISTORY, c.tiers(), MirrorTables::tierHistory))
+                .compose(v -> batch(conn, MirrorTables.UPSERT_TIER,
+                        latest(c.tiers(), t -> List.of(t.after().marketId(), t.after().index()),
+                                MirrorChanges.TierChange::after),
+                        MirrorTables::tier))
+                .compose(v -> batch(conn, MirrorTables.INSERT_VAULT_HISTORY, c.vaults(), MirrorTables::vaultHistory))
+                .compose(v -> batch(conn, MirrorTables.UPSERT_VAULT,
+                        latest(c.vaults(), x -> x.after().vaultId(), MirrorChanges.VaultChange::after),
+                        MirrorTables::vault))
+                .compose(v -> batch(conn, MirrorTables.INSERT_LENDER_HISTORY, c.lenders(), MirrorTables::lenderHistory))
+                .compose(v -> batch(conn, MirrorTables.UPSERT_LENDER,
+                        latest(c.lenders(), l -> List.of(l.after().marketId(), l.after().lender()),
+                                MirrorChanges.LenderChange::after),
+                        MirrorTables::lender))
+                .compose(v -> batch(conn, MirrorTables.INSERT_OPERATOR_HISTORY, c.operators(),
+                        MirrorTables::operatorHistory))
+                .compose(v -> batch(conn, MirrorTables.UPSERT_OPERATOR,
+                        latest(c.operators(), o -> List.of(o.after().owner(), o.after().operator()),
+                                MirrorChanges.OperatorChange::after),
+                        MirrorTables::operator))
+                .compose(v -> batch(conn, MirrorTables.INSERT_PRICE, c.prices(), MirrorTables::price))
+                .compose(v -> batch(conn, MirrorTables.INSERT_LIQUIDATION, c.liquidations(), MirrorTables::liquidation))
+                .compose(v -> batch(conn, MirrorTables.INSERT_INSURANCE, c.insuranceEvents(), MirrorTables::insurance));
+    }
+
+    /** Headers of the batch's unfinalized blocks (a final batch means every kept header is final: all go) and the
+     * cursor. */
+    private Future<Void> writeBlocksAndCursor(SqlConnection conn, LogBatch b) {
+        Future<Void> blocks;
+        String cursorHash = null;
+        if (b.blocks().isEmpty()) {
+            blocks = conn.query("DELETE FROM blocks").execute().mapEmpty();
+        } else {
+            BlockRef last = b.blocks().getLast();
+            cursorHash = last.number() == b.toBlock() ? last.hash() : null;
+            blocks = batch(conn, MirrorTables.UPSERT_BLOCK, b.blocks(), MirrorStore::blockTuple)
+                    .compose(v -> conn.preparedQuery("DELETE FROM blocks WHERE number <= $1")
+                            .execute(Tuple.of(b.toBlock() - reorgWindow)))
+                    .mapEmpty();
+        }
+        String hash = cursorHash;
+        return blocks.compose(v -> saveCursor(conn, b.toBlock(), hash));
+    }
+
+    private static Future<Void> saveCursor(SqlConnection conn, long number, String hash) {
+        return conn.preparedQuery("INSERT INTO cursor (block_number, block_hash) VALUES ($1, $2)"
+                        + " ON CONFLICT (singleton) DO UPDATE SET block_number = EXCLUDED.block_number,"
+                        + " block_hash = EXCLUDED.block_hash")
+                .execute(Tuple.of(number, hash)).mapEmpty();
+    }
+
+    private static Tuple blockTuple(BlockRef b) {
+        return Tuple.of(b.number(), b.hash(), b.parentHash(), b.timestamp());
+    }
+
+    /** One batched statement for all {@code rows} (nothing when there are none). */
+    private static <T> Future<Void> batch(SqlConnection conn, String sql, List<T> rows, Function<T, Tuple> toTuple) {
+        if (rows.isEmpty()) return Future.succeededFuture();
+        return conn.preparedQuery(sql).executeBatch(rows.stream().map(toTuple).toList()).mapEmpty();
+    }
+
+    /** The last row per key, in first-seen key order. */
+    private static <C, R> List<R> latest(List<C> changes, Function<C, Object> key, Function<C, R> row) {
+        Map<Object, R> byKey = new LinkedHashMap<>();
+        changes.forEach(c -> byKey.put(key.apply(c), row.apply(c)));
+        return List.copyOf(byKey.values());
+    }
+}

@@ -1,0 +1,287 @@
+package io.isomargin.indexer;
+
+import io.isomargin.indexer.MarketRow.Caps;
+import io.isomargin.indexer.MarketRow.InterestParams;
+import io.isomargin.indexer.MarketRow.LiquidationParams;
+import io.isomargin.indexer.MarketRow.Ramp;
+import io.isomargin.indexer.MarketRow.State;
+import io.isomargin.indexer.MirrorChanges.InsuranceEvent;
+import io.isomargin.indexer.MirrorChanges.LenderChange;
+import io.isomargin.indexer.MirrorChanges.LiquidationRow;
+import io.isomargin.indexer.MirrorChanges.MarketChange;
+import io.isomargin.indexer.MirrorChanges.OperatorChange;
+import io.isomargin.indexer.MirrorChanges.PriceRow;
+import io.isomargin.indexer.MirrorChanges.TierChange;
+import io.isomargin.indexer.MirrorChanges.VaultChange;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import io.vertx.sqlclient.data.Numeric;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/** The SQL of the mirror's tables and the mapping between their rows and the row records. */
+final class MirrorTables {
+    private MirrorTables() {}
+
+    static final List<String> MARKET_COLUMNS = List.of("market_id", "loan_token", "collateral_token", "oracle",
+            "price_scale", "created_block", "max_oracle_age", "liquidation_bonus_bps", "protocol_fee_bps",
+            "close_factor_bps", "min_debt", "base_rate_per_second", "slope1_per_second", "slope2_per_second", "kink",
+            "reserve_factor_bps", "supply_cap", "borrow_cap", "ramp_start", "ramp_end", "total_supply_assets",
+            "total_supply_shares", "total_borrow_assets", "total_borrow_shares", "insurance_fund", "last_accrual",
+            "paused", "updated_block");
+
+    static final List<String> VAULT_COLUMNS = List.of("vault_id", "market_id", "owner", "collateral", "debt_shares",
+            "closed", "opened_block", "updated_block");
+
+    /* STATEMENTS */
+
+    static final String INSERT_MARKET_HISTORY = insert("market_history",
+            concat(List.of("block_number", "log_index", "tx_hash", "event"), MARKET_COLUMNS));
+    static final String UPSERT_MARKET = upsert("markets", MARKET_COLUMNS, "market_id");
+
+    static final String INSERT_VAULT_HISTORY = insert("vault_history", List.of("block_number", "log_index",
+            "block_hash", "tx_hash", "event", "vault_id", "market_id", "owner", "collateral_before",
+            "collateral_after", "debt_shares_before", "debt_shares_after", "closed", "opened_block"));
+    static final String UPSERT_VAULT = upsert("vaults", VAULT_COLUMNS, "vault_id");
+
+    static final List<String> TIER_COLUMNS = List.of("market_id", "idx", "min_value", "im_bps", "mm_from_bps",
+            "mm_to_bps");
+    static final String INSERT_TIER_HISTORY = insert("tier_history",
+            concat(List.of("block_number", "log_index", "tx_hash"), TIER_COLUMNS));
+    static final String UPSERT_TIER = upsert("market_tiers", TIER_COLUMNS, "market_id, idx");
+
+    static final String INSERT_LENDER_HISTORY = insert("lender_history", List.of("block_number", "log_index",
+            "tx_hash", "event", "market_id", "lender", "shares_after"));
+    static final String UPSERT_LENDER = upsert("lenders", List.of("market_id", "lender", "shares", "updated_block"),
+            "market_id, lender");
+
+    static final String INSERT_OPERATOR_HISTORY = insert("operator_history", List.of("block_number", "log_index",
+            "tx_hash", "owner", "operator", "approved"));
+    static final String UPSERT_OPERATOR = upsert("operators", List.of("owner", "operator", "approved",
+            "updated_block"), "owner, operator");
+
+    static final String INSERT_PRICE = insert("prices", List.of("market_id", "block_number", "log_index", "tx_hash",
+            "answer", "round_id", "updated_at"));
+    static final String INSERT_LIQUIDATION = insert("liquidations", List.of("block_number", "log_index", "tx_hash",
+            "vault_id", "market_id", "liquidator", "repaid_assets", "repaid_shares", "seized_collateral",
+            "protocol_fee", "collateral_after", "debt_shares_after", "bad_debt", "covered_by_insurance",
+            "socialized"));
+    static final String INSERT_INSURANCE = insert("insurance_events", List.of("block_number", "log_index", "tx_hash",
+            "market_id", "kind", "amount", "account"));
+
+    static final String UPSERT_BLOCK = upsert("blocks", List.of("number", "hash", "parent_hash", "timestamp"),
+            "number");
+
+    /**
+     * The rollback above block {@code n}, as one script: for every current table, delete the rows whose key has
+     * history above {@code n}, re-insert them from their latest history at or below {@code n} (keys without any
+     * stay deleted), then delete that history; then drop the facts and block headers above {@code n}.
+     */
+    static String rollbackScript(long n) {
+        String above = "block_number > " + n;
+        String atOrBelow = "block_number <= " + n;
+        String market = String.join(", ", MARKET_COLUMNS);
+        return String.join(";\n",
+                "DELETE FROM markets c USING market_history h WHERE h." + above + " AND c.market_id = h.market_id",
+                "INSERT INTO markets (" + market + ") SELECT DISTINCT ON (market_id) " + market
+                        + " FROM market_history WHERE " + atOrBelow
+                        + " AND market_id IN (SELECT market_id FROM market_history WHERE " + above + ")"
+                        + " ORDER BY market_id, block_number DESC, log_index DESC",
+                "DELETE FROM market_history WHERE " + above,
+
+                "DELETE FROM market_tiers c USING tier_history h WHERE h." + above
+                        + " AND c.market_id = h.market_id AND c.idx = h.idx",
+                "INSERT INTO market_tiers (market_id, idx, min_value, im_bps, mm_from_bps, mm_to_bps)"
+                        + " SELECT DISTINCT ON (market_id, idx) market_id, idx, min_value, im_bps, mm_from_bps,"
+                        + " mm_to_bps FROM tier_history WHERE " + atOrBelow
+                        + " AND (market_id, idx) IN (SELECT market_id, idx FROM tier_history WHERE " + above + ")"
+                        + " ORDER BY market_id, idx, block_number DESC, log_index DESC",
+                "DELETE FROM tier_history WHERE " + above,
+
+                "DELETE FROM vaults c USING vault_history h WHERE h." + above + " AND c.vault_id = h.vault_id",
+                "INSERT INTO vaults (" + String.join(", ", VAULT_COLUMNS) + ")"
+                        + " SELECT DISTINCT ON (vault_id) vault_id, market_id, owner, collateral_after,"
+                        + " debt_shares_after, closed, opened_block, block_number FROM vault_history WHERE "
+                        + atOrBelow + " AND vault_id IN (SELECT vault_id FROM vault_history WHERE " + above + ")"
+                        + " ORDER BY vault_id, block_number DESC, log_index DESC",
+                "DELETE FROM vault_history WHERE " + above,
+
+                "DELETE FROM lenders c USING lender_history h WHERE h." + above
+                        + " AND c.market_id = h.market_id AND c.lender = h.lender",
+                "INSERT INTO lenders (market_id, lender, shares, updated_block)"
+                        + " SELECT DISTINCT ON (market_id, lender) market_id, lender, shares_after, block_number"
+                        + " FROM lender_history WHERE " + atOrBelow
+                        + " AND (market_id, lender) IN (SELECT market_id, lender FROM lender_history WHERE "
+                        + above + ") ORDER BY market_id, lender, block_number DESC, log_index DESC",
+                "DELETE FROM lender_history WHERE " + above,
+
+                "DELETE FROM operators c USING operator_history h WHERE h." + above
+                        + " AND c.owner = h.owner AND c.operator = h.operator",
+                "INSERT INTO operators (owner, operator, approved, updated_block)"
+                        + " SELECT DISTINCT ON (owner, operator) owner, operator, approved, block_number"
+                        + " FROM operator_history WHERE " + atOrBelow
+                        + " AND (owner, operator) IN (SELECT owner, operator FROM operator_history WHERE "
+                        + above + ") ORDER BY owner, operator, block_number DESC, log_index DESC",
+                "DELETE FROM operator_history WHERE " + above,
+
+                "DELETE FROM prices WHERE " + above,
+                "DELETE FROM liquidations WHERE " + above,
+                "DELETE FROM insurance_events WHERE " + above,
+                "DELETE FROM blocks WHERE number > " + n);
+    }
+
+    /* ROWS TO TUPLES */
+
+    static Tuple marketHistory(MarketChange c) {
+        List<Object> values = new ArrayList<>(List.of(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(),
+                c.at().event()));
+        values.addAll(marketValues(c.after()));
+        return Tuple.from(values);
+    }
+
+    static Tuple market(MarketRow m) {
+        return Tuple.from(marketValues(m));
+    }
+
+    private static List<Object> marketValues(MarketRow m) {
+        LiquidationParams l = m.liquidation();
+        InterestParams i = m.interest();
+        Caps c = m.caps();
+        Ramp r = m.ramp();
+        State s = m.state();
+        return Arrays.asList(m.marketId(), m.config().loanToken(), m.config().collateralToken(), m.config().oracle(),
+                num(m.config().priceScale()), m.config().createdBlock(), m.maxOracleAge(),
+                l == null ? null : l.bonusBps(), l == null ? null : l.protocolFeeBps(),
+                l == null ? null : l.closeFactorBps(), l == null ? null : num(l.minDebt()),
+                i == null ? null : num(i.baseRatePerSecond()), i == null ? null : num(i.slope1PerSecond()),
+                i == null ? null : num(i.slope2PerSecond()), i == null ? null : num(i.kink()),
+                i == null ? null : i.reserveFactorBps(),
+                c == null ? null : num(c.supplyCap()), c == null ? null : num(c.borrowCap()),
+                r == null ? null : r.start(), r == null ? null : r.end(),
+                num(s.totalSupplyAssets()), num(s.totalSupplyShares()), num(s.totalBorrowAssets()),
+                num(s.totalBorrowShares()), num(s.insuranceFund()), s.lastAccrual(), m.paused(), m.updatedBlock());
+    }
+
+    static MarketRow market(Row row) {
+        MarketRow.Config config = new MarketRow.Config(row.getString("loan_token"), row.getString("collateral_token"),
+                row.getString("oracle"), big(row, "price_scale"), row.getLong("created_block"));
+        LiquidationParams l = row.getValue("liquidation_bonus_bps") == null ? null : new LiquidationParams(
+                row.getInteger("liquidation_bonus_bps"), row.getInteger("protocol_fee_bps"),
+                row.getInteger("close_factor_bps"), big(row, "min_debt"));
+        InterestParams i = row.getValue("kink") == null ? null : new InterestParams(big(row, "base_rate_per_second"),
+                big(row, "slope1_per_second"), big(row, "slope2_per_second"), big(row, "kink"),
+                row.getInteger("reserve_factor_bps"));
+        Caps c = row.getValue("supply_cap") == null ? null : new Caps(big(row, "supply_cap"), big(row, "borrow_cap"));
+        Ramp r = row.getValue("ramp_start") == null ? null : new Ramp(row.getLong("ramp_start"),
+                row.getLong("ramp_end"));
+        State s = new State(big(row, "total_supply_assets"), big(row, "total_supply_shares"),
+                big(row, "total_borrow_assets"), big(row, "total_borrow_shares"), big(row, "insurance_fund"),
+                row.getLong("last_accrual"));
+        return new MarketRow(row.getLong("market_id"), config, row.getLong("max_oracle_age"), l, i, c, r, s,
+                row.getBoolean("paused"), row.getLong("updated_block"));
+    }
+
+    static Tuple vaultHistory(VaultChange c) {
+        VaultRow v = c.after();
+        return Tuple.from(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().blockHash(), c.at().txHash(),
+                c.at().event(), v.vaultId(), v.marketId(), v.owner(), num(c.collateralBefore()), num(v.collateral()),
+                num(c.debtSharesBefore()), num(v.debtShares()), v.closed(), v.openedBlock()));
+    }
+
+    static Tuple vault(VaultRow v) {
+        return Tuple.from(Arrays.asList(v.vaultId(), v.marketId(), v.owner(), num(v.collateral()),
+                num(v.debtShares()), v.closed(), v.openedBlock(), v.updatedBlock()));
+    }
+
+    static VaultRow vault(Row row) {
+        return new VaultRow(row.getLong("vault_id"), row.getLong("market_id"), row.getString("owner"),
+                big(row, "collateral"), big(row, "debt_shares"), row.getBoolean("closed"),
+                row.getLong("opened_block"), row.getLong("updated_block"));
+    }
+
+    static Tuple tierHistory(TierChange c) {
+        var t = c.after();
+        return Tuple.from(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(), t.marketId(),
+                t.index(), num(t.minValue()), t.imBps(), t.mmFromBps(), t.mmToBps()));
+    }
+
+    static Tuple tier(MirrorChanges.TierRow t) {
+        return Tuple.from(Arrays.asList(t.marketId(), t.index(), num(t.minValue()), t.imBps(), t.mmFromBps(),
+                t.mmToBps()));
+    }
+
+    static Tuple lenderHistory(LenderChange c) {
+        var l = c.after();
+        return Tuple.from(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(), c.at().event(),
+                l.marketId(), l.lender(), num(l.shares())));
+    }
+
+    static Tuple lender(MirrorChanges.LenderRow l) {
+        return Tuple.from(Arrays.asList(l.marketId(), l.lender(), num(l.shares()), l.updatedBlock()));
+    }
+
+    static Tuple operatorHistory(OperatorChange c) {
+        var o = c.after();
+        return Tuple.from(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(), o.owner(),
+                o.operator(), o.approved()));
+    }
+
+    static Tuple operator(MirrorChanges.OperatorRow o) {
+        return Tuple.from(Arrays.asList(o.owner(), o.operator(), o.approved(), o.updatedBlock()));
+    }
+
+    static Tuple price(PriceRow p) {
+        return Tuple.from(Arrays.asList(p.marketId(), p.blockNumber(), p.logIndex(), p.txHash(), num(p.answer()),
+                num(p.roundId()), p.updatedAt()));
+    }
+
+    static Tuple liquidation(LiquidationRow l) {
+        return Tuple.from(Arrays.asList(l.at().blockNumber(), l.at().logIndex(), l.at().txHash(), l.vaultId(),
+                l.marketId(), l.liquidator(), num(l.repaidAssets()), num(l.repaidShares()), num(l.seizedCollateral()),
+                num(l.protocolFee()), num(l.collateralAfter()), num(l.debtSharesAfter()), num(l.badDebt()),
+                num(l.coveredByInsurance()), num(l.socialized())));
+    }
+
+    static Tuple insurance(InsuranceEvent e) {
+        return Tuple.from(Arrays.asList(e.at().blockNumber(), e.at().logIndex(), e.at().txHash(), e.marketId(),
+                e.kind().column(), num(e.amount()), e.account()));
+    }
+
+    /* HELPERS */
+
+    static Numeric num(BigInteger value) {
+        return value == null ? null : Numeric.create(new BigDecimal(value));
+    }
+
+    static BigInteger big(Row row, String column) {
+        Numeric n = row.getNumeric(column);
+        return n == null ? null : n.bigIntegerValue();
+    }
+
+    private static String insert(String table, List<String> columns) {
+        return "INSERT INTO " + table + " (" + String.join(", ", columns) + ") VALUES (" + placeholders(columns.size())
+                + ")";
+    }
+
+    private static String upsert(String table, List<String> columns, String key) {
+        List<String> keys = Arrays.stream(key.split(",")).map(String::trim).toList();
+        String set = columns.stream().filter(c -> !keys.contains(c)).map(c -> c + " = EXCLUDED." + c)
+                .collect(Collectors.joining(", "));
+        return insert(table, columns) + " ON CONFLICT (" + key + ") DO UPDATE SET " + set;
+    }
+
+    private static String placeholders(int n) {
+        return IntStream.rangeClosed(1, n).mapToObj(i -> "$" + i).collect(Collectors.joining(", "));
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+}

@@ -1,0 +1,114 @@
+package io.isomargin.indexer;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.isomargin.abi.events.EventDecoder;
+import io.isomargin.abi.follower.FollowerConfig;
+import io.isomargin.abi.follower.RpcClient;
+import io.isomargin.abi.follower.RpcConfig;
+import io.isomargin.abi.testing.AnvilChain;
+import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.PostgresDatabase;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+
+/** One indexer process for a test: its own Vert.x, pool, RPC client, store and runner over a test chain and
+ * database. Closing it stops everything, as a killed process would, but leaves the database. */
+final class IndexerHarness implements AutoCloseable {
+    static final Duration WAIT = Duration.ofSeconds(30);
+
+    final Vertx vertx;
+    final Pool pool;
+    final RpcClient rpc;
+    final MirrorStore store;
+    final IndexerRunner runner;
+
+    private IndexerHarness(Vertx vertx, Pool pool, RpcClient rpc, MirrorStore store, IndexerRunner runner) {
+        this.vertx = vertx;
+        this.pool = pool;
+        this.rpc = rpc;
+        this.store = store;
+        this.runner = runner;
+    }
+
+    /** Migrates the database and builds (does not start) an indexer for {@code d}'s engine. */
+    static IndexerHarness create(Deployment d, PostgresDatabase db) {
+        return create(d, db, meta(d));
+    }
+
+    static IndexerHarness create(Deployment d, PostgresDatabase db, IndexerMeta meta) {
+        Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
+        Vertx vertx = Vertx.vertx();
+        Pool pool = PgBuilder.pool()
+                .with(new PoolOptions().setMaxSize(4))
+                .connectingTo(new PgConnectOptions().setHost(db.host()).setPort(db.port())
+                        .setDatabase(db.database()).setUser(db.user()).setPassword(db.password()))
+                .using(vertx)
+                .build();
+        RpcConfig rpcConfig = new RpcConfig(List.of(d.chain().rpcUrl()), Duration.ofSeconds(2), 3,
+                Duration.ofMillis(10), Duration.ofMillis(50), 4, 50, Duration.ofMillis(300), 0);
+        RpcClient rpc = RpcClient.connect(rpcConfig);
+        int reorgWindow = 16;
+        FollowerConfig follower = new FollowerConfig(rpcConfig, Optional.empty(), List.of(meta.engine()), List.of(), 0,
+                8, 1, 32, Duration.ofMillis(50), reorgWindow);
+        MirrorProjection projection = new MirrorProjection(meta.engine(), new EventDecoder());
+        MirrorStore store = new MirrorStore(pool, projection, reorgWindow);
+        IndexerRunner runner = new IndexerRunner(rpc, follower, store, projection, meta,
+                List.of(d.wethFeed().getContractAddress()), Duration.ofSeconds(20));
+        return new IndexerHarness(vertx, pool, rpc, store, runner);
+    }
+
+    static IndexerMeta meta(Deployment d) {
+        long deployBlock = d.engine().getTransactionReceipt().orElseThrow().getBlockNumber().longValueExact();
+        return new IndexerMeta(d.chain().chainId(), d.engine().getContractAddress(), deployBlock);
+    }
+
+    /** Starts the runner and waits until it has committed the chain's current head. */
+    IndexerHarness startAndCatchUp(AnvilChain chain) {
+        runner.start();
+        return catchUp(chain);
+    }
+
+    /** Waits until the runner has committed the chain's current head (failing if it stopped). */
+    IndexerHarness catchUp(AnvilChain chain) {
+        long head = chain.blockNumber();
+        await("the indexer to commit #" + head, () -> runner.indexedBlock() >= head);
+        return this;
+    }
+
+    void await(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (runner.done().isCompletedExceptionally()) {
+                runner.done().join(); // throws the failure
+            }
+            if (System.nanoTime() > deadline) {
+                fail("timed out after " + WAIT.toSeconds() + " s waiting for " + what + " (indexed #"
+                        + runner.indexedBlock() + ", head #" + runner.head() + ")");
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                fail("interrupted");
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        runner.close();
+        rpc.close();
+        pool.close().toCompletionStage().toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
+                .join();
+        vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, java.util.concurrent.TimeUnit.SECONDS)
+                .join();
+    }
+}

@@ -1,0 +1,63 @@
+package io.isomargin.indexer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isomargin.abi.testing.AnvilChain;
+import io.isomargin.abi.testing.AnvilExtension;
+import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.PostgresDatabase;
+import io.isomargin.abi.testing.PostgresExtension;
+import java.math.BigInteger;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith({AnvilExtension.class, PostgresExtension.class})
+class MirrorScenarioTest {
+
+    @Test
+    void afterEveryKindOfEventTheMirrorEqualsTheEngineViewsAtTheIndexedBlock(AnvilChain chain, Deployment d,
+            PostgresDatabase db) throws Exception {
+        Scenario scenario = new Scenario(d);
+        scenario.firstHalf(); // the indexer backfills this part ...
+        try (IndexerHarness indexer = IndexerHarness.create(d, db).startAndCatchUp(chain)) {
+            scenario.secondHalf(); // ... and follows the head through this one
+            indexer.catchUp(chain);
+
+            assertEquals(List.of(), MirrorComparison.differences(d, db, scenario.lenders()));
+            try (Connection c = db.connect()) {
+                assertEquals(chain.blockNumber(), MirrorComparison.single(c, "SELECT block_number FROM cursor")
+                        .longValueExact());
+                // the facts: two liquidations, one of them with bad debt partly covered by insurance
+                try (ResultSet r = c.createStatement().executeQuery(
+                        "SELECT count(*), count(*) FILTER (WHERE bad_debt > 0), sum(covered_by_insurance),"
+                                + " sum(socialized) FROM liquidations")) {
+                    r.next();
+                    assertEquals(2, r.getInt(1));
+                    assertEquals(1, r.getInt(2));
+                    assertTrue(r.getBigDecimal(3).signum() > 0, "insurance covered part of the bad debt");
+                }
+                assertEquals(BigInteger.TWO, MirrorComparison.single(c,
+                        "SELECT count(*) FROM prices WHERE market_id = " + d.wethMarket()),
+                        "the scenario's two updates; the feed's first answer predates the market");
+                assertEquals(BigInteger.ONE, MirrorComparison.single(c,
+                        "SELECT count(*) FROM prices WHERE market_id = " + d.linkMarket()),
+                        "the LINK feed was not in the follower's filter at start and is still mirrored");
+                assertEquals(BigInteger.ONE, MirrorComparison.single(c,
+                        "SELECT count(*) FROM operators WHERE approved AND operator = '"
+                                + scenario.operator.getAddress().toLowerCase() + "'"));
+                assertEquals(BigInteger.valueOf(3), MirrorComparison.single(c,
+                        "SELECT count(DISTINCT kind) FROM insurance_events"));
+                assertEquals(BigInteger.ONE, MirrorComparison.single(c,
+                        "SELECT count(*) FROM vault_history WHERE event = 'VaultClosed'"));
+                assertEquals(BigInteger.ZERO, MirrorComparison.single(c,
+                        "SELECT count(*) FROM vault_history WHERE event = 'CollateralWithdrawn'"
+                                + " AND collateral_after <> collateral_before - 500000000000000000"),
+                        "before/after of the operator's withdrawal");
+            }
+        }
+    }
+}
