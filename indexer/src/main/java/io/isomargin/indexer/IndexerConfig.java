@@ -1,0 +1,93 @@
+package io.isomargin.indexer;
+
+import io.isomargin.abi.config.ConfigException;
+import io.isomargin.abi.config.ConfigSource;
+import io.isomargin.abi.follower.FollowerConfig;
+import io.isomargin.abi.follower.RpcConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The indexer's configuration, read from a YAML file with environment overrides ({@value #ENV_PREFIX} + the key
+ * upper-cased, dots and dashes as underscores; see {@link ConfigSource}). Example: {@code indexer/indexer.example.yaml}.
+ *
+ * @param deployment         the forge scripts' deployment JSON ({@code deployment}, required)
+ * @param httpUrls           JSON-RPC endpoints in order of preference ({@code rpc.http-urls}, required)
+ * @param wsUrl              a {@code ws(s)://} endpoint for new-head notifications ({@code rpc.ws-url})
+ * @param rpcTimeout         the timeout of one RPC request ({@code rpc.timeout}, 100ms..5m, default 10s)
+ * @param database           the mirror database ({@code database.url}, required; {@code DATABASE_URL} is used when
+ *                           neither the file nor {@code ISOMARGIN_INDEXER_DATABASE_URL} sets it)
+ * @param confirmations      blocks below the head before a block is indexed ({@code follower.confirmations}, 0..1000,
+ *                           default 0; below the reorg window)
+ * @param reorgWindow        recent block hashes kept and checked ({@code follower.reorg-window}, 1..10000, default 64)
+ * @param maxRange           largest {@code eth_getLogs} block range ({@code follower.max-range}, 1..100000, default
+ *                           2000)
+ * @param pollInterval       how often the head is polled ({@code follower.poll-interval}, 50ms..5m, default 2s)
+ */
+public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<String> wsUrl, Duration rpcTimeout,
+        DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval) {
+
+    /** The prefix of the environment variables that override the file. */
+    public static final String ENV_PREFIX = "ISOMARGIN_INDEXER_";
+
+    public IndexerConfig {
+        Objects.requireNonNull(deployment, "deployment");
+        httpUrls = List.copyOf(httpUrls);
+        Objects.requireNonNull(wsUrl, "wsUrl");
+        Objects.requireNonNull(rpcTimeout, "rpcTimeout");
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(pollInterval, "pollInterval");
+    }
+
+    /**
+     * Reads {@code file} (null: environment only) with overrides from {@code env}.
+     *
+     * @throws ConfigException naming the first key that is missing, malformed, out of bounds or unknown
+     */
+    public static IndexerConfig load(Path file, Map<String, String> env) {
+        ConfigSource c = ConfigSource.load(file, env, ENV_PREFIX);
+        Path deployment = Path.of(c.requiredString("deployment", "path to the deployment JSON the forge scripts write"));
+        List<String> httpUrls = c.urls("rpc.http-urls", Set.of("http", "https"));
+        Optional<String> wsUrl = c.url("rpc.ws-url", Set.of("ws", "wss"));
+        Duration rpcTimeout = c.duration("rpc.timeout", Duration.ofSeconds(10), Duration.ofMillis(100),
+                Duration.ofMinutes(5));
+        Optional<String> dbUrl = c.optionalString("database.url");
+        if (dbUrl.isEmpty()) {
+            dbUrl = Optional.ofNullable(env.get("DATABASE_URL")).map(String::trim).filter(s -> !s.isEmpty());
+        }
+        DatabaseUrl database = DatabaseUrl.parse("database.url", dbUrl.orElseThrow(() -> new ConfigException(
+                "database.url", null, "required: postgres://user:password@host:port/database (set it in the file, "
+                        + c.envName("database.url") + " or DATABASE_URL)")));
+        int reorgWindow = c.intValue("follower.reorg-window", 64, 1, 10_000);
+        int confirmations = c.intValue("follower.confirmations", 0, 0, 1_000);
+        if (confirmations >= reorgWindow) {
+            throw new ConfigException("follower.confirmations", Integer.toString(confirmations),
+                    "must be below follower.reorg-window (" + reorgWindow + ")");
+        }
+        int maxRange = c.intValue("follower.max-range", 2_000, 1, 100_000);
+        Duration pollInterval = c.duration("follower.poll-interval", Duration.ofSeconds(2), Duration.ofMillis(50),
+                Duration.ofMinutes(5));
+        c.rejectUnknownKeys();
+        return new IndexerConfig(deployment, httpUrls, wsUrl, rpcTimeout, database, confirmations, reorgWindow,
+                maxRange, pollInterval);
+    }
+
+    /** The RPC guards: production defaults with this config's endpoints and timeout. */
+    public RpcConfig rpcConfig() {
+        RpcConfig d = RpcConfig.defaults(httpUrls);
+        return new RpcConfig(httpUrls, rpcTimeout, d.maxAttempts(), d.initialBackoff(), d.maxBackoff(),
+                d.circuitWindow(), d.failureRatePercent(), d.circuitOpenDuration(), d.maxRequestsPerSecond());
+    }
+
+    /** How to follow {@code engine} (the runner adds the oracles). */
+    public FollowerConfig followerConfig(String engine) {
+        int initialRange = Math.min(500, maxRange);
+        return new FollowerConfig(rpcConfig(), wsUrl, List.of(engine), List.of(), confirmations, initialRange, 1,
+                maxRange, pollInterval, reorgWindow);
+    }
+}

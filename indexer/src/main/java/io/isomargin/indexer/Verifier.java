@@ -1,0 +1,242 @@
+package io.isomargin.indexer;
+
+import io.isomargin.abi.contracts.IsomarginEngine;
+import java.io.PrintStream;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.web3j.protocol.Web3j;
+import org.web3j.protocol.core.DefaultBlockParameter;
+import org.web3j.protocol.core.RemoteFunctionCall;
+import org.web3j.tx.ReadonlyTransactionManager;
+import org.web3j.tx.gas.StaticGasProvider;
+
+/**
+ * Checks the mirror against the chain: at the mirror's cursor block it reads the engine's views with
+ * {@code eth_call} pinned to that block and compares every vault (owner, market, collateral, debt shares, closed),
+ * every market's state (totals, insurance fund, last accrual, paused), risk parameters and tiers, and the supply
+ * shares of every mirrored lender (plus any extra addresses given) with the rows in PostgreSQL.
+ *
+ * <p>The one implementation behind both the {@code verify} command and the mirror tests.
+ */
+public final class Verifier {
+    private final Web3j web3j;
+    private final String engine;
+
+    /** One value on which the mirror and the chain disagree. */
+    public record Mismatch(String what, Object chain, Object mirror) {
+        /** One readable line: {@code vault 3 collateral: chain 5, mirror 6}. */
+        public String line() {
+            return what + ": chain " + chain + ", mirror " + mirror;
+        }
+    }
+
+    /**
+     * The result of one check.
+     *
+     * @param block      the cursor block the chain was read at
+     * @param vaults     how many vaults the engine has at that block
+     * @param mismatches every disagreement, in vault, market order
+     */
+    public record Report(long block, long vaults, List<Mismatch> mismatches) {
+        public Report {
+            mismatches = List.copyOf(mismatches);
+        }
+    }
+
+    /**
+     * @param web3j  the chain (an archive-capable node when the cursor is old)
+     * @param engine the engine's address
+     */
+    public Verifier(Web3j web3j, String engine) {
+        this.web3j = Objects.requireNonNull(web3j, "web3j");
+        this.engine = Objects.requireNonNull(engine, "engine");
+    }
+
+    /**
+     * Runs {@link #check} and prints each mismatch as one line, then {@code verify: N vaults, M mismatches}.
+     *
+     * @return the number of mismatches
+     */
+    public int verify(Connection db, PrintStream out) throws SQLException {
+        Report report = check(db, List.of());
+        report.mismatches().forEach(m -> out.println(m.line()));
+        out.println("verify: " + report.vaults() + " vaults, " + report.mismatches().size() + " mismatches (at block "
+                + report.block() + ")");
+        return report.mismatches().size();
+    }
+
+    /**
+     * Compares the mirror in {@code db} with the chain at the mirror's cursor block.
+     *
+     * @param extraLenders addresses whose supply shares to check in every market even when the mirror has no row
+     *                     for them (a missing row counts as zero shares)
+     * @throws IllegalStateException when the mirror has no cursor yet or a view call fails
+     */
+    public Report check(Connection db, Collection<String> extraLenders) throws SQLException {
+        long block = single(db, "SELECT block_number FROM cursor", "the mirror has no cursor: nothing is indexed yet")
+                .longValueExact();
+        IsomarginEngine e = IsomarginEngine.load(engine, web3j, new ReadonlyTransactionManager(web3j, engine),
+                new StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO));
+        e.setDefaultBlockParameter(DefaultBlockParameter.valueOf(BigInteger.valueOf(block)));
+        List<Mismatch> out = new ArrayList<>();
+
+        long vaultCount = call(e.vaultCount(), "vaultCount", block).longValueExact();
+        check(out, "vault count", vaultCount, single(db, "SELECT count(*) FROM vaults", null).longValueExact());
+        try (PreparedStatement q = db.prepareStatement("SELECT * FROM vaults WHERE vault_id = ?")) {
+            for (long id = 1; id <= vaultCount; id++) {
+                IsomarginEngine.Vault v = call(e.vault(BigInteger.valueOf(id)), "vault(" + id + ")", block);
+                q.setLong(1, id);
+                try (ResultSet r = q.executeQuery()) {
+                    String p = "vault " + id + " ";
+                    if (!r.next()) {
+                        out.add(new Mismatch("vault " + id, "exists", "missing"));
+                        continue;
+                    }
+                    check(out, p + "owner", v.owner.toLowerCase(Locale.ROOT), r.getString("owner"));
+                    check(out, p + "market", v.marketId.longValueExact(), r.getLong("market_id"));
+                    check(out, p + "collateral", v.collateral, big(r, "collateral"));
+                    check(out, p + "debtShares", v.debtShares, big(r, "debt_shares"));
+                    check(out, p + "closed", v.closed, r.getBoolean("closed"));
+                }
+            }
+        }
+
+        Map<Long, Set<String>> lenders = new TreeMap<>();
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT market_id, lender FROM lenders")) {
+            while (r.next()) lenders.computeIfAbsent(r.getLong(1), k -> new TreeSet<>()).add(r.getString(2));
+        }
+        long marketCount = call(e.marketCount(), "marketCount", block).longValueExact();
+        check(out, "market count", marketCount, single(db, "SELECT count(*) FROM markets", null).longValueExact());
+        for (long id = 1; id <= marketCount; id++) {
+            checkMarket(db, e, block, id, out);
+            Set<String> marketLenders = new TreeSet<>(lenders.getOrDefault(id, Set.of()));
+            extraLenders.forEach(l -> marketLenders.add(l.toLowerCase(Locale.ROOT)));
+            checkLenders(db, e, block, id, marketLenders, out);
+        }
+        return new Report(block, vaultCount, out);
+    }
+
+    private static void checkMarket(Connection db, IsomarginEngine e, long block, long id, List<Mismatch> out)
+            throws SQLException {
+        BigInteger mid = BigInteger.valueOf(id);
+        IsomarginEngine.MarketState s = call(e.marketState(mid), "marketState(" + id + ")", block);
+        IsomarginEngine.RiskParams rp = call(e.riskParams(mid), "riskParams(" + id + ")", block);
+        try (PreparedStatement q = db.prepareStatement("SELECT * FROM markets WHERE market_id = ?")) {
+            q.setLong(1, id);
+            try (ResultSet r = q.executeQuery()) {
+                if (!r.next()) {
+                    out.add(new Mismatch("market " + id, "exists", "missing"));
+                    return;
+                }
+                String p = "market " + id + " ";
+                check(out, p + "totalSupplyAssets", s.totalSupplyAssets, big(r, "total_supply_assets"));
+                check(out, p + "totalSupplyShares", s.totalSupplyShares, big(r, "total_supply_shares"));
+                check(out, p + "totalBorrowAssets", s.totalBorrowAssets, big(r, "total_borrow_assets"));
+                check(out, p + "totalBorrowShares", s.totalBorrowShares, big(r, "total_borrow_shares"));
+                check(out, p + "insuranceFund", s.insuranceFund, big(r, "insurance_fund"));
+                check(out, p + "lastAccrual", s.lastAccrual.longValueExact(), r.getLong("last_accrual"));
+                check(out, p + "paused", s.paused, r.getBoolean("paused"));
+                check(out, p + "maxOracleAge", rp.maxOracleAge.longValueExact(), nullableLong(r, "max_oracle_age"));
+                check(out, p + "liquidationBonusBps", rp.liquidationBonusBps.longValueExact(),
+                        nullableLong(r, "liquidation_bonus_bps"));
+                check(out, p + "protocolFeeBps", rp.protocolFeeBps.longValueExact(),
+                        nullableLong(r, "protocol_fee_bps"));
+                check(out, p + "closeFactorBps", rp.closeFactorBps.longValueExact(),
+                        nullableLong(r, "close_factor_bps"));
+                check(out, p + "reserveFactorBps", rp.reserveFactorBps.longValueExact(),
+                        nullableLong(r, "reserve_factor_bps"));
+                check(out, p + "minDebt", rp.minDebt, big(r, "min_debt"));
+                check(out, p + "supplyCap", rp.supplyCap, big(r, "supply_cap"));
+                check(out, p + "borrowCap", rp.borrowCap, big(r, "borrow_cap"));
+                check(out, p + "kink", rp.rateModel.kink, big(r, "kink"));
+                check(out, p + "slope2PerSecond", rp.rateModel.slope2PerSecond, big(r, "slope2_per_second"));
+                check(out, p + "rampStart", rp.rampStart.longValueExact(), nullableLong(r, "ramp_start"));
+                check(out, p + "rampEnd", rp.rampEnd.longValueExact(), nullableLong(r, "ramp_end"));
+            }
+        }
+        int tierCount = call(e.marketConfig(mid), "marketConfig(" + id + ")", block).tierCount.intValueExact();
+        check(out, "market " + id + " tier count", (long) tierCount,
+                single(db, "SELECT count(*) FROM market_tiers WHERE market_id = " + id, null).longValueExact());
+        try (PreparedStatement q = db.prepareStatement("SELECT * FROM market_tiers WHERE market_id = ? AND idx = ?")) {
+            for (int i = 0; i < tierCount; i++) {
+                IsomarginEngine.TierState t = call(e.tier(mid, BigInteger.valueOf(i)),
+                        "tier(" + id + ", " + i + ")", block);
+                q.setLong(1, id);
+                q.setInt(2, i);
+                try (ResultSet r = q.executeQuery()) {
+                    String p = "market " + id + " tier " + i + " ";
+                    if (!r.next()) {
+                        out.add(new Mismatch("market " + id + " tier " + i, "exists", "missing"));
+                        continue;
+                    }
+                    check(out, p + "minValue", t.minValue, big(r, "min_value"));
+                    check(out, p + "imBps", t.imBps.longValueExact(), r.getLong("im_bps"));
+                    check(out, p + "mmFromBps", t.mmFromBps.longValueExact(), r.getLong("mm_from_bps"));
+                    check(out, p + "mmToBps", t.mmToBps.longValueExact(), r.getLong("mm_to_bps"));
+                }
+            }
+        }
+    }
+
+    private static void checkLenders(Connection db, IsomarginEngine e, long block, long id, Set<String> lenders,
+            List<Mismatch> out) throws SQLException {
+        try (PreparedStatement q = db.prepareStatement(
+                "SELECT shares FROM lenders WHERE market_id = ? AND lender = ?")) {
+            for (String lender : lenders) {
+                BigInteger onChain = call(e.supplyShares(BigInteger.valueOf(id), lender),
+                        "supplyShares(" + id + ", " + lender + ")", block);
+                q.setLong(1, id);
+                q.setString(2, lender);
+                BigInteger mirrored = BigInteger.ZERO;
+                try (ResultSet r = q.executeQuery()) {
+                    if (r.next()) mirrored = big(r, "shares");
+                }
+                check(out, "market " + id + " lender " + lender + " supplyShares", onChain, mirrored);
+            }
+        }
+    }
+
+    private static <T> T call(RemoteFunctionCall<T> call, String what, long block) {
+        try {
+            return call.send();
+        } catch (Exception ex) {
+            throw new IllegalStateException("eth_call " + what + " at block " + block + " failed: " + ex.getMessage(),
+                    ex);
+        }
+    }
+
+    private static BigInteger single(Connection db, String sql, String whenEmpty) throws SQLException {
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery(sql)) {
+            if (!r.next()) throw new IllegalStateException(whenEmpty != null ? whenEmpty : "no row for " + sql);
+            return r.getBigDecimal(1).toBigIntegerExact();
+        }
+    }
+
+    private static BigInteger big(ResultSet r, String column) throws SQLException {
+        BigDecimal value = r.getBigDecimal(column);
+        return value == null ? null : value.toBigIntegerExact();
+    }
+
+    private static Long nullableLong(ResultSet r, String column) throws SQLException {
+        long value = r.getLong(column);
+        return r.wasNull() ? null : value;
+    }
+
+    private static void check(List<Mismatch> out, String what, Object chain, Object mirror) {
+        if (!Objects.equals(chain, mirror)) out.add(new Mismatch(what, chain, mirror));
+    }
+}

@@ -1,0 +1,112 @@
+package io.isomargin.indexer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isomargin.abi.config.ConfigException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IndexerConfigTest {
+    private static final String GOOD = """
+            deployment: deployments/local.json
+            rpc:
+              http-urls: [http://127.0.0.1:8545, https://backup.example/rpc]
+              ws-url: ws://127.0.0.1:8545
+              timeout: 5s
+            database:
+              url: postgres://indexer:p%40ss@db.local:6543/mirror
+            follower:
+              confirmations: 2
+              reorg-window: 32
+              max-range: 1000
+              poll-interval: 500ms
+            """;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aGoodFileLoadsEveryKey() throws Exception {
+        IndexerConfig c = IndexerConfig.load(write(GOOD), Map.of());
+        assertEquals(Path.of("deployments/local.json"), c.deployment());
+        assertEquals(List.of("http://127.0.0.1:8545", "https://backup.example/rpc"), c.httpUrls());
+        assertEquals(Optional.of("ws://127.0.0.1:8545"), c.wsUrl());
+        assertEquals(Duration.ofSeconds(5), c.rpcTimeout());
+        assertEquals(new DatabaseUrl("db.local", 6543, "mirror", "indexer", "p@ss"), c.database());
+        assertEquals("jdbc:postgresql://db.local:6543/mirror", c.database().jdbcUrl());
+        assertEquals(2, c.confirmations());
+        assertEquals(32, c.reorgWindow());
+        assertEquals(1000, c.maxRange());
+        assertEquals(Duration.ofMillis(500), c.pollInterval());
+        assertEquals(Duration.ofSeconds(5), c.rpcConfig().requestTimeout());
+        assertEquals(1000, c.followerConfig("0x" + "ab".repeat(20)).maxRange());
+    }
+
+    @Test
+    void theExampleFileLoads() {
+        IndexerConfig c = IndexerConfig.load(Path.of("indexer.example.yaml"), Map.of());
+        assertEquals(List.of("http://127.0.0.1:8545"), c.httpUrls());
+    }
+
+    @Test
+    void aValueOutOfBoundsNamesItsKey() throws Exception {
+        Path file = write(GOOD.replace("max-range: 1000", "max-range: 0"));
+        ConfigException e = assertThrows(ConfigException.class, () -> IndexerConfig.load(file, Map.of()));
+        assertEquals("follower.max-range", e.key());
+    }
+
+    @Test
+    void confirmationsMustStayInsideTheReorgWindow() throws Exception {
+        Path file = write(GOOD.replace("confirmations: 2", "confirmations: 32"));
+        assertEquals("follower.confirmations",
+                assertThrows(ConfigException.class, () -> IndexerConfig.load(file, Map.of())).key());
+    }
+
+    @Test
+    void aMalformedDatabaseUrlNamesItsKeyWithoutThePassword() throws Exception {
+        Path file = write(GOOD.replace("postgres://indexer:p%40ss@db.local:6543/mirror",
+                "mysql://indexer:secret@db.local/mirror"));
+        ConfigException e = assertThrows(ConfigException.class, () -> IndexerConfig.load(file, Map.of()));
+        assertEquals("database.url", e.key());
+        assertTrue(!e.getMessage().contains("secret"), e.getMessage());
+    }
+
+    @Test
+    void aTypoedKeyIsRejected() throws Exception {
+        Path file = write(GOOD + "  poll-intervall: 1s\n");
+        assertEquals("follower.poll-intervall",
+                assertThrows(ConfigException.class, () -> IndexerConfig.load(file, Map.of())).key());
+    }
+
+    @Test
+    void theEnvironmentOverridesTheFile() throws Exception {
+        IndexerConfig c = IndexerConfig.load(write(GOOD), Map.of(
+                "ISOMARGIN_INDEXER_FOLLOWER_CONFIRMATIONS", "5",
+                "ISOMARGIN_INDEXER_RPC_HTTP_URLS", "http://a:1,http://b:2",
+                "ISOMARGIN_INDEXER_DATABASE_URL", "postgres://u:v@h/d"));
+        assertEquals(5, c.confirmations());
+        assertEquals(List.of("http://a:1", "http://b:2"), c.httpUrls());
+        assertEquals(new DatabaseUrl("h", 5432, "d", "u", "v"), c.database());
+    }
+
+    @Test
+    void databaseUrlFallsBackToDatabaseUrlAndIsRequired() throws Exception {
+        Path file = write(GOOD.replace("database:\n  url: postgres://indexer:p%40ss@db.local:6543/mirror\n", ""));
+        assertEquals("database.url",
+                assertThrows(ConfigException.class, () -> IndexerConfig.load(file, Map.of())).key());
+        IndexerConfig c = IndexerConfig.load(file, Map.of("DATABASE_URL", "postgresql://x:y@z:1/w"));
+        assertEquals(new DatabaseUrl("z", 1, "w", "x", "y"), c.database());
+    }
+
+    private Path write(String yaml) throws Exception {
+        return Files.writeString(dir.resolve("indexer.yaml"), yaml);
+    }
+}
