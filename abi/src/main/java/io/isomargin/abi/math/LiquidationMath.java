@@ -25,11 +25,6 @@ public final class LiquidationMath {
             BigInteger z = BigInteger.ZERO;
             return new Quote(z, z, z, z, z, z, true);
         }
-
-        /** Loan tokens the liquidator pays: repayment plus protocol fee. */
-        public BigInteger owed() {
-            return repaidAssets.add(protocolFee);
-        }
     }
 
     /** True when the collateral cannot pay the bonus on the whole debt: the liquidation then takes everything. */

@@ -113,11 +113,6 @@ public final class MarginMath {
         return debt.signum() > 0 && debt.compareTo(maxDebt(value(collateral, price), m.minValues(), m.mmBps())) > 0;
     }
 
-    /** True iff borrowing or withdrawing to this state passes the initial-margin check. */
-    public static boolean meetsInitialMargin(BigInteger collateral, BigInteger debt, BigInteger price, Margins m) {
-        return debt.compareTo(maxDebt(value(collateral, price), m.minValues(), m.imBps())) <= 0;
-    }
-
     /**
      * The lowest oracle answer at which the vault is still healthy (the engine's liquidationPrice view); 0 without
      * debt and {@code 2^256 - 1} with debt and no collateral.
