@@ -28,9 +28,14 @@ import java.util.Set;
  * @param maxRange           largest {@code eth_getLogs} block range ({@code follower.max-range}, 1..100000, default
  *                           2000)
  * @param pollInterval       how often the head is polled ({@code follower.poll-interval}, 50ms..5m, default 2s)
+ * @param apiHost            the query API's interface ({@code api.host}, default 127.0.0.1)
+ * @param apiPort            the query API's port ({@code api.port}, 0..65535, default 8080; 0 picks a free port)
+ * @param apiMaxHealthyLag   {@code /health} is 200 while at most this many blocks behind the head
+ *                           ({@code api.max-healthy-lag}, 0..100000, default 5)
  */
 public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<String> wsUrl, Duration rpcTimeout,
-        DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval) {
+        DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
+        String apiHost, int apiPort, int apiMaxHealthyLag) {
 
     /** The prefix of the environment variables that override the file. */
     public static final String ENV_PREFIX = "ISOMARGIN_INDEXER_";
@@ -42,6 +47,7 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         Objects.requireNonNull(rpcTimeout, "rpcTimeout");
         Objects.requireNonNull(database, "database");
         Objects.requireNonNull(pollInterval, "pollInterval");
+        Objects.requireNonNull(apiHost, "apiHost");
     }
 
     /**
@@ -72,9 +78,15 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         int maxRange = c.intValue("follower.max-range", 2_000, 1, 100_000);
         Duration pollInterval = c.duration("follower.poll-interval", Duration.ofSeconds(2), Duration.ofMillis(50),
                 Duration.ofMinutes(5));
+        String apiHost = c.string("api.host", "127.0.0.1");
+        if (apiHost.isBlank() || apiHost.chars().anyMatch(Character::isWhitespace)) {
+            throw new ConfigException("api.host", apiHost, "must be a host name or IP address to listen on");
+        }
+        int apiPort = c.intValue("api.port", 8080, 0, 65_535);
+        int apiMaxHealthyLag = c.intValue("api.max-healthy-lag", 5, 0, 100_000);
         c.rejectUnknownKeys();
         return new IndexerConfig(deployment, httpUrls, wsUrl, rpcTimeout, database, confirmations, reorgWindow,
-                maxRange, pollInterval);
+                maxRange, pollInterval, apiHost, apiPort, apiMaxHealthyLag);
     }
 
     /** The RPC guards: production defaults with this config's endpoints and timeout. */

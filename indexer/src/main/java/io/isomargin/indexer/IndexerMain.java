@@ -4,6 +4,8 @@ import io.isomargin.abi.config.ConfigException;
 import io.isomargin.abi.config.DeploymentFile;
 import io.isomargin.abi.events.EventDecoder;
 import io.isomargin.abi.follower.RpcClient;
+import io.isomargin.indexer.api.ApiServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
@@ -47,6 +49,7 @@ import picocli.CommandLine.Option;
 public final class IndexerMain implements Callable<Integer> {
     private static final Logger log = LoggerFactory.getLogger(IndexerMain.class);
     private static final Duration STORE_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(5);
 
     private final Map<String, String> env;
     private final PrintStream out;
@@ -131,12 +134,27 @@ public final class IndexerMain implements Callable<Integer> {
                 }
                 IndexerRunner runner = new IndexerRunner(rpc, cfg.followerConfig(meta.engine()), store, projection,
                         meta, deployment.oracles(), STORE_TIMEOUT);
+                PrometheusMeterRegistry metrics = IndexerMetrics.create(runner);
+                ApiServer api;
+                try {
+                    api = ApiServer.start(vertx, new ApiServer.Options(cfg.apiHost(), cfg.apiPort(),
+                            cfg.apiMaxHealthyLag()), new MirrorReader(pool), () -> new ApiServer.Status(
+                                    runner.indexedBlock(), runner.head(), runner.reorgs(), runner.following()),
+                            metrics);
+                } catch (IllegalStateException e) {
+                    throw new StartupException("api.port: " + e.getMessage(), e);
+                }
                 try {
                     runner.start();
                 } catch (RuntimeException e) {
+                    api.close();
                     throw new StartupException("cannot start following " + cfg.httpUrls() + ": " + e.getMessage(),
                             e);
                 }
+                out.println("indexer: mirroring engine " + meta.engine() + " on chain " + meta.chainId()
+                        + "; query API on http://" + cfg.apiHost() + ":" + api.port());
+                BackfillProgress progress = new BackfillProgress(out, runner::indexedBlock, runner::head,
+                        runner::eventsIndexed, PROGRESS_INTERVAL).start();
                 CountDownLatch stopped = new CountDownLatch(1);
                 Thread hook = new Thread(() -> {
                     runner.close();
@@ -150,6 +168,8 @@ public final class IndexerMain implements Callable<Integer> {
                 try {
                     return awaitStop(runner);
                 } finally {
+                    progress.close();
+                    api.close();
                     stopped.countDown();
                     try {
                         Runtime.getRuntime().removeShutdownHook(hook);

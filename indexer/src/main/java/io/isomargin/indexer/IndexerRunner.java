@@ -58,6 +58,7 @@ public final class IndexerRunner implements AutoCloseable {
     private final Set<String> lateOracles = new LinkedHashSet<>(); // follower thread only
     private volatile long indexedBlock = -1;
     private volatile int reorgs;
+    private final java.util.concurrent.atomic.AtomicLong events = new java.util.concurrent.atomic.AtomicLong();
     private ChainFollower follower;
 
     /**
@@ -122,6 +123,17 @@ public final class IndexerRunner implements AutoCloseable {
         return indexedBlock;
     }
 
+    /** Engine and oracle logs committed since start. */
+    public long eventsIndexed() {
+        return events.get();
+    }
+
+    /** True while following: started and neither closed nor failed. */
+    public boolean following() {
+        ChainFollower f = follower;
+        return f != null && !f.done().isDone();
+    }
+
     /** How many reorgs were rolled back since start. */
     public int reorgs() {
         return reorgs;
@@ -166,6 +178,7 @@ public final class IndexerRunner implements AutoCloseable {
                     "committing #" + batch.fromBlock() + "..#" + batch.toBlock());
             if (result.applied()) {
                 indexedBlock = result.cursor();
+                events.addAndGet(complete.logs().size());
                 log.debug("committed #{}..#{}: {} log(s), {} row(s)", batch.fromBlock(), batch.toBlock(),
                         complete.logs().size(), result.rows());
             } else {

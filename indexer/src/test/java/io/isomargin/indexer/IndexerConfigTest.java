@@ -28,6 +28,10 @@ class IndexerConfigTest {
               reorg-window: 32
               max-range: 1000
               poll-interval: 500ms
+            api:
+              host: 0.0.0.0
+              port: 9100
+              max-healthy-lag: 3
             """;
 
     @TempDir
@@ -48,6 +52,20 @@ class IndexerConfigTest {
         assertEquals(Duration.ofMillis(500), c.pollInterval());
         assertEquals(Duration.ofSeconds(5), c.rpcConfig().requestTimeout());
         assertEquals(1000, c.followerConfig("0x" + "ab".repeat(20)).maxRange());
+        assertEquals("0.0.0.0", c.apiHost());
+        assertEquals(9100, c.apiPort());
+        assertEquals(3, c.apiMaxHealthyLag());
+    }
+
+    @Test
+    void theApiDefaultsToLoopbackPort8080AndABadPortIsNamed() throws Exception {
+        IndexerConfig c = IndexerConfig.load(write(GOOD.replaceAll("(?s)api:.*", "")), Map.of());
+        assertEquals("127.0.0.1", c.apiHost());
+        assertEquals(8080, c.apiPort());
+        ConfigException e = assertThrows(ConfigException.class,
+                () -> IndexerConfig.load(write(GOOD.replace("port: 9100", "port: 70000")), Map.of()));
+        assertEquals("api.port", e.key());
+        assertTrue(e.getMessage().contains("70000"), e.getMessage());
     }
 
     @Test
@@ -81,7 +99,7 @@ class IndexerConfigTest {
 
     @Test
     void aTypoedKeyIsRejected() throws Exception {
-        Path file = write(GOOD + "  poll-intervall: 1s\n");
+        Path file = write(GOOD.replace("  max-range: 1000\n", "  max-range: 1000\n  poll-intervall: 1s\n"));
         assertEquals("follower.poll-intervall",
                 assertThrows(ConfigException.class, () -> IndexerConfig.load(file, Map.of())).key());
     }

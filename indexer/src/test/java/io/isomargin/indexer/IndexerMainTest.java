@@ -59,7 +59,7 @@ class IndexerMainTest {
             PostgresDatabase db) throws Exception {
         d.fundAndSupply(chain.credentials(1), units(10_000, 6));
         d.openVault(chain.credentials(2), d.wethMarket(), units(5, 18), units(1_000, 6));
-        Path config = config(chain, d, db, "follower:\n  poll-interval: 50ms\n");
+        Path config = config(chain, d, db, "follower:\n  poll-interval: 50ms\napi:\n  port: 0\n");
         long head = chain.blockNumber();
 
         java.util.concurrent.CompletableFuture<Integer> exit = new java.util.concurrent.CompletableFuture<>();
@@ -77,6 +77,7 @@ class IndexerMainTest {
             run.interrupt();
         }
         assertEquals(0, exit.get(30, java.util.concurrent.TimeUnit.SECONDS), err.toString());
+        assertTrue(out.toString().contains("; query API on http://127.0.0.1:"), out.toString());
 
         long vaults = d.engine().vaultCount().send().longValueExact();
         assertEquals(0, execute("verify", "--config", config.toString()), err.toString());
@@ -89,6 +90,17 @@ class IndexerMainTest {
             return r.next() ? r.getLong(1) : -1;
         } catch (java.sql.SQLException notMigratedYet) {
             return -1;
+        }
+    }
+
+    @Test
+    void anApiPortInUseExitsTwoNamingTheKey(AnvilChain chain, Deployment d, PostgresDatabase db) throws Exception {
+        try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+                java.net.InetAddress.getLoopbackAddress())) {
+            Path config = config(chain, d, db, "api:\n  port: " + taken.getLocalPort() + "\n");
+            assertEquals(2, execute("run", "--config", config.toString()), err.toString());
+            assertTrue(err.toString().startsWith("indexer: api.port: cannot listen on 127.0.0.1:" + taken.getLocalPort()),
+                    err.toString());
         }
     }
 

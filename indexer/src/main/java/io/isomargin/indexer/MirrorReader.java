@@ -1,0 +1,176 @@
+package io.isomargin.indexer;
+
+import io.isomargin.abi.math.TierState;
+import io.isomargin.indexer.MirrorChanges.LiquidationRow;
+import io.isomargin.indexer.MirrorChanges.PriceRow;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.function.Function;
+
+/**
+ * The read side of the mirror, for the query API: every read runs inside one read-only REPEATABLE READ transaction
+ * ({@link #read}), so the rows of one answer all come from the same committed batch even while the indexer writes.
+ */
+public final class MirrorReader {
+    private final Pool pool;
+
+    public MirrorReader(Pool pool) {
+        this.pool = Objects.requireNonNull(pool, "pool");
+    }
+
+    /**
+     * The block the mirror stands at. {@code timestamp} is that block's time when its header is stored (the recent,
+     * unfinalized blocks), else the latest time the mirror has seen (a market's last accrual or an oracle update);
+     * empty before the first batch.
+     */
+    public record AsOf(long block, long timestamp) {}
+
+    /** Vault filters of {@code /vaults}; null fields do not filter. */
+    public record VaultFilter(Long marketId, String owner, Boolean closed) {}
+
+    /** Runs {@code work} in one consistent snapshot of the mirror. */
+    public <T> Future<T> read(Function<Snapshot, Future<T>> work) {
+        return pool.withConnection(conn -> conn.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").execute()
+                .compose(begun -> work.apply(new Snapshot(conn)))
+                .transform(result -> conn.query(result.succeeded() ? "COMMIT" : "ROLLBACK").execute()
+                        .transform(ended -> result.succeeded() ? Future.succeededFuture(result.result())
+                                : Future.failedFuture(result.cause()))));
+    }
+
+    /** Queries bound to one transaction; valid only inside {@link #read}. */
+    public static final class Snapshot {
+        private final SqlConnection conn;
+
+        private Snapshot(SqlConnection conn) {
+            this.conn = conn;
+        }
+
+        public Future<Optional<AsOf>> asOf() {
+            return query("SELECT c.block_number, b.timestamp,"
+                    + " GREATEST((SELECT max(last_accrual) FROM markets), (SELECT max(updated_at) FROM prices)) AS seen"
+                    + " FROM cursor c LEFT JOIN blocks b ON b.number = c.block_number", Tuple.tuple())
+                    .map(rows -> first(rows).map(r -> new AsOf(r.getLong(0),
+                            r.getLong(1) != null ? r.getLong(1) : r.getLong(2) == null ? 0 : r.getLong(2))));
+        }
+
+        public Future<List<MarketRow>> markets() {
+            return query("SELECT * FROM markets ORDER BY market_id", Tuple.tuple())
+                    .map(rows -> map(rows, MirrorTables::market));
+        }
+
+        public Future<Optional<MarketRow>> market(long marketId) {
+            return query("SELECT * FROM markets WHERE market_id = $1", Tuple.of(marketId))
+                    .map(rows -> first(rows).map(MirrorTables::market));
+        }
+
+        /** Every market's tiers in index order. */
+        public Future<Map<Long, List<TierState>>> tiers() {
+            return query("SELECT market_id, min_value, im_bps, mm_from_bps, mm_to_bps FROM market_tiers"
+                    + " ORDER BY market_id, idx", Tuple.tuple()).map(rows -> {
+                        Map<Long, List<TierState>> byMarket = new HashMap<>();
+                        for (Row r : rows) {
+                            byMarket.computeIfAbsent(r.getLong("market_id"), k -> new ArrayList<>()).add(tier(r));
+                        }
+                        return byMarket;
+                    });
+        }
+
+        /** Every market's latest oracle update. */
+        public Future<Map<Long, PriceRow>> latestPrices() {
+            return query("SELECT DISTINCT ON (market_id) * FROM prices"
+                    + " ORDER BY market_id, block_number DESC, log_index DESC", Tuple.tuple()).map(rows -> {
+                        Map<Long, PriceRow> prices = new HashMap<>();
+                        for (Row r : rows) prices.put(r.getLong("market_id"), price(r));
+                        return prices;
+                    });
+        }
+
+        /** How many open (not closed) vaults each market has. */
+        public Future<Map<Long, Long>> openVaultCounts() {
+            return query("SELECT market_id, count(*) FROM vaults WHERE NOT closed GROUP BY market_id", Tuple.tuple())
+                    .map(rows -> {
+                        Map<Long, Long> counts = new HashMap<>();
+                        for (Row r : rows) counts.put(r.getLong(0), r.getLong(1));
+                        return counts;
+                    });
+        }
+
+        public Future<Optional<VaultRow>> vault(long vaultId) {
+            return query("SELECT * FROM vaults WHERE vault_id = $1", Tuple.of(vaultId))
+                    .map(rows -> first(rows).map(MirrorTables::vault));
+        }
+
+        /** Up to {@code limit} vaults matching {@code f} with ids above {@code afterId}, in id order. */
+        public Future<List<VaultRow>> vaults(VaultFilter f, long afterId, int limit) {
+            return query("SELECT * FROM vaults WHERE vault_id > $1 AND ($2::bigint IS NULL OR market_id = $2)"
+                    + " AND ($3::text IS NULL OR owner = $3) AND ($4::boolean IS NULL OR closed = $4)"
+                    + " ORDER BY vault_id LIMIT $5", Tuple.of(afterId, f.marketId(), f.owner(), f.closed(), limit))
+                    .map(rows -> map(rows, MirrorTables::vault));
+        }
+
+        /** Every open vault of {@code marketId} that has debt. */
+        public Future<List<VaultRow>> indebtedVaults(long marketId) {
+            return query("SELECT * FROM vaults WHERE market_id = $1 AND NOT closed AND debt_shares > 0"
+                    + " ORDER BY vault_id", Tuple.of(marketId)).map(rows -> map(rows, MirrorTables::vault));
+        }
+
+        /**
+         * Up to {@code limit} liquidations from block {@code sinceBlock} on, after position
+         * ({@code afterBlock}, {@code afterLogIndex}), in chain order; {@code marketId} null for all markets.
+         */
+        public Future<List<LiquidationRow>> liquidations(Long marketId, long sinceBlock, long afterBlock,
+                int afterLogIndex, int limit) {
+            return query("SELECT * FROM liquidations WHERE ($1::bigint IS NULL OR market_id = $1)"
+                    + " AND block_number >= $2 AND (block_number, log_index) > ($3, $4)"
+                    + " ORDER BY block_number, log_index LIMIT $5",
+                    Tuple.of(marketId, sinceBlock, afterBlock, afterLogIndex, limit))
+                    .map(rows -> map(rows, MirrorReader::liquidation));
+        }
+
+        private Future<RowSet<Row>> query(String sql, Tuple args) {
+            return conn.preparedQuery(sql).execute(args);
+        }
+    }
+
+    private static TierState tier(Row r) {
+        return new TierState(MirrorTables.big(r, "min_value"), r.getInteger("im_bps"), r.getInteger("mm_from_bps"),
+                r.getInteger("mm_to_bps"));
+    }
+
+    private static PriceRow price(Row r) {
+        return new PriceRow(r.getLong("market_id"), r.getLong("block_number"), r.getInteger("log_index"),
+                r.getString("tx_hash"), MirrorTables.big(r, "answer"), MirrorTables.big(r, "round_id"),
+                r.getLong("updated_at"));
+    }
+
+    private static LiquidationRow liquidation(Row r) {
+        EventRef at = new EventRef(r.getLong("block_number"), r.getInteger("log_index"), "", r.getString("tx_hash"),
+                "Liquidated");
+        return new LiquidationRow(at, r.getLong("vault_id"), r.getLong("market_id"), r.getString("liquidator"),
+                MirrorTables.big(r, "repaid_assets"), MirrorTables.big(r, "repaid_shares"),
+                MirrorTables.big(r, "seized_collateral"), MirrorTables.big(r, "protocol_fee"),
+                MirrorTables.big(r, "collateral_after"), MirrorTables.big(r, "debt_shares_after"),
+                MirrorTables.big(r, "bad_debt"), MirrorTables.big(r, "covered_by_insurance"),
+                MirrorTables.big(r, "socialized"));
+    }
+
+    private static <T> List<T> map(RowSet<Row> rows, Function<Row, T> f) {
+        List<T> out = new ArrayList<>(rows.size());
+        for (Row r : rows) out.add(f.apply(r));
+        return out;
+    }
+
+    private static Optional<Row> first(RowSet<Row> rows) {
+        return rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next());
+    }
+}

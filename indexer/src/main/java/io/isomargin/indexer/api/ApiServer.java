@@ -1,0 +1,370 @@
+package io.isomargin.indexer.api;
+
+import io.isomargin.abi.math.TierState;
+import io.isomargin.indexer.MarketRow;
+import io.isomargin.indexer.MirrorChanges.LiquidationRow;
+import io.isomargin.indexer.MirrorChanges.PriceRow;
+import io.isomargin.indexer.MirrorReader;
+import io.isomargin.indexer.MirrorReader.AsOf;
+import io.isomargin.indexer.MirrorReader.VaultFilter;
+import io.isomargin.indexer.VaultRow;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.pgclient.PgException;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The indexer's HTTP query API (JSON over the mirror): {@code /vaults}, {@code /vaults/{id}}, {@code /markets},
+ * {@code /markets/{id}}, {@code /liquidations}, {@code /risk/{market}}, {@code /health}, {@code /metrics}. The
+ * endpoints and their parameters are documented in the README ("Query API").
+ *
+ * <p>Health, debt and liquidation prices are computed on each request with the engine's exact math
+ * ({@link MarketSnapshot}) at the mirror's block: interest accrued and margins ramped to that block's time, priced
+ * at the latest mirrored oracle answer. Each answer reads one consistent snapshot of the mirror
+ * ({@link MirrorReader#read}). Lists page by an opaque {@code cursor} ({@code nextCursor} of the previous page).
+ * Bad parameters get a 400 whose JSON names the parameter; unknown ids a 404.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    /** With {@code maxHealth}, one page examines at most this many vaults (it then returns a cursor to go on). */
+    static final int MAX_SCAN = 10_000;
+    private static final int SCAN_CHUNK = 1_000;
+
+    /** What the indexer is doing, for {@code /health}. */
+    public record Status(long indexedBlock, long headBlock, int reorgs, boolean following) {
+        /** Head minus indexed block; 0 before the head is known. */
+        public long lag() {
+            return headBlock < 0 ? 0 : Math.max(0, headBlock - indexedBlock);
+        }
+    }
+
+    /**
+     * @param host          the interface to listen on
+     * @param port          the port (0: any free port, see {@link #port()})
+     * @param maxHealthyLag {@code /health} answers 200 while following at most this many blocks behind, else 503
+     */
+    public record Options(String host, int port, long maxHealthyLag) {
+        public Options {
+            Objects.requireNonNull(host, "host");
+        }
+    }
+
+    private final MirrorReader reader;
+    private final Supplier<Status> status;
+    private final PrometheusMeterRegistry metrics;
+    private final long maxHealthyLag;
+    private HttpServer server;
+
+    private ApiServer(MirrorReader reader, Supplier<Status> status, PrometheusMeterRegistry metrics,
+            long maxHealthyLag) {
+        this.reader = reader;
+        this.status = status;
+        this.metrics = metrics;
+        this.maxHealthyLag = maxHealthyLag;
+    }
+
+    /**
+     * Starts listening; returns once the port is bound.
+     *
+     * @throws IllegalStateException naming the address when it cannot listen (port in use, bad host)
+     */
+    public static ApiServer start(Vertx vertx, Options options, MirrorReader reader, Supplier<Status> status,
+            PrometheusMeterRegistry metrics) {
+        ApiServer api = new ApiServer(Objects.requireNonNull(reader, "reader"), Objects.requireNonNull(status,
+                "status"), Objects.requireNonNull(metrics, "metrics"), options.maxHealthyLag());
+        Router router = api.router(vertx);
+        try {
+            api.server = vertx.createHttpServer().requestHandler(router).listen(options.port(), options.host())
+                    .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while binding the API to " + options.host() + ":"
+                    + options.port(), e);
+        } catch (Exception e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new IllegalStateException("cannot listen on " + options.host() + ":" + options.port() + ": "
+                    + cause.getMessage(), cause);
+        }
+        log.info("query API listening on http://{}:{}", options.host(), api.port());
+        return api;
+    }
+
+    /** The bound port. */
+    public int port() {
+        return server.actualPort();
+    }
+
+    @Override
+    public void close() {
+        if (server != null) {
+            server.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
+                    .exceptionally(t -> null).join();
+        }
+    }
+
+    private Router router(Vertx vertx) {
+        Router router = Router.router(vertx);
+        router.route().handler(this::timed);
+        get(router, "/vaults", "vaults", this::vaults);
+        get(router, "/vaults/:id", "vault", this::vault);
+        get(router, "/markets", "markets", this::markets);
+        get(router, "/markets/:id", "market", this::market);
+        get(router, "/liquidations", "liquidations", this::liquidations);
+        get(router, "/risk/:market", "risk", this::risk);
+        get(router, "/health", "health", this::health);
+        get(router, "/metrics", "metrics", this::metrics);
+        router.route().failureHandler(this::failure);
+        router.errorHandler(404, ctx -> error(ctx, 404, null, "no such endpoint: " + ctx.request().method() + " "
+                + ctx.request().path() + " (see the README's Query API)"));
+        router.errorHandler(405, ctx -> error(ctx, 405, null, "method " + ctx.request().method()
+                + " not allowed: the API is read-only (GET)"));
+        return router;
+    }
+
+    private static void get(Router router, String path, String name, Handler<RoutingContext> handler) {
+        router.get(path).handler(ctx -> {
+            ctx.put("route", name);
+            handler.handle(ctx);
+        });
+    }
+
+    private void timed(RoutingContext ctx) {
+        long start = System.nanoTime();
+        ctx.addBodyEndHandler(v -> Timer.builder("isomargin.indexer.http.requests")
+                .description("Query API requests by route and status")
+                .tag("route", ctx.get("route", "unmatched"))
+                .tag("status", Integer.toString(ctx.response().getStatusCode()))
+                .register(metrics).record(System.nanoTime() - start, TimeUnit.NANOSECONDS));
+        ctx.next();
+    }
+
+    /* ENDPOINTS */
+
+    private void vaults(RoutingContext ctx) {
+        RequestParams p = new RequestParams(ctx).only("market", "owner", "maxHealth", "state", "limit", "cursor");
+        Long market = p.optionalId("market");
+        String owner = p.optionalAddress("owner");
+        BigDecimal maxHealth = p.optionalDecimal("maxHealth", BigDecimal.ZERO, new BigDecimal("1e40"));
+        String state = p.choice("state", List.of("open", "closed", "all"), "open");
+        int limit = p.limit();
+        long[] cursor = p.cursor("v", 1);
+        VaultFilter filter = new VaultFilter(market, owner, state.equals("all") ? null : state.equals("closed"));
+        long afterId = cursor == null ? -1 : cursor[0];
+        BigInteger maxHealthWad = maxHealth == null ? null : RequestParams.wad(maxHealth);
+        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+                .compose(markets -> {
+                    VaultPage page = new VaultPage(markets, maxHealthWad, limit);
+                    return scan(snap, filter, afterId, page).map(done -> new JsonObject()
+                            .put("asOf", asOf.map(JsonViews::asOf).orElse(null))
+                            .put("items", page.items)
+                            .put("nextCursor", page.next < 0 ? null : RequestParams.encodeCursor("v", page.next)));
+                }))));
+    }
+
+    /** Accumulates one page of {@code /vaults}: matching vaults until the limit, or the scan budget runs out. */
+    private static final class VaultPage {
+        final Map<Long, MarketSnapshot> markets;
+        final BigInteger maxHealthWad;
+        final int limit;
+        final JsonArray items = new JsonArray();
+        int scanned;
+        long next = -1;
+
+        VaultPage(Map<Long, MarketSnapshot> markets, BigInteger maxHealthWad, int limit) {
+            this.markets = markets;
+            this.maxHealthWad = maxHealthWad;
+            this.limit = limit;
+        }
+    }
+
+    /**
+     * Examines vaults after {@code afterId} in id order, adding the matching ones, until the page is full, the scan
+     * budget is spent (with {@code maxHealth}) or the table ends. {@code page.next} is the last vault examined when
+     * more may follow.
+     */
+    private Future<Void> scan(MirrorReader.Snapshot snap, VaultFilter filter, long afterId, VaultPage page) {
+        int chunk = page.maxHealthWad == null ? page.limit + 1 : SCAN_CHUNK;
+        return snap.vaults(filter, afterId, chunk).compose(rows -> {
+            boolean tableEnds = rows.size() < chunk;
+            for (int i = 0; i < rows.size(); i++) {
+                VaultRow v = rows.get(i);
+                boolean moreAfter = i < rows.size() - 1 || !tableEnds;
+                page.scanned++;
+                MarketSnapshot m = page.markets.get(v.marketId());
+                MarketSnapshot.Valuation val = valuation(m, v);
+                boolean matches = page.maxHealthWad == null
+                        || (val != null && val.health().compareTo(page.maxHealthWad) <= 0);
+                if (matches) page.items.add(JsonViews.vault(v, val, debt(m, v)));
+                if (page.items.size() == page.limit || page.scanned >= MAX_SCAN) {
+                    page.next = moreAfter ? v.vaultId() : -1;
+                    return Future.succeededFuture();
+                }
+            }
+            return tableEnds ? Future.succeededFuture() : scan(snap, filter, rows.getLast().vaultId(), page);
+        });
+    }
+
+    private void vault(RoutingContext ctx) {
+        long id = new RequestParams(ctx).only().pathId("id");
+        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snap.vault(id).compose(v -> {
+            if (v.isEmpty()) return Future.failedFuture(ApiError.notFound("vault " + id + " not found"));
+            return snapshots(snap, asOf.orElse(null)).map(markets -> {
+                MarketSnapshot m = markets.get(v.get().marketId());
+                return JsonViews.vault(v.get(), valuation(m, v.get()), debt(m, v.get()))
+                        .put("asOf", asOf.map(JsonViews::asOf).orElse(null));
+            });
+        }))));
+    }
+
+    private void markets(RoutingContext ctx) {
+        new RequestParams(ctx).only();
+        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+                .compose(markets -> snap.openVaultCounts().map(counts -> {
+                    JsonArray items = new JsonArray();
+                    markets.values().stream().sorted((a, b) -> Long.compare(a.market().marketId(),
+                            b.market().marketId())).forEach(m -> items.add(JsonViews.market(m,
+                                    counts.getOrDefault(m.market().marketId(), 0L))));
+                    return new JsonObject().put("asOf", asOf.map(JsonViews::asOf).orElse(null)).put("items", items);
+                })))));
+    }
+
+    private void market(RoutingContext ctx) {
+        long id = new RequestParams(ctx).only().pathId("id");
+        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+                .compose(markets -> {
+                    MarketSnapshot m = markets.get(id);
+                    if (m == null) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
+                    return snap.openVaultCounts().map(counts -> JsonViews.market(m, counts.getOrDefault(id, 0L))
+                            .put("asOf", asOf.map(JsonViews::asOf).orElse(null)));
+                }))));
+    }
+
+    private void liquidations(RoutingContext ctx) {
+        RequestParams p = new RequestParams(ctx).only("market", "since", "limit", "cursor");
+        Long market = p.optionalId("market");
+        Long since = p.optionalId("since");
+        int limit = p.limit();
+        long[] cursor = p.cursor("l", 2);
+        long afterBlock = cursor == null ? -1 : cursor[0];
+        int afterLog = cursor == null ? -1 : (int) Math.min(cursor[1], Integer.MAX_VALUE);
+        respond(ctx, reader.read(snap -> snap.liquidations(market, since == null ? 0 : since, afterBlock, afterLog,
+                limit + 1).map(rows -> {
+                    JsonArray items = new JsonArray();
+                    rows.stream().limit(limit).forEach(l -> items.add(JsonViews.liquidation(l)));
+                    LiquidationRow last = rows.size() > limit ? rows.get(limit - 1) : null;
+                    return new JsonObject().put("items", items).put("nextCursor", last == null ? null
+                            : RequestParams.encodeCursor("l", last.at().blockNumber(), last.at().logIndex()));
+                })));
+    }
+
+    private void risk(RoutingContext ctx) {
+        RequestParams p = new RequestParams(ctx).only("drop");
+        long id = p.pathId("market");
+        BigDecimal drop = p.optionalDecimal("drop", BigDecimal.ZERO, BigDecimal.valueOf(100));
+        if (drop == null) throw ApiError.badParameter("drop", "", "given: the price drop in percent, 0 to 100");
+        if (drop.stripTrailingZeros().scale() > 2) {
+            throw ApiError.badParameter("drop", drop.toPlainString(), "a percentage with at most 2 decimals");
+        }
+        int dropBps = drop.movePointRight(2).intValueExact();
+        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+                .compose(markets -> {
+                    MarketSnapshot m = markets.get(id);
+                    if (m == null) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
+                    if (m.price() == null || !m.complete()) {
+                        return Future.failedFuture(ApiError.notReady("market " + id + " has no mirrored price yet"));
+                    }
+                    return snap.indebtedVaults(id).map(vaults -> JsonViews.stress(id, drop, m.price(),
+                            m.stress(vaults, dropBps)).put("asOf", asOf.map(JsonViews::asOf).orElse(null)));
+                }))));
+    }
+
+    private void health(RoutingContext ctx) {
+        new RequestParams(ctx).only();
+        Status s = status.get();
+        String state = !s.following() ? "stopped" : s.lag() > maxHealthyLag ? "lagging" : "ok";
+        send(ctx, state.equals("ok") ? 200 : 503, new JsonObject()
+                .put("status", state)
+                .put("indexedBlock", s.indexedBlock())
+                .put("headBlock", s.headBlock())
+                .put("lagBlocks", s.lag())
+                .put("maxHealthyLag", maxHealthyLag)
+                .put("reorgs", s.reorgs()));
+    }
+
+    private void metrics(RoutingContext ctx) {
+        new RequestParams(ctx).only();
+        ctx.response().putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8").end(metrics.scrape());
+    }
+
+    /* HELPERS */
+
+    /** Every market valued at {@code asOf} (null before the first batch: nothing to value). */
+    private static Future<Map<Long, MarketSnapshot>> snapshots(MirrorReader.Snapshot snap, AsOf asOf) {
+        return snap.markets().compose(markets -> snap.tiers().compose(tiers -> snap.latestPrices().map(prices -> {
+            Map<Long, MarketSnapshot> out = new HashMap<>();
+            for (MarketRow m : markets) {
+                List<TierState> t = tiers.getOrDefault(m.marketId(), List.of());
+                PriceRow price = prices.get(m.marketId());
+                long at = Math.max(asOf == null ? 0 : asOf.timestamp(), m.state().lastAccrual());
+                out.put(m.marketId(), new MarketSnapshot(m, t, price, at));
+            }
+            return out;
+        })));
+    }
+
+    private static MarketSnapshot.Valuation valuation(MarketSnapshot m, VaultRow v) {
+        if (m == null || m.price() == null || !m.complete()) return null;
+        return m.value(v, m.price().answer());
+    }
+
+    private static BigInteger debt(MarketSnapshot m, VaultRow v) {
+        return m == null ? null : m.debt(v);
+    }
+
+    private static void respond(RoutingContext ctx, Future<JsonObject> answer) {
+        answer.onSuccess(json -> send(ctx, 200, json)).onFailure(ctx::fail);
+    }
+
+    private static void send(RoutingContext ctx, int status, JsonObject body) {
+        if (ctx.response().ended()) return;
+        ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
+    }
+
+    private void failure(RoutingContext ctx) {
+        Throwable f = ctx.failure();
+        if (f instanceof ApiError e) {
+            error(ctx, e.status(), e.parameter(), e.getMessage());
+        } else if (f == null) {
+            error(ctx, ctx.statusCode() > 0 ? ctx.statusCode() : 500, null, "request failed");
+        } else if (f instanceof PgException) {
+            log.error("query API: {} failed", ctx.request().path(), f);
+            error(ctx, 500, null, "internal error: " + f.getMessage());
+        } else {
+            log.warn("query API: {}: the mirror database did not answer: {}", ctx.request().path(), f.toString());
+            error(ctx, 503, null, "the mirror database did not answer: " + f.getMessage());
+        }
+    }
+
+    private static void error(RoutingContext ctx, int status, String parameter, String message) {
+        JsonObject body = new JsonObject().put("error", message);
+        if (parameter != null) body.put("parameter", parameter);
+        send(ctx, status, body);
+    }
+}

@@ -1,0 +1,288 @@
+package io.isomargin.indexer;
+
+import static io.isomargin.abi.testing.Deployment.units;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.testing.AnvilChain;
+import io.isomargin.abi.testing.AnvilExtension;
+import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.PostgresDatabase;
+import io.isomargin.abi.testing.PostgresExtension;
+import io.isomargin.indexer.api.ApiServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.math.BigInteger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.core.DefaultBlockParameter;
+import org.web3j.tx.ReadonlyTransactionManager;
+
+/**
+ * The query API over a real mirror: its health, debt, liquidation prices and stress results equal what the engine
+ * says (views pinned to the mirror's block, or the chain actually moved to the stressed price), its filters and
+ * pagination return exactly the matching vaults, and bad requests get errors naming the parameter.
+ */
+@ExtendWith({AnvilExtension.class, PostgresExtension.class})
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class ApiServerTest {
+    private static final BigInteger WETH = BigInteger.TEN.pow(18);
+    private static final BigInteger MAX = BigInteger.TWO.pow(256).subtract(BigInteger.ONE);
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private AnvilChain chain;
+    private Deployment d;
+    private IndexerHarness indexer;
+    private ApiServer api;
+    private Credentials alice;
+    private Credentials bob;
+    private final List<BigInteger> wethVaults = new ArrayList<>();
+
+    @BeforeAll
+    void mirrorAPopulation(AnvilChain chain, Deployment d, PostgresDatabase db) throws Exception {
+        this.chain = chain;
+        this.d = d;
+        alice = chain.credentials(2);
+        bob = chain.credentials(3);
+        d.fundAndSupply(chain.credentials(1), d.wethMarket(), units(1_000_000, 6));
+        // 5 WETH at $2,000 = $10,000 of collateral each; debts from 10% to 79% of it, alternating owners
+        long[] borrows = {1_000, 5_000, 7_000, 7_400, 7_600, 7_900};
+        for (int i = 0; i < borrows.length; i++) {
+            wethVaults.add(d.openVault(i % 2 == 0 ? alice : bob, d.wethMarket(), units(5, 18),
+                    units(borrows[i], 6)));
+        }
+        chain.increaseTime(90L * 24 * 3600); // interest accrues: the API must accrue it to the mirror's block
+        d.setPrice(d.wethMarket(), Deployment.WETH_PRICE); // a fresh answer: the engine's views refuse a stale one
+        chain.increaseTime(600);
+        chain.mine();
+        indexer = IndexerHarness.create(d, db).startAndCatchUp(chain);
+        PrometheusMeterRegistry metrics = IndexerMetrics.create(indexer.runner);
+        api = ApiServer.start(indexer.vertx, new ApiServer.Options("127.0.0.1", 0, 5),
+                new MirrorReader(indexer.pool), () -> new ApiServer.Status(indexer.runner.indexedBlock(),
+                        indexer.runner.head(), indexer.runner.reorgs(), indexer.runner.following()), metrics);
+    }
+
+    @AfterAll
+    void stop() {
+        if (api != null) api.close();
+        if (indexer != null) indexer.close();
+    }
+
+    @Test
+    void aVaultsHealthDebtAndLiquidationPriceEqualTheEnginesViewsAtTheMirrorsBlock() throws Exception {
+        for (BigInteger id : wethVaults) {
+            JsonObject v = getOk("/vaults/" + id);
+            long block = v.getJsonObject("asOf").getLong("block");
+            IsomarginEngine at = pinned(block);
+            assertEquals(at.health(id).send().toString(), v.getString("healthWad"), "health of vault " + id);
+            assertEquals(at.debtOf(id).send().toString(), v.getString("debt"), "debt of vault " + id);
+            assertEquals(at.liquidationPrice(id).send().toString(), v.getString("liquidationPrice"),
+                    "liquidation price of vault " + id);
+            assertEquals(at.isLiquidatable(id).send(), v.getBoolean("liquidatable"), "liquidatable " + id);
+            assertEquals(d.wethMarket().longValueExact(), v.getLong("market"));
+        }
+        // interest made the debt grow past what was borrowed: the accrual to the block's time is in the answer
+        JsonObject first = getOk("/vaults/" + wethVaults.getFirst());
+        assertTrue(new BigInteger(first.getString("debt")).compareTo(units(1_000, 6)) > 0, first.encode());
+    }
+
+    @Test
+    void maxHealthReturnsExactlyTheVaultsAtOrBelowItAcrossPagesOfTheGivenSize() throws Exception {
+        JsonObject any = getOk("/vaults/" + wethVaults.getFirst());
+        IsomarginEngine at = pinned(any.getJsonObject("asOf").getLong("block"));
+        BigInteger bound = new BigInteger("1250000000000000000"); // 1.25
+        List<Long> expected = new ArrayList<>();
+        for (BigInteger id : wethVaults) {
+            if (at.health(id).send().compareTo(bound) <= 0) expected.add(id.longValueExact());
+        }
+        assertTrue(expected.size() >= 3 && expected.size() < wethVaults.size(), "population spans 1.25: " + expected);
+
+        List<Long> seen = new ArrayList<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            JsonObject page = getOk("/vaults?market=" + d.wethMarket() + "&maxHealth=1.25&limit=2"
+                    + (cursor == null ? "" : "&cursor=" + cursor));
+            JsonArray items = page.getJsonArray("items");
+            assertTrue(items.size() <= 2, page.encode());
+            for (int i = 0; i < items.size(); i++) {
+                JsonObject v = items.getJsonObject(i);
+                assertTrue(new BigInteger(v.getString("healthWad")).compareTo(bound) <= 0, v.encode());
+                seen.add(v.getLong("id"));
+            }
+            cursor = page.getString("nextCursor");
+            assertTrue(++pages <= expected.size() + 1, "pagination does not end");
+        } while (cursor != null);
+        assertEquals(expected, seen);
+    }
+
+    @Test
+    void ownerAndMarketFiltersReturnOnlyThatOwnersVaultsInIdOrder() throws Exception {
+        JsonArray items = getOk("/vaults?market=" + d.wethMarket() + "&owner="
+                + alice.getAddress().toUpperCase().replace("0X", "0x"))
+                .getJsonArray("items");
+        List<Long> ids = new ArrayList<>();
+        for (int i = 0; i < items.size(); i++) {
+            assertEquals(alice.getAddress().toLowerCase(), items.getJsonObject(i).getString("owner"));
+            ids.add(items.getJsonObject(i).getLong("id"));
+        }
+        assertEquals(List.of(wethVaults.get(0).longValueExact(), wethVaults.get(2).longValueExact(),
+                wethVaults.get(4).longValueExact()), ids);
+        assertEquals(0, getOk("/vaults?market=" + d.linkMarket()).getJsonArray("items").size());
+    }
+
+    @Test
+    void marketsShowParametersStateAndTheLatestPrice() throws Exception {
+        JsonArray markets = getOk("/markets").getJsonArray("items");
+        assertTrue(markets.size() >= 2, markets.encode());
+        JsonObject weth = getOk("/markets/" + d.wethMarket());
+        assertEquals(d.weth().getContractAddress().toLowerCase(), weth.getString("collateralToken"));
+        assertEquals(Deployment.WETH_PRICE.toString(), weth.getJsonObject("price").getString("answer"));
+        assertEquals(3, weth.getJsonArray("tiers").size());
+        assertEquals(wethVaults.size(), weth.getLong("openVaults"));
+        IsomarginEngine at = pinned(weth.getJsonObject("asOf").getLong("block"));
+        assertEquals(at.marketState(d.wethMarket()).send().totalBorrowShares.toString(),
+                weth.getJsonObject("state").getString("totalBorrowShares"));
+    }
+
+    /**
+     * A fresh market without interest, so the chain can be moved to the stressed price and liquidated there and must
+     * give exactly the API's numbers: which vaults become liquidatable, their debt, and the bad debt.
+     */
+    @Test
+    void riskEqualsWhatTheChainDoesAtTheDroppedPrice() throws Exception {
+        Deployment.Market m = d.createMarket(6, 18, 8, Deployment.WETH_PRICE);
+        var rates = new IsomarginEngine.RateModel(BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO,
+                WETH.multiply(BigInteger.valueOf(8)).divide(BigInteger.TEN));
+        Scenario.send(d.engine().setInterestParams(m.id(), rates, BigInteger.valueOf(1_000))::send);
+        d.setPrice(m.id(), Deployment.WETH_PRICE); // the mirror learns prices from AnswerUpdated
+        d.fundAndSupply(chain.credentials(1), m.id(), units(100_000, 6));
+        // $10,000 of collateral each: healthy at -20%, liquidatable at -20%, deep underwater at -20%
+        BigInteger healthy = d.openVault(alice, m.id(), units(5, 18), units(5_000, 6));
+        BigInteger liquidatable = d.openVault(alice, m.id(), units(5, 18), units(7_400, 6));
+        BigInteger underwater = d.openVault(bob, m.id(), units(5, 18), units(7_900, 6));
+        indexer.catchUp(chain);
+
+        JsonObject risk = getOk("/risk/" + m.id() + "?drop=20");
+        assertEquals(3, risk.getInteger("indebtedVaults"));
+        assertEquals(2, risk.getInteger("liquidatableVaults"));
+        assertEquals(0, risk.getInteger("alreadyLiquidatable"));
+        BigInteger shocked = Deployment.WETH_PRICE.multiply(BigInteger.valueOf(80)).divide(BigInteger.valueOf(100));
+        assertEquals(shocked.toString(), risk.getString("shockedPrice"));
+
+        String snapshot = chain.snapshot();
+        try {
+            d.setPrice(m.id(), shocked);
+            assertFalse(d.engine().isLiquidatable(healthy).send());
+            assertTrue(d.engine().isLiquidatable(liquidatable).send());
+            assertTrue(d.engine().isLiquidatable(underwater).send());
+            BigInteger debt = d.engine().debtOf(liquidatable).send().add(d.engine().debtOf(underwater).send());
+            assertEquals(debt.toString(), risk.getString("liquidatableDebt"));
+            assertEquals(units(10, 18).toString(), risk.getString("liquidatableCollateral"));
+
+            Credentials liquidator = chain.credentials(5);
+            d.mintAndApprove(liquidator, m.loan().getContractAddress(), units(100_000, 6));
+            var receipt = Scenario.send(d.engineAs(liquidator).liquidate(underwater, MAX,
+                    liquidator.getAddress(), new byte[0])::send);
+            var bad = IsomarginEngine.getBadDebtRealizedEvents(receipt);
+            assertEquals(1, bad.size(), "the deep-underwater vault leaves bad debt");
+            assertEquals(bad.getFirst().badDebtAssets.toString(), risk.getString("badDebt"));
+
+            indexer.catchUp(chain);
+            JsonArray liqs = getOk("/liquidations?market=" + m.id()).getJsonArray("items");
+            assertEquals(1, liqs.size(), liqs.encode());
+            assertEquals(underwater.longValueExact(), liqs.getJsonObject(0).getLong("vault"));
+            assertEquals(bad.getFirst().badDebtAssets.toString(), liqs.getJsonObject(0).getString("badDebt"));
+            long block = receipt.getBlockNumber().longValueExact();
+            assertEquals(0, getOk("/liquidations?market=" + m.id() + "&since=" + (block + 1))
+                    .getJsonArray("items").size());
+        } finally {
+            chain.revert(snapshot);
+            chain.mine();
+        }
+    }
+
+    @Test
+    void badParametersGet400NamingTheParameterAndUnknownIds404() throws Exception {
+        assertError("/vaults?maxHealth=abc", 400, "maxHealth");
+        assertError("/vaults?maxHealth=-1", 400, "maxHealth");
+        assertError("/vaults?limit=0", 400, "limit");
+        assertError("/vaults?limit=5000", 400, "limit");
+        assertError("/vaults?market=x", 400, "market");
+        assertError("/vaults?owner=0x1234", 400, "owner");
+        assertError("/vaults?cursor=bm90LWEtY3Vyc29y", 400, "cursor");
+        assertError("/vaults?maxhealth=1", 400, "maxhealth");
+        assertError("/vaults/abc", 400, "id");
+        assertError("/risk/" + d.wethMarket(), 400, "drop");
+        assertError("/risk/" + d.wethMarket() + "?drop=101", 400, "drop");
+        assertError("/risk/" + d.wethMarket() + "?drop=1.234", 400, "drop");
+        assertError("/liquidations?since=-5", 400, "since");
+        assertError("/vaults/99999", 404, null);
+        assertError("/markets/99999", 404, null);
+        assertError("/risk/99999?drop=10", 404, null);
+        assertError("/nowhere", 404, null);
+    }
+
+    @Test
+    void healthReportsTheLagAndMetricsAreInPrometheusFormat() throws Exception {
+        indexer.catchUp(chain);
+        JsonObject health = getOk("/health");
+        assertEquals("ok", health.getString("status"));
+        assertTrue(health.getLong("lagBlocks") <= 5, health.encode());
+        assertTrue(health.getLong("indexedBlock") > 0, health.encode());
+
+        HttpResponse<String> metrics = get("/metrics");
+        assertEquals(200, metrics.statusCode());
+        assertTrue(metrics.body().contains("isomargin_indexer_indexed_block "), metrics.body());
+        assertTrue(metrics.body().contains("isomargin_indexer_events_total"), "events counter");
+        assertTrue(metrics.body().contains("isomargin_indexer_http_requests_seconds_count{route=\"health\""),
+                "per-route request timer");
+    }
+
+    private void assertError(String path, int status, String parameter) throws Exception {
+        HttpResponse<String> r = get(path);
+        assertEquals(status, r.statusCode(), path + " -> " + r.body());
+        JsonObject body = new JsonObject(r.body());
+        assertNotNull(body.getString("error"), r.body());
+        if (parameter == null) {
+            assertNull(body.getString("parameter"), r.body());
+        } else {
+            assertEquals(parameter, body.getString("parameter"), r.body());
+            assertTrue(body.getString("error").contains(parameter), r.body());
+        }
+    }
+
+    private JsonObject getOk(String path) throws Exception {
+        HttpResponse<String> r = get(path);
+        assertEquals(200, r.statusCode(), path + " -> " + r.body());
+        return new JsonObject(r.body());
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
+                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private IsomarginEngine pinned(long block) {
+        IsomarginEngine e = IsomarginEngine.load(d.engine().getContractAddress(), chain.web3j(),
+                new ReadonlyTransactionManager(chain.web3j(), d.engine().getContractAddress()), chain.gasProvider());
+        e.setDefaultBlockParameter(DefaultBlockParameter.valueOf(BigInteger.valueOf(block)));
+        return e;
+    }
+}
