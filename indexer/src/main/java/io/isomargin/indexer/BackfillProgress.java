@@ -12,6 +12,7 @@ import java.util.function.LongSupplier;
  * and then silence (live following logs per batch at debug level instead).
  */
 public final class BackfillProgress implements AutoCloseable {
+    private static final Duration CHECK = Duration.ofMillis(200);
     private final PrintStream out;
     private final LongSupplier indexed;
     private final LongSupplier head;
@@ -50,18 +51,24 @@ public final class BackfillProgress implements AutoCloseable {
     private void run() {
         long startNanos = System.nanoTime();
         long startBlock = indexed.getAsLong();
+        long nextLine = startNanos + interval.toNanos();
         try {
             while (!Thread.currentThread().isInterrupted()) {
-                Thread.sleep(interval);
+                // checks often so the summary's time is close to when it caught up; prints every interval
+                Thread.sleep(Math.min(CHECK.toMillis(), interval.toMillis()));
                 long h = head.getAsLong();
                 long i = indexed.getAsLong();
                 if (h < 0) continue;
-                Duration elapsed = Duration.ofNanos(System.nanoTime() - startNanos);
+                long now = System.nanoTime();
+                Duration elapsed = Duration.ofNanos(now - startNanos);
                 if (h - i <= 1) {
                     out.println(done(startBlock, i, events.getAsLong(), elapsed));
                     return;
                 }
-                out.println(line(startBlock, i, h, events.getAsLong(), elapsed));
+                if (now >= nextLine) {
+                    out.println(line(startBlock, i, h, events.getAsLong(), elapsed));
+                    nextLine = now + interval.toNanos();
+                }
             }
         } catch (InterruptedException e) {
             // closed

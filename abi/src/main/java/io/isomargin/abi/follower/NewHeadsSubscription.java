@@ -1,6 +1,5 @@
 package io.isomargin.abi.follower;
 
-import io.reactivex.disposables.Disposable;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
@@ -45,12 +44,11 @@ final class NewHeadsSubscription implements AutoCloseable {
         Duration backoff = MIN_RECONNECT;
         while (!closed.get()) {
             WebSocketService socket = new WebSocketService(url, false);
-            Disposable subscription = null;
             AtomicBoolean lost = new AtomicBoolean();
             try {
                 socket.connect(message -> { }, error -> signalLost(lost), () -> signalLost(lost));
                 Web3j web3j = Web3j.build(socket); // not shut down: that would stop the shared default executor
-                subscription = web3j.newHeadsNotifications().subscribe(
+                web3j.newHeadsNotifications().subscribe(
                         n -> onHead.accept(Long.decode(n.getParams().getResult().getNumber())),
                         error -> signalLost(lost));
                 connected = true;
@@ -72,9 +70,8 @@ final class NewHeadsSubscription implements AutoCloseable {
                         backoff.toSeconds());
             } finally {
                 connected = false;
-                if (subscription != null) {
-                    subscription.dispose();
-                }
+                // No eth_unsubscribe (dispose): its answer would arrive after the close and web3j would log it as an
+                // error. Closing the socket ends the subscription on the node's side.
                 socket.close();
             }
             if (!sleep(backoff)) {
