@@ -1,0 +1,285 @@
+package io.isomargin.keeper.send;
+
+import io.isomargin.abi.follower.RpcClient;
+import io.isomargin.abi.follower.RpcException;
+import io.isomargin.abi.follower.RpcUnavailableException;
+import io.isomargin.keeper.send.FeePolicy.Fees;
+import io.isomargin.keeper.send.NonceManager.Rejection;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.web3j.crypto.Credentials;
+import org.web3j.crypto.Hash;
+import org.web3j.crypto.RawTransaction;
+import org.web3j.crypto.TransactionEncoder;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+import org.web3j.utils.Numeric;
+
+/**
+ * Sends the keeper's transactions and sees them through: EIP-1559 fees from a {@link FeePolicy}, nonces from a
+ * {@link NonceManager}, at most {@code maxInFlight} unmined at once. On every block ({@link #onBlock}) it collects
+ * receipts, replaces a transaction still unmined after {@code replaceAfterBlocks} blocks with the same nonce and
+ * payload and bumped fees (up to the cap, then leaves it and reports it once), and re-broadcasts one the node has
+ * forgotten.
+ *
+ * <p>Nothing is sent twice by accident: the hash is computed locally from the signed bytes, so a send whose answer
+ * was lost is re-sent byte for byte (the node answers "already known" or mines it once), and a "nonce too low"
+ * is checked against our own hash before the nonce is resynchronized. Not thread-safe: one keeper loop drives it.
+ */
+public final class TxSender {
+    private static final Logger log = LoggerFactory.getLogger(TxSender.class);
+
+    /** A call to send: {@code data} to contract {@code to}, with a gas limit; {@code label} names it in logs. */
+    public record Request(String to, String data, BigInteger gasLimit, String label) {
+        public Request {
+            Objects.requireNonNull(to, "to");
+            Objects.requireNonNull(data, "data");
+            Objects.requireNonNull(gasLimit, "gasLimit");
+            Objects.requireNonNull(label, "label");
+        }
+    }
+
+    /** What happened to a transaction in flight. */
+    public enum Kind { MINED, REVERTED, REPLACED, STUCK_AT_CAP, DROPPED }
+
+    /**
+     * @param receipt the receipt (MINED, REVERTED), else null
+     * @param detail  a readable reason
+     */
+    public record Outcome(Kind kind, Pending tx, TransactionReceipt receipt, String detail) {}
+
+    /** One nonce in flight and every version of its transaction sent (the last is the current one). */
+    public static final class Pending {
+        private final Request request;
+        private final long nonce;
+        private final List<String> hashes = new ArrayList<>();
+        private Fees fees;
+        private String signedHex;
+        private long lastSentBlock;
+        private boolean stuckReported;
+
+        private Pending(Request request, long nonce) {
+            this.request = request;
+            this.nonce = nonce;
+        }
+
+        public Request request() {
+            return request;
+        }
+
+        public long nonce() {
+            return nonce;
+        }
+
+        /** Every hash sent for this nonce, oldest first. */
+        public List<String> hashes() {
+            return Collections.unmodifiableList(hashes);
+        }
+
+        public String hash() {
+            return hashes.getLast();
+        }
+
+        public Fees fees() {
+            return fees;
+        }
+
+        public long lastSentBlock() {
+            return lastSentBlock;
+        }
+
+        @Override
+        public String toString() {
+            return request.label() + " nonce " + nonce + " " + hash() + " maxFee " + fees.maxFeePerGas() + " tip "
+                    + fees.maxPriorityFeePerGas();
+        }
+    }
+
+    private enum Broadcast { ACCEPTED, UNCERTAIN, NONCE_TOO_LOW, RESYNC, REJECTED }
+
+    private final RpcClient rpc;
+    private final Credentials credentials;
+    private final long chainId;
+    private final FeePolicy fees;
+    private final NonceManager nonces;
+    private final int replaceAfterBlocks;
+    private final int maxInFlight;
+    private final TreeMap<Long, Pending> inFlight = new TreeMap<>();
+    private String lastError;
+
+    public TxSender(RpcClient rpc, Credentials credentials, long chainId, FeePolicy fees, NonceManager nonces,
+            int replaceAfterBlocks, int maxInFlight) {
+        this.rpc = Objects.requireNonNull(rpc, "rpc");
+        this.credentials = Objects.requireNonNull(credentials, "credentials");
+        this.chainId = chainId;
+        this.fees = Objects.requireNonNull(fees, "fees");
+        this.nonces = Objects.requireNonNull(nonces, "nonces");
+        if (replaceAfterBlocks < 1) throw new IllegalArgumentException("replaceAfterBlocks must be at least 1");
+        if (maxInFlight < 1) throw new IllegalArgumentException("maxInFlight must be at least 1");
+        this.replaceAfterBlocks = replaceAfterBlocks;
+        this.maxInFlight = maxInFlight;
+    }
+
+    /** The sending address. */
+    public String address() {
+        return credentials.getAddress();
+    }
+
+    /** Transactions sent and not yet mined, by nonce. */
+    public List<Pending> inFlight() {
+        return List.copyOf(inFlight.values());
+    }
+
+    /** True when another transaction may be sent now. */
+    public boolean canSend() {
+        return inFlight.size() < maxInFlight;
+    }
+
+    /**
+     * Signs and sends {@code r} with fees for {@code baseFee}; returns it in flight.
+     *
+     * @throws GasAboveCapException   the fee needed is above the cap: nothing sent
+     * @throws IllegalStateException  {@code maxInFlight} transactions are already in flight: nothing sent
+     * @throws SendRejectedException  the node refused it for a reason other than nonces (insufficient funds, ...)
+     */
+    public Pending send(Request r, BigInteger baseFee, long block) {
+        if (!canSend()) {
+            throw new IllegalStateException(maxInFlight + " transaction(s) in flight, the configured limit: not sending "
+                    + r.label());
+        }
+        Fees f = fees.initial(baseFee);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            Pending p = new Pending(r, nonces.take());
+            String hex = sign(p.nonce, r, f);
+            Broadcast b = broadcast(hex);
+            switch (b) {
+                case ACCEPTED, UNCERTAIN -> {
+                    p.fees = f;
+                    p.signedHex = hex;
+                    p.hashes.add(Hash.sha3(hex));
+                    p.lastSentBlock = block;
+                    inFlight.put(p.nonce, p);
+                    if (b == Broadcast.UNCERTAIN) {
+                        log.warn("sent {} without an answer from any endpoint ({}); will re-send the same bytes if no "
+                                + "node knows it", p, lastError);
+                    } else {
+                        log.info("sent {}", p);
+                    }
+                    return p;
+                }
+                case NONCE_TOO_LOW, RESYNC -> nonces.resync(lastError);
+                case REJECTED -> {
+                    nonces.giveBack(p.nonce);
+                    throw new SendRejectedException(r.label() + " rejected by the node: " + lastError);
+                }
+            }
+        }
+        throw new SendRejectedException(r.label() + ": the node kept rejecting the nonce after resyncs: " + lastError);
+    }
+
+    /**
+     * Follows the transactions in flight at a new block whose base fee is {@code baseFee}: receipts, replacements,
+     * re-broadcasts. Also resyncs the nonce when another sender used the key. Returns what happened.
+     */
+    public List<Outcome> onBlock(long block, BigInteger baseFee) {
+        List<Outcome> out = new ArrayList<>();
+        if (inFlight.isEmpty()) {
+            nonces.detectExternalUse();
+            return out;
+        }
+        long minedCount = nonces.minedCount();
+        for (Pending p : List.copyOf(inFlight.values())) {
+            TransactionReceipt receipt = receipt(p);
+            if (receipt != null) {
+                inFlight.remove(p.nonce);
+                boolean ok = receipt.isStatusOK();
+                log.info("{} {} in #{} (gas used {})", ok ? "mined" : "REVERTED", p, receipt.getBlockNumber(),
+                        receipt.getGasUsed());
+                out.add(new Outcome(ok ? Kind.MINED : Kind.REVERTED, p, receipt, ok ? "mined" : "reverted"));
+            } else if (p.nonce < minedCount) {
+                inFlight.remove(p.nonce);
+                log.warn("{} dropped: nonce {} was used by another transaction of this key", p, p.nonce);
+                out.add(new Outcome(Kind.DROPPED, p, null, "nonce used by another transaction of this key"));
+            } else if (block - p.lastSentBlock >= replaceAfterBlocks) {
+                replace(p, block, baseFee).ifPresent(out::add);
+            } else if (!known(p.hash())) {
+                log.warn("no node knows {}; re-sending the same bytes", p);
+                broadcast(p.signedHex);
+            }
+        }
+        return out;
+    }
+
+    private Optional<Outcome> replace(Pending p, long block, BigInteger baseFee) {
+        Optional<Fees> bumped = fees.bump(p.fees, baseFee);
+        if (bumped.isEmpty()) {
+            if (p.stuckReported) return Optional.empty();
+            p.stuckReported = true;
+            log.warn("{} unmined for {} blocks and a 12.5% bump would pass gas.max-fee-cap {}: leaving it", p,
+                    block - p.lastSentBlock, fees.maxFeeCap());
+            return Optional.of(new Outcome(Kind.STUCK_AT_CAP, p, null, "a fee bump would pass the cap"));
+        }
+        String hex = sign(p.nonce, p.request, bumped.get());
+        Broadcast b = broadcast(hex);
+        if (b == Broadcast.NONCE_TOO_LOW) return Optional.empty(); // mined meanwhile: the next block has the receipt
+        if (b == Broadcast.REJECTED || b == Broadcast.RESYNC) {
+            log.warn("replacement of {} refused: {}", p, lastError);
+            p.fees = bumped.get(); // the next try bumps from here
+            p.lastSentBlock = block;
+            return Optional.empty();
+        }
+        String old = p.hash();
+        p.fees = bumped.get();
+        p.signedHex = hex;
+        p.hashes.add(Hash.sha3(hex));
+        p.lastSentBlock = block;
+        log.info("replaced {} with {}", old, p);
+        return Optional.of(new Outcome(Kind.REPLACED, p, null, "replaced " + old));
+    }
+
+    private String sign(long nonce, Request r, Fees f) {
+        RawTransaction raw = RawTransaction.createTransaction(chainId, BigInteger.valueOf(nonce), r.gasLimit(), r.to(),
+                BigInteger.ZERO, r.data(), f.maxPriorityFeePerGas(), f.maxFeePerGas());
+        return Numeric.toHexString(TransactionEncoder.signMessage(raw, chainId, credentials));
+    }
+
+    private Broadcast broadcast(String hex) {
+        try {
+            rpc.call(w -> w.ethSendRawTransaction(hex));
+            return Broadcast.ACCEPTED;
+        } catch (RpcUnavailableException e) {
+            lastError = e.getMessage();
+            return Broadcast.UNCERTAIN;
+        } catch (RpcException e) {
+            lastError = e.getMessage();
+            return switch (Rejection.of(e.getMessage())) {
+                case ALREADY_KNOWN -> Broadcast.ACCEPTED;
+                case NONCE_TOO_LOW -> receiptOf(Hash.sha3(hex)) != null ? Broadcast.ACCEPTED : Broadcast.NONCE_TOO_LOW;
+                case UNDERPRICED_REPLACEMENT, NONCE_TOO_HIGH -> Broadcast.RESYNC;
+                case OTHER -> Broadcast.REJECTED;
+            };
+        }
+    }
+
+    private TransactionReceipt receipt(Pending p) {
+        for (int i = p.hashes.size() - 1; i >= 0; i--) {
+            TransactionReceipt r = receiptOf(p.hashes.get(i));
+            if (r != null) return r;
+        }
+        return null;
+    }
+
+    private TransactionReceipt receiptOf(String hash) {
+        return rpc.call(w -> w.ethGetTransactionReceipt(hash)).getTransactionReceipt().orElse(null);
+    }
+
+    private boolean known(String hash) {
+        return rpc.call(w -> w.ethGetTransactionByHash(hash)).getTransaction().isPresent();
+    }
+}

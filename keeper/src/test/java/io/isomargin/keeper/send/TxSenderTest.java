@@ -1,0 +1,203 @@
+package io.isomargin.keeper.send;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.isomargin.abi.follower.RpcClient;
+import io.isomargin.abi.follower.RpcConfig;
+import io.isomargin.abi.testing.AnvilChain;
+import io.isomargin.abi.testing.AnvilExtension;
+import io.isomargin.abi.testing.FaultProxy;
+import io.isomargin.keeper.send.TxSender.Kind;
+import io.isomargin.keeper.send.TxSender.Outcome;
+import io.isomargin.keeper.send.TxSender.Pending;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.core.DefaultBlockParameterName;
+import org.web3j.tx.RawTransactionManager;
+
+/** The sender against a real Anvil node with manual mining, where base fees are set block by block. */
+@ExtendWith(AnvilExtension.class)
+class TxSenderTest {
+    private static final BigInteger GWEI = BigInteger.TEN.pow(9);
+    private static final BigInteger TRANSFER_GAS = BigInteger.valueOf(21_000);
+
+    private AnvilChain chain;
+    private RpcClient rpc;
+    private Credentials key;
+    private TxSender.Request transfer;
+    private String snapshot;
+
+    @BeforeEach
+    void manualMiningAtTenGwei(AnvilChain chain) {
+        this.chain = chain;
+        snapshot = chain.snapshot(); // each test starts with the key unused
+        rpc = RpcClient.connect(rpcConfig(chain.rpcUrl()));
+        key = chain.credentials(9);
+        transfer = new TxSender.Request(chain.credentials(8).getAddress(), "0x", TRANSFER_GAS, "transfer");
+        chain.rpc("evm_setAutomine", false);
+        mineAtBaseFee(gwei(10));
+    }
+
+    @AfterEach
+    void close() {
+        rpc.close();
+        chain.rpc("anvil_dropAllTransactions");
+        chain.revert(snapshot);
+    }
+
+    @Test
+    void aStuckTransactionIsReplacedWithTheSameNonceAndBumpedFeesAndMinedOnce() {
+        TxSender sender = sender(policy(gwei(100)), 2);
+        long block = chain.blockNumber();
+        Pending p = sender.send(transfer, gwei(10), block);
+        assertEquals(gwei(11), p.fees().maxFeePerGas(), "base fee x 1 + 1 gwei tip");
+
+        mineAtBaseFee(gwei(12)); // above its max fee: not included
+        assertEquals(List.of(), sender.onBlock(chain.blockNumber(), gwei(12)));
+        mineAtBaseFee(gwei(12));
+        List<Outcome> replaced = sender.onBlock(chain.blockNumber(), gwei(12));
+        assertEquals(List.of(Kind.REPLACED), kinds(replaced));
+        assertEquals(p.nonce(), replaced.getFirst().tx().nonce());
+        BigInteger newMax = p.fees().maxFeePerGas();
+        assertTrue(newMax.compareTo(gwei(11).multiply(BigInteger.valueOf(1125)).divide(BigInteger.valueOf(1000))) >= 0,
+                "max fee bumped by 12.5%: " + newMax);
+        assertEquals(1_125_000_000L, p.fees().maxPriorityFeePerGas().longValueExact(), "tip bumped by 12.5%");
+
+        mineAtBaseFee(gwei(12));
+        List<Outcome> mined = sender.onBlock(chain.blockNumber(), gwei(12));
+        assertEquals(List.of(Kind.MINED), kinds(mined));
+        assertEquals(p.hashes().get(1), mined.getFirst().receipt().getTransactionHash(), "the replacement was mined");
+        assertEquals(2, p.hashes().size());
+        assertFalse(receiptExists(p.hashes().get(0)), "the original never mined");
+        assertEquals(1, minedCount(), "one transaction for the nonce");
+        assertTrue(sender.inFlight().isEmpty());
+    }
+
+    @Test
+    void whenABumpWouldPassTheCapTheTransactionIsLeftAndReportedOnce() {
+        TxSender sender = sender(policy(gwei(12)), 1); // 11 gwei now; 12.375 after a bump
+        Pending p = sender.send(transfer, gwei(10), chain.blockNumber());
+        mineAtBaseFee(gwei(12));
+        assertEquals(List.of(Kind.STUCK_AT_CAP), kinds(sender.onBlock(chain.blockNumber(), gwei(12))));
+        mineAtBaseFee(gwei(12));
+        assertEquals(List.of(), sender.onBlock(chain.blockNumber(), gwei(12)), "reported once");
+        assertEquals(List.of(p), sender.inFlight());
+        assertEquals(1, p.hashes().size(), "nothing re-sent above the cap");
+    }
+
+    @Test
+    void gasAboveTheCapSendsNothing() {
+        TxSender sender = sender(policy(gwei(5)), 2);
+        GasAboveCapException e = assertThrows(GasAboveCapException.class,
+                () -> sender.send(transfer, gwei(10), chain.blockNumber()));
+        assertTrue(e.getMessage().contains("gas.max-fee-cap 5000000000"), e.getMessage());
+        assertEquals(0, pendingCount(), "nothing in the pool");
+        assertTrue(sender.inFlight().isEmpty());
+    }
+
+    @Test
+    void theInFlightLimitHoldsFurtherSends() {
+        TxSender sender = sender(policy(gwei(100)), 2, 1);
+        sender.send(transfer, gwei(10), chain.blockNumber());
+        assertFalse(sender.canSend());
+        assertThrows(IllegalStateException.class, () -> sender.send(transfer, gwei(10), chain.blockNumber()));
+        assertEquals(1, pendingCount());
+    }
+
+    @Test
+    void aNonceUsedByAnotherProcessWithTheSameKeyIsResynced() throws Exception {
+        chain.rpc("evm_setAutomine", true);
+        NonceManager nonces = new NonceManager(rpc, key.getAddress());
+        TxSender sender = new TxSender(rpc, key, chain.chainId(), policy(gwei(100)), nonces, 2, 4);
+        assertEquals(0, sender.send(transfer, gwei(10), chain.blockNumber()).nonce());
+        // another process sends with the same key: nonce 1 is gone
+        new RawTransactionManager(chain.web3j(), key, chain.chainId()).sendEIP1559Transaction(chain.chainId(),
+                GWEI, gwei(50), TRANSFER_GAS, chain.credentials(7).getAddress(), "0x", BigInteger.ONE);
+        Pending p = sender.send(transfer, gwei(10), chain.blockNumber());
+        assertEquals(2, p.nonce(), "nonce too low -> resynced");
+        assertEquals(1, nonces.resyncs());
+        assertEquals(3, minedCount());
+
+        // detected while idle too
+        new RawTransactionManager(chain.web3j(), key, chain.chainId()).sendEIP1559Transaction(chain.chainId(),
+                GWEI, gwei(50), TRANSFER_GAS, chain.credentials(7).getAddress(), "0x", BigInteger.ONE);
+        sender.onBlock(chain.blockNumber(), gwei(10)); // collects the receipts of ours
+        sender.onBlock(chain.blockNumber(), gwei(10));
+        assertEquals(2, nonces.resyncs());
+        assertEquals(4, sender.send(transfer, gwei(10), chain.blockNumber()).nonce());
+    }
+
+    @Test
+    void aSendWhoseAnswerIsLostIsNotSentTwice() {
+        try (FaultProxy proxy = FaultProxy.start(chain.rpcUrl())) {
+            try (RpcClient flaky = RpcClient.connect(rpcConfig(proxy.url()))) {
+                proxy.inject("eth_sendRawTransaction", FaultProxy.Fault.truncatedBody(), 1); // reaches the node
+                TxSender sender = new TxSender(flaky, key, chain.chainId(), policy(gwei(100)),
+                        new NonceManager(flaky, key.getAddress()), 2, 4);
+                Pending p = sender.send(transfer, gwei(10), chain.blockNumber());
+                assertEquals(2, proxy.requestCount("eth_sendRawTransaction"), "retried once, same bytes");
+                mineAtBaseFee(gwei(10));
+                assertEquals(List.of(Kind.MINED), kinds(sender.onBlock(chain.blockNumber(), gwei(10))));
+                assertEquals(0, p.nonce());
+                assertEquals(1, minedCount(), "exactly one transaction");
+            }
+        }
+    }
+
+    private TxSender sender(FeePolicy policy, int replaceAfter) {
+        return sender(policy, replaceAfter, 4);
+    }
+
+    private TxSender sender(FeePolicy policy, int replaceAfter, int maxInFlight) {
+        return new TxSender(rpc, key, chain.chainId(), policy, new NonceManager(rpc, key.getAddress()), replaceAfter,
+                maxInFlight);
+    }
+
+    private static FeePolicy policy(BigInteger cap) {
+        return new FeePolicy(cap, GWEI, 100, 125);
+    }
+
+    private void mineAtBaseFee(BigInteger baseFee) {
+        chain.rpc("anvil_setNextBlockBaseFeePerGas", "0x" + baseFee.toString(16));
+        chain.mine();
+    }
+
+    private long minedCount() {
+        return count(DefaultBlockParameterName.LATEST);
+    }
+
+    private long pendingCount() {
+        return count(DefaultBlockParameterName.PENDING);
+    }
+
+    private long count(DefaultBlockParameterName at) {
+        return rpc.call(w -> w.ethGetTransactionCount(key.getAddress(), at)).getTransactionCount().longValueExact();
+    }
+
+    private boolean receiptExists(String hash) {
+        return rpc.call(w -> w.ethGetTransactionReceipt(hash)).getTransactionReceipt().isPresent();
+    }
+
+    private static List<Kind> kinds(List<Outcome> outcomes) {
+        return outcomes.stream().map(Outcome::kind).toList();
+    }
+
+    private static BigInteger gwei(long n) {
+        return GWEI.multiply(BigInteger.valueOf(n));
+    }
+
+    static RpcConfig rpcConfig(String url) {
+        return new RpcConfig(List.of(url), Duration.ofSeconds(2), 3, Duration.ofMillis(10), Duration.ofMillis(50), 4,
+                50, Duration.ofMillis(300), 0);
+    }
+}
