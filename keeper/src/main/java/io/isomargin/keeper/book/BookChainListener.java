@@ -73,17 +73,32 @@ public final class BookChainListener implements ChainListener {
             applier.apply(l);
         }
         book.at(batch.toBlock());
+        fillMissingPrices(batch.toBlock());
+        book.forgetThrough(batch.blocks().isEmpty() ? batch.toBlock() : batch.toBlock() - reorgWindow);
+        appliedBlock = batch.toBlock();
+        long timestamp = !batch.blocks().isEmpty() && batch.blocks().getLast().number() == batch.toBlock()
+                ? batch.blocks().getLast().timestamp() : timestamp(batch.toBlock());
+        observer.onBlock(batch.toBlock(), timestamp);
+    }
+
+    /** Loads the book from a snapshot and judges it at once, before the follower delivers anything newer. */
+    public void startFrom(BookSnapshot snapshot) throws Exception {
+        book.reset(snapshot);
+        fillMissingPrices(snapshot.block());
+        appliedBlock = snapshot.block();
+        observer.onBlock(snapshot.block(), timestamp(snapshot.block()));
+    }
+
+    /** A feed whose last answer predates the followed range: read it once at {@code block}. */
+    private void fillMissingPrices(long block) {
         for (TrackedMarket m : book.markets()) {
             if (book.price(m.oracle()) == null) {
-                OraclePrice p = oracles.latest(m.oracle(), batch.toBlock());
+                OraclePrice p = oracles.latest(m.oracle(), block);
                 log.info("feed {} of market {}: no answer in the followed range, latestRoundData at #{}: {}",
-                        m.oracle(), m.id(), batch.toBlock(), p.answer());
+                        m.oracle(), m.id(), block, p.answer());
                 book.putPrice(m.oracle(), p);
             }
         }
-        book.forgetThrough(batch.blocks().isEmpty() ? batch.toBlock() : batch.toBlock() - reorgWindow);
-        appliedBlock = batch.toBlock();
-        observer.onBlock(batch.toBlock(), timestamp(batch));
     }
 
     @Override
@@ -95,9 +110,8 @@ public final class BookChainListener implements ChainListener {
                     commonAncestor.number() + 1, before);
         } else if (reloader != null) {
             BookSnapshot snapshot = reloader.snapshotFrom(commonAncestor);
-            book.reset(snapshot);
             skipThrough = snapshot.block();
-            appliedBlock = snapshot.block();
+            startFrom(snapshot);
             log.info("reorg to #{} reaches below the book's journal (from #{}): reloaded at #{}",
                     commonAncestor.number(), book.undoableFrom(), snapshot.block());
         } else {
@@ -107,13 +121,10 @@ public final class BookChainListener implements ChainListener {
         reorgs++;
     }
 
-    private long timestamp(LogBatch batch) {
-        if (!batch.blocks().isEmpty() && batch.blocks().getLast().number() == batch.toBlock()) {
-            return batch.blocks().getLast().timestamp();
-        }
+    private long timestamp(long block) {
         EthBlock.Block b = rpc.call(w -> w.ethGetBlockByNumber(
-                DefaultBlockParameter.valueOf(BigInteger.valueOf(batch.toBlock())), false)).getBlock();
-        if (b == null) throw new IllegalStateException("block #" + batch.toBlock() + " vanished");
+                DefaultBlockParameter.valueOf(BigInteger.valueOf(block)), false)).getBlock();
+        if (b == null) throw new IllegalStateException("block #" + block + " vanished");
         return b.getTimestamp().longValueExact();
     }
 }

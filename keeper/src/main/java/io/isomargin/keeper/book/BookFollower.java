@@ -62,7 +62,7 @@ public final class BookFollower implements AutoCloseable {
         List<BlockRef> recent = List.of();
         if (mirror.isPresent()) {
             BookSnapshot s = mirror.get().read();
-            book.reset(s);
+            listener.startFrom(s);
             from = s.block() + 1;
             recent = s.recentBlocks();
             log.info("book loaded from the indexer's mirror at #{}: {} market(s), {} open vault(s), {} price(s); "
