@@ -109,11 +109,12 @@ public final class BookChainListener implements ChainListener {
             log.info("reorg: book rolled back to #{} (blocks #{}..#{} undone)", commonAncestor.number(),
                     commonAncestor.number() + 1, before);
         } else if (reloader != null) {
+            long journalFrom = book.undoableFrom();
             BookSnapshot snapshot = reloader.snapshotFrom(commonAncestor);
             skipThrough = snapshot.block();
             startFrom(snapshot);
             log.info("reorg to #{} reaches below the book's journal (from #{}): reloaded at #{}",
-                    commonAncestor.number(), book.undoableFrom(), snapshot.block());
+                    commonAncestor.number(), journalFrom, snapshot.block());
         } else {
             throw new IllegalStateException("reorg to #" + commonAncestor.number()
                     + " reaches below the book's journal (#" + book.undoableFrom() + ") and nothing can reload it");

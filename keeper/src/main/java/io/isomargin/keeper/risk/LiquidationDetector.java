@@ -151,6 +151,12 @@ public final class LiquidationDetector implements BookListener, BlockObserver {
         return out;
     }
 
+    /** The index of a market (null when unknown): for timing and for callers inside the package. */
+    LiquidationPriceIndex index(long marketId) {
+        MarketRiskIndex idx = indexes.get(marketId);
+        return idx == null ? null : idx.index();
+    }
+
     /** A double not above {@code answer}, for comparison with the index's rounded-up keys. */
     static double floor(BigInteger answer) {
         return Math.nextDown(answer.doubleValue());
