@@ -1,0 +1,30 @@
+package io.isomargin.keeper.risk;
+
+import io.isomargin.keeper.book.OraclePrice;
+import java.math.BigInteger;
+import java.util.List;
+
+/**
+ * What one market offers liquidators at the end of one block: the vaults the engine would find liquidatable, with
+ * the block, price and market state they were judged at, so the execution layer can simulate and batch them.
+ *
+ * @param marketId     the market
+ * @param block        the block whose end state was judged
+ * @param timestamp    its timestamp
+ * @param oracle       the feed answer used (null when none is known)
+ * @param price        the engine's 1e36-scaled price (null when the answer cannot be scaled)
+ * @param priceUsable  whether the engine accepts the answer now; when false a liquidation reverts, whatever
+ *                     {@code vaults} says
+ * @param priceProblem why it does not (null when it does)
+ * @param vaults       the liquidatable vaults, by ascending liquidation-price bound
+ * @param examined     how many index candidates exact health was computed for (at least {@code vaults.size()})
+ * @param indexed      how many of the market's vaults have debt and are indexed
+ * @param market       the market at that block (totals accrued, margins in force), for quoting
+ */
+public record LiquidationCandidates(long marketId, long block, long timestamp, OraclePrice oracle, BigInteger price,
+        boolean priceUsable, String priceProblem, List<LiquidatableVault> vaults, int examined, int indexed,
+        MarketAtBlock market) {
+    public LiquidationCandidates {
+        vaults = List.copyOf(vaults);
+    }
+}

@@ -1,0 +1,164 @@
+package io.isomargin.keeper.risk;
+
+import io.isomargin.keeper.book.BlockObserver;
+import io.isomargin.keeper.book.BookListener;
+import io.isomargin.keeper.book.OraclePrice;
+import io.isomargin.keeper.book.PositionBook;
+import io.isomargin.keeper.book.TrackedMarket;
+import io.isomargin.keeper.book.VaultPosition;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Finds the liquidatable vaults of every followed market at the end of every block.
+ *
+ * <p>Listens to the {@link PositionBook}: a vault change moves that vault's key in its market's
+ * {@link LiquidationPriceIndex} (keys are upper bounds of liquidation prices, see {@link ThresholdBound}). At each
+ * block ({@link #onBlock}, after every oracle update or vault change of the block is applied, and after time moved
+ * the debts and ramps on) it takes, per market, the index suffix of keys above the current answer: no vault outside
+ * it can be liquidatable. Each of those candidates is then confirmed with the exact health at the block's timestamp
+ * ({@link MarketAtBlock}), and the result goes to the {@link CandidateSink}. A market whose bound no longer holds is
+ * re-indexed first.
+ *
+ * <p>Runs on the book's writer thread; {@link #latest} may be read from any thread.
+ */
+public final class LiquidationDetector implements BookListener, BlockObserver {
+    private static final Logger log = LoggerFactory.getLogger(LiquidationDetector.class);
+
+    private final PositionBook book;
+    private final RiskConfig config;
+    private final CandidateSink sink;
+    private final Map<Long, MarketRiskIndex> indexes = new HashMap<>();
+    private volatile Map<Long, LiquidationCandidates> latest = Map.of();
+    private volatile long rebuilds;
+    private volatile long judgedBlock = -1;
+
+    public LiquidationDetector(PositionBook book, RiskConfig config, CandidateSink sink) {
+        this.book = Objects.requireNonNull(book, "book");
+        this.config = Objects.requireNonNull(config, "config");
+        this.sink = Objects.requireNonNull(sink, "sink");
+    }
+
+    /** The last result of each market. */
+    public Map<Long, LiquidationCandidates> latest() {
+        return latest;
+    }
+
+    /** How many times a market's index was built or rebuilt. */
+    public long rebuilds() {
+        return rebuilds;
+    }
+
+    /* BOOK CHANGES */
+
+    @Override
+    public void marketChanged(TrackedMarket before, TrackedMarket after) {
+        if (after == null) {
+            indexes.remove(before.id());
+            return;
+        }
+        MarketRiskIndex idx = indexes.get(after.id());
+        if (idx != null) idx.marketChanged(after);
+    }
+
+    @Override
+    public void vaultChanged(VaultPosition before, VaultPosition after) {
+        if (before != null && (after == null || before.marketId() != after.marketId())) {
+            MarketRiskIndex idx = indexes.get(before.marketId());
+            if (idx != null) idx.vaultRemoved(before.id());
+        }
+        if (after != null) indexes.computeIfAbsent(after.marketId(), k -> new MarketRiskIndex()).vaultChanged(after);
+    }
+
+    @Override
+    public void priceChanged(String oracle, OraclePrice before, OraclePrice after) {
+        // judged at the end of the block, with everything else the block changed
+    }
+
+    @Override
+    public void bookReset() {
+        indexes.clear();
+    }
+
+    /* DETECTION */
+
+    @Override
+    public void onBlock(long block, long timestamp) throws Exception {
+        Map<Long, LiquidationCandidates> results = new HashMap<>();
+        for (TrackedMarket m : book.markets()) {
+            if (!m.complete()) continue;
+            LiquidationCandidates c = detect(m, block, timestamp);
+            results.put(m.id(), c);
+            if (!c.vaults().isEmpty()) {
+                log.debug("market {} at #{}: {} liquidatable of {} examined ({} indexed), answer {}", m.id(), block,
+                        c.vaults().size(), c.examined(), c.indexed(), c.oracle() == null ? null : c.oracle().answer());
+            }
+            sink.accept(c);
+        }
+        latest = Map.copyOf(results);
+        judgedBlock = block;
+    }
+
+    /** The last block every market was judged at (-1 before the first). */
+    public long judgedBlock() {
+        return judgedBlock;
+    }
+
+    private LiquidationCandidates detect(TrackedMarket m, long block, long timestamp) {
+        MarketRiskIndex idx = indexes.computeIfAbsent(m.id(), k -> new MarketRiskIndex());
+        if (idx.ensure(m, book.vaultsOf(m.id()), timestamp, config)) {
+            rebuilds++;
+            log.debug("market {}: liquidation-price index rebuilt at #{} ({} vaults)", m.id(), block,
+                    idx.index().size());
+        }
+        OraclePrice oracle = book.price(m.oracle());
+        MarketAtBlock at = new MarketAtBlock(m, oracle, timestamp);
+        List<LiquidatableVault> found = new ArrayList<>();
+        int examined = 0;
+        if (at.hasPrice()) {
+            LiquidationPriceIndex index = idx.index();
+            for (int i = index.firstAbove(floor(oracle.answer())); i < index.size(); i++) {
+                VaultPosition v = book.vault(index.vaultAt(i));
+                examined++;
+                BigInteger debt = at.debt(v);
+                BigInteger maxDebt = at.maxDebt(v);
+                if (debt.compareTo(maxDebt) > 0) found.add(new LiquidatableVault(v, debt, maxDebt));
+            }
+        }
+        return new LiquidationCandidates(m.id(), block, timestamp, oracle, at.hasPrice() ? at.price() : null,
+                at.priceUsable(), at.priceProblem(), found, examined, idx.index().size(), at);
+    }
+
+    /* INDEX QUERIES (no exact confirmation) */
+
+    /**
+     * The index candidates of a market at {@code answer}: every vault that may be liquidatable there (a superset of
+     * the liquidatable ones at any time of the index's window), unconfirmed. Empty for an unknown market.
+     */
+    public long[] indexCandidates(long marketId, BigInteger answer) {
+        MarketRiskIndex idx = indexes.get(marketId);
+        if (idx == null) return new long[0];
+        LiquidationPriceIndex index = idx.index();
+        int from = index.firstAbove(floor(answer));
+        long[] out = new long[index.size() - from];
+        for (int i = 0; i < out.length; i++) out[i] = index.vaultAt(from + i);
+        return out;
+    }
+
+    /** The index of a market (null when unknown): for timing and for callers inside the package. */
+    LiquidationPriceIndex index(long marketId) {
+        MarketRiskIndex idx = indexes.get(marketId);
+        return idx == null ? null : idx.index();
+    }
+
+    /** A double not above {@code answer}, for comparison with the index's rounded-up keys. */
+    static double floor(BigInteger answer) {
+        return Math.nextDown(answer.doubleValue());
+    }
+}
