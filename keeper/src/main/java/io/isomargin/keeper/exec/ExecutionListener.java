@@ -1,0 +1,32 @@
+package io.isomargin.keeper.exec;
+
+import io.isomargin.keeper.send.TxSender;
+import java.math.BigInteger;
+import java.util.List;
+
+/** What the executor did, for metrics and logs. Called on the executor's thread; every method has a no-op default. */
+public interface ExecutionListener {
+    /** A batch was sent. */
+    default void sent(long marketId, List<Long> vaultIds, BigInteger expectedProfit, TxSender.Pending tx) {}
+
+    /**
+     * A transaction of ours left flight: mined, reverted, replaced, stuck at the cap or dropped. For MINED and
+     * REVERTED, {@code gasCostWei} is what it cost, {@code liquidated} how many of its vaults it liquidated, {@code lost}
+     * how many others had already been liquidated or made healthy, {@code profit} the realized profit in loan-token
+     * base units after gas (negative when it lost money).
+     */
+    default void outcome(TxSender.Outcome outcome, long marketId, BigInteger gasCostWei, int liquidated, int lost,
+            BigInteger profit) {}
+
+    /** Vaults left out because they do not pay for their gas (or the batch did not reach the minimum profit). */
+    default void skippedUnprofitable(long marketId, int vaults) {}
+
+    /** Vaults dropped at simulation: liquidated by someone else or made healthy since the block they were judged at. */
+    default void lostAtSimulation(long marketId, List<Long> vaultIds) {}
+
+    /** Nothing sent: gas above the cap, no capital, the in-flight limit, or a refusal; {@code reason} says which. */
+    default void notSent(long marketId, String reason) {}
+
+    /** Dry run: what would have been sent. */
+    default void dryRun(long marketId, List<Long> vaultIds, BigInteger expectedProfit) {}
+}

@@ -1,0 +1,329 @@
+package io.isomargin.keeper.exec;
+
+import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.math.MarginMath;
+import io.isomargin.keeper.exec.EngineCalls.BatchResult;
+import io.isomargin.keeper.exec.LiquidationPlanner.Plan;
+import io.isomargin.keeper.risk.CandidateSink;
+import io.isomargin.keeper.risk.LiquidationCandidates;
+import io.isomargin.keeper.send.FeePolicy;
+import io.isomargin.keeper.send.GasAboveCapException;
+import io.isomargin.keeper.send.SendRejectedException;
+import io.isomargin.keeper.send.TxSender;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.web3j.protocol.core.methods.response.EthBlock;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+
+/**
+ * Turns the detector's candidates into liquidation transactions, on its own thread so the book never waits for RPC:
+ * per block it follows its transactions in flight ({@link TxSender#onBlock}), then for each market plans a batch
+ * ({@link LiquidationPlanner}), simulates it with {@code eth_call} from the keeper's address (vaults that another
+ * liquidator took or that became healthy are found here, one by one, and dropped: no send is wasted on them),
+ * estimates its gas, checks {@code seized value - repaid - fee - gas >= min profit}, and sends it through
+ * {@code liquidateBatch} (or, in dry-run, logs what it would send). A vault stays out of new batches while one of our
+ * transactions holds it; a reverted transaction's vaults are recorded as lost and only come back through a fresh
+ * simulation, never by a blind re-send.
+ *
+ * <p>Capital: the keeper's own loan-token balance, approved to the engine once at start ({@link #ensureApprovals});
+ * seized collateral accrues to the keeper's address.
+ */
+public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LiquidationExecutor.class);
+    private static final BigInteger HALF_MAX = BigInteger.TWO.pow(255);
+
+    /** A market's loan token and the price of gas in it. */
+    public record MarketToken(String loanToken, GasPricing gasPricing, BigInteger minProfit) {}
+
+    private record Held(long marketId, List<Long> vaultIds, BigInteger price, BigInteger capital) {}
+
+    private final EngineCalls calls;
+    private final TxSender sender;
+    private final FeePolicy fees;
+    private final LiquidationPlanner planner;
+    private final Map<Long, MarketToken> tokens;
+    private final boolean dryRun;
+    private final ExecutionListener listener;
+    private final BlockingQueue<LiquidationCandidates> queue = new LinkedBlockingQueue<>();
+    private final Map<Long, Held> held = new HashMap<>(); // by nonce; executor thread only
+    private final Set<Long> heldVaults = new HashSet<>();
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private volatile boolean running;
+    private volatile long lastBlock = -1;
+    private Thread thread;
+
+    public LiquidationExecutor(EngineCalls calls, TxSender sender, FeePolicy fees, LiquidationPlanner planner,
+            Map<Long, MarketToken> tokens, boolean dryRun, ExecutionListener listener) {
+        this.calls = Objects.requireNonNull(calls, "calls");
+        this.sender = Objects.requireNonNull(sender, "sender");
+        this.fees = Objects.requireNonNull(fees, "fees");
+        this.planner = Objects.requireNonNull(planner, "planner");
+        this.tokens = Map.copyOf(tokens);
+        this.dryRun = dryRun;
+        this.listener = Objects.requireNonNull(listener, "listener");
+    }
+
+    /**
+     * Approves every market's loan token to the engine when the allowance is below 2^255, waiting (at most
+     * {@code timeout}) until each approval is mined. In dry-run it only logs what it would approve.
+     */
+    public void ensureApprovals(Duration timeout) throws InterruptedException {
+        Set<String> seen = new HashSet<>();
+        for (MarketToken t : tokens.values()) {
+            if (!seen.add(t.loanToken()) || calls.allowance(t.loanToken()).compareTo(HALF_MAX) >= 0) continue;
+            if (dryRun) {
+                log.info("dry-run: would approve loan token {} to the engine", t.loanToken());
+                continue;
+            }
+            EthBlock.Block b = calls.latestBlock();
+            TxSender.Pending p = sender.send(new TxSender.Request(t.loanToken(), calls.approveMaxData(),
+                    BigInteger.valueOf(100_000), "approve " + t.loanToken()), baseFee(b), b.getNumber().longValueExact());
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (sender.inFlight().contains(p)) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("the approval of " + t.loanToken() + " (" + p.hash()
+                            + ") was not mined within " + timeout);
+                }
+                Thread.sleep(200);
+                EthBlock.Block now = calls.latestBlock();
+                for (TxSender.Outcome o : sender.onBlock(now.getNumber().longValueExact(), baseFee(now))) {
+                    if (o.kind() == TxSender.Kind.REVERTED || o.kind() == TxSender.Kind.DROPPED) {
+                        throw new IllegalStateException("the approval of " + t.loanToken() + " failed: " + o.detail());
+                    }
+                }
+            }
+            log.info("approved loan token {} to the engine", t.loanToken());
+        }
+    }
+
+    /** Starts the executor's thread. */
+    public synchronized LiquidationExecutor start() {
+        if (thread != null) throw new IllegalStateException("executor already started");
+        running = true;
+        thread = Thread.ofPlatform().name("keeper-executor").daemon().start(this::run);
+        return this;
+    }
+
+    /** Called by the detector on the book's thread: queues and returns at once. */
+    @Override
+    public void accept(LiquidationCandidates candidates) {
+        queue.offer(candidates);
+    }
+
+    /** The last block the executor acted on. */
+    public long lastBlock() {
+        return lastBlock;
+    }
+
+    /** Completes when the executor stops; exceptionally if it failed. */
+    public CompletableFuture<Void> done() {
+        return done;
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        Thread t = thread;
+        if (t != null) {
+            t.interrupt();
+            try {
+                t.join(Duration.ofSeconds(10));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        done.complete(null);
+    }
+
+    private void run() {
+        try {
+            while (running) {
+                LiquidationCandidates first = queue.poll(1, TimeUnit.SECONDS);
+                if (first == null) continue;
+                List<LiquidationCandidates> drained = new ArrayList<>();
+                drained.add(first);
+                queue.drainTo(drained);
+                // only the newest judgement of each market matters
+                Map<Long, LiquidationCandidates> latest = new TreeMap<>();
+                for (LiquidationCandidates c : drained) {
+                    latest.merge(c.marketId(), c, (a, b) -> b.block() >= a.block() ? b : a);
+                }
+                try {
+                    step(latest);
+                } catch (RuntimeException e) { // an RPC outage or a node's odd answer: skip this block, keep running
+                    log.warn("executor: block skipped: {}", e.toString());
+                }
+            }
+            done.complete(null);
+        } catch (InterruptedException e) {
+            done.complete(null);
+        } catch (Throwable t) {
+            log.error("executor stopped", t);
+            done.completeExceptionally(t);
+        }
+    }
+
+    private void step(Map<Long, LiquidationCandidates> latest) {
+        EthBlock.Block head = calls.latestBlock();
+        long block = head.getNumber().longValueExact();
+        BigInteger baseFee = baseFee(head);
+        if (block > lastBlock) {
+            for (TxSender.Outcome o : sender.onBlock(block, baseFee)) settle(o);
+            lastBlock = block;
+        }
+        for (LiquidationCandidates c : latest.values()) execute(c, block, baseFee);
+    }
+
+    private void execute(LiquidationCandidates c, long block, BigInteger baseFee) {
+        if (c.vaults().isEmpty()) return;
+        long marketId = c.marketId();
+        if (!c.priceUsable()) {
+            listener.notSent(marketId, "price unusable: " + c.priceProblem());
+            return;
+        }
+        MarketToken token = tokens.get(marketId);
+        if (token == null) return;
+        FeePolicy.Fees f;
+        try {
+            f = fees.initial(baseFee);
+        } catch (GasAboveCapException e) {
+            log.warn("market {}: {} liquidatable vault(s), {}", marketId, c.vaults().size(), e.getMessage());
+            listener.notSent(marketId, e.getMessage());
+            return;
+        }
+        BigInteger expectedFee = baseFee.add(f.maxPriorityFeePerGas()).min(f.maxFeePerGas());
+        BigInteger reserved = held.values().stream().filter(h -> h.marketId() == marketId).map(Held::capital)
+                .reduce(BigInteger.ZERO, BigInteger::add);
+        BigInteger balance = calls.balanceOf(token.loanToken()).subtract(reserved).max(BigInteger.ZERO);
+        Plan plan = planner.plan(c, heldVaults, expectedFee, token.gasPricing(), balance);
+        if (plan.skippedUnprofitable() > 0) listener.skippedUnprofitable(marketId, plan.skippedUnprofitable());
+        if (plan.skippedCapital() > 0) {
+            listener.notSent(marketId, plan.skippedCapital() + " vault(s) need more loan token than the keeper holds ("
+                    + balance + " available)");
+        }
+        if (plan.vaults().isEmpty()) return;
+
+        List<Long> ids = plan.vaultIds();
+        Optional<BatchResult> sim = calls.simulate(marketId, ids);
+        if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
+            List<Long> keep = new ArrayList<>();
+            List<Long> lost = new ArrayList<>();
+            for (long id : ids) {
+                boolean ok = calls.simulate(marketId, List.of(id)).map(r -> r.liquidated() == 1).orElse(false);
+                (ok ? keep : lost).add(id);
+            }
+            if (!lost.isEmpty()) {
+                log.info("market {}: vault(s) {} no longer liquidatable at simulation (taken by another liquidator or "
+                        + "made healthy): dropped", marketId, lost);
+                listener.lostAtSimulation(marketId, lost);
+            }
+            if (keep.isEmpty()) return;
+            ids = keep;
+            sim = calls.simulate(marketId, ids);
+            if (sim.isEmpty() || sim.get().liquidated() < ids.size()) return; // the chain moves: next block
+        }
+        Optional<BigInteger> gas = calls.estimateGas(marketId, ids);
+        if (gas.isEmpty()) return;
+        BatchResult r = sim.get();
+        BigInteger price = c.market().price();
+        BigInteger gasCost = token.gasPricing().cost(gas.get(), expectedFee);
+        BigInteger profit = MarginMath.value(r.seized(), price).subtract(r.repaid()).subtract(r.fee()).subtract(gasCost);
+        if (profit.compareTo(token.minProfit()) < 0) {
+            log.info("market {}: batch {} skipped: expected profit {} below the minimum {} (gas {} at {} wei)", marketId,
+                    ids, profit, token.minProfit(), gas.get(), expectedFee);
+            listener.skippedUnprofitable(marketId, ids.size());
+            return;
+        }
+        if (dryRun) {
+            log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (gas {})", marketId,
+                    ids, profit, gas.get());
+            listener.dryRun(marketId, ids, profit);
+            return;
+        }
+        if (!sender.canSend()) {
+            listener.notSent(marketId, "the in-flight transaction limit is reached");
+            return;
+        }
+        BigInteger gasLimit = gas.get().multiply(BigInteger.valueOf(5)).divide(BigInteger.valueOf(4));
+        TxSender.Pending p;
+        try {
+            p = sender.send(new TxSender.Request(calls.engine(), calls.liquidateBatchData(marketId, ids), gasLimit,
+                    "liquidateBatch market " + marketId + " vaults " + ids), baseFee, block);
+        } catch (GasAboveCapException | SendRejectedException | IllegalStateException e) {
+            log.warn("market {}: batch {} not sent: {}", marketId, ids, e.getMessage());
+            listener.notSent(marketId, e.getMessage());
+            return;
+        }
+        held.put(p.nonce(), new Held(marketId, ids, price, r.repaid().add(r.fee())));
+        heldVaults.addAll(ids);
+        listener.sent(marketId, ids, profit, p);
+    }
+
+    private void settle(TxSender.Outcome o) {
+        Held h = held.get(o.tx().nonce());
+        long marketId = h == null ? -1 : h.marketId();
+        switch (o.kind()) {
+            case REPLACED, STUCK_AT_CAP -> listener.outcome(o, marketId, BigInteger.ZERO, 0, 0, BigInteger.ZERO);
+            case DROPPED -> {
+                release(o.tx().nonce());
+                listener.outcome(o, marketId, BigInteger.ZERO, 0, h == null ? 0 : h.vaultIds().size(), BigInteger.ZERO);
+            }
+            case MINED, REVERTED -> {
+                release(o.tx().nonce());
+                TransactionReceipt receipt = o.receipt();
+                BigInteger gasCostWei = receipt.getGasUsed().multiply(effectiveGasPrice(receipt, o.tx()));
+                if (h == null) { // an approval
+                    listener.outcome(o, marketId, gasCostWei, 0, 0, BigInteger.ZERO);
+                    return;
+                }
+                int liquidated = 0;
+                BigInteger gained = BigInteger.ZERO;
+                if (o.kind() == TxSender.Kind.MINED) {
+                    for (var e : IsomarginEngine.getLiquidatedEvents(receipt)) {
+                        if (!h.vaultIds().contains(e.vaultId.longValueExact())) continue;
+                        liquidated++;
+                        gained = gained.add(MarginMath.value(e.seizedCollateral, h.price())).subtract(e.repaidAssets)
+                                .subtract(e.protocolFee);
+                    }
+                }
+                int lost = h.vaultIds().size() - liquidated;
+                MarketToken t = tokens.get(marketId);
+                BigInteger profit = gained.subtract(t.gasPricing().cost(BigInteger.ONE, gasCostWei));
+                if (lost > 0) {
+                    log.info("{}: {} of {} vault(s) were no longer liquidatable when it ran (lost to another "
+                            + "liquidator or made healthy)", o.tx(), lost, h.vaultIds().size());
+                }
+                listener.outcome(o, marketId, gasCostWei, liquidated, lost, profit);
+            }
+        }
+    }
+
+    private void release(long nonce) {
+        Held h = held.remove(nonce);
+        if (h != null) h.vaultIds().forEach(heldVaults::remove);
+    }
+
+    private static BigInteger effectiveGasPrice(TransactionReceipt r, TxSender.Pending p) {
+        String eff = r.getEffectiveGasPrice();
+        return eff == null ? p.fees().maxFeePerGas() : org.web3j.utils.Numeric.decodeQuantity(eff);
+    }
+
+    private static BigInteger baseFee(EthBlock.Block b) {
+        return b.getBaseFeePerGas() == null ? BigInteger.ZERO : b.getBaseFeePerGas();
+    }
+}
