@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,13 +41,25 @@ import org.web3j.protocol.core.methods.response.Log;
  * (refusing to start otherwise), then follows from the block after the committed cursor (or the deployment block),
  * handing the follower the stored recent headers so a reorg that happened while the indexer was down is caught.
  *
+ * <p><b>Supervision.</b> When following stops on a transient failure (the database restarting or unreachable, a
+ * connection closed, a store call timing out, the node failing beyond the RPC client's retries; see
+ * {@link TransientFailures}), the runner logs a warning, waits (500 ms, doubling up to 30 s, back to 500 ms once
+ * blocks were committed again) and resumes by itself from what the database says: it reloads the committed cursor,
+ * the stored headers and the oracles and starts a new follower there. {@link MirrorStore#applyBatch} skips replays
+ * and refuses gaps inside its transaction, so a batch whose commit was cut off is neither lost nor applied twice.
+ * Any other failure (a bug, a constraint violation, a database of another deployment, a reorg deeper than the window)
+ * stops the runner: {@link #done()} completes with it and the message says it was not retried.
+ *
  * <p>The follower's log filter is fixed when it starts: it holds the engine and the oracles of the markets known
  * then (from the database and {@code knownOracles}). A market created later has its oracle's logs fetched alongside
- * each batch by one extra {@code eth_getLogs}, checked against the batch's block headers, until the next start puts
- * it in the filter.
+ * each batch by one extra {@code eth_getLogs}, checked against the batch's block headers, until the next (re)start
+ * puts it in the filter.
  */
 public final class IndexerRunner implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IndexerRunner.class);
+    private static final Duration FIRST_RETRY = Duration.ofMillis(500);
+    private static final Duration MAX_RETRY = Duration.ofSeconds(30);
+    private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
 
     private final RpcClient rpc;
     private final FollowerConfig followerConfig;
@@ -55,11 +68,17 @@ public final class IndexerRunner implements AutoCloseable {
     private final IndexerMeta meta;
     private final Set<String> knownOracles;
     private final Duration storeTimeout;
-    private final Set<String> lateOracles = new LinkedHashSet<>(); // follower thread only
+    private final Set<String> lateOracles = new LinkedHashSet<>(); // the running follower's thread only
+    private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private final AtomicLong eventsIndexed = new AtomicLong();
+    private final Object wakeLock = new Object();
     private volatile long indexedBlock = -1;
     private volatile int reorgs;
-    private final java.util.concurrent.atomic.AtomicLong events = new java.util.concurrent.atomic.AtomicLong();
-    private ChainFollower follower;
+    private volatile int restarts;
+    private volatile boolean closed;
+    private volatile ChainFollower follower; // written under this
+    private volatile CompletableFuture<?> inFlight = CompletableFuture.completedFuture(null);
+    private Thread supervisor; // guarded by this
 
     /**
      * @param rpc            the endpoints (not closed by the runner)
@@ -69,7 +88,7 @@ public final class IndexerRunner implements AutoCloseable {
      * @param meta           the deployment to mirror
      * @param knownOracles   oracles to follow from the start besides those already in the database (for example the
      *                       deployment file's markets)
-     * @param storeTimeout   the longest a store call may take before the runner gives up on it
+     * @param storeTimeout   the longest a store call may take before the runner gives up on it (a transient failure)
      */
     public IndexerRunner(RpcClient rpc, FollowerConfig followerConfig, MirrorStore store, MirrorProjection projection,
             IndexerMeta meta, Collection<String> knownOracles, Duration storeTimeout) {
@@ -84,38 +103,22 @@ public final class IndexerRunner implements AutoCloseable {
     }
 
     /**
-     * Checks the chain and the database, then starts following on the follower's thread; returns once it runs.
+     * Checks the chain and the database, then starts following on the follower's thread (supervised, see the class
+     * comment); returns once it runs.
      *
      * @throws MetaMismatchException when the database mirrors another chain or engine
-     * @throws IllegalStateException when the node's chain id is not {@code meta.chainId()}
+     * @throws IllegalStateException when the node's chain id is not {@code meta.chainId()}, or the database cannot
+     *                               be read
      */
     public synchronized void start() {
-        if (follower != null) throw new IllegalStateException("indexer runner already started");
+        if (supervisor != null || closed) throw new IllegalStateException("indexer runner already started");
         long chainId = rpc.call(Web3j::ethChainId).getChainId().longValueExact();
         if (chainId != meta.chainId()) {
             throw new IllegalStateException("the RPC endpoint serves chain " + chainId + ", but the indexer is "
                     + "configured for chain " + meta.chainId());
         }
-        await(store.ensureMeta(meta), "checking the database's deployment");
-        Optional<IndexedCursor> cursor = await(store.loadCursor(), "loading the cursor");
-        List<BlockRef> recent = await(store.loadRecentBlocks(), "loading the recent block headers");
-        Set<String> oracles = new LinkedHashSet<>(knownOracles);
-        oracles.addAll(await(store.loadOracles(), "loading the markets' oracles"));
-
-        long from = Math.max(meta.deployBlock(), cursor.map(c -> c.blockNumber() + 1).orElse(0L));
-        if (recent.isEmpty() || recent.getLast().number() != from - 1) recent = List.of();
-        indexedBlock = cursor.map(IndexedCursor::blockNumber).orElse(from - 1);
-
-        List<String> addresses = new ArrayList<>();
-        addresses.add(meta.engine());
-        addresses.addAll(oracles);
-        FollowerConfig c = followerConfig;
-        follower = new ChainFollower(rpc, new FollowerConfig(c.rpc(), c.wsUrl(), addresses, c.topic0(),
-                c.confirmations(), c.initialRange(), c.minRange(), c.maxRange(), c.pollInterval(), c.reorgWindow()));
-        log.info("indexer starting at #{} (cursor {}), engine {} on chain {}, {} oracle(s), {} stored header(s)", from,
-                cursor.map(x -> "#" + x.blockNumber()).orElse("none"), meta.engine(), meta.chainId(), oracles.size(),
-                recent.size());
-        follower.start(from, recent, new Listener(Set.copyOf(addresses)));
+        startFollower(loadResumePoint());
+        supervisor = Thread.ofVirtual().name("indexer-supervisor").start(this::supervise);
     }
 
     /** The last block committed to the mirror (-1 before anything). */
@@ -123,20 +126,27 @@ public final class IndexerRunner implements AutoCloseable {
         return indexedBlock;
     }
 
-    /** Engine and oracle logs committed since start. */
+    /** How many logs (engine and oracle events) were committed since start; logs a reorg rolled back stay counted. */
     public long eventsIndexed() {
-        return events.get();
+        return eventsIndexed.get();
     }
 
-    /** True while following: started and neither closed nor failed. */
+    /** True while following: started, not closed, not stopped by a failure (a supervised restart still follows). */
     public boolean following() {
-        ChainFollower f = follower;
-        return f != null && !f.done().isDone();
+        synchronized (this) {
+            if (supervisor == null) return false;
+        }
+        return !closed && !done.isDone();
     }
 
     /** How many reorgs were rolled back since start. */
     public int reorgs() {
         return reorgs;
+    }
+
+    /** How many times following was resumed from the committed cursor after a transient failure since start. */
+    public int restarts() {
+        return restarts;
     }
 
     /** The latest chain head the follower saw, or -1 before its first poll. */
@@ -145,17 +155,178 @@ public final class IndexerRunner implements AutoCloseable {
         return f == null ? -1 : f.head();
     }
 
-    /** Completes when following stops: normally after {@link #close()}, exceptionally on a failure. */
-    public CompletableFuture<Void> done() {
-        ChainFollower f = follower;
-        if (f == null) throw new IllegalStateException("indexer runner not started");
-        return f.done();
+    /** Completes when following stops: normally after {@link #close()}, exceptionally on a failure that is not
+     * transient (transient ones are waited out). */
+    public synchronized CompletableFuture<Void> done() {
+        if (supervisor == null) throw new IllegalStateException("indexer runner not started");
+        return done;
     }
 
-    /** Stops following after the batch in progress is committed (or rolled back). */
+    /** Stops following after the batch in progress is committed (or rolled back); {@link #done()} then completes. */
     @Override
-    public synchronized void close() {
-        if (follower != null) follower.close();
+    public void close() {
+        Thread s;
+        ChainFollower f;
+        synchronized (this) {
+            closed = true;
+            s = supervisor;
+            f = follower;
+        }
+        synchronized (wakeLock) {
+            wakeLock.notifyAll();
+        }
+        if (f != null) f.close();
+        if (s == null) return;
+        try {
+            if (!s.join(CLOSE_GRACE)) {
+                s.interrupt();
+                s.join(storeTimeout.plus(CLOSE_GRACE));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /* SUPERVISION */
+
+    /** Where to resume: what the database holds. */
+    private record ResumePoint(long from, Optional<IndexedCursor> cursor, List<BlockRef> recent, Set<String> oracles) {}
+
+    private ResumePoint loadResumePoint() {
+        await(store.ensureMeta(meta), "checking the database's deployment");
+        Optional<IndexedCursor> cursor = await(store.loadCursor(), "loading the cursor");
+        List<BlockRef> recent = await(store.loadRecentBlocks(), "loading the recent block headers");
+        Set<String> oracles = new LinkedHashSet<>(knownOracles);
+        oracles.addAll(await(store.loadOracles(), "loading the markets' oracles"));
+        long from = Math.max(meta.deployBlock(), cursor.map(c -> c.blockNumber() + 1).orElse(0L));
+        if (recent.isEmpty() || recent.getLast().number() != from - 1) recent = List.of();
+        return new ResumePoint(from, cursor, recent, oracles);
+    }
+
+    /** Starts a follower at {@code p}; false (and nothing started) when the runner was closed meanwhile. */
+    private synchronized boolean startFollower(ResumePoint p) {
+        if (closed) return false;
+        indexedBlock = p.cursor().map(IndexedCursor::blockNumber).orElse(p.from() - 1);
+        lateOracles.clear(); // the database's markets are in the new filter; newer ones are found again
+        List<String> addresses = new ArrayList<>();
+        addresses.add(meta.engine());
+        addresses.addAll(p.oracles());
+        FollowerConfig c = followerConfig;
+        ChainFollower f = new ChainFollower(rpc, new FollowerConfig(c.rpc(), c.wsUrl(), addresses, c.topic0(),
+                c.confirmations(), c.initialRange(), c.minRange(), c.maxRange(), c.pollInterval(), c.reorgWindow()));
+        log.info("indexer starting at #{} (cursor {}), engine {} on chain {}, {} oracle(s), {} stored header(s)",
+                p.from(), p.cursor().map(x -> "#" + x.blockNumber()).orElse("none"), meta.engine(), meta.chainId(),
+                p.oracles().size(), p.recent().size());
+        follower = f;
+        f.start(p.from(), p.recent(), new Listener(Set.copyOf(addresses)));
+        return true;
+    }
+
+    /** Watches the follower; resumes it after transient failures, completes {@link #done} otherwise. */
+    private void supervise() {
+        Duration backoff = FIRST_RETRY;
+        long indexedAtRestart = indexedBlock;
+        try {
+            while (true) {
+                Throwable failure = outcome(follower.done());
+                if (failure == null || closed) {
+                    done.complete(null);
+                    return;
+                }
+                if (!retryable(failure)) {
+                    stop(failure);
+                    return;
+                }
+                if (indexedBlock != indexedAtRestart) backoff = FIRST_RETRY; // it got somewhere since the last one
+                while (true) {
+                    log.warn("indexer: {}; transient, resuming from the committed cursor (indexed #{}) in {} ms",
+                            message(failure), indexedBlock, backoff.toMillis());
+                    if (!pause(backoff)) {
+                        done.complete(null);
+                        return;
+                    }
+                    backoff = backoff.multipliedBy(2).compareTo(MAX_RETRY) > 0 ? MAX_RETRY : backoff.multipliedBy(2);
+                    awaitInFlight();
+                    try {
+                        if (!startFollower(loadResumePoint())) {
+                            done.complete(null);
+                            return;
+                        }
+                        restarts++;
+                        indexedAtRestart = indexedBlock;
+                        break;
+                    } catch (RuntimeException e) {
+                        if (!retryable(e)) {
+                            stop(e);
+                            return;
+                        }
+                        failure = e;
+                    }
+                }
+            }
+        } catch (Throwable t) {
+            stop(t);
+        }
+    }
+
+    private static Throwable outcome(CompletableFuture<Void> future) throws InterruptedException {
+        try {
+            future.get();
+            return null;
+        } catch (ExecutionException e) {
+            return e.getCause() == null ? e : e.getCause();
+        }
+    }
+
+    private static boolean retryable(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof ResumeFromCursorException) return true;
+        }
+        return TransientFailures.isTransient(failure);
+    }
+
+    private void stop(Throwable failure) {
+        if (closed) {
+            done.complete(null); // interrupted by close()
+            return;
+        }
+        String message = message(failure) + " (not a transient database or RPC failure, so not retried)";
+        log.error("indexer stopped at #{}: {}", indexedBlock, message, failure);
+        done.completeExceptionally(new IllegalStateException(message, failure));
+    }
+
+    private static String message(Throwable t) {
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    /** Sleeps {@code d} unless closed first; false when closed. */
+    private boolean pause(Duration d) throws InterruptedException {
+        long deadline = System.nanoTime() + d.toNanos();
+        synchronized (wakeLock) {
+            while (!closed) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return true;
+                wakeLock.wait(Math.max(1, left / 1_000_000));
+            }
+        }
+        return false;
+    }
+
+    /** Lets a store call the runner gave up on finish (or fail) before the cursor is read again, within bounds. */
+    private void awaitInFlight() throws InterruptedException {
+        try {
+            inFlight.get(storeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException ignored) {
+            // failed or still hanging: the store's cursor check guards the next batch either way
+        }
+    }
+
+    /** The follower's position no longer matches the committed cursor (or the chain moved under a batch): resume
+     * from the cursor. */
+    private static final class ResumeFromCursorException extends RuntimeException {
+        ResumeFromCursorException(String message) {
+            super(message);
+        }
     }
 
     private final class Listener implements ChainListener {
@@ -178,12 +349,15 @@ public final class IndexerRunner implements AutoCloseable {
                     "committing #" + batch.fromBlock() + "..#" + batch.toBlock());
             if (result.applied()) {
                 indexedBlock = result.cursor();
-                events.addAndGet(complete.logs().size());
+                eventsIndexed.addAndGet(complete.logs().size());
                 log.debug("committed #{}..#{}: {} log(s), {} row(s)", batch.fromBlock(), batch.toBlock(),
                         complete.logs().size(), result.rows());
+            } else if (result.cursor() == batch.toBlock()) {
+                indexedBlock = result.cursor();
+                log.warn("batch #{}..#{} skipped: already committed", batch.fromBlock(), batch.toBlock());
             } else {
-                log.warn("batch #{}..#{} skipped: already committed (cursor #{})", batch.fromBlock(),
-                        batch.toBlock(), result.cursor());
+                throw new ResumeFromCursorException("batch #" + batch.fromBlock() + "..#" + batch.toBlock()
+                        + " skipped: the committed cursor is #" + result.cursor() + ", not where the follower was");
             }
         }
 
@@ -209,8 +383,8 @@ public final class IndexerRunner implements AutoCloseable {
                 if (!(result.get() instanceof Log l) || l.isRemoved()) continue;
                 String expected = hashes.get(l.getBlockNumber().longValueExact());
                 if (expected != null && !expected.equalsIgnoreCase(l.getBlockHash())) {
-                    throw new IllegalStateException("oracle log of #" + l.getBlockNumber() + " has block hash "
-                            + l.getBlockHash() + ", the batch's header " + expected + ": the chain moved; restart");
+                    throw new ResumeFromCursorException("oracle log of #" + l.getBlockNumber() + " has block hash "
+                            + l.getBlockHash() + ", the batch's header " + expected + ": the chain moved");
                 }
                 logs.add(l);
             }
@@ -219,9 +393,13 @@ public final class IndexerRunner implements AutoCloseable {
         }
     }
 
+    /** The store call's result within {@code storeTimeout}; failures carry {@code what} (a
+     * {@link MetaMismatchException} is thrown as is). */
     private <T> T await(Future<T> future, String what) {
+        CompletableFuture<T> call = future.toCompletionStage().toCompletableFuture();
+        inFlight = call;
         try {
-            return future.toCompletionStage().toCompletableFuture().get(storeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            return call.get(storeTimeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while " + what, e);
@@ -229,8 +407,9 @@ public final class IndexerRunner implements AutoCloseable {
             throw new IllegalStateException("the database did not answer within " + storeTimeout + " while " + what,
                     e);
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            throw new IllegalStateException(what + " failed: " + e.getCause().getMessage(), e.getCause());
+            Throwable cause = e.getCause();
+            if (cause instanceof MetaMismatchException m) throw m;
+            throw new IllegalStateException(what + " failed: " + message(cause), cause);
         }
     }
 

@@ -7,7 +7,8 @@
  * <li>{@link io.isomargin.indexer.MirrorStore}: those rows, the block headers and the cursor in one transaction,
  *     and rollbacks to a common ancestor (schema: {@code db/migration}, applied by
  *     {@link io.isomargin.indexer.Migrations});</li>
- * <li>{@link io.isomargin.indexer.IndexerRunner}: the follower wired to the store, resuming from the cursor;</li>
+ * <li>{@link io.isomargin.indexer.IndexerRunner}: the follower wired to the store, resuming from the cursor, also by
+ *     itself after transient database or RPC failures ({@link io.isomargin.indexer.TransientFailures});</li>
  * <li>{@link io.isomargin.indexer.Verifier}: the mirror compared with the engine's views at the cursor block;</li>
  * <li>{@link io.isomargin.indexer.IndexerMain}: the {@code run} and {@code verify} commands, configured by
  *     {@link io.isomargin.indexer.IndexerConfig} ({@code indexer/indexer.example.yaml}).</li>

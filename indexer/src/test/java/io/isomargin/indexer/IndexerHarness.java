@@ -44,6 +44,41 @@ final class IndexerHarness implements AutoCloseable {
     }
 
     static IndexerHarness create(Deployment d, PostgresDatabase db, IndexerMeta meta) {
+        return create(d, db, meta, Options.of(d));
+    }
+
+    /**
+     * How the test indexer reads the chain.
+     *
+     * @param rpcUrl      the node or a proxy in front of it
+     * @param reorgWindow the follower's and the store's reorg window
+     * @param maxRange    the largest {@code eth_getLogs} range
+     * @param rpcTimeout  the timeout of one RPC request
+     */
+    record Options(String rpcUrl, int reorgWindow, int maxRange, Duration rpcTimeout) {
+        /** The node itself, a window of 16, ranges up to 32, 2 s per request. */
+        static Options of(Deployment d) {
+            return new Options(d.chain().rpcUrl(), 16, 32, Duration.ofSeconds(2));
+        }
+
+        Options withRpcUrl(String url) {
+            return new Options(url, reorgWindow, maxRange, rpcTimeout);
+        }
+
+        Options withReorgWindow(int window) {
+            return new Options(rpcUrl, window, maxRange, rpcTimeout);
+        }
+
+        Options withMaxRange(int range) {
+            return new Options(rpcUrl, reorgWindow, range, rpcTimeout);
+        }
+
+        Options withRpcTimeout(Duration timeout) {
+            return new Options(rpcUrl, reorgWindow, maxRange, timeout);
+        }
+    }
+
+    static IndexerHarness create(Deployment d, PostgresDatabase db, IndexerMeta meta, Options o) {
         Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
         Vertx vertx = Vertx.vertx();
         Pool pool = PgBuilder.pool()
@@ -52,14 +87,13 @@ final class IndexerHarness implements AutoCloseable {
                         .setDatabase(db.database()).setUser(db.user()).setPassword(db.password()))
                 .using(vertx)
                 .build();
-        RpcConfig rpcConfig = new RpcConfig(List.of(d.chain().rpcUrl()), Duration.ofSeconds(2), 3,
+        RpcConfig rpcConfig = new RpcConfig(List.of(o.rpcUrl()), o.rpcTimeout(), 3,
                 Duration.ofMillis(10), Duration.ofMillis(50), 4, 50, Duration.ofMillis(300), 0);
         RpcClient rpc = RpcClient.connect(rpcConfig);
-        int reorgWindow = 16;
         FollowerConfig follower = new FollowerConfig(rpcConfig, Optional.empty(), List.of(meta.engine()), List.of(), 0,
-                8, 1, 32, Duration.ofMillis(50), reorgWindow);
+                Math.min(8, o.maxRange()), 1, o.maxRange(), Duration.ofMillis(50), o.reorgWindow());
         MirrorProjection projection = new MirrorProjection(meta.engine(), new EventDecoder());
-        MirrorStore store = new MirrorStore(pool, projection, reorgWindow);
+        MirrorStore store = new MirrorStore(pool, projection, o.reorgWindow());
         IndexerRunner runner = new IndexerRunner(rpc, follower, store, projection, meta,
                 List.of(d.wethFeed().getContractAddress()), Duration.ofSeconds(20));
         return new IndexerHarness(vertx, pool, rpc, store, runner);
