@@ -1,11 +1,13 @@
 package io.isomargin.indexer;
 
+import io.isomargin.abi.contracts.MockAggregator;
 import io.isomargin.abi.follower.BlockRef;
 import io.isomargin.abi.follower.ChainFollower;
 import io.isomargin.abi.follower.ChainListener;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.LogBatch;
 import io.isomargin.abi.follower.RpcClient;
+import io.isomargin.abi.oracle.FeedReader;
 import io.vertx.core.Future;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -27,11 +29,13 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.web3j.abi.EventEncoder;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
+import org.web3j.utils.Numeric;
 
 /**
  * Keeps the mirror in step with the chain: a {@link ChainFollower} over the engine and the markets' oracles feeds
@@ -56,6 +60,8 @@ import org.web3j.protocol.core.methods.response.Log;
  * puts it in the filter.
  */
 public final class IndexerRunner implements AutoCloseable {
+    private static final String ANSWER_UPDATED = EventEncoder.encode(MockAggregator.ANSWERUPDATED_EVENT);
+    private static final BigInteger UINT256_MASK = BigInteger.ONE.shiftLeft(256).subtract(BigInteger.ONE);
     private static final Logger log = LoggerFactory.getLogger(IndexerRunner.class);
     private static final Duration FIRST_RETRY = Duration.ofMillis(500);
     private static final Duration MAX_RETRY = Duration.ofSeconds(30);
@@ -68,6 +74,7 @@ public final class IndexerRunner implements AutoCloseable {
     private final IndexerMeta meta;
     private final Set<String> knownOracles;
     private final Duration storeTimeout;
+    private final FeedReader feeds;
     private final Set<String> lateOracles = new LinkedHashSet<>(); // the running follower's thread only
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private final AtomicLong eventsIndexed = new AtomicLong();
@@ -100,6 +107,7 @@ public final class IndexerRunner implements AutoCloseable {
         this.knownOracles = knownOracles.stream().map(a -> a.toLowerCase(Locale.ROOT))
                 .collect(Collectors.toCollection(LinkedHashSet::new));
         this.storeTimeout = Objects.requireNonNull(storeTimeout, "storeTimeout");
+        this.feeds = new FeedReader(rpc);
     }
 
     /**
@@ -344,12 +352,13 @@ public final class IndexerRunner implements AutoCloseable {
                             oracle, batch.fromBlock(), batch.toBlock());
                 }
             }
-            LogBatch complete = lateOracles.isEmpty() ? batch : withLateOracleLogs(batch);
+            LogBatch withOracles = lateOracles.isEmpty() ? batch : withLateOracleLogs(batch);
+            LogBatch complete = withInitialAnswers(withOracles);
             MirrorStore.BatchResult result = await(store.applyBatch(complete),
                     "committing #" + batch.fromBlock() + "..#" + batch.toBlock());
             if (result.applied()) {
                 indexedBlock = result.cursor();
-                eventsIndexed.addAndGet(complete.logs().size());
+                eventsIndexed.addAndGet(withOracles.logs().size());
                 log.debug("committed #{}..#{}: {} log(s), {} row(s)", batch.fromBlock(), batch.toBlock(),
                         complete.logs().size(), result.rows());
             } else if (result.cursor() == batch.toBlock()) {
@@ -369,6 +378,50 @@ public final class IndexerRunner implements AutoCloseable {
             reorgs++;
             log.info("reorg: mirror rolled back to #{} {} (blocks #{}..#{} undone)", commonAncestor.number(),
                     commonAncestor.hash(), commonAncestor.number() + 1, before);
+        }
+
+        /**
+         * The batch with, right after each {@code MarketCreated}, an {@code AnswerUpdated} of the market's feed
+         * carrying its {@code latestRoundData} at that block, at the same position: the answer already in force when
+         * the market was created (a feed may not publish again for hours), so the mirror has a price from the
+         * market's first block. The projection stores it as a price row like any other; a feed that reverts (no
+         * round yet) adds nothing.
+         */
+        private LogBatch withInitialAnswers(LogBatch batch) {
+            List<MirrorProjection.CreatedMarket> created = projection.createdMarkets(batch);
+            if (created.isEmpty()) return batch;
+            List<Log> logs = new ArrayList<>(batch.logs().size() + created.size());
+            int next = 0;
+            for (Log l : batch.logs()) {
+                logs.add(l);
+                if (next < created.size() && created.get(next).log() == l) {
+                    initialAnswer(created.get(next++)).ifPresent(logs::add);
+                }
+            }
+            return new LogBatch(batch.fromBlock(), batch.toBlock(), batch.blocks(), logs);
+        }
+
+        private Optional<Log> initialAnswer(MirrorProjection.CreatedMarket m) {
+            long block = m.log().getBlockNumber().longValueExact();
+            FeedReader.Round round;
+            try {
+                round = feeds.latest(m.oracle(), block);
+            } catch (IllegalStateException noRound) {
+                log.info("market oracle {} has no round at #{}: no price until its first AnswerUpdated", m.oracle(),
+                        block);
+                return Optional.empty();
+            }
+            Log l = new Log();
+            l.setAddress(m.oracle());
+            l.setBlockNumber(m.log().getBlockNumber().toString());
+            l.setBlockHash(m.log().getBlockHash());
+            l.setTransactionHash(m.log().getTransactionHash());
+            l.setTransactionIndex(m.log().getTransactionIndex().toString());
+            l.setLogIndex(m.log().getLogIndex().toString());
+            l.setTopics(List.of(ANSWER_UPDATED, Numeric.toHexStringWithPrefixZeroPadded(
+                    round.answer().and(UINT256_MASK), 64), Numeric.toHexStringWithPrefixZeroPadded(round.roundId(), 64)));
+            l.setData(Numeric.toHexStringWithPrefixZeroPadded(BigInteger.valueOf(round.updatedAt()), 64));
+            return Optional.of(l);
         }
 
         /** The batch plus the logs of oracles outside the follower's filter, checked against its headers. */

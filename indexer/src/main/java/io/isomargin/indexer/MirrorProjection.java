@@ -80,16 +80,24 @@ public final class MirrorProjection {
 
     /** The oracles of the markets {@code batch} creates, lower-case, in log order. */
     public List<String> createdOracles(LogBatch batch) {
-        List<String> oracles = new ArrayList<>();
+        return createdMarkets(batch).stream().map(CreatedMarket::oracle).toList();
+    }
+
+    /** A {@code MarketCreated} log and the market's oracle (lower-case). */
+    public record CreatedMarket(Log log, String oracle) {}
+
+    /** The {@code MarketCreated} logs of {@code batch}, in order. */
+    public List<CreatedMarket> createdMarkets(LogBatch batch) {
+        List<CreatedMarket> created = new ArrayList<>();
         for (Log log : batch.logs()) {
             if (!engine.equals(address(log))) continue;
             decoder.decodeEngine(log).ifPresent(e -> {
-                if (e instanceof IsomarginEngine.MarketCreatedEventResponse created) {
-                    oracles.add(lower(created.oracle));
+                if (e instanceof IsomarginEngine.MarketCreatedEventResponse m) {
+                    created.add(new CreatedMarket(log, lower(m.oracle)));
                 }
             });
         }
-        return oracles;
+        return created;
     }
 
     /**
@@ -100,6 +108,10 @@ public final class MirrorProjection {
      */
     public MirrorChanges project(LogBatch batch, MirrorState before) {
         return new Run(before).apply(batch);
+    }
+
+    private static String position(Log log) {
+        return log.getBlockNumber() + ":" + log.getLogIndex();
     }
 
     private static String address(Log log) {
@@ -119,6 +131,8 @@ public final class MirrorProjection {
         private final List<PriceRow> prices = new ArrayList<>();
         private final List<LiquidationRow> liquidations = new ArrayList<>();
         private final List<InsuranceEvent> insurance = new ArrayList<>();
+        /** Market created at each log position: a feed answer at that position is its initial answer. */
+        private final Map<String, Long> createdAt = new HashMap<>();
 
         Run(MirrorState before) {
             this.markets = new HashMap<>(before.markets());
@@ -150,6 +164,7 @@ public final class MirrorProjection {
                     MarketRow.Config config = new MarketRow.Config(lower(e.loanToken), lower(e.collateralToken),
                             lower(e.oracle), e.priceScale, block);
                     market(log, "MarketCreated", MarketRow.created(id, config, block));
+                    createdAt.put(position(log), id);
                 }
                 case IsomarginEngine.TierSetEventResponse e -> {
                     long id = e.marketId.longValueExact();
@@ -250,9 +265,14 @@ public final class MirrorProjection {
             }
         }
 
+        /**
+         * A price row for every market of {@code oracle}; an answer at the position of a {@code MarketCreated} is
+         * the initial answer the runner read for that market alone (see {@link IndexerRunner}).
+         */
         private void price(Log log, String oracle, MockAggregator.AnswerUpdatedEventResponse answer) {
+            Long initialFor = createdAt.get(position(log));
             for (MarketRow m : markets.values()) {
-                if (m.config().oracle().equals(oracle)) {
+                if (m.config().oracle().equals(oracle) && (initialFor == null || initialFor == m.marketId())) {
                     prices.add(new PriceRow(m.marketId(), log.getBlockNumber().longValueExact(),
                             log.getLogIndex().intValueExact(), lower(log.getTransactionHash()), answer.current,
                             answer.roundId, answer.updatedAt.longValueExact()));

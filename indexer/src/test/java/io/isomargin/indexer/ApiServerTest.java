@@ -155,6 +155,10 @@ class ApiServerTest {
         assertEquals(d.weth().getContractAddress().toLowerCase(), weth.getString("collateralToken"));
         assertEquals(Deployment.WETH_PRICE.toString(), weth.getJsonObject("price").getString("answer"));
         assertEquals(3, weth.getJsonArray("tiers").size());
+        // the LINK feed never published since its market was created: its answer at creation is the price
+        JsonObject link = getOk("/markets/" + d.linkMarket());
+        assertEquals(Deployment.LINK_PRICE.toString(), link.getJsonObject("price").getString("answer"));
+        assertEquals(link.getLong("createdBlock"), link.getJsonObject("price").getLong("block"));
         assertEquals(wethVaults.size(), weth.getLong("openVaults"));
         IsomarginEngine at = pinned(weth.getJsonObject("asOf").getLong("block"));
         assertEquals(at.marketState(d.wethMarket()).send().totalBorrowShares.toString(),
@@ -171,7 +175,7 @@ class ApiServerTest {
         var rates = new IsomarginEngine.RateModel(BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO,
                 WETH.multiply(BigInteger.valueOf(8)).divide(BigInteger.TEN));
         Scenario.send(d.engine().setInterestParams(m.id(), rates, BigInteger.valueOf(1_000))::send);
-        d.setPrice(m.id(), Deployment.WETH_PRICE); // the mirror learns prices from AnswerUpdated
+        // no AnswerUpdated since its creation: the mirror has the answer the feed held when the market was created
         d.fundAndSupply(chain.credentials(1), m.id(), units(100_000, 6));
         // $10,000 of collateral each: healthy at -20%, liquidatable at -20%, deep underwater at -20%
         BigInteger healthy = d.openVault(alice, m.id(), units(5, 18), units(5_000, 6));

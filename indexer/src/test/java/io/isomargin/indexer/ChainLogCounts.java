@@ -18,7 +18,8 @@ import org.web3j.protocol.core.methods.request.EthFilter;
 /**
  * "Nothing duplicated, nothing lost" checked against the chain, not only through the mirror's unique constraints: the
  * number of rows in each history and fact table equals the number of the matching engine or oracle logs that
- * {@code eth_getLogs} returns up to the mirror's cursor (for prices: from the block that created the feed's market).
+ * {@code eth_getLogs} returns up to the mirror's cursor (for prices: from the block that created the feed's market,
+ * plus the one initial answer read at the creation).
  */
 final class ChainLogCounts {
     private static final List<Event> VAULT_EVENTS = List.of(IsomarginEngine.VAULTOPENED_EVENT,
@@ -37,9 +38,12 @@ final class ChainLogCounts {
             List<String> engine = List.of(d.engine().getContractAddress());
             long vaultLogs = logs(d, 0, cursor, engine, VAULT_EVENTS);
             long lenderLogs = logs(d, 0, cursor, engine, LENDER_EVENTS);
-            long priceLogs = 0; // a feed's answers count from its market's creation (earlier ones price nothing)
+            // a feed's answers count from its market's creation (earlier ones price nothing), plus the initial answer
+            // the indexer reads at the creation (every test feed has one)
+            long priceLogs = 0;
             try (ResultSet r = c.createStatement().executeQuery("SELECT oracle, created_block FROM markets")) {
                 while (r.next()) {
+                    priceLogs++;
                     priceLogs += logs(d, r.getLong(2), cursor, List.of(r.getString(1)),
                             List.of(MockAggregator.ANSWERUPDATED_EVENT));
                 }

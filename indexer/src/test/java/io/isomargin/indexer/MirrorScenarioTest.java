@@ -40,10 +40,10 @@ class MirrorScenarioTest {
                     assertEquals(1, r.getInt(2));
                     assertTrue(r.getBigDecimal(3).signum() > 0, "insurance covered part of the bad debt");
                 }
-                assertEquals(BigInteger.TWO, MirrorComparison.single(c,
+                assertEquals(BigInteger.valueOf(3), MirrorComparison.single(c,
                         "SELECT count(*) FROM prices WHERE market_id = " + d.wethMarket()),
-                        "the scenario's two updates; the feed's first answer predates the market");
-                assertEquals(BigInteger.ONE, MirrorComparison.single(c,
+                        "the answer in force at the market's creation, then the scenario's two updates");
+                assertEquals(BigInteger.TWO, MirrorComparison.single(c,
                         "SELECT count(*) FROM prices WHERE market_id = " + d.linkMarket()),
                         "the LINK feed was not in the follower's filter at start and is still mirrored");
                 assertEquals(BigInteger.ONE, MirrorComparison.single(c,
