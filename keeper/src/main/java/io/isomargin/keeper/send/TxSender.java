@@ -11,7 +11,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.web3j.crypto.Credentials;
@@ -110,7 +110,7 @@ public final class TxSender {
     private final NonceManager nonces;
     private final int replaceAfterBlocks;
     private final int maxInFlight;
-    private final TreeMap<Long, Pending> inFlight = new TreeMap<>();
+    private final ConcurrentSkipListMap<Long, Pending> inFlight = new ConcurrentSkipListMap<>(); // read by status
     private String lastError;
 
     public TxSender(RpcClient rpc, Credentials credentials, long chainId, FeePolicy fees, NonceManager nonces,

@@ -1,0 +1,123 @@
+package io.isomargin.keeper;
+
+import io.isomargin.abi.follower.FollowerConfig;
+import io.isomargin.abi.follower.RpcClient;
+import io.isomargin.keeper.book.BookFollower;
+import io.isomargin.keeper.book.BookScope;
+import io.isomargin.keeper.book.MirrorSnapshotReader;
+import io.isomargin.keeper.book.PositionBook;
+import io.isomargin.keeper.exec.EngineCalls;
+import io.isomargin.keeper.exec.ExecutionListener;
+import io.isomargin.keeper.exec.GasPricing;
+import io.isomargin.keeper.exec.LiquidationExecutor;
+import io.isomargin.keeper.exec.LiquidationPlanner;
+import io.isomargin.keeper.risk.LiquidationDetector;
+import io.isomargin.keeper.risk.RiskConfig;
+import io.isomargin.keeper.send.FeePolicy;
+import io.isomargin.keeper.send.NonceManager;
+import io.isomargin.keeper.send.TxSender;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.web3j.crypto.Credentials;
+
+/**
+ * One keeper, wired: the chain (or the indexer's mirror, then the chain) feeds the {@link PositionBook}; the
+ * {@link LiquidationDetector} judges every block and hands each market's liquidatable vaults to the
+ * {@link LiquidationExecutor}, which simulates, checks profit and sends through the {@link TxSender}. Data flows one
+ * way: follower -> book -> detector -> executor -> sender.
+ */
+public final class Keeper implements AutoCloseable {
+
+    /**
+     * Everything a keeper is made of (the config file says how to build it).
+     *
+     * @param loanTokens          each followed market's loan token (from the deployment file)
+     * @param loanDecimals        each market's loan-token decimals
+     * @param nativePrice         whole loan tokens one native coin is worth, to price gas
+     * @param minProfit           the least profit per transaction worth sending, in whole loan tokens
+     */
+    public record Parts(RpcClient rpc, FollowerConfig follow, BookScope scope, Optional<MirrorSnapshotReader> mirror,
+            Credentials key, long chainId, FeePolicy fees, int replaceAfterBlocks, int maxInFlight,
+            LiquidationPlanner planner, Map<Long, String> loanTokens, Map<Long, Integer> loanDecimals,
+            BigDecimal nativePrice, BigDecimal minProfit, boolean dryRun, RiskConfig risk,
+            ExecutionListener listener) {
+        public Parts {
+            Objects.requireNonNull(rpc, "rpc");
+            Objects.requireNonNull(key, "key");
+            loanTokens = Map.copyOf(loanTokens);
+            loanDecimals = Map.copyOf(loanDecimals);
+        }
+    }
+
+    private final PositionBook book = new PositionBook();
+    private final TxSender sender;
+    private final LiquidationExecutor executor;
+    private final LiquidationDetector detector;
+    private final BookFollower follower;
+    private final boolean dryRun;
+
+    public Keeper(Parts p) {
+        EngineCalls calls = new EngineCalls(p.rpc(), p.scope().engine(), p.key().getAddress());
+        Map<Long, LiquidationExecutor.MarketToken> tokens = new HashMap<>();
+        for (long market : p.scope().oracleByMarket().keySet()) {
+            String loan = p.loanTokens().get(market);
+            Integer decimals = p.loanDecimals().get(market);
+            if (loan == null || decimals == null) {
+                throw new IllegalArgumentException("market " + market + ": loan token or its decimals unknown");
+            }
+            tokens.put(market, new LiquidationExecutor.MarketToken(loan, GasPricing.of(p.nativePrice(), decimals),
+                    p.minProfit().movePointRight(decimals).setScale(0, RoundingMode.CEILING).toBigIntegerExact()));
+        }
+        this.sender = new TxSender(p.rpc(), p.key(), p.chainId(), p.fees(),
+                new NonceManager(p.rpc(), p.key().getAddress()), p.replaceAfterBlocks(), p.maxInFlight());
+        this.executor = new LiquidationExecutor(calls, sender, p.fees(), p.planner(), tokens, p.dryRun(),
+                p.listener());
+        this.detector = new LiquidationDetector(book, p.risk(), executor);
+        book.listener(detector);
+        this.follower = new BookFollower(p.rpc(), p.follow(), p.scope(), p.mirror(), book, detector);
+        this.dryRun = p.dryRun();
+    }
+
+    /** Approves the loan tokens (waiting at most {@code approvalTimeout}), then starts executing and following. */
+    public Keeper start(Duration approvalTimeout) throws Exception {
+        executor.ensureApprovals(approvalTimeout);
+        executor.start();
+        follower.start();
+        return this;
+    }
+
+    public PositionBook book() {
+        return book;
+    }
+
+    public LiquidationDetector detector() {
+        return detector;
+    }
+
+    public TxSender sender() {
+        return sender;
+    }
+
+    public BookFollower follower() {
+        return follower;
+    }
+
+    public LiquidationExecutor executor() {
+        return executor;
+    }
+
+    public boolean dryRun() {
+        return dryRun;
+    }
+
+    @Override
+    public void close() {
+        follower.close();
+        executor.close();
+    }
+}

@@ -1,0 +1,334 @@
+package io.isomargin.keeper.exec;
+
+import static io.isomargin.abi.testing.Deployment.units;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.follower.FollowerConfig;
+import io.isomargin.abi.follower.RpcClient;
+import io.isomargin.abi.follower.RpcConfig;
+import io.isomargin.abi.math.FullMath;
+import io.isomargin.abi.testing.AnvilChain;
+import io.isomargin.abi.testing.AnvilExtension;
+import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.FaultProxy;
+import io.isomargin.keeper.Keeper;
+import io.isomargin.keeper.KeeperBookHarness;
+import io.isomargin.keeper.Population;
+import io.isomargin.keeper.risk.LiquidationCandidates;
+import io.isomargin.keeper.risk.RiskConfig;
+import io.isomargin.keeper.send.FeePolicy;
+import io.isomargin.keeper.send.TxSender;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.core.DefaultBlockParameter;
+import org.web3j.protocol.core.methods.request.EthFilter;
+import org.web3j.protocol.core.methods.response.EthLog;
+import org.web3j.protocol.core.methods.response.Log;
+
+/**
+ * The whole keeper (book, detector, executor, sender) against a real Anvil chain: what it liquidates after a price
+ * crash, what it leaves alone, and what it does not send.
+ */
+@ExtendWith(AnvilExtension.class)
+class KeeperLiquidationTest {
+    private static final BigInteger GWEI = BigInteger.TEN.pow(9);
+    private static final Duration WAIT = Duration.ofSeconds(60);
+
+    private AnvilChain chain;
+    private Deployment d;
+    private Credentials keeperKey;
+    private final Recorder recorder = new Recorder();
+    private final List<AutoCloseable> closing = new ArrayList<>();
+
+    @BeforeEach
+    void marketWithLenders(AnvilChain chain, Deployment d) throws Exception {
+        this.chain = chain;
+        this.d = d;
+        keeperKey = chain.credentials(6);
+        d.fundAndSupply(chain.credentials(1), d.wethMarket(), units(50_000_000, 6));
+        d.tokenAs(d.usdc().getContractAddress(), keeperKey).mint(keeperKey.getAddress(), units(20_000_000, 6)).send();
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : closing.reversed()) c.close();
+    }
+
+    @Test
+    void aPriceCrashLiquidatesEveryLiquidatableVaultAndNoHealthyOne() throws Exception {
+        List<BigInteger> vaults = Population.open(d, chain.credentials(2), d.wethMarket(), 30, new Random(11));
+        Keeper keeper = start(chain.rpcUrl(), false, new BigDecimal("2000"), BigDecimal.ZERO, GWEI.multiply(
+                BigInteger.valueOf(100)));
+
+        d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(83)).divide(
+                BigInteger.valueOf(100)));
+        long crash = chain.blockNumber();
+        Set<Long> liquidatable = liquidatableAt(vaults, crash);
+        assertTrue(liquidatable.size() >= 5 && liquidatable.size() < vaults.size(),
+                "the crash should leave some vaults liquidatable and some healthy: " + liquidatable);
+
+        await("no vault liquidatable", () -> liquidatableAt(vaults, chain.blockNumber()).isEmpty());
+        await("nothing in flight", () -> keeper.sender().inFlight().isEmpty());
+        Set<Long> touched = liquidatedBy(keeperKey.getAddress(), crash);
+        assertEquals(liquidatable, touched, "liquidated exactly the vaults the engine said were liquidatable");
+        assertTrue(recorder.kinds().contains(TxSender.Kind.MINED));
+        assertFalse(recorder.kinds().contains(TxSender.Kind.REVERTED), "no reverted transaction");
+        assertTrue(recorder.profit().signum() > 0, "liquidations made money: " + recorder.profit());
+    }
+
+    @Test
+    void vaultsAnotherLiquidatorTookAreDroppedAtSimulationWithoutASend() throws Exception {
+        List<BigInteger> vaults = Population.open(d, chain.credentials(2), d.wethMarket(), 12, new Random(3));
+        d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(80)).divide(
+                BigInteger.valueOf(100)));
+        // what a keeper saw at the crash block, before a competitor acts
+        LiquidationCandidates seen;
+        try (KeeperBookHarness book = KeeperBookHarness.fromChain(d).start()) {
+            seen = book.detector.latest().get(d.wethMarket().longValueExact());
+        }
+        assertTrue(seen.vaults().size() >= 3, "liquidatable at the crash: " + seen.vaults().size());
+        Credentials rival = chain.credentials(3);
+        d.mintAndApprove(rival, d.usdc().getContractAddress(), units(20_000_000, 6));
+        List<Long> taken = List.of(seen.vaults().get(0).vaultId(), seen.vaults().get(1).vaultId());
+        for (long id : taken) { // deep enough that they are healthy or empty afterwards? liquidate until not liquidatable
+            while (d.engine().isLiquidatable(BigInteger.valueOf(id)).send()) {
+                d.engineAs(rival).liquidate(BigInteger.valueOf(id), FullMath.UINT256_MAX, rival.getAddress(),
+                        new byte[0]).send();
+            }
+        }
+
+        RpcClient rpc = rpc(chain.rpcUrl());
+        LiquidationExecutor executor = executor(rpc, false, new BigDecimal("2000"), BigDecimal.ZERO,
+                GWEI.multiply(BigInteger.valueOf(100)));
+        executor.ensureApprovals(WAIT);
+        executor.start();
+        closing.add(executor);
+        executor.accept(seen);
+        await("the stale candidates acted on", () -> recorder.sent.size() == 1);
+        assertEquals(new TreeSet<>(taken), new TreeSet<>(recorder.lost), "the taken vaults were dropped");
+        List<Long> sentIds = recorder.sent.getFirst();
+        assertTrue(sentIds.stream().noneMatch(taken::contains), "no send for the taken vaults: " + sentIds);
+        assertEquals(seen.vaults().size() - taken.size(), sentIds.size());
+        assertEquals(vaults.size(), vaults.size());
+    }
+
+    @Test
+    void aLiquidationThatDoesNotPayForItsGasIsSkippedAndNothingIsSent() throws Exception {
+        // one small vault; gas priced absurdly high in USDC: 10 gwei x ~200k gas at $10M per ETH = $20,000
+        BigInteger vault = d.openVault(chain.credentials(2), d.wethMarket(), units(1, 17), units(150, 6));
+        Keeper keeper = start(chain.rpcUrl(), false, new BigDecimal("10000000"), BigDecimal.ZERO,
+                GWEI.multiply(BigInteger.valueOf(100)));
+        long before = nonce();
+        d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.divide(BigInteger.TWO));
+        assertTrue(d.engine().isLiquidatable(vault).send());
+        await("the vault judged and skipped", () -> recorder.skipped > 0);
+        chain.mine();
+        chain.mine();
+        assertEquals(before, nonce(), "no transaction sent");
+        assertTrue(keeper.sender().inFlight().isEmpty());
+        assertTrue(d.engine().isLiquidatable(vault).send(), "left alone");
+    }
+
+    @Test
+    void gasAboveTheCapMeansNothingIsSentAndItIsReported() throws Exception {
+        d.openVault(chain.credentials(2), d.wethMarket(), units(5, 18), units(7_900, 6));
+        Keeper keeper = start(chain.rpcUrl(), false, new BigDecimal("2000"), BigDecimal.ZERO, BigInteger.valueOf(1_000));
+        long before = nonce();
+        d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(80)).divide(
+                BigInteger.valueOf(100)));
+        await("gas above the cap reported", () -> recorder.notSent.stream().anyMatch(r -> r.contains("gas above")));
+        assertEquals(before, nonce(), "no transaction sent");
+        assertTrue(keeper.sender().inFlight().isEmpty());
+    }
+
+    @Test
+    void dryRunDoesEverythingButSend() throws Exception {
+        d.openVault(chain.credentials(2), d.wethMarket(), units(5, 18), units(7_900, 6));
+        start(chain.rpcUrl(), true, new BigDecimal("2000"), BigDecimal.ZERO, GWEI.multiply(BigInteger.valueOf(100)));
+        long before = nonce();
+        d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(80)).divide(
+                BigInteger.valueOf(100)));
+        await("a dry-run plan", () -> !recorder.dryRuns.isEmpty());
+        assertEquals(before, nonce(), "dry run sent nothing, not even an approval");
+    }
+
+    @Test
+    void anRpcOutageIsSurvivedAndTheLiquidationsHappenWhenItEnds() throws Exception {
+        List<BigInteger> vaults = Population.open(d, chain.credentials(2), d.wethMarket(), 10, new Random(8));
+        try (FaultProxy proxy = FaultProxy.start(chain.rpcUrl())) {
+            Keeper keeper = start(proxy.url(), false, new BigDecimal("2000"), BigDecimal.ZERO,
+                    GWEI.multiply(BigInteger.valueOf(100)));
+            for (String m : List.of("eth_blockNumber", "eth_getLogs", "eth_getBlockByNumber", "eth_call",
+                    "eth_sendRawTransaction", "eth_estimateGas", "eth_getTransactionReceipt")) {
+                proxy.inject(m, FaultProxy.Fault.httpStatus(503), 40);
+            }
+            d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(80)).divide(
+                    BigInteger.valueOf(100)));
+            long crash = chain.blockNumber();
+            Set<Long> liquidatable = liquidatableAt(vaults, crash);
+            assertFalse(liquidatable.isEmpty());
+            Thread.sleep(1_500);
+            proxy.clearFaults();
+            await("every liquidatable vault liquidated after the outage",
+                    () -> liquidatableAt(vaults, chain.blockNumber()).isEmpty());
+            assertFalse(keeper.follower().done().isDone(), "the keeper kept running");
+            assertEquals(liquidatable, liquidatedBy(keeperKey.getAddress(), crash));
+        }
+    }
+
+    /* HELPERS */
+
+    private Keeper start(String rpcUrl, boolean dryRun, BigDecimal nativePrice, BigDecimal minProfit, BigInteger cap)
+            throws Exception {
+        RpcClient rpc = rpc(rpcUrl);
+        RpcConfig rpcConfig = config(rpcUrl);
+        FollowerConfig follow = new FollowerConfig(rpcConfig, Optional.empty(), List.of(), List.of(), 0, 8, 1, 64,
+                Duration.ofMillis(50), KeeperBookHarness.REORG_WINDOW);
+        Keeper keeper = new Keeper(new Keeper.Parts(rpc, follow, KeeperBookHarness.scope(d), Optional.empty(),
+                keeperKey, chain.chainId(), new FeePolicy(cap, GWEI, 200, 125), 3, 4,
+                new LiquidationPlanner(10, 5_000_000, 120_000, 90_000),
+                Map.of(d.wethMarket().longValueExact(), d.usdc().getContractAddress(),
+                        d.linkMarket().longValueExact(), d.usdc().getContractAddress()),
+                Map.of(d.wethMarket().longValueExact(), 6, d.linkMarket().longValueExact(), 6), nativePrice,
+                minProfit, dryRun, RiskConfig.defaults(), recorder));
+        closing.add(keeper);
+        keeper.start(WAIT);
+        return keeper;
+    }
+
+    private LiquidationExecutor executor(RpcClient rpc, boolean dryRun, BigDecimal nativePrice, BigDecimal minProfit,
+            BigInteger cap) {
+        FeePolicy fees = new FeePolicy(cap, GWEI, 200, 125);
+        EngineCalls calls = new EngineCalls(rpc, d.engine().getContractAddress(), keeperKey.getAddress());
+        TxSender sender = new TxSender(rpc, keeperKey, chain.chainId(), fees,
+                new io.isomargin.keeper.send.NonceManager(rpc, keeperKey.getAddress()), 3, 4);
+        return new LiquidationExecutor(calls, sender, fees, new LiquidationPlanner(10, 5_000_000, 120_000, 90_000),
+                Map.of(d.wethMarket().longValueExact(), new LiquidationExecutor.MarketToken(
+                        d.usdc().getContractAddress(), GasPricing.of(nativePrice, 6), minProfit.toBigInteger())),
+                dryRun, recorder);
+    }
+
+    private RpcClient rpc(String url) {
+        RpcClient rpc = RpcClient.connect(config(url));
+        closing.add(rpc);
+        return rpc;
+    }
+
+    private static RpcConfig config(String url) {
+        return new RpcConfig(List.of(url), Duration.ofSeconds(2), 3, Duration.ofMillis(10), Duration.ofMillis(50), 4,
+                50, Duration.ofMillis(300), 0);
+    }
+
+    private Set<Long> liquidatableAt(List<BigInteger> vaults, long block) {
+        IsomarginEngine e = d.engine();
+        e.setDefaultBlockParameter(DefaultBlockParameter.valueOf(BigInteger.valueOf(block)));
+        try {
+            Set<Long> out = new TreeSet<>();
+            for (BigInteger v : vaults) if (e.isLiquidatable(v).send()) out.add(v.longValueExact());
+            return out;
+        } catch (Exception ex) {
+            throw new IllegalStateException(ex);
+        } finally {
+            e.setDefaultBlockParameter(org.web3j.protocol.core.DefaultBlockParameterName.LATEST);
+        }
+    }
+
+    private Set<Long> liquidatedBy(String liquidator, long fromBlock) throws Exception {
+        EthFilter filter = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(fromBlock)),
+                org.web3j.protocol.core.DefaultBlockParameterName.LATEST, d.engine().getContractAddress());
+        filter.addSingleTopic(org.web3j.abi.EventEncoder.encode(IsomarginEngine.LIQUIDATED_EVENT));
+        Set<Long> out = new TreeSet<>();
+        for (EthLog.LogResult<?> r : chain.web3j().ethGetLogs(filter).send().getLogs()) {
+            Log l = (Log) r.get();
+            var e = IsomarginEngine.getLiquidatedEventFromLog(l);
+            if (e.liquidator.equalsIgnoreCase(liquidator)) out.add(e.vaultId.longValueExact());
+        }
+        return out;
+    }
+
+    private long nonce() throws Exception {
+        return chain.web3j().ethGetTransactionCount(keeperKey.getAddress(),
+                org.web3j.protocol.core.DefaultBlockParameterName.PENDING).send().getTransactionCount().longValueExact();
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) fail("timed out after " + WAIT.toSeconds() + " s waiting for " + what);
+            Thread.sleep(50);
+        }
+    }
+
+    /** Records what the executor reports. */
+    private static final class Recorder implements ExecutionListener {
+        final List<List<Long>> sent = new CopyOnWriteArrayList<>();
+        final List<TxSender.Outcome> outcomes = new CopyOnWriteArrayList<>();
+        final List<Long> lost = new CopyOnWriteArrayList<>();
+        final List<String> notSent = new CopyOnWriteArrayList<>();
+        final List<List<Long>> dryRuns = new CopyOnWriteArrayList<>();
+        final List<BigInteger> profits = new CopyOnWriteArrayList<>();
+        volatile int skipped;
+
+        @Override
+        public void sent(long marketId, List<Long> vaultIds, BigInteger expectedProfit, TxSender.Pending tx) {
+            sent.add(vaultIds);
+        }
+
+        @Override
+        public void outcome(TxSender.Outcome outcome, long marketId, BigInteger gasCostWei, int liquidated, int lost,
+                BigInteger profit) {
+            outcomes.add(outcome);
+            profits.add(profit);
+        }
+
+        @Override
+        public void skippedUnprofitable(long marketId, int vaults) {
+            skipped += vaults;
+        }
+
+        @Override
+        public void lostAtSimulation(long marketId, List<Long> vaultIds) {
+            lost.addAll(vaultIds);
+        }
+
+        @Override
+        public void notSent(long marketId, String reason) {
+            notSent.add(reason);
+        }
+
+        @Override
+        public void dryRun(long marketId, List<Long> vaultIds, BigInteger expectedProfit) {
+            dryRuns.add(vaultIds);
+        }
+
+        Set<TxSender.Kind> kinds() {
+            Set<TxSender.Kind> k = new HashSet<>();
+            outcomes.forEach(o -> k.add(o.kind()));
+            return k;
+        }
+
+        BigInteger profit() {
+            return profits.stream().reduce(BigInteger.ZERO, BigInteger::add);
+        }
+    }
+}
