@@ -47,6 +47,9 @@ public final class MirrorProjection {
     private static final String MARKET_CREATED = EventEncoder.encode(IsomarginEngine.MARKETCREATED_EVENT);
     private static final String ANSWER_UPDATED = EventEncoder.encode(MockAggregator.ANSWERUPDATED_EVENT);
 
+    /** Batches from this many logs up are decoded in parallel. */
+    private static final int PARALLEL_DECODE_LOGS = 2_000;
+
     private final String engine;
     private final EventDecoder decoder;
 
@@ -73,33 +76,45 @@ public final class MirrorProjection {
     /** One decoded log: an engine event, or an oracle's answer ({@code oracle} set, lower-case). */
     public record DecodedEvent(Log log, BaseEventResponse event, String oracle) {}
 
-    /** Decodes {@code batch}'s logs once. */
+    /**
+     * Decodes {@code batch}'s logs once. web3j's event decoding is the costliest step of indexing, so a large batch is
+     * decoded on all cores (the result keeps log order).
+     */
     public Decoded decode(LogBatch batch) {
-        List<DecodedEvent> events = new ArrayList<>(batch.logs().size());
+        List<Log> logs = batch.logs();
+        List<DecodedEvent> all = (logs.size() >= PARALLEL_DECODE_LOGS ? logs.parallelStream() : logs.stream())
+                .map(this::decode).toList();
+        List<DecodedEvent> events = new ArrayList<>(all.size());
         Set<Long> ids = new LinkedHashSet<>();
-        for (Log log : batch.logs()) {
-            String address = address(log);
-            if (engine.equals(address)) {
-                decoder.decodeEngine(log).ifPresent(e -> {
-                    events.add(new DecodedEvent(log, e, null));
-                    BigInteger id = switch (e) {
-                        case IsomarginEngine.VaultOpenedEventResponse v -> v.vaultId;
-                        case IsomarginEngine.CollateralDepositedEventResponse v -> v.vaultId;
-                        case IsomarginEngine.CollateralWithdrawnEventResponse v -> v.vaultId;
-                        case IsomarginEngine.BorrowedEventResponse v -> v.vaultId;
-                        case IsomarginEngine.RepaidEventResponse v -> v.vaultId;
-                        case IsomarginEngine.VaultClosedEventResponse v -> v.vaultId;
-                        case IsomarginEngine.LiquidatedEventResponse v -> v.vaultId;
-                        case IsomarginEngine.BadDebtRealizedEventResponse v -> v.vaultId;
-                        default -> null;
-                    };
-                    if (id != null) ids.add(id.longValueExact());
-                });
-            } else if (ANSWER_UPDATED.equals(topic0(log))) {
-                decoder.decodeOracle(log).ifPresent(e -> events.add(new DecodedEvent(log, e, address)));
-            }
+        for (DecodedEvent d : all) {
+            if (d == null) continue;
+            events.add(d);
+            BigInteger id = switch (d.event()) {
+                case IsomarginEngine.VaultOpenedEventResponse v -> v.vaultId;
+                case IsomarginEngine.CollateralDepositedEventResponse v -> v.vaultId;
+                case IsomarginEngine.CollateralWithdrawnEventResponse v -> v.vaultId;
+                case IsomarginEngine.BorrowedEventResponse v -> v.vaultId;
+                case IsomarginEngine.RepaidEventResponse v -> v.vaultId;
+                case IsomarginEngine.VaultClosedEventResponse v -> v.vaultId;
+                case IsomarginEngine.LiquidatedEventResponse v -> v.vaultId;
+                case IsomarginEngine.BadDebtRealizedEventResponse v -> v.vaultId;
+                default -> null;
+            };
+            if (id != null) ids.add(id.longValueExact());
         }
         return new Decoded(batch, events, ids);
+    }
+
+    /** One log: an engine event, an oracle's answer, or null for anything else. */
+    private DecodedEvent decode(Log log) {
+        String address = address(log);
+        if (engine.equals(address)) {
+            return decoder.decodeEngine(log).map(e -> new DecodedEvent(log, e, null)).orElse(null);
+        }
+        if (ANSWER_UPDATED.equals(topic0(log))) {
+            return decoder.decodeOracle(log).map(e -> new DecodedEvent(log, e, address)).orElse(null);
+        }
+        return null;
     }
 
     /** Ids of the vaults whose events appear in {@code batch}: the rows {@link #project} needs in its start state. */

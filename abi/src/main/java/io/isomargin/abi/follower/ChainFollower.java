@@ -35,7 +35,10 @@ import org.web3j.protocol.core.methods.response.Log;
  *     the fetch: the range is fetched again.</li>
  * </ol>
  * The range halves when a provider refuses it (too many results, response too large, range too wide) or it fails
- * repeatedly, and grows again after successes. RPC failures are retried forever with backoff (see {@link RpcClient}
+ * repeatedly, and grows again after successes, but not past about {@value #BATCH_LOG_BUDGET} logs: a final range
+ * holding more is delivered in several batches split at block boundaries, and the range shrinks to the blocks that
+ * hold the budget. While the listener works on a final range, the next final range's logs are fetched on another
+ * thread (only fetched: batches are still delivered one at a time, in order, each after the previous returned). RPC failures are retried forever with backoff (see {@link RpcClient}
  * for per-call retries and failover); an exception from the listener, or a reorg deeper than the kept hashes, stops
  * the follower and completes {@link #done()} with it.
  */
