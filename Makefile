@@ -5,6 +5,8 @@
 #   make test-deep       the fuzz and invariant suites at 10x+ the runs
 #   make abi             re-export contract ABIs and bytecode to abi/ after a contract change
 #   make snapshot        re-record the gas snapshot after a contract change
+#   make bench-indexer   indexer benchmark: backfill events/s and live head lag (BENCH_ARGS="--events 400000 ...")
+#   make bench-abi       re-export the benchmark's event filler (bench/EventFiller.json) after changing it
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -15,7 +17,7 @@ FORGE := $(BIN)/forge
 TOOLS_STAMP := node_modules/.isomargin-tools-installed
 FORGE_SUMMARY := $(ROOT)/contracts/tools/forge-summary.sh
 
-.PHONY: help tools build abi check-abi test test-contracts test-java test-deep snapshot demo clean
+.PHONY: help tools build abi check-abi test test-contracts test-java test-deep snapshot bench-indexer bench-abi demo clean
 
 # A JDK 21+ (the machine's default java may be older): JAVA_HOME if it qualifies, else the newest in /usr/lib/jvm.
 JDK = $(shell tools/find-jdk.sh 2>/dev/null)
@@ -71,6 +73,19 @@ test-deep: check-abi
 
 snapshot: build
 	cd contracts && $(FORGE) snapshot --match-path 'test/unit/*'
+
+# The benchmark runs in its own JVM (BENCH_JAVA_OPTS, e.g. -XX:StartFlightRecording=filename=/tmp/bench.jfr).
+BENCH_ARGS ?=
+BENCH_JAVA_OPTS ?=
+bench-indexer: tools
+	@[ -n "$(JDK)" ] || tools/find-jdk.sh
+	bash tools/ensure-postgres.sh
+	$(MVN) -q -pl bench -am package -DskipTests
+	"$(JDK)/bin/java" $(BENCH_JAVA_OPTS) -Disomargin.root="$(ROOT)" \
+	  -cp "bench/target/classes:$$(cat bench/target/classpath.txt)" io.isomargin.bench.IndexerBench $(BENCH_ARGS)
+
+bench-abi: build
+	node contracts/tools/export-abi.cjs contracts/out bench EventFiller.sol:EventFiller
 
 demo:
 	@echo "make demo: the end-to-end demo needs the indexer and the keeper, which are not built yet;" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Exports the ABI and bytecode of the deployable contracts from a forge build to one JSON file each:
-//   node contracts/tools/export-abi.cjs <forge-out-dir> <dest-dir>
+//   node contracts/tools/export-abi.cjs <forge-out-dir> <dest-dir> [File.sol:Name,...]
+// Without the third argument it exports the contracts below (abi/); `make bench-abi` names the benchmark's helper.
 // The Java bindings are generated from these files, so they are committed; `make check-abi` rebuilds
 // them into a temporary folder and fails when they differ from the committed ones.
 'use strict';
@@ -17,13 +18,14 @@ const CONTRACTS = [
 // A contract over this size cannot be deployed on mainnet-like chains (Anvil would still accept it).
 const EIP170_LIMIT = 24576;
 
-const [outDir, destDir] = process.argv.slice(2);
+const [outDir, destDir, only] = process.argv.slice(2);
 if (!outDir || !destDir) {
-  console.error('usage: export-abi.cjs <forge-out-dir> <dest-dir>');
+  console.error('usage: export-abi.cjs <forge-out-dir> <dest-dir> [File.sol:Name,...]');
   process.exit(2);
 }
+const selected = only ? only.split(',').map((c) => c.split(':')) : CONTRACTS;
 fs.mkdirSync(destDir, { recursive: true });
-for (const [file, name] of CONTRACTS) {
+for (const [file, name] of selected) {
   const artifact = path.join(outDir, file, `${name}.json`);
   if (!fs.existsSync(artifact)) {
     console.error(`export-abi: ${artifact} not found; run forge build first`);
@@ -40,4 +42,4 @@ for (const [file, name] of CONTRACTS) {
   if (bytecode) out.bytecode = bytecode;
   fs.writeFileSync(path.join(destDir, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
 }
-console.log(`export-abi: wrote ${CONTRACTS.length} contracts to ${destDir}`);
+console.log(`export-abi: wrote ${selected.length} contracts to ${destDir}`);

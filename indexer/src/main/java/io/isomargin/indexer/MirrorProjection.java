@@ -29,6 +29,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import org.web3j.abi.EventEncoder;
 import org.web3j.protocol.core.methods.response.BaseEventResponse;
 import org.web3j.protocol.core.methods.response.Log;
 
@@ -43,6 +44,12 @@ import org.web3j.protocol.core.methods.response.Log;
  * are skipped.
  */
 public final class MirrorProjection {
+    private static final String MARKET_CREATED = EventEncoder.encode(IsomarginEngine.MARKETCREATED_EVENT);
+    private static final String ANSWER_UPDATED = EventEncoder.encode(MockAggregator.ANSWERUPDATED_EVENT);
+
+    /** Batches from this many logs up are decoded in parallel. */
+    private static final int PARALLEL_DECODE_LOGS = 2_000;
+
     private final String engine;
     private final EventDecoder decoder;
 
@@ -55,27 +62,64 @@ public final class MirrorProjection {
         this.decoder = Objects.requireNonNull(decoder, "decoder");
     }
 
+    /**
+     * A batch with each log decoded once: what {@link #project(Decoded, MirrorState)} applies. Decoding is the costly
+     * part of a projection, so {@link MirrorStore} does it on the caller's thread, before its transaction, and keeps
+     * the event loop free.
+     *
+     * @param batch    the batch
+     * @param events   its engine events and oracle answers, in log order (other logs left out)
+     * @param vaultIds the vaults they name: the rows the projection needs in its start state
+     */
+    public record Decoded(LogBatch batch, List<DecodedEvent> events, Set<Long> vaultIds) {}
+
+    /** One decoded log: an engine event, or an oracle's answer ({@code oracle} set, lower-case). */
+    public record DecodedEvent(Log log, BaseEventResponse event, String oracle) {}
+
+    /**
+     * Decodes {@code batch}'s logs once. web3j's event decoding is the costliest step of indexing, so a large batch is
+     * decoded on all cores (the result keeps log order).
+     */
+    public Decoded decode(LogBatch batch) {
+        List<Log> logs = batch.logs();
+        List<DecodedEvent> all = (logs.size() >= PARALLEL_DECODE_LOGS ? logs.parallelStream() : logs.stream())
+                .map(this::decode).toList();
+        List<DecodedEvent> events = new ArrayList<>(all.size());
+        Set<Long> ids = new LinkedHashSet<>();
+        for (DecodedEvent d : all) {
+            if (d == null) continue;
+            events.add(d);
+            BigInteger id = switch (d.event()) {
+                case IsomarginEngine.VaultOpenedEventResponse v -> v.vaultId;
+                case IsomarginEngine.CollateralDepositedEventResponse v -> v.vaultId;
+                case IsomarginEngine.CollateralWithdrawnEventResponse v -> v.vaultId;
+                case IsomarginEngine.BorrowedEventResponse v -> v.vaultId;
+                case IsomarginEngine.RepaidEventResponse v -> v.vaultId;
+                case IsomarginEngine.VaultClosedEventResponse v -> v.vaultId;
+                case IsomarginEngine.LiquidatedEventResponse v -> v.vaultId;
+                case IsomarginEngine.BadDebtRealizedEventResponse v -> v.vaultId;
+                default -> null;
+            };
+            if (id != null) ids.add(id.longValueExact());
+        }
+        return new Decoded(batch, events, ids);
+    }
+
+    /** One log: an engine event, an oracle's answer, or null for anything else. */
+    private DecodedEvent decode(Log log) {
+        String address = address(log);
+        if (engine.equals(address)) {
+            return decoder.decodeEngine(log).map(e -> new DecodedEvent(log, e, null)).orElse(null);
+        }
+        if (ANSWER_UPDATED.equals(topic0(log))) {
+            return decoder.decodeOracle(log).map(e -> new DecodedEvent(log, e, address)).orElse(null);
+        }
+        return null;
+    }
+
     /** Ids of the vaults whose events appear in {@code batch}: the rows {@link #project} needs in its start state. */
     public Set<Long> vaultIds(LogBatch batch) {
-        Set<Long> ids = new LinkedHashSet<>();
-        for (Log log : batch.logs()) {
-            if (!engine.equals(address(log))) continue;
-            decoder.decodeEngine(log).ifPresent(e -> {
-                BigInteger id = switch (e) {
-                    case IsomarginEngine.VaultOpenedEventResponse v -> v.vaultId;
-                    case IsomarginEngine.CollateralDepositedEventResponse v -> v.vaultId;
-                    case IsomarginEngine.CollateralWithdrawnEventResponse v -> v.vaultId;
-                    case IsomarginEngine.BorrowedEventResponse v -> v.vaultId;
-                    case IsomarginEngine.RepaidEventResponse v -> v.vaultId;
-                    case IsomarginEngine.VaultClosedEventResponse v -> v.vaultId;
-                    case IsomarginEngine.LiquidatedEventResponse v -> v.vaultId;
-                    case IsomarginEngine.BadDebtRealizedEventResponse v -> v.vaultId;
-                    default -> null;
-                };
-                if (id != null) ids.add(id.longValueExact());
-            });
-        }
-        return ids;
+        return decode(batch).vaultIds();
     }
 
     /** The oracles of the markets {@code batch} creates, lower-case, in log order. */
@@ -90,7 +134,7 @@ public final class MirrorProjection {
     public List<CreatedMarket> createdMarkets(LogBatch batch) {
         List<CreatedMarket> created = new ArrayList<>();
         for (Log log : batch.logs()) {
-            if (!engine.equals(address(log))) continue;
+            if (!engine.equals(address(log)) || !MARKET_CREATED.equals(topic0(log))) continue;
             decoder.decodeEngine(log).ifPresent(e -> {
                 if (e instanceof IsomarginEngine.MarketCreatedEventResponse m) {
                     created.add(new CreatedMarket(log, lower(m.oracle)));
@@ -107,11 +151,22 @@ public final class MirrorProjection {
      *                               mirror missed logs: it must not guess)
      */
     public MirrorChanges project(LogBatch batch, MirrorState before) {
+        return project(decode(batch), before);
+    }
+
+    /** The changes a {@link #decode decoded} batch makes to a mirror in {@code before}; see {@link #project(LogBatch,
+     * MirrorState)}. */
+    public MirrorChanges project(Decoded batch, MirrorState before) {
         return new Run(before).apply(batch);
     }
 
     private static String position(Log log) {
         return log.getBlockNumber() + ":" + log.getLogIndex();
+    }
+
+    private static String topic0(Log log) {
+        List<String> topics = log.getTopics();
+        return topics == null || topics.isEmpty() ? "" : topics.get(0).toLowerCase(Locale.ROOT);
     }
 
     private static String address(Log log) {
@@ -139,17 +194,12 @@ public final class MirrorProjection {
             this.vaults = new HashMap<>(before.vaults());
         }
 
-        MirrorChanges apply(LogBatch batch) {
-            for (Log log : batch.logs()) {
-                String address = address(log);
-                if (engine.equals(address)) {
-                    decoder.decodeEngine(log).ifPresent(e -> engineEvent(log, e));
-                } else {
-                    decoder.decodeOracle(log).ifPresent(e -> {
-                        if (e instanceof MockAggregator.AnswerUpdatedEventResponse answer) {
-                            price(log, address, answer);
-                        }
-                    });
+        MirrorChanges apply(Decoded batch) {
+            for (DecodedEvent d : batch.events()) {
+                if (d.oracle() == null) {
+                    engineEvent(d.log(), d.event());
+                } else if (d.event() instanceof MockAggregator.AnswerUpdatedEventResponse answer) {
+                    price(d.log(), d.oracle(), answer);
                 }
             }
             return new MirrorChanges(vaultChanges, marketChanges, tierChanges, lenderChanges, operatorChanges, prices,

@@ -28,6 +28,11 @@ import java.util.function.Function;
  * trip per row. {@link #rollbackTo} undoes everything above a block, also in one transaction.
  */
 public final class MirrorStore {
+    /** Rows per multi-row statement (and never more than {@value #MAX_PARAMETERS} parameters). */
+    private static final int ROWS_PER_STATEMENT = 1_000;
+    /** PostgreSQL's limit of bind parameters per statement. */
+    private static final int MAX_PARAMETERS = 65_535;
+
     private final Pool pool;
     private final MirrorProjection projection;
     private final int reorgWindow;
@@ -126,6 +131,12 @@ public final class MirrorStore {
      * would leave a gap above it fails.
      */
     public Future<BatchResult> applyBatch(LogBatch batch) {
+        MirrorProjection.Decoded decoded; // the costly part of the projection, on the caller's thread
+        try {
+            decoded = projection.decode(batch);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
         return pool.withTransaction(conn -> lockCursor(conn).compose(cursor -> {
             if (cursor.isPresent() && batch.fromBlock() <= cursor.get()) {
                 return Future.succeededFuture(new BatchResult(false, 0, cursor.get()));
@@ -134,8 +145,8 @@ public final class MirrorStore {
                 return Future.failedFuture(new IllegalStateException("batch #" + batch.fromBlock() + "..#"
                         + batch.toBlock() + " does not follow the cursor #" + cursor.get() + ": blocks would be missed"));
             }
-            return loadState(conn, projection.vaultIds(batch)).compose(state -> {
-                MirrorChanges changes = projection.project(batch, state);
+            return loadState(conn, decoded.vaultIds()).compose(state -> {
+                MirrorChanges changes = projection.project(decoded, state);
                 return writeChanges(conn, changes)
                         .compose(ignored -> writeBlocksAndCursor(conn, batch))
                         .map(ignored -> new BatchResult(true, changes.size(), batch.toBlock()));
@@ -243,10 +254,45 @@ public final class MirrorStore {
         return Tuple.of(b.number(), b.hash(), b.parentHash(), b.timestamp());
     }
 
-    /** One batched statement for all {@code rows} (nothing when there are none). */
+    /**
+     * Writes all {@code rows} with the single-row statement {@code sql} ({@code INSERT ... VALUES ($1, ..., $n) ...})
+     * turned into multi-row statements of up to {@value #ROWS_PER_STATEMENT} rows each (one parse, plan and execution
+     * per statement instead of per row), sent back to back on the connection. Nothing when there are no rows. Rows
+     * of an upsert must have distinct keys (PostgreSQL refuses to update a row twice in one statement).
+     */
     private static <T> Future<Void> batch(SqlConnection conn, String sql, List<T> rows, Function<T, Tuple> toTuple) {
         if (rows.isEmpty()) return Future.succeededFuture();
-        return conn.preparedQuery(sql).executeBatch(rows.stream().map(toTuple).toList()).mapEmpty();
+        List<Tuple> tuples = rows.stream().map(toTuple).toList();
+        int columns = tuples.getFirst().size();
+        int perStatement = Math.max(1, Math.min(ROWS_PER_STATEMENT, MAX_PARAMETERS / columns));
+        List<Future<?>> statements = new ArrayList<>();
+        for (int start = 0; start < tuples.size(); start += perStatement) {
+            List<Tuple> chunk = tuples.subList(start, Math.min(tuples.size(), start + perStatement));
+            Tuple params = Tuple.tuple();
+            chunk.forEach(t -> {
+                for (int i = 0; i < columns; i++) params.addValue(t.getValue(i));
+            });
+            statements.add(conn.preparedQuery(multiRow(sql, columns, chunk.size())).execute(params));
+        }
+        return Future.all(statements).mapEmpty();
+    }
+
+    /** {@code sql}'s {@code VALUES ($1, ..., $columns)} repeated for {@code rows} rows, renumbered. */
+    static String multiRow(String sql, int columns, int rows) {
+        int values = sql.indexOf("VALUES (");
+        int close = sql.indexOf(')', values);
+        if (values < 0 || close < 0) throw new IllegalArgumentException("not a single-row INSERT ... VALUES: " + sql);
+        StringBuilder b = new StringBuilder(sql.length() + rows * columns * 7).append(sql, 0, values + 7);
+        int p = 1;
+        for (int r = 0; r < rows; r++) {
+            b.append(r == 0 ? "(" : ", (");
+            for (int c = 0; c < columns; c++) {
+                if (c > 0) b.append(", ");
+                b.append('$').append(p++);
+            }
+            b.append(')');
+        }
+        return b.append(sql, close + 1, sql.length()).toString();
     }
 
     /** The last row per key, in first-seen key order. */

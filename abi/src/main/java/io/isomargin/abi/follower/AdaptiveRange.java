@@ -38,4 +38,22 @@ final class AdaptiveRange {
             current = (int) Math.min(max, current + Math.max(1L, current / 2L));
         }
     }
+
+    /**
+     * After a successful fetch of {@code fetched} blocks holding {@code logs} logs: above {@code logBudget} logs the
+     * range shrinks in proportion, to about the blocks that hold the budget (never below the minimum); otherwise it
+     * grows as {@link #succeeded(int)} does, but not past the blocks the budget would hold at this density.
+     */
+    void succeeded(int fetched, int logs, int logBudget) {
+        if (logs > logBudget) {
+            current = (int) Math.max(min, Math.min(current, (long) fetched * logBudget / logs));
+            return;
+        }
+        int before = current;
+        succeeded(fetched);
+        if (logs > 0 && current > before) {
+            long fits = Math.max((long) fetched * logBudget / logs, before);
+            current = (int) Math.min(current, fits);
+        }
+    }
 }

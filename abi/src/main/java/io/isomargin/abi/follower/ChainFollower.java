@@ -35,7 +35,10 @@ import org.web3j.protocol.core.methods.response.Log;
  *     the fetch: the range is fetched again.</li>
  * </ol>
  * The range halves when a provider refuses it (too many results, response too large, range too wide) or it fails
- * repeatedly, and grows again after successes. RPC failures are retried forever with backoff (see {@link RpcClient}
+ * repeatedly, and grows again after successes, but not past about {@value #BATCH_LOG_BUDGET} logs: a final range
+ * holding more is delivered in several batches split at block boundaries, and the range shrinks to the blocks that
+ * hold the budget. While the listener works on a final range, the next final range's logs are fetched on another
+ * thread (only fetched: batches are still delivered one at a time, in order, each after the previous returned). RPC failures are retried forever with backoff (see {@link RpcClient}
  * for per-call retries and failover); an exception from the listener, or a reorg deeper than the kept hashes, stops
  * the follower and completes {@link #done()} with it.
  */
@@ -44,6 +47,12 @@ public final class ChainFollower implements AutoCloseable {
     private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(30);
     private static final Duration MAX_FAILURE_BACKOFF = Duration.ofSeconds(30);
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(1);
+    /**
+     * About the most logs one delivered batch holds: a final range with more is delivered in several batches, split at
+     * block boundaries (a block with more logs is delivered whole), and the range shrinks to what holds about this
+     * many. Bounds the consumer's transactions and memory however dense the blocks are.
+     */
+    static final int BATCH_LOG_BUDGET = 10_000;
 
     private final RpcClient rpc;
     private final FollowerConfig config;
@@ -59,6 +68,7 @@ public final class ChainFollower implements AutoCloseable {
     private volatile NewHeadsSubscription newHeads;
 
     // follower thread only
+    private Prefetch prefetch;
     private long next;
     private long lastProgressLog;
     private boolean caughtUp;
@@ -230,42 +240,113 @@ public final class ChainFollower implements AutoCloseable {
         if (!unfinalized && to >= windowStart) {
             to = windowStart - 1; // deliver the final part alone: it needs no headers
         }
-        List<Log> logs = fetchLogs(from, to);
-        List<BlockRef> headers = List.of();
-        if (unfinalized) {
-            headers = fetchHeaders(from, to);
-            Optional<BlockRef> tip = recent.tip();
-            if (tip.isPresent() && !tip.get().isParentOf(headers.getFirst())) {
+        List<Log> logs;
+        Prefetch ready = takePrefetch(from, Math.min(safe, windowStart - 1));
+        if (ready != null) {
+            to = ready.to();
+            logs = ready.logs();
+        } else {
+            logs = fetchLogs(from, to);
+        }
+        range.succeeded((int) (to - from + 1), logs.size(), BATCH_LOG_BUDGET);
+        if (!unfinalized) {
+            if (!tipStillCanonical()) {
                 handleReorg(listener);
                 return true;
             }
-            checkLogsMatch(logs, headers, from);
-        } else if (!tipStillCanonical()) {
+            // the next final range is fetched while the listener works on this one; batches still go in order
+            long nextTo = Math.min(safe, to + range.current());
+            if (to < nextTo && nextTo < windowStart) {
+                startPrefetch(to + 1, nextTo);
+            }
+            deliverFinal(listener, from, to, logs);
+            logProgress(h);
+            return true;
+        }
+        List<BlockRef> headers = fetchHeaders(from, to);
+        Optional<BlockRef> tip = recent.tip();
+        if (tip.isPresent() && !tip.get().isParentOf(headers.getFirst())) {
             handleReorg(listener);
             return true;
         }
+        checkLogsMatch(logs, headers, from);
         deliver(listener, new LogBatch(from, to, headers, logs));
         next = to + 1;
         lastDelivered = to;
-        if (unfinalized) {
-            recent.append(headers);
-        } else {
-            recent.clear(); // everything delivered so far is final
-        }
-        range.succeeded((int) (to - from + 1));
+        recent.append(headers);
         logProgress(h);
         return true;
     }
 
+    /**
+     * Delivers the final range {@code from..to} in batches of about {@link #BATCH_LOG_BUDGET} logs, split at block
+     * boundaries, advancing after each.
+     */
+    private void deliverFinal(ChainListener listener, long from, long to, List<Log> logs) {
+        int start = 0;
+        long batchFrom = from;
+        while (true) {
+            int end = logs.size();
+            long batchTo = to;
+            if (end - start > BATCH_LOG_BUDGET) {
+                // cut after the block holding the budget's last log (whole blocks only)
+                long lastBlock = logs.get(start + BATCH_LOG_BUDGET - 1).getBlockNumber().longValueExact();
+                end = start + BATCH_LOG_BUDGET;
+                while (end < logs.size() && logs.get(end).getBlockNumber().longValueExact() == lastBlock) end++;
+                if (end < logs.size()) batchTo = lastBlock;
+            }
+            deliver(listener, new LogBatch(batchFrom, batchTo, List.of(), List.copyOf(logs.subList(start, end))));
+            next = batchTo + 1;
+            lastDelivered = batchTo;
+            recent.clear(); // everything delivered so far is final
+            if (batchTo == to) return;
+            if (!running) throw new ChainMovedException("stopping", true);
+            start = end;
+            batchFrom = batchTo + 1;
+        }
+    }
+
+    /** The logs of a final range fetched ahead on another thread. */
+    private record Prefetch(long from, long to, CompletableFuture<List<Log>> result) {
+        List<Log> logs() {
+            return result.join();
+        }
+    }
+
+    private void startPrefetch(long from, long to) {
+        CompletableFuture<List<Log>> result = new CompletableFuture<>();
+        Thread.ofVirtual().name("chain-follower-prefetch").start(() -> {
+            try {
+                result.complete(requestLogs(from, to));
+            } catch (Throwable e) {
+                result.completeExceptionally(e);
+            }
+        });
+        prefetch = new Prefetch(from, to, result);
+    }
+
+    /**
+     * The prefetched range starting at {@code from}, when there is one that is still wholly final and deliverable (at
+     * or below {@code finalTo}) and it succeeded; otherwise null (a failed prefetch is fetched again the ordinary way,
+     * which shrinks the range on refusal).
+     */
+    private Prefetch takePrefetch(long from, long finalTo) throws InterruptedException {
+        Prefetch p = prefetch;
+        prefetch = null;
+        if (p == null || p.from() != from || p.to() > finalTo) return null;
+        try {
+            p.result().get();
+            return p;
+        } catch (java.util.concurrent.ExecutionException e) {
+            log.debug("prefetch of #{}..#{} failed ({}); fetching again", p.from(), p.to(), e.getCause().toString());
+            return null;
+        }
+    }
+
     /** The logs of {@code from..to}, ordered; shrinks the range and rethrows when the provider refuses or fails. */
     private List<Log> fetchLogs(long from, long to) {
-        EthFilter filter = new EthFilter(block(from), block(to), config.addresses());
-        if (!config.topic0().isEmpty()) {
-            filter.addOptionalTopics(config.topic0().toArray(String[]::new));
-        }
-        EthLog response;
         try {
-            response = rpc.call(w -> w.ethGetLogs(filter));
+            return requestLogs(from, to);
         } catch (RpcException e) {
             int before = range.current();
             if (range.shrink()) {
@@ -278,10 +359,19 @@ public final class ChainFollower implements AutoCloseable {
             }
             throw e;
         }
-        List<Log> logs = new ArrayList<>();
+    }
+
+    /** The logs of {@code from..to}, ordered and checked to lie in the range; no state is touched (any thread). */
+    private List<Log> requestLogs(long from, long to) {
+        EthFilter filter = new EthFilter(block(from), block(to), config.addresses());
+        if (!config.topic0().isEmpty()) {
+            filter.addOptionalTopics(config.topic0().toArray(String[]::new));
+        }
+        EthLog response = rpc.call(w -> w.ethGetLogs(filter));
+        List<Log> logs = new ArrayList<>(response.getLogs().size());
         for (EthLog.LogResult<?> result : response.getLogs()) {
             if (result.get() instanceof Log l && !l.isRemoved()) {
-                logs.add(l);
+                logs.add(DecodedLog.of(l));
             } else if (!(result.get() instanceof Log)) {
                 throw new IllegalStateException("eth_getLogs returned a non-log entry: " + result.get());
             }
