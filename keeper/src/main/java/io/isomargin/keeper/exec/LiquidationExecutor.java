@@ -219,6 +219,15 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         if (plan.vaults().isEmpty()) return;
 
         List<Long> ids = plan.vaultIds();
+        if (dryRun && calls.allowance(token.loanToken()).compareTo(plan.capital()) < 0) {
+            // a simulation from the keeper's address would fail on the missing approval, which a live run gives
+            BigInteger modeled = plan.grossProfit().subtract(token.gasPricing().cost(
+                    BigInteger.valueOf(planner.gasFor(ids.size())), expectedFee));
+            log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (quoted, not "
+                    + "simulated: the loan token is not approved to the engine yet)", marketId, ids, modeled);
+            listener.dryRun(marketId, ids, modeled);
+            return;
+        }
         Optional<BatchResult> sim = calls.simulate(marketId, ids);
         if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
             List<Long> keep = new ArrayList<>();

@@ -59,11 +59,13 @@ class KeeperLiquidationTest {
     private Credentials keeperKey;
     private final Recorder recorder = new Recorder();
     private final List<AutoCloseable> closing = new ArrayList<>();
+    private String snapshot;
 
     @BeforeEach
     void marketWithLenders(AnvilChain chain, Deployment d) throws Exception {
         this.chain = chain;
         this.d = d;
+        snapshot = chain.snapshot(); // every test starts from the freshly deployed chain
         keeperKey = chain.credentials(6);
         d.fundAndSupply(chain.credentials(1), d.wethMarket(), units(50_000_000, 6));
         d.tokenAs(d.usdc().getContractAddress(), keeperKey).mint(keeperKey.getAddress(), units(20_000_000, 6)).send();
@@ -72,6 +74,7 @@ class KeeperLiquidationTest {
     @AfterEach
     void close() throws Exception {
         for (AutoCloseable c : closing.reversed()) c.close();
+        chain.revert(snapshot);
     }
 
     @Test
@@ -152,6 +155,9 @@ class KeeperLiquidationTest {
     @Test
     void gasAboveTheCapMeansNothingIsSentAndItIsReported() throws Exception {
         d.openVault(chain.credentials(2), d.wethMarket(), units(5, 18), units(7_900, 6));
+        // approved beforehand: at start the keeper itself could not pay for its approval either
+        d.tokenAs(d.usdc().getContractAddress(), keeperKey).approve(d.engine().getContractAddress(),
+                FullMath.UINT256_MAX).send();
         Keeper keeper = start(chain.rpcUrl(), false, new BigDecimal("2000"), BigDecimal.ZERO, BigInteger.valueOf(1_000));
         long before = nonce();
         d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(80)).divide(
@@ -202,10 +208,11 @@ class KeeperLiquidationTest {
             throws Exception {
         RpcClient rpc = rpc(rpcUrl);
         RpcConfig rpcConfig = config(rpcUrl);
-        FollowerConfig follow = new FollowerConfig(rpcConfig, Optional.empty(), List.of(), List.of(), 0, 8, 1, 64,
+        FollowerConfig follow = new FollowerConfig(rpcConfig, Optional.empty(), List.of(d.engine().getContractAddress()),
+                List.of(), 0, 8, 1, 64,
                 Duration.ofMillis(50), KeeperBookHarness.REORG_WINDOW);
         Keeper keeper = new Keeper(new Keeper.Parts(rpc, follow, KeeperBookHarness.scope(d), Optional.empty(),
-                keeperKey, chain.chainId(), new FeePolicy(cap, GWEI, 200, 125), 3, 4,
+                keeperKey, chain.chainId(), new FeePolicy(cap, GWEI.min(cap), 200, 125), 3, 4,
                 new LiquidationPlanner(10, 5_000_000, 120_000, 90_000),
                 Map.of(d.wethMarket().longValueExact(), d.usdc().getContractAddress(),
                         d.linkMarket().longValueExact(), d.usdc().getContractAddress()),
