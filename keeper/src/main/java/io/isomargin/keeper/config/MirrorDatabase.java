@@ -1,0 +1,71 @@
+package io.isomargin.keeper.config;
+
+import io.isomargin.abi.config.ConfigException;
+import io.isomargin.keeper.book.MirrorSnapshotReader;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Objects;
+
+/**
+ * The indexer's PostgreSQL mirror the book loads from, parsed from a {@code postgres://user:password@host:port/db}
+ * URL (user and password percent-encoded; the port defaults to 5432). {@link #toString()} hides the password.
+ */
+public record MirrorDatabase(String host, int port, String database, String user, String password) {
+    public MirrorDatabase {
+        Objects.requireNonNull(host, "host");
+        Objects.requireNonNull(database, "database");
+        Objects.requireNonNull(user, "user");
+        Objects.requireNonNull(password, "password");
+    }
+
+    /**
+     * Parses {@code url}.
+     *
+     * @param key the config key it came from, named by the {@link ConfigException} (which shows the URL without its
+     *            password) when it is malformed
+     */
+    public static MirrorDatabase parse(String key, String url) {
+        String shown = url.replaceAll("(://[^:/@]*:)[^@]*@", "$1***@");
+        String allowed = "a URL like postgres://user:password@host:5432/database (the indexer's database)";
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            throw new ConfigException(key, shown, allowed);
+        }
+        String scheme = uri.getScheme();
+        if (scheme == null || !(scheme.equals("postgres") || scheme.equals("postgresql")) || uri.getHost() == null
+                || uri.getRawUserInfo() == null || uri.getPath() == null || uri.getPath().length() < 2
+                || uri.getPath().indexOf('/', 1) >= 0) {
+            throw new ConfigException(key, shown, allowed);
+        }
+        String info = uri.getRawUserInfo();
+        int colon = info.indexOf(':');
+        String user = decode(colon < 0 ? info : info.substring(0, colon));
+        String password = colon < 0 ? "" : decode(info.substring(colon + 1));
+        if (user.isEmpty()) throw new ConfigException(key, shown, allowed + " (the user is missing)");
+        return new MirrorDatabase(uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(), uri.getPath().substring(1),
+                user, password);
+    }
+
+    /** The JDBC URL (without credentials). */
+    public String jdbcUrl() {
+        return "jdbc:postgresql://" + host + ":" + port + "/" + database;
+    }
+
+    /** What {@link MirrorSnapshotReader} connects with. */
+    public MirrorSnapshotReader.Database readerDatabase() {
+        return new MirrorSnapshotReader.Database(jdbcUrl(), user, password);
+    }
+
+    @Override
+    public String toString() {
+        return "postgres://" + user + ":***@" + host + ":" + port + "/" + database;
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+}

@@ -1,0 +1,99 @@
+package io.isomargin.keeper.ops;
+
+import io.isomargin.keeper.book.VaultPosition;
+import io.isomargin.keeper.risk.VaultHealth;
+import io.isomargin.keeper.send.TxSender;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.PriorityQueue;
+
+/**
+ * What {@code /status} answers and {@code keeper status} prints: the vaults tracked, the ones closest to liquidation
+ * and the transactions in flight.
+ *
+ * @param sender        the keeper's sending address
+ * @param dryRun        true when nothing is sent
+ * @param block         the block the vault figures are at
+ * @param trackedVaults open vaults in the book
+ * @param markets       per market: open vaults and how many are liquidatable
+ * @param closest       the vaults with debt closest to liquidation, lowest health first (usually 10)
+ * @param pending       transactions sent and not yet mined, by nonce
+ */
+public record KeeperStatus(String sender, boolean dryRun, long block, int trackedVaults, List<MarketVaults> markets,
+        List<VaultRisk> closest, List<PendingTx> pending) {
+    /** How many vaults {@code /status} lists as closest to liquidation. */
+    public static final int CLOSEST = 10;
+
+    public KeeperStatus {
+        Objects.requireNonNull(sender, "sender");
+        markets = List.copyOf(markets);
+        closest = List.copyOf(closest);
+        pending = List.copyOf(pending);
+    }
+
+    /** One market's vault counts. */
+    public record MarketVaults(long marketId, int vaults, int liquidatable) {}
+
+    /**
+     * One vault's distance to liquidation at {@link KeeperStatus#block}.
+     *
+     * @param health           WAD ({@code 1e18} = the liquidation threshold); liquidatable below it
+     * @param debt             loan-token base units with interest
+     * @param liquidationPrice the lowest oracle answer at which the vault is healthy
+     */
+    public record VaultRisk(long vaultId, long marketId, String owner, BigInteger health, BigInteger debt,
+            BigInteger liquidationPrice, boolean liquidatable) {
+        public VaultRisk {
+            Objects.requireNonNull(owner, "owner");
+            Objects.requireNonNull(health, "health");
+            Objects.requireNonNull(debt, "debt");
+            Objects.requireNonNull(liquidationPrice, "liquidationPrice");
+        }
+
+        /** From the book's position and its exact health. */
+        public static VaultRisk of(VaultPosition position, VaultHealth health) {
+            return new VaultRisk(position.id(), position.marketId(), position.owner(), health.health(), health.debt(),
+                    health.liquidationPrice(), health.liquidatable());
+        }
+    }
+
+    /**
+     * One transaction in flight.
+     *
+     * @param hash         the hash of its latest version
+     * @param sentBlock    the block at which that version was sent
+     * @param replacements how many times it was replaced with bumped fees
+     */
+    public record PendingTx(long nonce, String hash, String label, BigInteger maxFeePerGas,
+            BigInteger maxPriorityFeePerGas, long sentBlock, int replacements) {
+        /** From the sender's in-flight entry. */
+        public static PendingTx of(TxSender.Pending p) {
+            return new PendingTx(p.nonce(), p.hash(), p.request().label(), p.fees().maxFeePerGas(),
+                    p.fees().maxPriorityFeePerGas(), p.lastSentBlock(), p.hashes().size() - 1);
+        }
+    }
+
+    /** Lowest health first, then vault id. */
+    public static final Comparator<VaultRisk> CLOSEST_FIRST =
+            Comparator.comparing(VaultRisk::health).thenComparingLong(VaultRisk::vaultId);
+
+    /**
+     * The {@code n} vaults with debt closest to liquidation among {@code vaults}, lowest health first, in one pass
+     * that keeps only {@code n} at a time.
+     */
+    public static List<VaultRisk> closest(Iterable<VaultRisk> vaults, int n) {
+        if (n <= 0) return List.of();
+        PriorityQueue<VaultRisk> worst = new PriorityQueue<>(CLOSEST_FIRST.reversed());
+        for (VaultRisk v : vaults) {
+            if (v.debt().signum() == 0) continue;
+            worst.add(v);
+            if (worst.size() > n) worst.poll();
+        }
+        List<VaultRisk> out = new ArrayList<>(worst);
+        out.sort(CLOSEST_FIRST);
+        return out;
+    }
+}
