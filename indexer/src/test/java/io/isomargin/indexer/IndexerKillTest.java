@@ -144,18 +144,7 @@ class IndexerKillTest {
     }
 
     private Path config(AnvilChain chain, Deployment d, PostgresDatabase db) throws IOException {
-        String deployer = d.deployer().getAddress();
-        Path deployment = Files.writeString(dir.resolve("deployment.json"), """
-                {"chainId": %d, "engine": "%s", "deployBlock": %d, "owner": "%s", "guardian": "%s",
-                 "markets": [
-                   {"id": %s, "name": "WETH/USDC", "loanToken": "%s", "collateralToken": "%s", "oracle": "%s"},
-                   {"id": %s, "name": "LINK/USDC", "loanToken": "%s", "collateralToken": "%s", "oracle": "%s"}]}
-                """.formatted(chain.chainId(), d.engine().getContractAddress(), IndexerHarness.meta(d).deployBlock(),
-                deployer, deployer,
-                d.wethMarket(), d.usdc().getContractAddress(), d.weth().getContractAddress(),
-                d.wethFeed().getContractAddress(),
-                d.linkMarket(), d.usdc().getContractAddress(), d.link().getContractAddress(),
-                d.linkFeed().getContractAddress()));
+        Path deployment = d.writeDeploymentFile(dir.resolve("deployment.json"));
         String dbUrl = "postgres://" + enc(db.user()) + ":" + enc(db.password()) + "@" + db.host() + ":" + db.port()
                 + "/" + db.database();
         return Files.writeString(dir.resolve("indexer.yaml"), """

@@ -11,6 +11,8 @@ import io.isomargin.keeper.exec.ExecutionListener;
 import io.isomargin.keeper.exec.GasPricing;
 import io.isomargin.keeper.exec.LiquidationExecutor;
 import io.isomargin.keeper.exec.LiquidationPlanner;
+import io.isomargin.keeper.ops.KeeperStatus;
+import io.isomargin.keeper.ops.StatusCollector;
 import io.isomargin.keeper.risk.LiquidationDetector;
 import io.isomargin.keeper.risk.RiskConfig;
 import io.isomargin.keeper.send.FeePolicy;
@@ -32,6 +34,7 @@ import org.web3j.crypto.Credentials;
  * way: follower -> book -> detector -> executor -> sender.
  */
 public final class Keeper implements AutoCloseable {
+    private static final Duration STATUS_EVERY = Duration.ofSeconds(2);
 
     /**
      * Everything a keeper is made of (the config file says how to build it).
@@ -60,6 +63,7 @@ public final class Keeper implements AutoCloseable {
     private final LiquidationDetector detector;
     private final BookFollower follower;
     private final boolean dryRun;
+    private final StatusCollector status;
 
     public Keeper(Parts p) {
         EngineCalls calls = new EngineCalls(p.rpc(), p.scope().engine(), p.key().getAddress());
@@ -77,7 +81,11 @@ public final class Keeper implements AutoCloseable {
                 new NonceManager(p.rpc(), p.key().getAddress()), p.replaceAfterBlocks(), p.maxInFlight());
         this.executor = new LiquidationExecutor(calls, sender, p.fees(), p.planner(), tokens, p.dryRun(),
                 p.listener());
-        this.detector = new LiquidationDetector(book, p.risk(), executor);
+        this.status = new StatusCollector(book, STATUS_EVERY);
+        this.detector = new LiquidationDetector(book, p.risk(), c -> {
+            executor.accept(c);
+            status.accept(c);
+        });
         book.listener(detector);
         this.follower = new BookFollower(p.rpc(), p.follow(), p.scope(), p.mirror(), book, detector);
         this.dryRun = p.dryRun();
@@ -113,6 +121,16 @@ public final class Keeper implements AutoCloseable {
 
     public boolean dryRun() {
         return dryRun;
+    }
+
+    /** What {@code /status} shows (any thread). */
+    public KeeperStatus status() {
+        return status.status(sender, dryRun);
+    }
+
+    /** Liquidatable vaults at the latest judged block (any thread). */
+    public long liquidatable() {
+        return status.liquidatable();
     }
 
     @Override

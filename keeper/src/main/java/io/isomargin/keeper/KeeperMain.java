@@ -56,15 +56,8 @@ public final class KeeperMain implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
-        System.exit(commandLine(System.getenv(), System.out, System.err, KeeperMain::executionNotBuilt)
+        System.exit(commandLine(System.getenv(), System.out, System.err, new KeeperRunner())
                 .execute(args));
-    }
-
-    /** Stands in for the runner until the execution layer is wired here. */
-    private static int executionNotBuilt(KeeperConfig cfg, DeploymentFile deployment, Credentials key,
-            KeeperMetrics metrics, PrintStream out) {
-        out.println("keeper: configuration and key are valid, but this build has no execution layer yet");
-        return 1;
     }
 
     /**

@@ -7,7 +7,10 @@ import io.isomargin.abi.contracts.IsomarginEngine.RateModel;
 import io.isomargin.abi.contracts.IsomarginEngine.Tier;
 import io.isomargin.abi.contracts.MockAggregator;
 import io.isomargin.abi.contracts.MockERC20;
+import java.io.IOException;
 import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
@@ -140,6 +143,29 @@ public record Deployment(
         } catch (Exception e) {
             throw new IllegalStateException("createMarket failed: " + e.getMessage(), e);
         }
+    }
+
+    /* DEPLOYMENT FILE */
+
+    /** The block the engine was deployed in. */
+    public long deployBlock() {
+        return engine.getTransactionReceipt().orElseThrow().getBlockNumber().longValueExact();
+    }
+
+    /**
+     * Writes this deployment as the forge scripts' deployment JSON (the file the services' configs name), with its
+     * two default markets, to {@code file}; returns {@code file}.
+     */
+    public Path writeDeploymentFile(Path file) throws IOException {
+        String owner = deployer.getAddress();
+        return Files.writeString(file, """
+                {"chainId": %d, "engine": "%s", "deployBlock": %d, "owner": "%s", "guardian": "%s",
+                 "markets": [
+                   {"id": %s, "name": "WETH/USDC", "loanToken": "%s", "collateralToken": "%s", "oracle": "%s"},
+                   {"id": %s, "name": "LINK/USDC", "loanToken": "%s", "collateralToken": "%s", "oracle": "%s"}]}
+                """.formatted(chain.chainId(), engine.getContractAddress(), deployBlock(), owner, owner,
+                wethMarket, usdc.getContractAddress(), weth.getContractAddress(), wethFeed.getContractAddress(),
+                linkMarket, usdc.getContractAddress(), link.getContractAddress(), linkFeed.getContractAddress()));
     }
 
     /* ACTIONS */

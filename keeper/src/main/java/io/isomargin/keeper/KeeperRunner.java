@@ -1,0 +1,185 @@
+package io.isomargin.keeper;
+
+import io.isomargin.abi.config.ConfigException;
+import io.isomargin.abi.config.DeploymentFile;
+import io.isomargin.abi.follower.RpcClient;
+import io.isomargin.abi.follower.RpcEndpoint;
+import io.isomargin.keeper.book.BookScope;
+import io.isomargin.keeper.book.MirrorSnapshotReader;
+import io.isomargin.keeper.config.KeeperConfig;
+import io.isomargin.keeper.exec.EngineCalls;
+import io.isomargin.keeper.exec.ExecutionListener;
+import io.isomargin.keeper.exec.LiquidationPlanner;
+import io.isomargin.keeper.ops.KeeperHealth;
+import io.isomargin.keeper.ops.KeeperMetrics;
+import io.isomargin.keeper.ops.OpsServer;
+import io.isomargin.keeper.risk.RiskConfig;
+import io.isomargin.keeper.send.TxSender;
+import io.vertx.core.Vertx;
+import java.io.PrintStream;
+import java.math.BigInteger;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.web3j.crypto.Credentials;
+import org.web3j.protocol.Web3j;
+
+/**
+ * {@code keeper run}: checks the node serves the deployment's chain, builds the {@link Keeper} from the configuration,
+ * serves {@code /health}, {@code /metrics} and {@code /status}, and runs until the process is stopped (exit 0) or a
+ * part fails (exit 1).
+ */
+public final class KeeperRunner implements KeeperApp {
+    private static final Logger log = LoggerFactory.getLogger(KeeperRunner.class);
+    /** Gas of a {@code liquidateBatch} besides its vaults, and per vault (from the forge gas snapshot, rounded up:
+     * one liquidation ~150k, a batch of ten ~373k). */
+    static final long BATCH_BASE_GAS = 130_000;
+    static final long GAS_PER_VAULT = 30_000;
+    private static final Duration APPROVAL_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration MIRROR_CATCH_UP = Duration.ofMinutes(2);
+
+    @Override
+    public int run(KeeperConfig cfg, DeploymentFile deployment, Credentials key, KeeperMetrics metrics,
+            PrintStream out) throws Exception {
+        RpcClient rpc = RpcClient.connect(cfg.rpcConfig());
+        for (RpcEndpoint e : rpc.endpoints()) { // every failed attempt, retried or final
+            e.retry().getEventPublisher().onRetry(ev -> metrics.rpcError()).onError(ev -> metrics.rpcError());
+        }
+        Vertx vertx = Vertx.vertx();
+        Keeper keeper = null;
+        OpsServer ops = null;
+        try {
+            checkChain(rpc, cfg, deployment);
+            List<DeploymentFile.Market> markets = cfg.selectMarkets(deployment);
+            Map<Long, String> oracles = new HashMap<>();
+            Map<Long, String> loanTokens = new HashMap<>();
+            Map<Long, Integer> decimals = new HashMap<>();
+            EngineCalls calls = new EngineCalls(rpc, deployment.engine(), key.getAddress());
+            for (DeploymentFile.Market m : markets) {
+                long id = m.id().longValueExact();
+                oracles.put(id, m.oracle().toLowerCase(Locale.ROOT));
+                loanTokens.put(id, m.loanToken());
+                decimals.put(id, calls.decimals(m.loanToken()));
+            }
+            BookScope scope = new BookScope(deployment.engine(), deployment.deployBlock(), oracles);
+            Optional<MirrorSnapshotReader> mirror = cfg.database().map(db -> new MirrorSnapshotReader(
+                    db.readerDatabase(), scope, rpc, MIRROR_CATCH_UP));
+            keeper = new Keeper(new Keeper.Parts(rpc, cfg.followerConfig(deployment.engine()), scope, mirror, key,
+                    deployment.chainId(), cfg.feePolicy(), cfg.gas().replaceAfterBlocks(), cfg.gas().maxInFlight(),
+                    new LiquidationPlanner(cfg.liquidation().maxBatch(), cfg.liquidation().gasBudget(),
+                            BATCH_BASE_GAS, GAS_PER_VAULT),
+                    loanTokens, decimals, cfg.gas().nativePriceInLoanToken(), cfg.liquidation().minProfit(),
+                    cfg.dryRun(), RiskConfig.defaults(), new MetricsListener(metrics)));
+            Keeper k = keeper;
+            metrics.vaultsTracked(() -> k.status().trackedVaults());
+            metrics.liquidatable(k::liquidatable);
+            metrics.inFlight(() -> k.sender().inFlight().size());
+            ops = OpsServer.start(vertx, new OpsServer.Options(cfg.http().host(), cfg.http().port(),
+                    cfg.http().maxHealthyLag()), () -> new KeeperHealth(k.follower().appliedBlock(),
+                            k.follower().head(), !k.follower().done().isDone() && !k.executor().done().isDone(),
+                            k.sender().inFlight().size()), k::status, metrics);
+            out.println("keeper: " + key.getAddress() + " watching " + markets.size() + " market(s) of engine "
+                    + deployment.engine() + " on chain " + deployment.chainId() + (cfg.dryRun() ? " (DRY RUN)" : "")
+                    + "; health, metrics and status on http://" + cfg.http().host() + ":" + ops.port());
+            keeper.start(APPROVAL_TIMEOUT);
+            return awaitStop(keeper, out);
+        } finally {
+            if (ops != null) ops.close();
+            if (keeper != null) keeper.close();
+            rpc.close();
+            vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
+                    .exceptionally(t -> null).join();
+        }
+    }
+
+    /** The node must serve the deployment's chain before anything is signed. */
+    private static void checkChain(RpcClient rpc, KeeperConfig cfg, DeploymentFile deployment) {
+        long chainId;
+        try {
+            chainId = rpc.call(Web3j::ethChainId).getChainId().longValueExact();
+        } catch (RuntimeException e) {
+            throw new ConfigException("rpc.http-urls", String.join(",", cfg.rpc().httpUrls()),
+                    "must reach a node: " + e.getMessage());
+        }
+        if (chainId != deployment.chainId()) {
+            throw new ConfigException("rpc.http-urls", String.join(",", cfg.rpc().httpUrls()),
+                    "serves chain " + chainId + ", but the deployment file is for chain " + deployment.chainId());
+        }
+    }
+
+    /** Until the process is stopped (a shutdown hook closes the keeper: exit 0) or a part fails (exit 1). */
+    private static int awaitStop(Keeper keeper, PrintStream out) throws InterruptedException {
+        CountDownLatch stopped = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            keeper.close();
+            try {
+                stopped.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "keeper-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try {
+            CompletableFuture.anyOf(keeper.follower().done(), keeper.executor().done()).get();
+            if (keeper.follower().done().isCompletedExceptionally()
+                    || keeper.executor().done().isCompletedExceptionally()) {
+                Throwable cause = keeper.follower().done().isCompletedExceptionally()
+                        ? keeper.follower().done().exceptionNow() : keeper.executor().done().exceptionNow();
+                out.println("keeper: stopped on a failure: " + cause.getMessage());
+                log.error("keeper failed", cause);
+                return 1;
+            }
+            return 0;
+        } catch (java.util.concurrent.ExecutionException e) {
+            out.println("keeper: stopped on a failure: " + e.getCause().getMessage());
+            log.error("keeper failed", e.getCause());
+            return 1;
+        } catch (InterruptedException e) {
+            keeper.close();
+            Thread.currentThread().interrupt();
+            return 0;
+        } finally {
+            stopped.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is what stopped us
+            }
+        }
+    }
+
+    /** The executor's reports as metrics. */
+    private record MetricsListener(KeeperMetrics metrics) implements ExecutionListener {
+        @Override
+        public void sent(long marketId, List<Long> vaultIds, BigInteger expectedProfit, TxSender.Pending tx) {
+            metrics.sent();
+        }
+
+        @Override
+        public void outcome(TxSender.Outcome outcome, long marketId, BigInteger gasCostWei, int liquidated, int lost,
+                BigInteger profit) {
+            metrics.outcome(outcome);
+            if (liquidated > 0) metrics.liquidated(marketId, liquidated);
+            if (lost > 0) metrics.lost(lost);
+            if (profit.signum() > 0) metrics.profit(marketId, profit);
+        }
+
+        @Override
+        public void skippedUnprofitable(long marketId, int vaults) {
+            metrics.skippedUnprofitable(vaults);
+        }
+
+        @Override
+        public void lostAtSimulation(long marketId, List<Long> vaultIds) {
+            metrics.lost(vaultIds.size());
+        }
+    }
+}

@@ -1,0 +1,130 @@
+package io.isomargin.keeper;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import io.isomargin.abi.testing.AnvilChain;
+import io.isomargin.abi.testing.AnvilExtension;
+import io.isomargin.abi.testing.Deployment;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.math.BigInteger;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+import org.web3j.crypto.Credentials;
+import org.web3j.utils.Numeric;
+
+/**
+ * {@code keeper run} as an operator starts it (config file, raw dev key from the environment): it liquidates after a
+ * crash, serves /status, /health and /metrics, {@code keeper status} prints them, and an interrupt stops it with 0.
+ */
+@ExtendWith(AnvilExtension.class)
+class KeeperRunnerTest {
+    private static final Pattern OPS = Pattern.compile("status on (http://[0-9.]+:[0-9]+)");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void runLiquidatesAfterACrashServesStatusAndStopsCleanly(AnvilChain chain, Deployment d) throws Exception {
+        Credentials key = chain.credentials(6);
+        d.fundAndSupply(chain.credentials(1), d.wethMarket(), Deployment.units(20_000_000, 6));
+        d.tokenAs(d.usdc().getContractAddress(), key).mint(key.getAddress(), Deployment.units(5_000_000, 6)).send();
+        List<BigInteger> vaults = Population.open(d, chain.credentials(2), d.wethMarket(), 12, new Random(21));
+        Path config = Files.writeString(dir.resolve("keeper.yaml"), """
+                deployment: %s
+                rpc:
+                  http-urls: [%s]
+                follower:
+                  poll-interval: 100ms
+                key:
+                  private-key-env: KEEPER_TEST_KEY
+                gas:
+                  max-fee-cap-gwei: 100
+                  native-price-in-loan-token: 2000
+                http:
+                  port: 0
+                """.formatted(d.writeDeploymentFile(dir.resolve("deployment.json")), chain.rpcUrl()));
+        Map<String, String> env = Map.of("KEEPER_TEST_KEY",
+                Numeric.toHexStringNoPrefixZeroPadded(key.getEcKeyPair().getPrivateKey(), 64));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        CompletableFuture<Integer> exit = new CompletableFuture<>();
+        Thread run = new Thread(() -> exit.complete(KeeperMain.commandLine(env, new PrintStream(out, true),
+                new PrintStream(err, true), new KeeperRunner()).execute("run", "--config", config.toString())),
+                "keeper-run");
+        run.start();
+        try {
+            await("the ops address printed", () -> OPS.matcher(out.toString()).find() || exit.isDone());
+            Matcher m = OPS.matcher(out.toString());
+            assertTrue(m.find(), out + " " + err);
+            String ops = m.group(1);
+            await("the keeper following", () -> get(ops + "/health").statusCode() == 200);
+
+            d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(82)).divide(
+                    BigInteger.valueOf(100)));
+            await("every vault healthy again", () -> vaults.stream().noneMatch(v -> liquidatable(d, v)));
+
+            JsonObject status = new JsonObject(get(ops + "/status").body());
+            assertEquals(key.getAddress(), status.getString("sender"));
+            assertTrue(status.getInteger("trackedVaults") >= vaults.size(), status.encode());
+            String metrics = get(ops + "/metrics").body();
+            assertTrue(metrics.contains("isomargin_keeper_liquidations_total{market=\"1\"}"), metrics);
+            assertFalse(out.toString().contains(env.get("KEEPER_TEST_KEY")), "the key is never printed");
+
+            ByteArrayOutputStream statusOut = new ByteArrayOutputStream();
+            int code = KeeperMain.commandLine(Map.of(), new PrintStream(statusOut, true), new PrintStream(err, true),
+                    new KeeperRunner()).execute("status", "--url", ops);
+            assertEquals(0, code, err.toString());
+            assertTrue(statusOut.toString().contains(key.getAddress()), statusOut.toString());
+        } finally {
+            run.interrupt();
+        }
+        assertEquals(0, exit.get(30, TimeUnit.SECONDS), out + " " + err);
+    }
+
+    private static boolean liquidatable(Deployment d, BigInteger vault) {
+        try {
+            return d.engine().isLiquidatable(vault).send();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static HttpResponse<String> get(String url) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
+                    .build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+        } catch (Exception e) {
+            throw new IllegalStateException(url + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void await(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) fail("timed out waiting for " + what);
+            Thread.sleep(100);
+        }
+    }
+}
