@@ -2,6 +2,8 @@
 #   make test            everything CI runs (installs the pinned tools first)
 #   make test-contracts  the forge suite, the ABI drift check, the gas snapshot check and the deploy smoke test
 #   make test-java       the Maven suite (Java 21+; Anvil from the npm install)
+#   make demo            the end-to-end demo on a local chain (CHAIN=hardhat for a Hardhat node; DEMO_ARGS="--vaults 500")
+#   make up              the demo, left running (chain, indexer, keeper, dashboard) until Ctrl-C
 #   make test-deep       the fuzz and invariant suites at 10x+ the runs
 #   make abi             re-export contract ABIs and bytecode to abi/ after a contract change
 #   make snapshot        re-record the gas snapshot after a contract change
@@ -17,7 +19,7 @@ FORGE := $(BIN)/forge
 TOOLS_STAMP := node_modules/.isomargin-tools-installed
 FORGE_SUMMARY := $(ROOT)/contracts/tools/forge-summary.sh
 
-.PHONY: help tools build abi check-abi test test-contracts test-java test-deep snapshot bench-indexer bench-abi demo clean
+.PHONY: help tools build abi check-abi test test-contracts test-java test-deep snapshot bench-indexer bench-abi demo demo-build up clean
 
 # A JDK 21+ (the machine's default java may be older): JAVA_HOME if it qualifies, else the newest in /usr/lib/jvm.
 JDK = $(shell tools/find-jdk.sh 2>/dev/null)
@@ -87,10 +89,22 @@ bench-indexer: tools
 bench-abi: build
 	node contracts/tools/export-abi.cjs contracts/out bench EventFiller.sol:EventFiller
 
-demo:
-	@echo "make demo: the end-to-end demo needs the indexer and the keeper, which are not built yet;" >&2
-	@echo "           'make test' runs everything that exists today." >&2
-	@exit 1
+# The demo driver runs in its own JVM and starts the chain, the indexer and keeper jars, and forge, itself.
+CHAIN ?= anvil
+DEMO_ARGS ?=
+demo-build: build
+	@[ -n "$(JDK)" ] || tools/find-jdk.sh
+	bash tools/ensure-postgres.sh
+	@echo "==> building the indexer, keeper and demo jars"
+	$(MVN) -q -pl indexer,keeper,demo -am package -DskipTests
+
+demo: demo-build
+	"$(JDK)/bin/java" --sun-misc-unsafe-memory-access=allow -cp "demo/target/classes:$$(cat demo/target/classpath.txt)" \
+	  io.isomargin.demo.DemoMain --chain $(CHAIN) $(DEMO_ARGS)
+
+up: demo-build
+	"$(JDK)/bin/java" --sun-misc-unsafe-memory-access=allow -cp "demo/target/classes:$$(cat demo/target/classpath.txt)" \
+	  io.isomargin.demo.DemoMain --chain $(CHAIN) --keep-running $(DEMO_ARGS)
 
 clean:
 	rm -rf contracts/out contracts/cache contracts/broadcast target abi/target

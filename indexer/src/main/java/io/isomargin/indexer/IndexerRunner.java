@@ -86,6 +86,7 @@ public final class IndexerRunner implements AutoCloseable {
     private volatile ChainFollower follower; // written under this
     private volatile CompletableFuture<?> inFlight = CompletableFuture.completedFuture(null);
     private Thread supervisor; // guarded by this
+    private volatile boolean started;
 
     /**
      * @param rpc            the endpoints (not closed by the runner)
@@ -127,6 +128,7 @@ public final class IndexerRunner implements AutoCloseable {
         }
         startFollower(loadResumePoint());
         supervisor = Thread.ofVirtual().name("indexer-supervisor").start(this::supervise);
+        started = true;
     }
 
     /** The last block committed to the mirror (-1 before anything). */
@@ -141,10 +143,7 @@ public final class IndexerRunner implements AutoCloseable {
 
     /** True while following: started, not closed, not stopped by a failure (a supervised restart still follows). */
     public boolean following() {
-        synchronized (this) {
-            if (supervisor == null) return false;
-        }
-        return !closed && !done.isDone();
+        return started && !closed && !done.isDone(); // lock-free: the API asks from the event loop
     }
 
     /** How many reorgs were rolled back since start. */
