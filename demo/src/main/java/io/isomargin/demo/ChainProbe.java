@@ -42,8 +42,23 @@ final class ChainProbe {
         return web3j.ethBlockNumber().send().getBlockNumber().longValueExact();
     }
 
-    /** The vaults of {@code ids} the engine's {@code isLiquidatable} says yes to, at the end of {@code block}. */
-    Set<Long> liquidatableAt(Collection<Long> ids, long block) throws IOException {
+    /**
+     * The vaults of {@code ids} the engine's {@code isLiquidatable} says yes to, at the end of {@code block}. Anvil at
+     * interval mining was seen to answer a view at the newest block with a timestamp before that block's state (the
+     * view's interest accrual then underflows); such an answer is asked again after a moment.
+     */
+    Set<Long> liquidatableAt(Collection<Long> ids, long block) throws IOException, InterruptedException {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return liquidatableOnce(ids, block);
+            } catch (IOException e) {
+                if (attempt == 3) throw e;
+                Thread.sleep(500);
+            }
+        }
+    }
+
+    private Set<Long> liquidatableOnce(Collection<Long> ids, long block) throws IOException {
         Set<Long> out = new TreeSet<>();
         List<Long> all = new ArrayList<>(ids);
         DefaultBlockParameter at = DefaultBlockParameter.valueOf(BigInteger.valueOf(block));

@@ -181,12 +181,13 @@ public final class DemoMain implements Callable<Integer> {
             long block = feed.setAnswer(answer).send().getBlockNumber().longValueExact();
             if (firstStep < 0) firstStep = block;
             lastStep = block;
+            awaitBlock(probe, block + 1); // a view at the newest block may see a state ahead of its timestamp
             Set<Long> now = probe.liquidatableAt(crashedVaults, block);
             everLiquidatable.addAll(now);
             say(String.format(Locale.ROOT, "price %s -> %s at #%d: %d liquidatable, %d liquidated so far",
                     scaled(initial, 8), scaled(answer, 8), block, now.size(),
                     distinctVaults(probe.liquidations(firstStep, probe.head()))));
-            if (k < crashSteps) awaitBlock(probe, block + 2);
+            if (k < crashSteps) awaitBlock(probe, block + 3);
         }
 
         step("waiting for the keeper to clear every liquidatable vault");
@@ -197,7 +198,7 @@ public final class DemoMain implements Callable<Integer> {
         Set<Long> left = atLastStep;
         while (clearedAt < 0 && System.nanoTime() < deadline) {
             keeper.checkAlive();
-            long head = probe.head();
+            long head = probe.head() - 1; // settled blocks only, as above
             for (long b = checked + 1; b <= head && clearedAt < 0; b++) {
                 left = probe.liquidatableAt(everLiquidatable, b);
                 checked = b;
