@@ -138,7 +138,7 @@ public final class IndexerMain implements Callable<Integer> {
                 ApiServer api;
                 try {
                     api = ApiServer.start(vertx, new ApiServer.Options(cfg.apiHost(), cfg.apiPort(),
-                            cfg.apiMaxHealthyLag()), new MirrorReader(pool), () -> new ApiServer.Status(
+                            cfg.apiMaxHealthyLag(), cfg.apiKeeperUrl()), new MirrorReader(pool), () -> new ApiServer.Status(
                                     runner.indexedBlock(), runner.head(), runner.reorgs(), runner.following()),
                             metrics);
                 } catch (IllegalStateException e) {
