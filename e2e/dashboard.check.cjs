@@ -180,7 +180,7 @@ async function main() {
 
     problems.push(...result.bad);
     const summary = {
-      block: result.shown.block, markets: result.shown.marketCount, vaultRows: result.shown.vaults.length,
+      block: Number(result.shown.block), markets: Number(result.shown.marketCount), vaultRows: result.shown.vaults.length,
       vaultIds: result.shown.vaults.map(v => Number(v.id)), lowestHealth: result.shown.vaults.length ? result.shown.vaults[0].health : null,
       liquidatedVaults: result.shown.liquidations.map(l => Number(l.vault)),
       riskRows: result.shown.risk.reduce((n, c) => n + c.rows.length, 0),

@@ -35,8 +35,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The indexer's HTTP query API (JSON over the mirror): {@code /vaults}, {@code /vaults/{id}}, {@code /markets},
- * {@code /markets/{id}}, {@code /liquidations}, {@code /risk/{market}}, {@code /health}, {@code /metrics}. The
- * endpoints and their parameters are documented in the README ("Query API").
+ * {@code /markets/{id}}, {@code /markets/{id}/health-histogram}, {@code /liquidations}, {@code /risk/{market}},
+ * {@code /risk/{market}/curve}, {@code /health}, {@code /metrics}, {@code /keeper/status} (relayed,
+ * {@link KeeperStatusProxy}), and the dashboard's static files at {@code /dashboard/} ({@code /} leads there). The
+ * endpoints and their parameters are documented in the README ("Query API", "Dashboard").
  *
  * <p>Health, debt and liquidation prices are computed on each request with the engine's exact math
  * ({@link MarketSnapshot}) at the mirror's block: interest accrued and margins ramped to that block's time, priced
