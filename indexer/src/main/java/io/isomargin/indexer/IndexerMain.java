@@ -152,7 +152,8 @@ public final class IndexerMain implements Callable<Integer> {
                             e);
                 }
                 out.println("indexer: mirroring engine " + meta.engine() + " on chain " + meta.chainId()
-                        + "; query API on http://" + cfg.apiHost() + ":" + api.port());
+                        + "; query API on http://" + cfg.apiHost() + ":" + api.port() + ", dashboard on http://"
+                        + cfg.apiHost() + ":" + api.port() + "/dashboard/");
                 BackfillProgress progress = new BackfillProgress(out, runner::indexedBlock, runner::head,
                         runner::eventsIndexed, PROGRESS_INTERVAL).start();
                 CountDownLatch stopped = new CountDownLatch(1);
