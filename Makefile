@@ -67,6 +67,8 @@ test-java: tools
 	@[ -n "$(JDK)" ] || tools/find-jdk.sh
 	@echo "==> PostgreSQL for the tests"
 	bash tools/ensure-postgres.sh
+	@echo "==> Chromium for the dashboard's browser test"
+	bash tools/ensure-chromium.sh
 	@echo "==> maven test (JDK: $(JDK))"
 	$(MVN) test
 

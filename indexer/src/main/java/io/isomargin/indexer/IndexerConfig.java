@@ -32,10 +32,13 @@ import java.util.Set;
  * @param apiPort            the query API's port ({@code api.port}, 0..65535, default 8080; 0 picks a free port)
  * @param apiMaxHealthyLag   {@code /health} is 200 while at most this many blocks behind the head
  *                           ({@code api.max-healthy-lag}, 0..100000, default 5)
+ * @param apiKeeperUrl       the keeper's operator endpoint ({@code api.keeper-url}, optional, e.g.
+ *                           {@code http://127.0.0.1:9090}): {@code /keeper/status} relays its {@code /status} so the
+ *                           dashboard can show it
  */
 public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<String> wsUrl, Duration rpcTimeout,
         DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
-        String apiHost, int apiPort, int apiMaxHealthyLag) {
+        String apiHost, int apiPort, int apiMaxHealthyLag, Optional<String> apiKeeperUrl) {
 
     /** The prefix of the environment variables that override the file. */
     public static final String ENV_PREFIX = "ISOMARGIN_INDEXER_";
@@ -48,6 +51,7 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         Objects.requireNonNull(database, "database");
         Objects.requireNonNull(pollInterval, "pollInterval");
         Objects.requireNonNull(apiHost, "apiHost");
+        Objects.requireNonNull(apiKeeperUrl, "apiKeeperUrl");
     }
 
     /**
@@ -84,9 +88,11 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         }
         int apiPort = c.intValue("api.port", 8080, 0, 65_535);
         int apiMaxHealthyLag = c.intValue("api.max-healthy-lag", 5, 0, 100_000);
+        Optional<String> apiKeeperUrl = c.url("api.keeper-url", Set.of("http", "https"))
+                .map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u);
         c.rejectUnknownKeys();
         return new IndexerConfig(deployment, httpUrls, wsUrl, rpcTimeout, database, confirmations, reorgWindow,
-                maxRange, pollInterval, apiHost, apiPort, apiMaxHealthyLag);
+                maxRange, pollInterval, apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl);
     }
 
     /** The RPC guards: production defaults with this config's endpoints and timeout. */

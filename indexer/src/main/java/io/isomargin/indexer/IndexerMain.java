@@ -138,7 +138,7 @@ public final class IndexerMain implements Callable<Integer> {
                 ApiServer api;
                 try {
                     api = ApiServer.start(vertx, new ApiServer.Options(cfg.apiHost(), cfg.apiPort(),
-                            cfg.apiMaxHealthyLag()), new MirrorReader(pool), () -> new ApiServer.Status(
+                            cfg.apiMaxHealthyLag(), cfg.apiKeeperUrl()), new MirrorReader(pool), () -> new ApiServer.Status(
                                     runner.indexedBlock(), runner.head(), runner.reorgs(), runner.following()),
                             metrics);
                 } catch (IllegalStateException e) {
@@ -152,7 +152,8 @@ public final class IndexerMain implements Callable<Integer> {
                             e);
                 }
                 out.println("indexer: mirroring engine " + meta.engine() + " on chain " + meta.chainId()
-                        + "; query API on http://" + cfg.apiHost() + ":" + api.port());
+                        + "; query API on http://" + cfg.apiHost() + ":" + api.port() + ", dashboard on http://"
+                        + cfg.apiHost() + ":" + api.port() + "/dashboard/");
                 BackfillProgress progress = new BackfillProgress(out, runner::indexedBlock, runner::head,
                         runner::eventsIndexed, PROGRESS_INTERVAL).start();
                 CountDownLatch stopped = new CountDownLatch(1);

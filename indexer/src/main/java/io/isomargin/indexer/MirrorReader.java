@@ -125,14 +125,16 @@ public final class MirrorReader {
         }
 
         /**
-         * Up to {@code limit} liquidations from block {@code sinceBlock} on, after position
-         * ({@code afterBlock}, {@code afterLogIndex}), in chain order; {@code marketId} null for all markets.
+         * Up to {@code limit} liquidations from block {@code sinceBlock} on, in chain order after position
+         * ({@code afterBlock}, {@code afterLogIndex}), or with {@code newestFirst} in reverse chain order before it;
+         * {@code marketId} null for all markets.
          */
         public Future<List<LiquidationRow>> liquidations(Long marketId, long sinceBlock, long afterBlock,
-                int afterLogIndex, int limit) {
+                int afterLogIndex, int limit, boolean newestFirst) {
             return query("SELECT * FROM liquidations WHERE ($1::bigint IS NULL OR market_id = $1)"
-                    + " AND block_number >= $2 AND (block_number, log_index) > ($3, $4)"
-                    + " ORDER BY block_number, log_index LIMIT $5",
+                    + " AND block_number >= $2 AND (block_number, log_index) " + (newestFirst ? "<" : ">")
+                    + " ($3, $4) ORDER BY block_number" + (newestFirst ? " DESC" : "") + ", log_index"
+                    + (newestFirst ? " DESC" : "") + " LIMIT $5",
                     Tuple.of(marketId, sinceBlock, afterBlock, afterLogIndex, limit))
                     .map(rows -> map(rows, MirrorReader::liquidation));
         }

@@ -165,6 +165,123 @@ class ApiServerTest {
                 weth.getJsonObject("state").getString("totalBorrowShares"));
     }
 
+    @Test
+    void sortByHealthListsTheLowestHealthFirstAcrossPagesAsTheEngineRanksThem() throws Exception {
+        JsonObject any = getOk("/vaults/" + wethVaults.getFirst());
+        IsomarginEngine at = pinned(any.getJsonObject("asOf").getLong("block"));
+        List<BigInteger[]> ranked = new ArrayList<>();
+        for (BigInteger id : wethVaults) ranked.add(new BigInteger[] {at.health(id).send(), id});
+        ranked.sort((a, b) -> a[0].compareTo(b[0]) != 0 ? a[0].compareTo(b[0]) : a[1].compareTo(b[1]));
+        List<Long> expected = ranked.stream().map(r -> r[1].longValueExact()).toList();
+        assertFalse(expected.equals(wethVaults.stream().map(BigInteger::longValueExact).toList()),
+                "the population is not already in id order");
+
+        List<Long> seen = new ArrayList<>();
+        List<String> healths = new ArrayList<>();
+        String cursor = null;
+        int pages = 0;
+        do {
+            JsonObject page = getOk("/vaults?market=" + d.wethMarket() + "&sort=health&limit=4"
+                    + (cursor == null ? "" : "&cursor=" + cursor));
+            JsonArray items = page.getJsonArray("items");
+            for (int i = 0; i < items.size(); i++) {
+                seen.add(items.getJsonObject(i).getLong("id"));
+                healths.add(items.getJsonObject(i).getString("healthWad"));
+            }
+            cursor = page.getString("nextCursor");
+            assertTrue(++pages <= expected.size(), "pagination does not end");
+        } while (cursor != null);
+        assertEquals(expected, seen);
+        assertEquals(ranked.stream().map(r -> r[0].toString()).toList(), healths);
+        // with maxHealth the order is the same, cut at the bound
+        JsonArray below = getOk("/vaults?market=" + d.wethMarket() + "&sort=health&maxHealth=1.25")
+                .getJsonArray("items");
+        long count = ranked.stream().filter(r -> r[0].compareTo(new BigInteger("1250000000000000000")) <= 0).count();
+        assertEquals(expected.subList(0, (int) count), below.stream().map(o -> ((JsonObject) o).getLong("id"))
+                .toList());
+    }
+
+    @Test
+    void theHealthHistogramCountsEachVaultInTheBucketOfItsEngineHealth() throws Exception {
+        JsonObject h = getOk("/markets/" + d.wethMarket() + "/health-histogram?edges=1.2,1.5,3");
+        IsomarginEngine at = pinned(h.getJsonObject("asOf").getLong("block"));
+        BigInteger[] edges = {new BigInteger("1200000000000000000"), new BigInteger("1500000000000000000"),
+                new BigInteger("3000000000000000000")};
+        int[] counts = new int[4];
+        BigInteger[] debts = {BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO};
+        for (BigInteger id : wethVaults) {
+            BigInteger health = at.health(id).send();
+            int i = 0;
+            while (i < edges.length && health.compareTo(edges[i]) >= 0) i++;
+            counts[i]++;
+            debts[i] = debts[i].add(at.debtOf(id).send());
+        }
+        JsonArray buckets = h.getJsonArray("buckets");
+        assertEquals(4, buckets.size(), h.encode());
+        for (int i = 0; i < 4; i++) {
+            assertEquals(counts[i], buckets.getJsonObject(i).getInteger("vaults"), "bucket " + i + ": " + h.encode());
+            assertEquals(debts[i].toString(), buckets.getJsonObject(i).getString("debt"), "bucket " + i);
+        }
+        assertNull(buckets.getJsonObject(0).getString("from"));
+        assertEquals("1.2", buckets.getJsonObject(0).getString("to"));
+        assertNull(buckets.getJsonObject(3).getString("to"));
+        assertEquals(wethVaults.size(), h.getInteger("indebtedVaults"));
+        assertEquals(0, h.getInteger("debtFreeVaults"));
+        // the default edges: 8 buckets, the same vaults
+        JsonObject byDefault = getOk("/markets/" + d.wethMarket() + "/health-histogram");
+        assertEquals(8, byDefault.getJsonArray("buckets").size());
+        assertEquals(wethVaults.size(), byDefault.getInteger("indebtedVaults"));
+    }
+
+    @Test
+    void theRiskCurveEqualsRiskAtEachOfItsDrops() throws Exception {
+        JsonObject curve = getOk("/risk/" + d.wethMarket() + "/curve?max=30&step=7.5");
+        JsonArray points = curve.getJsonArray("points");
+        assertEquals(List.of("0", "7.5", "15", "22.5", "30"),
+                points.stream().map(p -> ((JsonObject) p).getString("drop")).toList());
+        int liquidatableAtMax = 0;
+        for (int i = 0; i < points.size(); i++) {
+            JsonObject p = points.getJsonObject(i);
+            JsonObject single = getOk("/risk/" + d.wethMarket() + "?drop=" + p.getString("drop"));
+            for (String key : List.of("shockedPrice", "liquidatableVaults", "liquidatableDebt", "badDebt",
+                    "indebtedVaults")) {
+                assertEquals(single.getValue(key), p.getValue(key), key + " at -" + p.getString("drop") + "%");
+            }
+            liquidatableAtMax = p.getInteger("liquidatableVaults");
+        }
+        assertTrue(liquidatableAtMax > points.getJsonObject(0).getInteger("liquidatableVaults"),
+                "more vaults are liquidatable at -30% than now: " + curve.encode());
+        assertEquals(21, getOk("/risk/" + d.wethMarket() + "/curve").getJsonArray("points").size(),
+                "default: 0 to 50% in 2.5% steps");
+    }
+
+    @Test
+    void theDashboardIsServedAtSlashDashboardAndTheRootLeadsThere() throws Exception {
+        for (String path : List.of("/", "/dashboard")) {
+            HttpResponse<String> r = get(path);
+            assertEquals(302, r.statusCode(), path);
+            assertEquals("/dashboard/", r.headers().firstValue("location").orElse(null), path);
+        }
+        HttpResponse<String> page = get("/dashboard/");
+        assertEquals(200, page.statusCode());
+        assertTrue(page.headers().firstValue("content-type").orElse("").startsWith("text/html"), page.headers()
+                .toString());
+        assertTrue(page.body().contains("<script src=\"dashboard.js\">"), page.body());
+        for (String asset : List.of("dashboard.js", "charts.js", "dashboard.css")) {
+            assertEquals(200, get("/dashboard/" + asset).statusCode(), asset);
+        }
+        assertError("/dashboard/missing.js", 404, null);
+    }
+
+    @Test
+    void keeperStatusSaysWhenNoKeeperIsConfigured() throws Exception {
+        HttpResponse<String> r = get("/keeper/status");
+        assertEquals(404, r.statusCode(), r.body());
+        JsonObject body = new JsonObject(r.body());
+        assertEquals(false, body.getBoolean("configured"));
+        assertTrue(body.getString("error").contains("api.keeper-url"), r.body());
+    }
+
     /**
      * A fresh market without interest, so the chain can be moved to the stressed price and liquidated there and must
      * give exactly the API's numbers: which vaults become liquidatable, their debt, and the bad debt.
@@ -213,6 +330,7 @@ class ApiServerTest {
             assertEquals(1, liqs.size(), liqs.encode());
             assertEquals(underwater.longValueExact(), liqs.getJsonObject(0).getLong("vault"));
             assertEquals(bad.getFirst().badDebtAssets.toString(), liqs.getJsonObject(0).getString("badDebt"));
+            assertEquals(liqs, getOk("/liquidations?market=" + m.id() + "&order=desc").getJsonArray("items"));
             long block = receipt.getBlockNumber().longValueExact();
             assertEquals(0, getOk("/liquidations?market=" + m.id() + "&since=" + (block + 1))
                     .getJsonArray("items").size());
@@ -237,6 +355,16 @@ class ApiServerTest {
         assertError("/risk/" + d.wethMarket() + "?drop=101", 400, "drop");
         assertError("/risk/" + d.wethMarket() + "?drop=1.234", 400, "drop");
         assertError("/liquidations?since=-5", 400, "since");
+        assertError("/liquidations?order=sideways", 400, "order");
+        assertError("/vaults?sort=owner", 400, "sort");
+        assertError("/vaults?sort=health&cursor=" + java.util.Base64.getUrlEncoder().encodeToString("v:3".getBytes()),
+                400, "cursor");
+        assertError("/markets/" + d.wethMarket() + "/health-histogram?edges=1.5,1.2", 400, "edges");
+        assertError("/markets/" + d.wethMarket() + "/health-histogram?edges=1,x", 400, "edges");
+        assertError("/markets/99999/health-histogram", 404, null);
+        assertError("/risk/" + d.wethMarket() + "/curve?step=0", 400, "step");
+        assertError("/risk/" + d.wethMarket() + "/curve?max=101", 400, "max");
+        assertError("/risk/" + d.wethMarket() + "/curve?max=100&step=0.01", 400, "step");
         assertError("/vaults/99999", 404, null);
         assertError("/markets/99999", 404, null);
         assertError("/risk/99999?drop=10", 404, null);

@@ -32,6 +32,7 @@ class IndexerConfigTest {
               host: 0.0.0.0
               port: 9100
               max-healthy-lag: 3
+              keeper-url: http://127.0.0.1:9091/
             """;
 
     @TempDir
@@ -55,6 +56,19 @@ class IndexerConfigTest {
         assertEquals("0.0.0.0", c.apiHost());
         assertEquals(9100, c.apiPort());
         assertEquals(3, c.apiMaxHealthyLag());
+        assertEquals(Optional.of("http://127.0.0.1:9091"), c.apiKeeperUrl(), "trailing slash dropped");
+    }
+
+    @Test
+    void theKeeperUrlIsOptionalAndMustBeHttp() throws Exception {
+        assertEquals(Optional.empty(),
+                IndexerConfig.load(write(GOOD.replace("  keeper-url: http://127.0.0.1:9091/\n", "")), Map.of())
+                        .apiKeeperUrl());
+        ConfigException e = assertThrows(ConfigException.class, () -> IndexerConfig.load(
+                write(GOOD.replace("http://127.0.0.1:9091/", "ws://127.0.0.1:9091")), Map.of()));
+        assertEquals("api.keeper-url", e.key());
+        assertEquals(Optional.of("http://keeper:9090"), IndexerConfig.load(write(GOOD),
+                Map.of("ISOMARGIN_INDEXER_API_KEEPER_URL", "http://keeper:9090")).apiKeeperUrl());
     }
 
     @Test

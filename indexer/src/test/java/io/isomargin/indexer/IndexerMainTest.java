@@ -78,6 +78,7 @@ class IndexerMainTest {
         }
         assertEquals(0, exit.get(30, java.util.concurrent.TimeUnit.SECONDS), err.toString());
         assertTrue(out.toString().contains("; query API on http://127.0.0.1:"), out.toString());
+        assertTrue(out.toString().contains("/dashboard/"), "the dashboard URL is printed: " + out);
 
         long vaults = d.engine().vaultCount().send().longValueExact();
         assertEquals(0, execute("verify", "--config", config.toString()), err.toString());

@@ -18,13 +18,16 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.pgclient.PgException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -32,8 +35,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The indexer's HTTP query API (JSON over the mirror): {@code /vaults}, {@code /vaults/{id}}, {@code /markets},
- * {@code /markets/{id}}, {@code /liquidations}, {@code /risk/{market}}, {@code /health}, {@code /metrics}. The
- * endpoints and their parameters are documented in the README ("Query API").
+ * {@code /markets/{id}}, {@code /markets/{id}/health-histogram}, {@code /liquidations}, {@code /risk/{market}},
+ * {@code /risk/{market}/curve}, {@code /health}, {@code /metrics}, {@code /keeper/status} (relayed,
+ * {@link KeeperStatusProxy}), and the dashboard's static files at {@code /dashboard/} ({@code /} leads there). The
+ * endpoints and their parameters are documented in the README ("Query API", "Dashboard").
  *
  * <p>Health, debt and liquidation prices are computed on each request with the engine's exact math
  * ({@link MarketSnapshot}) at the mirror's block: interest accrued and margins ramped to that block's time, priced
@@ -46,6 +51,8 @@ public final class ApiServer implements AutoCloseable {
     /** With {@code maxHealth}, one page examines at most this many vaults (it then returns a cursor to go on). */
     static final int MAX_SCAN = 10_000;
     private static final int SCAN_CHUNK = 1_000;
+    /** {@code /risk/{market}/curve} answers at most this many drops. */
+    static final int MAX_CURVE_POINTS = 201;
 
     /** What the indexer is doing, for {@code /health}. */
     public record Status(long indexedBlock, long headBlock, int reorgs, boolean following) {
@@ -59,10 +66,17 @@ public final class ApiServer implements AutoCloseable {
      * @param host          the interface to listen on
      * @param port          the port (0: any free port, see {@link #port()})
      * @param maxHealthyLag {@code /health} answers 200 while following at most this many blocks behind, else 503
+     * @param keeperUrl     the keeper's operator endpoint whose {@code /status} {@code /keeper/status} relays, if any
      */
-    public record Options(String host, int port, long maxHealthyLag) {
+    public record Options(String host, int port, long maxHealthyLag, Optional<String> keeperUrl) {
         public Options {
             Objects.requireNonNull(host, "host");
+            Objects.requireNonNull(keeperUrl, "keeperUrl");
+        }
+
+        /** Without a keeper: {@code /keeper/status} answers 404. */
+        public Options(String host, int port, long maxHealthyLag) {
+            this(host, port, maxHealthyLag, Optional.empty());
         }
     }
 
@@ -70,14 +84,16 @@ public final class ApiServer implements AutoCloseable {
     private final Supplier<Status> status;
     private final PrometheusMeterRegistry metrics;
     private final long maxHealthyLag;
+    private final KeeperStatusProxy keeper;
     private HttpServer server;
 
     private ApiServer(MirrorReader reader, Supplier<Status> status, PrometheusMeterRegistry metrics,
-            long maxHealthyLag) {
+            long maxHealthyLag, KeeperStatusProxy keeper) {
         this.reader = reader;
         this.status = status;
         this.metrics = metrics;
         this.maxHealthyLag = maxHealthyLag;
+        this.keeper = keeper;
     }
 
     /**
@@ -88,7 +104,8 @@ public final class ApiServer implements AutoCloseable {
     public static ApiServer start(Vertx vertx, Options options, MirrorReader reader, Supplier<Status> status,
             PrometheusMeterRegistry metrics) {
         ApiServer api = new ApiServer(Objects.requireNonNull(reader, "reader"), Objects.requireNonNull(status,
-                "status"), Objects.requireNonNull(metrics, "metrics"), options.maxHealthyLag());
+                "status"), Objects.requireNonNull(metrics, "metrics"), options.maxHealthyLag(),
+                new KeeperStatusProxy(vertx, options.keeperUrl(), KeeperStatusProxy.TIMEOUT));
         Router router = api.router(vertx);
         try {
             api.server = vertx.createHttpServer().requestHandler(router).listen(options.port(), options.host())
@@ -113,6 +130,7 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public void close() {
+        keeper.close();
         if (server != null) {
             server.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
                     .exceptionally(t -> null).join();
@@ -126,10 +144,24 @@ public final class ApiServer implements AutoCloseable {
         get(router, "/vaults/:id", "vault", this::vault);
         get(router, "/markets", "markets", this::markets);
         get(router, "/markets/:id", "market", this::market);
+        get(router, "/markets/:id/health-histogram", "health-histogram", this::healthHistogram);
         get(router, "/liquidations", "liquidations", this::liquidations);
         get(router, "/risk/:market", "risk", this::risk);
+        get(router, "/risk/:market/curve", "risk-curve", this::riskCurve);
         get(router, "/health", "health", this::health);
         get(router, "/metrics", "metrics", this::metrics);
+        get(router, "/keeper/status", "keeper-status", keeper::relay);
+        // the dashboard: static files from the classpath (indexer/src/main/resources/dashboard), no build step
+        get(router, "/", "dashboard", ctx -> redirect(ctx, "/dashboard/"));
+        get(router, "/dashboard", "dashboard", ctx -> { // the route also matches /dashboard/
+            if (ctx.request().path().endsWith("/")) ctx.next();
+            else redirect(ctx, "/dashboard/");
+        });
+        router.get("/dashboard/*").handler(ctx -> {
+            ctx.put("route", "dashboard");
+            ctx.next();
+        }).handler(StaticHandler.create("dashboard").setCachingEnabled(false).setDirectoryListing(false)
+                .setIndexPage("index.html"));
         router.route().failureHandler(this::failure);
         router.errorHandler(404, ctx -> error(ctx, 404, null, "no such endpoint: " + ctx.request().method() + " "
                 + ctx.request().path() + " (see the README's Query API)"));
@@ -145,6 +177,10 @@ public final class ApiServer implements AutoCloseable {
         });
     }
 
+    private static void redirect(RoutingContext ctx, String to) {
+        ctx.response().setStatusCode(302).putHeader("location", to).end();
+    }
+
     private void timed(RoutingContext ctx) {
         long start = System.nanoTime();
         ctx.addBodyEndHandler(v -> Timer.builder("isomargin.indexer.http.requests")
@@ -158,16 +194,36 @@ public final class ApiServer implements AutoCloseable {
     /* ENDPOINTS */
 
     private void vaults(RoutingContext ctx) {
-        RequestParams p = new RequestParams(ctx).only("market", "owner", "maxHealth", "state", "limit", "cursor");
+        RequestParams p = new RequestParams(ctx).only("market", "owner", "maxHealth", "state", "sort", "limit",
+                "cursor");
         Long market = p.optionalId("market");
         String owner = p.optionalAddress("owner");
         BigDecimal maxHealth = p.optionalDecimal("maxHealth", BigDecimal.ZERO, new BigDecimal("1e40"));
         String state = p.choice("state", List.of("open", "closed", "all"), "open");
+        boolean byHealth = p.choice("sort", List.of("id", "health"), "id").equals("health");
         int limit = p.limit();
-        long[] cursor = p.cursor("v", 1);
         VaultFilter filter = new VaultFilter(market, owner, state.equals("all") ? null : state.equals("closed"));
-        long afterId = cursor == null ? -1 : cursor[0];
         BigInteger maxHealthWad = maxHealth == null ? null : RequestParams.wad(maxHealth);
+        if (byHealth) {
+            HealthOrder.Position after = p.healthCursor();
+            respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+                    .compose(markets -> allVaults(snap, filter, -1, new ArrayList<>()).map(rows -> {
+                        HealthOrder.Page page = HealthOrder.page(rows, v -> valuation(markets.get(v.marketId()), v),
+                                maxHealthWad, after, limit);
+                        JsonArray items = new JsonArray();
+                        for (HealthOrder.Entry e : page.items()) {
+                            items.add(JsonViews.vault(e.vault(), e.valuation(),
+                                    debt(markets.get(e.vault().marketId()), e.vault())));
+                        }
+                        return new JsonObject().put("asOf", asOf.map(JsonViews::asOf).orElse(null))
+                                .put("items", items)
+                                .put("nextCursor", page.next() == null ? null : RequestParams.encodeHealthCursor(
+                                        page.next()));
+                    })))));
+            return;
+        }
+        long[] cursor = p.cursor("v", 1);
+        long afterId = cursor == null ? -1 : cursor[0];
         respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
                 .compose(markets -> {
                     VaultPage page = new VaultPage(markets, maxHealthWad, limit);
@@ -176,6 +232,16 @@ public final class ApiServer implements AutoCloseable {
                             .put("items", page.items)
                             .put("nextCursor", page.next < 0 ? null : RequestParams.encodeCursor("v", page.next)));
                 }))));
+    }
+
+    /** Every vault matching {@code filter} with an id above {@code afterId}, read in chunks. */
+    private static Future<List<VaultRow>> allVaults(MirrorReader.Snapshot snap, VaultFilter filter, long afterId,
+            List<VaultRow> into) {
+        return snap.vaults(filter, afterId, SCAN_CHUNK).compose(rows -> {
+            into.addAll(rows);
+            return rows.size() < SCAN_CHUNK ? Future.succeededFuture(into)
+                    : allVaults(snap, filter, rows.getLast().vaultId(), into);
+        });
     }
 
     /** Accumulates one page of {@code /vaults}: matching vaults until the limit, or the scan budget runs out. */
@@ -257,21 +323,70 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private void liquidations(RoutingContext ctx) {
-        RequestParams p = new RequestParams(ctx).only("market", "since", "limit", "cursor");
+        RequestParams p = new RequestParams(ctx).only("market", "since", "order", "limit", "cursor");
         Long market = p.optionalId("market");
         Long since = p.optionalId("since");
+        boolean newestFirst = p.choice("order", List.of("asc", "desc"), "asc").equals("desc");
         int limit = p.limit();
         long[] cursor = p.cursor("l", 2);
-        long afterBlock = cursor == null ? -1 : cursor[0];
-        int afterLog = cursor == null ? -1 : (int) Math.min(cursor[1], Integer.MAX_VALUE);
+        long afterBlock = cursor != null ? cursor[0] : newestFirst ? Long.MAX_VALUE : -1;
+        int afterLog = cursor != null ? (int) Math.min(cursor[1], Integer.MAX_VALUE)
+                : newestFirst ? Integer.MAX_VALUE : -1;
         respond(ctx, reader.read(snap -> snap.liquidations(market, since == null ? 0 : since, afterBlock, afterLog,
-                limit + 1).map(rows -> {
+                limit + 1, newestFirst).map(rows -> {
                     JsonArray items = new JsonArray();
                     rows.stream().limit(limit).forEach(l -> items.add(JsonViews.liquidation(l)));
                     LiquidationRow last = rows.size() > limit ? rows.get(limit - 1) : null;
                     return new JsonObject().put("items", items).put("nextCursor", last == null ? null
                             : RequestParams.encodeCursor("l", last.at().blockNumber(), last.at().logIndex()));
                 })));
+    }
+
+    private void healthHistogram(RoutingContext ctx) {
+        RequestParams p = new RequestParams(ctx).only("edges");
+        long id = p.pathId("id");
+        List<BigDecimal> edges = p.increasingDecimals("edges", HealthHistogram.MAX_EDGES,
+                HealthHistogram.DEFAULT_EDGES);
+        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+                .compose(markets -> {
+                    MarketSnapshot m = readyMarket(markets, id);
+                    return snap.indebtedVaults(id).compose(vaults -> snap.openVaultCounts().map(counts ->
+                            JsonViews.histogram(id, m.price(), HealthHistogram.of(m, vaults, edges),
+                                    counts.getOrDefault(id, 0L) - vaults.size())
+                                    .put("asOf", asOf.map(JsonViews::asOf).orElse(null))));
+                }))));
+    }
+
+    private void riskCurve(RoutingContext ctx) {
+        RequestParams p = new RequestParams(ctx).only("max", "step");
+        long id = p.pathId("market");
+        int maxBps = p.percentBps("max", BigDecimal.ZERO, BigDecimal.valueOf(100), 5_000);
+        int stepBps = p.percentBps("step", new BigDecimal("0.01"), BigDecimal.valueOf(100), 250);
+        if (maxBps / stepBps + 1 > MAX_CURVE_POINTS) {
+            throw ApiError.badParameter("step", new BigDecimal(stepBps).movePointLeft(2).toPlainString(),
+                    "large enough for at most " + MAX_CURVE_POINTS + " points from 0 to max");
+        }
+        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+                .compose(markets -> {
+                    MarketSnapshot m = readyMarket(markets, id);
+                    return snap.indebtedVaults(id).map(vaults -> {
+                        JsonArray points = new JsonArray();
+                        for (int bps = 0; bps <= maxBps; bps += stepBps) {
+                            points.add(JsonViews.stress(id, BigDecimal.valueOf(bps, 2), m.price(),
+                                    m.stress(vaults, bps)));
+                        }
+                        return new JsonObject().put("market", id).put("price", JsonViews.str(m.price().answer()))
+                                .put("points", points).put("asOf", asOf.map(JsonViews::asOf).orElse(null));
+                    });
+                }))));
+    }
+
+    /** The market, valued and priced; else a 404 (unknown) or 409 (no price yet) failure. */
+    private static MarketSnapshot readyMarket(Map<Long, MarketSnapshot> markets, long id) {
+        MarketSnapshot m = markets.get(id);
+        if (m == null) throw ApiError.notFound("market " + id + " not found");
+        if (m.price() == null || !m.complete()) throw ApiError.notReady("market " + id + " has no mirrored price yet");
+        return m;
     }
 
     private void risk(RoutingContext ctx) {
@@ -342,7 +457,7 @@ public final class ApiServer implements AutoCloseable {
         answer.onSuccess(json -> send(ctx, 200, json)).onFailure(ctx::fail);
     }
 
-    private static void send(RoutingContext ctx, int status, JsonObject body) {
+    static void send(RoutingContext ctx, int status, JsonObject body) {
         if (ctx.response().ended()) return;
         ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
     }

@@ -138,6 +138,27 @@ final class JsonViews {
                 .put("badDebt", str(s.badDebt()));
     }
 
+    /** {@code debtFree}: open vaults without debt (not in the buckets). */
+    static JsonObject histogram(long marketId, PriceRow price, HealthHistogram h, long debtFree) {
+        JsonArray buckets = new JsonArray();
+        int indebted = 0;
+        for (HealthHistogram.Bucket b : h.buckets()) {
+            indebted += b.vaults();
+            buckets.add(new JsonObject()
+                    .put("from", b.from() == null ? null : b.from().toPlainString())
+                    .put("to", b.to() == null ? null : b.to().toPlainString())
+                    .put("vaults", b.vaults())
+                    .put("debt", str(b.debt())));
+        }
+        return new JsonObject()
+                .put("market", marketId)
+                .put("price", str(price.answer()))
+                .put("edges", new JsonArray(h.edges().stream().map(BigDecimal::toPlainString).toList()))
+                .put("buckets", buckets)
+                .put("indebtedVaults", indebted)
+                .put("debtFreeVaults", debtFree);
+    }
+
     /** WAD as a plain decimal: 1250000000000000000 -> "1.25". */
     static String ratio(BigInteger wad) {
         BigDecimal d = new BigDecimal(wad, 18).stripTrailingZeros();

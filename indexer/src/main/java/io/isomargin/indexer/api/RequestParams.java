@@ -4,6 +4,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
@@ -15,6 +16,7 @@ final class RequestParams {
     static final int MAX_LIMIT = 1_000;
     private static final Pattern ADDRESS = Pattern.compile("0x[0-9a-fA-F]{40}");
     private static final Pattern UNSIGNED = Pattern.compile("[0-9]{1,18}");
+    private static final Pattern HEALTH = Pattern.compile("[0-9]{1,78}");
 
     private final RoutingContext ctx;
 
@@ -77,6 +79,43 @@ final class RequestParams {
         return d;
     }
 
+    /** An optional percentage in [min, max] with at most 2 decimals, as basis points, else {@code fallbackBps}. */
+    int percentBps(String name, BigDecimal min, BigDecimal max, int fallbackBps) {
+        BigDecimal d = optionalDecimal(name, min, max);
+        if (d == null) return fallbackBps;
+        if (d.stripTrailingZeros().scale() > 2) {
+            throw ApiError.badParameter(name, d.toPlainString(), "a percentage with at most 2 decimals");
+        }
+        return d.movePointRight(2).intValueExact();
+    }
+
+    /**
+     * An optional comma-separated list of 1 to {@code maxCount} strictly increasing non-negative decimals, else
+     * {@code fallback}.
+     */
+    List<BigDecimal> increasingDecimals(String name, int maxCount, List<BigDecimal> fallback) {
+        String v = single(name);
+        if (v == null) return fallback;
+        String expected = "1 to " + maxCount + " comma-separated, strictly increasing non-negative decimals";
+        String[] parts = v.split(",", -1);
+        if (parts.length > maxCount) throw ApiError.badParameter(name, v, expected);
+        List<BigDecimal> out = new ArrayList<>();
+        for (String part : parts) {
+            BigDecimal d;
+            try {
+                d = new BigDecimal(part.trim());
+            } catch (NumberFormatException e) {
+                throw ApiError.badParameter(name, v, expected);
+            }
+            if (d.signum() < 0 || d.compareTo(new BigDecimal("1e40")) > 0
+                    || (!out.isEmpty() && d.compareTo(out.getLast()) <= 0)) {
+                throw ApiError.badParameter(name, v, expected);
+            }
+            out.add(d);
+        }
+        return List.copyOf(out);
+    }
+
     /** One of {@code allowed} (case-sensitive), else {@code fallback} when absent. */
     String choice(String name, List<String> allowed, String fallback) {
         String v = single(name);
@@ -115,6 +154,27 @@ final class RequestParams {
         } catch (IllegalArgumentException e) {
             throw ApiError.badParameter("cursor", v, "a nextCursor value returned by this endpoint");
         }
+    }
+
+    /** The position {@code /vaults?sort=health} continues after ({@code cursor}), or null when absent. */
+    HealthOrder.Position healthCursor() {
+        String v = single("cursor");
+        if (v == null) return null;
+        try {
+            String[] fields = new String(Base64.getUrlDecoder().decode(v), StandardCharsets.US_ASCII).split(":", -1);
+            if (fields.length != 3 || !fields[0].equals("h") || !HEALTH.matcher(fields[1]).matches()
+                    || !UNSIGNED.matcher(fields[2]).matches()) {
+                throw new IllegalArgumentException();
+            }
+            return new HealthOrder.Position(new BigInteger(fields[1]), Long.parseLong(fields[2]));
+        } catch (IllegalArgumentException e) {
+            throw ApiError.badParameter("cursor", v, "a nextCursor value returned by this endpoint with sort=health");
+        }
+    }
+
+    static String encodeHealthCursor(HealthOrder.Position p) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(("h:" + p.health() + ":" + p.vaultId())
+                .getBytes(StandardCharsets.US_ASCII));
     }
 
     /** The token {@link #cursor} decodes. */

@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+// The dashboard in a real browser: loads <indexer-url>/ in headless Chromium (Debian's package, driven by
+// playwright-core), waits for it to render, and checks that the numbers it shows equal the query API's: markets
+// (count, prices, open vaults), the vaults closest to liquidation (ids in order, health, debt, liquidation price),
+// recent liquidations, the risk table of each market against /risk/{market}?drop=, the health histogram against
+// /risk?drop=0, and the keeper status. Saves <outdir>/dashboard.png.
+//
+//   node e2e/dashboard.check.cjs <indexer-url> <outdir>        (CHROMIUM overrides /usr/bin/chromium)
+//
+// Prints "dashboard check: OK {json summary}" and exits 0, or "dashboard check: FAILED ..." with every mismatch and
+// exits 1 (2 on a usage or browser start-up error).
+'use strict';
+
+const fs = require('fs');
+const path = require('path');
+const { chromium } = require('playwright-core');
+
+const [url, outdir] = process.argv.slice(2);
+if (!url || !outdir) {
+  console.error('usage: node e2e/dashboard.check.cjs <indexer-url> <outdir>');
+  process.exit(2);
+}
+const base = url.replace(/\/+$/, '');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const ATTEMPTS = 5; // the page and the API may read different blocks while the chain moves: compare again
+const RENDER_TIMEOUT_MS = 30_000;
+
+async function api(p) {
+  const r = await fetch(base + p, { signal: AbortSignal.timeout(10_000) });
+  return { status: r.status, body: await r.json() };
+}
+
+async function apiOk(p) {
+  const r = await api(p);
+  if (r.status !== 200) throw new Error(`${p}: HTTP ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body;
+}
+
+/** What the page shows: visible texts (thousands separators removed) and the data-* values of each figure. */
+function readPage() {
+  const plain = s => s.replace(/,/g, '').trim();
+  const rows = sel => [...document.querySelectorAll(sel)];
+  return {
+    block: document.body.dataset.block,
+    state: document.body.dataset.state,
+    error: document.getElementById('error').hidden ? null : document.getElementById('error').textContent,
+    marketCount: document.getElementById('market-count').dataset.count,
+    markets: rows('#markets tbody tr').map(tr => ({
+      id: tr.dataset.marketId, price: plain(tr.querySelector('.price').textContent),
+      openVaults: tr.querySelector('.open-vaults').textContent,
+    })),
+    vaults: rows('#vaults tbody tr').map(tr => ({
+      id: tr.dataset.vaultId, market: tr.children[1].textContent, debt: plain(tr.children[4].textContent),
+      health: tr.children[5].textContent, liquidationPrice: plain(tr.children[6].textContent),
+      liquidatable: tr.dataset.liquidatable,
+    })),
+    liquidations: rows('#liquidations tbody tr[data-vault]').map(tr => ({
+      block: tr.children[0].textContent, vault: tr.children[1].textContent,
+      repaidAssets: plain(tr.children[3].textContent), badDebt: plain(tr.children[5].textContent),
+    })),
+    risk: rows('#market-charts section[data-market]').map(card => ({
+      market: card.dataset.market,
+      histogram: card.querySelector('svg.histogram').dataset.buckets,
+      curvePath: !!card.querySelector('svg.risk path.curve'),
+      rows: [...card.querySelectorAll('.risk-table tbody tr')].map(tr => ({
+        drop: tr.dataset.drop, vaults: tr.children[2].textContent, debt: plain(tr.children[3].textContent),
+        badDebt: plain(tr.children[4].textContent),
+      })),
+    })),
+    keeperState: document.getElementById('keeper').dataset.keeperState,
+    keeperTracked: (document.querySelector('#keeper-table tr[data-key="trackedVaults"] td.num') || {}).textContent,
+    keeperText: document.getElementById('keeper').textContent,
+  };
+}
+
+/** Every difference between the page and the API (empty: they agree). */
+async function compare(shown) {
+  const bad = [];
+  const eq = (what, got, want) => { if (String(got) !== String(want)) bad.push(`${what}: page shows ${got}, API ${want}`); };
+  if (shown.error) bad.push('page shows an error: ' + shown.error);
+
+  const markets = await apiOk('/markets');
+  eq('asOf block', shown.block, markets.asOf ? markets.asOf.block : '');
+  eq('market count', shown.marketCount, markets.items.length);
+  eq('market rows', shown.markets.length, markets.items.length);
+  markets.items.forEach((m, i) => {
+    const s = shown.markets[i] || {};
+    eq(`market row ${i} id`, s.id, m.id);
+    eq(`market ${m.id} price`, s.price, m.price ? m.price.answer : '–');
+    eq(`market ${m.id} open vaults`, s.openVaults, m.openVaults);
+  });
+
+  const vaults = await apiOk('/vaults?sort=health&limit=50');
+  eq('vault rows', shown.vaults.length, vaults.items.length);
+  vaults.items.forEach((v, i) => {
+    const s = shown.vaults[i] || {};
+    eq(`vault row ${i} id`, s.id, v.id);
+    eq(`vault ${v.id} health`, s.health, v.health === null ? '–' : v.health);
+    eq(`vault ${v.id} debt`, s.debt, v.debt);
+    eq(`vault ${v.id} liquidation price`, s.liquidationPrice, v.liquidationPrice === null ? '–' : v.liquidationPrice);
+    eq(`vault ${v.id} liquidatable`, s.liquidatable, v.liquidatable);
+  });
+
+  const liqs = await apiOk('/liquidations?order=desc&limit=15');
+  eq('liquidation rows', shown.liquidations.length, liqs.items.length);
+  liqs.items.forEach((l, i) => {
+    const s = shown.liquidations[i] || {};
+    eq(`liquidation ${i} vault`, s.vault, l.vault);
+    eq(`liquidation ${i} block`, s.block, l.block);
+    eq(`liquidation ${i} repaid`, s.repaidAssets, l.repaidAssets);
+    eq(`liquidation ${i} bad debt`, s.badDebt, l.badDebt);
+  });
+
+  const priced = markets.items.filter(m => m.price);
+  eq('risk cards', shown.risk.length, priced.length);
+  for (const card of shown.risk) {
+    if (!card.curvePath) bad.push(`market ${card.market}: no risk curve drawn`);
+    if (card.rows.length === 0) bad.push(`market ${card.market}: empty risk table`);
+    for (const r of card.rows) {
+      const risk = await apiOk(`/risk/${card.market}?drop=${r.drop}`);
+      eq(`market ${card.market} at -${r.drop}% liquidatable vaults`, r.vaults, risk.liquidatableVaults);
+      eq(`market ${card.market} at -${r.drop}% liquidatable debt`, r.debt, risk.liquidatableDebt);
+      eq(`market ${card.market} at -${r.drop}% bad debt`, r.badDebt, risk.badDebt);
+    }
+    const now = await apiOk(`/risk/${card.market}?drop=0`);
+    const buckets = JSON.parse(card.histogram || '[]');
+    eq(`market ${card.market} histogram total`, buckets.reduce((a, b) => a + b, 0), now.indebtedVaults);
+    eq(`market ${card.market} histogram below 1`, buckets[0], now.alreadyLiquidatable);
+  }
+
+  const keeper = await api('/keeper/status');
+  const wantState = keeper.status === 200 ? 'ok' : keeper.body.configured === false ? 'not-configured' : 'unreachable';
+  eq('keeper state', shown.keeperState, wantState);
+  if (keeper.status === 200) eq('keeper vaults tracked', shown.keeperTracked, keeper.body.trackedVaults);
+  return { bad, markets, vaults, liqs, keeper };
+}
+
+async function main() {
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-dev-shm-usage'],
+    });
+  } catch (e) {
+    console.error('dashboard check: cannot start Chromium at ' + CHROMIUM + ': ' + e.message);
+    process.exit(2);
+  }
+  const problems = [];
+  try {
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', e => problems.push('page error: ' + e.message));
+    // a failed request is reported by URL below (the keeper proxy may answer 404/502/504 by design)
+    page.on('console', m => {
+      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push('console error: ' + m.text());
+    });
+    page.on('response', r => {
+      if (r.status() >= 400 && !r.url().endsWith('/keeper/status')) problems.push(`HTTP ${r.status()} for ${r.url()}`);
+    });
+    const response = await page.goto(base + '/', { waitUntil: 'load', timeout: RENDER_TIMEOUT_MS });
+    if (!page.url().endsWith('/dashboard/')) problems.push(`/ did not lead to /dashboard/ but to ${page.url()}`);
+    if (!response || response.status() !== 200) problems.push(`dashboard answered HTTP ${response && response.status()}`);
+    await page.waitForFunction(() => Number(document.body.dataset.refreshes) >= 1, null, { timeout: RENDER_TIMEOUT_MS });
+
+    let result;
+    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+      // wait for a refresh that starts after this point, so the page and the API read close together
+      const seen = await page.evaluate(() => Number(document.body.dataset.refreshes));
+      await page.waitForFunction(n => Number(document.body.dataset.refreshes) > n, seen, { timeout: RENDER_TIMEOUT_MS });
+      const shown = await page.evaluate(readPage);
+      result = await compare(shown);
+      result.shown = shown;
+      if (result.bad.length === 0) break;
+      if (attempt < ATTEMPTS) console.log(`dashboard check: attempt ${attempt}: ${result.bad.length} difference(s), comparing again`);
+    }
+    fs.mkdirSync(outdir, { recursive: true });
+    const shot = path.join(outdir, 'dashboard.png');
+    await page.screenshot({ path: shot, fullPage: true });
+
+    problems.push(...result.bad);
+    const summary = {
+      block: Number(result.shown.block), markets: Number(result.shown.marketCount), vaultRows: result.shown.vaults.length,
+      vaultIds: result.shown.vaults.map(v => Number(v.id)), lowestHealth: result.shown.vaults.length ? result.shown.vaults[0].health : null,
+      liquidatedVaults: result.shown.liquidations.map(l => Number(l.vault)),
+      riskRows: result.shown.risk.reduce((n, c) => n + c.rows.length, 0),
+      keeper: result.shown.keeperState, keeperTracked: result.shown.keeperTracked === undefined ? null : Number(result.shown.keeperTracked),
+      screenshot: shot,
+    };
+    if (problems.length) {
+      console.log('dashboard check: FAILED\n  ' + problems.join('\n  '));
+      process.exitCode = 1;
+    } else {
+      console.log('dashboard check: OK ' + JSON.stringify(summary));
+    }
+  } catch (e) {
+    console.log('dashboard check: FAILED ' + (e.stack || e.message) + (problems.length ? '\n  ' + problems.join('\n  ') : ''));
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+}
+
+main();

@@ -1,0 +1,262 @@
+// The operator dashboard: polls the indexer's query API (same origin) every 2 s and renders markets, keeper status,
+// recent liquidations, a health histogram and a risk curve per market, and the vaults closest to liquidation.
+// Numbers are the API's exact decimal strings, only grouped into thousands for reading; the exact value of each
+// figure is also kept in a data-* attribute (the browser test compares those with the API).
+'use strict';
+
+const REFRESH_MS = 2000;
+const VAULT_ROWS = 50;
+const LIQUIDATION_ROWS = 15;
+const CURVE = { max: 50, step: 2.5 };
+const CURVE_TABLE_DROPS = ['0', '10', '20', '25', '30', '40', '50'];
+
+const $ = sel => document.querySelector(sel);
+
+/** "1234567.5" -> "1,234,567.5"; exact: works on the digits of the string. */
+function group(s) {
+  if (s === null || s === undefined) return '–';
+  const [int, frac] = String(s).split('.');
+  const neg = int.startsWith('-');
+  const digits = neg ? int.slice(1) : int;
+  const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return (neg ? '-' : '') + grouped + (frac ? '.' + frac : '');
+}
+
+/** a / b as a percentage with 2 decimals, from decimal strings (BigInt: exact until the rounding). */
+function percent(a, b) {
+  const x = BigInt(a), y = BigInt(b);
+  if (y === 0n) return '–';
+  const bps = (x * 10000n) / y;
+  return (bps / 100n) + '.' + String(bps % 100n).padStart(2, '0') + '%';
+}
+
+function short(addr) {
+  return addr ? addr.slice(0, 6) + '…' + addr.slice(-4) : '–';
+}
+
+function healthClass(h) {
+  if (h === null) return '';
+  const x = Number(h);
+  return x < 1 ? 'health-bad' : x < 1.1 ? 'health-warn' : 'health-ok';
+}
+
+function cell(text, attrs) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') td.className = v; else td.setAttribute(k, v);
+  }
+  return td;
+}
+
+function row(cells, data) {
+  const tr = document.createElement('tr');
+  for (const [k, v] of Object.entries(data || {})) tr.dataset[k] = v === null ? '' : String(v);
+  tr.append(...cells);
+  return tr;
+}
+
+async function api(path) {
+  const r = await fetch(path, { cache: 'no-store' });
+  let body;
+  try { body = await r.json(); } catch (e) { body = { error: 'not JSON: HTTP ' + r.status }; }
+  return { status: r.status, body };
+}
+
+async function ok(path) {
+  const { status, body } = await api(path);
+  if (status !== 200) throw new Error(path + ': HTTP ' + status + ' ' + (body.error || ''));
+  return body;
+}
+
+/* RENDERING */
+
+function renderHealth(h) {
+  const pill = $('#indexer-status');
+  pill.className = 'pill ' + (h.body.status === 'ok' ? 'ok' : 'bad');
+  pill.textContent = `indexer ${h.body.status} · block ${h.body.indexedBlock} · head ${h.body.headBlock} · lag ${h.body.lagBlocks}`;
+  pill.dataset.indexedBlock = h.body.indexedBlock;
+  pill.dataset.lag = h.body.lagBlocks;
+}
+
+function renderMarkets(markets) {
+  $('#market-count').textContent = '(' + markets.items.length + ')';
+  $('#market-count').dataset.count = markets.items.length;
+  const rows = markets.items.map(m => {
+    const st = m.state;
+    const tiers = (m.tiers || []).map(t => (t.mmToBps / 100) + '%').join(' / ');
+    const liq = m.liquidation ? (m.liquidation.bonusBps / 100) + '% / ' + (m.liquidation.closeFactorBps / 100) + '%' : '–';
+    return row([
+      cell(String(m.id)),
+      cell(short(m.collateralToken) + ' / ' + short(m.loanToken), { title: m.collateralToken + ' / ' + m.loanToken }),
+      cell(group(m.price && m.price.answer), { class: 'num price' }),
+      cell(group(st.totalSupplyAssets), { class: 'num' }),
+      cell(group(st.totalBorrowAssets), { class: 'num' }),
+      cell(percent(st.totalBorrowAssets, st.totalSupplyAssets)),
+      cell(group(st.insuranceFund), { class: 'num' }),
+      cell(String(m.openVaults), { class: 'open-vaults' }),
+      cell(liq),
+      cell(tiers),
+      cell(m.paused ? 'paused' : 'active'),
+    ], { marketId: m.id, price: m.price ? m.price.answer : null, openVaults: m.openVaults,
+      totalBorrowAssets: st.totalBorrowAssets, totalSupplyAssets: st.totalSupplyAssets });
+  });
+  $('#markets tbody').replaceChildren(...rows);
+}
+
+function renderKeeper(k) {
+  const box = $('#keeper');
+  if (k.status !== 200) {
+    const configured = k.body.configured !== false;
+    box.dataset.keeperState = configured ? 'unreachable' : 'not-configured';
+    box.replaceChildren(Object.assign(document.createElement('span'), {
+      className: 'muted',
+      textContent: configured ? 'keeper unreachable: ' + (k.body.error || 'HTTP ' + k.status)
+        : 'keeper not configured (set api.keeper-url in the indexer config)',
+    }));
+    return;
+  }
+  const s = k.body;
+  box.dataset.keeperState = 'ok';
+  const liquidatable = (s.markets || []).reduce((n, m) => n + m.liquidatable, 0);
+  const table = document.createElement('table');
+  table.id = 'keeper-table';
+  const add = (label, value, key) => table.append(row([cell(label), cell(value, { class: 'num' })], { key, value }));
+  add('sender', short(s.sender) + (s.dryRun ? ' (dry run)' : ''), 'sender');
+  add('block', String(s.block), 'block');
+  add('vaults tracked', String(s.trackedVaults), 'trackedVaults');
+  add('liquidatable now', String(liquidatable), 'liquidatable');
+  add('transactions in flight', String((s.pending || []).length), 'pending');
+  for (const m of s.markets || []) {
+    add('market ' + m.marketId, m.vaults + ' vaults, ' + m.liquidatable + ' liquidatable', 'market-' + m.marketId);
+  }
+  box.replaceChildren(table);
+}
+
+function renderLiquidations(liqs) {
+  const rows = liqs.items.map(l => row([
+    cell(String(l.block)),
+    cell(String(l.vault)),
+    cell(String(l.market)),
+    cell(group(l.repaidAssets), { class: 'num' }),
+    cell(group(l.seizedCollateral), { class: 'num' }),
+    cell(group(l.badDebt), { class: 'num' + (l.badDebt !== '0' ? ' health-bad' : '') }),
+    cell(short(l.liquidator), { title: l.liquidator }),
+  ], { block: l.block, logIndex: l.logIndex, vault: l.vault, market: l.market, repaidAssets: l.repaidAssets,
+    seizedCollateral: l.seizedCollateral, badDebt: l.badDebt }));
+  if (rows.length === 0) rows.push(row([cell('none yet', { colspan: 7, class: 'muted' })]));
+  $('#liquidations tbody').replaceChildren(...rows);
+}
+
+function renderVaults(vaults, prices) {
+  const rows = vaults.items.map(v => row([
+    cell(String(v.id)),
+    cell(String(v.market)),
+    cell(short(v.owner), { title: v.owner }),
+    cell(group(v.collateral), { class: 'num' }),
+    cell(group(v.debt), { class: 'num' }),
+    cell(v.health === null ? '–' : v.health, { class: 'num ' + healthClass(v.health) }),
+    cell(group(v.liquidationPrice), { class: 'num' }),
+    cell(group(prices.get(v.market)), { class: 'num' }),
+    v.liquidatable ? (() => { const td = cell(''); td.append(Object.assign(document.createElement('span'),
+      { className: 'badge bad', textContent: 'liquidatable' })); return td; })() : cell(''),
+  ], { vaultId: v.id, market: v.market, health: v.health, healthWad: v.healthWad || null,
+    debt: v.debt, liquidationPrice: v.liquidationPrice, liquidatable: v.liquidatable }));
+  $('#vaults tbody').replaceChildren(...rows);
+}
+
+function marketCard(id) {
+  let card = document.getElementById('market-card-' + id);
+  if (card) return card;
+  card = document.createElement('section');
+  card.className = 'card';
+  card.id = 'market-card-' + id;
+  card.dataset.market = id;
+  card.innerHTML = `<h2>Market ${id}: health of vaults with debt</h2>
+    <svg class="histogram" role="img" aria-label="health histogram of market ${id}"></svg>
+    <h2>Market ${id}: liquidatable debt if the price drops</h2>
+    <svg class="risk" role="img" aria-label="liquidatable debt against price drop, market ${id}"></svg>
+    <div class="legend"><i></i>liquidatable debt<i class="bad-debt"></i>bad debt their liquidation would leave (loan units)</div>
+    <table class="risk-table"><thead><tr><th>price drop</th><th>shocked price</th><th>vaults liquidatable</th>
+      <th>their debt</th><th>bad debt</th></tr></thead><tbody></tbody></table>`;
+  $('#market-charts').append(card);
+  return card;
+}
+
+function renderHistogram(card, h) {
+  const labels = h.buckets.map(b => b.from === null ? '< ' + b.to : b.to === null ? '≥ ' + b.from : b.from + '–' + b.to);
+  const classes = h.buckets.map(b => b.from === null ? 'bad' : Number(b.from) < 1.1 ? 'warn' : 'ok');
+  Charts.bars(card.querySelector('svg.histogram'), {
+    labels, classes, values: h.buckets.map(b => b.vaults), texts: h.buckets.map(b => String(b.vaults)),
+    yLabel: 'vaults',
+  });
+  const svg = card.querySelector('svg.histogram');
+  svg.dataset.buckets = JSON.stringify(h.buckets.map(b => b.vaults));
+  svg.dataset.debtFree = h.debtFreeVaults;
+}
+
+function renderCurve(card, c) {
+  const xs = c.points.map(p => Number(p.drop));
+  const debt = c.points.map(p => Number(p.liquidatableDebt));
+  const bad = c.points.map(p => Number(p.badDebt));
+  const maxDebt = c.points.reduce((m, p) => (BigInt(p.liquidatableDebt) > BigInt(m) ? p.liquidatableDebt : m), '0');
+  const svg = card.querySelector('svg.risk');
+  Charts.lines(svg, {
+    xs, series: [{ ys: debt }, { ys: bad, cls: 'bad-debt' }], xLabel: 'oracle price drop',
+    xTicks: [0, 10, 20, 30, 40, 50].filter(t => t <= CURVE.max), yLabel: 'loan units', yMaxText: 'max ' + group(maxDebt),
+  });
+  svg.dataset.points = JSON.stringify(c.points.map(p => [p.drop, p.liquidatableVaults, p.liquidatableDebt, p.badDebt]));
+  const rows = c.points.filter(p => CURVE_TABLE_DROPS.includes(p.drop)).map(p => row([
+    cell('−' + p.drop + '%'),
+    cell(group(p.shockedPrice), { class: 'num' }),
+    cell(String(p.liquidatableVaults)),
+    cell(group(p.liquidatableDebt), { class: 'num' }),
+    cell(group(p.badDebt), { class: 'num' }),
+  ], { drop: p.drop, liquidatableVaults: p.liquidatableVaults, liquidatableDebt: p.liquidatableDebt,
+    badDebt: p.badDebt }));
+  card.querySelector('.risk-table tbody').replaceChildren(...rows);
+}
+
+/* POLLING */
+
+async function refresh() {
+  const [health, markets, vaults, liqs, keeper] = await Promise.all([
+    api('/health'), ok('/markets'), ok('/vaults?sort=health&limit=' + VAULT_ROWS),
+    ok('/liquidations?order=desc&limit=' + LIQUIDATION_ROWS), api('/keeper/status'),
+  ]);
+  const perMarket = await Promise.all(markets.items.filter(m => m.price).map(async m => ({
+    id: m.id,
+    histogram: await api('/markets/' + m.id + '/health-histogram'),
+    curve: await api('/risk/' + m.id + '/curve?max=' + CURVE.max + '&step=' + CURVE.step),
+  })));
+  renderHealth(health);
+  renderMarkets(markets);
+  renderKeeper(keeper);
+  renderLiquidations(liqs);
+  renderVaults(vaults, new Map(markets.items.map(m => [m.id, m.price && m.price.answer])));
+  for (const m of perMarket) {
+    const card = marketCard(m.id);
+    if (m.histogram.status === 200) renderHistogram(card, m.histogram.body);
+    if (m.curve.status === 200) renderCurve(card, m.curve.body);
+  }
+  const block = markets.asOf ? markets.asOf.block : null;
+  $('#as-of').textContent = block === null ? 'nothing indexed yet'
+    : 'as of block ' + block + ' · updated ' + new Date().toLocaleTimeString();
+  document.body.dataset.block = block === null ? '' : block;
+}
+
+async function loop() {
+  try {
+    await refresh();
+    $('#error').hidden = true;
+    document.body.dataset.state = 'ready';
+  } catch (e) {
+    $('#error').hidden = false;
+    $('#error').textContent = 'refresh failed: ' + e.message;
+    document.body.dataset.state = 'error';
+  }
+  document.body.dataset.refreshes = Number(document.body.dataset.refreshes) + 1;
+  setTimeout(loop, REFRESH_MS);
+}
+
+loop();

@@ -1,0 +1,133 @@
+package io.isomargin.indexer;
+
+import static io.isomargin.abi.testing.Deployment.units;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.isomargin.abi.testing.AnvilChain;
+import io.isomargin.abi.testing.AnvilExtension;
+import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.PostgresDatabase;
+import io.isomargin.abi.testing.PostgresExtension;
+import io.isomargin.indexer.api.ApiServer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.math.BigInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.web3j.crypto.Credentials;
+
+/**
+ * The dashboard in a real headless Chromium (Debian's package driven by playwright-core): over a real Anvil chain with
+ * vaults of every leverage, a 20% price drop and a liquidation with bad debt, mirrored into PostgreSQL and served by
+ * the query API, {@code e2e/dashboard.check.cjs} loads the page and compares every figure it shows with the API's
+ * answers (markets, the vaults closest to liquidation with their health and liquidation price, the liquidation, the
+ * risk table against {@code /risk}, the histogram, the keeper status). It saves {@code target/e2e/dashboard.png}.
+ * Skipped only when Chromium is not installed ({@code tools/ensure-chromium.sh}, run by {@code make test-java}).
+ */
+@ExtendWith({AnvilExtension.class, PostgresExtension.class})
+class DashboardBrowserTest {
+    private static final Path CHROMIUM = Path.of(Optional.ofNullable(System.getenv("CHROMIUM"))
+            .orElse("/usr/bin/chromium"));
+    private static final BigInteger MAX = BigInteger.TWO.pow(256).subtract(BigInteger.ONE);
+    private static final long CHECK_TIMEOUT_SECONDS = 180;
+    private static final int KEEPER_TRACKED = 11;
+
+    @Test
+    void theDashboardShowsTheApisNumbersInAHeadlessBrowser(AnvilChain chain, Deployment d, PostgresDatabase db)
+            throws Exception {
+        assumeTrue(Files.isExecutable(CHROMIUM), "no Chromium at " + CHROMIUM
+                + ": run tools/ensure-chromium.sh (make test-java does) or set CHROMIUM");
+        Credentials alice = chain.credentials(2);
+        Credentials bob = chain.credentials(3);
+        d.fundAndSupply(chain.credentials(1), d.wethMarket(), units(1_000_000, 6));
+        d.fundAndSupply(chain.credentials(1), d.linkMarket(), units(100_000, 6));
+        // 5 WETH at $2,000 each vault; debts from 10% to 79% of the collateral's value
+        long[] wethBorrows = {1_000, 3_000, 5_000, 6_000, 6_500, 7_000, 7_400, 7_900};
+        List<BigInteger> weth = new ArrayList<>();
+        for (int i = 0; i < wethBorrows.length; i++) {
+            weth.add(d.openVault(i % 2 == 0 ? alice : bob, d.wethMarket(), units(5, 18), units(wethBorrows[i], 6)));
+        }
+        for (long borrow : new long[] {300, 800, 1_000}) { // 100 LINK at $15
+            d.openVault(bob, d.linkMarket(), units(100, 18), units(borrow, 6));
+        }
+        d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(80)).divide(BigInteger.valueOf(100)));
+        BigInteger underwater = weth.getLast();
+        Credentials liquidator = chain.credentials(5);
+        d.mintAndApprove(liquidator, d.usdc().getContractAddress(), units(100_000, 6));
+        Scenario.send(d.engineAs(liquidator).liquidate(underwater, MAX, liquidator.getAddress(), new byte[0])::send);
+
+        try (IndexerHarness indexer = IndexerHarness.create(d, db).startAndCatchUp(chain)) {
+            HttpServer keeper = standInKeeper(indexer, chain);
+            ApiServer api = ApiServer.start(indexer.vertx, new ApiServer.Options("127.0.0.1", 0, 5,
+                    Optional.of("http://127.0.0.1:" + keeper.actualPort())), new MirrorReader(indexer.pool),
+                    () -> new ApiServer.Status(indexer.runner.indexedBlock(), indexer.runner.head(),
+                            indexer.runner.reorgs(), indexer.runner.following()), IndexerMetrics.create(indexer.runner));
+            try {
+                String out = runCheck("http://127.0.0.1:" + api.port());
+                JsonObject summary = new JsonObject(out.substring(out.indexOf("dashboard check: OK ") + 20).strip());
+                assertEquals(2, summary.getInteger("markets"), out);
+                JsonArray shownVaults = summary.getJsonArray("vaultIds");
+                assertEquals(weth.get(6).longValueExact(), shownVaults.getLong(0),
+                        "the vault with 7,400 of debt is the closest to liquidation: " + out);
+                assertTrue(Double.parseDouble(summary.getString("lowestHealth")) < 1, "it is liquidatable: " + out);
+                assertEquals(List.of(underwater.longValueExact()), summary.getJsonArray("liquidatedVaults").getList()
+                        .stream().map(n -> ((Number) n).longValue()).toList(), out);
+                assertEquals("ok", summary.getString("keeper"), out);
+                assertEquals(KEEPER_TRACKED, summary.getInteger("keeperTracked"), out);
+                assertTrue(summary.getInteger("riskRows") >= 2 * 7, "a risk table per market: " + out);
+                Path shot = Path.of(summary.getString("screenshot"));
+                assertTrue(Files.size(shot) > 10_000, "screenshot " + shot + " has " + Files.size(shot) + " bytes");
+            } finally {
+                api.close();
+                keeper.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    /**
+     * A stand-in for the keeper's operator endpoint (the keeper module is not on the indexer's classpath): its
+     * {@code /status} in the keeper's JSON shape.
+     */
+    private static HttpServer standInKeeper(IndexerHarness indexer, AnvilChain chain) throws Exception {
+        JsonObject status = new JsonObject().put("sender", chain.credentials(5).getAddress()).put("dryRun", false)
+                .put("block", indexer.runner.indexedBlock()).put("trackedVaults", KEEPER_TRACKED)
+                .put("markets", new JsonArray().add(new JsonObject().put("marketId", 1).put("vaults", 8)
+                        .put("liquidatable", 1)).add(new JsonObject().put("marketId", 2).put("vaults", 3)
+                        .put("liquidatable", 0)))
+                .put("closest", new JsonArray()).put("pending", new JsonArray());
+        return indexer.vertx.createHttpServer().requestHandler(req -> req.response()
+                        .putHeader("content-type", "application/json").end(status.encode()))
+                .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+
+    /** Runs the browser check against {@code url}; returns its output after asserting it passed. */
+    private static String runCheck(String url) throws Exception {
+        Path root = AnvilChain.repoRoot();
+        Path outdir = Path.of("target", "e2e").toAbsolutePath();
+        Files.createDirectories(outdir);
+        Path log = outdir.resolve("dashboard-check.log");
+        Process p = new ProcessBuilder("node", root.resolve("e2e/dashboard.check.cjs").toString(), url,
+                outdir.toString()).directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile())
+                .start();
+        boolean done = p.waitFor(CHECK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        if (!done) {
+            p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+        String out = Files.readString(log);
+        assertTrue(done, "the browser check did not finish within " + CHECK_TIMEOUT_SECONDS + " s:\n" + out);
+        assertEquals(0, p.exitValue(), "the browser check failed:\n" + out);
+        assertFalse(out.isBlank(), "no output");
+        assertTrue(out.contains("dashboard check: OK "), out);
+        return out.lines().filter(l -> l.startsWith("dashboard check: OK ")).findFirst().orElseThrow();
+    }
+}
