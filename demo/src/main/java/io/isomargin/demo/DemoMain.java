@@ -281,6 +281,7 @@ public final class DemoMain implements Callable<Integer> {
         env.put("ISOMARGIN_INDEXER_DATABASE_URL", databaseUrl);
         env.put("ISOMARGIN_INDEXER_API_PORT", Integer.toString(apiPort));
         env.put("ISOMARGIN_INDEXER_FOLLOWER_POLL_INTERVAL", "200ms");
+        env.put("ISOMARGIN_INDEXER_API_KEEPER_URL", "http://127.0.0.1:" + keeperPort); // the dashboard's keeper panel
         return env;
     }
 
