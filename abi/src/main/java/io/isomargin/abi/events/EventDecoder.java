@@ -54,31 +54,33 @@ public final class EventDecoder {
             new Entry(MockAggregator.NEWROUND_EVENT, MockAggregator::getNewRoundEventFromLog),
             new Entry(MockAggregator.OWNERSHIPTRANSFERRED_EVENT, MockAggregator::getOwnershipTransferredEventFromLog));
 
-    private final Map<String, Entry> engineByTopic = byTopic(ENGINE);
-    private final Map<String, Entry> oracleByTopic = byTopic(ORACLE);
+    private static final Map<String, Entry> ENGINE_BY_TOPIC = byTopic(ENGINE);
+    private static final Map<String, Entry> ORACLE_BY_TOPIC = byTopic(ORACLE);
 
+    /** By topic0, each with {@link FastEventDecoding}'s fast path where the event allows it. */
     private static Map<String, Entry> byTopic(List<Entry> entries) {
-        return entries.stream().collect(Collectors.toUnmodifiableMap(e -> EventEncoder.encode(e.event()), e -> e));
+        return entries.stream().collect(Collectors.toUnmodifiableMap(e -> EventEncoder.encode(e.event()),
+                e -> new Entry(e.event(), FastEventDecoding.compile(e.event(), e.decode()))));
     }
 
     /** topic0 of every engine event, for log filters. */
     public List<String> engineTopics() {
-        return List.copyOf(engineByTopic.keySet());
+        return List.copyOf(ENGINE_BY_TOPIC.keySet());
     }
 
     /** topic0 of the oracle events, for log filters. */
     public List<String> oracleTopics() {
-        return List.copyOf(oracleByTopic.keySet());
+        return List.copyOf(ORACLE_BY_TOPIC.keySet());
     }
 
     /** The typed engine event of a log emitted by the engine; empty when topic0 is not an engine event. */
     public Optional<BaseEventResponse> decodeEngine(Log log) {
-        return decode(engineByTopic, log);
+        return decode(ENGINE_BY_TOPIC, log);
     }
 
     /** The typed oracle event of a log emitted by a feed; empty when topic0 is not a feed event. */
     public Optional<BaseEventResponse> decodeOracle(Log log) {
-        return decode(oracleByTopic, log);
+        return decode(ORACLE_BY_TOPIC, log);
     }
 
     private static Optional<BaseEventResponse> decode(Map<String, Entry> byTopic, Log log) {

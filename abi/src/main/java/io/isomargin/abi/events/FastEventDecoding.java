@@ -1,0 +1,160 @@
+package io.isomargin.abi.events;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+import org.web3j.abi.EventEncoder;
+import org.web3j.abi.TypeReference;
+import org.web3j.abi.datatypes.Address;
+import org.web3j.abi.datatypes.Bool;
+import org.web3j.abi.datatypes.Event;
+import org.web3j.abi.datatypes.Int;
+import org.web3j.abi.datatypes.Type;
+import org.web3j.abi.datatypes.Uint;
+import org.web3j.protocol.core.methods.response.BaseEventResponse;
+import org.web3j.protocol.core.methods.response.Log;
+
+/**
+ * A fast path for decoding events whose parameters are all static words (uint, int, address, bool): each 32-byte word
+ * is read straight from the topics and the data. web3j's general decoder compiles a regular expression for every
+ * numeric field and was the costliest step of an indexer backfill.
+ *
+ * <p>The fast decoder fills the same generated response class as web3j. Which field takes which parameter is not
+ * assumed: {@link #compile} decodes a probe log whose parameters all differ with web3j's decoder and reads the mapping
+ * off the result. An event it cannot map (a struct or dynamic parameter, two bools) keeps web3j's decoder, and so does
+ * any log whose shape does not match the event.
+ */
+final class FastEventDecoding {
+    private enum Kind { UINT, INT, ADDRESS, BOOL }
+
+    private record Setter(Field field, int param) {}
+
+    private static final BigInteger TWO_256 = BigInteger.ONE.shiftLeft(256);
+    private static final BigInteger INT_MIN = BigInteger.ONE.shiftLeft(255);
+
+    private FastEventDecoding() {}
+
+    /** A decoder for {@code event} equal to {@code slow} (web3j's), faster where it can be; else {@code slow}. */
+    static Function<Log, BaseEventResponse> compile(Event event, Function<Log, BaseEventResponse> slow) {
+        List<TypeReference<Type>> params = event.getParameters();
+        Kind[] kinds = new Kind[params.size()];
+        boolean[] indexed = new boolean[params.size()];
+        int bools = 0;
+        for (int i = 0; i < params.size(); i++) {
+            Class<?> c;
+            try {
+                c = params.get(i).getClassType();
+            } catch (ClassNotFoundException e) {
+                return slow;
+            }
+            kinds[i] = Uint.class.isAssignableFrom(c) ? Kind.UINT : Int.class.isAssignableFrom(c) ? Kind.INT
+                    : Address.class.isAssignableFrom(c) ? Kind.ADDRESS : Bool.class.isAssignableFrom(c) ? Kind.BOOL
+                    : null;
+            if (kinds[i] == null) return slow;
+            if (kinds[i] == Kind.BOOL && ++bools > 1) return slow;
+            indexed[i] = params.get(i).isIndexed();
+        }
+        String topic0 = EventEncoder.encode(event);
+        String[] words = new String[params.size()];
+        for (int i = 0; i < words.length; i++) {
+            words[i] = kinds[i] == Kind.BOOL ? word(BigInteger.ONE) : word(BigInteger.valueOf(0x1000 + i));
+        }
+        BaseEventResponse probe;
+        try {
+            probe = slow.apply(log(topic0, words, indexed));
+        } catch (RuntimeException e) {
+            return slow;
+        }
+        List<Setter> setters = new ArrayList<>();
+        boolean[] mapped = new boolean[params.size()];
+        for (Field f : probe.getClass().getFields()) {
+            if (Modifier.isStatic(f.getModifiers()) || f.getDeclaringClass() == BaseEventResponse.class) continue;
+            Object value;
+            try {
+                value = f.get(probe);
+            } catch (IllegalAccessException e) {
+                return slow;
+            }
+            int match = -1;
+            for (int i = 0; i < words.length; i++) {
+                if (!mapped[i] && value != null && value.equals(read(kinds[i], words[i]))) {
+                    match = i;
+                    break;
+                }
+            }
+            if (match < 0) return slow;
+            mapped[match] = true;
+            setters.add(new Setter(f, match));
+        }
+        for (boolean m : mapped) if (!m) return slow;
+        Class<? extends BaseEventResponse> type = probe.getClass();
+        int topicCount = 1;
+        for (boolean x : indexed) if (x) topicCount++;
+        int dataWords = params.size() - (topicCount - 1);
+        int[] position = new int[params.size()]; // topic index (indexed) or data word index
+        int t = 1;
+        int d = 0;
+        for (int i = 0; i < params.size(); i++) position[i] = indexed[i] ? t++ : d++;
+        int topics = topicCount;
+        return log -> {
+            List<String> tp = log.getTopics();
+            String data = log.getData();
+            if (tp == null || tp.size() != topics || data == null || data.length() != 2 + 64 * dataWords) {
+                return slow.apply(log);
+            }
+            try {
+                BaseEventResponse r = type.getDeclaredConstructor().newInstance();
+                for (Setter s : setters) {
+                    int i = s.param();
+                    String w = indexed[i] ? strip(tp.get(position[i]))
+                            : data.substring(2 + 64 * position[i], 2 + 64 * (position[i] + 1));
+                    s.field().set(r, read(kinds[i], w));
+                }
+                r.log = log;
+                return r;
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                return slow.apply(log);
+            }
+        };
+    }
+
+    private static Object read(Kind kind, String word) {
+        BigInteger v = new BigInteger(word, 16);
+        return switch (kind) {
+            case UINT -> v;
+            case INT -> v.compareTo(INT_MIN) >= 0 ? v.subtract(TWO_256) : v;
+            case ADDRESS -> "0x" + word.substring(24).toLowerCase(Locale.ROOT);
+            case BOOL -> v.signum() != 0;
+        };
+    }
+
+    private static String strip(String topic) {
+        return topic.startsWith("0x") ? topic.substring(2) : topic;
+    }
+
+    private static String word(BigInteger v) {
+        String hex = v.toString(16);
+        return "0".repeat(64 - hex.length()) + hex;
+    }
+
+    private static Log log(String topic0, String[] words, boolean[] indexed) {
+        List<String> topics = new ArrayList<>();
+        topics.add(topic0);
+        StringBuilder data = new StringBuilder("0x");
+        for (int i = 0; i < words.length; i++) {
+            if (indexed[i]) {
+                topics.add("0x" + words[i]);
+            } else {
+                data.append(words[i]);
+            }
+        }
+        Log l = new Log();
+        l.setTopics(topics);
+        l.setData(data.toString());
+        return l;
+    }
+}
