@@ -1,6 +1,7 @@
 package io.isomargin.bench;
 
 import io.isomargin.abi.testing.AnvilChain;
+import io.isomargin.abi.testing.TestChain;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.bench.contracts.EventFiller;
 import java.math.BigInteger;
@@ -52,7 +53,7 @@ final class ChainFiller {
      * liquidity.
      */
     static ChainFiller deploy(Deployment d) {
-        AnvilChain chain = d.chain();
+        TestChain chain = d.chain();
         Credentials sender = chain.credentials(1);
         TransactionManager tm = chain.txManager(sender);
         StaticGasProvider gas = new StaticGasProvider(AnvilChain.GAS_PRICE, TX_GAS);
@@ -118,7 +119,7 @@ final class ChainFiller {
      * the next block).
      */
     Runnable liveSender(int eventsPerTx) {
-        AnvilChain chain = d.chain();
+        TestChain chain = d.chain();
         TransactionManager fireAndForget = new RawTransactionManager(chain.web3j(), sender, chain.chainId(),
                 new NoOpProcessor(chain.web3j()));
         StaticGasProvider gas = new StaticGasProvider(AnvilChain.GAS_PRICE, TX_GAS);

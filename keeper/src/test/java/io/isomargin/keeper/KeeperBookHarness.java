@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.RpcClient;
 import io.isomargin.abi.follower.RpcConfig;
-import io.isomargin.abi.testing.AnvilChain;
+import io.isomargin.abi.testing.TestChain;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.keeper.book.BookFollower;
 import io.isomargin.keeper.book.BookScope;
@@ -24,7 +24,7 @@ public final class KeeperBookHarness implements AutoCloseable {
     public static final Duration WAIT = Duration.ofSeconds(60);
     public static final int REORG_WINDOW = 16;
 
-    public final AnvilChain chain;
+    public final TestChain chain;
     public final RpcClient rpc;
     public final BookScope scope;
     public final PositionBook book = new PositionBook();

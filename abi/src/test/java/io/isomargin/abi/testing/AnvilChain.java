@@ -5,9 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.math.BigInteger;
-import java.net.InetAddress;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -15,18 +12,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.Web3j;
-import org.web3j.protocol.core.DefaultBlockParameterName;
-import org.web3j.protocol.core.Request;
-import org.web3j.protocol.core.Response;
 import org.web3j.protocol.http.HttpService;
-import org.web3j.tx.RawTransactionManager;
-import org.web3j.tx.TransactionManager;
-import org.web3j.tx.gas.ContractGasProvider;
-import org.web3j.tx.gas.StaticGasProvider;
-import org.web3j.tx.response.PollingTransactionReceiptProcessor;
 
 /**
  * A throwaway Anvil node for tests: {@code node_modules/.bin/anvil} on a free 127.0.0.1 port.
@@ -41,13 +29,13 @@ import org.web3j.tx.response.PollingTransactionReceiptProcessor;
  * }
  * }</pre>
  */
-public final class AnvilChain implements AutoCloseable {
+public final class AnvilChain implements TestChain {
     /** How long anvil gets to answer {@code eth_chainId}. */
     public static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(30);
     /** Legacy gas price, above Anvil's 1 gwei initial base fee (which only falls with automining). */
-    public static final BigInteger GAS_PRICE = BigInteger.valueOf(10_000_000_000L);
+    public static final BigInteger GAS_PRICE = TestChain.GAS_PRICE;
     /** Gas limit per transaction; an engine deployment needs well under this, the block limit is 30M. */
-    public static final BigInteger GAS_LIMIT = BigInteger.valueOf(15_000_000L);
+    public static final BigInteger GAS_LIMIT = TestChain.GAS_LIMIT;
 
     private static final int PORT_ATTEMPTS = 3;
 
@@ -240,83 +228,6 @@ public final class AnvilChain implements AutoCloseable {
         return privateKeys.size();
     }
 
-    /** A transaction manager for {@code credentials} that polls for receipts every 50 ms (at most 200 times). */
-    public TransactionManager txManager(Credentials credentials) {
-        return new RawTransactionManager(web3j, credentials, chainId,
-                new PollingTransactionReceiptProcessor(web3j, 50, 200));
-    }
-
-    /** A fixed gas price and limit suitable for Anvil. */
-    public ContractGasProvider gasProvider() {
-        return new StaticGasProvider(GAS_PRICE, GAS_LIMIT);
-    }
-
-    /* CHEATS (raw JSON-RPC) */
-
-    /** Mines one block. */
-    public void mine() {
-        rpc("evm_mine");
-    }
-
-    /** Advances the clock by {@code seconds} and mines a block, so {@link #latestTimestamp()} reflects it. */
-    public void increaseTime(long seconds) {
-        rpc("evm_increaseTime", seconds);
-        mine();
-    }
-
-    /** Sets the timestamp of the next mined block (which must be later than the latest one). */
-    public void setNextBlockTimestamp(long timestamp) {
-        rpc("evm_setNextBlockTimestamp", timestamp);
-    }
-
-    /** Takes a snapshot of the chain state; returns its id for {@link #revert(String)}. */
-    public String snapshot() {
-        return String.valueOf(rpc("evm_snapshot"));
-    }
-
-    /** Restores the state of snapshot {@code id}. Anvil consumes the snapshot: take a new one to revert again. */
-    public void revert(String id) {
-        Object ok = rpc("evm_revert", id);
-        if (!Boolean.TRUE.equals(ok)) {
-            throw new IllegalStateException("evm_revert(" + id + ") returned " + ok);
-        }
-    }
-
-    /** The timestamp of the latest block. */
-    public long latestTimestamp() {
-        try {
-            return web3j.ethGetBlockByNumber(DefaultBlockParameterName.LATEST, false).send()
-                    .getBlock().getTimestamp().longValueExact();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** The latest block number. */
-    public long blockNumber() {
-        try {
-            return web3j.ethBlockNumber().send().getBlockNumber().longValueExact();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Sends a raw JSON-RPC request and returns its result (String, Boolean, Number, Map or List); throws on error. */
-    public Object rpc(String method, Object... params) {
-        try {
-            RawResponse response = new Request<>(method, List.of(params), service, RawResponse.class).send();
-            if (response.hasError()) {
-                throw new IllegalStateException(method + " failed: " + response.getError().getMessage());
-            }
-            return response.getResult();
-        } catch (IOException e) {
-            throw new UncheckedIOException(method + " failed", e);
-        }
-    }
-
-    /** A JSON-RPC response whose result is left as plain JSON values. */
-    public static final class RawResponse extends Response<Object> {}
-
     /* LIFECYCLE */
 
     /** The process id of the anvil launcher. */
@@ -354,62 +265,24 @@ public final class AnvilChain implements AutoCloseable {
         destroyTree(process);
     }
 
-    /** SIGTERM to the process and all its descendants, SIGKILL to whatever is still alive after 5 s. */
     private static void destroyTree(Process process) {
-        List<ProcessHandle> all = new ArrayList<>(process.descendants().toList());
-        all.add(process.toHandle());
-        all.forEach(ProcessHandle::destroy);
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-        for (ProcessHandle h : all) {
-            try {
-                long left = Math.max(0, deadline - System.nanoTime());
-                h.onExit().get(left, TimeUnit.NANOSECONDS);
-            } catch (Exception stillAlive) {
-                h.destroyForcibly();
-            }
-        }
-        for (ProcessHandle h : all) {
-            if (h.isAlive()) {
-                h.destroyForcibly();
-                h.onExit().join();
-            }
-        }
+        LocalProcesses.destroyTree(process);
     }
 
-    /* HELPERS */
-
     private static int freePort() {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            socket.setReuseAddress(true);
-            return socket.getLocalPort();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return LocalProcesses.freePort();
     }
 
     private static String readQuietly(Path file) {
-        try {
-            return Files.readString(file, StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-            return "(stderr unreadable: " + e.getMessage() + ")";
-        }
+        return LocalProcesses.readQuietly(file);
     }
 
     private static void deleteQuietly(Path file) {
-        try {
-            Files.deleteIfExists(file);
-        } catch (IOException ignored) {
-            // temp file; the OS cleans up
-        }
+        LocalProcesses.deleteQuietly(file);
     }
 
     private static void sleep(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
+        LocalProcesses.sleep(millis);
     }
 
     private static final class PortTakenException extends IllegalStateException {

@@ -23,13 +23,13 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  * <p>The contract handles are bound to the deployer; use {@link #engineAs}, {@link #tokenAs} for other senders.
  * Dev account 0 is the deployer; tests should use accounts 1 and up as lenders, borrowers and liquidators.
  *
- * @param chain      the chain it lives on
+ * @param chain      the chain it lives on (Anvil or Hardhat)
  * @param deployer   dev account 0: engine owner and guardian, owner of every feed
  * @param wethMarket id of the WETH/USDC market
  * @param linkMarket id of the LINK/USDC market
  */
 public record Deployment(
-        AnvilChain chain,
+        TestChain chain,
         Credentials deployer,
         IsomarginEngine engine,
         MockERC20 usdc,
@@ -55,7 +55,7 @@ public record Deployment(
     public record Market(BigInteger id, MockERC20 loan, MockERC20 collateral, MockAggregator feed) {}
 
     /** Deploys the engine, tokens, feeds and the two default markets. About 8 transactions. */
-    public static Deployment deploy(AnvilChain chain) {
+    public static Deployment deploy(TestChain chain) {
         Credentials deployer = chain.credentials(0);
         String me = deployer.getAddress();
         var tm = chain.txManager(deployer);

@@ -30,7 +30,9 @@ import org.web3j.utils.Numeric;
  *
  * <p>Nothing is sent twice by accident: the hash is computed locally from the signed bytes, so a send whose answer
  * was lost is re-sent byte for byte (the node answers "already known" or mines it once), and a "nonce too low"
- * is checked against our own hash before the nonce is resynchronized. Not thread-safe: one keeper loop drives it.
+ * is checked against our own hash before the nonce is resynchronized. Any other refusal is checked the same way: a
+ * node that knows the transaction took it (an automining Hardhat node answers a reverting transaction with an error
+ * but mines it), and it is followed to its receipt. Not thread-safe: one keeper loop drives it.
  */
 public final class TxSender {
     private static final Logger log = LoggerFactory.getLogger(TxSender.class);
@@ -262,7 +264,8 @@ public final class TxSender {
                 case ALREADY_KNOWN -> Broadcast.ACCEPTED;
                 case NONCE_TOO_LOW -> receiptOf(Hash.sha3(hex)) != null ? Broadcast.ACCEPTED : Broadcast.NONCE_TOO_LOW;
                 case UNDERPRICED_REPLACEMENT, NONCE_TOO_HIGH -> Broadcast.RESYNC;
-                case OTHER -> Broadcast.REJECTED;
+                // an automining Hardhat node answers a transaction that reverts with an error, yet mines it
+                case OTHER -> known(Hash.sha3(hex)) ? Broadcast.ACCEPTED : Broadcast.REJECTED;
             };
         }
     }
