@@ -21,7 +21,7 @@ enum LocalChain {
             return ChildProcess.start(name, List.of(root.resolve("node_modules/.bin/hardhat").toString(), "node",
                     "--hostname", "127.0.0.1", "--port", Integer.toString(port), "--config",
                     root.resolve("tools/hardhat/hardhat.config.cjs").toString()),
-                    Map.of("HARDHAT_INTERVAL_MS", "1000"), root, log);
+                    Map.of("HARDHAT_INTERVAL_MS", "1000", "HARDHAT_DISABLE_TELEMETRY_PROMPT", "true"), root, log);
         }
     };
 
