@@ -4,6 +4,7 @@ import static io.isomargin.abi.math.FullMath.UINT256_MAX;
 
 import io.isomargin.abi.math.LiquidationMath;
 import io.isomargin.abi.math.MarginMath;
+import io.isomargin.abi.math.MarketTotals;
 import io.isomargin.keeper.risk.LiquidatableVault;
 import io.isomargin.keeper.risk.LiquidationCandidates;
 import io.isomargin.keeper.risk.MarketAtBlock;
@@ -29,8 +30,15 @@ import java.util.Set;
  */
 public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, long gasPerVault) {
 
-    /** One vault in a plan, quoted at the candidates' block. */
-    public record Planned(long vaultId, LiquidationMath.Quote quote, BigInteger seizedValue, BigInteger grossProfit) {
+    /** Most liquidations of one vault in one batch (see {@link #plan}). */
+    static final int MAX_ROUNDS = 8;
+
+    /**
+     * One vault in a plan, quoted at the candidates' block: {@code rounds} liquidations in a row (the batch lists
+     * its id that many times), {@code quote} their sums.
+     */
+    public record Planned(long vaultId, int rounds, LiquidationMath.Quote quote, BigInteger seizedValue,
+            BigInteger grossProfit) {
         /** Loan tokens the keeper pays: repaid debt plus the protocol fee. */
         public BigInteger cost() {
             return quote.repaidAssets().add(quote.protocolFee());
@@ -48,8 +56,11 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
             vaults = List.copyOf(vaults);
         }
 
+        /** The batch's ids: each vault as many times as it has rounds. */
         public List<Long> vaultIds() {
-            return vaults.stream().map(Planned::vaultId).toList();
+            List<Long> ids = new ArrayList<>();
+            for (Planned p : vaults) for (int i = 0; i < p.rounds(); i++) ids.add(p.vaultId());
+            return ids;
         }
 
         /** Loan tokens the whole batch needs. */
@@ -91,31 +102,71 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
         BigInteger ownGas = pricing.cost(BigInteger.valueOf(gasPerVault), feePerGas);
         for (LiquidatableVault v : c.vaults()) {
             if (exclude.contains(v.vaultId())) continue;
-            LiquidationMath.Quote q = LiquidationMath.quote(v.position().collateral(), v.position().debtShares(),
-                    m.accruedTotals(), price, m.market().terms(), UINT256_MAX);
-            if (q.noEffect()) continue;
-            BigInteger seizedValue = MarginMath.value(q.seizedCollateral(), price);
-            BigInteger gross = seizedValue.subtract(q.repaidAssets()).subtract(q.protocolFee());
-            if (gross.compareTo(ownGas) <= 0) {
+            Planned p = rounds(v, m, price);
+            if (p == null) continue;
+            if (p.grossProfit().compareTo(ownGas.multiply(BigInteger.valueOf(p.rounds()))) <= 0) {
                 unprofitable++;
                 continue;
             }
-            profitable.add(new Planned(v.vaultId(), q, seizedValue, gross));
+            profitable.add(p);
         }
         profitable.sort(Comparator.comparing(Planned::grossProfit).reversed()
                 .thenComparingLong(Planned::vaultId));
         List<Planned> chosen = new ArrayList<>();
         int noCapital = 0;
         BigInteger left = balance;
+        int liquidations = 0;
         for (Planned p : profitable) {
-            if (chosen.size() == maxBatch || gasFor(chosen.size() + 1) > gasBudget) break;
+            if (liquidations + p.rounds() > maxBatch || gasFor(liquidations + p.rounds()) > gasBudget) continue;
             if (p.cost().compareTo(left) > 0) {
                 noCapital++;
                 continue;
             }
             left = left.subtract(p.cost());
             chosen.add(p);
+            liquidations += p.rounds();
         }
         return new Plan(c.marketId(), c.block(), chosen, unprofitable, noCapital);
+    }
+
+    /**
+     * The liquidations one vault takes in a row: with a close factor a vault between {@code 1 / (1 + bonus)} and the
+     * maintenance limit stays liquidatable after a partial liquidation (each one seizes the bonus on top of what it
+     * repays), and would otherwise need a block per round. Each round is quoted on the vault and totals the previous
+     * one leaves, until it is healthy, emptied, or {@link #MAX_ROUNDS}; null when even the first has no effect.
+     */
+    private static Planned rounds(LiquidatableVault v, MarketAtBlock m, BigInteger price) {
+        BigInteger collateral = v.position().collateral();
+        BigInteger shares = v.position().debtShares();
+        MarketTotals totals = m.accruedTotals();
+        BigInteger repaid = BigInteger.ZERO;
+        BigInteger repaidShares = BigInteger.ZERO;
+        BigInteger seized = BigInteger.ZERO;
+        BigInteger fee = BigInteger.ZERO;
+        LiquidationMath.Quote last = null;
+        int rounds = 0;
+        while (rounds < MAX_ROUNDS && shares.signum() > 0
+                && MarginMath.isLiquidatable(collateral, MarginMath.debt(shares, totals), price, m.margins())) {
+            LiquidationMath.Quote q = LiquidationMath.quote(collateral, shares, totals, price, m.market().terms(),
+                    UINT256_MAX);
+            if (q.noEffect()) break;
+            rounds++;
+            last = q;
+            repaid = repaid.add(q.repaidAssets());
+            repaidShares = repaidShares.add(q.repaidShares());
+            seized = seized.add(q.seizedCollateral());
+            fee = fee.add(q.protocolFee());
+            collateral = collateral.subtract(q.seizedCollateral());
+            shares = collateral.signum() == 0 ? BigInteger.ZERO : shares.subtract(q.repaidShares());
+            totals = new MarketTotals(totals.totalSupplyAssets(), totals.totalSupplyShares(),
+                    totals.totalBorrowAssets().subtract(q.repaidAssets()).max(BigInteger.ZERO),
+                    totals.totalBorrowShares().subtract(q.repaidShares()), totals.insuranceFund().add(q.protocolFee()),
+                    totals.lastAccrual());
+        }
+        if (rounds == 0) return null;
+        LiquidationMath.Quote sum = new LiquidationMath.Quote(repaid, repaidShares, seized, fee, last.badDebt(),
+                last.coveredByInsurance(), false);
+        BigInteger seizedValue = MarginMath.value(seized, price);
+        return new Planned(v.vaultId(), rounds, sum, seizedValue, seizedValue.subtract(repaid).subtract(fee));
     }
 }
