@@ -55,7 +55,7 @@ final class InProcessIndexer implements AutoCloseable {
             IndexerMeta meta, Collection<String> oracles) {
         DatabaseUrl dbUrl = new DatabaseUrl(db.host(), db.port(), db.database(), db.user(), db.password());
         IndexerConfig config = new IndexerConfig(Path.of("(in-process)"), List.of(httpUrl), wsUrl,
-                Duration.ofSeconds(10), dbUrl, 0, 64, maxRange, Duration.ofSeconds(2));
+                Duration.ofSeconds(10), dbUrl, 0, 64, maxRange, Duration.ofSeconds(2), "127.0.0.1", 0, 5);
         Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
         Vertx vertx = Vertx.vertx();
         Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
