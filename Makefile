@@ -9,6 +9,8 @@
 #   make snapshot        re-record the gas snapshot after a contract change
 #   make bench-indexer   indexer benchmark: backfill events/s and live head lag (BENCH_ARGS="--events 400000 ...")
 #   make bench-abi       re-export the benchmark's event filler (bench/EventFiller.json) after changing it
+#   make bench-keeper-detect  keeper detection latency, JMH, 10k/100k/1M vaults (ISOMARGIN_BENCH_QUICK=1: shorter)
+#   make bench-keeper-e2e     keeper end to end: blocks to liquidate ~1,000 of 10,000 vaults at 1 s blocks
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 .DEFAULT_GOAL := help
@@ -19,7 +21,8 @@ FORGE := $(BIN)/forge
 TOOLS_STAMP := node_modules/.isomargin-tools-installed
 FORGE_SUMMARY := $(ROOT)/contracts/tools/forge-summary.sh
 
-.PHONY: help tools build abi check-abi test test-contracts test-java test-deep snapshot bench-indexer bench-abi demo demo-build up clean
+.PHONY: help tools build abi check-abi test test-contracts test-java test-deep snapshot bench-indexer bench-abi demo demo-build up clean \
+	bench-keeper-detect bench-keeper-e2e bench-keeper-build
 
 # A JDK 21+ (the machine's default java may be older): JAVA_HOME if it qualifies, else the newest in /usr/lib/jvm.
 JDK = $(shell tools/find-jdk.sh 2>/dev/null)
@@ -87,6 +90,22 @@ bench-indexer: tools
 	$(MVN) -q -pl bench -am package -DskipTests
 	"$(JDK)/bin/java" $(BENCH_JAVA_OPTS) -Disomargin.root="$(ROOT)" \
 	  -cp "bench/target/classes:$$(cat bench/target/classpath.txt)" io.isomargin.bench.IndexerBench $(BENCH_ARGS)
+
+# Keeper benchmarks: numbers on stdout, target/bench/keeper.json (+ JMH's JSON). BENCH_KEEPER_ARGS passes options.
+BENCH_KEEPER_ARGS ?=
+bench-keeper-build: tools
+	@[ -n "$(JDK)" ] || tools/find-jdk.sh
+	$(MVN) -q -pl bench -am package -DskipTests
+
+bench-keeper-detect: bench-keeper-build
+	"$(JDK)/bin/java" $(BENCH_JAVA_OPTS) -Disomargin.root="$(ROOT)" \
+	  -cp "bench/target/classes:$$(cat bench/target/classpath.txt)" io.isomargin.bench.keeper.KeeperDetectBench $(BENCH_KEEPER_ARGS)
+
+bench-keeper-e2e: tools
+	@[ -n "$(JDK)" ] || tools/find-jdk.sh
+	$(MVN) -q -pl bench,keeper -am package -DskipTests
+	"$(JDK)/bin/java" $(BENCH_JAVA_OPTS) -Disomargin.root="$(ROOT)" \
+	  -cp "bench/target/classes:$$(cat bench/target/classpath.txt)" io.isomargin.bench.keeper.KeeperE2eBench $(BENCH_KEEPER_ARGS)
 
 bench-abi: build
 	node contracts/tools/export-abi.cjs contracts/out bench EventFiller.sol:EventFiller

@@ -13,8 +13,10 @@ import io.isomargin.keeper.send.TxSender;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -32,10 +34,10 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
 /**
  * Turns the detector's candidates into liquidation transactions, on its own thread so the book never waits for RPC:
- * per block it follows its transactions in flight ({@link TxSender#onBlock}), then for each market plans a batch
- * ({@link LiquidationPlanner}), simulates it with {@code eth_call} from the keeper's address (vaults that another
- * liquidator took or that became healthy are found here, one by one, and dropped: no send is wasted on them),
- * estimates its gas, checks {@code seized value - repaid - fee - gas >= min profit}, and sends it through
+ * per block it follows its transactions in flight ({@link TxSender#onBlock}), then for each market plans batches
+ * ({@link LiquidationPlanner}) until the candidates, the capital or the in-flight limit run out, simulates each with
+ * {@code eth_call} from the keeper's address (vaults that another liquidator took or that became healthy are found
+ * here, one by one, and dropped: no send is wasted on them), estimates its gas, checks {@code seized value - repaid - fee - gas >= min profit}, and sends it through
  * {@code liquidateBatch} (or, in dry-run, logs what it would send). A vault stays out of new batches while one of our
  * transactions holds it; a reverted transaction's vaults are recorded as lost and only come back through a fresh
  * simulation, never by a blind re-send.
@@ -189,6 +191,13 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         for (LiquidationCandidates c : latest.values()) execute(c, block, baseFee);
     }
 
+    /**
+     * Sends as many batches for one market as the candidates, the capital and the in-flight limit allow: each batch is
+     * planned from the candidates no earlier batch of this block (nor a transaction still in flight) holds, then
+     * simulated, checked for profit and sent. A crash that leaves hundreds of vaults liquidatable is therefore sent in
+     * one go, several batches in the same block, rather than one batch per block. Stops at the first batch that is
+     * not sent (in-flight limit, unprofitable, refused) or when nothing is left to plan.
+     */
     private void execute(LiquidationCandidates c, long block, BigInteger baseFee) {
         if (c.vaults().isEmpty()) return;
         long marketId = c.marketId();
@@ -210,14 +219,35 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         BigInteger reserved = held.values().stream().filter(h -> h.marketId() == marketId).map(Held::capital)
                 .reduce(BigInteger.ZERO, BigInteger::add);
         BigInteger balance = calls.balanceOf(token.loanToken()).subtract(reserved).max(BigInteger.ZERO);
-        Plan plan = planner.plan(c, heldVaults, expectedFee, token.gasPricing(), balance);
-        if (plan.skippedUnprofitable() > 0) listener.skippedUnprofitable(marketId, plan.skippedUnprofitable());
-        if (plan.skippedCapital() > 0) {
-            listener.notSent(marketId, plan.skippedCapital() + " vault(s) need more loan token than the keeper holds ("
-                    + balance + " available)");
+        Set<Long> taken = new HashSet<>(heldVaults); // in flight, or in an earlier batch of this block
+        for (boolean first = true; ; first = false) {
+            if (!dryRun && !sender.canSend()) {
+                listener.notSent(marketId, "the in-flight transaction limit is reached");
+                return;
+            }
+            Plan plan = planner.plan(c, taken, expectedFee, token.gasPricing(), balance);
+            if (first && plan.skippedUnprofitable() > 0) {
+                listener.skippedUnprofitable(marketId, plan.skippedUnprofitable());
+            }
+            if (plan.skippedCapital() > 0 && (first || plan.vaults().isEmpty())) {
+                listener.notSent(marketId, plan.skippedCapital() + " vault(s) need more loan token than the keeper "
+                        + "holds (" + balance + " available)");
+            }
+            if (plan.vaults().isEmpty()) return;
+            taken.addAll(plan.vaultIds());
+            Optional<BigInteger> spent = executeBatch(c, plan, token, expectedFee, baseFee, block);
+            if (spent.isEmpty()) return;
+            balance = balance.subtract(spent.get()).max(BigInteger.ZERO);
         }
-        if (plan.vaults().isEmpty()) return;
+    }
 
+    /**
+     * Simulates, prices and sends one planned batch; returns the capital it holds (zero in dry-run), or empty when
+     * it was not sent and the market's other batches should wait for the next block.
+     */
+    private Optional<BigInteger> executeBatch(LiquidationCandidates c, Plan plan, MarketToken token,
+            BigInteger expectedFee, BigInteger baseFee, long block) {
+        long marketId = c.marketId();
         List<Long> ids = plan.vaultIds();
         if (dryRun && calls.allowance(token.loanToken()).compareTo(plan.capital()) < 0) {
             // a simulation from the keeper's address would fail on the missing approval, which a live run gives
@@ -226,28 +256,34 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (quoted, not "
                     + "simulated: the loan token is not approved to the engine yet)", marketId, ids, modeled);
             listener.dryRun(marketId, ids, modeled);
-            return;
+            return Optional.of(BigInteger.ZERO);
         }
         Optional<BatchResult> sim = calls.simulate(marketId, ids);
         if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
+            // one vault at a time, with its planned rounds: keep the rounds that still liquidate, drop the vault
+            // when none does
+            Map<Long, Integer> rounds = new LinkedHashMap<>();
+            for (long id : ids) rounds.merge(id, 1, Integer::sum);
             List<Long> keep = new ArrayList<>();
             List<Long> lost = new ArrayList<>();
-            for (long id : ids) {
-                boolean ok = calls.simulate(marketId, List.of(id)).map(r -> r.liquidated() == 1).orElse(false);
-                (ok ? keep : lost).add(id);
+            for (Map.Entry<Long, Integer> e : rounds.entrySet()) {
+                int done = calls.simulate(marketId, Collections.nCopies(e.getValue(), e.getKey()))
+                        .map(BatchResult::liquidated).orElse(0);
+                if (done == 0) lost.add(e.getKey());
+                keep.addAll(Collections.nCopies(done, e.getKey()));
             }
             if (!lost.isEmpty()) {
                 log.info("market {}: vault(s) {} no longer liquidatable at simulation (taken by another liquidator or "
                         + "made healthy): dropped", marketId, lost);
                 listener.lostAtSimulation(marketId, lost);
             }
-            if (keep.isEmpty()) return;
+            if (keep.isEmpty()) return Optional.of(BigInteger.ZERO); // the next batch may still be good
             ids = keep;
             sim = calls.simulate(marketId, ids);
-            if (sim.isEmpty() || sim.get().liquidated() < ids.size()) return; // the chain moves: next block
+            if (sim.isEmpty() || sim.get().liquidated() < ids.size()) return Optional.empty(); // the chain moves
         }
         Optional<BigInteger> gas = calls.estimateGas(marketId, ids);
-        if (gas.isEmpty()) return;
+        if (gas.isEmpty()) return Optional.empty();
         BatchResult r = sim.get();
         BigInteger price = c.market().price();
         BigInteger gasCost = token.gasPricing().cost(gas.get(), expectedFee);
@@ -256,17 +292,17 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             log.info("market {}: batch {} skipped: expected profit {} below the minimum {} (gas {} at {} wei)", marketId,
                     ids, profit, token.minProfit(), gas.get(), expectedFee);
             listener.skippedUnprofitable(marketId, ids.size());
-            return;
+            return Optional.empty(); // the next batches are planned from less profitable vaults
         }
         if (dryRun) {
             log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (gas {})", marketId,
                     ids, profit, gas.get());
             listener.dryRun(marketId, ids, profit);
-            return;
+            return Optional.of(BigInteger.ZERO);
         }
         if (!sender.canSend()) {
             listener.notSent(marketId, "the in-flight transaction limit is reached");
-            return;
+            return Optional.empty();
         }
         BigInteger gasLimit = gas.get().multiply(BigInteger.valueOf(5)).divide(BigInteger.valueOf(4));
         TxSender.Pending p;
@@ -276,11 +312,13 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         } catch (GasAboveCapException | SendRejectedException | IllegalStateException e) {
             log.warn("market {}: batch {} not sent: {}", marketId, ids, e.getMessage());
             listener.notSent(marketId, e.getMessage());
-            return;
+            return Optional.empty();
         }
-        held.put(p.nonce(), new Held(marketId, ids, price, r.repaid().add(r.fee())));
+        BigInteger capital = r.repaid().add(r.fee());
+        held.put(p.nonce(), new Held(marketId, ids, price, capital));
         heldVaults.addAll(ids);
         listener.sent(marketId, ids, profit, p);
+        return Optional.of(capital);
     }
 
     private void settle(TxSender.Outcome o) {
