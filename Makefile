@@ -7,6 +7,7 @@
 #   make test-deep       the fuzz and invariant suites at 10x+ the runs
 #   make abi             re-export contract ABIs and bytecode to abi/ after a contract change
 #   make snapshot        re-record the gas snapshot after a contract change
+#   make bench           every benchmark, then target/bench/report.md + report.json with charts (~12 min; not in test)
 #   make bench-indexer   indexer benchmark: backfill events/s and live head lag (BENCH_ARGS="--events 400000 ...")
 #   make bench-abi       re-export the benchmark's event filler (bench/EventFiller.json) after changing it
 #   make bench-keeper-detect  keeper detection latency, JMH, 10k/100k/1M vaults (ISOMARGIN_BENCH_QUICK=1: shorter)
@@ -22,7 +23,7 @@ TOOLS_STAMP := node_modules/.isomargin-tools-installed
 FORGE_SUMMARY := $(ROOT)/contracts/tools/forge-summary.sh
 
 .PHONY: help tools build abi check-abi test test-contracts test-java test-deep snapshot bench-indexer bench-abi demo demo-build up clean \
-	bench-keeper-detect bench-keeper-e2e bench-keeper-build
+	bench-keeper-detect bench-keeper-e2e bench-keeper-build bench
 
 # A JDK 21+ (the machine's default java may be older): JAVA_HOME if it qualifies, else the newest in /usr/lib/jvm.
 JDK = $(shell tools/find-jdk.sh 2>/dev/null)
@@ -81,6 +82,35 @@ test-deep: check-abi
 snapshot: build
 	cd contracts && $(FORGE) snapshot --match-path 'test/unit/*'
 
+# make bench: every benchmark in turn, then target/bench/report.md + report.json + PNG charts (about 12 minutes here).
+# Not part of make test. BENCH_QUICK=1 runs shorter (smaller indexer sizes, short JMH): for trying it out, not for figures.
+BENCH_CP = bench/target/classes:$$(cat bench/target/classpath.txt)
+BENCH_JAVA = "$(JDK)/bin/java" -Disomargin.root="$(ROOT)" -cp "$(BENCH_CP)"
+BENCH_QUICK ?=
+BENCH_SIZES = $(if $(BENCH_QUICK),5000$(,)20000$(,)50000,20000$(,)100000$(,)400000)
+BENCH_LIVE_SECONDS = $(if $(BENCH_QUICK),15,60)
+, := ,
+bench: build
+	@[ -n "$(JDK)" ] || tools/find-jdk.sh
+	bash tools/ensure-postgres.sh
+	@echo "==> building the benchmarks and the indexer and keeper jars"
+	$(MVN) -q -pl bench,indexer,keeper -am package -DskipTests
+	rm -rf target/bench && mkdir -p target/bench
+	@echo "==> [1/5] contract gas: the forge gas snapshot, re-recorded"
+	cd contracts && $(FORGE) test --match-path test/unit/Gas.t.sol >/dev/null
+	@echo "==> [2/5] indexer: backfill at $(BENCH_SIZES) events, live lag at 1 s blocks (profiled with JFR)"
+	$(BENCH_JAVA) -XX:StartFlightRecording=filename=target/bench/indexer.jfr,settings=profile \
+	  io.isomargin.bench.IndexerBench --sizes $(BENCH_SIZES) --live-seconds $(BENCH_LIVE_SECONDS) \
+	  --json target/bench/indexer.json
+	@echo "==> [3/5] keeper detection latency (JMH): 10k, 100k, 1M vaults"
+	$(if $(BENCH_QUICK),ISOMARGIN_BENCH_QUICK=1) $(BENCH_JAVA) io.isomargin.bench.keeper.KeeperDetectBench
+	@echo "==> [4/5] keeper end to end: 10,000 vaults, 1,000 liquidatable at once, 1 s blocks"
+	$(BENCH_JAVA) io.isomargin.bench.keeper.KeeperE2eBench --vaults 10000 --liquidatable 1000
+	@echo "==> [5/5] memory: the indexer's and the keeper's jars following 100,000 vaults"
+	$(BENCH_JAVA) io.isomargin.bench.keeper.KeeperE2eBench --vaults 100000 --liquidatable 0 --indexer \
+	  --opens-per-tx 1000 --gas-limit 1000000000
+	$(BENCH_JAVA) io.isomargin.bench.report.BenchReport --dir target/bench
+
 # The benchmark runs in its own JVM (BENCH_JAVA_OPTS, e.g. -XX:StartFlightRecording=filename=/tmp/bench.jfr).
 BENCH_ARGS ?=
 BENCH_JAVA_OPTS ?=
@@ -103,7 +133,8 @@ bench-keeper-detect: bench-keeper-build
 
 bench-keeper-e2e: tools
 	@[ -n "$(JDK)" ] || tools/find-jdk.sh
-	$(MVN) -q -pl bench,keeper -am package -DskipTests
+	bash tools/ensure-postgres.sh
+	$(MVN) -q -pl bench,keeper,indexer -am package -DskipTests
 	"$(JDK)/bin/java" $(BENCH_JAVA_OPTS) -Disomargin.root="$(ROOT)" \
 	  -cp "bench/target/classes:$$(cat bench/target/classpath.txt)" io.isomargin.bench.keeper.KeeperE2eBench $(BENCH_KEEPER_ARGS)
 

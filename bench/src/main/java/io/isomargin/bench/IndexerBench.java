@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -38,6 +39,11 @@ public final class IndexerBench implements Callable<Integer> {
     @Option(names = "--events", defaultValue = "200000", paramLabel = "<n>",
             description = "engine and oracle events to fill the chain with before the backfill (default ${DEFAULT-VALUE})")
     long events;
+
+    @Option(names = "--sizes", split = ",", paramLabel = "<n>",
+            description = "backfill at each of these sizes (events, ascending): the chain is filled up to each in turn "
+                    + "and a fresh indexer on a fresh database backfills all of it; replaces --events")
+    List<Long> sizes;
 
     @Option(names = "--events-per-tx", defaultValue = "400", paramLabel = "<n>",
             description = "about how many events one fill transaction (one block) emits (default ${DEFAULT-VALUE})")
@@ -81,6 +87,9 @@ public final class IndexerBench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (sizes != null && sizes.stream().anyMatch(n -> n == null || n < 1)) {
+            throw new CommandLine.ParameterException(new CommandLine(this), "--sizes must all be positive");
+        }
         if (events < 1 || eventsPerTx < 20 || liveSeconds < 0 || liveEventsPerBlock < 20 || maxRange < 1) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--events must be positive, --events-per-tx and --live-events-per-block at least 20, "
@@ -89,69 +98,93 @@ public final class IndexerBench implements Callable<Integer> {
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("machine", Map.of("cpus", Runtime.getRuntime().availableProcessors(),
                 "java", System.getProperty("java.version")));
-        try (PostgresDatabase db = PostgresDatabase.create(); AnvilChain chain = AnvilChain.start()) {
+        List<Long> targets = sizes == null || sizes.isEmpty() ? List.of(events) : sizes.stream().sorted().toList();
+        try (AnvilChain chain = AnvilChain.start()) {
             Deployment d = Deployment.deploy(chain);
             ChainFiller filler = ChainFiller.deploy(d);
-
-            long fillStart = System.nanoTime();
-            long[] lastPrint = {fillStart};
-            long emitted = filler.fill(events, eventsPerTx, (n, target) -> {
-                long now = System.nanoTime();
-                if (now - lastPrint[0] > 10_000_000_000L) {
-                    lastPrint[0] = now;
-                    out.printf(Locale.ROOT, "fill: %,d of %,d events%n", n, target);
-                }
-            });
-            double fillSeconds = seconds(System.nanoTime() - fillStart);
             IndexerMeta meta = new IndexerMeta(chain.chainId(), d.engine().getContractAddress(),
                     d.engine().getTransactionReceipt().orElseThrow().getBlockNumber().longValueExact());
-            long head = chain.blockNumber();
             List<String> addresses = List.of(meta.engine(), d.wethFeed().getContractAddress(),
                     d.linkFeed().getContractAddress());
-            long readStart = System.nanoTime();
-            long total = countLogs(chain, addresses, meta.deployBlock(), head);
-            double readSeconds = seconds(System.nanoTime() - readStart);
-            out.printf(Locale.ROOT, "fill: %,d events (%,d from the fillers) in blocks #%d..#%d, %.1f s; anvil "
-                    + "eth_getLogs alone (50-block ranges): %,.0f logs/s%n", total, emitted, meta.deployBlock(), head,
-                    fillSeconds, total / readSeconds);
-
-            Optional<String> ws = noWs ? Optional.empty() : Optional.of(chain.rpcUrl().replace("http://", "ws://"));
-            try (InProcessIndexer indexer = InProcessIndexer.create(db, chain.rpcUrl(), ws, maxRange, meta,
-                    addresses.subList(1, 3))) {
-                long start = System.nanoTime();
-                indexer.runner.start();
-                awaitIndexed(indexer, head, Duration.ofSeconds(Math.max(300, total / 1_000)));
-                double backfillSeconds = seconds(System.nanoTime() - start);
-                long blocks = head - meta.deployBlock() + 1;
-                double rate = total / backfillSeconds;
-                out.printf(Locale.ROOT, "backfill: %,d events in %,d blocks, %.2f s: %,.0f events/s (follower range "
-                                + "%d start, %d..%d blocks)%n", total, blocks, backfillSeconds, rate,
-                        indexer.follower.initialRange(), indexer.follower.minRange(), indexer.follower.maxRange());
-                Map<String, Object> backfill = new LinkedHashMap<>();
-                backfill.put("events", total);
-                backfill.put("blocks", blocks);
-                backfill.put("seconds", round(backfillSeconds));
-                backfill.put("eventsPerSecond", Math.round(rate));
-                backfill.put("eventsPerBlock", eventsPerTx);
-                backfill.put("followerRange", Map.of("initial", indexer.follower.initialRange(),
-                        "min", indexer.follower.minRange(), "max", indexer.follower.maxRange()));
-                backfill.put("anvilGetLogsPerSecond", Math.round(total / readSeconds));
-                backfill.put("fillSeconds", round(fillSeconds));
-                report.put("backfill", backfill);
-
-                if (liveSeconds > 0) {
-                    report.put("live", live(chain, filler, indexer, addresses));
+            List<Map<String, Object>> bySize = new ArrayList<>();
+            long emitted = 0;
+            double fillSeconds = 0;
+            for (int i = 0; i < targets.size(); i++) {
+                long target = targets.get(i);
+                long fillStart = System.nanoTime();
+                long[] lastPrint = {fillStart};
+                if (target > emitted) {
+                    emitted += filler.fill(target - emitted, eventsPerTx, (n, goal) -> {
+                        long now = System.nanoTime();
+                        if (now - lastPrint[0] > 10_000_000_000L) {
+                            lastPrint[0] = now;
+                            out.printf(Locale.ROOT, "fill: %,d of %,d events%n", n, goal);
+                        }
+                    });
                 }
-                if (verify) {
-                    try (Connection c = db.connect()) {
-                        int mismatches = new Verifier(chain.web3j(), meta.engine()).verify(c, out);
-                        report.put("verifyMismatches", mismatches);
+                fillSeconds += seconds(System.nanoTime() - fillStart);
+                long head = chain.blockNumber();
+                long readStart = System.nanoTime();
+                long total = countLogs(chain, addresses, meta.deployBlock(), head);
+                double readSeconds = seconds(System.nanoTime() - readStart);
+                out.printf(Locale.ROOT, "fill: %,d events (%,d from the fillers) in blocks #%d..#%d, %.1f s so far; "
+                        + "anvil eth_getLogs alone (50-block ranges): %,.0f logs/s%n", total, emitted,
+                        meta.deployBlock(), head, fillSeconds, total / readSeconds);
+                boolean last = i == targets.size() - 1;
+                try (PostgresDatabase db = PostgresDatabase.create()) {
+                    Optional<String> ws = noWs ? Optional.empty()
+                            : Optional.of(chain.rpcUrl().replace("http://", "ws://"));
+                    try (InProcessIndexer indexer = InProcessIndexer.create(db, chain.rpcUrl(), ws, maxRange, meta,
+                            addresses.subList(1, 3))) {
+                        Map<String, Object> backfill = backfill(indexer, meta, head, total);
+                        backfill.put("anvilGetLogsPerSecond", Math.round(total / readSeconds));
+                        backfill.put("fillSeconds", round(fillSeconds));
+                        bySize.add(backfill);
+                        if (!last) continue;
+                        report.put("backfill", backfill);
+                        report.put("backfillBySize", bySize);
+                        if (liveSeconds > 0) {
+                            report.put("live", live(chain, filler, indexer, addresses));
+                        }
+                        if (verify) {
+                            try (Connection c = db.connect()) {
+                                int mismatches = new Verifier(chain.web3j(), meta.engine()).verify(c, out);
+                                report.put("verifyMismatches", mismatches);
+                            }
+                        }
                     }
                 }
             }
         }
         if (json != null) writeJson(report);
         return 0;
+    }
+
+    /** A fresh indexer from the deployment block to {@code head}: the time until its cursor is there. */
+    private Map<String, Object> backfill(InProcessIndexer indexer, IndexerMeta meta, long head, long total)
+            throws InterruptedException {
+        long startMs = System.currentTimeMillis();
+        long start = System.nanoTime();
+        indexer.runner.start();
+        awaitIndexed(indexer, head, Duration.ofSeconds(Math.max(300, total / 1_000)));
+        double backfillSeconds = seconds(System.nanoTime() - start);
+        long blocks = head - meta.deployBlock() + 1;
+        double rate = total / backfillSeconds;
+        out.printf(Locale.ROOT, "backfill: %,d events in %,d blocks, %.2f s: %,.0f events/s (follower range "
+                        + "%d start, %d..%d blocks)%n", total, blocks, backfillSeconds, rate,
+                indexer.follower.initialRange(), indexer.follower.minRange(), indexer.follower.maxRange());
+        Map<String, Object> backfill = new LinkedHashMap<>();
+        backfill.put("events", total);
+        backfill.put("blocks", blocks);
+        backfill.put("seconds", round(backfillSeconds));
+        backfill.put("eventsPerSecond", Math.round(rate));
+        backfill.put("eventsPerBlock", eventsPerTx);
+        backfill.put("followerRange", Map.of("initial", indexer.follower.initialRange(),
+                "min", indexer.follower.minRange(), "max", indexer.follower.maxRange()));
+        // the window a profile (BENCH_JAVA_OPTS=-XX:StartFlightRecording=...) is read over by make bench's report
+        backfill.put("startEpochMs", startMs);
+        backfill.put("endEpochMs", System.currentTimeMillis());
+        return backfill;
     }
 
     private Map<String, Object> live(AnvilChain chain, ChainFiller filler, InProcessIndexer indexer,

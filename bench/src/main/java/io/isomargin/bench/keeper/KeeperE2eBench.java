@@ -3,6 +3,7 @@ package io.isomargin.bench.keeper;
 import io.isomargin.abi.contracts.IsomarginEngine;
 import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.PostgresDatabase;
 import io.isomargin.bench.contracts.EventFiller;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -60,8 +61,9 @@ public final class KeeperE2eBench implements Callable<Integer> {
     private static final BigInteger RISKY_DEBT = Deployment.units(1_500, 6);
     private static final BigInteger SAFE_DEBT = Deployment.units(1_000, 6);
     private static final BigInteger CRASH_ANSWER = BigInteger.valueOf(1_650_00000000L);
-    private static final BigInteger TX_GAS = BigInteger.valueOf(29_000_000L);
+    private static final long GAS_PER_OPEN = 120_000; // a fill transaction measures ~108k per vault opened
     private static final int MAX_BATCH = 100;
+    private static final BigInteger BATCH_GAS = BigInteger.valueOf(15_000_000L); // a batch of 100 uses ~2.6M
     private static final Pattern HWM = Pattern.compile("VmHWM:\\s+(\\d+) kB");
 
     @Option(names = "--vaults", defaultValue = "10000", paramLabel = "<n>", description = "vaults (default 10000)")
@@ -72,8 +74,9 @@ public final class KeeperE2eBench implements Callable<Integer> {
     int liquidatable;
 
     @Option(names = "--opens-per-tx", defaultValue = "80", paramLabel = "<n>",
-            description = "vaults opened per fill transaction (default 80: ~11M gas, below the 15M target so the base "
-                    + "fee does not climb)")
+            description = "vaults opened per fill transaction (default 80: ~9M gas, below the 15M target so the base "
+                    + "fee does not climb; larger needs --gas-limit: Anvil's time per block grows with the engine's "
+                    + "storage, so 100k vaults fill far faster in fewer, larger transactions)")
     int opensPerTx;
 
     @Option(names = "--gas-limit", paramLabel = "<gas>", description = "anvil --gas-limit (default: Anvil's, 30M)")
@@ -103,6 +106,10 @@ public final class KeeperE2eBench implements Callable<Integer> {
             description = "give up this many blocks after the price update (default 60)")
     int timeoutBlocks;
 
+    @Option(names = "--indexer", description = "also run the indexer's jar on the same chain (a fresh database) and "
+            + "report its backfill time and peak RSS beside the keeper's")
+    boolean withIndexer;
+
     private final PrintStream out;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -127,6 +134,9 @@ public final class KeeperE2eBench implements Callable<Integer> {
         if (gasLimit != null) anvilArgs.addAll(List.of("--gas-limit", gasLimit.toString()));
         Path work = Files.createTempDirectory("bench-keeper-");
         Process keeper = null;
+        RunningIndexer indexer = null;
+        PostgresDatabase db = null;
+        double indexerSyncSeconds = 0;
         try (AnvilChain chain = AnvilChain.start(anvilArgs.toArray(String[]::new))) {
             // automining while filling (each fill transaction its own block), 1 s blocks from the keeper's start on
             Deployment d = Deployment.deploy(chain);
@@ -145,6 +155,17 @@ public final class KeeperE2eBench implements Callable<Integer> {
                         blockGasLimit, minBlocks);
             }
 
+            if (withIndexer) {
+                db = PostgresDatabase.create();
+                indexer = startIndexer(db, d, chain, work);
+                long start = System.nanoTime();
+                awaitIndexed(indexer, chain.blockNumber());
+                indexerSyncSeconds = (System.nanoTime() - start) / 1e9;
+                out.printf(Locale.ROOT, "indexer (pid %d) mirrored %,d vaults (#%d) %.1f s after start; RSS peak so far "
+                        + "%d MB%n", indexer.process.pid(), pop.all.size(), chain.blockNumber(), indexerSyncSeconds,
+                        hwmMb(indexer.process.pid()));
+            }
+
             Credentials key = chain.credentials(6);
             d.tokenAs(d.usdc().getContractAddress(), key).mint(key.getAddress(), Deployment.units(100_000_000, 6))
                     .send();
@@ -160,12 +181,21 @@ public final class KeeperE2eBench implements Callable<Integer> {
                     pid, pop.all.size(), syncSeconds, hwmMb(pid));
 
             Map<String, Object> report = new LinkedHashMap<>();
-            report.put("keeper_e2e_vaults", pop.all.size());
-            report.put("keeper_e2e_sync_seconds", round(syncSeconds));
+            String size = (pop.all.size() / 1000) + "k";
+            report.put("keeper_sync_seconds_" + size, round(syncSeconds));
+            if (!pop.risky.isEmpty()) report.put("keeper_e2e_vaults", pop.all.size());
             if (!pop.risky.isEmpty()) crash(chain, d, key, pop, blockGasLimit, minBlocks, need, report);
+            if (indexer != null) {
+                awaitIndexed(indexer, chain.blockNumber());
+                long indexerHwm = hwmMb(indexer.process.pid());
+                report.put("indexer_rss_mb_" + size, indexerHwm);
+                report.put("indexer_sync_seconds_" + size, round(indexerSyncSeconds));
+                out.println("indexer peak RSS (VmHWM): " + indexerHwm + " MB at " + pop.all.size()
+                        + " vaults (JVM defaults)");
+            }
             long hwm = hwmMb(pid);
-            report.put("keeper_rss_mb_" + (pop.all.size() / 1000) + "k", hwm);
-            report.put("keeper_e2e_keeper_java_opts", keeperJavaOpts);
+            report.put("keeper_rss_mb_" + size, hwm);
+            report.put("keeper_java_opts_" + size, keeperJavaOpts);
             out.println("keeper peak RSS (VmHWM): " + hwm + " MB at " + pop.all.size() + " vaults"
                     + (keeperJavaOpts.isBlank() ? " (JVM defaults)" : " (" + keeperJavaOpts + ")"));
             Path file = KeeperReport.merge(report);
@@ -173,6 +203,8 @@ public final class KeeperE2eBench implements Callable<Integer> {
             return 0;
         } finally {
             if (keeper != null) stop(keeper);
+            if (indexer != null) stop(indexer.process);
+            if (db != null) db.close();
         }
     }
 
@@ -273,7 +305,9 @@ public final class KeeperE2eBench implements Callable<Integer> {
 
     /** Opens the vaults through an EventFiller (it owns them), the risky ones spread over the whole id range. */
     private Population fill(AnvilChain chain, Deployment d) throws Exception {
-        StaticGasProvider gas = new StaticGasProvider(AnvilChain.GAS_PRICE, TX_GAS);
+        long blockGasLimit = latest(chain).getGasLimit().longValueExact();
+        StaticGasProvider gas = new StaticGasProvider(AnvilChain.GAS_PRICE,
+                BigInteger.valueOf(Math.min(blockGasLimit - 1, 1_000_000 + GAS_PER_OPEN * opensPerTx)));
         EventFiller filler = EventFiller.deploy(chain.web3j(), chain.txManager(chain.credentials(1)), gas,
                 d.engine().getContractAddress(), d.wethMarket()).send();
         BigInteger liquidity = Deployment.units(2L * vaults * 1_000 + 1_000_000, 6);
@@ -324,7 +358,7 @@ public final class KeeperE2eBench implements Callable<Integer> {
             List<Long> ids = new ArrayList<>(risky);
             ids.sort(null);
             IsomarginEngine engine = IsomarginEngine.load(d.engine().getContractAddress(), chain.web3j(),
-                    chain.txManager(liquidator), new StaticGasProvider(AnvilChain.GAS_PRICE, TX_GAS));
+                    chain.txManager(liquidator), new StaticGasProvider(AnvilChain.GAS_PRICE, BATCH_GAS));
             long total = 0;
             List<Long> per = new ArrayList<>();
             int liquidated = 0;
@@ -408,6 +442,50 @@ public final class KeeperE2eBench implements Callable<Integer> {
         return pb.start();
     }
 
+    /* THE INDEXER PROCESS */
+
+    private record RunningIndexer(Process process, int apiPort) {}
+
+    /** The indexer's jar with the example config and environment overrides, as an operator runs it. */
+    private RunningIndexer startIndexer(PostgresDatabase db, Deployment d, AnvilChain chain, Path work)
+            throws IOException {
+        Path root = AnvilChain.repoRoot();
+        Path jar = root.resolve("indexer/target/isomargin-indexer-0.1.0-SNAPSHOT-all.jar");
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " not found: build it with ./mvnw -pl indexer -am package -DskipTests");
+        }
+        Path deployment = d.writeDeploymentFile(work.resolve("deployment-indexer.json"));
+        int port = freePort();
+        String java = ProcessHandle.current().info().command().orElse("java");
+        ProcessBuilder pb = new ProcessBuilder(java, "--sun-misc-unsafe-memory-access=allow", "-jar", jar.toString(),
+                "run", "--config", "indexer/indexer.example.yaml").directory(root.toFile()).redirectErrorStream(true)
+                .redirectOutput(work.resolve("indexer.log").toFile());
+        Map<String, String> env = pb.environment();
+        env.put("ISOMARGIN_INDEXER_DEPLOYMENT", deployment.toString());
+        env.put("ISOMARGIN_INDEXER_RPC_HTTP_URLS", chain.rpcUrl());
+        env.put("ISOMARGIN_INDEXER_RPC_WS_URL", chain.rpcUrl().replace("http://", "ws://"));
+        env.put("ISOMARGIN_INDEXER_DATABASE_URL", "postgres://" + db.user() + ":" + db.password() + "@" + db.host()
+                + ":" + db.port() + "/" + db.database());
+        env.put("ISOMARGIN_INDEXER_API_PORT", Integer.toString(port));
+        return new RunningIndexer(pb.start(), port);
+    }
+
+    /** Until the indexer's /health reports {@code block} indexed (at most 10 minutes). */
+    private void awaitIndexed(RunningIndexer indexer, long block) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
+        Pattern indexed = Pattern.compile("\"indexedBlock\"\\s*:\\s*(\\d+)");
+        while (System.nanoTime() < deadline) {
+            if (!indexer.process.isAlive()) {
+                throw new IllegalStateException("the indexer exited with " + indexer.process.exitValue());
+            }
+            String health = getAny(indexer.apiPort, "/health");
+            Matcher m = health == null ? null : indexed.matcher(health);
+            if (m != null && m.find() && Long.parseLong(m.group(1)) >= block) return;
+            Thread.sleep(500);
+        }
+        throw new IllegalStateException("the indexer did not reach #" + block + " within 10 minutes");
+    }
+
     /** Until the keeper's /health is 200 and /status tracks every vault. */
     private void awaitSynced(AnvilChain chain, Process keeper, int port) throws Exception {
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
@@ -424,11 +502,21 @@ public final class KeeperE2eBench implements Callable<Integer> {
         throw new IllegalStateException("the keeper did not sync within 10 minutes");
     }
 
+    /** The body of a 200 answer, else null. */
     private String get(int port, String path) {
+        return fetch(port, path, false);
+    }
+
+    /** The body of any answer (the indexer's /health is 503 while it catches up), null when there is none. */
+    private String getAny(int port, String path) {
+        return fetch(port, path, true);
+    }
+
+    private String fetch(int port, String path, boolean anyStatus) {
         try {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-            return r.statusCode() == 200 ? r.body() : null;
+            return anyStatus || r.statusCode() == 200 ? r.body() : null;
         } catch (IOException e) {
             return null;
         } catch (InterruptedException e) {
