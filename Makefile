@@ -99,7 +99,7 @@ bench: build
 	@echo "==> [1/5] contract gas: the forge gas snapshot, re-recorded"
 	cd contracts && $(FORGE) test --match-path test/unit/Gas.t.sol >/dev/null
 	@echo "==> [2/5] indexer: backfill at $(BENCH_SIZES) events, live lag at 1 s blocks (profiled with JFR)"
-	$(BENCH_JAVA) -XX:StartFlightRecording=filename=target/bench/indexer.jfr,settings=profile \
+	$(BENCH_JAVA) -XX:StartFlightRecording=filename=target/bench/indexer.jfr,settings=default \
 	  io.isomargin.bench.IndexerBench --sizes $(BENCH_SIZES) --live-seconds $(BENCH_LIVE_SECONDS) \
 	  --json target/bench/indexer.json
 	@echo "==> [3/5] keeper detection latency (JMH): 10k, 100k, 1M vaults"

@@ -68,9 +68,12 @@ public final class BenchReport implements Callable<Integer> {
         Path jfr = profile != null ? profile : dir.resolve("indexer.jfr");
         Map<String, Object> backfill = map(indexer, "backfill");
         List<Profile.Share> shares = List.of();
+        List<Profile.Share> methods = List.of();
         if (Files.isRegularFile(jfr)) {
-            shares = Profile.byLibrary(jfr, number(backfill, "startEpochMs").longValue(),
-                    number(backfill, "endEpochMs").longValue());
+            long from = number(backfill, "startEpochMs").longValue();
+            long to = number(backfill, "endEpochMs").longValue();
+            shares = Profile.byLibrary(jfr, from, to);
+            methods = Profile.byMethod(jfr, from, to);
         }
 
         Map<String, Object> headline = headline(indexer, keeper, gas);
@@ -84,12 +87,14 @@ public final class BenchReport implements Callable<Integer> {
         report.put("gas", gas);
         report.put("indexer_backfill_profile", shares.stream().map(s -> Map.of("library", s.library(),
                 "percent", round1(s.percent()), "samples", s.samples())).toList());
+        report.put("indexer_backfill_profile_methods", methods.stream().limit(15).map(s -> Map.of("method",
+                s.library(), "percent", round1(s.percent()), "samples", s.samples())).toList());
         Files.createDirectories(dir);
         JSON.writeValue(dir.resolve("report.json").toFile(), report);
 
         List<String> charts = Charts.write(dir, indexer, keeper, gas, GAS_OPS);
         Files.writeString(dir.resolve("report.md"), Markdown.render(headline, indexer, keeper, gas, GAS_OPS, shares,
-                charts, report));
+                methods, charts, report));
         out.println();
         out.println("== make bench: headline ==");
         headline.forEach((k, v) -> out.printf(Locale.ROOT, "%-32s %s%s%n", k, v,

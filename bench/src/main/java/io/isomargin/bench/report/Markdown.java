@@ -13,7 +13,8 @@ final class Markdown {
     private Markdown() {}
 
     static String render(Map<String, Object> headline, Map<String, Object> indexer, Map<String, Object> keeper,
-            Map<String, Long> gas, Map<String, String> gasOps, List<Profile.Share> profile, List<String> charts,
+            Map<String, Long> gas, Map<String, String> gasOps, List<Profile.Share> profile, List<Profile.Share> methods,
+            List<String> charts,
             Map<String, Object> report) {
         StringBuilder md = new StringBuilder();
         @SuppressWarnings("unchecked")
@@ -57,6 +58,11 @@ final class Markdown {
             for (Profile.Share s : profile) {
                 if (s.percent() < 0.5) continue;
                 md.append(String.format(Locale.ROOT, "| %s | %.1f%% |%n", s.library(), s.percent()));
+            }
+            md.append("\nThe same samples by method (the first frame outside the JDK; time in `BigInteger` or "
+                    + "`String` is its caller's):\n\n| method | share of samples |\n|---|---:|\n");
+            for (Profile.Share s : methods.stream().limit(12).toList()) {
+                md.append(String.format(Locale.ROOT, "| `%s` | %.1f%% |%n", s.library(), s.percent()));
             }
             md.append("\n");
         }

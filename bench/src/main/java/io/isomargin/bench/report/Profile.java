@@ -42,8 +42,18 @@ final class Profile {
 
     private Profile() {}
 
-    /** The shares of the samples between {@code fromMs} and {@code toMs} (epoch ms), largest first. */
+    /** The shares of the samples between {@code fromMs} and {@code toMs} (epoch ms), by library, largest first. */
     static List<Share> byLibrary(Path jfr, long fromMs, long toMs) throws IOException {
+        return shares(jfr, fromMs, toMs, Profile::library);
+    }
+
+    /** The same samples by method (the first frame outside the JDK, {@code Class.method}), largest first. */
+    static List<Share> byMethod(Path jfr, long fromMs, long toMs) throws IOException {
+        return shares(jfr, fromMs, toMs, Profile::method);
+    }
+
+    private static List<Share> shares(Path jfr, long fromMs, long toMs,
+            java.util.function.Function<RecordedStackTrace, String> key) throws IOException {
         Instant from = Instant.ofEpochMilli(fromMs);
         Instant to = Instant.ofEpochMilli(toMs);
         Map<String, Long> counts = new HashMap<>();
@@ -53,7 +63,7 @@ final class Profile {
                 RecordedEvent e = file.readEvent();
                 if (!e.getEventType().getName().equals("jdk.ExecutionSample")) continue;
                 if (e.getStartTime().isBefore(from) || e.getStartTime().isAfter(to)) continue;
-                counts.merge(library(e.getStackTrace()), 1L, Long::sum);
+                counts.merge(key.apply(e.getStackTrace()), 1L, Long::sum);
                 total++;
             }
         }
@@ -65,12 +75,28 @@ final class Profile {
         return shares;
     }
 
-    private static String library(RecordedStackTrace stack) {
-        if (stack == null) return "(no stack)";
+    private static String method(RecordedStackTrace stack) {
+        RecordedFrame f = firstOutsideJdk(stack);
+        if (f == null) return stack == null ? "(no stack)" : "JDK only";
+        String type = f.getMethod().getType().getName();
+        return type.substring(type.lastIndexOf('.') + 1) + "." + f.getMethod().getName();
+    }
+
+    private static RecordedFrame firstOutsideJdk(RecordedStackTrace stack) {
+        if (stack == null) return null;
         for (RecordedFrame f : stack.getFrames()) {
             if (f.getMethod() == null || f.getMethod().getType() == null) continue;
             String type = f.getMethod().getType().getName();
-            if (type.startsWith("java.") || type.startsWith("jdk.") || type.startsWith("sun.")) continue;
+            if (!type.startsWith("java.") && !type.startsWith("jdk.") && !type.startsWith("sun.")) return f;
+        }
+        return null;
+    }
+
+    private static String library(RecordedStackTrace stack) {
+        if (stack == null) return "(no stack)";
+        RecordedFrame f = firstOutsideJdk(stack);
+        if (f != null) {
+            String type = f.getMethod().getType().getName();
             for (Map.Entry<String, String> lib : LIBRARIES) {
                 if (type.startsWith(lib.getKey())) return lib.getValue();
             }
