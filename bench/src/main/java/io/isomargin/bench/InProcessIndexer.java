@@ -12,10 +12,7 @@ import io.isomargin.indexer.Migrations;
 import io.isomargin.indexer.MirrorProjection;
 import io.isomargin.indexer.MirrorStore;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Collection;
@@ -59,10 +56,7 @@ final class InProcessIndexer implements AutoCloseable {
                 "127.0.0.1", 0, 5, Optional.empty()); // the query API is not started by the benchmark
         Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
         Vertx vertx = Vertx.vertx();
-        Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
-                .connectingTo(new PgConnectOptions().setHost(db.host()).setPort(db.port())
-                        .setDatabase(db.database()).setUser(db.user()).setPassword(db.password()))
-                .using(vertx).build();
+        Pool pool = dbUrl.pool(vertx); // as indexer run builds it
         RpcClient rpc = RpcClient.connect(config.rpcConfig());
         MirrorProjection projection = new MirrorProjection(meta.engine(), new EventDecoder());
         MirrorStore store = new MirrorStore(pool, projection, config.reorgWindow());

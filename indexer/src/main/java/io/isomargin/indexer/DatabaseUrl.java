@@ -1,6 +1,11 @@
 package io.isomargin.indexer;
 
 import io.isomargin.abi.config.ConfigException;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -60,5 +65,16 @@ public record DatabaseUrl(String host, int port, String database, String user, S
 
     private static String decode(String s) {
         return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The indexer's connection pool to this database: 4 connections, prepared statements cached per connection (the
+     * multi-row statements of a backfill are the same few texts over and over: parsed once, not once per batch).
+     */
+    public Pool pool(Vertx vertx) {
+        return PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
+                .connectingTo(new PgConnectOptions().setHost(host).setPort(port).setDatabase(database).setUser(user)
+                        .setPassword(password).setCachePreparedStatements(true).setPreparedStatementCacheMaxSize(256))
+                .using(vertx).build();
     }
 }

@@ -8,10 +8,7 @@ import io.isomargin.indexer.api.ApiServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -117,10 +114,7 @@ public final class IndexerMain implements Callable<Integer> {
                 throw new StartupException("cannot migrate the database " + db + ": " + e.getMessage(), e);
             }
             Vertx vertx = Vertx.vertx();
-            Pool pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
-                    .connectingTo(new PgConnectOptions().setHost(db.host()).setPort(db.port())
-                            .setDatabase(db.database()).setUser(db.user()).setPassword(db.password()))
-                    .using(vertx).build();
+            Pool pool = db.pool(vertx);
             RpcClient rpc = RpcClient.connect(cfg.rpcConfig());
             try {
                 MirrorProjection projection = new MirrorProjection(meta.engine(), new EventDecoder());

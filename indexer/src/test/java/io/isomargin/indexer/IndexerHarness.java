@@ -10,10 +10,7 @@ import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.abi.testing.PostgresDatabase;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -81,12 +78,7 @@ final class IndexerHarness implements AutoCloseable {
     static IndexerHarness create(Deployment d, PostgresDatabase db, IndexerMeta meta, Options o) {
         Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
         Vertx vertx = Vertx.vertx();
-        Pool pool = PgBuilder.pool()
-                .with(new PoolOptions().setMaxSize(4))
-                .connectingTo(new PgConnectOptions().setHost(db.host()).setPort(db.port())
-                        .setDatabase(db.database()).setUser(db.user()).setPassword(db.password()))
-                .using(vertx)
-                .build();
+        Pool pool = new DatabaseUrl(db.host(), db.port(), db.database(), db.user(), db.password()).pool(vertx);
         RpcConfig rpcConfig = new RpcConfig(List.of(o.rpcUrl()), o.rpcTimeout(), 3,
                 Duration.ofMillis(10), Duration.ofMillis(50), 4, 50, Duration.ofMillis(300), 0);
         RpcClient rpc = RpcClient.connect(rpcConfig);

@@ -8,6 +8,7 @@ import io.isomargin.abi.follower.RpcClient;
 import io.isomargin.abi.follower.RpcConfig;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.abi.testing.PostgresDatabase;
+import io.isomargin.indexer.DatabaseUrl;
 import io.isomargin.indexer.IndexerMeta;
 import io.isomargin.indexer.IndexerRunner;
 import io.isomargin.indexer.Migrations;
@@ -15,10 +16,7 @@ import io.isomargin.indexer.MirrorProjection;
 import io.isomargin.indexer.MirrorStore;
 import io.isomargin.keeper.book.MirrorSnapshotReader;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgBuilder;
-import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -34,10 +32,7 @@ public final class InProcessIndexer implements AutoCloseable {
     public InProcessIndexer(Deployment d, PostgresDatabase db) {
         Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
         vertx = Vertx.vertx();
-        pool = PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
-                .connectingTo(new PgConnectOptions().setHost(db.host()).setPort(db.port())
-                        .setDatabase(db.database()).setUser(db.user()).setPassword(db.password()))
-                .using(vertx).build();
+        pool = new DatabaseUrl(db.host(), db.port(), db.database(), db.user(), db.password()).pool(vertx);
         RpcConfig rpcConfig = new RpcConfig(List.of(d.chain().rpcUrl()), Duration.ofSeconds(2), 3,
                 Duration.ofMillis(10), Duration.ofMillis(50), 4, 50, Duration.ofMillis(300), 0);
         rpc = RpcClient.connect(rpcConfig);

@@ -100,6 +100,12 @@ final class FastEventDecoding {
         int d = 0;
         for (int i = 0; i < params.size(); i++) position[i] = indexed[i] ? t++ : d++;
         int topics = topicCount;
+        java.lang.reflect.Constructor<? extends BaseEventResponse> constructor;
+        try {
+            constructor = type.getDeclaredConstructor();
+        } catch (NoSuchMethodException e) {
+            return slow;
+        }
         return log -> {
             List<String> tp = log.getTopics();
             String data = log.getData();
@@ -107,7 +113,7 @@ final class FastEventDecoding {
                 return slow.apply(log);
             }
             try {
-                BaseEventResponse r = type.getDeclaredConstructor().newInstance();
+                BaseEventResponse r = constructor.newInstance();
                 for (Setter s : setters) {
                     int i = s.param();
                     String w = indexed[i] ? strip(tp.get(position[i]))
@@ -123,13 +129,31 @@ final class FastEventDecoding {
     }
 
     private static Object read(Kind kind, String word) {
-        BigInteger v = new BigInteger(word, 16);
+        if (kind == Kind.ADDRESS) return "0x" + word.substring(24).toLowerCase(Locale.ROOT);
+        BigInteger v = unsigned(word);
         return switch (kind) {
             case UINT -> v;
             case INT -> v.compareTo(INT_MIN) >= 0 ? v.subtract(TWO_256) : v;
-            case ADDRESS -> "0x" + word.substring(24).toLowerCase(Locale.ROOT);
             case BOOL -> v.signum() != 0;
+            case ADDRESS -> throw new AssertionError();
         };
+    }
+
+    /** A 64-digit hex word as an unsigned number; most amounts fit a long, parsed without BigInteger's general path. */
+    static BigInteger unsigned(String word) {
+        int n = word.length();
+        int first = 0;
+        while (first < n && word.charAt(first) == '0') first++;
+        if (n - first <= 15) {
+            long v = 0;
+            for (int i = first; i < n; i++) {
+                int digit = Character.digit(word.charAt(i), 16);
+                if (digit < 0) throw new NumberFormatException("not hex: " + word);
+                v = (v << 4) | digit;
+            }
+            return BigInteger.valueOf(v);
+        }
+        return new BigInteger(word, 16);
     }
 
     private static String strip(String topic) {

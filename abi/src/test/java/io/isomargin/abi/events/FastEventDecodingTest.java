@@ -61,6 +61,21 @@ class FastEventDecodingTest {
     }
 
     @Test
+    void wordsAreReadAsUnsignedNumbersAtEveryLengthAroundTheLongFastPath() {
+        for (BigInteger v : List.of(BigInteger.ZERO, BigInteger.ONE, BigInteger.ONE.shiftLeft(59).subtract(BigInteger.ONE),
+                BigInteger.ONE.shiftLeft(60).subtract(BigInteger.ONE), BigInteger.ONE.shiftLeft(60),
+                BigInteger.ONE.shiftLeft(63), BigInteger.ONE.shiftLeft(64).subtract(BigInteger.ONE),
+                BigInteger.ONE.shiftLeft(256).subtract(BigInteger.ONE))) {
+            String hex = v.toString(16);
+            String word = "0".repeat(64 - hex.length()) + hex;
+            assertEquals(v, FastEventDecoding.unsigned(word), word);
+            assertEquals(v, FastEventDecoding.unsigned(word.toUpperCase(java.util.Locale.ROOT)), word);
+        }
+        org.junit.jupiter.api.Assertions.assertThrows(NumberFormatException.class,
+                () -> FastEventDecoding.unsigned("0".repeat(62) + "zz"));
+    }
+
+    @Test
     void anEventWithAStructKeepsWeb3jsDecoder() {
         Function<Log, BaseEventResponse> slow = IsomarginEngine::getInterestParamsUpdatedEventFromLog;
         assertSame(slow, FastEventDecoding.compile(IsomarginEngine.INTERESTPARAMSUPDATED_EVENT, slow));
