@@ -266,28 +266,25 @@ public final class MirrorStore {
         int columns = tuples.getFirst().size();
         int perStatement = Math.max(1, Math.min(ROWS_PER_STATEMENT, MAX_PARAMETERS / columns));
         List<Future<?>> statements = new ArrayList<>();
-        int start = 0;
-        while (start < tuples.size()) {
-            // full statements, then the rest in power-of-two sizes: a bounded set of statement texts, each parsed
-            // once per connection (prepared statements are cached) and reused by every later batch
-            int left = tuples.size() - start;
-            int rowsNow = left >= perStatement ? perStatement : Integer.highestOneBit(left);
-            List<Tuple> chunk = tuples.subList(start, start + rowsNow);
+        for (int start = 0; start < tuples.size(); start += perStatement) {
+            List<Tuple> chunk = tuples.subList(start, Math.min(tuples.size(), start + perStatement));
             Tuple params = Tuple.tuple();
             chunk.forEach(t -> {
                 for (int i = 0; i < columns; i++) params.addValue(t.getValue(i));
             });
-            String text = MULTI_ROW.computeIfAbsent(new MultiRowKey(sql, columns, rowsNow),
-                    k -> multiRow(k.sql(), k.columns(), k.rows()));
+            // the full-size text is the same for every batch of a table: built once; a tail is built when needed
+            String text = chunk.size() == perStatement
+                    ? MULTI_ROW.computeIfAbsent(new MultiRowKey(sql, columns, perStatement),
+                            k -> multiRow(k.sql(), k.columns(), k.rows()))
+                    : multiRow(sql, columns, chunk.size());
             statements.add(conn.preparedQuery(text).execute(params));
-            start += rowsNow;
         }
         return Future.all(statements).mapEmpty();
     }
 
     private record MultiRowKey(String sql, int columns, int rows) {}
 
-    /** The statements {@link #multiRow} built: per table the full size and the powers of two below it. */
+    /** The full-size statement of each table, built once. */
     private static final Map<MultiRowKey, String> MULTI_ROW = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** {@code sql}'s {@code VALUES ($1, ..., $columns)} repeated for {@code rows} rows, renumbered. */
