@@ -51,8 +51,10 @@ final class Markdown {
                 lag.get("p50"), lag.get("p99"), lag.get("max"), lag.get("samples"), commit.get("p50"),
                 commit.get("p99")));
         if (!profile.isEmpty()) {
-            md.append("### Where the backfill's time goes\n\nCPU samples of the indexer's JVM (JDK Flight Recorder) "
-                    + "inside the largest backfill's window, each charged to the first frame outside the JDK. Anvil "
+            long samples = profile.stream().mapToLong(Profile.Share::samples).sum();
+            md.append("### Where the backfill's time goes\n\nCPU samples of the indexer's JVM (JDK Flight Recorder, "
+                    + samples + " samples) inside the largest backfill's window, each charged to the first frame "
+                    + "outside the JDK. Anvil "
                     + "(serving eth_getLogs) and PostgreSQL run in their own processes beside it on the same cores."
                     + "\n\n| library | share of samples |\n|---|---:|\n");
             for (Profile.Share s : profile) {
