@@ -142,6 +142,7 @@ final class FastEventDecoding {
     /** A 64-digit hex word as an unsigned number; most amounts fit a long, parsed without BigInteger's general path. */
     static BigInteger unsigned(String word) {
         int n = word.length();
+        if (n != 64) throw new NumberFormatException("not a 32-byte word: " + word); // web3j's decoder says why
         int first = 0;
         while (first < n && word.charAt(first) == '0') first++;
         if (n - first <= 15) {

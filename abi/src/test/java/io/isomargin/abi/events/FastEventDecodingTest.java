@@ -73,6 +73,8 @@ class FastEventDecodingTest {
         }
         org.junit.jupiter.api.Assertions.assertThrows(NumberFormatException.class,
                 () -> FastEventDecoding.unsigned("0".repeat(62) + "zz"));
+        org.junit.jupiter.api.Assertions.assertThrows(NumberFormatException.class,
+                () -> FastEventDecoding.unsigned("")); // a truncated topic goes to web3j's decoder, never reads as 0
     }
 
     @Test
