@@ -7,7 +7,7 @@
 #   make test-deep       the fuzz and invariant suites at 10x+ the runs
 #   make abi             re-export contract ABIs and bytecode to abi/ after a contract change
 #   make snapshot        re-record the gas snapshot after a contract change
-#   make bench           every benchmark, then target/bench/report.md + report.json with charts (~12 min; not in test)
+#   make bench           every benchmark, then target/bench/report.md + report.json with charts (~9 min; not in test)
 #   make bench-indexer   indexer benchmark: backfill events/s and live head lag (BENCH_ARGS="--events 400000 ...")
 #   make bench-abi       re-export the benchmark's event filler (bench/EventFiller.json) after changing it
 #   make bench-keeper-detect  keeper detection latency, JMH, 10k/100k/1M vaults (ISOMARGIN_BENCH_QUICK=1: shorter)
@@ -82,7 +82,7 @@ test-deep: check-abi
 snapshot: build
 	cd contracts && $(FORGE) snapshot --match-path 'test/unit/*'
 
-# make bench: every benchmark in turn, then target/bench/report.md + report.json + PNG charts (about 12 minutes here).
+# make bench: every benchmark in turn, then target/bench/report.md + report.json + PNG charts (about 9 minutes here).
 # Not part of make test. BENCH_QUICK=1 runs shorter (smaller indexer sizes, short JMH): for trying it out, not for figures.
 BENCH_CP = bench/target/classes:$$(cat bench/target/classpath.txt)
 BENCH_JAVA = "$(JDK)/bin/java" -Disomargin.root="$(ROOT)" -cp "$(BENCH_CP)"

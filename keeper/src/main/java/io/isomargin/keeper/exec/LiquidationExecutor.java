@@ -216,8 +216,11 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             return;
         }
         BigInteger expectedFee = baseFee.add(f.maxPriorityFeePerGas()).min(f.maxFeePerGas());
-        BigInteger reserved = held.values().stream().filter(h -> h.marketId() == marketId).map(Held::capital)
-                .reduce(BigInteger.ZERO, BigInteger::add);
+        // capital our unmined transactions will spend, in every market lending this token (two markets may share it)
+        BigInteger reserved = held.values().stream()
+                .filter(h -> tokens.get(h.marketId()) != null
+                        && tokens.get(h.marketId()).loanToken().equalsIgnoreCase(token.loanToken()))
+                .map(Held::capital).reduce(BigInteger.ZERO, BigInteger::add);
         BigInteger balance = calls.balanceOf(token.loanToken()).subtract(reserved).max(BigInteger.ZERO);
         Set<Long> taken = new HashSet<>(heldVaults); // in flight, or in an earlier batch of this block
         for (boolean first = true; ; first = false) {
@@ -242,8 +245,8 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     }
 
     /**
-     * Simulates, prices and sends one planned batch; returns the capital it holds (zero in dry-run), or empty when
-     * it was not sent and the market's other batches should wait for the next block.
+     * Simulates, prices and sends one planned batch; returns the capital it holds (in dry-run, what it would), or
+     * empty when it was not sent and the market's other batches should wait for the next block.
      */
     private Optional<BigInteger> executeBatch(LiquidationCandidates c, Plan plan, MarketToken token,
             BigInteger expectedFee, BigInteger baseFee, long block) {
@@ -256,7 +259,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (quoted, not "
                     + "simulated: the loan token is not approved to the engine yet)", marketId, ids, modeled);
             listener.dryRun(marketId, ids, modeled);
-            return Optional.of(BigInteger.ZERO);
+            return Optional.of(plan.capital()); // what a live run would hold
         }
         Optional<BatchResult> sim = calls.simulate(marketId, ids);
         if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
@@ -277,7 +280,9 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                         + "made healthy): dropped", marketId, lost);
                 listener.lostAtSimulation(marketId, lost);
             }
-            if (keep.isEmpty()) return Optional.of(BigInteger.ZERO); // the next batch may still be good
+            // all taken: the book has not seen it yet, so the rest of the candidates wait for the next block rather
+            // than be simulated one by one here
+            if (keep.isEmpty()) return Optional.empty();
             ids = keep;
             sim = calls.simulate(marketId, ids);
             if (sim.isEmpty() || sim.get().liquidated() < ids.size()) return Optional.empty(); // the chain moves
@@ -298,7 +303,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (gas {})", marketId,
                     ids, profit, gas.get());
             listener.dryRun(marketId, ids, profit);
-            return Optional.of(BigInteger.ZERO);
+            return Optional.of(r.repaid().add(r.fee())); // what a live run would hold
         }
         if (!sender.canSend()) {
             listener.notSent(marketId, "the in-flight transaction limit is reached");
