@@ -59,11 +59,19 @@ check-abi: build
 
 test: test-contracts test-java
 
+# The Morpho-shaped gas scenario runs apart, each call as its own transaction (--isolate), and must match
+# contracts/snapshots/MorphoScenario.json (FORGE_SNAPSHOT_CHECK); `make snapshot` re-records it.
+GAS_SCENARIO = cd contracts && ISOMARGIN_GAS_SCENARIO=1 $(FORGE) test --isolate --match-path 'test/gas/*'
+
 test-contracts: check-abi
 	@echo "==> forge test"
-	cd contracts && $(FORGE_SUMMARY) $(FORGE) test
+	cd contracts && $(FORGE_SUMMARY) $(FORGE) test --no-match-path 'test/gas/*'
 	@echo "==> gas snapshot check (make snapshot re-records it)"
 	cd contracts && $(FORGE) snapshot --check --match-path 'test/unit/*' >/dev/null
+	@echo "==> Morpho-shaped gas scenario (isolated transactions) against contracts/snapshots/MorphoScenario.json"
+	cd contracts && FORGE_SNAPSHOT_CHECK=true ISOMARGIN_GAS_SCENARIO=1 $(FORGE) test --isolate --match-path 'test/gas/*' >/dev/null \
+	  || { echo "gas: contracts/snapshots/MorphoScenario.json differs from this build; run 'make snapshot' and commit it" >&2; exit 1; }
+	@cat contracts/snapshots/MorphoScenario.json
 	@echo "==> deploy scripts on Anvil"
 	bash contracts/test/deploy-smoke.sh
 
@@ -81,6 +89,8 @@ test-deep: check-abi
 
 snapshot: build
 	cd contracts && $(FORGE) snapshot --match-path 'test/unit/*'
+	$(GAS_SCENARIO) >/dev/null
+	@cat contracts/snapshots/MorphoScenario.json
 
 # make bench: every benchmark in turn, then target/bench/report.md + report.json + PNG charts (about 9 minutes here).
 # Not part of make test. BENCH_QUICK=1 runs shorter (smaller indexer sizes, short JMH): for trying it out, not for figures.
@@ -98,6 +108,7 @@ bench: build
 	rm -rf target/bench && mkdir -p target/bench
 	@echo "==> [1/5] contract gas: the forge gas snapshot, re-recorded"
 	cd contracts && $(FORGE) test --match-path test/unit/Gas.t.sol >/dev/null
+	$(GAS_SCENARIO) >/dev/null
 	@echo "==> [2/5] indexer: backfill at $(BENCH_SIZES) events, live lag at 1 s blocks (profiled with JFR)"
 	$(BENCH_JAVA) -XX:StartFlightRecording=filename=target/bench/indexer.jfr,settings=default \
 	  io.isomargin.bench.IndexerBench --sizes $(BENCH_SIZES) --live-seconds $(BENCH_LIVE_SECONDS) \

@@ -48,6 +48,7 @@ function readPage() {
     markets: rows('#markets tbody tr').map(tr => ({
       id: tr.dataset.marketId, price: plain(tr.querySelector('.price').textContent),
       openVaults: tr.querySelector('.open-vaults').textContent,
+      pendingExecutableAt: tr.querySelector('.pending-risk').dataset.executableAt || '',
     })),
     vaults: rows('#vaults tbody tr').map(tr => ({
       id: tr.dataset.vaultId, market: tr.children[1].textContent, debt: plain(tr.children[4].textContent),
@@ -88,6 +89,8 @@ async function compare(shown) {
     eq(`market row ${i} id`, s.id, m.id);
     eq(`market ${m.id} price`, s.price, m.price ? m.price.answer : '–');
     eq(`market ${m.id} open vaults`, s.openVaults, m.openVaults);
+    eq(`market ${m.id} pending risk change`, s.pendingExecutableAt,
+      m.pendingRiskChange ? m.pendingRiskChange.executableAt : '');
   });
 
   const vaults = await apiOk('/vaults?sort=health&limit=50');
@@ -184,6 +187,7 @@ async function main() {
       vaultIds: result.shown.vaults.map(v => Number(v.id)), lowestHealth: result.shown.vaults.length ? result.shown.vaults[0].health : null,
       liquidatedVaults: result.shown.liquidations.map(l => Number(l.vault)),
       riskRows: result.shown.risk.reduce((n, c) => n + c.rows.length, 0),
+      pendingRiskChanges: result.shown.markets.filter(m => m.pendingExecutableAt !== '').length,
       keeper: result.shown.keeperState, keeperTracked: result.shown.keeperTracked === undefined ? null : Number(result.shown.keeperTracked),
       screenshot: shot,
     };

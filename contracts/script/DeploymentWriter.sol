@@ -3,15 +3,17 @@ pragma solidity 0.8.28;
 
 import {vm} from "../test/utils/Vm.sol";
 import {IsomarginEngine} from "../src/IsomarginEngine.sol";
+import {IsomarginLens} from "../src/IsomarginLens.sol";
 import {MarketConfig} from "../src/interfaces/IIsomarginEngine.sol";
 
 /// @notice Writes the deployment file the keeper and indexer read:
-/// `{"chainId", "engine", "deployBlock", "owner", "guardian", "markets": [{"id", "name", "loanToken",
+/// `{"chainId", "engine", "lens", "deployBlock", "owner", "guardian", "markets": [{"id", "name", "loanToken",
 /// "collateralToken", "oracle"}]}`.
 abstract contract DeploymentWriter {
     function _writeDeployment(
         string memory path,
         IsomarginEngine engine,
+        IsomarginLens lens,
         uint256 deployBlock,
         uint256[] memory marketIds,
         string[] memory names
@@ -40,6 +42,8 @@ abstract contract DeploymentWriter {
             vm.toString(block.chainid),
             ',"engine":"',
             vm.toString(address(engine)),
+            '","lens":"',
+            vm.toString(address(lens)),
             '","deployBlock":',
             vm.toString(deployBlock),
             ',"owner":"',

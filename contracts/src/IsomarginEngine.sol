@@ -2,11 +2,8 @@
 pragma solidity 0.8.28;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
-import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
-import {Ownable2Step} from "@openzeppelin/contracts/access/Ownable2Step.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
@@ -15,45 +12,33 @@ import {
     MarketParams,
     MarketConfig,
     RiskParams,
+    RiskUpdate,
     MarketState,
-    Tier,
     TierState,
-    Vault,
-    RateModel
+    Vault
 } from "./interfaces/IIsomarginEngine.sol";
-import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {ILiquidationCallback} from "./interfaces/ILiquidationCallback.sol";
 import {ConstantsLib as C, MAX_TIERS} from "./libraries/ConstantsLib.sol";
 import {SharesMathLib} from "./libraries/SharesMathLib.sol";
 import {MarginLib} from "./libraries/MarginLib.sol";
-import {InterestLib} from "./libraries/InterestLib.sol";
+import {PriceLib} from "./libraries/PriceLib.sol";
+import {IsomarginStorage} from "./IsomarginStorage.sol";
+import {IsomarginAdmin} from "./IsomarginAdmin.sol";
 
 /// @title IsomarginEngine
 /// @notice The one core contract: all markets and all isolated vaults. Not upgradeable; no admin path moves user
-/// funds. See IIsomarginEngine for the NatSpec of every entry point.
-contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTransient {
+/// funds. The owner's market levers run in `IsomarginAdmin`, a module this contract deploys in its constructor and
+/// DELEGATECALLs (fixed at deployment, like the rest of the code). See IIsomarginEngine for the NatSpec of every
+/// entry point.
+contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
     using SafeERC20 for IERC20;
     using SafeCast for uint256;
     using SharesMathLib for uint256;
 
-    /* STORAGE */
-
     /// @inheritdoc IIsomarginEngine
-    address public guardian;
-    /// @inheritdoc IIsomarginEngine
-    uint256 public marketCount;
-    /// @inheritdoc IIsomarginEngine
-    uint256 public vaultCount;
-    /// @inheritdoc IIsomarginEngine
-    mapping(address owner => mapping(address operator => bool)) public isOperator;
-    /// @inheritdoc IIsomarginEngine
-    mapping(uint256 marketId => mapping(address lender => uint256)) public supplyShares;
-
-    mapping(uint256 marketId => MarketConfig) internal _config;
-    mapping(uint256 marketId => RiskParams) internal _risk;
-    mapping(uint256 marketId => TierState[MAX_TIERS]) internal _tiers;
-    mapping(uint256 marketId => MarketState) internal _state;
-    mapping(uint256 vaultId => Vault) internal _vaults;
+    uint256 public constant RISK_TIMELOCK = C.RISK_TIMELOCK;
+    /// @notice The admin module (see IsomarginAdmin), deployed by the constructor.
+    address public immutable ADMIN;
 
     /// @dev Effective margins of a market at one moment, for the margin math.
     struct Margins {
@@ -71,20 +56,16 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
     }
 
     constructor(address owner_, address guardian_) Ownable(owner_) {
-        guardian = guardian_;
+        ADMIN = address(new IsomarginAdmin());
+        _guardian = guardian_;
         emit GuardianSet(guardian_);
     }
 
     /* MODIFIERS AND CHECKS */
 
     modifier onlyGuardianOrOwner() {
-        if (msg.sender != guardian && msg.sender != owner()) revert NotGuardian();
+        if (msg.sender != _guardian && msg.sender != owner()) revert NotGuardian();
         _;
-    }
-
-    function _market(uint256 marketId) internal view returns (MarketConfig storage cfg) {
-        cfg = _config[marketId];
-        if (cfg.loanToken == address(0)) revert MarketNotFound(marketId);
     }
 
     function _openVault(uint256 vaultId) internal view returns (Vault storage v) {
@@ -94,127 +75,68 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
     }
 
     function _authorized(uint256 vaultId, Vault storage v) internal view {
-        if (msg.sender != v.owner && !isOperator[v.owner][msg.sender]) revert Unauthorized(vaultId, msg.sender);
+        if (msg.sender != v.owner && !_isOperator[v.owner][msg.sender]) revert Unauthorized(vaultId, msg.sender);
     }
 
     function _notPaused(uint256 marketId) internal view {
         if (_state[marketId].paused) revert MarketPaused(marketId);
     }
 
-    /* ADMIN */
 
-    /// @inheritdoc IIsomarginEngine
-    function createMarket(MarketParams calldata p) external onlyOwner returns (uint256 marketId) {
-        if (p.loanToken == address(0) || p.collateralToken == address(0) || p.oracle == address(0)) revert ZeroAddress();
-        if (p.loanToken == p.collateralToken) revert SameTokens();
-        uint256 n = p.tiers.length;
-        if (n == 0 || n > MAX_TIERS) revert InvalidTierCount();
-        if (p.tiers[0].minValue != 0) revert InvalidTierThresholds();
+    /* ADMIN (owner levers run in the admin module; see IsomarginAdmin) */
 
-        uint8 loanDec = _decimals(p.loanToken);
-        uint8 collDec = _decimals(p.collateralToken);
-        uint8 feedDec = AggregatorV3Interface(p.oracle).decimals();
-        if (feedDec > C.MAX_TOKEN_DECIMALS) revert UnsupportedDecimals(p.oracle, feedDec);
-        // 36 + loanDec - collDec - feedDec must be in [0, 72] so the scale is an integer that fits.
-        if (uint256(collDec) + feedDec > 36 + uint256(loanDec)) revert UnsupportedDecimalsCombination();
-        uint256 exponent = 36 + uint256(loanDec) - collDec - feedDec;
-        // Above 1e48 the price bound (MAX_SCALED_PRICE) would leave less than 1e12 usable oracle answers.
-        if (exponent > 48) revert UnsupportedDecimalsCombination();
-
-        marketId = ++marketCount;
-        _config[marketId] = MarketConfig({
-            loanToken: p.loanToken,
-            collateralToken: p.collateralToken,
-            oracle: p.oracle,
-            loanDecimals: loanDec,
-            collateralDecimals: collDec,
-            oracleDecimals: feedDec,
-            priceScale: 10 ** exponent,
-            tierCount: uint8(n)
-        });
-        TierState[MAX_TIERS] storage ts = _tiers[marketId];
-        for (uint256 i; i < n; ++i) {
-            if (i > 0 && p.tiers[i].minValue <= p.tiers[i - 1].minValue) revert InvalidTierThresholds();
-            ts[i] = TierState(p.tiers[i].minValue, p.tiers[i].imBps, p.tiers[i].mmBps, p.tiers[i].mmBps);
+    /// @dev Runs the current call in the admin module (DELEGATECALL) and returns or reverts with its result.
+    function _delegateToAdmin() internal {
+        address admin = ADMIN;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), admin, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
         }
-        _checkTiers(marketId, n);
-        _state[marketId].lastAccrual = uint64(block.timestamp);
-
-        emit MarketCreated(marketId, p.loanToken, p.collateralToken, p.oracle, 10 ** exponent);
-        _setMaxOracleAge(marketId, p.maxOracleAge);
-        _setLiquidationParams(marketId, p.liquidationBonusBps, p.protocolFeeBps, p.closeFactorBps, p.minDebt);
-        _setInterestParams(marketId, p.rateModel, p.reserveFactorBps);
-        _setCaps(marketId, p.supplyCap, p.borrowCap);
-        _emitTiers(marketId, n);
-        _emitState(marketId);
     }
 
     /// @inheritdoc IIsomarginEngine
-    function setMarginTiers(uint256 marketId, uint16[] calldata imBps, uint16[] calldata mmBps, uint32 rampDuration)
-        external
-        onlyOwner
-    {
-        uint256 n = _market(marketId).tierCount;
-        if (imBps.length != n || mmBps.length != n) revert InvalidTierCount();
-        if (rampDuration < C.MIN_RAMP_DURATION || rampDuration > C.MAX_RAMP_DURATION) revert InvalidRampDuration();
-        RiskParams storage r = _risk[marketId];
-        // A new ramp never ends before the one in progress, so re-submitting cannot speed a rise up.
-        if (block.timestamp + rampDuration < r.rampEnd) revert InvalidRampDuration();
-        TierState[MAX_TIERS] storage ts = _tiers[marketId];
-        for (uint256 i; i < n; ++i) {
-            // Today's value rounded down (the live requirement rounds up): repeated calls cannot ratchet it up.
-            uint16 current = uint16(_rampedMm(ts[i], r, Math.Rounding.Floor));
-            ts[i].imBps = imBps[i];
-            // A rise ramps from today's value; a fall applies at once.
-            ts[i].mmFromBps = mmBps[i] > current ? current : mmBps[i];
-            ts[i].mmToBps = mmBps[i];
-        }
-        r.rampStart = uint64(block.timestamp);
-        r.rampEnd = uint64(block.timestamp + rampDuration);
-        _checkTiers(marketId, n);
-        if (r.liquidationBonusBps >= ts[0].mmFromBps) revert InvalidLiquidationBonus();
-        _emitTiers(marketId, n);
+    function createMarket(MarketParams calldata) external returns (uint256) {
+        _delegateToAdmin();
     }
 
     /// @inheritdoc IIsomarginEngine
-    function setLiquidationParams(
-        uint256 marketId,
-        uint16 liquidationBonusBps,
-        uint16 protocolFeeBps,
-        uint16 closeFactorBps,
-        uint128 minDebt
-    ) external onlyOwner {
-        _market(marketId);
-        _setLiquidationParams(marketId, liquidationBonusBps, protocolFeeBps, closeFactorBps, minDebt);
+    function setMarginTiers(uint256, uint16[] calldata, uint16[] calldata, uint32) external {
+        _delegateToAdmin();
     }
 
     /// @inheritdoc IIsomarginEngine
-    function setInterestParams(uint256 marketId, RateModel calldata rateModel, uint16 reserveFactorBps)
-        external
-        onlyOwner
-    {
-        _market(marketId);
-        _accrue(marketId);
-        _state[marketId].lastAccrual = uint64(block.timestamp); // the new rates apply from now on only
-        _setInterestParams(marketId, rateModel, reserveFactorBps);
-        _emitState(marketId);
+    function setRiskParams(uint256, RiskUpdate calldata) external returns (uint64) {
+        _delegateToAdmin();
     }
 
     /// @inheritdoc IIsomarginEngine
-    function setCaps(uint256 marketId, uint128 supplyCap, uint128 borrowCap) external onlyOwner {
-        _market(marketId);
-        _setCaps(marketId, supplyCap, borrowCap);
+    function executeRiskParams(uint256) external {
+        _delegateToAdmin();
     }
 
     /// @inheritdoc IIsomarginEngine
-    function setMaxOracleAge(uint256 marketId, uint32 maxOracleAge) external onlyOwner {
-        _market(marketId);
-        _setMaxOracleAge(marketId, maxOracleAge);
+    function cancelRiskParams(uint256) external {
+        _delegateToAdmin();
     }
+
+    /// @inheritdoc IIsomarginEngine
+    function setCaps(uint256, uint128, uint128) external {
+        _delegateToAdmin();
+    }
+
+    /// @inheritdoc IIsomarginEngine
+    function pendingRiskParams(uint256 marketId) external view returns (RiskUpdate memory, uint64) {
+        PendingChange storage pc = _pending[marketId];
+        return (pc.update, pc.executableAt);
+    }
+
 
     /// @inheritdoc IIsomarginEngine
     function setGuardian(address guardian_) external onlyOwner {
-        guardian = guardian_;
+        _guardian = guardian_;
         emit GuardianSet(guardian_);
     }
 
@@ -225,65 +147,12 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         emit PauseSet(marketId, msg.sender, paused);
     }
 
-    function _checkTiers(uint256 marketId, uint256 n) internal view {
-        TierState[MAX_TIERS] storage ts = _tiers[marketId];
-        for (uint256 i; i < n; ++i) {
-            TierState storage t = ts[i];
-            if (t.mmToBps < C.MIN_MARGIN_BPS || t.imBps <= t.mmToBps || t.imBps > C.MAX_MARGIN_BPS) {
-                revert InvalidMargins();
-            }
-            if (i > 0 && (t.mmToBps < ts[i - 1].mmToBps || t.imBps < ts[i - 1].imBps)) {
-                revert InvalidMargins();
-            }
-        }
-    }
-
-    function _setLiquidationParams(uint256 marketId, uint16 bonus, uint16 fee, uint16 closeFactor, uint128 minDebt)
-        internal
-    {
-        // The bonus stays below the smallest maintenance margin, so a liquidation can restore health.
-        if (bonus == 0 || bonus > C.MAX_LIQUIDATION_BONUS_BPS || bonus >= _tiers[marketId][0].mmFromBps) {
-            revert InvalidLiquidationBonus();
-        }
-        if (fee > C.MAX_PROTOCOL_FEE_BPS) revert InvalidProtocolFee();
-        if (closeFactor < C.MIN_CLOSE_FACTOR_BPS || closeFactor > C.BPS) revert InvalidCloseFactor();
-        RiskParams storage r = _risk[marketId];
-        (r.liquidationBonusBps, r.protocolFeeBps, r.closeFactorBps, r.minDebt) = (bonus, fee, closeFactor, minDebt);
-        emit LiquidationParamsUpdated(marketId, bonus, fee, closeFactor, minDebt);
-    }
-
-    function _setInterestParams(uint256 marketId, RateModel calldata m, uint16 reserveFactorBps) internal {
-        if (m.kink >= C.WAD) revert InvalidRateModel();
-        if (uint256(m.baseRatePerSecond) + m.slope1PerSecond + m.slope2PerSecond > C.MAX_RATE_PER_SECOND) {
-            revert InvalidRateModel();
-        }
-        if (reserveFactorBps > C.MAX_RESERVE_FACTOR_BPS) revert InvalidReserveFactor();
-        _risk[marketId].rateModel = m;
-        _risk[marketId].reserveFactorBps = reserveFactorBps;
-        emit InterestParamsUpdated(marketId, m, reserveFactorBps);
-    }
-
-    function _setCaps(uint256 marketId, uint128 supplyCap, uint128 borrowCap) internal {
-        (_risk[marketId].supplyCap, _risk[marketId].borrowCap) = (supplyCap, borrowCap);
-        emit CapsUpdated(marketId, supplyCap, borrowCap);
-    }
-
-    function _setMaxOracleAge(uint256 marketId, uint32 age) internal {
-        if (age < C.MIN_ORACLE_AGE || age > C.MAX_ORACLE_AGE) revert InvalidOracleAge();
-        _risk[marketId].maxOracleAge = age;
-        emit MaxOracleAgeUpdated(marketId, age);
-    }
-
-    function _decimals(address token) internal view returns (uint8 d) {
-        d = IERC20Metadata(token).decimals();
-        if (d > C.MAX_TOKEN_DECIMALS) revert UnsupportedDecimals(token, d);
-    }
 
     /* VAULTS */
 
     /// @inheritdoc IIsomarginEngine
     function setOperator(address operator, bool approved) external {
-        isOperator[msg.sender][operator] = approved;
+        _isOperator[msg.sender][operator] = approved;
         emit OperatorSet(msg.sender, operator, approved);
     }
 
@@ -295,7 +164,7 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
     {
         _market(marketId);
         _notPaused(marketId);
-        vaultId = ++vaultCount;
+        vaultId = ++_vaultCount;
         _vaults[vaultId] = Vault({owner: msg.sender, marketId: uint64(marketId), closed: false, collateral: 0, debtShares: 0});
         emit VaultOpened(vaultId, marketId, msg.sender);
         if (collateral > 0) _depositCollateral(vaultId, _vaults[vaultId], collateral);
@@ -319,14 +188,17 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         Vault storage v = _openVault(vaultId);
         _authorized(vaultId, v);
         uint256 marketId = v.marketId;
-        _notPaused(marketId);
         if (amount == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
         if (amount > v.collateral) revert InsufficientCollateral(vaultId, amount, v.collateral);
         _accrue(marketId);
 
         v.collateral -= uint128(amount);
-        if (v.debtShares > 0) _checkInitialMargin(vaultId, v, _price(marketId));
+        // Withdrawing against debt is new risk (paused with the market); a debt-free vault can always exit.
+        if (v.debtShares > 0) {
+            _notPaused(marketId);
+            _checkInitialMargin(vaultId, v, _price(marketId));
+        }
 
         emit CollateralWithdrawn(vaultId, msg.sender, receiver, amount, v.collateral);
         _emitState(marketId);
@@ -449,7 +321,7 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         if (s.totalSupplyAssets > _risk[marketId].supplyCap) {
             revert SupplyCapExceeded(marketId, s.totalSupplyAssets, _risk[marketId].supplyCap);
         }
-        uint256 after_ = supplyShares[marketId][onBehalf] += shares;
+        uint256 after_ = _supplyShares[marketId][onBehalf] += shares;
 
         emit Supplied(marketId, msg.sender, onBehalf, assets, shares, after_);
         _emitState(marketId);
@@ -482,13 +354,13 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
     function _withdraw(uint256 marketId, uint256 assets, uint256 shares, address receiver) internal {
         if (receiver == address(0)) revert ZeroAddress();
         MarketState storage s = _state[marketId];
-        uint256 held = supplyShares[marketId][msg.sender];
+        uint256 held = _supplyShares[marketId][msg.sender];
         if (shares > held) revert InsufficientShares(marketId, shares, held);
         // Reserve accrual can push total borrow above total supply: then there is no lender liquidity.
         uint256 liquidity = _zeroFloorSub(s.totalSupplyAssets, s.totalBorrowAssets);
         if (assets > liquidity) revert InsufficientLiquidity(marketId, assets, liquidity);
 
-        supplyShares[marketId][msg.sender] = held - shares;
+        _supplyShares[marketId][msg.sender] = held - shares;
         s.totalSupplyShares -= uint128(shares);
         s.totalSupplyAssets -= uint128(assets);
 
@@ -519,22 +391,21 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
     /* LIQUIDATION */
 
     /// @inheritdoc IIsomarginEngine
-    function liquidate(uint256 vaultId, uint256 maxRepayAssets, address receiver, bytes calldata data)
+    function liquidate(uint256 vaultId, uint256 maxRepayAssets, uint256 minSeized, address receiver, bytes calldata data)
         external
         nonReentrant
-        returns (uint256 repaidAssets, uint256 seizedCollateral)
+        returns (uint256, uint256)
     {
         Vault storage v = _openVault(vaultId);
         if (maxRepayAssets == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
         uint256 marketId = v.marketId;
         _accrue(marketId);
-        uint256 price_ = _price(marketId);
-        Margins memory m = _margins(marketId);
-        if (!_liquidatable(v, _state[marketId], price_, m)) revert VaultHealthy(vaultId);
-
-        LiquidationResult memory r = _liquidate(vaultId, v, marketId, maxRepayAssets, price_);
+        (bool liquidatable, LiquidationResult memory r) =
+            _liquidate(vaultId, v, marketId, maxRepayAssets, _price(marketId), _margins(marketId));
+        if (!liquidatable) revert VaultHealthy(vaultId);
         if (r.seized == 0) revert ZeroAmount();
+        if (r.seized < minSeized) revert SeizedBelowMinimum(r.seized, minSeized);
         _emitState(marketId);
         _settle(marketId, receiver, r.seized, r.repaidAssets + r.fee, data);
         return (r.repaidAssets, r.seized);
@@ -562,14 +433,16 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
     {
         uint256 price_ = _price(marketId);
         Margins memory m = _margins(marketId);
-        MarketState storage s = _state[marketId];
+        uint256 previous;
         for (uint256 i; i < vaultIds.length; ++i) {
-            Vault storage v = _vaults[vaultIds[i]];
-            if (v.owner == address(0) || v.closed || v.marketId != marketId || !_liquidatable(v, s, price_, m)) {
-                continue;
-            }
-            LiquidationResult memory r = _liquidate(vaultIds[i], v, marketId, type(uint256).max, price_);
-            if (r.seized == 0) continue; // too small to seize one collateral unit yet
+            uint256 id = vaultIds[i];
+            // Strictly increasing ids: a vault appears once, so the close factor holds per vault per batch.
+            if (i > 0 && id <= previous) revert BatchNotSorted(i);
+            previous = id;
+            Vault storage v = _vaults[id];
+            if (v.owner == address(0) || v.closed || v.marketId != marketId) continue;
+            (, LiquidationResult memory r) = _liquidate(id, v, marketId, type(uint256).max, price_, m);
+            if (r.seized == 0) continue; // healthy, or too small to seize one collateral unit yet
             ++liquidated;
             total.repaidAssets += r.repaidAssets;
             total.seized += r.seized;
@@ -577,43 +450,42 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         }
     }
 
-    /// @dev Effects of one liquidation; the caller has checked the vault is liquidatable and settles the tokens.
+    /// @dev Effects of one liquidation, the tokens being settled by the caller. Returns `liquidatable` false (and
+    /// changes nothing) for a healthy vault, and an all-zero result when the repayment would seize nothing.
+    /// The repayment follows from the collateral actually seized (whole units): the liquidator never pays more than
+    /// the oracle value of what they receive, whatever the collateral's decimals, and never more than `maxRepay`.
     function _liquidate(
         uint256 vaultId,
         Vault storage v,
         uint256 marketId,
-        uint256 maxRepayAssets,
-        uint256 price_
-    ) internal returns (LiquidationResult memory r) {
+        uint256 maxRepay,
+        uint256 price_,
+        Margins memory m
+    ) internal returns (bool, LiquidationResult memory r) {
         MarketState storage s = _state[marketId];
-        RiskParams storage rp = _risk[marketId];
-        uint256 bonus = rp.liquidationBonusBps;
+        if (v.debtShares == 0) return (false, r);
         uint256 debt = _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
-        uint256 collateral = v.collateral;
+        uint256 value = _value(v.collateral, price_);
+        if (debt <= MarginLib.maxDebt(value, m.minValues, m.mm)) return (false, r);
 
-        (uint256 maxRepay, bool underwater) =
-            _liquidationMaxRepay(debt, _value(collateral, price_), bonus, rp.closeFactorBps, rp.minDebt);
-        r.repaidAssets = underwater ? maxRepay : Math.min(maxRepayAssets, maxRepay);
-        // Seized collateral rounds down, against the liquidator who chooses the amount: rounding up would let tiny
-        // repayments each take a whole unit of a coarse collateral (e.g. 0 decimals) from the passive owner.
-        r.seized = Math.mulDiv(r.repaidAssets * (C.BPS + bonus), C.PRICE_SCALE, C.BPS * price_);
-        if (r.seized > collateral) {
-            // Not enough collateral for the bonus: take all of it and repay what it is worth (rounded down).
-            r.seized = collateral;
-            r.repaidAssets = Math.mulDiv(_value(collateral, price_), C.BPS, C.BPS + bonus);
-        }
+        RiskParams storage rp = _risk[marketId];
+        bool full;
+        (r.seized, r.repaidAssets, full) = _amounts(debt, v.collateral, value, price_, maxRepay, rp);
+        if (r.seized == 0) return (true, r);
         if (r.repaidAssets >= debt) {
             (r.repaidAssets, r.repaidShares) = (debt, v.debtShares);
         } else {
             // Rounds down: a repayment removes at most the debt it pays for.
             r.repaidShares = r.repaidAssets.toSharesDown(s.totalBorrowAssets, s.totalBorrowShares);
+            // A repayment too small to remove a debt share (outside a write-off): no effect at all.
+            if (r.repaidShares == 0 && r.seized < v.collateral) return (true, LiquidationResult(0, 0, 0, 0));
         }
-        // Nothing to seize, or a repayment too small to remove a debt share (outside a write-off): no effect at all.
-        if (r.seized == 0 || (r.repaidShares == 0 && r.seized < collateral)) return LiquidationResult(0, 0, 0, 0);
         // Protocol fee, in loan tokens on top of the repayment, rounded up (in the insurance fund's favour).
-        r.fee = Math.mulDiv(r.repaidAssets, bonus * rp.protocolFeeBps, C.BPS * C.BPS, Math.Rounding.Ceil);
+        r.fee = Math.mulDiv(
+            r.repaidAssets, uint256(rp.liquidationBonusBps) * rp.protocolFeeBps, C.BPS * C.BPS, Math.Rounding.Ceil
+        );
 
-        v.collateral = uint128(collateral - r.seized);
+        v.collateral -= uint128(r.seized);
         v.debtShares -= uint128(r.repaidShares);
         s.totalBorrowShares -= uint128(r.repaidShares);
         s.totalBorrowAssets = uint128(_zeroFloorSub(s.totalBorrowAssets, r.repaidAssets));
@@ -622,19 +494,49 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         if (v.debtShares > 0) {
             if (v.collateral == 0) {
                 _realizeBadDebt(vaultId, v, marketId, s);
-            } else {
+            } else if (!full) {
+                // A partial liquidation may not leave dust under minDebt. A full one may: the repayment follows from
+                // whole seized units rounded down, so it can fall a unit (or, with coarse collateral, more) short of
+                // the debt; the rest stays with the vault's remaining collateral, which more than covers it.
                 uint256 debtAfter = _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
                 if (debtAfter < rp.minDebt) revert DebtBelowMinimum(vaultId, debtAfter, rp.minDebt);
             }
         }
         // After any bad-debt write-off, so the event carries the vault's final state.
         _emitLiquidated(vaultId, marketId, r, v);
+        return (true, r);
     }
 
     function _emitLiquidated(uint256 vaultId, uint256 marketId, LiquidationResult memory r, Vault storage v) internal {
         emit Liquidated(
             vaultId, marketId, msg.sender, r.repaidAssets, r.repaidShares, r.seized, r.fee, v.collateral, v.debtShares
         );
+    }
+
+    /// @dev Collateral seized and debt repaid by one liquidation of a vault with debt `debt` and collateral worth
+    /// `value`. The largest repayment is closeFactor x D, or all of D when the rest would be below minDebt (`<=`:
+    /// share rounding may leave one unit less than `debt - partial`) or the collateral cannot pay the bonus on D;
+    /// the liquidator's `maxRepay` caps it. The collateral that buys with the bonus rounds down (against the
+    /// liquidator, who chooses the amount) and is capped at the vault's collateral; the repayment is then what the
+    /// seized units are worth less the bonus, rounded down, so it never exceeds the cap nor the value received.
+    /// `full` is true when the whole debt was asked for (then the rounding may leave a remainder under `minDebt`,
+    /// which the caller allows).
+    function _amounts(
+        uint256 debt,
+        uint256 collateral,
+        uint256 value,
+        uint256 price_,
+        uint256 maxRepay,
+        RiskParams storage rp
+    ) internal view returns (uint256 seized, uint256 repaid, bool full) {
+        uint256 bonus = rp.liquidationBonusBps;
+        uint256 target = Math.mulDiv(debt, rp.closeFactorBps, C.BPS);
+        if (target == 0 || debt - target <= rp.minDebt || value * C.BPS < debt * (C.BPS + bonus)) target = debt;
+        if (maxRepay < target) target = maxRepay;
+        full = target == debt;
+        seized = Math.mulDiv(target * (C.BPS + bonus), C.PRICE_SCALE, C.BPS * price_);
+        if (seized > collateral) seized = collateral;
+        repaid = Math.mulDiv(_value(seized, price_), C.BPS, C.BPS + bonus);
     }
 
     /// @dev Writes off the remaining debt of a vault without collateral: insurance fund first, then lenders.
@@ -654,94 +556,18 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
 
     /// @dev Interactions of a liquidation: collateral out, optional callback, loan tokens in.
     function _settle(uint256 marketId, address receiver, uint256 seized, uint256 owed, bytes calldata data) internal {
-        MarketConfig storage cfg = _config[marketId];
+        StoredConfig storage cfg = _config[marketId];
         if (seized > 0) IERC20(cfg.collateralToken).safeTransfer(receiver, seized);
         if (data.length > 0) ILiquidationCallback(msg.sender).onIsomarginLiquidation(marketId, seized, owed, data);
         if (owed > 0) IERC20(cfg.loanToken).safeTransferFrom(msg.sender, address(this), owed);
     }
 
-    /// @notice Largest repayment one liquidation may make: `closeFactor x D`, or all of `D` when the rest would be
-    /// below `minDebt` or the vault is so deep underwater that its collateral cannot pay the bonus on `D`. In the
-    /// last case `underwater` is true and the liquidation takes everything whatever the liquidator's cap: a partial
-    /// one would leave dust collateral under debt that no one would ever write off.
-    function _liquidationMaxRepay(uint256 debt, uint256 value, uint256 bonusBps, uint256 closeFactorBps, uint256 minDebt)
-        internal
-        pure
-        returns (uint256, bool underwater)
-    {
-        underwater = value * C.BPS < debt * (C.BPS + bonusBps);
-        uint256 partial_ = Math.mulDiv(debt, closeFactorBps, C.BPS);
-        // `<=` (not `<`): share rounding may leave one unit less than `debt - partial_`, still at least `minDebt`.
-        if (partial_ == 0 || debt - partial_ <= minDebt || underwater) return (debt, underwater);
-        return (partial_, false);
-    }
-
-    /* INTEREST */
-
-    function _accrue(uint256 marketId) internal {
-        MarketState storage s = _state[marketId];
-        (uint256 rate, uint256 interest, uint256 reserve) = _pendingInterest(marketId, s);
-        if (s.lastAccrual == block.timestamp) return;
-        // While the interest rounds to zero, keep the elapsed time: per-block accruals must not erase it.
-        if (interest == 0 && s.totalBorrowAssets > 0) return;
-        s.lastAccrual = uint64(block.timestamp);
-        if (interest == 0) return;
-        s.totalBorrowAssets = (s.totalBorrowAssets + interest).toUint128();
-        s.totalSupplyAssets = (s.totalSupplyAssets + interest - reserve).toUint128();
-        s.insuranceFund = (s.insuranceFund + reserve).toUint128();
-        emit InterestAccrued(marketId, rate, interest, reserve);
-    }
-
-    /// @dev Interest since the last accrual and the reserve part of it (both rounded down, see InterestLib).
-    function _pendingInterest(uint256 marketId, MarketState storage s)
-        internal
-        view
-        returns (uint256 rate, uint256 interest, uint256 reserve)
-    {
-        uint256 elapsed = block.timestamp - s.lastAccrual;
-        if (elapsed == 0 || s.totalBorrowAssets == 0) return (0, 0, 0);
-        RiskParams storage r = _risk[marketId];
-        return InterestLib.accrued(r.rateModel, s.totalBorrowAssets, s.totalSupplyAssets, elapsed, r.reserveFactorBps);
-    }
-
-    function _expectedState(uint256 marketId) internal view returns (MarketState memory e) {
-        MarketState storage s = _state[marketId];
-        (, uint256 interest, uint256 reserve) = _pendingInterest(marketId, s);
-        e = s;
-        if (interest == 0 && s.totalBorrowAssets > 0) return e; // as _accrue: the elapsed time is kept
-        e.lastAccrual = uint64(block.timestamp);
-        e.totalBorrowAssets = (e.totalBorrowAssets + interest).toUint128();
-        e.totalSupplyAssets = (e.totalSupplyAssets + interest - reserve).toUint128();
-        e.insuranceFund = (e.insuranceFund + reserve).toUint128();
-    }
-
-    function _emitState(uint256 marketId) internal {
-        MarketState storage s = _state[marketId];
-        emit MarketStateUpdated(
-            marketId,
-            s.totalSupplyAssets,
-            s.totalSupplyShares,
-            s.totalBorrowAssets,
-            s.totalBorrowShares,
-            s.insuranceFund,
-            s.lastAccrual
-        );
-    }
-
     /* PRICE AND MARGIN */
 
-    /// @dev Oracle price scaled to loan base units per collateral base unit x 1e36; reverts with a custom error on a
-    /// non-positive, timestamp-less, future, stale or absurdly large answer.
+    /// @dev Oracle price scaled to loan base units per collateral base unit x 1e36 (see PriceLib).
     function _price(uint256 marketId) internal view returns (uint256) {
-        MarketConfig storage cfg = _config[marketId];
-        (, int256 answer,, uint256 updatedAt,) = AggregatorV3Interface(cfg.oracle).latestRoundData();
-        if (answer <= 0) revert OracleAnswerNotPositive(answer);
-        if (updatedAt == 0) revert OracleNoTimestamp();
-        if (updatedAt > block.timestamp) revert OracleUpdatedInFuture(updatedAt);
-        uint256 maxAge = _risk[marketId].maxOracleAge;
-        if (block.timestamp - updatedAt > maxAge) revert OracleStale(updatedAt, maxAge);
-        if (uint256(answer) > C.MAX_SCALED_PRICE / cfg.priceScale) revert OracleAnswerTooLarge(answer);
-        return uint256(answer) * cfg.priceScale;
+        StoredConfig storage cfg = _config[marketId];
+        return PriceLib.scaledPrice(cfg.oracle, 10 ** cfg.priceExponent, _risk[marketId].maxOracleAge);
     }
 
     /// @dev Collateral value in loan units, rounded down (against the owner).
@@ -758,42 +584,19 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         return shares.toAssetsUp(totalBorrowAssets, totalBorrowShares);
     }
 
-    /// @dev Rounds up: during a ramp the requirement is never below the straight line.
-    function _effectiveMm(TierState storage t, RiskParams storage r) internal view returns (uint256) {
-        return _rampedMm(t, r, Math.Rounding.Ceil);
-    }
-
-    function _rampedMm(TierState storage t, RiskParams storage r, Math.Rounding rounding)
-        internal
-        view
-        returns (uint256)
-    {
-        if (block.timestamp >= r.rampEnd || t.mmToBps == t.mmFromBps) return t.mmToBps;
-        return t.mmFromBps
-            + Math.mulDiv(t.mmToBps - t.mmFromBps, block.timestamp - r.rampStart, r.rampEnd - r.rampStart, rounding);
-    }
-
+    /// @dev Effective margins of a market now; a ramping maintenance margin rounds up (never below the line).
     function _margins(uint256 marketId) internal view returns (Margins memory m) {
         uint256 n = _config[marketId].tierCount;
-        RiskParams storage r = _risk[marketId];
         TierState[MAX_TIERS] storage ts = _tiers[marketId];
         m.minValues = new uint256[](n);
         m.im = new uint256[](n);
         m.mm = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            m.minValues[i] = ts[i].minValue;
-            m.im[i] = ts[i].imBps;
-            m.mm[i] = _effectiveMm(ts[i], r);
+            TierState storage t = ts[i];
+            m.minValues[i] = t.minValue;
+            m.im[i] = t.imBps;
+            m.mm[i] = _rampedMm(t, Math.Rounding.Ceil);
         }
-    }
-
-    function _liquidatable(Vault storage v, MarketState storage s, uint256 price_, Margins memory m)
-        internal
-        view
-        returns (bool)
-    {
-        if (v.debtShares == 0) return false;
-        return _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares) > MarginLib.maxDebt(_value(v.collateral, price_), m.minValues, m.mm);
     }
 
     function _checkInitialMargin(uint256 vaultId, Vault storage v, uint256 price_) internal view {
@@ -807,19 +610,46 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
         return a > b ? a - b : 0;
     }
 
-    function _emitTiers(uint256 marketId, uint256 n) internal {
-        RiskParams storage r = _risk[marketId];
-        for (uint256 i; i < n; ++i) {
-            TierState storage t = _tiers[marketId][i];
-            emit TierSet(marketId, i, t.minValue, t.imBps, t.mmFromBps, t.mmToBps, r.rampStart, r.rampEnd);
-        }
+    /* VIEWS (raw state; accrued-to-now views are in IsomarginLens) */
+
+    /// @inheritdoc IIsomarginEngine
+    function guardian() external view returns (address) {
+        return _guardian;
     }
 
-    /* VIEWS */
+    /// @inheritdoc IIsomarginEngine
+    function marketCount() external view returns (uint256) {
+        return _marketCount;
+    }
+
+    /// @inheritdoc IIsomarginEngine
+    function vaultCount() external view returns (uint256) {
+        return _vaultCount;
+    }
+
+    /// @inheritdoc IIsomarginEngine
+    function isOperator(address owner_, address operator) external view returns (bool) {
+        return _isOperator[owner_][operator];
+    }
+
+    /// @inheritdoc IIsomarginEngine
+    function supplyShares(uint256 marketId, address lender) external view returns (uint256) {
+        return _supplyShares[marketId][lender];
+    }
 
     /// @inheritdoc IIsomarginEngine
     function marketConfig(uint256 marketId) external view returns (MarketConfig memory) {
-        return _config[marketId];
+        StoredConfig storage c = _config[marketId];
+        return MarketConfig(
+            c.loanToken,
+            c.collateralToken,
+            c.oracle,
+            c.loanDecimals,
+            c.collateralDecimals,
+            c.oracleDecimals,
+            c.loanToken == address(0) ? 0 : 10 ** c.priceExponent,
+            c.tierCount
+        );
     }
 
     /// @inheritdoc IIsomarginEngine
@@ -838,60 +668,8 @@ contract IsomarginEngine is IIsomarginEngine, Ownable2Step, ReentrancyGuardTrans
     }
 
     /// @inheritdoc IIsomarginEngine
-    function expectedMarketState(uint256 marketId) external view returns (MarketState memory) {
-        return _expectedState(marketId);
-    }
-
-    /// @inheritdoc IIsomarginEngine
     function vault(uint256 vaultId) external view returns (Vault memory) {
         return _vaults[vaultId];
     }
-
-    /// @inheritdoc IIsomarginEngine
-    function price(uint256 marketId) external view returns (uint256) {
-        _market(marketId);
-        return _price(marketId);
-    }
-
-    /// @inheritdoc IIsomarginEngine
-    function debtOf(uint256 vaultId) public view returns (uint256) {
-        Vault storage v = _vaults[vaultId];
-        MarketState memory s = _expectedState(v.marketId);
-        return _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
-    }
-
-    /// @dev Debt (accrued to now, rounded up) and the largest debt the vault may carry at the oracle price.
-    function _debtAndMaxDebt(uint256 vaultId) internal view returns (uint256 debt, uint256 maxDebt_) {
-        Vault storage v = _vaults[vaultId];
-        if (v.owner == address(0)) revert VaultNotFound(vaultId);
-        debt = debtOf(vaultId);
-        if (debt == 0) return (0, 0);
-        Margins memory m = _margins(v.marketId);
-        maxDebt_ = MarginLib.maxDebt(_value(v.collateral, _price(v.marketId)), m.minValues, m.mm);
-    }
-
-    /// @inheritdoc IIsomarginEngine
-    function health(uint256 vaultId) external view returns (uint256) {
-        (uint256 debt, uint256 maxDebt_) = _debtAndMaxDebt(vaultId);
-        return debt == 0 ? type(uint256).max : Math.mulDiv(maxDebt_, C.WAD, debt);
-    }
-
-    /// @inheritdoc IIsomarginEngine
-    function isLiquidatable(uint256 vaultId) external view returns (bool) {
-        (uint256 debt, uint256 maxDebt_) = _debtAndMaxDebt(vaultId);
-        return debt > maxDebt_;
-    }
-
-    /// @inheritdoc IIsomarginEngine
-    function liquidationPrice(uint256 vaultId) external view returns (uint256) {
-        Vault storage v = _vaults[vaultId];
-        uint256 debt = debtOf(vaultId);
-        if (debt == 0) return 0;
-        if (v.collateral == 0) return type(uint256).max;
-        Margins memory m = _margins(v.marketId);
-        uint256 valueStar = MarginLib.valueAtMaxDebt(debt, m.minValues, m.mm);
-        // answer = V* x 1e36 / collateral / priceScale, each division rounded up.
-        uint256 scaled = Math.mulDiv(valueStar, C.PRICE_SCALE, v.collateral, Math.Rounding.Ceil);
-        return Math.ceilDiv(scaled, _config[v.marketId].priceScale);
-    }
 }
+

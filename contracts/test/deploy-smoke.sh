@@ -33,9 +33,18 @@ cfg["owner"] = d["owner"]
 json.dump(cfg, open(sys.argv[2], "w"))
 PY
 [ "$("$BIN/cast" call "$(python3 -c "import json; print(json.load(open('$OUT/local.json'))['engine'])")" 'marketCount()(uint256)' --rpc-url "$RPC")" = 2 ]
+# The lens is deployed right after the engine and reads it.
+check_lens() {
+  local engine lens
+  engine=$(python3 -c "import json; print(json.load(open('$1'))['engine'])")
+  lens=$(python3 -c "import json; print(json.load(open('$1'))['lens'])")
+  [ "$("$BIN/cast" call "$lens" 'engine()(address)' --rpc-url "$RPC" | tr A-F a-f)" = "$(echo "$engine" | tr A-F a-f)" ]
+}
+check_lens "$OUT/local.json"
 
 DEPLOY_CONFIG="$OUT/config.json" DEPLOYMENT_FILE="$OUT/real.json" timeout 300 "$BIN/forge" script script/Deploy.s.sol \
   --rpc-url "$RPC" --broadcast --slow --unlocked --sender "$SENDER" --silent
 ENGINE=$(python3 -c "import json; d=json.load(open('$OUT/real.json')); assert [m['name'] for m in d['markets']]==['WETH/USDC'], d; print(d['engine'])")
 [ "$("$BIN/cast" call "$ENGINE" 'marketCount()(uint256)' --rpc-url "$RPC")" = 1 ]
+check_lens "$OUT/real.json"
 echo "deploy smoke: DeployLocal and Deploy scripts deployed and wrote their files"

@@ -10,6 +10,7 @@ const path = require('path');
 
 const CONTRACTS = [
   ['IsomarginEngine.sol', 'IsomarginEngine'],
+  ['IsomarginLens.sol', 'IsomarginLens'],
   ['MockERC20.sol', 'MockERC20'],
   ['MockAggregator.sol', 'MockAggregator'],
   ['ILiquidationCallback.sol', 'ILiquidationCallback'],

@@ -37,7 +37,7 @@ struct MarketParams {
     RateModel rateModel;
 }
 
-/// @notice The immutable part of a market.
+/// @notice The immutable part of a market, as the `marketConfig` view returns it (stored packed in three slots).
 struct MarketConfig {
     address loanToken;
     address collateralToken;
@@ -51,28 +51,42 @@ struct MarketConfig {
     uint8 tierCount;
 }
 
-/// @notice The mutable risk parameters of a market.
+/// @notice The mutable risk parameters of a market. The first six fields share one storage slot, the rate model
+/// the next, the caps the third.
 struct RiskParams {
     uint32 maxOracleAge;
     uint16 liquidationBonusBps;
     uint16 protocolFeeBps;
     uint16 closeFactorBps;
     uint16 reserveFactorBps;
-    uint64 rampStart;
-    uint64 rampEnd;
     uint128 minDebt;
+    RateModel rateModel;
     uint128 supplyCap;
     uint128 borrowCap;
+}
+
+/// @notice The risk parameters that can hurt an open vault (make it liquidatable, raise what it pays or what a
+/// liquidation takes from it). A change to them applies at once only when every field loosens; otherwise it waits
+/// out `RISK_TIMELOCK` (see `setRiskParams`).
+struct RiskUpdate {
+    uint32 maxOracleAge;
+    uint16 liquidationBonusBps;
+    uint16 protocolFeeBps;
+    uint16 closeFactorBps;
+    uint16 reserveFactorBps;
+    uint128 minDebt;
     RateModel rateModel;
 }
 
-/// @notice A tier as stored: a rise in maintenance margin ramps linearly from `mmFromBps` (at `rampStart`) to
-/// `mmToBps` (at `rampEnd`); `mmFromBps <= mmToBps` always.
+/// @notice A tier as stored (one slot): a rise in maintenance margin ramps linearly from `mmFromBps` (at
+/// `rampStart`) to `mmToBps` (at `rampEnd`); `mmFromBps <= mmToBps` always. Every tier of a market shares one ramp.
 struct TierState {
     uint128 minValue;
     uint16 imBps;
     uint16 mmFromBps;
     uint16 mmToBps;
+    uint40 rampStart;
+    uint40 rampEnd;
 }
 
 /// @notice The accounting of a market.
@@ -82,8 +96,12 @@ struct MarketState {
     uint128 totalBorrowAssets;
     uint128 totalBorrowShares;
     uint128 insuranceFund;
-    uint64 lastAccrual;
+    uint40 lastAccrual;
     bool paused;
+    /// @dev The part of the interest accrued so far that is below one loan unit, in loan units x 1e18: carried to
+    /// the next accrual so frequent accruals cannot erase interest, while `lastAccrual` always advances so no
+    /// borrower pays for time before their borrow (beyond this sub-unit carry).
+    uint64 interestRemainder;
 }
 
 /// @notice One isolated position.
@@ -130,6 +148,12 @@ interface IIsomarginEngine {
         uint128 minDebt
     );
     event InterestParamsUpdated(uint256 indexed marketId, RateModel rateModel, uint16 reserveFactorBps);
+    /// @notice A change of risk parameters that tightens at least one of them was proposed; anyone may execute it
+    /// from `executableAt`. A new proposal replaces a pending one.
+    event RiskParamsProposed(uint256 indexed marketId, RiskUpdate update, uint64 executableAt);
+    /// @notice The pending change was applied (the usual `...Updated` events follow).
+    event RiskParamsExecuted(uint256 indexed marketId, address indexed by);
+    event RiskParamsCancelled(uint256 indexed marketId);
     event CapsUpdated(uint256 indexed marketId, uint128 supplyCap, uint128 borrowCap);
     event MaxOracleAgeUpdated(uint256 indexed marketId, uint32 maxOracleAge);
     event PauseSet(uint256 indexed marketId, address indexed by, bool paused);
@@ -137,7 +161,7 @@ interface IIsomarginEngine {
     event OperatorSet(address indexed owner, address indexed operator, bool approved);
 
     /// @notice Post-state of a market's accounting; emitted after every operation that touches the market,
-    /// including interest accrual.
+    /// including interest accrual (interest shows as the change in total borrow).
     event MarketStateUpdated(
         uint256 indexed marketId,
         uint128 totalSupplyAssets,
@@ -145,9 +169,9 @@ interface IIsomarginEngine {
         uint128 totalBorrowAssets,
         uint128 totalBorrowShares,
         uint128 insuranceFund,
-        uint64 lastAccrual
+        uint64 lastAccrual,
+        uint64 interestRemainder
     );
-    event InterestAccrued(uint256 indexed marketId, uint256 ratePerSecond, uint256 interest, uint256 reserve);
 
     event VaultOpened(uint256 indexed vaultId, uint256 indexed marketId, address indexed owner);
     event CollateralDeposited(uint256 indexed vaultId, address indexed caller, uint256 amount, uint128 collateralAfter);
@@ -239,6 +263,12 @@ interface IIsomarginEngine {
     error BorrowCapExceeded(uint256 marketId, uint256 totalAfter, uint256 cap);
     error VaultHealthy(uint256 vaultId);
     error BatchTooLarge(uint256 length, uint256 max);
+    /// @dev Batch vault ids must be strictly increasing, so one batch liquidates a vault at most once.
+    error BatchNotSorted(uint256 index);
+    /// @dev The liquidation would seize less collateral than the liquidator's `minSeized`.
+    error SeizedBelowMinimum(uint256 seized, uint256 minSeized);
+    error NoPendingChange(uint256 marketId);
+    error TimelockNotElapsed(uint256 marketId, uint256 executableAt);
 
     /* ADMIN */
 
@@ -251,29 +281,34 @@ interface IIsomarginEngine {
     function setMarginTiers(uint256 marketId, uint16[] calldata imBps, uint16[] calldata mmBps, uint32 rampDuration)
         external;
 
-    /// @notice Sets liquidation bonus, the protocol's share of it, the close factor and the dust floor. Only the owner.
-    function setLiquidationParams(
-        uint256 marketId,
-        uint16 liquidationBonusBps,
-        uint16 protocolFeeBps,
-        uint16 closeFactorBps,
-        uint128 minDebt
-    ) external;
+    /// @notice Changes the risk parameters that can hurt an open vault. Only the owner. When `maxOracleAge` is
+    /// unchanged and every other field is at or below today's value (for the rate model: base and slopes at or
+    /// below, kink at or above) the change applies at once, withdraws any pending proposal (`RiskParamsCancelled`)
+    /// and `executableAt` is now. Otherwise it is stored as the market's pending change, executable by
+    /// anyone after `RISK_TIMELOCK` (`executeRiskParams`), cancellable by the owner, readable with
+    /// `pendingRiskParams`; a new proposal replaces the pending one and restarts the delay.
+    /// @dev Bounds are checked now and again at execution (a margin may have fallen meanwhile).
+    function setRiskParams(uint256 marketId, RiskUpdate calldata update) external returns (uint64 executableAt);
 
-    /// @notice Sets the rate model and reserve factor, after accruing interest at the old ones. Only the owner.
-    function setInterestParams(uint256 marketId, RateModel calldata rateModel, uint16 reserveFactorBps) external;
+    /// @notice Applies the pending change of a market once its timelock has passed. Anyone. Interest accrues at the
+    /// old rate model up to now first.
+    function executeRiskParams(uint256 marketId) external;
+
+    /// @notice Drops the pending change of a market. Only the owner.
+    function cancelRiskParams(uint256 marketId) external;
+
+    /// @notice The pending change of a market and when it becomes executable (0 when none is pending).
+    function pendingRiskParams(uint256 marketId) external view returns (RiskUpdate memory update, uint64 executableAt);
 
     /// @notice Sets supply and borrow caps (loan-token units). Only the owner. Caps only gate new supply/borrow.
     function setCaps(uint256 marketId, uint128 supplyCap, uint128 borrowCap) external;
 
-    /// @notice Sets the maximum oracle age in seconds. Only the owner.
-    function setMaxOracleAge(uint256 marketId, uint32 maxOracleAge) external;
-
     /// @notice Sets the guardian, who can pause new risk. Only the owner.
     function setGuardian(address guardian) external;
 
-    /// @notice Pauses or unpauses new risk in a market: open, borrow, withdraw collateral, supply. Exits (repay,
-    /// deposit, close, liquidate, lender withdraw within liquidity) are never paused. Guardian or owner.
+    /// @notice Pauses or unpauses new risk in a market: open, borrow, withdraw collateral from a vault with debt,
+    /// supply. Exits (repay, deposit, withdraw from a debt-free vault, close, liquidate, lender withdraw within
+    /// liquidity) are never paused. Guardian or owner.
     function setPaused(uint256 marketId, bool paused) external;
 
     /* VAULTS */
@@ -287,7 +322,8 @@ interface IIsomarginEngine {
     /// @notice Adds collateral to a vault. Anyone may add collateral to any open vault; never paused.
     function depositCollateral(uint256 vaultId, uint256 amount) external;
 
-    /// @notice Withdraws collateral to `receiver`. Owner or operator. Needs a fresh price while the vault has debt.
+    /// @notice Withdraws collateral to `receiver`. Owner or operator. Needs a fresh price and an unpaused market
+    /// while the vault has debt; a debt-free vault can always withdraw.
     function withdrawCollateral(uint256 vaultId, uint256 amount, address receiver) external;
 
     /// @notice Borrows `assets` to `receiver`. Owner or operator. Needs a fresh price.
@@ -322,20 +358,25 @@ interface IIsomarginEngine {
 
     /* LIQUIDATION */
 
-    /// @notice Liquidates one vault: repays up to `maxRepayAssets` of its debt (capped by the close factor) and sends
-    /// the seized collateral, `repaid x (1 + bonus) / price` rounded down, to `receiver`. Reverts `VaultHealthy` when
-    /// the vault is not liquidatable and `ZeroAmount` when the repayment would seize no collateral unit. When the
-    /// vault is deep underwater (collateral value below debt x (1 + bonus)) the cap is ignored and everything is
-    /// taken, the rest of the debt being written off as bad debt.
+    /// @notice Liquidates one vault. The engine's largest repayment is `closeFactor x D` (all of `D` when the rest
+    /// would be below `minDebt` or the vault is deep underwater), capped by `maxRepayAssets`. The collateral seized
+    /// is what that repayment buys at the oracle price plus the bonus, rounded down to whole collateral units and
+    /// capped at the vault's collateral; the repayment then follows from the collateral actually seized: its oracle
+    /// value less the bonus, rounded down. So the liquidator never repays more than `maxRepayAssets`, never pays
+    /// more than the oracle value of what they receive, and gets the bonus on what they pay (up to rounding).
+    /// Reverts `SeizedBelowMinimum` when fewer than `minSeized` collateral units would be seized, `VaultHealthy`
+    /// when the vault is not liquidatable and `ZeroAmount` when the repayment would seize no collateral unit. When
+    /// the vault's collateral runs out with debt left, the rest is written off as bad debt.
     /// @dev Pulls `repaidAssets + protocolFee` loan tokens from the caller after sending collateral and after
     /// calling `onIsomarginLiquidation` on the caller when `data` is not empty.
-    function liquidate(uint256 vaultId, uint256 maxRepayAssets, address receiver, bytes calldata data)
+    function liquidate(uint256 vaultId, uint256 maxRepayAssets, uint256 minSeized, address receiver, bytes calldata data)
         external
         returns (uint256 repaidAssets, uint256 seizedCollateral);
 
-    /// @notice Liquidates many vaults of one market at the largest repayment allowed, skipping (not reverting on)
-    /// vaults that are not liquidatable, closed, unknown or of another market, or whose largest repayment would not
-    /// seize one collateral unit.
+    /// @notice Liquidates many vaults of one market, each at the engine's largest repayment (same rule as
+    /// `liquidate`), skipping (not reverting on) vaults that are not liquidatable, closed, unknown or of another
+    /// market, or whose largest repayment would not seize one collateral unit. `vaultIds` must be strictly
+    /// increasing (`BatchNotSorted` otherwise), so the close factor holds per vault per batch.
     /// @return liquidated Number of vaults liquidated.
     /// @return repaidAssets Total debt repaid; the caller paid this plus `protocolFee`.
     /// @return seizedCollateral Total collateral sent to `receiver`.
@@ -350,31 +391,14 @@ interface IIsomarginEngine {
     function marketCount() external view returns (uint256);
     function vaultCount() external view returns (uint256);
     function isOperator(address owner, address operator) external view returns (bool);
+    /// @notice Delay between proposing a change that tightens risk parameters and executing it.
+    function RISK_TIMELOCK() external view returns (uint256);
     function supplyShares(uint256 marketId, address lender) external view returns (uint256);
     function marketConfig(uint256 marketId) external view returns (MarketConfig memory);
     function riskParams(uint256 marketId) external view returns (RiskParams memory);
     /// @notice Tier `index` (below `marketConfig(marketId).tierCount`) of a market.
     function tier(uint256 marketId, uint256 index) external view returns (TierState memory);
-    /// @notice Stored accounting, as of `lastAccrual`.
+    /// @notice Stored accounting, as of `lastAccrual`. Accrued-to-now views live in `IsomarginLens`.
     function marketState(uint256 marketId) external view returns (MarketState memory);
-    /// @notice Accounting with interest accrued up to the current block's timestamp.
-    function expectedMarketState(uint256 marketId) external view returns (MarketState memory);
     function vault(uint256 vaultId) external view returns (Vault memory);
-
-    /// @notice Oracle price of one collateral base unit in loan base units, scaled by 1e36. Reverts on a bad price.
-    function price(uint256 marketId) external view returns (uint256);
-
-    /// @notice Debt of a vault in loan-token units with interest accrued to now, rounded up.
-    function debtOf(uint256 vaultId) external view returns (uint256);
-
-    /// @notice Health = (V - maintenance requirement) / D in WAD, rounded down; `type(uint256).max` without debt.
-    function health(uint256 vaultId) external view returns (uint256);
-
-    /// @notice True iff the vault has debt and its health is below 1.
-    function isLiquidatable(uint256 vaultId) external view returns (bool);
-
-    /// @notice The lowest oracle answer (in the feed's own decimals) at which the vault is still healthy: at any
-    /// answer below it the vault is liquidatable (with today's debt and margins). 0 without debt;
-    /// `type(uint256).max` with debt and no collateral.
-    function liquidationPrice(uint256 vaultId) external view returns (uint256);
 }

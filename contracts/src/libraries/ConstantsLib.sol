@@ -29,5 +29,8 @@ library ConstantsLib {
     uint256 internal constant MAX_ORACLE_AGE = 3 days;
     /// @dev A maintenance-margin rise never takes effect faster than this.
     uint256 internal constant MIN_RAMP_DURATION = 1 days;
+    /// @dev Delay before a risk change that tightens any parameter (rate model, reserve factor, bonus, protocol fee,
+    /// close factor, minDebt, maxOracleAge) can be executed.
+    uint256 internal constant RISK_TIMELOCK = 1 days;
     uint256 internal constant MAX_RAMP_DURATION = 90 days;
 }

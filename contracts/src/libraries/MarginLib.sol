@@ -24,6 +24,16 @@ library MarginLib {
         }
     }
 
+    /// @notice A maintenance margin ramping linearly from `fromBps` at `start` to `toBps` at `end`, at `now`.
+    function rampedMm(uint256 fromBps, uint256 toBps, uint256 start, uint256 end, uint256 now_, Math.Rounding rounding)
+        internal
+        pure
+        returns (uint256)
+    {
+        if (now_ >= end || toBps == fromBps) return toBps;
+        return fromBps + Math.mulDiv(toBps - fromBps, now_ - start, end - start, rounding);
+    }
+
     /// @notice Largest debt value `value` can carry under margins `bps`: V - requirement(V).
     function maxDebt(uint256 value, uint256[] memory minValues, uint256[] memory bps) internal pure returns (uint256) {
         return value - requirement(value, minValues, bps);

@@ -8,6 +8,8 @@ import {AggregatorV3Interface} from "../interfaces/AggregatorV3Interface.sol";
 /// @notice A Chainlink-compatible price feed whose answer the owner sets. Emits `AnswerUpdated` and `NewRound` like
 /// Chainlink's aggregators, so off-chain code can follow it the same way. For local chains and tests only.
 contract MockAggregator is AggregatorV3Interface, Ownable {
+    /// @dev Rounds by id, and the latest round kept apart in two slots (answer; timestamps and id), so that
+    /// `latestRoundData` reads two slots without hashing.
     struct Round {
         int256 answer;
         uint64 startedAt;
@@ -21,13 +23,25 @@ contract MockAggregator is AggregatorV3Interface, Ownable {
 
     uint8 public immutable decimals;
     string public description;
-    uint80 public latestRound;
     mapping(uint80 roundId => Round) internal _rounds;
+    Latest internal _latest;
+
+    struct Latest {
+        int256 answer;
+        uint64 startedAt;
+        uint64 updatedAt;
+        uint80 roundId;
+    }
 
     constructor(address owner_, uint8 decimals_, string memory description_, int256 initialAnswer) Ownable(owner_) {
         decimals = decimals_;
         description = description_;
         _update(initialAnswer, block.timestamp);
+    }
+
+    /// @notice Id of the latest round (1 after construction).
+    function latestRound() external view returns (uint80) {
+        return _latest.roundId;
     }
 
     function version() external pure returns (uint256) {
@@ -45,8 +59,9 @@ contract MockAggregator is AggregatorV3Interface, Ownable {
     }
 
     function _update(int256 answer, uint256 updatedAt) internal {
-        uint80 roundId = ++latestRound;
+        uint80 roundId = _latest.roundId + 1;
         _rounds[roundId] = Round(answer, uint64(block.timestamp), uint64(updatedAt));
+        _latest = Latest(answer, uint64(block.timestamp), uint64(updatedAt), roundId);
         emit NewRound(roundId, msg.sender, block.timestamp);
         emit AnswerUpdated(answer, roundId, updatedAt);
     }
@@ -58,6 +73,7 @@ contract MockAggregator is AggregatorV3Interface, Ownable {
     }
 
     function latestRoundData() external view returns (uint80, int256, uint256, uint256, uint80) {
-        return getRoundData(latestRound);
+        Latest memory r = _latest;
+        return (r.roundId, r.answer, r.startedAt, r.updatedAt, r.roundId);
     }
 }

@@ -67,7 +67,7 @@ contract DustTest is FuzzBase {
         // Exactly minDebt is allowed; after that, a 1-wei borrow is too.
         _borrow(BORROWER, id, MIN_DEBT);
         _borrow(BORROWER, id, 1);
-        vm.assertEq(engine.debtOf(id), MIN_DEBT + 1);
+        vm.assertEq(lens.debtOf(id), MIN_DEBT + 1);
     }
 
     /// @dev A repayment may clear the debt or leave at least minDebt, never a dust debt in between.
@@ -79,7 +79,7 @@ contract DustTest is FuzzBase {
         vm.expectRevert(_belowMin(id, MIN_DEBT - 1));
         engine.repay(id, 900e6 + 1);
         engine.repay(id, 900e6);
-        vm.assertEq(engine.debtOf(id), MIN_DEBT);
+        vm.assertEq(lens.debtOf(id), MIN_DEBT);
         vm.expectRevert(_belowMin(id, MIN_DEBT - 1));
         engine.repay(id, 1);
         (uint256 repaid,) = engine.repay(id, type(uint256).max);
@@ -121,9 +121,9 @@ contract DustTest is FuzzBase {
         _fundLiquidator(LIQUIDATOR, 1_000e6);
         vm.prank(LIQUIDATOR);
         vm.expectRevert(_belowMin(id, 90e6));
-        engine.liquidate(id, 60e6, LIQUIDATOR, "");
+        engine.liquidate(id, 60e6, 0, LIQUIDATOR, "");
         vm.prank(LIQUIDATOR);
-        (uint256 repaid, uint256 seized) = engine.liquidate(id, type(uint256).max, LIQUIDATOR, "");
+        (uint256 repaid, uint256 seized) = engine.liquidate(id, type(uint256).max, 0, LIQUIDATOR, "");
         vm.assertEq(repaid, 150e6);
         vm.assertEq(seized, 0.0984375e18); // 150 x 1.05 / 1600
         vm.assertEq(_vault(id).debtShares, 0);
@@ -186,7 +186,7 @@ contract DustTest is FuzzBase {
         vm.warp(block.timestamp + 30 days);
         _setPrice(1_700e8);
         bytes32 before = _view(id);
-        MarketState memory e = engine.expectedMarketState(marketId); // what withdraw sees after accruing
+        MarketState memory e = lens.expectedMarketState(marketId); // what withdraw sees after accruing
         uint256 liquidity = e.totalSupplyAssets - e.totalBorrowAssets;
 
         usdc.mint(ATTACKER, 5_000_000e6);
@@ -208,19 +208,19 @@ contract DustTest is FuzzBase {
         engine.withdrawCollateral(id, 10e18 + 1, BORROWER);
         // Still liquidatable on its own collateral only.
         _setPrice(1_600e8);
-        vm.assertTrue(engine.isLiquidatable(id));
+        vm.assertTrue(lens.isLiquidatable(id));
     }
 
     function _view(uint256 id) internal view returns (bytes32) {
         return keccak256(
             abi.encode(
                 engine.marketState(marketId),
-                engine.expectedMarketState(marketId),
+                lens.expectedMarketState(marketId),
                 engine.vault(id),
-                engine.debtOf(id),
-                engine.health(id),
-                engine.isLiquidatable(id),
-                engine.liquidationPrice(id),
+                lens.debtOf(id),
+                lens.health(id),
+                lens.isLiquidatable(id),
+                lens.liquidationPrice(id),
                 engine.supplyShares(marketId, LENDER)
             )
         );

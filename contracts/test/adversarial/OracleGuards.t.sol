@@ -3,7 +3,8 @@ pragma solidity 0.8.28;
 
 import {vm} from "../utils/Vm.sol";
 import {BaseTest} from "../utils/BaseTest.sol";
-import {IIsomarginEngine} from "../../src/interfaces/IIsomarginEngine.sol";
+import {IIsomarginEngine, RiskUpdate} from "../../src/interfaces/IIsomarginEngine.sol";
+import {IIsomarginLens} from "../../src/interfaces/IIsomarginLens.sol";
 
 /// @notice Every kind of bad oracle answer: risk-taking operations and liquidations revert with the exact custom
 /// error and arguments; exits (repay, deposit, close, withdrawing from a debt-free vault, lender operations) work.
@@ -29,14 +30,25 @@ contract OracleGuardsTest is BaseTest {
     }
 
     function _call(address actor, bytes memory data) internal returns (bool ok, bytes memory ret) {
+        return _callOn(address(engine), actor, data);
+    }
+
+    /// @dev Calls `target` (the engine or the lens) as `actor` and rolls the state back.
+    function _callOn(address target, address actor, bytes memory data) internal returns (bool ok, bytes memory ret) {
         uint256 snap = vm.snapshotState();
         vm.prank(actor);
-        (ok, ret) = address(engine).call(data);
+        (ok, ret) = target.call(data);
         vm.revertToState(snap);
     }
 
     function _assertReverts(address actor, bytes memory data, bytes memory err, string memory what) internal {
-        (bool ok, bytes memory ret) = _call(actor, data);
+        _assertRevertsOn(address(engine), actor, data, err, what);
+    }
+
+    function _assertRevertsOn(address target, address actor, bytes memory data, bytes memory err, string memory what)
+        internal
+    {
+        (bool ok, bytes memory ret) = _callOn(target, actor, data);
         vm.assertFalse(ok, string.concat(what, " worked with a bad price"));
         vm.assertTrue(keccak256(ret) == keccak256(err), string.concat(what, " reverted with another error"));
     }
@@ -63,17 +75,24 @@ contract OracleGuardsTest is BaseTest {
         );
         _assertReverts(
             LIQUIDATOR,
-            abi.encodeCall(IIsomarginEngine.liquidate, (debtVault, 1_000e6, LIQUIDATOR, "")),
+            abi.encodeCall(IIsomarginEngine.liquidate, (debtVault, 1_000e6, 0, LIQUIDATOR, "")),
             err,
             "liquidate"
         );
         _assertReverts(
             LIQUIDATOR, abi.encodeCall(IIsomarginEngine.liquidateBatch, (marketId, ids, LIQUIDATOR, "")), err, "batch"
         );
-        _assertReverts(BORROWER, abi.encodeCall(IIsomarginEngine.price, (marketId)), err, "price view");
-        _assertReverts(BORROWER, abi.encodeCall(IIsomarginEngine.health, (debtVault)), err, "health view");
-        _assertReverts(
-            BORROWER, abi.encodeCall(IIsomarginEngine.isLiquidatable, (debtVault)), err, "isLiquidatable view"
+        // The views (on the lens) report the same error.
+        _assertRevertsOn(address(lens), BORROWER, abi.encodeCall(IIsomarginLens.price, (marketId)), err, "price view");
+        _assertRevertsOn(
+            address(lens), BORROWER, abi.encodeCall(IIsomarginLens.health, (debtVault)), err, "health view"
+        );
+        _assertRevertsOn(
+            address(lens),
+            BORROWER,
+            abi.encodeCall(IIsomarginLens.isLiquidatable, (debtVault)),
+            err,
+            "isLiquidatable view"
         );
         // Exits and operations that need no price.
         _assertWorks(BORROWER, abi.encodeCall(IIsomarginEngine.repay, (debtVault, 1_000e6)), "repay");
@@ -87,11 +106,12 @@ contract OracleGuardsTest is BaseTest {
         _assertWorks(LENDER, abi.encodeCall(IIsomarginEngine.withdraw, (marketId, 1_000e6, LENDER)), "lender withdraw");
         _assertWorks(LENDER, abi.encodeCall(IIsomarginEngine.fundInsurance, (marketId, 1e6)), "fund insurance");
         _assertWorks(LENDER, abi.encodeCall(IIsomarginEngine.accrueInterest, (marketId)), "accrue");
-        _assertWorks(LENDER, abi.encodeCall(IIsomarginEngine.debtOf, (debtVault)), "debtOf view");
+        (bool debtOfOk,) = _callOn(address(lens), LENDER, abi.encodeCall(IIsomarginLens.debtOf, (debtVault)));
+        vm.assertTrue(debtOfOk, "debtOf view blocked by a bad price");
 
         // closeVault repays everything and returns all the collateral.
         uint256 snap = vm.snapshotState();
-        uint256 debt = engine.debtOf(debtVault);
+        uint256 debt = lens.debtOf(debtVault);
         uint256 usdcBefore = usdc.balanceOf(BORROWER);
         uint256 wethBefore = weth.balanceOf(BORROWER);
         vm.prank(BORROWER);
@@ -134,7 +154,7 @@ contract OracleGuardsTest is BaseTest {
     function test_zeroAnswerAndZeroUpdatedAt_reportsAnswerFirst() public {
         _setAt(0, 0);
         vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.OracleAnswerNotPositive.selector, int256(0)));
-        engine.price(marketId);
+        lens.price(marketId);
     }
 
     function testFuzz_futureUpdatedAt_blocksRiskAllowsExits(uint256 ahead) public {
@@ -159,15 +179,20 @@ contract OracleGuardsTest is BaseTest {
         _assertGuarded(abi.encodeWithSelector(IIsomarginEngine.OracleStale.selector, updatedAt, MAX_AGE));
     }
 
-    /// @dev Raising the allowed age revives an old answer; lowering it makes a fresh-enough one stale.
+    /// @dev Raising the allowed age revives an old answer; lowering it makes a fresh-enough one stale. Both wait out
+    /// the risk timelock (a lower age applied at once could stop every liquidation at once).
     function test_staleBoundFollowsMaxOracleAge() public {
+        RiskUpdate memory u = _riskOf(marketId);
+        u.maxOracleAge = 3 hours;
+        _changeRisk(marketId, u);
         uint256 updatedAt = block.timestamp - 2 hours;
         _setAt(INITIAL_PRICE, updatedAt);
+        vm.assertEq(lens.price(marketId), uint256(INITIAL_PRICE) * 1e16);
+        u.maxOracleAge = 60;
         vm.prank(OWNER);
-        engine.setMaxOracleAge(marketId, 3 hours);
-        vm.assertEq(engine.price(marketId), uint256(INITIAL_PRICE) * 1e16);
-        vm.prank(OWNER);
-        engine.setMaxOracleAge(marketId, 60);
+        vm.assertEq(engine.setRiskParams(marketId, u), block.timestamp + 1 days); // a lower age waits too
+        vm.assertEq(engine.riskParams(marketId).maxOracleAge, 3 hours);
+        _changeRisk(marketId, u);
         _setAt(INITIAL_PRICE, block.timestamp - 61);
         _assertGuarded(abi.encodeWithSelector(IIsomarginEngine.OracleStale.selector, block.timestamp - 61, 60));
     }
@@ -181,13 +206,13 @@ contract OracleGuardsTest is BaseTest {
     /// @dev The bound itself is accepted: the scaled price is exactly MAX_SCALED_PRICE and borrowing works.
     function test_answerAtBound_isAccepted() public {
         _setPrice(int256(MAX_ANSWER));
-        vm.assertEq(engine.price(marketId), 1e60);
+        vm.assertEq(lens.price(marketId), 1e60);
         vm.prank(BORROWER);
         engine.borrow(debtVault, 100_000e6, BORROWER);
-        vm.assertEq(engine.health(debtVault), _expectedHealthAtBound());
+        vm.assertEq(lens.health(debtVault), _expectedHealthAtBound());
         _setPrice(int256(MAX_ANSWER + 1));
         vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.OracleAnswerTooLarge.selector, int256(MAX_ANSWER + 1)));
-        engine.price(marketId);
+        lens.price(marketId);
     }
 
     /// @dev 10 WETH at 1e60 / 1e36 = 1e24 USDC units per wei: V = 1e43, far in the top tier (MM 25%).
@@ -205,10 +230,13 @@ contract OracleGuardsTest is BaseTest {
         vm.expectRevert(
             abi.encodeWithSelector(IIsomarginEngine.OracleStale.selector, block.timestamp - MAX_AGE - 1, MAX_AGE)
         );
-        engine.liquidate(debtVault, type(uint256).max, LIQUIDATOR, "");
+        engine.liquidate(debtVault, type(uint256).max, 0, LIQUIDATOR, "");
         _setPrice(1_100e8);
         vm.prank(LIQUIDATOR);
-        (uint256 repaid,) = engine.liquidate(debtVault, type(uint256).max, LIQUIDATOR, "");
-        vm.assertEq(repaid, 5_000e6); // close factor 50%
+        (uint256 repaid, uint256 seized) = engine.liquidate(debtVault, type(uint256).max, 0, LIQUIDATOR, "");
+        // Close factor 50%: 5,000 buys floor(5,250 / 1,100 per WETH) = 4.772727272727272727 WETH, worth
+        // floor(5,249.999999999...) = 5,249.999999; the repayment is that less the bonus, rounded down.
+        vm.assertEq(seized, 4_772_727_272_727_272_727);
+        vm.assertEq(repaid, 4_999_999_999);
     }
 }

@@ -40,7 +40,7 @@ contract ReentrancyTest is FuzzBase {
         badVault = engine.openVault(m2, 10e18, 15_000e6);
         vm.prank(OWNER);
         feed.setAnswer(1_600e8); // 10 WETH at $1,600 carry at most $14,400 < $15,000 of debt
-        vm.assertTrue(engine.isLiquidatable(badVault) && !engine.isLiquidatable(healthyVault));
+        vm.assertTrue(lens.isLiquidatable(badVault) && !lens.isLiquidatable(healthyVault));
     }
 
     function _fund(address who, uint256 loan, uint256 coll) internal {
@@ -67,7 +67,7 @@ contract ReentrancyTest is FuzzBase {
             abi.encodeCall(IIsomarginEngine.depositCollateral, (healthyVault, 1e18)),
             abi.encodeCall(IIsomarginEngine.withdrawCollateral, (healthyVault, 1e18, BORROWER)),
             abi.encodeCall(IIsomarginEngine.closeVault, (healthyVault, BORROWER)),
-            abi.encodeCall(IIsomarginEngine.liquidate, (badVault, type(uint256).max, LIQUIDATOR, "")),
+            abi.encodeCall(IIsomarginEngine.liquidate, (badVault, type(uint256).max, 0, LIQUIDATOR, "")),
             abi.encodeCall(IIsomarginEngine.liquidateBatch, (m2, ids, LIQUIDATOR, ""))
         ];
         actor = i < 4 ? LENDER : i < 10 ? BORROWER : LIQUIDATOR;
@@ -83,7 +83,7 @@ contract ReentrancyTest is FuzzBase {
         uint256[] memory ids = new uint256[](1);
         ids[0] = victim;
         bytes[13] memory calls = [
-            abi.encodeCall(IIsomarginEngine.liquidate, (victim, type(uint256).max, self, "")),
+            abi.encodeCall(IIsomarginEngine.liquidate, (victim, type(uint256).max, 0, self, "")),
             abi.encodeCall(IIsomarginEngine.liquidateBatch, (mId, ids, self, "")),
             abi.encodeCall(IIsomarginEngine.borrow, (vaultId, 1_000e6, self)),
             abi.encodeCall(IIsomarginEngine.withdrawCollateral, (vaultId, 1e18, self)),
@@ -195,7 +195,7 @@ contract ReentrancyTest is FuzzBase {
         ids[0] = victim;
         return batch
             ? abi.encodeCall(IIsomarginEngine.liquidateBatch, (marketId, ids, a, "cb"))
-            : abi.encodeCall(IIsomarginEngine.liquidate, (victim, type(uint256).max, a, "cb"));
+            : abi.encodeCall(IIsomarginEngine.liquidate, (victim, type(uint256).max, 0, a, "cb"));
     }
 
     function test_liquidationCallbackReentry_bubbles_revertsLiquidation() public {

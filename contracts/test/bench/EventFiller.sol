@@ -90,7 +90,7 @@ contract EventFiller {
         }
         feed.setAnswer(crashAnswer);
         for (uint256 i; i < count; ++i) {
-            engine.liquidate(ids[i], type(uint256).max, address(this), "");
+            engine.liquidate(ids[i], type(uint256).max, 0, address(this), "");
         }
         feed.setAnswer(answer);
     }

@@ -87,25 +87,48 @@ contract InterestLibFuzzTest is BaseTest {
         vm.assertEq(_rateAt(m, WAD), uint256(m.baseRatePerSecond) + m.slope1PerSecond + m.slope2PerSecond);
     }
 
-    /// @dev interest = floor(totalBorrow x rate x elapsed / 1e18), reserve = floor(interest x reserveBps / 10000).
-    function testFuzz_accruedIsLinearClosedForm(uint256 seed, uint256 b, uint256 s, uint256 elapsed, uint256 rf)
-        public
-        view
-    {
+    /// @dev interest = floor((totalBorrow x rate x elapsed + remainder) / 1e18), the new remainder what the floor
+    /// leaves (below 1e18), reserve = floor(interest x reserveBps / 10000).
+    function testFuzz_accruedIsLinearClosedForm(
+        uint256 seed,
+        uint256 b,
+        uint256 s,
+        uint256 elapsed,
+        uint256 rf,
+        uint256 remainder
+    ) public view {
         RateModel memory m = _model(seed);
         s = _bound(s, 1, type(uint128).max);
         b = _bound(b, 0, s);
         elapsed = _bound(elapsed, 0, 20 * YEAR);
         rf = _bound(rf, 0, ConstantsLib.MAX_RESERVE_FACTOR_BPS);
-        (uint256 rate, uint256 interest, uint256 reserve) = h.accrued(m, b, s, elapsed, rf);
-        vm.assertEq(rate, h.borrowRate(m, b, s));
-        vm.assertTrue(Wide.mulLe(interest, WAD, b, rate * elapsed), "interest above closed form");
-        vm.assertTrue(Wide.mulLt(b, rate * elapsed, interest + 1, WAD), "interest below closed form");
+        remainder = _bound(remainder, 0, WAD - 1);
+        uint256 rate = h.borrowRate(m, b, s);
+        (uint256 interest, uint256 reserve, uint256 rem) = h.accrued(m, b, s, elapsed, rf, remainder);
+        vm.assertEq(interest * WAD + rem, b * rate * elapsed + remainder, "interest x 1e18 + remainder");
+        vm.assertLt(rem, WAD, "remainder below one unit");
         vm.assertTrue(reserve * 10_000 <= interest * rf && interest * rf < (reserve + 1) * 10_000, "reserve");
 
-        // Linear in time within one accrual: twice the time, twice the interest (up to the floor).
-        (, uint256 twice,) = h.accrued(m, b, s, 2 * elapsed, rf);
-        vm.assertGe(twice, 2 * interest);
-        vm.assertLe(twice, 2 * interest + 1);
+        _assertPlainAndSplit(m, b, s, elapsed, rf, interest);
+    }
+
+    /// @dev Without a carried remainder: the floor of the closed form, linear in time up to the floor, and two
+    /// accruals carrying the remainder equal one over the whole period.
+    function _assertPlainAndSplit(RateModel memory m, uint256 b, uint256 s, uint256 elapsed, uint256 rf, uint256 carried)
+        internal
+        view
+    {
+        uint256 rate = h.borrowRate(m, b, s);
+        (uint256 plain,, uint256 carry) = h.accrued(m, b, s, elapsed, rf, 0);
+        vm.assertTrue(Wide.mulLe(plain, WAD, b, rate * elapsed), "interest above closed form");
+        vm.assertTrue(Wide.mulLt(b, rate * elapsed, plain + 1, WAD), "interest below closed form");
+        // A carried remainder adds at most one unit.
+        vm.assertGe(carried, plain);
+        vm.assertLe(carried, plain + 1);
+        (uint256 twice,,) = h.accrued(m, b, s, 2 * elapsed, rf, 0);
+        vm.assertGe(twice, 2 * plain);
+        vm.assertLe(twice, 2 * plain + 1);
+        (uint256 second,,) = h.accrued(m, b, s, elapsed, rf, carry);
+        vm.assertEq(plain + second, twice, "split accrual with carry");
     }
 }

@@ -46,12 +46,12 @@ contract MathHarness {
         return InterestLib.borrowRate(m, b, s);
     }
 
-    function accrued(RateModel memory m, uint256 b, uint256 s, uint256 elapsed, uint256 reserveBps)
+    function accrued(RateModel memory m, uint256 b, uint256 s, uint256 elapsed, uint256 reserveBps, uint256 remainder)
         external
         pure
         returns (uint256, uint256, uint256)
     {
-        return InterestLib.accrued(m, b, s, elapsed, reserveBps);
+        return InterestLib.accrued(m, b, s, elapsed, reserveBps, remainder);
     }
 }
 

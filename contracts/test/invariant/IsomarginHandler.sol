@@ -2,8 +2,9 @@
 pragma solidity 0.8.28;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
-import {vm} from "../utils/Vm.sol";
+import {vm, VmLog} from "../utils/Vm.sol";
 import {IsomarginEngine} from "../../src/IsomarginEngine.sol";
+import {IsomarginLens} from "../../src/IsomarginLens.sol";
 import {IIsomarginEngine, MarketState, Vault, TierState, RiskParams} from "../../src/interfaces/IIsomarginEngine.sol";
 import {MockERC20} from "../../src/mocks/MockERC20.sol";
 import {MockAggregator} from "../../src/mocks/MockAggregator.sol";
@@ -47,7 +48,8 @@ contract IsomarginHandler {
     uint256 internal constant A_PAUSE = 14;
     uint256 internal constant A_MARGINS = 15;
     uint256 internal constant A_CRASH = 16;
-    uint256 internal constant N_ACTIONS = 17;
+    uint256 internal constant A_BORROW_REPAY = 17;
+    uint256 internal constant N_ACTIONS = 18;
 
     /// @dev Caps the vault count so the per-call snapshots of every vault stay cheap.
     uint256 internal constant MAX_VAULTS = 48;
@@ -57,6 +59,8 @@ contract IsomarginHandler {
     uint16 internal constant MM2 = 2_500;
 
     IsomarginEngine public immutable engine;
+    /// @dev The handler's own lens over `engine` (accrued-to-now views).
+    IsomarginLens public immutable lens;
     address public immutable owner;
     address public immutable guardian;
 
@@ -88,6 +92,15 @@ contract IsomarginHandler {
     uint256 public overWithdrawals; // a lender withdrew more than totalSupplyAssets - totalBorrowAssets
     uint256 public entriesRejectedByPause; // supply/open/borrow/withdrawCollateral reverted MarketPaused (expected)
     uint256 public liquidationPriceViolations; // a vault priced below its liquidationPrice was not liquidatable
+    /// @dev A borrow repaid in full in the same block cost more than 1 unit over the amount borrowed: the vault was
+    /// charged interest for time before its borrow (v1 kept elapsed time while interest rounded to zero).
+    uint256 public backdatedInterestViolations;
+    uint256 public sameBlockRoundTrips; // borrow + full repay in one block, checked
+    /// @dev A Liquidated event whose repayment (+ fee) is not covered by the oracle value of the collateral seized,
+    /// less the bonus, at the price of that moment.
+    uint256 public uncoveredRepayments;
+    uint256 public liquidationsChecked; // Liquidated events checked for cover
+    uint256 public batchesRejectedUnsorted; // batches sent with a repeated or unsorted id (must revert BatchNotSorted)
     string public lastViolation;
     bytes public lastViolationData;
 
@@ -108,6 +121,7 @@ contract IsomarginHandler {
 
     constructor(IsomarginEngine engine_, address owner_, address guardian_) {
         engine = engine_;
+        lens = new IsomarginLens(engine_);
         owner = owner_;
         guardian = guardian_;
         currentTime = block.timestamp;
@@ -169,7 +183,8 @@ contract IsomarginHandler {
             "setPrice",
             "setPaused",
             "setMarginTiers",
-            "crashBelowLiquidationPrice"
+            "crashBelowLiquidationPrice",
+            "borrowAndRepaySameBlock"
         ];
     }
 
@@ -239,7 +254,8 @@ contract IsomarginHandler {
     function _sameMarket(MarketState memory a, MarketState memory b) internal pure returns (bool) {
         return a.totalSupplyAssets == b.totalSupplyAssets && a.totalSupplyShares == b.totalSupplyShares
             && a.totalBorrowAssets == b.totalBorrowAssets && a.totalBorrowShares == b.totalBorrowShares
-            && a.insuranceFund == b.insuranceFund && a.lastAccrual == b.lastAccrual && a.paused == b.paused;
+            && a.insuranceFund == b.insuranceFund && a.lastAccrual == b.lastAccrual && a.paused == b.paused
+            && a.interestRemainder == b.interestRemainder;
     }
 
     /// @notice Lenders' share price as in the spec: (totalSupplyAssets + 1) * 1e18 / (totalSupplyShares + 1e6).
@@ -326,7 +342,7 @@ contract IsomarginHandler {
         MarketCtx storage c = _ctx(marketSeed);
         _touched = c.id;
         address lender = lenders[lenderSeed % lenders.length];
-        MarketState memory s = engine.expectedMarketState(c.id);
+        MarketState memory s = lens.expectedMarketState(c.id);
         uint256 heldAssets = engine.supplyShares(c.id, lender).toAssetsDown(s.totalSupplyAssets, s.totalSupplyShares);
         uint256 liquidity = _liquidity(s);
         bool overLiquidity = heldAssets > liquidity && (amount % 4 == 0 || liquidity == 0);
@@ -350,7 +366,7 @@ contract IsomarginHandler {
         MarketCtx storage c = _ctx(marketSeed);
         _touched = c.id;
         address lender = lenders[lenderSeed % lenders.length];
-        MarketState memory s = engine.expectedMarketState(c.id);
+        MarketState memory s = lens.expectedMarketState(c.id);
         uint256 held = engine.supplyShares(c.id, lender);
         // Shares whose (rounded-down) worth fits in the available liquidity.
         uint256 maxShares = Math.min(held, _liquidity(s).toSharesDown(s.totalSupplyAssets, s.totalSupplyShares));
@@ -396,7 +412,7 @@ contract IsomarginHandler {
             uint256 minDebt = engine.riskParams(c.id).minDebt;
             uint256 maxDebt = _maxDebtIm(c.id, collateral, p);
             // Two units of slack for the share rounding of the new debt.
-            uint256 hi = Math.min(maxDebt > 2 ? maxDebt - 2 : 0, _liquidity(engine.expectedMarketState(c.id)));
+            uint256 hi = Math.min(maxDebt > 2 ? maxDebt - 2 : 0, _liquidity(lens.expectedMarketState(c.id)));
             if (hi >= minDebt + 2) borrowAssets = borrowSeed % 3 == 0 ? hi : _bound(borrowSeed, minDebt + 2, hi);
         }
         bool paused = engine.marketState(c.id).paused;
@@ -438,9 +454,12 @@ contract IsomarginHandler {
         bool paused = engine.marketState(c.id).paused;
         vm.prank(v.owner);
         try engine.withdrawCollateral(id, amount, v.owner) {
-            _entrySucceeded(A_WITHDRAW_COLL, paused);
+            // Against debt it is new risk (paused with the market); from a debt-free vault it is an exit.
+            if (v.debtShares > 0) _entrySucceeded(A_WITHDRAW_COLL, paused);
+            else _exitSucceeded(A_WITHDRAW_COLL, paused);
         } catch (bytes memory err) {
-            _entryReverted(A_WITHDRAW_COLL, err, paused);
+            if (v.debtShares > 0) _entryReverted(A_WITHDRAW_COLL, err, paused);
+            else _exitReverted(A_WITHDRAW_COLL, err, paused, false);
         }
     }
 
@@ -470,7 +489,7 @@ contract IsomarginHandler {
         Vault memory v = engine.vault(id);
         // Half the time the owner repays, otherwise a third party.
         address payer = payerSeed % 2 == 0 ? v.owner : _actors[payerSeed % _actors.length];
-        uint256 debt = engine.debtOf(id);
+        uint256 debt = lens.debtOf(id);
         uint256 minDebt = engine.riskParams(c.id).minDebt;
         mode %= 4;
         if (mode == 0) amount = type(uint256).max;
@@ -495,7 +514,7 @@ contract IsomarginHandler {
         if (id == 0) return;
         MarketCtx storage c = _targetVault(id);
         address who = engine.vault(id).owner;
-        _fund(c.loan, who, engine.debtOf(id) + 1);
+        _fund(c.loan, who, lens.debtOf(id) + 1);
         bool paused = engine.marketState(c.id).paused;
         vm.prank(who);
         try engine.closeVault(id, who) {
@@ -516,12 +535,18 @@ contract IsomarginHandler {
         address liq = liquidators[liqSeed % liquidators.length];
         Vault memory v = engine.vault(id);
         (bool priceOk, bool wasLiquidatable) = _tryIsLiquidatable(id);
-        uint256 debt = engine.debtOf(id);
+        uint256 debt = lens.debtOf(id);
         uint256 maxRepay = repaySeed % 3 == 0 ? _bound(repaySeed, 1, debt) : type(uint256).max;
         _fund(c.loan, liq, 2 * debt + 1);
-        MarketState memory before = engine.expectedMarketState(c.id);
+        MarketState memory before = lens.expectedMarketState(c.id);
+        vm.recordLogs();
         vm.prank(liq);
-        try engine.liquidate(id, maxRepay, liq, "") returns (uint256 repaid, uint256 seized) {
+        try engine.liquidate(id, maxRepay, 0, liq, "") returns (uint256 repaid, uint256 seized) {
+            _checkLiquidatedEvents();
+            if (repaid > maxRepay) {
+                ++uncoveredRepayments;
+                _violation(string.concat("liquidate repaid above the cap: vault ", vm.toString(id)));
+            }
             _exitSucceeded(A_LIQUIDATE, before.paused);
             _countLiquidated(1, before.paused);
             if (!wasLiquidatable) {
@@ -596,6 +621,8 @@ contract IsomarginHandler {
         return Math.mulDiv(repaid, uint256(r.liquidationBonusBps) * r.protocolFeeBps, 1e8, Math.Rounding.Ceil);
     }
 
+    /// @notice A batch of up to 8 ids, strictly increasing; one time in eight the ids are left unsorted or with a
+    /// repeat, which must revert BatchNotSorted and move nothing.
     function liquidateBatch(uint256 liqSeed, uint256 marketSeed, uint256 idsSeed, uint256 count)
         external
         tracked(A_BATCH)
@@ -603,17 +630,70 @@ contract IsomarginHandler {
         uint256 m = _ctx(marketSeed).id;
         _touched = m;
         address liq = liquidators[liqSeed % liquidators.length];
-        uint256[] memory ids = _batchIds(idsSeed, _bound(count, 1, 8));
+        uint256[] memory raw = _batchIds(idsSeed, _bound(count, 1, 8));
+        bool unsorted = idsSeed % 8 == 0 && raw.length > 1;
+        uint256[] memory ids = unsorted ? _unsorted(raw) : _sortedUnique(raw);
+        if (unsorted) return _unsortedBatch(m, ids, liq);
+        _sortedBatch(m, ids, liq);
+    }
+
+    function _sortedBatch(uint256 m, uint256[] memory ids, address liq) internal {
         (bool priceOk,) = _tryPrice(m);
         (bool[] memory wasLiquidatable, Vault[] memory before) = _batchPrepare(m, ids, liq, priceOk);
         bool paused = engine.marketState(m).paused;
+        vm.recordLogs();
         vm.prank(liq);
         try engine.liquidateBatch(m, ids, liq, "") returns (uint256 n, uint256, uint256, uint256) {
+            _checkLiquidatedEvents();
             _exitSucceeded(A_BATCH, paused);
             _countLiquidated(n, paused);
             _checkBatch(ids, wasLiquidatable, before, n, m);
         } catch (bytes memory err) {
             _exitReverted(A_BATCH, err, paused, !priceOk && _isOracleError(_sel(err)));
+        }
+    }
+
+    /// @dev A batch with a repeated or out-of-order id reverts BatchNotSorted (the snapshots check nothing moved).
+    function _unsortedBatch(uint256 m, uint256[] memory ids, address liq) internal {
+        ++batchesRejectedUnsorted;
+        vm.prank(liq);
+        try engine.liquidateBatch(m, ids, liq, "") {
+            ++batchCountMismatches;
+            _violation("liquidateBatch accepted unsorted or repeated ids");
+        } catch (bytes memory err) {
+            // The order is checked as the ids are read; a bad price found first is legitimate too.
+            bool ok = _sel(err) == IIsomarginEngine.BatchNotSorted.selector || _isOracleError(_sel(err));
+            _exitReverted(A_BATCH, err, engine.marketState(m).paused, ok);
+        }
+    }
+
+    /// @dev Every Liquidated event recorded since `vm.recordLogs()`: the repayment is covered by what the seized
+    /// collateral is worth at the oracle price of the moment, less the bonus (repaid x (1 + bonus) <= value), and the
+    /// liquidator's total payment (repaid + fee) is at most that value.
+    function _checkLiquidatedEvents() internal {
+        VmLog[] memory logs = vm.getRecordedLogs();
+        for (uint256 i; i < logs.length; ++i) {
+            if (logs[i].emitter != address(engine) || logs[i].topics.length == 0) continue;
+            if (logs[i].topics[0] != IIsomarginEngine.Liquidated.selector) continue;
+            uint256 m = uint256(logs[i].topics[2]);
+            (uint256 repaid,, uint256 seized, uint256 fee) = abi.decode(logs[i].data, (uint256, uint256, uint256, uint256));
+            (, uint256 p) = _tryPrice(m); // the call succeeded, so the price was good (same block, same answer)
+            uint256 value = Math.mulDiv(seized, p, 1e36);
+            uint256 bonus = engine.riskParams(m).liquidationBonusBps;
+            ++liquidationsChecked;
+            if (repaid * (10_000 + bonus) > value * 10_000 || repaid + fee > value) {
+                ++uncoveredRepayments;
+                _violation(
+                    string.concat(
+                        "repayment not covered by the value seized: vault ",
+                        vm.toString(uint256(logs[i].topics[1])),
+                        " repaid ",
+                        vm.toString(repaid),
+                        " value ",
+                        vm.toString(value)
+                    )
+                );
+            }
         }
     }
 
@@ -632,19 +712,19 @@ contract IsomarginHandler {
             (, wasLiquidatable[i]) = _tryIsLiquidatable(ids[i]);
             if (wasLiquidatable[i]) {
                 _allowed.push(ids[i]);
-                needed += 2 * engine.debtOf(ids[i]) + 1;
+                needed += 2 * lens.debtOf(ids[i]) + 1;
             }
         }
         _fund(_targetMarket(m).loan, liq, needed);
     }
 
-    /// @dev Healthy (or foreign, closed, unknown) vaults in a batch are untouched; the count lies between the number
-    /// of distinct liquidatable vaults and the number of their occurrences (a vault listed twice may be hit twice).
+    /// @dev Healthy (or foreign, closed, unknown) vaults in a batch are untouched; each vault appears once, and the
+    /// count is the number of vaults that changed (a liquidatable vault whose largest repayment seizes nothing is
+    /// skipped, unchanged).
     function _checkBatch(uint256[] memory ids, bool[] memory wasLiq, Vault[] memory before, uint256 n, uint256 m)
         internal
     {
-        uint256 distinct;
-        uint256 occurrences;
+        uint256 changed;
         for (uint256 i; i < ids.length; ++i) {
             Vault memory a = engine.vault(ids[i]);
             if (!wasLiq[i]) {
@@ -654,11 +734,8 @@ contract IsomarginHandler {
                 }
                 continue;
             }
-            ++occurrences;
-            bool first = true;
-            for (uint256 j; j < i; ++j) if (ids[j] == ids[i]) first = false;
-            if (!first) continue;
-            ++distinct;
+            if (_sameVault(before[i], a)) continue;
+            ++changed;
             if (a.collateral == 0) {
                 // Emptied: any debt left must have been written off (shares zeroed).
                 if (a.debtShares != 0) ++badDebtAccountingViolations;
@@ -666,9 +743,9 @@ contract IsomarginHandler {
                 _badDebtInCall[m] = true;
             }
         }
-        if (n < distinct || n > occurrences) {
+        if (n != changed) {
             ++batchCountMismatches;
-            _violation("liquidateBatch count inconsistent with health before the batch");
+            _violation("liquidateBatch count differs from the vaults it changed");
         }
     }
 
@@ -685,6 +762,102 @@ contract IsomarginHandler {
                 ids[i] = vaultIds[r % vaultIds.length]; // any vault: healthy, closed, other market
             }
         }
+    }
+
+    /// @dev `ids` sorted, repeats dropped: a valid batch.
+    function _sortedUnique(uint256[] memory ids) internal pure returns (uint256[] memory out) {
+        for (uint256 i = 1; i < ids.length; ++i) {
+            for (uint256 j = i; j > 0 && ids[j - 1] > ids[j]; --j) (ids[j - 1], ids[j]) = (ids[j], ids[j - 1]);
+        }
+        out = new uint256[](ids.length);
+        uint256 n;
+        for (uint256 i; i < ids.length; ++i) if (n == 0 || ids[i] != out[n - 1]) out[n++] = ids[i];
+        assembly ("memory-safe") {
+            mstore(out, n)
+        }
+    }
+
+    /// @dev `ids` made invalid: the first id repeated after the last, so some pair is not strictly increasing.
+    function _unsorted(uint256[] memory ids) internal pure returns (uint256[] memory out) {
+        out = new uint256[](ids.length + 1);
+        for (uint256 i; i < ids.length; ++i) out[i] = ids[i];
+        out[ids.length] = ids[0] <= ids[ids.length - 1] ? ids[0] : ids[ids.length - 1];
+    }
+
+    /* NO BACKDATED INTEREST */
+
+    /// @notice A debt-free vault (new if none) borrows within its initial margin and repays everything in the same
+    /// block: it must pay back at most one unit more than it borrowed, whatever time passed before (the borrow
+    /// accrues the market first, and a new borrower shares at most the sub-unit remainder).
+    function borrowAndRepaySameBlock(uint256 vaultSeed, uint256 amount) external tracked(A_BORROW_REPAY) {
+        uint256 id = _pickDebtFree(vaultSeed);
+        if (id == 0) id = _openDebtFree(vaultSeed);
+        if (id == 0) return;
+        MarketCtx storage c = _targetVault(id);
+        (uint256 lo, uint256 hi) = _borrowRange(c.id, id);
+        if (hi == 0) return;
+        amount = _bound(amount, lo, hi);
+        bool paused = engine.marketState(c.id).paused;
+        address who = engine.vault(id).owner;
+        vm.prank(who);
+        try engine.borrow(id, amount, who) {
+            _entrySucceeded(A_BORROW_REPAY, paused);
+        } catch (bytes memory err) {
+            _entryReverted(A_BORROW_REPAY, err, paused);
+            return;
+        }
+        _repayAllAndCheck(c.loan, id, who, amount + c.loanUnit, amount, paused);
+    }
+
+    /// @dev `who` repays all of vault `id`'s debt, `borrowed` a moment ago in the same block: at most one unit more.
+    function _repayAllAndCheck(MockERC20 loan, uint256 id, address who, uint256 funds, uint256 borrowed, bool paused)
+        internal
+    {
+        _fund(loan, who, funds);
+        uint256 balance = loan.balanceOf(who);
+        vm.prank(who);
+        try engine.repay(id, type(uint256).max) returns (uint256 repaid, uint256) {
+            ++sameBlockRoundTrips;
+            uint256 paid = balance - loan.balanceOf(who);
+            if (paid != repaid || paid > borrowed + 1) {
+                ++backdatedInterestViolations;
+                _violation(
+                    string.concat(
+                        "borrowed ", vm.toString(borrowed), " and repaid ", vm.toString(paid), " in the same block"
+                    )
+                );
+            }
+        } catch (bytes memory err) {
+            _exitReverted(A_BORROW_REPAY, err, paused, false);
+        }
+    }
+
+    /// @dev Opens a collateral-only vault (10x the market's smallest) for a borrower; 0 when the vault cap is
+    /// reached or the market is paused.
+    function _openDebtFree(uint256 seed) internal returns (uint256 id) {
+        if (vaultIds.length >= MAX_VAULTS) return 0;
+        MarketCtx storage c = _ctx(seed >> 8);
+        if (engine.marketState(c.id).paused) return 0;
+        address who = borrowers[seed % borrowers.length];
+        uint256 collateral = 10 * c.minCollateral;
+        c.coll.mint(who, collateral);
+        _touched = c.id;
+        vm.prank(who);
+        id = engine.openVault(c.id, collateral, 0);
+        vaultIds.push(id);
+        _allowed.push(id);
+    }
+
+    /// @dev First open vault without debt (and with enough collateral to borrow the minimum) at or after `seed`
+    /// (cyclically); 0 if none.
+    function _pickDebtFree(uint256 seed) internal view returns (uint256) {
+        uint256 n = vaultIds.length;
+        for (uint256 j; j < n; ++j) {
+            uint256 id = vaultIds[(seed % n + j) % n];
+            Vault memory v = engine.vault(id);
+            if (!v.closed && v.debtShares == 0 && v.collateral >= 2 * _targetMarket(v.marketId).minCollateral) return id;
+        }
+        return 0;
     }
 
     /* ENVIRONMENT AND ADMIN */
@@ -725,14 +898,14 @@ contract IsomarginHandler {
         uint256 id = _pickOpen(vaultSeed, true);
         if (id == 0) return;
         MarketCtx storage c = _targetMarket(engine.vault(id).marketId);
-        uint256 liqPrice = engine.liquidationPrice(id);
+        uint256 liqPrice = lens.liquidationPrice(id);
         uint256 floor_ = uint256(c.startAnswer) / 10;
         if (liqPrice > 3 * uint256(c.startAnswer)) liqPrice = 3 * uint256(c.startAnswer);
         uint256 next = Math.max(liqPrice * _bound(depthSeed, 50, 99) / 100, floor_);
         _postAnswer(c, int256(next));
         ++successes[A_CRASH];
         (bool ok, bool liquidatable) = _tryIsLiquidatable(id);
-        if (next < engine.liquidationPrice(id) && !(ok && liquidatable)) {
+        if (next < lens.liquidationPrice(id) && !(ok && liquidatable)) {
             ++liquidationPriceViolations;
             _violation(string.concat("priced below liquidationPrice but not liquidatable: vault ", vm.toString(id)));
         }
@@ -804,7 +977,7 @@ contract IsomarginHandler {
     }
 
     function _tryPrice(uint256 m) internal view returns (bool, uint256) {
-        try engine.price(m) returns (uint256 p) {
+        try lens.price(m) returns (uint256 p) {
             return (true, p);
         } catch {
             return (false, 0);
@@ -812,7 +985,7 @@ contract IsomarginHandler {
     }
 
     function _tryIsLiquidatable(uint256 id) internal view returns (bool ok, bool liquidatable) {
-        try engine.isLiquidatable(id) returns (bool b) {
+        try lens.isLiquidatable(id) returns (bool b) {
             return (true, b);
         } catch {
             return (false, false);
@@ -840,10 +1013,10 @@ contract IsomarginHandler {
     function _borrowRange(uint256 m, uint256 id) internal view returns (uint256 lo, uint256 hi) {
         (bool ok, uint256 p) = _tryPrice(m);
         if (!ok) return (0, 0);
-        uint256 debt = engine.debtOf(id);
+        uint256 debt = lens.debtOf(id);
         uint256 maxDebt = _maxDebtIm(m, engine.vault(id).collateral, p);
         if (maxDebt <= debt + 2) return (0, 0);
-        hi = Math.min(maxDebt - debt - 2, _liquidity(engine.expectedMarketState(m)));
+        hi = Math.min(maxDebt - debt - 2, _liquidity(lens.expectedMarketState(m)));
         uint256 minDebt = engine.riskParams(m).minDebt;
         lo = debt + 2 >= minDebt ? 1 : minDebt - debt + 2;
         if (hi < lo) return (0, 0);
@@ -855,7 +1028,7 @@ contract IsomarginHandler {
         (bool ok, uint256 p) = _tryPrice(m);
         if (!ok) return 0;
         (uint256[] memory mins, uint256[] memory im) = _imTiers(m);
-        uint256 valueNeeded = MarginLib.valueAtMaxDebt(engine.debtOf(id) + 2, mins, im);
+        uint256 valueNeeded = MarginLib.valueAtMaxDebt(lens.debtOf(id) + 2, mins, im);
         uint256 needed = Math.mulDiv(valueNeeded, 1e36, p, Math.Rounding.Ceil) + 1;
         return v.collateral > needed ? v.collateral - needed : 0;
     }

@@ -67,7 +67,7 @@ contract IsomarginInvariantTest is BaseTest, InvariantTest {
         }
 
         _targetContract(address(handler));
-        bytes4[] memory selectors = new bytes4[](17);
+        bytes4[] memory selectors = new bytes4[](18);
         selectors[0] = IsomarginHandler.supply.selector;
         selectors[1] = IsomarginHandler.withdraw.selector;
         selectors[2] = IsomarginHandler.redeem.selector;
@@ -85,6 +85,7 @@ contract IsomarginInvariantTest is BaseTest, InvariantTest {
         selectors[14] = IsomarginHandler.setPaused.selector;
         selectors[15] = IsomarginHandler.setMarginTiers.selector;
         selectors[16] = IsomarginHandler.crashBelowLiquidationPrice.selector;
+        selectors[17] = IsomarginHandler.borrowAndRepaySameBlock.selector;
         _targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
@@ -167,6 +168,23 @@ contract IsomarginInvariantTest is BaseTest, InvariantTest {
         vm.assertEq(handler.unexpectedExitReverts(), 0, handler.lastViolation());
     }
 
+    /* 7. INTEREST IS NEVER BACKDATED */
+
+    /// @notice No vault is charged interest for time before its borrow: a borrow repaid in full within the same
+    /// timestamp never costs more than one unit over the amount borrowed.
+    function invariant_noInterestChargedForTimeBeforeBorrow() public view {
+        vm.assertEq(handler.backdatedInterestViolations(), 0, handler.lastViolation());
+    }
+
+    /* 8. LIQUIDATION REPAY IS COVERED */
+
+    /// @notice Every liquidation's repayment is covered by the value seized: for each Liquidated event,
+    /// repaid x (1 + bonus) <= oracle value of the seized collateral at that moment, and repaid + fee <= that value;
+    /// a single liquidation never repays more than the liquidator's cap.
+    function invariant_liquidationRepayCoveredBySeizedValue() public view {
+        vm.assertEq(handler.uncoveredRepayments(), 0, handler.lastViolation());
+    }
+
     /* SHARE ACCOUNTING */
 
     function invariant_vaultDebtSharesSumToTotalBorrowShares() public view {
@@ -189,7 +207,7 @@ contract IsomarginInvariantTest is BaseTest, InvariantTest {
 
     /// @notice Prints the handler's call counters at the end of each run (visible with -vv on failure or -vvv).
     function afterInvariant() public view {
-        string[17] memory names = handler.actionNames();
+        string[18] memory names = handler.actionNames();
         for (uint256 a; a < names.length; ++a) {
             console.log(string.concat(names[a], " calls"), handler.calls(a));
             console.log(string.concat(names[a], " ok"), handler.successes(a));
@@ -202,6 +220,9 @@ contract IsomarginInvariantTest is BaseTest, InvariantTest {
         console.log("bad debt events", handler.badDebtEvents());
         console.log("liquidate reverts: healthy", handler.liquidateRevertsHealthy());
         console.log("liquidate reverts: bad price", handler.liquidateRevertsBadPrice());
+        console.log("liquidations checked for cover", handler.liquidationsChecked());
+        console.log("same-block borrow+repay round trips", handler.sameBlockRoundTrips());
+        console.log("batches rejected as unsorted", handler.batchesRejectedUnsorted());
     }
 
     function _sumVaults(uint256 id, bool collateral) internal view returns (uint256 sum) {

@@ -9,6 +9,7 @@ import {
     MarketParams,
     MarketConfig,
     RiskParams,
+    RiskUpdate,
     MarketState,
     Tier,
     TierState,
@@ -87,11 +88,11 @@ contract AdminTest is UnitBase {
         vm.assertEq(r.minDebt, 100e6);
         vm.assertEq(r.supplyCap, type(uint128).max);
         vm.assertEq(r.borrowCap, type(uint128).max);
-        vm.assertEq(r.rampStart, 0);
-        vm.assertEq(r.rampEnd, 0);
         vm.assertEq(r.rateModel.kink, 0.8e18);
 
         TierState memory t = engine.tier(marketId, 1);
+        vm.assertEq(t.rampStart, 0);
+        vm.assertEq(t.rampEnd, 0);
         vm.assertEq(t.minValue, 1_000_000e6);
         vm.assertEq(t.imBps, 2_500);
         vm.assertEq(t.mmFromBps, 1_500);
@@ -386,7 +387,7 @@ contract AdminTest is UnitBase {
 
     function test_setMarginTiers_mmRiseRampsLinearly() public {
         uint256 id = _healthVault();
-        vm.assertEq(engine.health(id), 1.8e18); // (20,000 - 10% x 20,000) / 10,000
+        vm.assertEq(lens.health(id), 1.8e18); // (20,000 - 10% x 20,000) / 10,000
         uint256 t0 = block.timestamp;
         _setTier0Mm(1_500, 1 days);
 
@@ -394,31 +395,31 @@ contract AdminTest is UnitBase {
         vm.assertEq(t.mmFromBps, 1_000);
         vm.assertEq(t.mmToBps, 1_500);
         vm.assertEq(t.imBps, 2_000);
-        RiskParams memory r = engine.riskParams(marketId);
-        vm.assertEq(r.rampStart, t0);
-        vm.assertEq(r.rampEnd, t0 + 1 days);
-        vm.assertEq(engine.health(id), 1.8e18); // nothing changes at the start
+        vm.assertEq(t.rampStart, t0);
+        vm.assertEq(t.rampEnd, t0 + 1 days);
+        vm.assertEq(engine.tier(marketId, 2).rampEnd, t0 + 1 days); // every tier shares the ramp
+        vm.assertEq(lens.health(id), 1.8e18); // nothing changes at the start
 
         // One second in: 1,000 + ceil(500 x 1 / 86,400) = 1,001 bps (rounded up).
         vm.warp(t0 + 1);
-        vm.assertEq(engine.health(id), 1.7998e18);
+        vm.assertEq(lens.health(id), 1.7998e18);
 
         // A third of the way: 1,000 + ceil(500 x 28,800 / 86,400) = 1,000 + ceil(166.67) = 1,167 bps.
         vm.warp(t0 + 8 hours);
         _setPrice(INITIAL_PRICE);
-        vm.assertEq(engine.health(id), 1.7666e18); // (20,000 - 2,334) / 10,000
+        vm.assertEq(lens.health(id), 1.7666e18); // (20,000 - 2,334) / 10,000
 
         // Halfway: exactly 1,250 bps.
         vm.warp(t0 + 12 hours);
         _setPrice(INITIAL_PRICE);
-        vm.assertEq(engine.health(id), 1.75e18);
+        vm.assertEq(lens.health(id), 1.75e18);
 
         vm.warp(t0 + 1 days);
         _setPrice(INITIAL_PRICE);
-        vm.assertEq(engine.health(id), 1.7e18);
+        vm.assertEq(lens.health(id), 1.7e18);
         vm.warp(t0 + 30 days);
         _setPrice(INITIAL_PRICE);
-        vm.assertEq(engine.health(id), 1.7e18);
+        vm.assertEq(lens.health(id), 1.7e18);
     }
 
     function test_setMarginTiers_riseDuringRampStartsFromEffectiveValueRoundedDown() public {
@@ -431,7 +432,7 @@ contract AdminTest is UnitBase {
         vm.assertEq(t.mmToBps, 1_500);
         // Tiers that do not change stay flat.
         vm.assertEq(engine.tier(marketId, 1).mmFromBps, 1_500);
-        vm.assertEq(engine.riskParams(marketId).rampEnd, t0 + 8 hours + 2 days);
+        vm.assertEq(engine.tier(marketId, 0).rampEnd, t0 + 8 hours + 2 days);
     }
 
     function test_setMarginTiers_mmFallAppliesImmediately() public {
@@ -440,7 +441,7 @@ contract AdminTest is UnitBase {
         TierState memory t = engine.tier(marketId, 0);
         vm.assertEq(t.mmFromBps, 800);
         vm.assertEq(t.mmToBps, 800);
-        vm.assertEq(engine.health(id), 1.84e18); // (20,000 - 1,600) / 10,000 at once
+        vm.assertEq(lens.health(id), 1.84e18); // (20,000 - 1,600) / 10,000 at once
     }
 
     function test_setMarginTiers_mmFallDuringRampAppliesImmediately() public {
@@ -451,7 +452,7 @@ contract AdminTest is UnitBase {
         _setPrice(INITIAL_PRICE);
         _setTier0Mm(1_200, 1 days); // below the effective 1,250
         vm.assertEq(engine.tier(marketId, 0).mmFromBps, 1_200);
-        vm.assertEq(engine.health(id), 1.76e18);
+        vm.assertEq(lens.health(id), 1.76e18);
     }
 
     function test_setMarginTiers_imChangeAppliesImmediately() public {
@@ -467,14 +468,25 @@ contract AdminTest is UnitBase {
         engine.borrow(id, 4_000e6 + 1, BORROWER);
         engine.borrow(id, 4_000e6, BORROWER);
         vm.stopPrank();
-        vm.assertEq(engine.debtOf(id), 14_000e6);
+        vm.assertEq(lens.debtOf(id), 14_000e6);
     }
 
-    /* SET LIQUIDATION PARAMS */
+    /* SET RISK PARAMS: LIQUIDATION FIELDS */
 
-    function test_setLiquidationParams_stores() public {
+    /// @dev `_riskOf(marketId)` with the four liquidation fields replaced.
+    function _liq(uint16 bonus, uint16 fee, uint16 closeFactor, uint128 minDebt) internal view returns (RiskUpdate memory u) {
+        u = _riskOf(marketId);
+        (u.liquidationBonusBps, u.protocolFeeBps, u.closeFactorBps, u.minDebt) = (bonus, fee, closeFactor, minDebt);
+    }
+
+    function _setRiskReverts(uint256 id, RiskUpdate memory u, bytes memory err) internal {
         vm.prank(OWNER);
-        engine.setLiquidationParams(marketId, 900, 5_000, 10_000, 1e6);
+        vm.expectRevert(err);
+        engine.setRiskParams(id, u);
+    }
+
+    function test_setRiskParams_storesLiquidationFields() public {
+        _changeRisk(marketId, _liq(900, 5_000, 10_000, 1e6)); // bonus, fee and close factor rise: timelocked
         RiskParams memory r = engine.riskParams(marketId);
         vm.assertEq(r.liquidationBonusBps, 900);
         vm.assertEq(r.protocolFeeBps, 5_000);
@@ -482,41 +494,47 @@ contract AdminTest is UnitBase {
         vm.assertEq(r.minDebt, 1e6);
     }
 
-    function test_setLiquidationParams_revertsOutOfBounds() public {
-        vm.startPrank(OWNER);
-        vm.expectRevert(IIsomarginEngine.InvalidLiquidationBonus.selector);
-        engine.setLiquidationParams(marketId, 0, 2_000, 5_000, 100e6);
-        vm.expectRevert(IIsomarginEngine.InvalidLiquidationBonus.selector);
-        engine.setLiquidationParams(marketId, 1_000, 2_000, 5_000, 100e6); // == tier 0 MM
-        vm.expectRevert(IIsomarginEngine.InvalidProtocolFee.selector);
-        engine.setLiquidationParams(marketId, 500, 5_001, 5_000, 100e6);
-        vm.expectRevert(IIsomarginEngine.InvalidCloseFactor.selector);
-        engine.setLiquidationParams(marketId, 500, 2_000, 999, 100e6);
-        vm.expectRevert(IIsomarginEngine.InvalidCloseFactor.selector);
-        engine.setLiquidationParams(marketId, 500, 2_000, 10_001, 100e6);
-        // Lower bounds are accepted.
-        engine.setLiquidationParams(marketId, 1, 0, 1_000, 0);
-        vm.stopPrank();
+    function test_setRiskParams_revertsOnLiquidationFieldsOutOfBounds() public {
+        bytes memory bonus = abi.encodeWithSelector(IIsomarginEngine.InvalidLiquidationBonus.selector);
+        bytes memory closeFactor = abi.encodeWithSelector(IIsomarginEngine.InvalidCloseFactor.selector);
+        _setRiskReverts(marketId, _liq(0, 2_000, 5_000, 100e6), bonus);
+        _setRiskReverts(marketId, _liq(1_000, 2_000, 5_000, 100e6), bonus); // == tier 0 MM
+        _setRiskReverts(
+            marketId, _liq(500, 5_001, 5_000, 100e6), abi.encodeWithSelector(IIsomarginEngine.InvalidProtocolFee.selector)
+        );
+        _setRiskReverts(marketId, _liq(500, 2_000, 999, 100e6), closeFactor);
+        _setRiskReverts(marketId, _liq(500, 2_000, 10_001, 100e6), closeFactor);
+        // Lower bounds are accepted (and, all being loosening, apply at once).
+        RiskUpdate memory low = _liq(1, 0, 1_000, 0);
+        vm.prank(OWNER);
+        vm.assertEq(engine.setRiskParams(marketId, low), block.timestamp);
+        vm.assertEq(engine.riskParams(marketId).liquidationBonusBps, 1);
     }
 
-    function test_setLiquidationParams_revertsForNonOwnerAndUnknownMarket() public {
+    function test_setRiskParams_revertsForNonOwnerAndUnknownMarket() public {
+        RiskUpdate memory u = _riskOf(marketId);
         vm.prank(GUARDIAN);
         vm.expectRevert(_unauthorized(GUARDIAN));
-        engine.setLiquidationParams(marketId, 500, 2_000, 5_000, 100e6);
-        vm.prank(OWNER);
-        vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.MarketNotFound.selector, 2));
-        engine.setLiquidationParams(2, 500, 2_000, 5_000, 100e6);
+        engine.setRiskParams(marketId, u);
+        _setRiskReverts(2, u, abi.encodeWithSelector(IIsomarginEngine.MarketNotFound.selector, 2));
     }
 
-    /* SET INTEREST PARAMS */
+    /* SET RISK PARAMS: INTEREST FIELDS */
 
-    function test_setInterestParams_accruesAtOldRateFirst() public {
+    /// @dev A rate rise waits out the timelock; executing it accrues the elapsed time at the OLD model first.
+    function test_setRiskParams_rateChangeAccruesAtOldRateFirst() public {
         _supply(LENDER, 100_000e6);
         _open(BORROWER, 10e18, 10_000e6);
-        vm.warp(block.timestamp + 1 days);
+        RiskUpdate memory u = _riskOf(marketId);
+        (u.rateModel, u.reserveFactorBps) = (_flat(FLAT_RATE), 0);
+        vm.prank(OWNER);
+        uint64 at = engine.setRiskParams(marketId, u); // the flat rate is above today's base: pending
+        vm.assertEq(at, block.timestamp + 1 days);
+        vm.warp(at);
+        _setPrice(INITIAL_PRICE);
+        engine.executeRiskParams(marketId);
         // Default model at 10% utilization: 317,097,919 + 1,268,391,679 x 0.1 / 0.8 = 475,646,878 per second;
         // interest = 10,000e6 x 475,646,878 x 86,400 / 1e18 = 410,958, reserve 10% = 41,095.
-        _setRate(FLAT_RATE, 0);
         _assertState(100_000e6 + 410_958 - 41_095, 100_000e12, 10_000e6 + 410_958, 10_000e12, 41_095);
         vm.assertEq(_state().lastAccrual, block.timestamp);
         RiskParams memory r = engine.riskParams(marketId);
@@ -524,33 +542,29 @@ contract AdminTest is UnitBase {
         vm.assertEq(r.rateModel.slope2PerSecond, 0);
         vm.assertEq(r.reserveFactorBps, 0);
 
-        // The next day accrues at the new flat rate without reserve: 10,000,410,958 x 1e9 x 86,400 / 1e18 = 864,035.
+        // The first accrual carried 0.902592 of a unit (10,000e6 x 475,646,878 x 86,400 = 410,958.902592e18).
+        vm.assertEq(_state().interestRemainder, 0.902592e18);
+        // The next day accrues at the new flat rate without reserve: 10,000,410,958 x 1e9 x 86,400 = 864,035.5067712e18,
+        // plus the carried 0.902592e18: 864,036 units, 0.4093632e18 carried on.
         vm.warp(block.timestamp + 1 days);
         engine.accrueInterest(marketId);
-        _assertState(100_000e6 + 369_863 + 864_035, 100_000e12, 10_000_410_958 + 864_035, 10_000e12, 41_095);
+        _assertState(100_000e6 + 369_863 + 864_036, 100_000e12, 10_000_410_958 + 864_036, 10_000e12, 41_095);
+        vm.assertEq(_state().interestRemainder, 0.4093632e18);
     }
 
-    function test_setInterestParams_revertsOnInvalidParams() public {
-        RateModel memory m = _flat(1);
-        m.kink = 1e18;
-        vm.startPrank(OWNER);
-        vm.expectRevert(IIsomarginEngine.InvalidRateModel.selector);
-        engine.setInterestParams(marketId, m, 0);
-        vm.expectRevert(IIsomarginEngine.InvalidRateModel.selector);
-        engine.setInterestParams(marketId, _flat(uint64(uint256(10e18) / 365 days + 1)), 0);
-        vm.expectRevert(IIsomarginEngine.InvalidReserveFactor.selector);
-        engine.setInterestParams(marketId, _flat(1), 5_001);
-        engine.setInterestParams(marketId, _flat(uint64(uint256(10e18) / 365 days)), 5_000);
-        vm.stopPrank();
-    }
-
-    function test_setInterestParams_revertsForNonOwnerAndUnknownMarket() public {
-        vm.prank(STRANGER);
-        vm.expectRevert(_unauthorized(STRANGER));
-        engine.setInterestParams(marketId, _flat(1), 0);
-        vm.prank(OWNER);
-        vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.MarketNotFound.selector, 0));
-        engine.setInterestParams(0, _flat(1), 0);
+    function test_setRiskParams_revertsOnInvalidInterestFields() public {
+        RiskUpdate memory u = _riskOf(marketId);
+        bytes memory model = abi.encodeWithSelector(IIsomarginEngine.InvalidRateModel.selector);
+        u.rateModel = _flat(1);
+        u.rateModel.kink = 1e18;
+        _setRiskReverts(marketId, u, model);
+        u.rateModel = _flat(uint64(uint256(10e18) / 365 days + 1));
+        _setRiskReverts(marketId, u, model);
+        (u.rateModel, u.reserveFactorBps) = (_flat(1), 5_001);
+        _setRiskReverts(marketId, u, abi.encodeWithSelector(IIsomarginEngine.InvalidReserveFactor.selector));
+        (u.rateModel, u.reserveFactorBps) = (_flat(uint64(uint256(10e18) / 365 days)), 5_000);
+        _changeRisk(marketId, u); // the bounds themselves are accepted
+        vm.assertEq(engine.riskParams(marketId).reserveFactorBps, 5_000);
     }
 
     /* CAPS, ORACLE AGE */
@@ -573,21 +587,23 @@ contract AdminTest is UnitBase {
     }
 
     function test_setMaxOracleAge_storesWithinBounds() public {
-        vm.startPrank(OWNER);
-        engine.setMaxOracleAge(marketId, 60);
+        RiskUpdate memory u = _riskOf(marketId);
+        u.maxOracleAge = 60;
+        _changeRisk(marketId, u); // lower: after the timelock too (see EngineV2Test)
         vm.assertEq(engine.riskParams(marketId).maxOracleAge, 60);
-        engine.setMaxOracleAge(marketId, 3 days);
+        u.maxOracleAge = 3 days;
+        _changeRisk(marketId, u); // higher: after the timelock
         vm.assertEq(engine.riskParams(marketId).maxOracleAge, 3 days);
-        vm.expectRevert(IIsomarginEngine.InvalidOracleAge.selector);
-        engine.setMaxOracleAge(marketId, 59);
-        vm.expectRevert(IIsomarginEngine.InvalidOracleAge.selector);
-        engine.setMaxOracleAge(marketId, 3 days + 1);
-        vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.MarketNotFound.selector, 2));
-        engine.setMaxOracleAge(2, 60);
-        vm.stopPrank();
+        bytes memory err = abi.encodeWithSelector(IIsomarginEngine.InvalidOracleAge.selector);
+        u.maxOracleAge = 59;
+        _setRiskReverts(marketId, u, err);
+        u.maxOracleAge = 3 days + 1;
+        _setRiskReverts(marketId, u, err);
+        u.maxOracleAge = 60;
+        _setRiskReverts(2, u, abi.encodeWithSelector(IIsomarginEngine.MarketNotFound.selector, 2));
         vm.prank(STRANGER);
         vm.expectRevert(_unauthorized(STRANGER));
-        engine.setMaxOracleAge(marketId, 60);
+        engine.setRiskParams(marketId, u);
     }
 
     /* GUARDIAN AND PAUSE */

@@ -3,7 +3,7 @@ pragma solidity 0.8.28;
 
 import {vm} from "../utils/Vm.sol";
 import {UnitBase} from "./UnitBase.sol";
-import {IIsomarginEngine, RateModel} from "../../src/interfaces/IIsomarginEngine.sol";
+import {IIsomarginEngine, RateModel, RiskUpdate} from "../../src/interfaces/IIsomarginEngine.sol";
 import {MockAggregator} from "../../src/mocks/MockAggregator.sol";
 
 /// @notice Every event with its exact post-state fields, and MarketStateUpdated after each operation that touches a
@@ -24,9 +24,16 @@ contract EventsTest is UnitBase {
     }
 
     function _expectState(uint256 sa, uint256 ss, uint256 ba, uint256 bs, uint256 ins, uint256 last) internal {
+        _expectState(sa, ss, ba, bs, ins, last, 0);
+    }
+
+    /// @dev `rem`: the interest remainder carried below one loan unit (loan units x 1e18).
+    function _expectState(uint256 sa, uint256 ss, uint256 ba, uint256 bs, uint256 ins, uint256 last, uint256 rem)
+        internal
+    {
         _expect();
         emit IIsomarginEngine.MarketStateUpdated(
-            marketId, uint128(sa), uint128(ss), uint128(ba), uint128(bs), uint128(ins), uint64(last)
+            marketId, uint128(sa), uint128(ss), uint128(ba), uint128(bs), uint128(ins), uint64(last), uint64(rem)
         );
     }
 
@@ -131,10 +138,9 @@ contract EventsTest is UnitBase {
         engine.withdraw(marketId, SUPPLY - 100_000e6, LENDER); // 100,000 left
         _open(BORROWER, 10e18, 10_000e6);
         vm.warp(t0 + 1 days);
-        // 10% utilization: rate 475,646,878/s, interest 410,958, reserve 41,095 (see AdminTest).
-        _expect();
-        emit IIsomarginEngine.InterestAccrued(marketId, 475_646_878, 410_958, 41_095);
-        _expectState(100_000e6 + 369_863, 100_000e12, 10_000_410_958, 10_000e12, 41_095, t0 + 1 days);
+        // 10% utilization: rate 475,646,878/s, interest 410,958 (0.902592 of a unit carried), reserve 41,095 (see
+        // AdminTest). The accrual shows only in MarketStateUpdated (there is no separate interest event).
+        _expectState(100_000e6 + 369_863, 100_000e12, 10_000_410_958, 10_000e12, 41_095, t0 + 1 days, 0.902592e18);
         engine.accrueInterest(marketId);
     }
 
@@ -149,7 +155,7 @@ contract EventsTest is UnitBase {
         );
         _expectState(SUPPLY, SUPPLY * 1e6, 7_500e6, 7_500e12, 75e6, t0);
         vm.prank(LIQUIDATOR);
-        engine.liquidate(id, type(uint256).max, LIQUIDATOR, "");
+        engine.liquidate(id, type(uint256).max, 0, LIQUIDATOR, "");
     }
 
     /// @dev With bad debt, Liquidated carries the state right after the seizure (no collateral, residual shares),
@@ -164,7 +170,7 @@ contract EventsTest is UnitBase {
         emit IIsomarginEngine.Liquidated(id, marketId, LIQUIDATOR, 15_238_095_238, 15_238_095_238e6, 10e18, 152_380_953, 0, 0);
         _expectState(SUPPLY - 609_523_809, SUPPLY * 1e6, 0, 0, 0, t0);
         vm.prank(LIQUIDATOR);
-        engine.liquidate(id, type(uint256).max, LIQUIDATOR, "");
+        engine.liquidate(id, type(uint256).max, 0, LIQUIDATOR, "");
     }
 
     function test_events_liquidateBatchEmitsEachVaultThenStateOnce() public {
@@ -187,27 +193,29 @@ contract EventsTest is UnitBase {
     /// @dev A batch that liquidates nothing still accrues interest (stored totals and lastAccrual change), so it must
     /// publish the new market state like every other operation that accrues.
     function test_events_liquidateBatchWithoutLiquidationStillEmitsAccruedState() public {
-        _setRate(FLAT_RATE, 0);
+        _setRate(FLAT_RATE, 0); // a rise: waits out the timelock before any debt exists
+        uint256 t1 = block.timestamp;
         uint256 id = _open(BORROWER, 10e18, 10_000e6);
-        vm.warp(t0 + 1 days);
+        vm.warp(t1 + 1 days);
         _setPrice(INITIAL_PRICE);
         // 10,000e6 x 1e9 x 86,400 / 1e18 = 864,000.
-        _expectState(SUPPLY + 864_000, SUPPLY * 1e6, 10_000_864_000, 10_000e12, 0, t0 + 1 days);
+        _expectState(SUPPLY + 864_000, SUPPLY * 1e6, 10_000_864_000, 10_000e12, 0, t1 + 1 days);
         vm.prank(LIQUIDATOR);
         engine.liquidateBatch(marketId, _ids(id), LIQUIDATOR, "");
-        vm.assertEq(_state().lastAccrual, t0 + 1 days); // it did accrue
+        vm.assertEq(_state().lastAccrual, t1 + 1 days); // it did accrue
     }
 
     /// @dev Same for a repay of a vault without debt: it accrues the market, so it must publish the new state.
     function test_events_repayWithoutDebtStillEmitsAccruedState() public {
         _setRate(FLAT_RATE, 0);
+        uint256 t1 = block.timestamp;
         _open(BORROWER, 10e18, 10_000e6);
         uint256 empty = _open(ALICE, 1e18, 0);
-        vm.warp(t0 + 1 days);
-        _expectState(SUPPLY + 864_000, SUPPLY * 1e6, 10_000_864_000, 10_000e12, 0, t0 + 1 days);
+        vm.warp(t1 + 1 days);
+        _expectState(SUPPLY + 864_000, SUPPLY * 1e6, 10_000_864_000, 10_000e12, 0, t1 + 1 days);
         vm.prank(ALICE);
         engine.repay(empty, 1e6);
-        vm.assertEq(_state().lastAccrual, t0 + 1 days); // it did accrue
+        vm.assertEq(_state().lastAccrual, t1 + 1 days); // it did accrue
     }
 
     /* ADMIN */
@@ -223,6 +231,8 @@ contract EventsTest is UnitBase {
         _expect();
         emit IIsomarginEngine.InterestParamsUpdated(2, defaultRateModel(), 1_000);
         _expect();
+        emit IIsomarginEngine.MarketStateUpdated(2, 0, 0, 0, 0, 0, uint64(t0), 0); // after the risk parameters
+        _expect();
         emit IIsomarginEngine.CapsUpdated(2, type(uint128).max, type(uint128).max);
         _expect();
         emit IIsomarginEngine.TierSet(2, 0, 0, 2_000, 1_000, 1_000, 0, 0);
@@ -231,7 +241,7 @@ contract EventsTest is UnitBase {
         _expect();
         emit IIsomarginEngine.TierSet(2, 2, 10_000_000e6, 3_500, 2_500, 2_500, 0, 0);
         _expect();
-        emit IIsomarginEngine.MarketStateUpdated(2, 0, 0, 0, 0, 0, uint64(t0));
+        emit IIsomarginEngine.MarketStateUpdated(2, 0, 0, 0, 0, 0, uint64(t0), 0);
         vm.prank(OWNER);
         engine.createMarket(defaultParams(address(usdc), address(weth), address(feed)));
     }
@@ -252,25 +262,58 @@ contract EventsTest is UnitBase {
         engine.setMarginTiers(marketId, im, mm, 2 days);
     }
 
-    function test_events_riskSetters() public {
-        vm.startPrank(OWNER);
+    /// @dev A change that only loosens applies at once, with the same events as createMarket's risk parameters.
+    function test_events_setRiskParamsLooseningAppliesAtOnce() public {
+        // maxOracleAge unchanged (1 hour): any change of it waits out the timelock.
+        RiskUpdate memory u = RiskUpdate(1 hours, 400, 1_000, 4_000, 500, 50e6, _flat(0));
+        _expect();
+        emit IIsomarginEngine.MaxOracleAgeUpdated(marketId, 1 hours);
+        _expect();
+        emit IIsomarginEngine.LiquidationParamsUpdated(marketId, 400, 1_000, 4_000, 50e6);
+        _expect();
+        emit IIsomarginEngine.InterestParamsUpdated(marketId, _flat(0), 500);
+        _expectState(SUPPLY, SUPPLY * 1e6, 0, 0, 0, t0);
+        vm.prank(OWNER);
+        engine.setRiskParams(marketId, u);
+    }
+
+    /// @dev A tightening change: RiskParamsProposed now; after the timelock anyone executes it (RiskParamsExecuted,
+    /// then the usual ...Updated events and the accrued state); a cancelled one emits RiskParamsCancelled.
+    function test_events_riskTimelockProposeExecuteCancel() public {
+        RiskUpdate memory u = RiskUpdate(2 hours, 700, 1_000, 4_000, 500, 50e6, _flat(FLAT_RATE));
+        uint64 at = uint64(t0 + 1 days);
+        _expect();
+        emit IIsomarginEngine.RiskParamsProposed(marketId, u, at);
+        vm.prank(OWNER);
+        engine.setRiskParams(marketId, u);
+
+        vm.warp(at);
+        _expect();
+        emit IIsomarginEngine.RiskParamsExecuted(marketId, STRANGER);
+        _expect();
+        emit IIsomarginEngine.MaxOracleAgeUpdated(marketId, 2 hours);
         _expect();
         emit IIsomarginEngine.LiquidationParamsUpdated(marketId, 700, 1_000, 4_000, 50e6);
-        engine.setLiquidationParams(marketId, 700, 1_000, 4_000, 50e6);
-
-        RateModel memory m = _flat(FLAT_RATE);
         _expect();
-        emit IIsomarginEngine.InterestParamsUpdated(marketId, m, 500);
-        _expectState(SUPPLY, SUPPLY * 1e6, 0, 0, 0, t0);
-        engine.setInterestParams(marketId, m, 500);
+        emit IIsomarginEngine.InterestParamsUpdated(marketId, _flat(FLAT_RATE), 500);
+        _expectState(SUPPLY, SUPPLY * 1e6, 0, 0, 0, at);
+        vm.prank(STRANGER);
+        engine.executeRiskParams(marketId);
 
+        u.liquidationBonusBps = 800;
+        vm.prank(OWNER);
+        engine.setRiskParams(marketId, u);
+        _expect();
+        emit IIsomarginEngine.RiskParamsCancelled(marketId);
+        vm.prank(OWNER);
+        engine.cancelRiskParams(marketId);
+    }
+
+    function test_events_capsGuardianPause() public {
+        vm.startPrank(OWNER);
         _expect();
         emit IIsomarginEngine.CapsUpdated(marketId, 5e12, 4e12);
         engine.setCaps(marketId, 5e12, 4e12);
-
-        _expect();
-        emit IIsomarginEngine.MaxOracleAgeUpdated(marketId, 2 hours);
-        engine.setMaxOracleAge(marketId, 2 hours);
 
         _expect();
         emit IIsomarginEngine.GuardianSet(CAROL);

@@ -91,7 +91,7 @@ contract GasTest is UnitBase {
     function test_gas_liquidate() public {
         vm.startPrank(LIQUIDATOR);
         vm.startSnapshotGas("liquidate");
-        (uint256 repaid,) = engine.liquidate(risky[0], type(uint256).max, LIQUIDATOR, "");
+        (uint256 repaid,) = engine.liquidate(risky[0], type(uint256).max, 0, LIQUIDATOR, "");
         vm.stopSnapshotGas();
         vm.stopPrank();
         vm.assertGt(repaid, 775e6); // half the debt, interest included

@@ -4,7 +4,9 @@ pragma solidity 0.8.28;
 import {vm} from "../utils/Vm.sol";
 import {BaseTest} from "../utils/BaseTest.sol";
 import {IsomarginEngine} from "../../src/IsomarginEngine.sol";
-import {IIsomarginEngine, MarketParams, MarketState, RateModel, Vault} from "../../src/interfaces/IIsomarginEngine.sol";
+import {
+    IIsomarginEngine, MarketParams, MarketState, RateModel, RiskUpdate, Vault
+} from "../../src/interfaces/IIsomarginEngine.sol";
 import {ILiquidationCallback} from "../../src/interfaces/ILiquidationCallback.sol";
 import {MockERC20} from "../../src/mocks/MockERC20.sol";
 import {MockAggregator} from "../../src/mocks/MockAggregator.sol";
@@ -32,7 +34,7 @@ abstract contract UnitBase is BaseTest {
     }
 
     function _repay(address payer, uint256 vaultId, uint256 amount) internal returns (uint256 assets, uint256 shares) {
-        _mintApprove(usdc, payer, amount == type(uint256).max ? engine.debtOf(vaultId) : amount);
+        _mintApprove(usdc, payer, amount == type(uint256).max ? lens.debtOf(vaultId) : amount);
         vm.prank(payer);
         return engine.repay(vaultId, amount);
     }
@@ -47,9 +49,13 @@ abstract contract UnitBase is BaseTest {
 
     /// @dev Replaces the default rate model with a flat per-second rate, so interest over `elapsed` seconds is
     /// `totalBorrow x ratePerSecond x elapsed / 1e18` (rounded down) whatever the utilization.
+    /// A tightening change waits out the timelock (see `_changeRisk`): call it before any debt exists when the
+    /// test counts interest.
     function _setRate(uint64 ratePerSecond, uint16 reserveFactorBps) internal {
-        vm.prank(OWNER);
-        engine.setInterestParams(marketId, _flat(ratePerSecond), reserveFactorBps);
+        RiskUpdate memory u = _riskOf(marketId);
+        u.rateModel = _flat(ratePerSecond);
+        u.reserveFactorBps = reserveFactorBps;
+        _changeRisk(marketId, u);
     }
 
     function _flat(uint64 ratePerSecond) internal pure returns (RateModel memory) {
@@ -124,7 +130,7 @@ contract CallbackLiquidator is ILiquidationCallback {
     }
 
     function liquidate(uint256 vaultId, uint256 maxRepay, bytes calldata data) external returns (uint256, uint256) {
-        return engine.liquidate(vaultId, maxRepay, address(this), data);
+        return engine.liquidate(vaultId, maxRepay, 0, address(this), data);
     }
 
     function liquidateBatch(uint256 marketId, uint256[] calldata ids, bytes calldata data)

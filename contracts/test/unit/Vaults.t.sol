@@ -61,7 +61,7 @@ contract VaultsTest is UnitBase {
         uint256 id = _open(BORROWER, 10e18, 15_000e6);
         _assertVault(id, 10e18, 15_000e12);
         vm.assertEq(usdc.balanceOf(BORROWER), 15_000e6);
-        vm.assertEq(engine.debtOf(id), 15_000e6);
+        vm.assertEq(lens.debtOf(id), 15_000e6);
         _assertState(SUPPLY, SUPPLY * 1e6, 15_000e6, 15_000e12, 0);
     }
 
@@ -190,12 +190,29 @@ contract VaultsTest is UnitBase {
         engine.withdrawCollateral(closed, 1, BORROWER);
     }
 
-    function test_withdrawCollateral_revertsWhenPaused() public {
-        uint256 id = _open(BORROWER, 10e18, 0);
+    /// @dev v2: a pause stops withdrawals against debt (new risk) but not the exit of a debt-free vault (v1 paused
+    /// both), and a debt-free vault's exit needs no price either.
+    function test_withdrawCollateral_pausedAllowsDebtFreeVaultButNotAgainstDebt() public {
+        uint256 free = _open(BORROWER, 10e18, 0);
+        uint256 indebted = _open(ALICE, 10e18, 1_000e6);
         _pause(true);
-        vm.prank(BORROWER);
+        vm.prank(ALICE);
         vm.expectRevert(_err(IIsomarginEngine.MarketPaused.selector, marketId));
-        engine.withdrawCollateral(id, 1, BORROWER);
+        engine.withdrawCollateral(indebted, 1, ALICE);
+        vm.prank(BORROWER);
+        engine.withdrawCollateral(free, 4e18, BORROWER);
+        _staleOracle();
+        vm.prank(BORROWER);
+        engine.withdrawCollateral(free, 6e18, CAROL);
+        vm.assertEq(weth.balanceOf(BORROWER), 4e18);
+        vm.assertEq(weth.balanceOf(CAROL), 6e18);
+        _assertVault(free, 0, 0);
+        _assertVault(indebted, 10e18, 1_000e12);
+        // Once the debt is repaid (repay is never paused), the vault can exit too.
+        _repay(ALICE, indebted, type(uint256).max);
+        vm.prank(ALICE);
+        engine.withdrawCollateral(indebted, 10e18, ALICE);
+        vm.assertEq(weth.balanceOf(ALICE), 10e18);
     }
 
     /* BORROW */
@@ -210,7 +227,7 @@ contract VaultsTest is UnitBase {
         uint256 shares = engine.borrow(id, 16_000e6, BORROWER);
         vm.stopPrank();
         vm.assertEq(shares, 16_000e12);
-        vm.assertEq(engine.debtOf(id), 16_000e6);
+        vm.assertEq(lens.debtOf(id), 16_000e6);
         vm.assertEq(usdc.balanceOf(BORROWER), 16_000e6);
     }
 
@@ -224,7 +241,7 @@ contract VaultsTest is UnitBase {
         engine.borrow(id, 1_550_000e6 + 1, BORROWER);
         engine.borrow(id, 1_550_000e6, BORROWER);
         vm.stopPrank();
-        vm.assertEq(engine.debtOf(id), 1_550_000e6);
+        vm.assertEq(lens.debtOf(id), 1_550_000e6);
     }
 
     function test_borrow_toOtherReceiverAndInSteps() public {
@@ -265,7 +282,7 @@ contract VaultsTest is UnitBase {
         uint256 id = _open(BORROWER, 10e18, 100e6);
         vm.prank(BORROWER);
         engine.borrow(id, 1, BORROWER); // a 1-unit top-up of a vault already above minDebt is fine
-        vm.assertEq(engine.debtOf(id), 100e6 + 1);
+        vm.assertEq(lens.debtOf(id), 100e6 + 1);
     }
 
     function test_borrow_revertsWhenPaused() public {
@@ -297,7 +314,7 @@ contract VaultsTest is UnitBase {
         engine.borrow(b, 500_000e6, BOB);
         vm.stopPrank();
         vm.assertEq(_state().totalBorrowAssets, SUPPLY);
-        vm.assertEq(engine.debtOf(a), 1_500_000e6);
+        vm.assertEq(lens.debtOf(a), 1_500_000e6);
     }
 
     function test_borrow_revertsOverBorrowCap() public {
@@ -355,14 +372,14 @@ contract VaultsTest is UnitBase {
         uint256 id = _open(BORROWER, 10e18, 15_000e6);
         vm.warp(block.timestamp + 1 days);
         // Interest = 15,000e6 x 1e9 x 86,400 / 1e18 = 1,296,000.
-        vm.assertEq(engine.debtOf(id), 15_001_296_000);
+        vm.assertEq(lens.debtOf(id), 15_001_296_000);
         (uint256 assets, uint256 shares) = _repay(BORROWER, id, 5_000e6);
         vm.assertEq(assets, 5_000e6);
         // floor(5,000e6 x (15,000e12 + 1e6) / (15,001,296,000 + 1))
         vm.assertEq(shares, 4_999_568_037_321_604);
         _assertVault(id, 10e18, 15_000e12 - 4_999_568_037_321_604);
         vm.assertEq(_state().totalBorrowAssets, 10_001_296_000);
-        vm.assertEq(engine.debtOf(id), 10_001_296_000);
+        vm.assertEq(lens.debtOf(id), 10_001_296_000);
         vm.assertEq(usdc.balanceOf(address(engine)), SUPPLY - 15_000e6 + 5_000e6);
     }
 
@@ -377,7 +394,7 @@ contract VaultsTest is UnitBase {
         vm.assertEq(shares, 15_000e12);
         vm.assertEq(usdc.balanceOf(ALICE), 20_000e6 - 15_001_296_000);
         _assertVault(id, 10e18, 0);
-        vm.assertEq(engine.debtOf(id), 0);
+        vm.assertEq(lens.debtOf(id), 0);
         vm.assertEq(_state().totalBorrowAssets, 0);
         vm.assertEq(_state().totalBorrowShares, 0);
     }
@@ -396,7 +413,7 @@ contract VaultsTest is UnitBase {
         _repay(STRANGER, id, 5_000e6);
         vm.assertEq(usdc.balanceOf(STRANGER), 0);
         vm.assertEq(usdc.balanceOf(BORROWER), 15_000e6);
-        vm.assertEq(engine.debtOf(id), 10_000e6);
+        vm.assertEq(lens.debtOf(id), 10_000e6);
     }
 
     function test_repay_revertsWhenLeavingDust() public {
@@ -407,7 +424,7 @@ contract VaultsTest is UnitBase {
         engine.repay(id, 14_900e6 + 1);
         engine.repay(id, 14_900e6); // leaves exactly minDebt
         vm.stopPrank();
-        vm.assertEq(engine.debtOf(id), 100e6);
+        vm.assertEq(lens.debtOf(id), 100e6);
     }
 
     function test_repay_withoutDebtIsNoOp() public {
@@ -481,7 +498,7 @@ contract VaultsTest is UnitBase {
         uint256 id = _open(BORROWER, 10e18, 1_000e6);
         _pause(true);
         _staleOracle();
-        uint256 debt = engine.debtOf(id); // interest accrued over the hour
+        uint256 debt = lens.debtOf(id); // interest accrued over the hour
         vm.assertGt(debt, 1_000e6);
         _mintApprove(usdc, BORROWER, debt - 1_000e6);
         vm.prank(BORROWER);

@@ -23,35 +23,35 @@ contract ViewsTest is UnitBase {
     function test_health_exactTier0() public {
         uint256 id = _open(BORROWER, 10e18, 15_000e6);
         // (20,000 - 10% x 20,000) / 15,000
-        vm.assertEq(engine.health(id), 1.2e18);
-        vm.assertFalse(engine.isLiquidatable(id));
+        vm.assertEq(lens.health(id), 1.2e18);
+        vm.assertFalse(lens.isLiquidatable(id));
     }
 
     function test_health_exactAcrossTiers() public {
         // $2M: MM requirement 10% x 1M + 15% x 1M = 250,000, maxDebt 1.75M; health = floor(1.75 / 1.5 x 1e18).
         uint256 id = _open(BORROWER, 1_000e18, 1_500_000e6);
-        vm.assertEq(engine.health(id), 1_166_666_666_666_666_666);
+        vm.assertEq(lens.health(id), 1_166_666_666_666_666_666);
     }
 
     function test_health_withoutDebtIsMax() public {
         uint256 id = _open(BORROWER, 1e18, 0);
-        vm.assertEq(engine.health(id), type(uint256).max);
-        vm.assertFalse(engine.isLiquidatable(id));
-        vm.assertEq(engine.liquidationPrice(id), 0);
-        vm.assertEq(engine.debtOf(id), 0);
+        vm.assertEq(lens.health(id), type(uint256).max);
+        vm.assertFalse(lens.isLiquidatable(id));
+        vm.assertEq(lens.liquidationPrice(id), 0);
+        vm.assertEq(lens.debtOf(id), 0);
         // Also for a closed vault.
         vm.prank(BORROWER);
         engine.closeVault(id, BORROWER);
-        vm.assertEq(engine.health(id), type(uint256).max);
+        vm.assertEq(lens.health(id), type(uint256).max);
     }
 
     function test_healthAndIsLiquidatable_revertOnUnknownVault() public {
         vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.VaultNotFound.selector, 3));
-        engine.health(3);
+        lens.health(3);
         vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.VaultNotFound.selector, 3));
-        engine.isLiquidatable(3);
-        vm.assertEq(engine.debtOf(3), 0);
-        vm.assertEq(engine.liquidationPrice(3), 0);
+        lens.isLiquidatable(3);
+        vm.assertEq(lens.debtOf(3), 0);
+        vm.assertEq(lens.liquidationPrice(3), 0);
     }
 
     /* LIQUIDATION PRICE */
@@ -59,30 +59,30 @@ contract ViewsTest is UnitBase {
     function test_liquidationPrice_tier0IsLowestHealthyAnswer() public {
         uint256 id = _open(BORROWER, 10e18, 15_000e6);
         // V* = ceil(15,000e6 / 0.9) = 16,666,666,667; answer = ceil(V* x 1e36 / 10e18 / 1e16).
-        uint256 l = engine.liquidationPrice(id);
+        uint256 l = lens.liquidationPrice(id);
         vm.assertEq(l, 166_666_666_670);
 
         _setPrice(int256(l));
-        vm.assertFalse(engine.isLiquidatable(id));
-        vm.assertEq(engine.health(id), 1e18); // maxDebt is exactly the debt
+        vm.assertFalse(lens.isLiquidatable(id));
+        vm.assertEq(lens.health(id), 1e18); // maxDebt is exactly the debt
         _setPrice(int256(l - 1));
-        vm.assertTrue(engine.isLiquidatable(id));
-        vm.assertLt(engine.health(id), 1e18);
+        vm.assertTrue(lens.isLiquidatable(id));
+        vm.assertLt(lens.health(id), 1e18);
         // And liquidation agrees with the view.
         _fundLiquidator(LIQUIDATOR, 10_000e6);
         vm.prank(LIQUIDATOR);
-        engine.liquidate(id, type(uint256).max, LIQUIDATOR, "");
+        engine.liquidate(id, type(uint256).max, 0, LIQUIDATOR, "");
     }
 
     function test_liquidationPrice_acrossTiers() public {
         uint256 id = _open(BORROWER, 1_000e18, 1_500_000e6);
         // 900,000 of maxDebt from tier 0, then 85% of each dollar: V* = 1M + ceil(600,000 / 0.85).
-        uint256 l = engine.liquidationPrice(id);
+        uint256 l = lens.liquidationPrice(id);
         vm.assertEq(l, 170_588_235_295);
         _setPrice(int256(l));
-        vm.assertFalse(engine.isLiquidatable(id));
+        vm.assertFalse(lens.isLiquidatable(id));
         _setPrice(int256(l - 1));
-        vm.assertTrue(engine.isLiquidatable(id));
+        vm.assertTrue(lens.isLiquidatable(id));
     }
 
     function test_liquidationPrice_followsMaintenanceRamp() public {
@@ -94,17 +94,17 @@ contract ViewsTest is UnitBase {
         (mm[0], mm[1], mm[2]) = (1_500, 1_500, 2_500);
         vm.prank(OWNER);
         engine.setMarginTiers(marketId, im, mm, 1 days);
-        vm.assertEq(engine.liquidationPrice(id), 166_666_666_670); // still 10% at the start
+        vm.assertEq(lens.liquidationPrice(id), 166_666_666_670); // still 10% at the start
         vm.warp(block.timestamp + 12 hours); // 12.5%: V* = ceil(15,000e6 / 0.875) = 17,142,857,143
-        vm.assertEq(engine.liquidationPrice(id), 171_428_571_430);
+        vm.assertEq(lens.liquidationPrice(id), 171_428_571_430);
         vm.warp(block.timestamp + 12 hours); // 15%: V* = ceil(15,000e6 / 0.85) = 17,647,058,824
-        vm.assertEq(engine.liquidationPrice(id), 176_470_588_240);
+        vm.assertEq(lens.liquidationPrice(id), 176_470_588_240);
     }
 
     function test_liquidationPrice_needsNoPrice() public {
         uint256 id = _open(BORROWER, 10e18, 15_000e6);
         _setPrice(-1);
-        vm.assertEq(engine.liquidationPrice(id), 166_666_666_670);
+        vm.assertEq(lens.liquidationPrice(id), 166_666_666_670);
     }
 
     /// @dev What the rounding guarantees: at `liquidationPrice()` the vault is healthy (maxDebt >= debt), one unit of
@@ -118,12 +118,12 @@ contract ViewsTest is UnitBase {
         borrowed = _bound(borrowed, 100e6, value / 2); // within IM of every tier (IM <= 35%)
         uint256 id = _open(BORROWER, collateral, borrowed);
         vm.warp(block.timestamp + _bound(elapsed, 0, 30 days)); // odd debts from interest
-        uint256 l = engine.liquidationPrice(id);
+        uint256 l = lens.liquidationPrice(id);
         vm.assertGt(l, 1);
         _setPrice(int256(l));
-        vm.assertFalse(engine.isLiquidatable(id), "liquidatable at liquidationPrice");
+        vm.assertFalse(lens.isLiquidatable(id), "liquidatable at liquidationPrice");
         _setPrice(int256(l - 1));
-        vm.assertTrue(engine.isLiquidatable(id), "healthy below liquidationPrice");
+        vm.assertTrue(lens.isLiquidatable(id), "healthy below liquidationPrice");
     }
 
     /* DEBT AND EXPECTED STATE */
@@ -133,9 +133,9 @@ contract ViewsTest is UnitBase {
         uint256 id = _open(BORROWER, 10e18, 10_000e6);
         vm.warp(block.timestamp + 1 days);
         // 10,000e6 x 1e9 x 86,400 / 1e18 = 864,000, not yet accrued in storage.
-        vm.assertEq(engine.debtOf(id), 10_000_864_000);
+        vm.assertEq(lens.debtOf(id), 10_000_864_000);
         vm.assertEq(_state().totalBorrowAssets, 10_000e6);
-        MarketState memory e = engine.expectedMarketState(marketId);
+        MarketState memory e = lens.expectedMarketState(marketId);
         vm.assertEq(e.totalBorrowAssets, 10_000_864_000);
         vm.assertEq(e.totalSupplyAssets, 100_000_000e6 + 864_000 - 86_400);
         vm.assertEq(e.insuranceFund, 86_400);
@@ -146,7 +146,7 @@ contract ViewsTest is UnitBase {
 
     function test_expectedMarketState_equalsStoredWithoutElapsedTime() public {
         _open(BORROWER, 10e18, 10_000e6);
-        MarketState memory e = engine.expectedMarketState(marketId);
+        MarketState memory e = lens.expectedMarketState(marketId);
         MarketState memory s = _state();
         vm.assertEq(e.totalBorrowAssets, s.totalBorrowAssets);
         vm.assertEq(e.totalSupplyAssets, s.totalSupplyAssets);
@@ -158,52 +158,52 @@ contract ViewsTest is UnitBase {
     /* PRICE AND ORACLE GUARDS */
 
     function test_price_scalesAnswer() public view {
-        vm.assertEq(engine.price(marketId), PRICE_2000);
+        vm.assertEq(lens.price(marketId), PRICE_2000);
         vm.assertEq(PRICE_2000, 2e27); // 2,000e6 loan units per 1e18 collateral units, x 1e36
     }
 
     function test_price_revertsOnUnknownMarket() public {
         vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.MarketNotFound.selector, 2));
-        engine.price(2);
+        lens.price(2);
     }
 
     function test_price_revertsOnNonPositiveAnswer() public {
         _setPrice(0);
         vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.OracleAnswerNotPositive.selector, int256(0)));
-        engine.price(marketId);
+        lens.price(marketId);
         _setPrice(-5);
         vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.OracleAnswerNotPositive.selector, int256(-5)));
-        engine.price(marketId);
+        lens.price(marketId);
     }
 
     function test_price_revertsWithoutTimestamp() public {
         _setAnswerAt(INITIAL_PRICE, 0);
         vm.expectRevert(IIsomarginEngine.OracleNoTimestamp.selector);
-        engine.price(marketId);
+        lens.price(marketId);
     }
 
     function test_price_revertsWhenUpdatedInFuture() public {
         _setAnswerAt(INITIAL_PRICE, block.timestamp + 1);
         vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.OracleUpdatedInFuture.selector, block.timestamp + 1));
-        engine.price(marketId);
+        lens.price(marketId);
     }
 
     function test_price_staleBoundaryIsInclusive() public {
         uint256 t = block.timestamp;
         _setAnswerAt(INITIAL_PRICE, t - 1 hours);
-        vm.assertEq(engine.price(marketId), PRICE_2000); // exactly maxOracleAge old is fine
+        vm.assertEq(lens.price(marketId), PRICE_2000); // exactly maxOracleAge old is fine
         _setAnswerAt(INITIAL_PRICE, t - 1 hours - 1);
         vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.OracleStale.selector, t - 1 hours - 1, 1 hours));
-        engine.price(marketId);
+        lens.price(marketId);
     }
 
     function test_price_revertsOnTooLargeAnswer() public {
         // MAX_SCALED_PRICE 1e60 / priceScale 1e16 = 1e44 is the largest answer.
         _setPrice(1e44);
-        vm.assertEq(engine.price(marketId), 1e60);
+        vm.assertEq(lens.price(marketId), 1e60);
         _setPrice(1e44 + 1);
         vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.OracleAnswerTooLarge.selector, int256(1e44 + 1)));
-        engine.price(marketId);
+        lens.price(marketId);
     }
 
     function test_badPrice_blocksRiskButNotExits() public {
@@ -219,13 +219,13 @@ contract ViewsTest is UnitBase {
         engine.withdrawCollateral(id, 1, BORROWER);
         vm.stopPrank();
         vm.expectRevert(err);
-        engine.health(id);
+        lens.health(id);
         vm.expectRevert(err);
-        engine.isLiquidatable(id);
+        lens.isLiquidatable(id);
         _fundLiquidator(LIQUIDATOR, 1e6);
         vm.prank(LIQUIDATOR);
         vm.expectRevert(err);
-        engine.liquidate(id, 1e6, LIQUIDATOR, "");
+        engine.liquidate(id, 1e6, 0, LIQUIDATOR, "");
         vm.prank(LIQUIDATOR);
         vm.expectRevert(err);
         engine.liquidateBatch(marketId, _ids(id), LIQUIDATOR, "");

@@ -3,10 +3,13 @@ pragma solidity 0.8.28;
 
 import {vm} from "./Vm.sol";
 import {IsomarginEngine} from "../../src/IsomarginEngine.sol";
+import {IsomarginLens} from "../../src/IsomarginLens.sol";
 import {
     IIsomarginEngine,
     MarketParams,
     MarketState,
+    RiskParams,
+    RiskUpdate,
     Tier,
     Vault,
     RateModel
@@ -27,6 +30,7 @@ abstract contract BaseTest {
     uint256 internal constant YEAR = 365 days;
 
     IsomarginEngine internal engine;
+    IsomarginLens internal lens;
     MockERC20 internal usdc;
     MockERC20 internal weth;
     MockAggregator internal oracle;
@@ -35,6 +39,7 @@ abstract contract BaseTest {
     function setUp() public virtual {
         vm.warp(1_700_000_000);
         engine = new IsomarginEngine(OWNER, GUARDIAN);
+        lens = new IsomarginLens(engine);
         usdc = new MockERC20("USD Coin", "USDC", 6);
         weth = new MockERC20("Wrapped Ether", "WETH", 18);
         oracle = new MockAggregator(OWNER, 8, "ETH / USD", INITIAL_PRICE);
@@ -106,6 +111,39 @@ abstract contract BaseTest {
     function _setPrice(int256 answer) internal {
         vm.prank(OWNER);
         oracle.setAnswer(answer);
+    }
+
+    /// @dev Today's timelocked risk parameters of `id`, to modify and pass to `_changeRisk`.
+    function _riskOf(uint256 id) internal view returns (RiskUpdate memory u) {
+        RiskParams memory r = engine.riskParams(id);
+        u = RiskUpdate(
+            r.maxOracleAge,
+            r.liquidationBonusBps,
+            r.protocolFeeBps,
+            r.closeFactorBps,
+            r.reserveFactorBps,
+            r.minDebt,
+            r.rateModel
+        );
+    }
+
+    /// @dev Applies a risk change as the owner: at once when it only loosens, else proposes it, waits out the
+    /// timelock (the clock moves RISK_TIMELOCK forward and every feed of the test is re-published at that time) and
+    /// executes it.
+    function _changeRisk(uint256 id, RiskUpdate memory u) internal {
+        vm.prank(OWNER);
+        uint64 at = engine.setRiskParams(id, u);
+        if (at > block.timestamp) {
+            vm.warp(at);
+            _refreshFeeds();
+            engine.executeRiskParams(id);
+        }
+    }
+
+    /// @dev Re-publishes the market feed's latest answer at the current time (tests with more feeds override this).
+    function _refreshFeeds() internal virtual {
+        (, int256 answer,,,) = oracle.latestRoundData();
+        _setPrice(answer);
     }
 
     function _state() internal view returns (MarketState memory) {

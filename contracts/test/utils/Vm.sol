@@ -1,6 +1,13 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.0;
 
+/// @notice A log recorded by `recordLogs` (forge's Vm.Log).
+struct VmLog {
+    bytes32[] topics;
+    bytes data;
+    address emitter;
+}
+
 /// @notice The forge cheatcodes the tests use, declared locally: forge-std on npm is an old copy that does not
 /// build offline, and forge serves these at the cheatcode address regardless.
 interface Vm {
@@ -24,9 +31,13 @@ interface Vm {
     function revertToState(uint256) external returns (bool);
     function startSnapshotGas(string calldata) external;
     function stopSnapshotGas() external returns (uint256);
+    function snapshotGasLastCall(string calldata, string calldata) external returns (uint256);
+    function skip(bool) external;
     function pauseGasMetering() external;
     function resumeGasMetering() external;
     function getBlockTimestamp() external view returns (uint256);
+    function recordLogs() external;
+    function getRecordedLogs() external returns (VmLog[] memory);
     function envOr(string calldata, uint256) external view returns (uint256);
     function envOr(string calldata, string calldata) external view returns (string memory);
     function envOr(string calldata, address) external view returns (address);
@@ -65,6 +76,7 @@ interface Vm {
     function assertEq(bool, bool) external pure;
     function assertEq(bool, bool, string calldata) external pure;
     function assertEq(bytes32, bytes32) external pure;
+    function assertEq(bytes32, bytes32, string calldata) external pure;
     function assertNotEq(uint256, uint256) external pure;
     function assertGt(uint256, uint256) external pure;
     function assertGt(uint256, uint256, string calldata) external pure;

@@ -98,10 +98,26 @@ function renderMarkets(markets) {
       cell(liq),
       cell(tiers),
       cell(m.paused ? 'paused' : 'active'),
+      pendingCell(m.pendingRiskChange),
     ], { marketId: m.id, price: m.price ? m.price.answer : null, openVaults: m.openVaults,
       totalBorrowAssets: st.totalBorrowAssets, totalSupplyAssets: st.totalSupplyAssets });
   });
   $('#markets tbody').replaceChildren(...rows);
+}
+
+// A market's pending risk-parameter change (timelocked): when anyone may execute it, and what it sets.
+function pendingCell(p) {
+  if (!p) return cell('–', { class: 'pending-risk' });
+  const when = new Date(p.executableAt * 1000).toISOString().replace('.000Z', 'Z');
+  const c = cell(p.executable ? 'executable' : 'pending', {
+    class: 'pending-risk',
+    title: `pending, executable from ${when} (UTC): bonus ${p.liquidation.bonusBps / 100}%, `
+      + `close factor ${p.liquidation.closeFactorBps / 100}%, protocol fee ${p.liquidation.protocolFeeBps / 100}%, min debt ${p.liquidation.minDebt}, `
+      + `reserve ${p.interest.reserveFactorBps / 100}%, max oracle age ${p.maxOracleAge} s (proposed in block `
+      + `${p.proposedBlock})`,
+  });
+  c.dataset.executableAt = p.executableAt;
+  return c;
 }
 
 function renderKeeper(k) {

@@ -147,6 +147,9 @@ public final class IndexerBench implements Callable<Integer> {
                             report.put("live", live(chain, filler, indexer, addresses));
                         }
                         if (verify) {
+                            // stopped first: the verifier reads the mirror row by row, which must stand still at
+                            // its cursor (transactions of the live load still land in the next blocks)
+                            indexer.runner.close();
                             try (Connection c = db.connect()) {
                                 int mismatches = new Verifier(chain.web3j(), meta.engine()).verify(c, out);
                                 report.put("verifyMismatches", mismatches);

@@ -1,6 +1,7 @@
 package io.isomargin.demo;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.IsomarginLens;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -23,18 +24,23 @@ import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.tx.ReadonlyTransactionManager;
 import org.web3j.tx.gas.StaticGasProvider;
 
-/** What the engine says, read for the summary: liquidatable vaults at a block (JSON-RPC batches), and its events. */
+/**
+ * What the engine says, read for the summary: liquidatable vaults at a block (the lens's {@code isLiquidatable},
+ * JSON-RPC batches), and the engine's events.
+ */
 final class ChainProbe {
     private static final int BATCH = 500;
 
     private final Web3j web3j;
     private final String engineAddress;
-    private final IsomarginEngine engine;
+    private final String lensAddress;
+    private final IsomarginLens lens;
 
-    ChainProbe(Web3j web3j, String engine) {
+    ChainProbe(Web3j web3j, String engine, String lens) {
         this.web3j = web3j;
         this.engineAddress = engine;
-        this.engine = IsomarginEngine.load(engine, web3j, new ReadonlyTransactionManager(web3j, engine),
+        this.lensAddress = lens;
+        this.lens = IsomarginLens.load(lens, web3j, new ReadonlyTransactionManager(web3j, lens),
                 new StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO));
     }
 
@@ -43,7 +49,7 @@ final class ChainProbe {
     }
 
     /**
-     * The vaults of {@code ids} the engine's {@code isLiquidatable} says yes to, at the end of {@code block}. Anvil at
+     * The vaults of {@code ids} the lens's {@code isLiquidatable} says yes to, at the end of {@code block}. Anvil at
      * interval mining was seen to answer a view at the newest block with a timestamp before that block's state (the
      * view's interest accrual then underflows); such an answer is asked again after a moment.
      */
@@ -66,8 +72,8 @@ final class ChainProbe {
             List<Long> part = all.subList(from, Math.min(all.size(), from + BATCH));
             BatchRequest batch = web3j.newBatch();
             for (long id : part) {
-                String data = engine.isLiquidatable(BigInteger.valueOf(id)).encodeFunctionCall();
-                batch.add(web3j.ethCall(Transaction.createEthCallTransaction(null, engineAddress, data), at));
+                String data = lens.isLiquidatable(BigInteger.valueOf(id)).encodeFunctionCall();
+                batch.add(web3j.ethCall(Transaction.createEthCallTransaction(null, lensAddress, data), at));
             }
             BatchResponse response = batch.send();
             List<? extends Response<?>> answers = response.getResponses();

@@ -126,7 +126,8 @@ public final class DemoMain implements Callable<Integer> {
                 + deployment.markets().stream().map(DeploymentFile.Market::name).toList());
 
         step("opening " + vaults + " vaults (collateral $1k-$5M, debt 30%-99.5% of the initial-margin limit)");
-        VaultPopulation population = new VaultPopulation(web3j, chainId, deployment);
+        String lens = deployment.lens();
+        VaultPopulation population = new VaultPopulation(web3j, chainId, deployment, lens);
         List<Credentials> owners = new ArrayList<>();
         for (int i = 0; i < OWNERS; i++) owners.add(DevAccounts.get(FIRST_OWNER + i));
         List<VaultPopulation.Plan> plans = population.plan(vaults, owners, new Random(seed));
@@ -163,7 +164,7 @@ public final class DemoMain implements Callable<Integer> {
 
         DeploymentFile.Market crashed = deployment.markets().getFirst();
         step("crashing " + crashed.name() + " by " + crashPercent + "% in " + crashSteps + " steps");
-        ChainProbe probe = new ChainProbe(web3j, deployment.engine());
+        ChainProbe probe = new ChainProbe(web3j, deployment.engine(), lens);
         List<Long> crashedVaults = new ArrayList<>();
         vaultMarkets.forEach((vault, market) -> {
             if (market == crashed.id().longValueExact()) crashedVaults.add(vault);

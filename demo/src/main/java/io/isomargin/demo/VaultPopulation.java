@@ -2,6 +2,7 @@ package io.isomargin.demo;
 
 import io.isomargin.abi.config.DeploymentFile;
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.IsomarginLens;
 import io.isomargin.abi.contracts.MockERC20;
 import io.isomargin.abi.math.MarginMath;
 import java.math.BigDecimal;
@@ -38,14 +39,18 @@ final class VaultPopulation {
     private final Web3j web3j;
     private final long chainId;
     private final IsomarginEngine engine;
+    private final IsomarginLens lens;
     private final DeploymentFile deployment;
 
-    VaultPopulation(Web3j web3j, long chainId, DeploymentFile deployment) {
+    /** @param lens the deployment's IsomarginLens (the oracle price view) */
+    VaultPopulation(Web3j web3j, long chainId, DeploymentFile deployment, String lens) {
         this.web3j = web3j;
         this.chainId = chainId;
         this.deployment = deployment;
         this.engine = IsomarginEngine.load(deployment.engine(), web3j, new ReadonlyTransactionManager(web3j,
                 deployment.engine()), new StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO));
+        this.lens = IsomarginLens.load(lens, web3j, new ReadonlyTransactionManager(web3j, lens),
+                new StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO));
     }
 
     /** {@code n} vaults over the deployment's markets (60% in the first) and {@code owners}. */
@@ -135,7 +140,7 @@ final class VaultPopulation {
             im[i] = t.imBps.intValueExact();
         }
         int decimals = token(m.loanToken()).decimals().send().intValueExact();
-        return new MarketView(m, engine.price(id).send(), minValues, im, engine.riskParams(id).send().minDebt,
+        return new MarketView(m, lens.price(id).send(), minValues, im, engine.riskParams(id).send().minDebt,
                 BigInteger.TEN.pow(decimals));
     }
 

@@ -11,8 +11,8 @@ import java.math.BigInteger;
  * @param liquidation   from {@code LiquidationParamsUpdated}
  * @param interest      from {@code InterestParamsUpdated}
  * @param caps          from {@code CapsUpdated}
- * @param ramp          the maintenance-margin ramp window, from {@code TierSet}
- * @param state         the accounting, from {@code MarketStateUpdated}
+ * @param ramp          the maintenance-margin ramp window, from {@code TierSet} (every tier of a market shares it)
+ * @param state         the accounting, from {@code MarketStateUpdated} (with the interest remainder)
  * @param paused        from {@code PauseSet}
  * @param updatedBlock  block of the last change
  */
@@ -33,10 +33,15 @@ public record MarketRow(long marketId, Config config, Long maxOracleAge, Liquida
 
     public record Ramp(long start, long end) {}
 
+    /**
+     * The engine's {@code MarketState} as {@code MarketStateUpdated} emits it.
+     *
+     * @param interestRemainder interest accrued below one loan unit, in loan units x 1e18, carried to the next accrual
+     */
     public record State(BigInteger totalSupplyAssets, BigInteger totalSupplyShares, BigInteger totalBorrowAssets,
-            BigInteger totalBorrowShares, BigInteger insuranceFund, long lastAccrual) {
+            BigInteger totalBorrowShares, BigInteger insuranceFund, long lastAccrual, BigInteger interestRemainder) {
         static final State EMPTY = new State(BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO,
-                BigInteger.ZERO, 0);
+                BigInteger.ZERO, 0, BigInteger.ZERO);
     }
 
     /** A market just created at {@code block}: empty state, not paused, parameters to follow. */

@@ -15,7 +15,8 @@ public record MirrorChanges(
         List<OperatorChange> operators,
         List<PriceRow> prices,
         List<LiquidationRow> liquidations,
-        List<InsuranceEvent> insuranceEvents) {
+        List<InsuranceEvent> insuranceEvents,
+        List<RiskChange> riskChanges) {
 
     public MirrorChanges {
         vaults = List.copyOf(vaults);
@@ -26,12 +27,13 @@ public record MirrorChanges(
         prices = List.copyOf(prices);
         liquidations = List.copyOf(liquidations);
         insuranceEvents = List.copyOf(insuranceEvents);
+        riskChanges = List.copyOf(riskChanges);
     }
 
     /** Number of rows the changes write, history and facts counted once each. */
     public int size() {
         return vaults.size() + markets.size() + tiers.size() + lenders.size() + operators.size() + prices.size()
-                + liquidations.size() + insuranceEvents.size();
+                + liquidations.size() + insuranceEvents.size() + riskChanges.size();
     }
 
     /** A vault event: the vault before and after it. */
@@ -44,6 +46,9 @@ public record MirrorChanges(
     public record LenderChange(EventRef at, LenderRow after) {}
 
     public record OperatorChange(EventRef at, OperatorRow after) {}
+
+    /** A risk-parameter change created or resolved by the event at {@code at}: the row after it. */
+    public record RiskChange(EventRef at, RiskChangeRow after) {}
 
     /** One tier of a market's margins (bps), as {@code TierSet} emits it. */
     public record TierRow(long marketId, int index, BigInteger minValue, int imBps, int mmFromBps, int mmToBps) {}

@@ -17,12 +17,14 @@ import io.isomargin.indexer.MirrorChanges.MarketChange;
 import io.isomargin.indexer.MirrorChanges.OperatorChange;
 import io.isomargin.indexer.MirrorChanges.OperatorRow;
 import io.isomargin.indexer.MirrorChanges.PriceRow;
+import io.isomargin.indexer.MirrorChanges.RiskChange;
 import io.isomargin.indexer.MirrorChanges.TierChange;
 import io.isomargin.indexer.MirrorChanges.TierRow;
 import io.isomargin.indexer.MirrorChanges.VaultChange;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -40,8 +42,11 @@ import org.web3j.protocol.core.methods.response.Log;
  * names it; a feed's answers before its market existed are ignored). The engine's events carry the state they
  * produced (a vault's {@code collateralAfter} / {@code debtSharesAfter}, a market's totals in
  * {@code MarketStateUpdated}, a lender's {@code sharesAfter}), so rows are set from event values and never computed.
- * Events that change nothing mirrored ({@code InterestAccrued}, ownership and guardian changes, {@code NewRound})
- * are skipped.
+ * Risk-parameter changes become {@link RiskChangeRow}s: a {@code RiskParamsProposed} opens one (and replaces the
+ * market's pending one), {@code RiskParamsExecuted} / {@code RiskParamsCancelled} resolve the pending one, and the
+ * {@code ...Updated} events of a change that applied at once (neither in a market's creating transaction nor after a
+ * {@code RiskParamsExecuted}) make an {@code applied} row. Events that change nothing mirrored (ownership and
+ * guardian changes, {@code NewRound}) are skipped.
  */
 public final class MirrorProjection {
     private static final String MARKET_CREATED = EventEncoder.encode(IsomarginEngine.MARKETCREATED_EVENT);
@@ -186,12 +191,21 @@ public final class MirrorProjection {
         private final List<PriceRow> prices = new ArrayList<>();
         private final List<LiquidationRow> liquidations = new ArrayList<>();
         private final List<InsuranceEvent> insurance = new ArrayList<>();
+        private final List<RiskChange> riskChanges = new ArrayList<>();
+        /** The pending risk change of each market, as the batch goes. */
+        private final Map<Long, RiskChangeRow> pendingRisk;
+        /**
+         * Transaction and market ({@code tx/market}) whose next {@code InterestParamsUpdated} is not an immediate
+         * risk change: the market's creation or a {@code RiskParamsExecuted} emits the same events.
+         */
+        private final Set<String> riskApplied = new HashSet<>();
         /** Market created at each log position: a feed answer at that position is its initial answer. */
         private final Map<String, Long> createdAt = new HashMap<>();
 
         Run(MirrorState before) {
             this.markets = new HashMap<>(before.markets());
             this.vaults = new HashMap<>(before.vaults());
+            this.pendingRisk = new HashMap<>(before.pendingRisk());
         }
 
         MirrorChanges apply(Decoded batch) {
@@ -203,7 +217,7 @@ public final class MirrorProjection {
                 }
             }
             return new MirrorChanges(vaultChanges, marketChanges, tierChanges, lenderChanges, operatorChanges, prices,
-                    liquidations, insurance);
+                    liquidations, insurance, riskChanges);
         }
 
         private void engineEvent(Log log, BaseEventResponse event) {
@@ -215,6 +229,7 @@ public final class MirrorProjection {
                             lower(e.oracle), e.priceScale, block);
                     market(log, "MarketCreated", MarketRow.created(id, config, block));
                     createdAt.put(position(log), id);
+                    riskApplied.add(txMarket(log, id));
                 }
                 case IsomarginEngine.TierSetEventResponse e -> {
                     long id = e.marketId.longValueExact();
@@ -228,11 +243,25 @@ public final class MirrorProjection {
                         existingMarket(e.marketId.longValueExact(), log).withLiquidation(new LiquidationParams(
                                 e.liquidationBonusBps.intValueExact(), e.protocolFeeBps.intValueExact(),
                                 e.closeFactorBps.intValueExact(), e.minDebt), block));
-                case IsomarginEngine.InterestParamsUpdatedEventResponse e -> market(log, "InterestParamsUpdated",
-                        existingMarket(e.marketId.longValueExact(), log).withInterest(new InterestParams(
-                                e.rateModel.baseRatePerSecond, e.rateModel.slope1PerSecond,
-                                e.rateModel.slope2PerSecond, e.rateModel.kink, e.reserveFactorBps.intValueExact()),
-                                block));
+                case IsomarginEngine.InterestParamsUpdatedEventResponse e -> {
+                    long id = e.marketId.longValueExact();
+                    MarketRow after = existingMarket(id, log).withInterest(new InterestParams(
+                            e.rateModel.baseRatePerSecond, e.rateModel.slope1PerSecond, e.rateModel.slope2PerSecond,
+                            e.rateModel.kink, e.reserveFactorBps.intValueExact()), block);
+                    market(log, "InterestParamsUpdated", after);
+                    // the last of the three events every risk change emits: one without a creation or an execution
+                    // before it in its transaction is a change that loosened every field and applied at once
+                    if (!riskApplied.remove(txMarket(log, id))) appliedAtOnce(log, after, block);
+                }
+                case IsomarginEngine.RiskParamsProposedEventResponse e -> proposed(log, e, block);
+                case IsomarginEngine.RiskParamsExecutedEventResponse e -> {
+                    long id = e.marketId.longValueExact();
+                    resolvePending(log, id, "RiskParamsExecuted", RiskChangeRow.Status.EXECUTED, lower(e.by), block);
+                    riskApplied.add(txMarket(log, id));
+                }
+                case IsomarginEngine.RiskParamsCancelledEventResponse e -> resolvePending(log,
+                        e.marketId.longValueExact(), "RiskParamsCancelled", RiskChangeRow.Status.CANCELLED, null,
+                        block);
                 case IsomarginEngine.CapsUpdatedEventResponse e -> market(log, "CapsUpdated",
                         existingMarket(e.marketId.longValueExact(), log).withCaps(new Caps(e.supplyCap, e.borrowCap),
                                 block));
@@ -244,7 +273,7 @@ public final class MirrorProjection {
                 case IsomarginEngine.MarketStateUpdatedEventResponse e -> market(log, "MarketStateUpdated",
                         existingMarket(e.marketId.longValueExact(), log).withState(new State(e.totalSupplyAssets,
                                 e.totalSupplyShares, e.totalBorrowAssets, e.totalBorrowShares, e.insuranceFund,
-                                e.lastAccrual.longValueExact()), block));
+                                e.lastAccrual.longValueExact(), e.interestRemainder), block));
                 case IsomarginEngine.OperatorSetEventResponse e -> operatorChanges.add(new OperatorChange(
                         ref(log, "OperatorSet"), new OperatorRow(lower(e.owner), lower(e.operator), e.approved, block)));
                 case IsomarginEngine.VaultOpenedEventResponse e -> {
@@ -293,8 +322,55 @@ public final class MirrorProjection {
                 case IsomarginEngine.InsuranceFundedEventResponse e -> insurance.add(new InsuranceEvent(
                         ref(log, "InsuranceFunded"), e.marketId.longValueExact(), InsuranceEvent.Kind.FUNDED,
                         e.amount, lower(e.from)));
-                default -> { } // InterestAccrued, GuardianSet, ownership: nothing mirrored changes
+                default -> { } // GuardianSet, ownership: nothing mirrored changes
             }
+        }
+
+        /** A new pending change; the market's pending one, if any, is replaced by it. */
+        private void proposed(Log log, IsomarginEngine.RiskParamsProposedEventResponse e, long block) {
+            long id = e.marketId.longValueExact();
+            existingMarket(id, log);
+            EventRef at = ref(log, "RiskParamsProposed");
+            RiskChangeRow previous = pendingRisk.get(id);
+            if (previous != null) {
+                riskChanges.add(new RiskChange(at, previous.resolved(RiskChangeRow.Status.REPLACED, position(at), null,
+                        block)));
+            }
+            IsomarginEngine.RiskUpdate u = e.update;
+            RiskChangeRow row = new RiskChangeRow(at.blockNumber(), at.logIndex(), at.txHash(), id,
+                    RiskChangeRow.Status.PROPOSED, e.executableAt.longValueExact(), u.maxOracleAge.longValueExact(),
+                    new LiquidationParams(u.liquidationBonusBps.intValueExact(), u.protocolFeeBps.intValueExact(),
+                            u.closeFactorBps.intValueExact(), u.minDebt),
+                    new InterestParams(u.rateModel.baseRatePerSecond, u.rateModel.slope1PerSecond,
+                            u.rateModel.slope2PerSecond, u.rateModel.kink, u.reserveFactorBps.intValueExact()),
+                    null, null, block);
+            pendingRisk.put(id, row);
+            riskChanges.add(new RiskChange(at, row));
+        }
+
+        /** The market's pending change ends with {@code status}; the mirror must know it (else logs are missing). */
+        private void resolvePending(Log log, long marketId, String event, RiskChangeRow.Status status,
+                String executor, long block) {
+            existingMarket(marketId, log);
+            RiskChangeRow pending = pendingRisk.remove(marketId);
+            if (pending == null) {
+                throw new IllegalStateException("log " + describe(log) + " (" + event + ") ends the pending risk change"
+                        + " of market " + marketId + ", which the mirror never saw proposed (logs are missing)");
+            }
+            EventRef at = ref(log, event);
+            riskChanges.add(new RiskChange(at, pending.resolved(status, position(at), executor, block)));
+        }
+
+        /** A change that applied at once: the market's parameters after its three events. */
+        private void appliedAtOnce(Log log, MarketRow m, long block) {
+            if (m.maxOracleAge() == null || m.liquidation() == null) {
+                throw new IllegalStateException("log " + describe(log) + " changes the risk parameters of market "
+                        + m.marketId() + ", whose oracle age or liquidation parameters the mirror never saw");
+            }
+            EventRef at = ref(log, "InterestParamsUpdated");
+            riskChanges.add(new RiskChange(at, new RiskChangeRow(at.blockNumber(), at.logIndex(), at.txHash(),
+                    m.marketId(), RiskChangeRow.Status.APPLIED, null, m.maxOracleAge(), m.liquidation(), m.interest(),
+                    null, null, block)));
         }
 
         private void liquidated(Log log, IsomarginEngine.LiquidatedEventResponse e, long block) {
@@ -367,6 +443,14 @@ public final class MirrorProjection {
     private static EventRef ref(Log log, String event) {
         return new EventRef(log.getBlockNumber().longValueExact(), log.getLogIndex().intValueExact(),
                 lower(log.getBlockHash()), lower(log.getTransactionHash()), event);
+    }
+
+    private static RiskChangeRow.Position position(EventRef at) {
+        return new RiskChangeRow.Position(at.blockNumber(), at.logIndex(), at.txHash());
+    }
+
+    private static String txMarket(Log log, long marketId) {
+        return lower(log.getTransactionHash()) + "/" + marketId;
     }
 
     private static String describe(Log log) {

@@ -85,6 +85,28 @@ public final class MirrorReader {
                     });
         }
 
+        /** The pending ({@code proposed}) risk change of every market that has one, by market id. */
+        public Future<Map<Long, RiskChangeRow>> pendingRiskChanges() {
+            return query("SELECT * FROM risk_changes WHERE status = 'proposed'", Tuple.tuple()).map(rows -> {
+                Map<Long, RiskChangeRow> byMarket = new HashMap<>();
+                for (Row r : rows) byMarket.put(r.getLong("market_id"), MirrorTables.riskChange(r));
+                return byMarket;
+            });
+        }
+
+        /**
+         * Up to {@code limit} risk changes of {@code marketId}, newest first, before position ({@code beforeBlock},
+         * {@code beforeLogIndex}) of their making; {@code status} null for all.
+         */
+        public Future<List<RiskChangeRow>> riskChanges(long marketId, RiskChangeRow.Status status, long beforeBlock,
+                int beforeLogIndex, int limit) {
+            return query("SELECT * FROM risk_changes WHERE market_id = $1 AND ($2::text IS NULL OR status = $2)"
+                    + " AND (proposed_block, proposed_log_index) < ($3, $4)"
+                    + " ORDER BY proposed_block DESC, proposed_log_index DESC LIMIT $5",
+                    Tuple.of(marketId, status == null ? null : status.column(), beforeBlock, beforeLogIndex, limit))
+                    .map(rows -> map(rows, MirrorTables::riskChange));
+        }
+
         /** Every market's latest oracle update. */
         public Future<Map<Long, PriceRow>> latestPrices() {
             return query("SELECT DISTINCT ON (market_id) * FROM prices"

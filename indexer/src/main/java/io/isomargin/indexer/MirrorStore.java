@@ -156,8 +156,9 @@ public final class MirrorStore {
 
     /**
      * Undoes everything above {@code ancestor}: deletes the history, prices, liquidations, insurance events and block
-     * headers above it, rebuilds the current vaults, markets, tiers, lenders and operators they touched from the
-     * latest history that remains (deleting those with none), and sets the cursor to {@code ancestor}; atomically.
+     * headers above it, rebuilds the current vaults, markets, tiers, lenders, operators and risk changes they touched
+     * from the latest history that remains (deleting those with none), and sets the cursor to {@code ancestor};
+     * atomically.
      */
     public Future<Void> rollbackTo(BlockRef ancestor) {
         return pool.withTransaction(conn -> lockCursor(conn)
@@ -174,23 +175,29 @@ public final class MirrorStore {
                 .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getLong(0)));
     }
 
-    /** Every market (few; oracle logs need them all) and the existing vaults among {@code vaultIds}. */
+    /**
+     * Every market (few; oracle logs need them all), their pending risk changes, and the existing vaults among
+     * {@code vaultIds}.
+     */
     private static Future<MirrorState> loadState(SqlConnection conn, Set<Long> vaultIds) {
         Future<Map<Long, MarketRow>> markets = conn.query("SELECT * FROM markets").execute().map(rows -> {
             Map<Long, MarketRow> byId = new HashMap<>();
             rows.forEach(r -> byId.put(r.getLong("market_id"), MirrorTables.market(r)));
             return byId;
         });
-        return markets.compose(m -> {
-            if (vaultIds.isEmpty()) return Future.succeededFuture(new MirrorState(m, Map.of()));
-            return conn.preparedQuery("SELECT * FROM vaults WHERE vault_id = ANY($1)")
-                    .execute(Tuple.of(vaultIds.toArray(Long[]::new)))
-                    .map(rows -> {
-                        Map<Long, VaultRow> byId = new HashMap<>();
-                        rows.forEach(r -> byId.put(r.getLong("vault_id"), MirrorTables.vault(r)));
-                        return new MirrorState(m, byId);
-                    });
-        });
+        return markets.compose(m -> conn.query("SELECT * FROM risk_changes WHERE status = 'proposed'").execute()
+                .compose(pendingRows -> {
+                    Map<Long, RiskChangeRow> pending = new HashMap<>();
+                    pendingRows.forEach(r -> pending.put(r.getLong("market_id"), MirrorTables.riskChange(r)));
+                    if (vaultIds.isEmpty()) return Future.succeededFuture(new MirrorState(m, Map.of(), pending));
+                    return conn.preparedQuery("SELECT * FROM vaults WHERE vault_id = ANY($1)")
+                            .execute(Tuple.of(vaultIds.toArray(Long[]::new)))
+                            .map(rows -> {
+                                Map<Long, VaultRow> byId = new HashMap<>();
+                                rows.forEach(r -> byId.put(r.getLong("vault_id"), MirrorTables.vault(r)));
+                                return new MirrorState(m, byId, pending);
+                            });
+                }));
     }
 
     private static Future<Void> writeChanges(SqlConnection conn, MirrorChanges c) {
@@ -221,7 +228,13 @@ public final class MirrorStore {
                         MirrorTables::operator))
                 .compose(v -> batch(conn, MirrorTables.INSERT_PRICE, c.prices(), MirrorTables::price))
                 .compose(v -> batch(conn, MirrorTables.INSERT_LIQUIDATION, c.liquidations(), MirrorTables::liquidation))
-                .compose(v -> batch(conn, MirrorTables.INSERT_INSURANCE, c.insuranceEvents(), MirrorTables::insurance));
+                .compose(v -> batch(conn, MirrorTables.INSERT_INSURANCE, c.insuranceEvents(), MirrorTables::insurance))
+                .compose(v -> batch(conn, MirrorTables.INSERT_RISK_CHANGE_HISTORY, c.riskChanges(),
+                        MirrorTables::riskChangeHistory))
+                .compose(v -> batch(conn, MirrorTables.UPSERT_RISK_CHANGE,
+                        latest(c.riskChanges(), r -> List.of(r.after().proposedBlock(), r.after().proposedLogIndex()),
+                                MirrorChanges.RiskChange::after),
+                        MirrorTables::riskChange));
     }
 
     /** Headers of the batch's unfinalized blocks (a final batch means every kept header is final: all go) and the

@@ -11,6 +11,7 @@ import io.isomargin.indexer.MirrorChanges.LiquidationRow;
 import io.isomargin.indexer.MirrorChanges.MarketChange;
 import io.isomargin.indexer.MirrorChanges.OperatorChange;
 import io.isomargin.indexer.MirrorChanges.PriceRow;
+import io.isomargin.indexer.MirrorChanges.RiskChange;
 import io.isomargin.indexer.MirrorChanges.TierChange;
 import io.isomargin.indexer.MirrorChanges.VaultChange;
 import io.vertx.sqlclient.Row;
@@ -33,7 +34,7 @@ final class MirrorTables {
             "close_factor_bps", "min_debt", "base_rate_per_second", "slope1_per_second", "slope2_per_second", "kink",
             "reserve_factor_bps", "supply_cap", "borrow_cap", "ramp_start", "ramp_end", "total_supply_assets",
             "total_supply_shares", "total_borrow_assets", "total_borrow_shares", "insurance_fund", "last_accrual",
-            "paused", "updated_block");
+            "interest_remainder", "paused", "updated_block");
 
     static final List<String> VAULT_COLUMNS = List.of("vault_id", "market_id", "owner", "collateral", "debt_shares",
             "closed", "opened_block", "updated_block");
@@ -73,6 +74,16 @@ final class MirrorTables {
             "socialized"));
     static final String INSERT_INSURANCE = insert("insurance_events", List.of("block_number", "log_index", "tx_hash",
             "market_id", "kind", "amount", "account"));
+
+    static final List<String> RISK_CHANGE_COLUMNS = List.of("proposed_block", "proposed_log_index", "proposed_tx",
+            "market_id", "status", "executable_at", "max_oracle_age", "liquidation_bonus_bps", "protocol_fee_bps",
+            "close_factor_bps", "reserve_factor_bps", "min_debt", "base_rate_per_second", "slope1_per_second",
+            "slope2_per_second", "kink", "resolved_block", "resolved_log_index", "resolved_tx", "executed_by",
+            "updated_block");
+    static final String INSERT_RISK_CHANGE_HISTORY = insert("risk_change_history",
+            concat(List.of("block_number", "log_index", "tx_hash", "event"), RISK_CHANGE_COLUMNS));
+    static final String UPSERT_RISK_CHANGE = upsert("risk_changes", RISK_CHANGE_COLUMNS,
+            "proposed_block, proposed_log_index");
 
     static final String UPSERT_BLOCK = upsert("blocks", List.of("number", "hash", "parent_hash", "timestamp"),
             "number");
@@ -129,6 +140,16 @@ final class MirrorTables {
                         + above + ") ORDER BY owner, operator, block_number DESC, log_index DESC",
                 "DELETE FROM operator_history WHERE " + above,
 
+                "DELETE FROM risk_changes c USING risk_change_history h WHERE h." + above
+                        + " AND c.proposed_block = h.proposed_block AND c.proposed_log_index = h.proposed_log_index",
+                "INSERT INTO risk_changes (" + String.join(", ", RISK_CHANGE_COLUMNS) + ")"
+                        + " SELECT DISTINCT ON (proposed_block, proposed_log_index) "
+                        + String.join(", ", RISK_CHANGE_COLUMNS) + " FROM risk_change_history WHERE " + atOrBelow
+                        + " AND (proposed_block, proposed_log_index) IN (SELECT proposed_block, proposed_log_index"
+                        + " FROM risk_change_history WHERE " + above + ")"
+                        + " ORDER BY proposed_block, proposed_log_index, block_number DESC, log_index DESC",
+                "DELETE FROM risk_change_history WHERE " + above,
+
                 "DELETE FROM prices WHERE " + above,
                 "DELETE FROM liquidations WHERE " + above,
                 "DELETE FROM insurance_events WHERE " + above,
@@ -164,7 +185,8 @@ final class MirrorTables {
                 c == null ? null : num(c.supplyCap()), c == null ? null : num(c.borrowCap()),
                 r == null ? null : r.start(), r == null ? null : r.end(),
                 num(s.totalSupplyAssets()), num(s.totalSupplyShares()), num(s.totalBorrowAssets()),
-                num(s.totalBorrowShares()), num(s.insuranceFund()), s.lastAccrual(), m.paused(), m.updatedBlock());
+                num(s.totalBorrowShares()), num(s.insuranceFund()), s.lastAccrual(), num(s.interestRemainder()),
+                m.paused(), m.updatedBlock());
     }
 
     static MarketRow market(Row row) {
@@ -181,7 +203,7 @@ final class MirrorTables {
                 row.getLong("ramp_end"));
         State s = new State(big(row, "total_supply_assets"), big(row, "total_supply_shares"),
                 big(row, "total_borrow_assets"), big(row, "total_borrow_shares"), big(row, "insurance_fund"),
-                row.getLong("last_accrual"));
+                row.getLong("last_accrual"), big(row, "interest_remainder"));
         return new MarketRow(row.getLong("market_id"), config, row.getLong("max_oracle_age"), l, i, c, r, s,
                 row.getBoolean("paused"), row.getLong("updated_block"));
     }
@@ -233,6 +255,43 @@ final class MirrorTables {
 
     static Tuple operator(MirrorChanges.OperatorRow o) {
         return Tuple.from(Arrays.asList(o.owner(), o.operator(), o.approved(), o.updatedBlock()));
+    }
+
+    static Tuple riskChangeHistory(RiskChange c) {
+        List<Object> values = new ArrayList<>(List.of(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(),
+                c.at().event()));
+        values.addAll(riskChangeValues(c.after()));
+        return Tuple.from(values);
+    }
+
+    static Tuple riskChange(RiskChangeRow r) {
+        return Tuple.from(riskChangeValues(r));
+    }
+
+    private static List<Object> riskChangeValues(RiskChangeRow r) {
+        LiquidationParams l = r.liquidation();
+        InterestParams i = r.interest();
+        RiskChangeRow.Position p = r.resolved();
+        return Arrays.asList(r.proposedBlock(), r.proposedLogIndex(), r.proposedTx(), r.marketId(),
+                r.status().column(), r.executableAt(), r.maxOracleAge(), l.bonusBps(), l.protocolFeeBps(),
+                l.closeFactorBps(), i.reserveFactorBps(), num(l.minDebt()), num(i.baseRatePerSecond()),
+                num(i.slope1PerSecond()), num(i.slope2PerSecond()), num(i.kink()), p == null ? null : p.block(),
+                p == null ? null : p.logIndex(), p == null ? null : p.txHash(), r.executedBy(), r.updatedBlock());
+    }
+
+    static RiskChangeRow riskChange(Row row) {
+        Long resolvedBlock = row.getLong("resolved_block");
+        return new RiskChangeRow(row.getLong("proposed_block"), row.getInteger("proposed_log_index"),
+                row.getString("proposed_tx"), row.getLong("market_id"),
+                RiskChangeRow.Status.of(row.getString("status")), row.getLong("executable_at"),
+                row.getLong("max_oracle_age"),
+                new LiquidationParams(row.getInteger("liquidation_bonus_bps"), row.getInteger("protocol_fee_bps"),
+                        row.getInteger("close_factor_bps"), big(row, "min_debt")),
+                new InterestParams(big(row, "base_rate_per_second"), big(row, "slope1_per_second"),
+                        big(row, "slope2_per_second"), big(row, "kink"), row.getInteger("reserve_factor_bps")),
+                resolvedBlock == null ? null : new RiskChangeRow.Position(resolvedBlock,
+                        row.getInteger("resolved_log_index"), row.getString("resolved_tx")),
+                row.getString("executed_by"), row.getLong("updated_block"));
     }
 
     static Tuple price(PriceRow p) {

@@ -21,14 +21,16 @@ import java.util.TreeSet;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.RemoteFunctionCall;
+import org.web3j.tuples.generated.Tuple2;
 import org.web3j.tx.ReadonlyTransactionManager;
 import org.web3j.tx.gas.StaticGasProvider;
 
 /**
  * Checks the mirror against the chain: at the mirror's cursor block it reads the engine's views with
  * {@code eth_call} pinned to that block and compares every vault (owner, market, collateral, debt shares, closed),
- * every market's state (totals, insurance fund, last accrual, paused), risk parameters and tiers, and the supply
- * shares of every mirrored lender (plus any extra addresses given) with the rows in PostgreSQL.
+ * every market's state (totals, insurance fund, last accrual, interest remainder, paused), risk parameters, tiers and
+ * their ramp window, its pending risk change ({@code pendingRiskParams}: values and {@code executableAt}, or none), and
+ * the supply shares of every mirrored lender (plus any extra addresses given) with the rows in PostgreSQL.
  *
  * <p>The one implementation behind both the {@code verify} command and the mirror tests.
  */
@@ -135,6 +137,8 @@ public final class Verifier {
         BigInteger mid = BigInteger.valueOf(id);
         IsomarginEngine.MarketState s = call(e.marketState(mid), "marketState(" + id + ")", block);
         IsomarginEngine.RiskParams rp = call(e.riskParams(mid), "riskParams(" + id + ")", block);
+        Long rampStart = null; // the market's ramp window as mirrored (from TierSet); the engine keeps it per tier
+        Long rampEnd = null;
         try (PreparedStatement q = db.prepareStatement("SELECT * FROM markets WHERE market_id = ?")) {
             q.setLong(1, id);
             try (ResultSet r = q.executeQuery()) {
@@ -149,6 +153,7 @@ public final class Verifier {
                 check(out, p + "totalBorrowShares", s.totalBorrowShares, big(r, "total_borrow_shares"));
                 check(out, p + "insuranceFund", s.insuranceFund, big(r, "insurance_fund"));
                 check(out, p + "lastAccrual", s.lastAccrual.longValueExact(), r.getLong("last_accrual"));
+                check(out, p + "interestRemainder", s.interestRemainder, big(r, "interest_remainder"));
                 check(out, p + "paused", s.paused, r.getBoolean("paused"));
                 check(out, p + "maxOracleAge", rp.maxOracleAge.longValueExact(), nullableLong(r, "max_oracle_age"));
                 check(out, p + "liquidationBonusBps", rp.liquidationBonusBps.longValueExact(),
@@ -162,12 +167,16 @@ public final class Verifier {
                 check(out, p + "minDebt", rp.minDebt, big(r, "min_debt"));
                 check(out, p + "supplyCap", rp.supplyCap, big(r, "supply_cap"));
                 check(out, p + "borrowCap", rp.borrowCap, big(r, "borrow_cap"));
-                check(out, p + "kink", rp.rateModel.kink, big(r, "kink"));
+                check(out, p + "baseRatePerSecond", rp.rateModel.baseRatePerSecond,
+                        big(r, "base_rate_per_second"));
+                check(out, p + "slope1PerSecond", rp.rateModel.slope1PerSecond, big(r, "slope1_per_second"));
                 check(out, p + "slope2PerSecond", rp.rateModel.slope2PerSecond, big(r, "slope2_per_second"));
-                check(out, p + "rampStart", rp.rampStart.longValueExact(), nullableLong(r, "ramp_start"));
-                check(out, p + "rampEnd", rp.rampEnd.longValueExact(), nullableLong(r, "ramp_end"));
+                check(out, p + "kink", rp.rateModel.kink, big(r, "kink"));
+                rampStart = nullableLong(r, "ramp_start");
+                rampEnd = nullableLong(r, "ramp_end");
             }
         }
+        checkPendingRisk(db, e, block, id, out);
         int tierCount = call(e.marketConfig(mid), "marketConfig(" + id + ")", block).tierCount.intValueExact();
         check(out, "market " + id + " tier count", (long) tierCount,
                 single(db, "SELECT count(*) FROM market_tiers WHERE market_id = " + id, null).longValueExact());
@@ -187,7 +196,45 @@ public final class Verifier {
                     check(out, p + "imBps", t.imBps.longValueExact(), r.getLong("im_bps"));
                     check(out, p + "mmFromBps", t.mmFromBps.longValueExact(), r.getLong("mm_from_bps"));
                     check(out, p + "mmToBps", t.mmToBps.longValueExact(), r.getLong("mm_to_bps"));
+                    check(out, p + "rampStart", t.rampStart.longValueExact(), rampStart);
+                    check(out, p + "rampEnd", t.rampEnd.longValueExact(), rampEnd);
                 }
+            }
+        }
+    }
+
+    /** The engine's pending change of market {@code id} against the mirror's {@code proposed} row (or none). */
+    private static void checkPendingRisk(Connection db, IsomarginEngine e, long block, long id, List<Mismatch> out)
+            throws SQLException {
+        Tuple2<IsomarginEngine.RiskUpdate, BigInteger> pending = call(e.pendingRiskParams(BigInteger.valueOf(id)),
+                "pendingRiskParams(" + id + ")", block);
+        long executableAt = pending.component2().longValueExact();
+        String p = "market " + id + " pending risk change ";
+        try (PreparedStatement q = db.prepareStatement(
+                "SELECT * FROM risk_changes WHERE market_id = ? AND status = 'proposed'")) {
+            q.setLong(1, id);
+            try (ResultSet r = q.executeQuery()) {
+                boolean mirrored = r.next();
+                if (executableAt == 0 || !mirrored) {
+                    check(out, p.strip(), executableAt == 0 ? "none" : "pending",
+                            mirrored ? "pending" : "none");
+                    return;
+                }
+                IsomarginEngine.RiskUpdate u = pending.component1();
+                check(out, p + "executableAt", executableAt, nullableLong(r, "executable_at"));
+                check(out, p + "maxOracleAge", u.maxOracleAge.longValueExact(), r.getLong("max_oracle_age"));
+                check(out, p + "liquidationBonusBps", u.liquidationBonusBps.longValueExact(),
+                        r.getLong("liquidation_bonus_bps"));
+                check(out, p + "protocolFeeBps", u.protocolFeeBps.longValueExact(), r.getLong("protocol_fee_bps"));
+                check(out, p + "closeFactorBps", u.closeFactorBps.longValueExact(), r.getLong("close_factor_bps"));
+                check(out, p + "reserveFactorBps", u.reserveFactorBps.longValueExact(),
+                        r.getLong("reserve_factor_bps"));
+                check(out, p + "minDebt", u.minDebt, big(r, "min_debt"));
+                check(out, p + "baseRatePerSecond", u.rateModel.baseRatePerSecond, big(r, "base_rate_per_second"));
+                check(out, p + "slope1PerSecond", u.rateModel.slope1PerSecond, big(r, "slope1_per_second"));
+                check(out, p + "slope2PerSecond", u.rateModel.slope2PerSecond, big(r, "slope2_per_second"));
+                check(out, p + "kink", u.rateModel.kink, big(r, "kink"));
+                if (r.next()) out.add(new Mismatch(p + "count", 1, "more than one"));
             }
         }
     }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.IsomarginLens;
 import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.AnvilExtension;
 import io.isomargin.abi.testing.Deployment;
@@ -89,7 +90,7 @@ class ApiServerTest {
         for (BigInteger id : wethVaults) {
             JsonObject v = getOk("/vaults/" + id);
             long block = v.getJsonObject("asOf").getLong("block");
-            IsomarginEngine at = pinned(block);
+            IsomarginLens at = Lenses.at(d, block);
             assertEquals(at.health(id).send().toString(), v.getString("healthWad"), "health of vault " + id);
             assertEquals(at.debtOf(id).send().toString(), v.getString("debt"), "debt of vault " + id);
             assertEquals(at.liquidationPrice(id).send().toString(), v.getString("liquidationPrice"),
@@ -105,7 +106,7 @@ class ApiServerTest {
     @Test
     void maxHealthReturnsExactlyTheVaultsAtOrBelowItAcrossPagesOfTheGivenSize() throws Exception {
         JsonObject any = getOk("/vaults/" + wethVaults.getFirst());
-        IsomarginEngine at = pinned(any.getJsonObject("asOf").getLong("block"));
+        IsomarginLens at = Lenses.at(d, any.getJsonObject("asOf").getLong("block"));
         BigInteger bound = new BigInteger("1250000000000000000"); // 1.25
         List<Long> expected = new ArrayList<>();
         for (BigInteger id : wethVaults) {
@@ -161,14 +162,112 @@ class ApiServerTest {
         assertEquals(link.getLong("createdBlock"), link.getJsonObject("price").getLong("block"));
         assertEquals(wethVaults.size(), weth.getLong("openVaults"));
         IsomarginEngine at = pinned(weth.getJsonObject("asOf").getLong("block"));
-        assertEquals(at.marketState(d.wethMarket()).send().totalBorrowShares.toString(),
-                weth.getJsonObject("state").getString("totalBorrowShares"));
+        IsomarginEngine.MarketState state = at.marketState(d.wethMarket()).send();
+        assertEquals(state.totalBorrowShares.toString(), weth.getJsonObject("state").getString("totalBorrowShares"));
+        assertEquals(state.interestRemainder.toString(), weth.getJsonObject("state").getString("interestRemainder"));
+        assertTrue(weth.containsKey("pendingRiskChange") && weth.getValue("pendingRiskChange") == null,
+                "no change pending: " + weth.encode());
+    }
+
+    /**
+     * A tightening change through the timelock: pending in /markets (as pendingRiskParams says) until executed, then
+     * the market's parameters; /markets/{id}/risk-changes lists it with the replaced and cancelled ones before it and
+     * the change that applied at once after it.
+     */
+    @Test
+    void aPendingRiskChangeIsShownUntilExecutedAndTheHistoryListsEveryChange() throws Exception {
+        Deployment.Market m = d.createMarket(6, 18, 8, Deployment.WETH_PRICE);
+        BigInteger id = m.id();
+        var p = Deployment.defaultParams(m.loan().getContractAddress(), m.collateral().getContractAddress(),
+                m.feed().getContractAddress(), 6, 1_000);
+        IsomarginEngine owner = d.engine();
+        IsomarginEngine.RiskUpdate first = new IsomarginEngine.RiskUpdate(p.maxOracleAge, BigInteger.valueOf(700),
+                p.protocolFeeBps, p.closeFactorBps, p.reserveFactorBps, p.minDebt, p.rateModel);
+        IsomarginEngine.RiskUpdate second = new IsomarginEngine.RiskUpdate(p.maxOracleAge, BigInteger.valueOf(600),
+                BigInteger.valueOf(2_500), BigInteger.valueOf(6_000), BigInteger.valueOf(1_500), units(15, 6),
+                p.rateModel);
+        String snapshot = chain.snapshot();
+        try {
+            Scenario.send(owner.setRiskParams(id, first)::send);
+            Scenario.send(owner.cancelRiskParams(id)::send);
+            Scenario.send(owner.setRiskParams(id, first)::send);
+            var proposal = Scenario.send(owner.setRiskParams(id, second)::send); // replaces the one before
+            indexer.catchUp(chain);
+
+            JsonObject market = getOk("/markets/" + id);
+            JsonObject pending = market.getJsonObject("pendingRiskChange");
+            assertNotNull(pending, market.encode());
+            var onChain = pinned(market.getJsonObject("asOf").getLong("block")).pendingRiskParams(id).send();
+            assertEquals(onChain.component2().longValue(), pending.getLong("executableAt"));
+            assertFalse(pending.getBoolean("executable"), "the timelock has not passed: " + pending.encode());
+            assertEquals(proposal.getTransactionHash(), pending.getString("proposedTxHash"));
+            assertEquals(600, pending.getJsonObject("liquidation").getInteger("bonusBps"));
+            assertEquals(2_500, pending.getJsonObject("liquidation").getInteger("protocolFeeBps"));
+            assertEquals(6_000, pending.getJsonObject("liquidation").getInteger("closeFactorBps"));
+            assertEquals(units(15, 6).toString(), pending.getJsonObject("liquidation").getString("minDebt"));
+            assertEquals(1_500, pending.getJsonObject("interest").getInteger("reserveFactorBps"));
+            assertEquals(p.rateModel.kink.toString(), pending.getJsonObject("interest").getString("kink"));
+            assertEquals(500, market.getJsonObject("liquidation").getInteger("bonusBps"), "not in force yet");
+            JsonObject listed = getOk("/markets").getJsonArray("items").stream().map(o -> (JsonObject) o)
+                    .filter(o -> o.getLong("id") == id.longValueExact()).findFirst().orElseThrow();
+            assertEquals(pending, listed.getJsonObject("pendingRiskChange"));
+
+            chain.increaseTime(d.engine().RISK_TIMELOCK().send().longValueExact());
+            chain.mine();
+            indexer.catchUp(chain);
+            assertTrue(getOk("/markets/" + id).getJsonObject("pendingRiskChange").getBoolean("executable"));
+            var executed = Scenario.send(d.engineAs(alice).executeRiskParams(id)::send);
+            // loosening every field again (the old bonus): applies at once
+            var loosened = Scenario.send(owner.setRiskParams(id, new IsomarginEngine.RiskUpdate(p.maxOracleAge,
+                    BigInteger.valueOf(500), BigInteger.valueOf(2_500), BigInteger.valueOf(6_000),
+                    BigInteger.valueOf(1_500), units(15, 6), p.rateModel))::send);
+            indexer.catchUp(chain);
+
+            market = getOk("/markets/" + id);
+            assertNull(market.getValue("pendingRiskChange"), market.encode());
+            assertEquals(500, market.getJsonObject("liquidation").getInteger("bonusBps"));
+            assertEquals(6_000, market.getJsonObject("liquidation").getInteger("closeFactorBps"));
+            assertEquals(units(15, 6).toString(), market.getJsonObject("liquidation").getString("minDebt"));
+
+            JsonArray history = getOk("/markets/" + id + "/risk-changes").getJsonArray("items");
+            assertEquals(List.of("applied", "executed", "replaced", "cancelled"), history.stream()
+                    .map(o -> ((JsonObject) o).getString("status")).toList(), history.encode());
+            JsonObject run = history.getJsonObject(1);
+            assertEquals(proposal.getTransactionHash(), run.getString("proposedTxHash"));
+            assertEquals(executed.getTransactionHash(), run.getString("resolvedTxHash"));
+            assertEquals(alice.getAddress().toLowerCase(), run.getString("executedBy"));
+            assertEquals(proposal.getTransactionHash(), history.getJsonObject(2).getString("resolvedTxHash"),
+                    "the first proposal was replaced by the second");
+            assertEquals(loosened.getTransactionHash(), history.getJsonObject(0).getString("proposedTxHash"));
+            assertNull(history.getJsonObject(0).getValue("executableAt"));
+            // paging and the status filter
+            JsonObject page = getOk("/markets/" + id + "/risk-changes?limit=3");
+            assertEquals(3, page.getJsonArray("items").size());
+            JsonObject rest = getOk("/markets/" + id + "/risk-changes?limit=3&cursor=" + page.getString("nextCursor"));
+            assertEquals(List.of("cancelled"), rest.getJsonArray("items").stream()
+                    .map(o -> ((JsonObject) o).getString("status")).toList());
+            assertNull(rest.getString("nextCursor"));
+            assertEquals(1, getOk("/markets/" + id + "/risk-changes?status=executed").getJsonArray("items").size());
+        } finally {
+            revertAndFollow(snapshot);
+        }
+    }
+
+    /** Reverts the chain to {@code snapshot} and waits until the mirror has rolled the orphaned blocks back. */
+    private void revertAndFollow(String snapshot) throws Exception {
+        int reorgs = indexer.runner.reorgs();
+        long orphanedHead = chain.blockNumber();
+        chain.revert(snapshot);
+        while (chain.blockNumber() <= orphanedHead) chain.mine(); // a longer branch: the follower switches to it
+        long head = chain.blockNumber();
+        indexer.await("the revert to be rolled back", () -> indexer.runner.reorgs() > reorgs
+                && indexer.runner.indexedBlock() >= head);
     }
 
     @Test
     void sortByHealthListsTheLowestHealthFirstAcrossPagesAsTheEngineRanksThem() throws Exception {
         JsonObject any = getOk("/vaults/" + wethVaults.getFirst());
-        IsomarginEngine at = pinned(any.getJsonObject("asOf").getLong("block"));
+        IsomarginLens at = Lenses.at(d, any.getJsonObject("asOf").getLong("block"));
         List<BigInteger[]> ranked = new ArrayList<>();
         for (BigInteger id : wethVaults) ranked.add(new BigInteger[] {at.health(id).send(), id});
         ranked.sort((a, b) -> a[0].compareTo(b[0]) != 0 ? a[0].compareTo(b[0]) : a[1].compareTo(b[1]));
@@ -204,7 +303,7 @@ class ApiServerTest {
     @Test
     void theHealthHistogramCountsEachVaultInTheBucketOfItsEngineHealth() throws Exception {
         JsonObject h = getOk("/markets/" + d.wethMarket() + "/health-histogram?edges=1.2,1.5,3");
-        IsomarginEngine at = pinned(h.getJsonObject("asOf").getLong("block"));
+        IsomarginLens at = Lenses.at(d, h.getJsonObject("asOf").getLong("block"));
         BigInteger[] edges = {new BigInteger("1200000000000000000"), new BigInteger("1500000000000000000"),
                 new BigInteger("3000000000000000000")};
         int[] counts = new int[4];
@@ -291,7 +390,12 @@ class ApiServerTest {
         Deployment.Market m = d.createMarket(6, 18, 8, Deployment.WETH_PRICE);
         var rates = new IsomarginEngine.RateModel(BigInteger.ZERO, BigInteger.ZERO, BigInteger.ZERO,
                 WETH.multiply(BigInteger.valueOf(8)).divide(BigInteger.TEN));
-        Scenario.send(d.engine().setInterestParams(m.id(), rates, BigInteger.valueOf(1_000))::send);
+        var p = Deployment.defaultParams(m.loan().getContractAddress(), m.collateral().getContractAddress(),
+                m.feed().getContractAddress(), 6, 1_000);
+        // no interest: loosens every field, so it applies at once
+        Scenario.send(d.engine().setRiskParams(m.id(), new IsomarginEngine.RiskUpdate(p.maxOracleAge,
+                p.liquidationBonusBps, p.protocolFeeBps, p.closeFactorBps, p.reserveFactorBps, p.minDebt,
+                rates))::send);
         // no AnswerUpdated since its creation: the mirror has the answer the feed held when the market was created
         d.fundAndSupply(chain.credentials(1), m.id(), units(100_000, 6));
         // $10,000 of collateral each: healthy at -20%, liquidatable at -20%, deep underwater at -20%
@@ -310,16 +414,17 @@ class ApiServerTest {
         String snapshot = chain.snapshot();
         try {
             d.setPrice(m.id(), shocked);
-            assertFalse(d.engine().isLiquidatable(healthy).send());
-            assertTrue(d.engine().isLiquidatable(liquidatable).send());
-            assertTrue(d.engine().isLiquidatable(underwater).send());
-            BigInteger debt = d.engine().debtOf(liquidatable).send().add(d.engine().debtOf(underwater).send());
+            IsomarginLens lens = d.lens();
+            assertFalse(lens.isLiquidatable(healthy).send());
+            assertTrue(lens.isLiquidatable(liquidatable).send());
+            assertTrue(lens.isLiquidatable(underwater).send());
+            BigInteger debt = lens.debtOf(liquidatable).send().add(lens.debtOf(underwater).send());
             assertEquals(debt.toString(), risk.getString("liquidatableDebt"));
             assertEquals(units(10, 18).toString(), risk.getString("liquidatableCollateral"));
 
             Credentials liquidator = chain.credentials(5);
             d.mintAndApprove(liquidator, m.loan().getContractAddress(), units(100_000, 6));
-            var receipt = Scenario.send(d.engineAs(liquidator).liquidate(underwater, MAX,
+            var receipt = Scenario.send(d.engineAs(liquidator).liquidate(underwater, MAX, BigInteger.ONE,
                     liquidator.getAddress(), new byte[0])::send);
             var bad = IsomarginEngine.getBadDebtRealizedEvents(receipt);
             assertEquals(1, bad.size(), "the deep-underwater vault leaves bad debt");
@@ -367,6 +472,10 @@ class ApiServerTest {
         assertError("/risk/" + d.wethMarket() + "/curve?max=100&step=0.01", 400, "step");
         assertError("/vaults/99999", 404, null);
         assertError("/markets/99999", 404, null);
+        assertError("/markets/99999/risk-changes", 404, null);
+        assertError("/markets/" + d.wethMarket() + "/risk-changes?status=pending", 400, "status");
+        assertError("/markets/" + d.wethMarket() + "/risk-changes?cursor=" + java.util.Base64.getUrlEncoder()
+                .encodeToString("l:1:2".getBytes()), 400, "cursor");
         assertError("/risk/99999?drop=10", 404, null);
         assertError("/nowhere", 404, null);
     }

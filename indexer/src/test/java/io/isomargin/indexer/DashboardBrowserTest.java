@@ -30,8 +30,9 @@ import org.web3j.crypto.Credentials;
  * The dashboard in a real headless Chromium (Debian's package driven by playwright-core): over a real Anvil chain with
  * vaults of every leverage, a 20% price drop and a liquidation with bad debt, mirrored into PostgreSQL and served by
  * the query API, {@code e2e/dashboard.check.cjs} loads the page and compares every figure it shows with the API's
- * answers (markets, the vaults closest to liquidation with their health and liquidation price, the liquidation, the
- * risk table against {@code /risk}, the histogram, the keeper status). It saves {@code target/e2e/dashboard.png}.
+ * answers (markets with a pending risk change, the vaults closest to liquidation with their health and liquidation
+ * price, the liquidation, the risk table against {@code /risk}, the histogram, the keeper status). It saves
+ * {@code target/e2e/dashboard.png}.
  * Skipped only when Chromium is not installed ({@code tools/ensure-chromium.sh}, run by {@code make test-java}).
  */
 @ExtendWith({AnvilExtension.class, PostgresExtension.class})
@@ -64,7 +65,11 @@ class DashboardBrowserTest {
         BigInteger underwater = weth.getLast();
         Credentials liquidator = chain.credentials(5);
         d.mintAndApprove(liquidator, d.usdc().getContractAddress(), units(100_000, 6));
-        Scenario.send(d.engineAs(liquidator).liquidate(underwater, MAX, liquidator.getAddress(), new byte[0])::send);
+        Scenario.send(d.engineAs(liquidator).liquidate(underwater, MAX, BigInteger.ONE, liquidator.getAddress(),
+                new byte[0])::send);
+
+        // a risk change waiting out its timelock: the markets table shows when it becomes executable
+        Scenario.send(d.engine().setRiskParams(d.linkMarket(), Scenario.pendingLinkUpdate())::send);
 
         try (IndexerHarness indexer = IndexerHarness.create(d, db).startAndCatchUp(chain)) {
             HttpServer keeper = standInKeeper(indexer, chain);
@@ -76,6 +81,7 @@ class DashboardBrowserTest {
                 String out = runCheck("http://127.0.0.1:" + api.port());
                 JsonObject summary = new JsonObject(out.substring(out.indexOf("dashboard check: OK ") + 20).strip());
                 assertEquals(2, summary.getInteger("markets"), out);
+                assertEquals(1, summary.getInteger("pendingRiskChanges"), out);
                 JsonArray shownVaults = summary.getJsonArray("vaultIds");
                 assertEquals(weth.get(6).longValueExact(), shownVaults.getLong(0),
                         "the vault with 7,400 of debt is the closest to liquidation: " + out);

@@ -29,6 +29,7 @@ class MirrorReorgTest {
         Scenario s = new Scenario(d);
         d.fundAndSupply(s.lender, d.wethMarket(), units(50_000, 6));
         BigInteger vaultA = d.openVault(s.borrower, d.wethMarket(), units(5, 18), units(2_000, 6));
+        Scenario.send(d.engine().setRiskParams(d.linkMarket(), Scenario.pendingLinkUpdate())::send); // pending
         try (IndexerHarness indexer = IndexerHarness.create(d, db).startAndCatchUp(chain)) {
             long fork = chain.blockNumber();
             String snapshot = chain.snapshot();
@@ -40,7 +41,18 @@ class MirrorReorgTest {
             d.openVault(s.borrower2, d.wethMarket(), units(2, 18), units(300, 6));
             d.setPrice(d.wethMarket(), BigInteger.valueOf(1_900_00000000L));
             Scenario.send(d.engine().setPaused(d.wethMarket(), true)::send);
+            // and risk changes: the pending one cancelled, two more proposed (a shorter oracle age waits too)
+            Scenario.send(d.engine().cancelRiskParams(d.linkMarket())::send);
+            var p = Deployment.defaultParams(d.usdc().getContractAddress(), d.weth().getContractAddress(),
+                    d.wethFeed().getContractAddress(), 6, 1_000);
+            Scenario.send(d.engine().setRiskParams(d.wethMarket(), Scenario.update(86_400, 600, 2_000, 5_000, 1_000,
+                    p.minDebt, p.rateModel))::send);
+            Scenario.send(d.engine().setRiskParams(d.linkMarket(), Scenario.update(43_200, 500, 2_000, 5_000, 1_000,
+                    p.minDebt, p.rateModel))::send);
             indexer.catchUp(chain);
+            try (Connection c = db.connect()) {
+                assertEquals(3, MirrorComparison.single(c, "SELECT count(*) FROM risk_changes").intValueExact());
+            }
             assertTrue(MirrorComparison.differences(d, db, s.lenders()).isEmpty(), "the orphan branch was mirrored");
             Set<String> orphaned = new HashSet<>();
             for (long n = fork + 1; n <= chain.blockNumber(); n++) orphaned.add(hash(chain, n));
@@ -76,6 +88,16 @@ class MirrorReorgTest {
                 assertFalse(MirrorComparison.single(c, "SELECT count(*) FROM markets WHERE paused").signum() > 0);
                 assertEquals(BigInteger.ZERO, MirrorComparison.single(c,
                         "SELECT count(*) FROM market_history WHERE block_number > " + head));
+                try (ResultSet r = c.createStatement().executeQuery("SELECT market_id, status, min_debt, resolved_block"
+                        + " FROM risk_changes")) {
+                    assertTrue(r.next());
+                    assertEquals(d.linkMarket().longValueExact(), r.getLong(1));
+                    assertEquals("proposed", r.getString(2), "the cancellation was on the orphaned branch");
+                    assertEquals(units(20, 6), r.getBigDecimal(3).toBigIntegerExact());
+                    assertEquals(null, r.getObject(4));
+                    assertFalse(r.next(), "the orphaned branch's proposals are gone");
+                }
+                assertEquals(BigInteger.ONE, MirrorComparison.single(c, "SELECT count(*) FROM risk_change_history"));
                 assertEquals(BigInteger.ZERO, MirrorComparison.single(c, "SELECT count(*) FROM vaults WHERE vault_id = 3"),
                         "the vault only the orphaned branch opened is gone");
                 try (ResultSet r = c.createStatement().executeQuery("SELECT owner FROM vaults WHERE vault_id = 2")) {

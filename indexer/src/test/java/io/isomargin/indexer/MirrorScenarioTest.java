@@ -40,9 +40,9 @@ class MirrorScenarioTest {
                     assertEquals(1, r.getInt(2));
                     assertTrue(r.getBigDecimal(3).signum() > 0, "insurance covered part of the bad debt");
                 }
-                assertEquals(BigInteger.valueOf(3), MirrorComparison.single(c,
+                assertEquals(BigInteger.valueOf(4), MirrorComparison.single(c,
                         "SELECT count(*) FROM prices WHERE market_id = " + d.wethMarket()),
-                        "the answer in force at the market's creation, then the scenario's two updates");
+                        "the answer in force at the market's creation, then the scenario's three updates");
                 assertEquals(BigInteger.TWO, MirrorComparison.single(c,
                         "SELECT count(*) FROM prices WHERE market_id = " + d.linkMarket()),
                         "the LINK feed was not in the follower's filter at start and is still mirrored");
@@ -53,6 +53,34 @@ class MirrorScenarioTest {
                         "SELECT count(DISTINCT kind) FROM insurance_events"));
                 assertEquals(BigInteger.ONE, MirrorComparison.single(c,
                         "SELECT count(*) FROM vault_history WHERE event = 'VaultClosed'"));
+                // the risk changes: replaced, cancelled, executed (by the liquidator), applied at once; one pending
+                List<String> weth = new java.util.ArrayList<>();
+                try (ResultSet r = c.createStatement().executeQuery("SELECT status, executed_by, resolved_block,"
+                        + " executable_at, reserve_factor_bps FROM risk_changes WHERE market_id = " + d.wethMarket()
+                        + " ORDER BY proposed_block, proposed_log_index")) {
+                    while (r.next()) {
+                        weth.add(r.getString(1));
+                        if (r.getString(1).equals("executed")) {
+                            assertEquals(scenario.liquidator.getAddress().toLowerCase(), r.getString(2));
+                        }
+                        if (r.getString(1).equals("applied")) {
+                            assertEquals(1_200, r.getLong(5));
+                            assertEquals(null, r.getObject(4), "an immediate change has no executableAt");
+                            assertEquals(null, r.getObject(3), "nor a resolution");
+                        } else {
+                            assertTrue(r.getLong(3) > 0, "resolved");
+                        }
+                    }
+                }
+                assertEquals(List.of("replaced", "cancelled", "executed", "applied"), weth);
+                assertEquals(BigInteger.ONE, MirrorComparison.single(c, "SELECT count(*) FROM risk_changes"
+                        + " WHERE status = 'proposed' AND market_id = " + d.linkMarket()
+                        + " AND min_debt = " + Deployment.units(20, 6)));
+                assertEquals(BigInteger.valueOf(8), MirrorComparison.single(c,
+                        "SELECT count(*) FROM risk_change_history"),
+                        "4 proposals, a replacement, a cancellation, an execution and an immediate change");
+                assertEquals(BigInteger.valueOf(1_200), MirrorComparison.single(c,
+                        "SELECT reserve_factor_bps FROM markets WHERE market_id = " + d.wethMarket()));
                 assertEquals(BigInteger.ZERO, MirrorComparison.single(c,
                         "SELECT count(*) FROM vault_history WHERE event = 'CollateralWithdrawn'"
                                 + " AND collateral_after <> collateral_before - 500000000000000000"),

@@ -12,8 +12,10 @@ import org.web3j.crypto.Credentials;
 /**
  * A scripted life of the two default markets that emits every event the mirror handles: supply, open (with deposit
  * and borrow), deposit, operator approval and an operator's withdrawal, borrow, interest, repay, pause and unpause,
- * every parameter update, price updates on both feeds, insurance funding, a partial liquidation, a liquidation with
- * bad debt, close, withdraw and redeem. Split in two halves so a test can stop the indexer in between.
+ * every parameter update (risk parameters through the timelock: a proposal replaced by another, that one cancelled,
+ * a third executed after the delay, then a change that loosens every field and applies at once; a proposal left
+ * pending on the LINK market), price updates on both feeds, insurance funding, a partial liquidation, a liquidation
+ * with bad debt, close, withdraw and redeem. Split in two halves so a test can stop the indexer in between.
  */
 final class Scenario {
     private static final BigInteger MAX = BigInteger.TWO.pow(256).subtract(BigInteger.ONE);
@@ -66,15 +68,40 @@ final class Scenario {
         BigInteger m = d.wethMarket();
         send(owner.setPaused(m, true)::send);
         send(owner.setPaused(m, false)::send);
-        send(owner.setLiquidationParams(m, BigInteger.valueOf(600), BigInteger.valueOf(2_500),
-                BigInteger.valueOf(6_000), units(10, 6))::send);
+        // tightening changes wait out the timelock: one replaced by a second, which is cancelled; a third executes
         RateModel rates = new RateModel(BigInteger.valueOf(400_000_000L), BigInteger.valueOf(1_500_000_000L),
                 BigInteger.valueOf(90_000_000_000L), WETH.multiply(BigInteger.valueOf(85)).divide(BigInteger.valueOf(100)));
-        send(owner.setInterestParams(m, rates, BigInteger.valueOf(1_500))::send);
+        send(owner.setRiskParams(m, update(86_400, 700, 2_000, 5_000, 1_000, units(20, 6), rates))::send);
+        send(owner.setRiskParams(m, update(86_400, 500, 3_000, 5_000, 1_000, units(10, 6), rates))::send);
+        send(owner.cancelRiskParams(m)::send);
+        send(owner.setRiskParams(m, update(86_400, 600, 2_500, 6_000, 1_500, units(10, 6), rates))::send);
+        d.chain().increaseTime(d.engine().RISK_TIMELOCK().send().longValueExact());
+        send(d.engineAs(liquidator).executeRiskParams(m)::send); // anyone may execute
+        d.setPrice(m, Deployment.WETH_PRICE); // a day passed: a fresh answer for the vaults' next operations
+        // one that only loosens (a lower reserve factor; the oracle age unchanged, as any change of it waits) applies
+        // at once
+        send(owner.setRiskParams(m, update(86_400, 600, 2_500, 6_000, 1_200, units(10, 6), rates))::send);
         send(owner.setCaps(m, units(10_000_000, 6), units(5_000_000, 6))::send);
-        send(owner.setMaxOracleAge(m, BigInteger.valueOf(43_200))::send);
         send(owner.setMarginTiers(m, bps(2_000, 2_500, 3_500), bps(1_100, 1_600, 2_600),
                 BigInteger.valueOf(86_400))::send);
+        // left pending for the rest of the scenario: a higher LINK minimum debt
+        send(owner.setRiskParams(d.linkMarket(), pendingLinkUpdate())::send);
+    }
+
+    /** The LINK market's change the scenario leaves pending: the default parameters with a 20 USDC minimum debt. */
+    static IsomarginEngine.RiskUpdate pendingLinkUpdate() {
+        var p = Deployment.defaultParams("0x0000000000000000000000000000000000000001",
+                "0x0000000000000000000000000000000000000002", "0x0000000000000000000000000000000000000003", 6, 1_500);
+        return new IsomarginEngine.RiskUpdate(p.maxOracleAge, p.liquidationBonusBps, p.protocolFeeBps,
+                p.closeFactorBps, p.reserveFactorBps, units(20, 6), p.rateModel);
+    }
+
+    /** A RiskUpdate (bps and seconds as ints). */
+    static IsomarginEngine.RiskUpdate update(long maxOracleAge, int bonusBps, int feeBps, int closeFactorBps,
+            int reserveFactorBps, BigInteger minDebt, RateModel rates) {
+        return new IsomarginEngine.RiskUpdate(BigInteger.valueOf(maxOracleAge), BigInteger.valueOf(bonusBps),
+                BigInteger.valueOf(feeBps), BigInteger.valueOf(closeFactorBps), BigInteger.valueOf(reserveFactorBps),
+                minDebt, rates);
     }
 
     /** More vaults, insurance, prices, a partial and a bad-debt liquidation, close, withdraw, redeem. */
@@ -87,9 +114,9 @@ final class Scenario {
         d.setPrice(d.wethMarket(), BigInteger.valueOf(1_650_00000000L));
 
         d.mintAndApprove(liquidator, d.usdc().getContractAddress(), units(10_000, 6));
-        send(d.engineAs(liquidator).liquidate(vaultC, MAX, liquidator.getAddress(), new byte[0])::send);
+        send(d.engineAs(liquidator).liquidate(vaultC, MAX, BigInteger.ONE, liquidator.getAddress(), new byte[0])::send);
         d.setPrice(d.wethMarket(), BigInteger.valueOf(1_000_00000000L));
-        send(d.engineAs(liquidator).liquidate(vaultB, MAX, liquidator.getAddress(), new byte[0])::send);
+        send(d.engineAs(liquidator).liquidate(vaultB, MAX, BigInteger.ONE, liquidator.getAddress(), new byte[0])::send);
 
         d.mintAndApprove(borrower, d.usdc().getContractAddress(), units(1_000, 6));
         approveMax(borrower, d.usdc().getContractAddress());

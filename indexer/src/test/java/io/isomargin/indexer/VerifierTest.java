@@ -57,6 +57,26 @@ class VerifierTest {
             Verifier.Mismatch borrow = mismatches.get(1);
             assertEquals(7, ((java.math.BigInteger) borrow.mirror()).subtract((java.math.BigInteger) borrow.chain())
                     .intValueExact());
+
+            // the interest remainder and the pending risk change (the scenario leaves one on the LINK market)
+            c.createStatement().executeUpdate("UPDATE markets SET interest_remainder = interest_remainder + 5"
+                    + " WHERE market_id = " + d.wethMarket());
+            assertEquals(1, c.createStatement().executeUpdate("UPDATE risk_changes SET min_debt = min_debt + 1,"
+                    + " executable_at = executable_at - 1 WHERE status = 'proposed'"));
+            List<String> lines2 = verifier.check(c, List.of()).mismatches().stream().map(Verifier.Mismatch::line)
+                    .toList();
+            assertEquals(5, lines2.size(), String.join("\n", lines2));
+            assertTrue(lines2.get(2).startsWith("market " + d.wethMarket() + " interestRemainder: chain "),
+                    lines2.get(2));
+            assertTrue(lines2.get(3).startsWith("market " + d.linkMarket() + " pending risk change executableAt: "),
+                    lines2.get(3));
+            assertTrue(lines2.get(4).startsWith("market " + d.linkMarket() + " pending risk change minDebt: chain "
+                    + Deployment.units(20, 6)), lines2.get(4));
+
+            c.createStatement().executeUpdate("DELETE FROM risk_changes WHERE status = 'proposed'");
+            assertEquals(List.of("market " + d.linkMarket() + " pending risk change: chain pending, mirror none"),
+                    verifier.check(c, List.of()).mismatches().stream().map(Verifier.Mismatch::line)
+                            .filter(l -> l.contains("pending")).toList());
         }
     }
 

@@ -63,6 +63,7 @@ public final class KeeperRunner implements KeeperApp {
             Map<Long, String> loanTokens = new HashMap<>();
             Map<Long, Integer> decimals = new HashMap<>();
             EngineCalls calls = new EngineCalls(rpc, deployment.engine(), key.getAddress());
+            checkLens(calls, cfg, deployment);
             for (DeploymentFile.Market m : markets) {
                 long id = m.id().longValueExact();
                 oracles.put(id, m.oracle().toLowerCase(Locale.ROOT));
@@ -112,6 +113,24 @@ public final class KeeperRunner implements KeeperApp {
         if (chainId != deployment.chainId()) {
             throw new ConfigException("rpc.http-urls", String.join(",", cfg.rpc().httpUrls()),
                     "serves chain " + chainId + ", but the deployment file is for chain " + deployment.chainId());
+        }
+    }
+
+    /**
+     * The deployment's lens must read its engine: the views the operators and the tests check the keeper against
+     * (health, price, debt) come from it, so a deployment file naming another engine's lens is refused at start.
+     */
+    private static void checkLens(EngineCalls calls, KeeperConfig cfg, DeploymentFile deployment) {
+        Optional<String> engine;
+        try {
+            engine = calls.lensEngine(deployment.lens());
+        } catch (RuntimeException e) {
+            engine = Optional.empty();
+        }
+        if (engine.isEmpty() || !engine.get().equalsIgnoreCase(deployment.engine())) {
+            throw new ConfigException("deployment", cfg.deployment().toString(), "its lens " + deployment.lens()
+                    + " must be the IsomarginLens of engine " + deployment.engine() + " (it reads "
+                    + engine.orElse("nothing: no lens at that address") + ")");
         }
     }
 

@@ -1,6 +1,7 @@
 package io.isomargin.keeper;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.IsomarginLens;
 import io.isomargin.abi.contracts.MockAggregator;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.keeper.book.BookScope;
@@ -20,10 +21,14 @@ import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.tx.ReadonlyTransactionManager;
 import org.web3j.tx.gas.StaticGasProvider;
 
-/** The engine's views pinned to one block, and the differences between them and the keeper's book and math. */
+/**
+ * The engine's raw state and its lens's views pinned to one block, and the differences between them and the keeper's
+ * book and math.
+ */
 public final class EngineViews {
     private final Deployment d;
     private final IsomarginEngine engine;
+    private final IsomarginLens lens;
     private final long block;
     private final long timestamp;
 
@@ -35,6 +40,10 @@ public final class EngineViews {
                 new ReadonlyTransactionManager(web3j, d.deployer().getAddress()),
                 new StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO));
         engine.setDefaultBlockParameter(at());
+        this.lens = IsomarginLens.load(d.lens().getContractAddress(), web3j,
+                new ReadonlyTransactionManager(web3j, d.deployer().getAddress()),
+                new StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO));
+        lens.setDefaultBlockParameter(at());
         this.timestamp = web3j.ethGetBlockByNumber(at(), false).send().getBlock().getTimestamp().longValueExact();
     }
 
@@ -78,14 +87,19 @@ public final class EngineViews {
             check(out, p + "totalBorrowAssets", s.totalBorrowAssets, m.totals().totalBorrowAssets());
             check(out, p + "totalBorrowShares", s.totalBorrowShares, m.totals().totalBorrowShares());
             check(out, p + "totalSupplyAssets", s.totalSupplyAssets, m.totals().totalSupplyAssets());
+            check(out, p + "insuranceFund", s.insuranceFund, m.totals().insuranceFund());
             check(out, p + "lastAccrual", s.lastAccrual.longValueExact(), m.totals().lastAccrual());
+            check(out, p + "interestRemainder", s.interestRemainder, m.totals().interestRemainder());
             IsomarginEngine.RiskParams r = engine.riskParams(BigInteger.valueOf(marketId)).send();
-            check(out, p + "rampEnd", r.rampEnd.longValueExact(), m.rampEnd());
+            check(out, p + "closeFactor", r.closeFactorBps.intValueExact(), m.terms().closeFactorBps());
+            check(out, p + "reserveFactor", r.reserveFactorBps.intValueExact(), m.reserveFactorBps());
             check(out, p + "maxOracleAge", r.maxOracleAge.longValueExact(), m.maxOracleAge());
             for (int i = 0; i < m.tiers().size(); i++) {
                 IsomarginEngine.TierState t = engine.tier(BigInteger.valueOf(marketId), BigInteger.valueOf(i)).send();
                 check(out, p + "tier " + i + " mmTo", t.mmToBps.intValueExact(), m.tiers().get(i).mmToBps());
                 check(out, p + "tier " + i + " mmFrom", t.mmFromBps.intValueExact(), m.tiers().get(i).mmFromBps());
+                check(out, p + "tier " + i + " rampStart", t.rampStart.longValueExact(), m.tiers().get(i).rampStart());
+                check(out, p + "tier " + i + " rampEnd", t.rampEnd.longValueExact(), m.tiers().get(i).rampEnd());
             }
             MockAggregator feed = MockAggregator.load(m.oracle(), d.chain().web3j(),
                     new ReadonlyTransactionManager(d.chain().web3j(), m.oracle()),
@@ -103,7 +117,7 @@ public final class EngineViews {
         return out;
     }
 
-    /** Every vault whose health, liquidatable flag or liquidation price differs between the keeper and the engine. */
+    /** Every vault whose debt, health, liquidatable flag or liquidation price differs between the keeper and the lens. */
     public List<String> healthDifferences(PositionBook book, BookScope scope) throws Exception {
         List<String> out = new ArrayList<>();
         for (long marketId : scope.oracleByMarket().keySet()) {
@@ -113,20 +127,20 @@ public final class EngineViews {
                 BigInteger id = BigInteger.valueOf(v.id());
                 VaultHealth h = at.health(v);
                 String p = "vault " + v.id() + " @#" + block + " ";
-                check(out, p + "debt", engine.debtOf(id).send(), h.debt());
-                check(out, p + "health", engine.health(id).send(), h.health());
-                check(out, p + "isLiquidatable", engine.isLiquidatable(id).send(), h.liquidatable());
-                check(out, p + "liquidationPrice", engine.liquidationPrice(id).send(), h.liquidationPrice());
+                check(out, p + "debt", lens.debtOf(id).send(), h.debt());
+                check(out, p + "health", lens.health(id).send(), h.health());
+                check(out, p + "isLiquidatable", lens.isLiquidatable(id).send(), h.liquidatable());
+                check(out, p + "liquidationPrice", lens.liquidationPrice(id).send(), h.liquidationPrice());
             }
         }
         return out;
     }
 
-    /** The ids of the vaults of {@code marketId} the engine says are liquidatable, among {@code ids}. */
+    /** The ids of the vaults the lens says are liquidatable, among {@code ids}. */
     public Set<Long> liquidatable(Iterable<Long> ids) throws Exception {
         Set<Long> out = new TreeSet<>();
         for (long id : ids) {
-            if (engine.isLiquidatable(BigInteger.valueOf(id)).send()) out.add(id);
+            if (lens.isLiquidatable(BigInteger.valueOf(id)).send()) out.add(id);
         }
         return out;
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.IsomarginLens;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.abi.testing.HardhatNode;
 import io.isomargin.abi.testing.PostgresDatabase;
@@ -187,7 +188,7 @@ class HardhatScenarioTest {
     }
 
     private static boolean liquidatableAt(long vault, long block) {
-        IsomarginEngine e = IsomarginEngine.load(d.engine().getContractAddress(), chain.web3j(),
+        IsomarginLens e = IsomarginLens.load(d.lens().getContractAddress(), chain.web3j(),
                 chain.txManager(chain.credentials(0)), chain.gasProvider());
         e.setDefaultBlockParameter(DefaultBlockParameter.valueOf(BigInteger.valueOf(block)));
         try {

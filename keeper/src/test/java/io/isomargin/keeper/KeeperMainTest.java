@@ -105,6 +105,7 @@ class KeeperMainTest {
         assertEquals(0, execute("run", "--config", config.toString()));
         assertEquals(pair, app.key.getEcKeyPair());
         assertEquals(31337, app.deployment.chainId());
+        assertEquals("0x" + "99".repeat(20), app.deployment.lens());
         assertEquals(new BigInteger("80000000000"), app.cfg.gas().maxFeeCap());
         assertFalse(app.cfg.dryRun());
         assertTrue(app.metrics.scrape().contains("isomargin_keeper_transactions_sent_total"));
@@ -242,9 +243,9 @@ class KeeperMainTest {
         String m = """
                 {"id": %d, "name": "m%d", "loanToken": "0x%s", "collateralToken": "0x%s", "oracle": "0x%s"}""";
         Files.writeString(deployment, """
-                {"chainId": %d, "engine": "0x%s", "deployBlock": 5, "owner": "0x%s", "guardian": "0x%s",
-                 "markets": [%s, %s]}
-                """.formatted(chainId, "11".repeat(20), "22".repeat(20), "33".repeat(20),
+                {"chainId": %d, "engine": "0x%s", "lens": "0x%s", "deployBlock": 5, "owner": "0x%s",
+                 "guardian": "0x%s", "markets": [%s, %s]}
+                """.formatted(chainId, "11".repeat(20), "99".repeat(20), "22".repeat(20), "33".repeat(20),
                 m.formatted(1, 1, "44".repeat(20), "55".repeat(20), "66".repeat(20)),
                 m.formatted(2, 2, "44".repeat(20), "77".repeat(20), "88".repeat(20))));
         String yaml = """

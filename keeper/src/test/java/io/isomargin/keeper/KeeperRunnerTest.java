@@ -104,9 +104,40 @@ class KeeperRunnerTest {
         assertEquals(0, exit.get(30, TimeUnit.SECONDS), out + " " + err);
     }
 
+    @Test
+    void aDeploymentFileWhoseLensIsNotTheEnginesIsRefusedWithExit2(AnvilChain chain, Deployment d) throws Exception {
+        Credentials key = chain.credentials(7);
+        String file = Files.readString(d.writeDeploymentFile(dir.resolve("deployment.json")));
+        // the engine's own address where the lens should be: it has no engine() view
+        Path wrong = Files.writeString(dir.resolve("wrong-lens.json"), file.replace(
+                "\"lens\": \"" + d.lens().getContractAddress() + "\"",
+                "\"lens\": \"" + d.engine().getContractAddress() + "\""));
+        Path config = Files.writeString(dir.resolve("keeper.yaml"), """
+                deployment: %s
+                rpc:
+                  http-urls: [%s]
+                key:
+                  private-key-env: KEEPER_TEST_KEY
+                gas:
+                  max-fee-cap-gwei: 100
+                  native-price-in-loan-token: 2000
+                http:
+                  port: 0
+                """.formatted(wrong, chain.rpcUrl()));
+        Map<String, String> env = Map.of("KEEPER_TEST_KEY",
+                Numeric.toHexStringNoPrefixZeroPadded(key.getEcKeyPair().getPrivateKey(), 64));
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = KeeperMain.commandLine(env, new PrintStream(out, true), new PrintStream(err, true),
+                new KeeperRunner()).execute("run", "--config", config.toString());
+        assertEquals(2, code, out + " " + err);
+        assertTrue(err.toString().contains("lens") && err.toString().contains(d.engine().getContractAddress()),
+                err.toString());
+    }
+
     private static boolean liquidatable(Deployment d, BigInteger vault) {
         try {
-            return d.engine().isLiquidatable(vault).send();
+            return d.lens().isLiquidatable(vault).send();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -30,7 +30,7 @@ public final class Population {
             minValues.add(t.minValue);
             im[i] = t.imBps.intValueExact();
         }
-        BigInteger price = e.price(marketId).send();
+        BigInteger price = d.lens().price(marketId).send();
         BigInteger unitPrice = price.divide(BigInteger.TEN.pow(36 - 18)); // loan units per 1e18 collateral units
         BigInteger minDebt = e.riskParams(marketId).send().minDebt;
         List<BigInteger[]> plans = new ArrayList<>();

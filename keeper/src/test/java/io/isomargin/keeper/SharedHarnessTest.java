@@ -1,5 +1,6 @@
 package io.isomargin.keeper;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isomargin.abi.testing.AnvilChain;
@@ -15,6 +16,7 @@ class SharedHarnessTest {
     @Test
     void providesADeployedChainWithAFreshPrice(AnvilChain chain, Deployment d) throws Exception {
         d.setPrice(d.wethMarket(), BigInteger.valueOf(1_900_00000000L));
-        assertTrue(d.engine().price(d.wethMarket()).send().signum() > 0);
+        assertTrue(d.lens().price(d.wethMarket()).send().signum() > 0);
+        assertEquals(d.engine().getContractAddress().toLowerCase(), d.lens().engine().send().toLowerCase());
     }
 }

@@ -12,10 +12,11 @@ import java.util.regex.Pattern;
 
 /**
  * The deployment file the forge scripts write ({@code contracts/script/DeploymentWriter.sol}): chain id, engine
- * address, deployment block and the markets. The indexer and keeper configs point at it.
+ * address, the address of its lens ({@code IsomarginLens}, the engine's accrued-to-now views; required), deployment
+ * block and the markets. The indexer and keeper configs point at it.
  */
-public record DeploymentFile(long chainId, String engine, long deployBlock, String owner, String guardian,
-        List<Market> markets) {
+public record DeploymentFile(long chainId, String engine, String lens, long deployBlock, String owner,
+        String guardian, List<Market> markets) {
     private static final Pattern ADDRESS = Pattern.compile("0x[0-9a-fA-F]{40}");
 
     /** One listed market. */
@@ -44,7 +45,8 @@ public record DeploymentFile(long chainId, String engine, long deployBlock, Stri
                     address(path, at + "oracle", m.path("oracle"))));
         }
         return new DeploymentFile(number(path, "chainId", root.path("chainId")),
-                address(path, "engine", root.path("engine")), number(path, "deployBlock", root.path("deployBlock")),
+                address(path, "engine", root.path("engine")), address(path, "lens", root.path("lens")),
+                number(path, "deployBlock", root.path("deployBlock")),
                 address(path, "owner", root.path("owner")), address(path, "guardian", root.path("guardian")),
                 List.copyOf(markets));
     }

@@ -15,32 +15,59 @@ import java.util.List;
 /**
  * The engine's margin math in Java, with the same rounding, so off-chain health equals on-chain health exactly:
  * tiered requirements (MarginLib), the maintenance-margin ramp, vault value, debt, health, liquidatable and
- * liquidation price. Amounts are loan-token base units; prices are scaled by 1e36 as the engine's {@code price()}.
+ * liquidation price. Amounts are loan-token base units; prices are scaled by 1e36 as the lens's {@code price()}.
  */
 public final class MarginMath {
     private MarginMath() {}
 
     /** Effective margins of a market's tiers at one moment. */
     public record Margins(List<BigInteger> minValues, int[] imBps, int[] mmBps) {
-        /** The margins in force at {@code now}, with maintenance margins ramping as the engine's _effectiveMm. */
-        public static Margins at(List<TierState> tiers, long rampStart, long rampEnd, long now) {
+        /**
+         * The margins in force at {@code now}, each tier's maintenance margin ramping over its own window (the
+         * engine's {@code _margins} and the lens's {@code _maintenance}).
+         */
+        public static Margins at(List<TierState> tiers, long now) {
             int n = tiers.size();
             int[] im = new int[n];
             int[] mm = new int[n];
             for (int i = 0; i < n; i++) {
                 im[i] = tiers.get(i).imBps();
-                mm[i] = effectiveMm(tiers.get(i), rampStart, rampEnd, now);
+                mm[i] = effectiveMm(tiers.get(i), now);
             }
             return new Margins(tiers.stream().map(TierState::minValue).toList(), im, mm);
         }
+
+        /**
+         * The margins in force at {@code now} with one market-level ramp window {@code [rampStart, rampEnd]} applied
+         * to every tier in place of the tiers' own (the engine gives all tiers of a market the same window, so a
+         * mirror may keep it once per market).
+         */
+        public static Margins at(List<TierState> tiers, long rampStart, long rampEnd, long now) {
+            return at(tiers.stream().map(t -> t.withRamp(rampStart, rampEnd)).toList(), now);
+        }
     }
 
-    /** Maintenance margin of a tier at {@code now}: linear from mmFrom to mmTo over the ramp, rounded up. */
+    /** Maintenance margin of a tier at {@code now} over its own ramp window (MarginLib.rampedMm, rounded up). */
+    public static int effectiveMm(TierState t, long now) {
+        return rampedMm(t.mmFromBps(), t.mmToBps(), t.rampStart(), t.rampEnd(), now, true);
+    }
+
+    /** Maintenance margin of a tier at {@code now} over window {@code [rampStart, rampEnd]}, rounded up. */
     public static int effectiveMm(TierState t, long rampStart, long rampEnd, long now) {
-        if (now >= rampEnd || t.mmToBps() == t.mmFromBps()) return t.mmToBps();
-        BigInteger step = mulDivUp(BigInteger.valueOf(t.mmToBps() - t.mmFromBps()),
-                BigInteger.valueOf(now - rampStart), BigInteger.valueOf(rampEnd - rampStart));
-        return t.mmFromBps() + step.intValueExact();
+        return rampedMm(t.mmFromBps(), t.mmToBps(), rampStart, rampEnd, now, true);
+    }
+
+    /**
+     * MarginLib.rampedMm: {@code toBps} from {@code end} on (or without a rise), else {@code fromBps} plus the elapsed
+     * share of the rise, rounded up ({@code roundUp}: the live requirement) or down (the base of a new ramp).
+     */
+    public static int rampedMm(int fromBps, int toBps, long start, long end, long now, boolean roundUp) {
+        if (now >= end || toBps == fromBps) return toBps;
+        BigInteger rise = BigInteger.valueOf(toBps - fromBps);
+        BigInteger elapsed = BigInteger.valueOf(now - start);
+        BigInteger window = BigInteger.valueOf(end - start);
+        BigInteger step = roundUp ? mulDivUp(rise, elapsed, window) : mulDivDown(rise, elapsed, window);
+        return fromBps + step.intValueExact();
     }
 
     /**
@@ -102,7 +129,7 @@ public final class MarginMath {
         return BigInteger.ZERO;
     }
 
-    /** Health in WAD, rounded down; {@code 2^256 - 1} without debt (the engine's health view). */
+    /** Health in WAD, rounded down; {@code 2^256 - 1} without debt (the lens's health view). */
     public static BigInteger health(BigInteger collateral, BigInteger debt, BigInteger price, Margins m) {
         if (debt.signum() == 0) return UINT256_MAX;
         return mulDivDown(maxDebt(value(collateral, price), m.minValues(), m.mmBps()), WAD, debt);
@@ -114,7 +141,7 @@ public final class MarginMath {
     }
 
     /**
-     * The lowest oracle answer at which the vault is still healthy (the engine's liquidationPrice view); 0 without
+     * The lowest oracle answer at which the vault is still healthy (the lens's liquidationPrice view); 0 without
      * debt and {@code 2^256 - 1} with debt and no collateral.
      */
     public static BigInteger liquidationPrice(BigInteger collateral, BigInteger debt, BigInteger priceScale,

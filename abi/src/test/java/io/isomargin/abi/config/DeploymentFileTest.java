@@ -14,16 +14,18 @@ import org.junit.jupiter.api.io.TempDir;
 class DeploymentFileTest {
     @TempDir Path dir;
     static final String A = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+    static final String L = "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512";
 
     @Test
     void readsWhatTheForgeScriptsWrite() throws IOException {
         Path p = dir.resolve("local.json");
-        Files.writeString(p, "{\"chainId\":31337,\"engine\":\"" + A + "\",\"deployBlock\":1,\"owner\":\"" + A
-                + "\",\"guardian\":\"" + A + "\",\"markets\":[{\"id\":1,\"name\":\"WETH/USDC\",\"loanToken\":\"" + A
+        Files.writeString(p, "{\"chainId\":31337,\"engine\":\"" + A + "\",\"lens\":\"" + L
+                + "\",\"deployBlock\":1,\"owner\":\"" + A + "\",\"guardian\":\"" + A + "\",\"markets\":[{\"id\":1,\"name\":\"WETH/USDC\",\"loanToken\":\"" + A
                 + "\",\"collateralToken\":\"" + A + "\",\"oracle\":\"" + A + "\"}]}");
         DeploymentFile d = DeploymentFile.read(p);
         assertEquals(31337, d.chainId());
         assertEquals(A, d.engine());
+        assertEquals(L, d.lens());
         assertEquals(BigInteger.ONE, d.markets().get(0).id());
         assertEquals(1, d.oracles().size());
     }
@@ -35,5 +37,21 @@ class DeploymentFileTest {
         ConfigException e = assertThrows(ConfigException.class, () -> DeploymentFile.read(p));
         assertTrue(e.getMessage().contains("markets"), e.getMessage());
         assertThrows(ConfigException.class, () -> DeploymentFile.read(dir.resolve("missing.json")));
+    }
+
+    @Test
+    void theLensIsRequired() throws IOException {
+        String market = "[{\"id\":1,\"name\":\"WETH/USDC\",\"loanToken\":\"" + A + "\",\"collateralToken\":\"" + A
+                + "\",\"oracle\":\"" + A + "\"}]";
+        Path missing = dir.resolve("v1.json");
+        Files.writeString(missing, "{\"chainId\":31337,\"engine\":\"" + A + "\",\"deployBlock\":1,\"owner\":\"" + A
+                + "\",\"guardian\":\"" + A + "\",\"markets\":" + market + "}");
+        ConfigException e = assertThrows(ConfigException.class, () -> DeploymentFile.read(missing));
+        assertTrue(e.getMessage().contains("lens"), e.getMessage());
+        Path bad = dir.resolve("bad-lens.json");
+        Files.writeString(bad, "{\"chainId\":31337,\"engine\":\"" + A + "\",\"lens\":\"0x12\",\"deployBlock\":1,"
+                + "\"owner\":\"" + A + "\",\"guardian\":\"" + A + "\",\"markets\":" + market + "}");
+        e = assertThrows(ConfigException.class, () -> DeploymentFile.read(bad));
+        assertTrue(e.getMessage().contains("lens"), e.getMessage());
     }
 }

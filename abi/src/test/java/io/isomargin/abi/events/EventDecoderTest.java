@@ -50,14 +50,27 @@ class EventDecoderTest {
         chain.increaseTime(3_600);
         d.setPrice(market, BigInteger.valueOf(1_400_00000000L));
         d.mintAndApprove(liquidator, d.usdc().getContractAddress(), Deployment.units(100_000, 6));
-        d.engineAs(liquidator).liquidate(vault, FullMath.UINT256_MAX, liquidator.getAddress(), new byte[0]).send();
+        d.engineAs(liquidator).liquidate(vault, FullMath.UINT256_MAX, BigInteger.ONE, liquidator.getAddress(),
+                new byte[0]).send();
         IsomarginEngine.Vault after = admin.vault(vault).send();
+        // the risk timelock: a tightening change proposed and cancelled, proposed again and executed after the delay
+        IsomarginEngine.RiskUpdate now = d.riskUpdate(market);
+        IsomarginEngine.RiskUpdate tighter = new IsomarginEngine.RiskUpdate(now.maxOracleAge, now.liquidationBonusBps,
+                now.protocolFeeBps.add(BigInteger.valueOf(500)), now.closeFactorBps, now.reserveFactorBps, now.minDebt,
+                now.rateModel);
+        admin.setRiskParams(market, tighter).send();
+        admin.cancelRiskParams(market).send();
+        d.changeRiskParams(market, tighter);
+        assertEquals(tighter.protocolFeeBps, admin.riskParams(market).send().protocolFeeBps);
+        IsomarginEngine.MarketState state = admin.marketState(market).send();
 
         EthLog logs = chain.web3j().ethGetLogs(new EthFilter(DefaultBlockParameterName.EARLIEST,
                 DefaultBlockParameterName.LATEST, List.of(d.engine().getContractAddress(),
                         d.wethFeed().getContractAddress()))).send();
         Set<String> names = new TreeSet<>();
         List<IsomarginEngine.LiquidatedEventResponse> liquidations = new ArrayList<>();
+        List<IsomarginEngine.MarketStateUpdatedEventResponse> states = new ArrayList<>();
+        List<IsomarginEngine.RiskParamsProposedEventResponse> proposals = new ArrayList<>();
         for (EthLog.LogResult<?> r : logs.getLogs()) {
             Log log = (Log) r.get();
             boolean fromEngine = log.getAddress().equalsIgnoreCase(d.engine().getContractAddress());
@@ -65,15 +78,30 @@ class EventDecoderTest {
                     .orElseThrow(() -> new AssertionError("undecoded log " + log));
             names.add(e.getClass().getSimpleName().replace("EventResponse", ""));
             if (e instanceof IsomarginEngine.LiquidatedEventResponse l) liquidations.add(l);
+            if (e instanceof IsomarginEngine.MarketStateUpdatedEventResponse m && m.marketId.equals(market)) {
+                states.add(m);
+            }
+            if (e instanceof IsomarginEngine.RiskParamsProposedEventResponse p) proposals.add(p);
         }
         assertTrue(names.containsAll(Set.of("MarketCreated", "TierSet", "LiquidationParamsUpdated",
                 "InterestParamsUpdated", "CapsUpdated", "MaxOracleAgeUpdated", "GuardianSet", "MarketStateUpdated",
-                "InterestAccrued", "VaultOpened", "CollateralDeposited", "CollateralWithdrawn", "Borrowed", "Repaid",
+                "RiskParamsProposed", "RiskParamsCancelled", "RiskParamsExecuted", "VaultOpened", "CollateralDeposited", "CollateralWithdrawn", "Borrowed", "Repaid",
                 "Liquidated", "Supplied", "PauseSet", "OperatorSet", "AnswerUpdated", "NewRound")), "decoded: " + names);
         assertEquals(1, liquidations.size());
         assertEquals(vault, liquidations.get(0).vaultId);
         assertEquals(after.collateral, liquidations.get(0).collateralAfter);
         assertEquals(after.debtShares, liquidations.get(0).debtSharesAfter);
+        // the last MarketStateUpdated is the stored state, its interest remainder included
+        IsomarginEngine.MarketStateUpdatedEventResponse last = states.getLast();
+        assertEquals(state.totalBorrowAssets, last.totalBorrowAssets);
+        assertEquals(state.lastAccrual, last.lastAccrual);
+        assertEquals(state.interestRemainder, last.interestRemainder);
+        assertTrue(states.stream().anyMatch(m -> m.interestRemainder.signum() > 0), "a remainder was carried");
+        // the proposal carries the update and when it becomes executable
+        assertEquals(2, proposals.size());
+        assertEquals(tighter.protocolFeeBps, proposals.get(1).update.protocolFeeBps);
+        assertEquals(tighter.rateModel.kink, proposals.get(1).update.rateModel.kink);
+        assertTrue(proposals.get(1).executableAt.signum() > 0);
     }
 
     @Test
@@ -83,7 +111,7 @@ class EventDecoderTest {
             assertTrue(decoder.decodeEngine(log).isEmpty());
             assertTrue(decoder.decodeOracle(log).isEmpty());
         }
-        assertEquals(24, decoder.engineTopics().size());
+        assertEquals(26, decoder.engineTopics().size());
         assertEquals(3, decoder.oracleTopics().size());
     }
 }

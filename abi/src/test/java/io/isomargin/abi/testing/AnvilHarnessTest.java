@@ -52,6 +52,13 @@ class AnvilHarnessTest {
         assertEquals(units(10, 18), v.collateral);
         assertTrue(v.debtShares.signum() > 0);
         assertEquals(units(5_000, 6), d.usdc().balanceOf(borrower.getAddress()).send());
+        // the lens reads the engine: $20,000 of collateral, $5,000 of debt, healthy
+        assertEquals(d.engine().getContractAddress().toLowerCase(), d.lens().engine().send().toLowerCase());
+        BigInteger debt = d.lens().debtOf(id).send(); // rounded up: at most one unit above what was borrowed
+        assertTrue(debt.subtract(units(5_000, 6)).signum() >= 0 && debt.subtract(units(5_000, 6)).intValue() <= 1,
+                "debt " + debt);
+        assertFalse(d.lens().isLiquidatable(id).send());
+        assertTrue(d.lensAs(lender).health(id).send().compareTo(BigInteger.TEN.pow(18)) > 0);
 
         d.setPrice(d.wethMarket(), BigInteger.valueOf(1_800_00000000L));
         assertEquals(BigInteger.valueOf(1_800_00000000L), d.wethFeed().latestRoundData().send().component2());

@@ -1,6 +1,9 @@
 package io.isomargin.abi.testing;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.IsomarginEngine.RiskParams;
+import io.isomargin.abi.contracts.IsomarginEngine.RiskUpdate;
+import io.isomargin.abi.contracts.IsomarginLens;
 import io.isomargin.abi.contracts.IsomarginEngine.MarketConfig;
 import io.isomargin.abi.contracts.IsomarginEngine.MarketParams;
 import io.isomargin.abi.contracts.IsomarginEngine.RateModel;
@@ -17,14 +20,18 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
 /**
  * The local deployment of {@code contracts/script/DeployLocal.s.sol}, made through the generated bindings: the
- * engine (owner and guardian: dev account 0), USDC (6 decimals), WETH and LINK (18 decimals), two 8-decimal feeds
+ * engine (owner and guardian: dev account 0), its lens ({@code IsomarginLens}: health, price, debt and the other
+ * accrued-to-now views, deployed right after the engine), USDC (6 decimals), WETH and LINK (18 decimals), two 8-decimal feeds
  * (ETH/USD 2,000, LINK/USD 15) and two three-tier markets, WETH/USDC (10% base maintenance margin) and LINK/USDC (15%).
  *
- * <p>The contract handles are bound to the deployer; use {@link #engineAs}, {@link #tokenAs} for other senders.
+ * <p>The contract handles are bound to the deployer; use {@link #engineAs}, {@link #lensAs}, {@link #tokenAs} for
+ * other senders.
  * Dev account 0 is the deployer; tests should use accounts 1 and up as lenders, borrowers and liquidators.
  *
  * @param chain      the chain it lives on (Anvil or Hardhat)
  * @param deployer   dev account 0: engine owner and guardian, owner of every feed
+ * @param engine     the engine
+ * @param lens       the engine's lens (views accrued to the current block)
  * @param wethMarket id of the WETH/USDC market
  * @param linkMarket id of the LINK/USDC market
  */
@@ -32,6 +39,7 @@ public record Deployment(
         TestChain chain,
         Credentials deployer,
         IsomarginEngine engine,
+        IsomarginLens lens,
         MockERC20 usdc,
         MockERC20 weth,
         MockERC20 link,
@@ -54,7 +62,7 @@ public record Deployment(
     /** A market made by {@link #createMarket(int, int, int, BigInteger)}: fresh tokens and feed. */
     public record Market(BigInteger id, MockERC20 loan, MockERC20 collateral, MockAggregator feed) {}
 
-    /** Deploys the engine, tokens, feeds and the two default markets. About 8 transactions. */
+    /** Deploys the engine, its lens, tokens, feeds and the two default markets. About 9 transactions. */
     public static Deployment deploy(TestChain chain) {
         Credentials deployer = chain.credentials(0);
         String me = deployer.getAddress();
@@ -63,6 +71,7 @@ public record Deployment(
         var web3j = chain.web3j();
         try {
             IsomarginEngine engine = IsomarginEngine.deploy(web3j, tm, gas, me, me).send();
+            IsomarginLens lens = IsomarginLens.deploy(web3j, tm, gas, engine.getContractAddress()).send();
             MockERC20 usdc = MockERC20.deploy(web3j, tm, gas, "USD Coin", "USDC", BigInteger.valueOf(6)).send();
             MockERC20 weth = MockERC20.deploy(web3j, tm, gas, "Wrapped Ether", "WETH", BigInteger.valueOf(18)).send();
             MockERC20 link = MockERC20.deploy(web3j, tm, gas, "ChainLink Token", "LINK", BigInteger.valueOf(18)).send();
@@ -74,7 +83,8 @@ public record Deployment(
                     defaultParams(usdc.getContractAddress(), weth.getContractAddress(), wethFeed.getContractAddress(), 6, 1_000));
             BigInteger linkMarket = createMarket(engine,
                     defaultParams(usdc.getContractAddress(), link.getContractAddress(), linkFeed.getContractAddress(), 6, 1_500));
-            return new Deployment(chain, deployer, engine, usdc, weth, link, wethFeed, linkFeed, wethMarket, linkMarket);
+            return new Deployment(chain, deployer, engine, lens, usdc, weth, link, wethFeed, linkFeed, wethMarket,
+                    linkMarket);
         } catch (Exception e) {
             throw new IllegalStateException("deployment failed: " + e.getMessage(), e);
         }
@@ -159,11 +169,12 @@ public record Deployment(
     public Path writeDeploymentFile(Path file) throws IOException {
         String owner = deployer.getAddress();
         return Files.writeString(file, """
-                {"chainId": %d, "engine": "%s", "deployBlock": %d, "owner": "%s", "guardian": "%s",
+                {"chainId": %d, "engine": "%s", "lens": "%s", "deployBlock": %d, "owner": "%s", "guardian": "%s",
                  "markets": [
                    {"id": %s, "name": "WETH/USDC", "loanToken": "%s", "collateralToken": "%s", "oracle": "%s"},
                    {"id": %s, "name": "LINK/USDC", "loanToken": "%s", "collateralToken": "%s", "oracle": "%s"}]}
-                """.formatted(chain.chainId(), engine.getContractAddress(), deployBlock(), owner, owner,
+                """.formatted(chain.chainId(), engine.getContractAddress(), lens.getContractAddress(), deployBlock(),
+                owner, owner,
                 wethMarket, usdc.getContractAddress(), weth.getContractAddress(), wethFeed.getContractAddress(),
                 linkMarket, usdc.getContractAddress(), link.getContractAddress(), linkFeed.getContractAddress()));
     }
@@ -206,11 +217,39 @@ public record Deployment(
         call(erc20.approve(engine.getContractAddress(), amount)::send);
     }
 
+    /* RISK PARAMETERS (timelock) */
+
+    /** The market's current risk parameters as a {@code setRiskParams} update (to change a field or two of). */
+    public RiskUpdate riskUpdate(BigInteger marketId) {
+        RiskParams r = call(engine.riskParams(marketId)::send);
+        return new RiskUpdate(r.maxOracleAge, r.liquidationBonusBps, r.protocolFeeBps, r.closeFactorBps,
+                r.reserveFactorBps, r.minDebt, r.rateModel);
+    }
+
+    /**
+     * Changes the market's risk parameters as the owner, through the timelock when the change tightens anything:
+     * {@code setRiskParams}, then (when it was only proposed) {@code evm_increaseTime} past {@code RISK_TIMELOCK}
+     * and {@code executeRiskParams}. Returns the receipt of the transaction that applied it.
+     */
+    public TransactionReceipt changeRiskParams(BigInteger marketId, RiskUpdate update) {
+        TransactionReceipt proposed = call(engine.setRiskParams(marketId, update)::send);
+        if (IsomarginEngine.getRiskParamsProposedEvents(proposed).isEmpty()) return proposed; // loosened: applied
+        long timelock = call(engine.RISK_TIMELOCK()::send).longValueExact();
+        chain.increaseTime(timelock);
+        return call(engine.executeRiskParams(marketId)::send);
+    }
+
     /* HANDLES FOR OTHER SENDERS */
 
     /** The engine, with transactions sent by {@code sender}. */
     public IsomarginEngine engineAs(Credentials sender) {
         return IsomarginEngine.load(engine.getContractAddress(), chain.web3j(), chain.txManager(sender),
+                chain.gasProvider());
+    }
+
+    /** The lens, with calls made from {@code sender}. */
+    public IsomarginLens lensAs(Credentials sender) {
+        return IsomarginLens.load(lens.getContractAddress(), chain.web3j(), chain.txManager(sender),
                 chain.gasProvider());
     }
 

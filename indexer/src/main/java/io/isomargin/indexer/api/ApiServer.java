@@ -7,6 +7,7 @@ import io.isomargin.indexer.MirrorChanges.PriceRow;
 import io.isomargin.indexer.MirrorReader;
 import io.isomargin.indexer.MirrorReader.AsOf;
 import io.isomargin.indexer.MirrorReader.VaultFilter;
+import io.isomargin.indexer.RiskChangeRow;
 import io.isomargin.indexer.VaultRow;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -35,7 +36,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The indexer's HTTP query API (JSON over the mirror): {@code /vaults}, {@code /vaults/{id}}, {@code /markets},
- * {@code /markets/{id}}, {@code /markets/{id}/health-histogram}, {@code /liquidations}, {@code /risk/{market}},
+ * {@code /markets/{id}}, {@code /markets/{id}/health-histogram}, {@code /markets/{id}/risk-changes},
+ * {@code /liquidations}, {@code /risk/{market}},
  * {@code /risk/{market}/curve}, {@code /health}, {@code /metrics}, {@code /keeper/status} (relayed,
  * {@link KeeperStatusProxy}), and the dashboard's static files at {@code /dashboard/} ({@code /} leads there). The
  * endpoints and their parameters are documented in the README ("Query API", "Dashboard").
@@ -145,6 +147,7 @@ public final class ApiServer implements AutoCloseable {
         get(router, "/markets", "markets", this::markets);
         get(router, "/markets/:id", "market", this::market);
         get(router, "/markets/:id/health-histogram", "health-histogram", this::healthHistogram);
+        get(router, "/markets/:id/risk-changes", "risk-changes", this::riskChanges);
         get(router, "/liquidations", "liquidations", this::liquidations);
         get(router, "/risk/:market", "risk", this::risk);
         get(router, "/risk/:market/curve", "risk-curve", this::riskCurve);
@@ -302,13 +305,14 @@ public final class ApiServer implements AutoCloseable {
     private void markets(RoutingContext ctx) {
         new RequestParams(ctx).only();
         respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
-                .compose(markets -> snap.openVaultCounts().map(counts -> {
+                .compose(markets -> snap.openVaultCounts().compose(counts -> snap.pendingRiskChanges().map(pending -> {
                     JsonArray items = new JsonArray();
                     markets.values().stream().sorted((a, b) -> Long.compare(a.market().marketId(),
                             b.market().marketId())).forEach(m -> items.add(JsonViews.market(m,
-                                    counts.getOrDefault(m.market().marketId(), 0L))));
+                                    counts.getOrDefault(m.market().marketId(), 0L),
+                                    pending.get(m.market().marketId()))));
                     return new JsonObject().put("asOf", asOf.map(JsonViews::asOf).orElse(null)).put("items", items);
-                })))));
+                }))))));
     }
 
     private void market(RoutingContext ctx) {
@@ -317,9 +321,34 @@ public final class ApiServer implements AutoCloseable {
                 .compose(markets -> {
                     MarketSnapshot m = markets.get(id);
                     if (m == null) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
-                    return snap.openVaultCounts().map(counts -> JsonViews.market(m, counts.getOrDefault(id, 0L))
-                            .put("asOf", asOf.map(JsonViews::asOf).orElse(null)));
+                    return snap.openVaultCounts().compose(counts -> snap.pendingRiskChanges().map(pending ->
+                            JsonViews.market(m, counts.getOrDefault(id, 0L), pending.get(id))
+                                    .put("asOf", asOf.map(JsonViews::asOf).orElse(null))));
                 }))));
+    }
+
+    /** A market's risk-parameter changes, newest first: proposals and what became of them, and immediate changes. */
+    private void riskChanges(RoutingContext ctx) {
+        RequestParams p = new RequestParams(ctx).only("status", "limit", "cursor");
+        long id = p.pathId("id");
+        String status = p.choice("status", java.util.Arrays.stream(RiskChangeRow.Status.values())
+                .map(RiskChangeRow.Status::column).toList(), null);
+        int limit = p.limit();
+        long[] cursor = p.cursor("r", 2);
+        long beforeBlock = cursor != null ? cursor[0] : Long.MAX_VALUE;
+        int beforeLog = cursor != null ? (int) Math.min(cursor[1], Integer.MAX_VALUE) : Integer.MAX_VALUE;
+        respond(ctx, reader.read(snap -> snap.market(id).compose(market -> {
+            if (market.isEmpty()) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
+            return snap.riskChanges(id, status == null ? null : RiskChangeRow.Status.of(status), beforeBlock,
+                    beforeLog, limit + 1).map(rows -> {
+                        JsonArray items = new JsonArray();
+                        rows.stream().limit(limit).forEach(r -> items.add(JsonViews.riskChange(r)));
+                        RiskChangeRow last = rows.size() > limit ? rows.get(limit - 1) : null;
+                        return new JsonObject().put("market", id).put("items", items).put("nextCursor", last == null
+                                ? null : RequestParams.encodeCursor("r", last.proposedBlock(),
+                                        last.proposedLogIndex()));
+                    });
+        })));
     }
 
     private void liquidations(RoutingContext ctx) {

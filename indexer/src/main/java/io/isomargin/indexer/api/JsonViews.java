@@ -7,6 +7,7 @@ import io.isomargin.indexer.MarketRow;
 import io.isomargin.indexer.MirrorChanges.LiquidationRow;
 import io.isomargin.indexer.MirrorChanges.PriceRow;
 import io.isomargin.indexer.MirrorReader.AsOf;
+import io.isomargin.indexer.RiskChangeRow;
 import io.isomargin.indexer.VaultRow;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,7 +25,8 @@ final class JsonViews {
         return new JsonObject().put("block", a.block()).put("timestamp", a.timestamp());
     }
 
-    static JsonObject market(MarketSnapshot s, long openVaults) {
+    /** A market; {@code pending} its pending risk change, or null. */
+    static JsonObject market(MarketSnapshot s, long openVaults, RiskChangeRow pending) {
         MarketRow m = s.market();
         MarketRow.State st = m.state();
         JsonObject o = new JsonObject()
@@ -37,19 +39,8 @@ final class JsonViews {
                 .put("paused", m.paused())
                 .put("openVaults", openVaults)
                 .put("maxOracleAge", m.maxOracleAge());
-        if (m.liquidation() != null) {
-            o.put("liquidation", new JsonObject().put("bonusBps", m.liquidation().bonusBps())
-                    .put("protocolFeeBps", m.liquidation().protocolFeeBps())
-                    .put("closeFactorBps", m.liquidation().closeFactorBps())
-                    .put("minDebt", str(m.liquidation().minDebt())));
-        }
-        if (m.interest() != null) {
-            o.put("interest", new JsonObject().put("baseRatePerSecond", str(m.interest().baseRatePerSecond()))
-                    .put("slope1PerSecond", str(m.interest().slope1PerSecond()))
-                    .put("slope2PerSecond", str(m.interest().slope2PerSecond()))
-                    .put("kink", str(m.interest().kink()))
-                    .put("reserveFactorBps", m.interest().reserveFactorBps()));
-        }
+        if (m.liquidation() != null) o.put("liquidation", liquidation(m.liquidation()));
+        if (m.interest() != null) o.put("interest", interest(m.interest()));
         if (m.caps() != null) {
             o.put("caps", new JsonObject().put("supplyCap", str(m.caps().supplyCap()))
                     .put("borrowCap", str(m.caps().borrowCap())));
@@ -68,9 +59,61 @@ final class JsonViews {
                 .put("totalBorrowShares", str(st.totalBorrowShares()))
                 .put("insuranceFund", str(st.insuranceFund()))
                 .put("lastAccrual", st.lastAccrual())
+                .put("interestRemainder", str(st.interestRemainder()))
                 .put("updatedBlock", m.updatedBlock()));
         o.put("price", price(s.price()));
+        o.put("pendingRiskChange", pending == null ? null : pendingRiskChange(pending, s.timestamp()));
         return o;
+    }
+
+    static JsonObject liquidation(MarketRow.LiquidationParams l) {
+        return new JsonObject().put("bonusBps", l.bonusBps())
+                .put("protocolFeeBps", l.protocolFeeBps())
+                .put("closeFactorBps", l.closeFactorBps())
+                .put("minDebt", str(l.minDebt()));
+    }
+
+    static JsonObject interest(MarketRow.InterestParams i) {
+        return new JsonObject().put("baseRatePerSecond", str(i.baseRatePerSecond()))
+                .put("slope1PerSecond", str(i.slope1PerSecond()))
+                .put("slope2PerSecond", str(i.slope2PerSecond()))
+                .put("kink", str(i.kink()))
+                .put("reserveFactorBps", i.reserveFactorBps());
+    }
+
+    /**
+     * A market's pending change: the parameters it would set (same shapes as the market's), when it becomes
+     * executable and whether it is at {@code now}.
+     */
+    static JsonObject pendingRiskChange(RiskChangeRow r, long now) {
+        return new JsonObject()
+                .put("maxOracleAge", r.maxOracleAge())
+                .put("liquidation", liquidation(r.liquidation()))
+                .put("interest", interest(r.interest()))
+                .put("executableAt", r.executableAt())
+                .put("executable", r.executableAt() != null && now >= r.executableAt())
+                .put("proposedBlock", r.proposedBlock())
+                .put("proposedLogIndex", r.proposedLogIndex())
+                .put("proposedTxHash", r.proposedTx());
+    }
+
+    /** One row of a market's risk-change history. */
+    static JsonObject riskChange(RiskChangeRow r) {
+        RiskChangeRow.Position p = r.resolved();
+        return new JsonObject()
+                .put("market", r.marketId())
+                .put("status", r.status().column())
+                .put("maxOracleAge", r.maxOracleAge())
+                .put("liquidation", liquidation(r.liquidation()))
+                .put("interest", interest(r.interest()))
+                .put("executableAt", r.executableAt())
+                .put("proposedBlock", r.proposedBlock())
+                .put("proposedLogIndex", r.proposedLogIndex())
+                .put("proposedTxHash", r.proposedTx())
+                .put("resolvedBlock", p == null ? null : p.block())
+                .put("resolvedLogIndex", p == null ? null : p.logIndex())
+                .put("resolvedTxHash", p == null ? null : p.txHash())
+                .put("executedBy", r.executedBy());
     }
 
     static JsonObject price(PriceRow p) {

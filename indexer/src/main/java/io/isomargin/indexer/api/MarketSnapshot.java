@@ -18,8 +18,8 @@ import java.util.Objects;
 
 /**
  * A market as the mirror knows it at one moment, able to value its vaults with the engine's exact math: interest
- * accrued to {@code timestamp} (as the engine's {@code expectedMarketState}), maintenance margins ramped to it, and
- * the latest mirrored oracle answer as the price. Oracle staleness is not checked: the answer is the mirror's latest.
+ * accrued to {@code timestamp} (as the lens's {@code expectedMarketState}, the carried interest remainder included),
+ * maintenance margins ramped to it, and the latest mirrored oracle answer as the price. Oracle staleness is not checked: the answer is the mirror's latest.
  *
  * @param market    the market row (its parameters are all present once the creating transaction is mirrored)
  * @param tiers     its margin tiers in index order
@@ -46,7 +46,7 @@ public record MarketSnapshot(MarketRow market, List<TierState> tiers, PriceRow p
     public MarketTotals totals() {
         MarketRow.State s = market.state();
         MarketTotals t = new MarketTotals(s.totalSupplyAssets(), s.totalSupplyShares(), s.totalBorrowAssets(),
-                s.totalBorrowShares(), s.insuranceFund(), s.lastAccrual());
+                s.totalBorrowShares(), s.insuranceFund(), s.lastAccrual(), s.interestRemainder());
         MarketRow.InterestParams i = market.interest();
         if (i == null || timestamp <= s.lastAccrual()) return t;
         return InterestMath.accrue(t, new RateModel(i.baseRatePerSecond(), i.slope1PerSecond(), i.slope2PerSecond(),

@@ -58,8 +58,8 @@ public final class ChainEventApplier {
             }
             case IsomarginEngine.TierSetEventResponse e -> market(e.marketId, log, m -> m.withTier(
                     e.index.intValueExact(), new TierState(e.minValue, e.imBps.intValueExact(),
-                            e.mmFromBps.intValueExact(), e.mmToBps.intValueExact()),
-                    e.rampStart.longValueExact(), e.rampEnd.longValueExact()));
+                            e.mmFromBps.intValueExact(), e.mmToBps.intValueExact(), e.rampStart.longValueExact(),
+                            e.rampEnd.longValueExact())));
             case IsomarginEngine.LiquidationParamsUpdatedEventResponse e -> market(e.marketId, log,
                     m -> m.withTerms(new LiquidationMath.Terms(e.liquidationBonusBps.intValueExact(),
                             e.protocolFeeBps.intValueExact(), e.closeFactorBps.intValueExact(), e.minDebt)));
@@ -71,7 +71,8 @@ public final class ChainEventApplier {
             case IsomarginEngine.PauseSetEventResponse e -> market(e.marketId, log, m -> m.withPaused(e.paused));
             case IsomarginEngine.MarketStateUpdatedEventResponse e -> market(e.marketId, log,
                     m -> m.withTotals(new MarketTotals(e.totalSupplyAssets, e.totalSupplyShares, e.totalBorrowAssets,
-                            e.totalBorrowShares, e.insuranceFund, e.lastAccrual.longValueExact())));
+                            e.totalBorrowShares, e.insuranceFund, e.lastAccrual.longValueExact(),
+                            e.interestRemainder)));
             case IsomarginEngine.VaultOpenedEventResponse e -> {
                 long marketId = e.marketId.longValueExact();
                 if (!scope.follows(marketId)) return;
@@ -92,7 +93,9 @@ public final class ChainEventApplier {
             case IsomarginEngine.VaultClosedEventResponse e -> {
                 if (book.vault(e.vaultId.longValueExact()) != null) book.removeVault(e.vaultId.longValueExact());
             }
-            default -> { } // lenders, operators, caps, insurance top-ups, ownership: nothing health depends on
+            // lenders, operators, caps, insurance top-ups, ownership, a proposed or cancelled risk change: nothing
+            // health depends on (an executed change arrives as the usual ...Updated events)
+            default -> { }
         }
     }
 

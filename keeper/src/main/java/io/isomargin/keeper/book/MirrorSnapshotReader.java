@@ -201,7 +201,8 @@ public final class MirrorSnapshotReader implements SnapshotSource {
                         r.getInt("close_factor_bps"), big(r, "min_debt"));
         MarketTotals totals = new MarketTotals(big(r, "total_supply_assets"), big(r, "total_supply_shares"),
                 big(r, "total_borrow_assets"), big(r, "total_borrow_shares"), big(r, "insurance_fund"),
-                r.getLong("last_accrual"));
+                r.getLong("last_accrual"), big(r, "interest_remainder"));
+        // the mirror keeps the ramp window once per market (the engine gives every tier of a market the same one)
         return new TrackedMarket(id, oracle, big(r, "price_scale"), tiers, r.getLong("ramp_start"),
                 r.getLong("ramp_end"), model, r.getInt("reserve_factor_bps"), terms, r.getLong("max_oracle_age"),
                 totals, r.getBoolean("paused"));

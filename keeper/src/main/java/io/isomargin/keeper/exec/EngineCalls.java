@@ -21,14 +21,18 @@ import org.web3j.protocol.core.methods.request.Transaction;
 import org.web3j.protocol.core.methods.response.EthBlock;
 
 /**
- * The few calls the executor makes, encoded by hand from the ABI (liquidateBatch, ERC-20 balance, allowance, approve,
- * decimals) and sent through the shared {@link RpcClient} (retry, circuit breaker, failover).
+ * The few calls the executor makes, encoded by hand from the ABI (liquidateBatch, liquidate, the lens's engine,
+ * ERC-20 balance, allowance, approve, decimals) and sent through the shared {@link RpcClient} (retry, circuit
+ * breaker, failover).
  */
 public final class EngineCalls {
     private static final BigInteger MAX = BigInteger.TWO.pow(256).subtract(BigInteger.ONE);
 
     /** What {@code liquidateBatch} returns: vaults liquidated, debt repaid, collateral seized, protocol fee. */
     public record BatchResult(int liquidated, BigInteger repaid, BigInteger seized, BigInteger fee) {}
+
+    /** What {@code liquidate} returns: debt repaid and collateral seized. */
+    public record SingleResult(BigInteger repaid, BigInteger seized) {}
 
     private final RpcClient rpc;
     private final String engine;
@@ -50,11 +54,21 @@ public final class EngineCalls {
     }
 
     /**
-     * Simulates the batch from the keeper's address on the latest state; empty when it reverts (for example the
-     * keeper cannot pay, or the price became unusable).
+     * Call data of {@code liquidate(vaultId, maxRepay, minSeized, keeper, "")}: the engine reverts
+     * {@code SeizedBelowMinimum} when it would seize fewer than {@code minSeized} collateral units.
      */
-    public Optional<BatchResult> simulate(long marketId, List<Long> vaultIds) {
-        Function f = liquidateBatch(marketId, vaultIds);
+    public String liquidateData(long vaultId, BigInteger maxRepay, BigInteger minSeized) {
+        return FunctionEncoder.encode(liquidate(vaultId, maxRepay, minSeized));
+    }
+
+    /** Simulates one {@code liquidate} from the keeper's address on the latest state; empty when it reverts. */
+    public Optional<SingleResult> simulateLiquidate(long vaultId, BigInteger maxRepay, BigInteger minSeized) {
+        return simulateCall(liquidate(vaultId, maxRepay, minSeized), 2)
+                .map(v -> new SingleResult((BigInteger) v.get(0).getValue(), (BigInteger) v.get(1).getValue()));
+    }
+
+    /** {@code eth_call}s {@code f} on the engine; its {@code outputs} decoded values, empty when it reverts. */
+    private Optional<List<Type>> simulateCall(Function f, int outputs) {
         String out;
         try {
             out = call(engine, FunctionEncoder.encode(f));
@@ -62,14 +76,34 @@ public final class EngineCalls {
             return Optional.empty();
         }
         List<Type> v = FunctionReturnDecoder.decode(out, f.getOutputParameters());
-        if (v.size() != 4) return Optional.empty();
-        return Optional.of(new BatchResult(((BigInteger) v.get(0).getValue()).intValueExact(),
-                (BigInteger) v.get(1).getValue(), (BigInteger) v.get(2).getValue(), (BigInteger) v.get(3).getValue()));
+        return v.size() == outputs ? Optional.of(v) : Optional.empty();
+    }
+
+    /** The engine a lens reads ({@code IsomarginLens.engine()}); empty when {@code lens} answers nothing. */
+    public Optional<String> lensEngine(String lens) {
+        Function f = new Function("engine", List.of(), List.of(new TypeReference<Address>() {}));
+        List<Type> v = FunctionReturnDecoder.decode(call(lens, FunctionEncoder.encode(f)), f.getOutputParameters());
+        return v.isEmpty() ? Optional.empty() : Optional.of((String) v.getFirst().getValue());
+    }
+
+    /**
+     * Simulates the batch from the keeper's address on the latest state; empty when it reverts (for example the
+     * keeper cannot pay, or the price became unusable).
+     */
+    public Optional<BatchResult> simulate(long marketId, List<Long> vaultIds) {
+        return simulateCall(liquidateBatch(marketId, vaultIds), 4).map(v -> new BatchResult(
+                ((BigInteger) v.get(0).getValue()).intValueExact(), (BigInteger) v.get(1).getValue(),
+                (BigInteger) v.get(2).getValue(), (BigInteger) v.get(3).getValue()));
     }
 
     /** Gas the batch needs by the node's estimate; empty when it would revert. */
     public Optional<BigInteger> estimateGas(long marketId, List<Long> vaultIds) {
-        Transaction tx = Transaction.createEthCallTransaction(keeper, engine, liquidateBatchData(marketId, vaultIds));
+        return estimateGas(liquidateBatchData(marketId, vaultIds));
+    }
+
+    /** Gas an engine call with {@code data} needs by the node's estimate; empty when it would revert. */
+    public Optional<BigInteger> estimateGas(String data) {
+        Transaction tx = Transaction.createEthCallTransaction(keeper, engine, data);
         try {
             return Optional.of(rpc.call(w -> w.ethEstimateGas(tx)).getAmountUsed());
         } catch (RpcException e) {
@@ -112,6 +146,12 @@ public final class EngineCalls {
     private String call(String to, String data) {
         Transaction tx = Transaction.createEthCallTransaction(keeper, to, data);
         return rpc.call(w -> w.ethCall(tx, DefaultBlockParameterName.LATEST)).getValue();
+    }
+
+    private Function liquidate(long vaultId, BigInteger maxRepay, BigInteger minSeized) {
+        return new Function("liquidate", List.of(new Uint256(BigInteger.valueOf(vaultId)), new Uint256(maxRepay),
+                new Uint256(minSeized), new Address(keeper), new DynamicBytes(new byte[0])),
+                List.of(new TypeReference<Uint256>() {}, new TypeReference<Uint256>() {}));
     }
 
     private Function liquidateBatch(long marketId, List<Long> vaultIds) {

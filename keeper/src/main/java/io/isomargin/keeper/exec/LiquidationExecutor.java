@@ -1,9 +1,12 @@
 package io.isomargin.keeper.exec;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.math.FullMath;
+import io.isomargin.abi.math.LiquidationMath;
 import io.isomargin.abi.math.MarginMath;
 import io.isomargin.keeper.exec.EngineCalls.BatchResult;
 import io.isomargin.keeper.exec.LiquidationPlanner.Plan;
+import io.isomargin.keeper.exec.LiquidationPlanner.Planned;
 import io.isomargin.keeper.risk.CandidateSink;
 import io.isomargin.keeper.risk.LiquidationCandidates;
 import io.isomargin.keeper.send.FeePolicy;
@@ -13,10 +16,8 @@ import io.isomargin.keeper.send.TxSender;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -38,7 +39,11 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  * ({@link LiquidationPlanner}) until the candidates, the capital or the in-flight limit run out, simulates each with
  * {@code eth_call} from the keeper's address (vaults that another liquidator took or that became healthy are found
  * here, one by one, and dropped: no send is wasted on them), estimates its gas, checks {@code seized value - repaid - fee - gas >= min profit}, and sends it through
- * {@code liquidateBatch} (or, in dry-run, logs what it would send). A vault stays out of new batches while one of our
+ * {@code liquidateBatch} (or, in dry-run, logs what it would send). A batch lists each vault once, ids increasing, as
+ * the engine requires; a vault that stays liquidatable after a partial liquidation takes its next round in a later
+ * batch of the same block. A plan of a single vault is sent as {@code liquidate(vault, max, minSeized, ...)} with
+ * {@code minSeized} the collateral the keeper's own quote expects, so it reverts rather than seize less (another
+ * liquidator got there first, the price moved). A vault stays out of new batches of later blocks while one of our
  * transactions holds it; a reverted transaction's vaults are recorded as lost and only come back through a fresh
  * simulation, never by a blind re-send.
  *
@@ -54,6 +59,9 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
 
     private record Held(long marketId, List<Long> vaultIds, BigInteger price, BigInteger capital) {}
 
+    /** A transaction sent (or, in dry-run, that would be): the vaults it holds and the capital it spends. */
+    private record Sent(List<Long> vaultIds, BigInteger capital) {}
+
     private final EngineCalls calls;
     private final TxSender sender;
     private final FeePolicy fees;
@@ -63,7 +71,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     private final ExecutionListener listener;
     private final BlockingQueue<LiquidationCandidates> queue = new LinkedBlockingQueue<>();
     private final Map<Long, Held> held = new HashMap<>(); // by nonce; executor thread only
-    private final Set<Long> heldVaults = new HashSet<>();
+    private final Map<Long, Integer> heldVaults = new HashMap<>(); // vault -> our transactions holding it
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private volatile boolean running;
     private volatile long lastBlock = -1;
@@ -222,13 +230,15 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                         && tokens.get(h.marketId()).loanToken().equalsIgnoreCase(token.loanToken()))
                 .map(Held::capital).reduce(BigInteger.ZERO, BigInteger::add);
         BigInteger balance = calls.balanceOf(token.loanToken()).subtract(reserved).max(BigInteger.ZERO);
-        Set<Long> taken = new HashSet<>(heldVaults); // in flight, or in an earlier batch of this block
+        // in flight since an earlier block (their outcome is not known yet), or dropped at a simulation of this block
+        Set<Long> blocked = new HashSet<>(heldVaults.keySet());
+        Map<Long, Integer> rounds = new HashMap<>(); // liquidations of a vault in the batches of this block
         for (boolean first = true; ; first = false) {
             if (!dryRun && !sender.canSend()) {
                 listener.notSent(marketId, "the in-flight transaction limit is reached");
                 return;
             }
-            Plan plan = planner.plan(c, taken, expectedFee, token.gasPricing(), balance);
+            Plan plan = planner.plan(c, blocked, rounds, expectedFee, token.gasPricing(), balance);
             if (first && plan.skippedUnprofitable() > 0) {
                 listener.skippedUnprofitable(marketId, plan.skippedUnprofitable());
             }
@@ -237,18 +247,19 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                         + "holds (" + balance + " available)");
             }
             if (plan.vaults().isEmpty()) return;
-            taken.addAll(plan.vaultIds());
-            Optional<BigInteger> spent = executeBatch(c, plan, token, expectedFee, baseFee, block);
-            if (spent.isEmpty()) return;
-            balance = balance.subtract(spent.get()).max(BigInteger.ZERO);
+            for (long id : plan.vaultIds()) rounds.merge(id, 1, Integer::sum);
+            Optional<Sent> sent = executeBatch(c, plan, token, expectedFee, baseFee, block);
+            if (sent.isEmpty()) return;
+            for (long id : plan.vaultIds()) if (!sent.get().vaultIds().contains(id)) blocked.add(id);
+            balance = balance.subtract(sent.get().capital()).max(BigInteger.ZERO);
         }
     }
 
     /**
-     * Simulates, prices and sends one planned batch; returns the capital it holds (in dry-run, what it would), or
-     * empty when it was not sent and the market's other batches should wait for the next block.
+     * Simulates, prices and sends one planned batch; returns what it holds (in dry-run, what it would), or empty when
+     * it was not sent and the market's other batches should wait for the next block.
      */
-    private Optional<BigInteger> executeBatch(LiquidationCandidates c, Plan plan, MarketToken token,
+    private Optional<Sent> executeBatch(LiquidationCandidates c, Plan plan, MarketToken token,
             BigInteger expectedFee, BigInteger baseFee, long block) {
         long marketId = c.marketId();
         List<Long> ids = plan.vaultIds();
@@ -259,21 +270,17 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (quoted, not "
                     + "simulated: the loan token is not approved to the engine yet)", marketId, ids, modeled);
             listener.dryRun(marketId, ids, modeled);
-            return Optional.of(plan.capital()); // what a live run would hold
+            return Optional.of(new Sent(ids, plan.capital())); // what a live run would hold
         }
+        if (ids.size() == 1) return executeSingle(c, plan.vaults().getFirst(), token, expectedFee, baseFee, block);
         Optional<BatchResult> sim = calls.simulate(marketId, ids);
         if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
-            // one vault at a time, with its planned rounds: keep the rounds that still liquidate, drop the vault
-            // when none does
-            Map<Long, Integer> rounds = new LinkedHashMap<>();
-            for (long id : ids) rounds.merge(id, 1, Integer::sum);
+            // one vault at a time: keep the ones that still liquidate, drop the others
             List<Long> keep = new ArrayList<>();
             List<Long> lost = new ArrayList<>();
-            for (Map.Entry<Long, Integer> e : rounds.entrySet()) {
-                int done = calls.simulate(marketId, Collections.nCopies(e.getValue(), e.getKey()))
-                        .map(BatchResult::liquidated).orElse(0);
-                if (done == 0) lost.add(e.getKey());
-                keep.addAll(Collections.nCopies(done, e.getKey()));
+            for (long id : ids) {
+                int done = calls.simulate(marketId, List.of(id)).map(BatchResult::liquidated).orElse(0);
+                (done == 0 ? lost : keep).add(id);
             }
             if (!lost.isEmpty()) {
                 log.info("market {}: vault(s) {} no longer liquidatable at simulation (taken by another liquidator or "
@@ -287,9 +294,39 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             sim = calls.simulate(marketId, ids);
             if (sim.isEmpty() || sim.get().liquidated() < ids.size()) return Optional.empty(); // the chain moves
         }
-        Optional<BigInteger> gas = calls.estimateGas(marketId, ids);
+        return priceAndSend(c, ids, calls.liquidateBatchData(marketId, ids), "liquidateBatch market " + marketId
+                + " vaults " + ids, sim.get(), token, expectedFee, baseFee, block);
+    }
+
+    /**
+     * One vault alone: {@code liquidate} at the engine's largest repayment with {@code minSeized} the collateral the
+     * plan's quote expects; a simulation that reverts (it would seize less, or the vault is gone) drops the vault.
+     */
+    private Optional<Sent> executeSingle(LiquidationCandidates c, Planned p, MarketToken token,
+            BigInteger expectedFee, BigInteger baseFee, long block) {
+        long marketId = c.marketId();
+        BigInteger minSeized = p.quote().seizedCollateral();
+        Optional<EngineCalls.SingleResult> sim = calls.simulateLiquidate(p.vaultId(), FullMath.UINT256_MAX, minSeized);
+        if (sim.isEmpty()) {
+            log.info("market {}: vault {} would not liquidate for at least {} collateral at simulation (taken by "
+                    + "another liquidator, made healthy, or the price moved): dropped", marketId, p.vaultId(),
+                    minSeized);
+            listener.lostAtSimulation(marketId, List.of(p.vaultId()));
+            return Optional.empty();
+        }
+        BigInteger fee = LiquidationMath.protocolFee(sim.get().repaid(), c.market().market().terms());
+        BatchResult r = new BatchResult(1, sim.get().repaid(), sim.get().seized(), fee);
+        return priceAndSend(c, List.of(p.vaultId()), calls.liquidateData(p.vaultId(), FullMath.UINT256_MAX,
+                minSeized), "liquidate market " + marketId + " vault " + p.vaultId() + " minSeized " + minSeized, r,
+                token, expectedFee, baseFee, block);
+    }
+
+    /** Estimates the gas, checks the profit, and sends (or in dry-run, logs) the simulated liquidation. */
+    private Optional<Sent> priceAndSend(LiquidationCandidates c, List<Long> ids, String data, String label,
+            BatchResult r, MarketToken token, BigInteger expectedFee, BigInteger baseFee, long block) {
+        long marketId = c.marketId();
+        Optional<BigInteger> gas = calls.estimateGas(data);
         if (gas.isEmpty()) return Optional.empty();
-        BatchResult r = sim.get();
         BigInteger price = c.market().price();
         BigInteger gasCost = token.gasPricing().cost(gas.get(), expectedFee);
         BigInteger profit = MarginMath.value(r.seized(), price).subtract(r.repaid()).subtract(r.fee()).subtract(gasCost);
@@ -303,7 +340,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (gas {})", marketId,
                     ids, profit, gas.get());
             listener.dryRun(marketId, ids, profit);
-            return Optional.of(r.repaid().add(r.fee())); // what a live run would hold
+            return Optional.of(new Sent(ids, r.repaid().add(r.fee()))); // what a live run would hold
         }
         if (!sender.canSend()) {
             listener.notSent(marketId, "the in-flight transaction limit is reached");
@@ -312,8 +349,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         BigInteger gasLimit = gas.get().multiply(BigInteger.valueOf(5)).divide(BigInteger.valueOf(4));
         TxSender.Pending p;
         try {
-            p = sender.send(new TxSender.Request(calls.engine(), calls.liquidateBatchData(marketId, ids), gasLimit,
-                    "liquidateBatch market " + marketId + " vaults " + ids), baseFee, block);
+            p = sender.send(new TxSender.Request(calls.engine(), data, gasLimit, label), baseFee, block);
         } catch (GasAboveCapException | SendRejectedException | IllegalStateException e) {
             log.warn("market {}: batch {} not sent: {}", marketId, ids, e.getMessage());
             listener.notSent(marketId, e.getMessage());
@@ -321,9 +357,9 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         }
         BigInteger capital = r.repaid().add(r.fee());
         held.put(p.nonce(), new Held(marketId, ids, price, capital));
-        heldVaults.addAll(ids);
+        for (long id : ids) heldVaults.merge(id, 1, Integer::sum);
         listener.sent(marketId, ids, profit, p);
-        return Optional.of(capital);
+        return Optional.of(new Sent(ids, capital));
     }
 
     private void settle(TxSender.Outcome o) {
@@ -367,7 +403,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
 
     private void release(long nonce) {
         Held h = held.remove(nonce);
-        if (h != null) h.vaultIds().forEach(heldVaults::remove);
+        if (h != null) for (long id : h.vaultIds()) heldVaults.computeIfPresent(id, (k, n) -> n > 1 ? n - 1 : null);
     }
 
     private static BigInteger effectiveGasPrice(TransactionReceipt r, TxSender.Pending p) {

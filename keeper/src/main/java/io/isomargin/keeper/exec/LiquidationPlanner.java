@@ -12,6 +12,7 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 
@@ -23,6 +24,12 @@ import java.util.Set;
  * capital at hand. The executor then simulates the result and checks the whole batch's profit with a real gas
  * estimate.
  *
+ * <p>The engine liquidates a vault at most once per batch and wants the ids strictly increasing
+ * ({@code BatchNotSorted} otherwise): a plan lists each vault once, in increasing id order. A vault that a partial
+ * liquidation leaves liquidatable (a close factor below 100%: each round seizes the bonus on top of what it repays)
+ * takes its next round in a later batch of the same block: the caller passes the rounds already planned for it
+ * ({@code done}) and the planner quotes the next one on the vault and totals those rounds leave.
+ *
  * @param maxBatch       most vaults per transaction (the engine allows 100)
  * @param gasBudget      most gas per transaction
  * @param baseGas        gas of a batch transaction besides its vaults (intrinsic cost, settlement, events)
@@ -30,14 +37,14 @@ import java.util.Set;
  */
 public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, long gasPerVault) {
 
-    /** Most liquidations of one vault in one batch (see {@link #plan}). */
+    /** Most liquidations of one vault in one block (rounds, each in its own batch; see {@link #plan}). */
     static final int MAX_ROUNDS = 8;
 
     /**
-     * One vault in a plan, quoted at the candidates' block: {@code rounds} liquidations in a row (the batch lists
-     * its id that many times), {@code quote} their sums.
+     * One vault in a plan, quoted at the candidates' block: its {@code round}-th liquidation in this block (1 for the
+     * first; a later round is quoted on the state the earlier ones leave).
      */
-    public record Planned(long vaultId, int rounds, LiquidationMath.Quote quote, BigInteger seizedValue,
+    public record Planned(long vaultId, int round, LiquidationMath.Quote quote, BigInteger seizedValue,
             BigInteger grossProfit) {
         /** Loan tokens the keeper pays: repaid debt plus the protocol fee. */
         public BigInteger cost() {
@@ -46,21 +53,24 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
     }
 
     /**
-     * What to send for one market.
+     * What to send for one market: each vault at most once, in strictly increasing id order.
      *
      * @param skippedUnprofitable vaults left out because they do not pay for their gas
      * @param skippedCapital      vaults left out because the keeper's loan-token balance does not cover them
      */
     public record Plan(long marketId, long block, List<Planned> vaults, int skippedUnprofitable, int skippedCapital) {
         public Plan {
-            vaults = List.copyOf(vaults);
+            vaults = vaults.stream().sorted(Comparator.comparingLong(Planned::vaultId)).toList();
+            for (int i = 1; i < vaults.size(); i++) {
+                if (vaults.get(i).vaultId() == vaults.get(i - 1).vaultId()) {
+                    throw new IllegalArgumentException("vault " + vaults.get(i).vaultId() + " twice in one batch");
+                }
+            }
         }
 
-        /** The batch's ids: each vault as many times as it has rounds. */
+        /** The batch's ids, strictly increasing. */
         public List<Long> vaultIds() {
-            List<Long> ids = new ArrayList<>();
-            for (Planned p : vaults) for (int i = 0; i < p.rounds(); i++) ids.add(p.vaultId());
-            return ids;
+            return vaults.stream().map(Planned::vaultId).toList();
         }
 
         /** Loan tokens the whole batch needs. */
@@ -84,15 +94,23 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
         return baseGas + gasPerVault * n;
     }
 
+    /** {@link #plan(LiquidationCandidates, Set, Map, BigInteger, GasPricing, BigInteger)} of first rounds only. */
+    public Plan plan(LiquidationCandidates c, Set<Long> exclude, BigInteger feePerGas, GasPricing pricing,
+            BigInteger balance) {
+        return plan(c, exclude, Map.of(), feePerGas, pricing, balance);
+    }
+
     /**
      * @param c            the detector's result for one market
-     * @param exclude      vaults already in one of our transactions in flight
+     * @param exclude      vaults already in one of our transactions in flight (of earlier blocks), or dropped
+     * @param done         rounds of each vault already planned in earlier batches of this block: the plan takes the
+     *                     next one
      * @param feePerGas    the expected price of gas (wei), for the per-vault cut
      * @param pricing      gas in the loan token
      * @param balance      the keeper's loan-token balance available for this market
      */
-    public Plan plan(LiquidationCandidates c, Set<Long> exclude, BigInteger feePerGas, GasPricing pricing,
-            BigInteger balance) {
+    public Plan plan(LiquidationCandidates c, Set<Long> exclude, Map<Long, Integer> done, BigInteger feePerGas,
+            GasPricing pricing, BigInteger balance) {
         Objects.requireNonNull(c, "candidates");
         List<Planned> profitable = new ArrayList<>();
         int unprofitable = 0;
@@ -102,9 +120,9 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
         BigInteger ownGas = pricing.cost(BigInteger.valueOf(gasPerVault), feePerGas);
         for (LiquidatableVault v : c.vaults()) {
             if (exclude.contains(v.vaultId())) continue;
-            Planned p = rounds(v, m, price);
+            Planned p = nextRound(v, m, price, done.getOrDefault(v.vaultId(), 0));
             if (p == null) continue;
-            if (p.grossProfit().compareTo(ownGas.multiply(BigInteger.valueOf(p.rounds()))) <= 0) {
+            if (p.grossProfit().compareTo(ownGas) <= 0) {
                 unprofitable++;
                 continue;
             }
@@ -115,58 +133,45 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
         List<Planned> chosen = new ArrayList<>();
         int noCapital = 0;
         BigInteger left = balance;
-        int liquidations = 0;
         for (Planned p : profitable) {
-            if (liquidations + p.rounds() > maxBatch || gasFor(liquidations + p.rounds()) > gasBudget) continue;
+            if (chosen.size() + 1 > maxBatch || gasFor(chosen.size() + 1) > gasBudget) continue;
             if (p.cost().compareTo(left) > 0) {
                 noCapital++;
                 continue;
             }
             left = left.subtract(p.cost());
             chosen.add(p);
-            liquidations += p.rounds();
         }
         return new Plan(c.marketId(), c.block(), chosen, unprofitable, noCapital);
     }
 
     /**
-     * The liquidations one vault takes in a row: with a close factor a vault between {@code 1 / (1 + bonus)} and the
-     * maintenance limit stays liquidatable after a partial liquidation (each one seizes the bonus on top of what it
-     * repays), and would otherwise need a block per round. Each round is quoted on the vault and totals the previous
-     * one leaves, until it is healthy, emptied, or {@link #MAX_ROUNDS}; null when even the first has no effect.
+     * The vault's liquidation after {@code earlier} ones of this block: each round is quoted on the vault and totals
+     * the previous one leaves (with a close factor a vault between {@code 1 / (1 + bonus)} and the maintenance limit
+     * stays liquidatable after a partial liquidation). Null when the vault is healthy or emptied by then, when the
+     * round would have no effect, or past {@link #MAX_ROUNDS}.
      */
-    private static Planned rounds(LiquidatableVault v, MarketAtBlock m, BigInteger price) {
+    static Planned nextRound(LiquidatableVault v, MarketAtBlock m, BigInteger price, int earlier) {
+        if (earlier >= MAX_ROUNDS) return null;
         BigInteger collateral = v.position().collateral();
         BigInteger shares = v.position().debtShares();
         MarketTotals totals = m.accruedTotals();
-        BigInteger repaid = BigInteger.ZERO;
-        BigInteger repaidShares = BigInteger.ZERO;
-        BigInteger seized = BigInteger.ZERO;
-        BigInteger fee = BigInteger.ZERO;
-        LiquidationMath.Quote last = null;
-        int rounds = 0;
-        while (rounds < MAX_ROUNDS && shares.signum() > 0
-                && MarginMath.isLiquidatable(collateral, MarginMath.debt(shares, totals), price, m.margins())) {
+        for (int round = 0; ; round++) {
+            if (shares.signum() == 0
+                    || !MarginMath.isLiquidatable(collateral, MarginMath.debt(shares, totals), price, m.margins())) {
+                return null;
+            }
             LiquidationMath.Quote q = LiquidationMath.quote(collateral, shares, totals, price, m.market().terms(),
                     UINT256_MAX);
-            if (q.noEffect()) break;
-            rounds++;
-            last = q;
-            repaid = repaid.add(q.repaidAssets());
-            repaidShares = repaidShares.add(q.repaidShares());
-            seized = seized.add(q.seizedCollateral());
-            fee = fee.add(q.protocolFee());
+            if (q.noEffect()) return null;
+            if (round == earlier) {
+                BigInteger seizedValue = MarginMath.value(q.seizedCollateral(), price);
+                return new Planned(v.vaultId(), round + 1, q, seizedValue,
+                        seizedValue.subtract(q.repaidAssets()).subtract(q.protocolFee()));
+            }
+            totals = LiquidationMath.after(totals, collateral, shares, q);
             collateral = collateral.subtract(q.seizedCollateral());
             shares = collateral.signum() == 0 ? BigInteger.ZERO : shares.subtract(q.repaidShares());
-            totals = new MarketTotals(totals.totalSupplyAssets(), totals.totalSupplyShares(),
-                    totals.totalBorrowAssets().subtract(q.repaidAssets()).max(BigInteger.ZERO),
-                    totals.totalBorrowShares().subtract(q.repaidShares()), totals.insuranceFund().add(q.protocolFee()),
-                    totals.lastAccrual());
         }
-        if (rounds == 0) return null;
-        LiquidationMath.Quote sum = new LiquidationMath.Quote(repaid, repaidShares, seized, fee, last.badDebt(),
-                last.coveredByInsurance(), false);
-        BigInteger seizedValue = MarginMath.value(seized, price);
-        return new Planned(v.vaultId(), rounds, sum, seizedValue, seizedValue.subtract(repaid).subtract(fee));
     }
 }

@@ -12,7 +12,7 @@ import java.util.Objects;
 
 /**
  * One market as the engine sees it inside a block with timestamp {@code now}: totals accrued to {@code now}, the
- * ramped maintenance margins in force, and the oracle's answer scaled as the engine's {@code price()}. Computed once
+ * ramped maintenance margins in force, and the oracle's answer scaled as the lens's {@code price()}. Computed once
  * per market and block, then each vault's exact health is a few big-integer operations ({@code io.isomargin.abi.math},
  * the engine's rounding).
  */
@@ -37,7 +37,7 @@ public final class MarketAtBlock {
         MarketTotals t = market.totals();
         this.accrued = InterestMath.accrue(t, market.rateModel(), market.reserveFactorBps(),
                 Math.max(now, t.lastAccrual()));
-        this.margins = MarginMath.Margins.at(market.tiers(), market.rampStart(), market.rampEnd(), now);
+        this.margins = MarginMath.Margins.at(market.tiers(), now);
         this.oracle = oracle;
         BigInteger p = null;
         String problem = null;
@@ -120,7 +120,7 @@ public final class MarketAtBlock {
         return MarginMath.maxDebt(MarginMath.value(v.collateral(), price()), margins.minValues(), margins.mmBps());
     }
 
-    /** Everything the engine's views say about the vault at this block (needs a scalable price). */
+    /** Everything the lens's views say about the vault at this block (needs a scalable price). */
     public VaultHealth health(VaultPosition v) {
         BigInteger debt = debt(v);
         BigInteger maxDebt = debt.signum() == 0 ? BigInteger.ZERO : maxDebt(v);

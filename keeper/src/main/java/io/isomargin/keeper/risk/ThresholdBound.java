@@ -34,8 +34,6 @@ final class ThresholdBound {
     private final long builtAt;
     private final long validUntil;
     private final List<TierState> tiers;
-    private final long rampStart;
-    private final long rampEnd;
     private final BigInteger priceScale;
     private final BigInteger ratioNum;
     private final BigInteger ratioDen;
@@ -45,15 +43,13 @@ final class ThresholdBound {
         this.builtAt = now;
         this.validUntil = now + config.horizonSeconds();
         this.tiers = m.tiers();
-        this.rampStart = m.rampStart();
-        this.rampEnd = m.rampEnd();
         this.priceScale = m.priceScale();
         MarketTotals h = accruedToEnd(m);
         this.ratioNum = h.totalBorrowAssets().add(SharesMath.VIRTUAL_ASSETS)
                 .multiply(BPS.add(BigInteger.valueOf(config.debtSlackBps())));
         this.ratioDen = h.totalBorrowShares().add(SharesMath.VIRTUAL_SHARES).multiply(BPS);
-        MarginMath.Margins first = MarginMath.Margins.at(tiers, rampStart, rampEnd, now);
-        MarginMath.Margins last = MarginMath.Margins.at(tiers, rampStart, rampEnd, validUntil);
+        MarginMath.Margins first = MarginMath.Margins.at(tiers, now);
+        MarginMath.Margins last = MarginMath.Margins.at(tiers, validUntil);
         int[] mm = new int[tiers.size()];
         for (int i = 0; i < mm.length; i++) mm[i] = Math.max(first.mmBps()[i], last.mmBps()[i]);
         this.maxMargins = new MarginMath.Margins(first.minValues(), first.imBps(), mm);
@@ -72,9 +68,9 @@ final class ThresholdBound {
         return lhs.compareTo(rhs) <= 0;
     }
 
-    /** Whether {@code m}'s margins and price scale are those the bound was built for. */
+    /** Whether {@code m}'s margins (tiers with their ramps) and price scale are those the bound was built for. */
     boolean sameShape(TrackedMarket m) {
-        return m.complete() && tiers.equals(m.tiers()) && rampStart == m.rampStart() && rampEnd == m.rampEnd()
+        return m.complete() && tiers.equals(m.tiers())
                 && priceScale.equals(m.priceScale());
     }
 

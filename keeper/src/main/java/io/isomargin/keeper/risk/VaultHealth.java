@@ -3,7 +3,7 @@ package io.isomargin.keeper.risk;
 import java.math.BigInteger;
 
 /**
- * A vault's health at one block, exactly as the engine's views compute it.
+ * A vault's health at one block, exactly as the lens's views (IsomarginLens) compute it.
  *
  * @param vaultId          the vault
  * @param debt             debt with interest to the block's timestamp, loan units, rounded up ({@code debtOf})

@@ -70,7 +70,7 @@ class MirrorBookTest {
                 assertFalse(c.vaults().isEmpty(), "the crash makes vaults liquidatable");
                 assertEquals(new EngineViews(d, chain.blockNumber()).liquidatable(ids(keeper, d)), detected(c));
                 d.engineAs(liquidator).liquidate(BigInteger.valueOf(c.vaults().get(0).vaultId()),
-                        FullMath.UINT256_MAX, liquidator.getAddress(), new byte[0]).send();
+                        FullMath.UINT256_MAX, BigInteger.ONE, liquidator.getAddress(), new byte[0]).send();
                 Population.open(d, borrower, d.wethMarket(), 2, random);
                 d.mintAndApprove(borrower, d.usdc().getContractAddress(), units(100, 6));
                 d.engineAs(borrower).repay(weth.get(1), units(100, 6)).send();

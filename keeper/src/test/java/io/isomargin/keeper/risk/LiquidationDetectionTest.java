@@ -25,7 +25,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.web3j.crypto.Credentials;
 
 /**
- * The book built from chain events, its exact health and the liquidation-price index against the engine's views on
+ * The book built from chain events, its exact health and the liquidation-price index against the lens's views on
  * a real chain: a population of vaults of every size near their limits, random price moves up and down, interest
  * over hours and days, a maintenance-margin ramp in progress, vaults opened, borrowed on and liquidated while the
  * keeper follows.
@@ -88,8 +88,8 @@ class LiquidationDetectionTest {
                 LiquidationCandidates weth = keeper.detector.latest().get(d.wethMarket().longValueExact());
                 if (round % 3 == 0 && !weth.vaults().isEmpty()) {
                     BigInteger id = BigInteger.valueOf(weth.vaults().get(0).vaultId());
-                    d.engineAs(liquidator).liquidate(id, FullMath.UINT256_MAX, liquidator.getAddress(), new byte[0])
-                            .send();
+                    d.engineAs(liquidator).liquidate(id, FullMath.UINT256_MAX, BigInteger.ONE,
+                            liquidator.getAddress(), new byte[0]).send();
                     liquidations++;
                 }
             }

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+import {IIsomarginEngine, MarketConfig, RiskParams, MarketState, TierState, Vault} from "./interfaces/IIsomarginEngine.sol";
+import {IIsomarginLens} from "./interfaces/IIsomarginLens.sol";
+import {ConstantsLib as C} from "./libraries/ConstantsLib.sol";
+import {SharesMathLib} from "./libraries/SharesMathLib.sol";
+import {MarginLib} from "./libraries/MarginLib.sol";
+import {InterestLib} from "./libraries/InterestLib.sol";
+import {PriceLib} from "./libraries/PriceLib.sol";
+
+/// @title IsomarginLens
+/// @notice Views over an IsomarginEngine, computed from its stored state with the engine's own libraries: the
+/// engine keeps only raw getters so that it stays well under EIP-170. See IIsomarginLens for each view.
+contract IsomarginLens is IIsomarginLens {
+    using SharesMathLib for uint256;
+
+    /// @inheritdoc IIsomarginLens
+    IIsomarginEngine public immutable engine;
+
+    constructor(IIsomarginEngine engine_) {
+        engine = engine_;
+    }
+
+    /// @inheritdoc IIsomarginLens
+    function expectedMarketState(uint256 marketId) public view returns (MarketState memory s) {
+        s = engine.marketState(marketId);
+        RiskParams memory r = engine.riskParams(marketId);
+        InterestLib.accrue(s, r.rateModel, r.reserveFactorBps, block.timestamp);
+    }
+
+    /// @inheritdoc IIsomarginLens
+    function price(uint256 marketId) public view returns (uint256) {
+        MarketConfig memory c = engine.marketConfig(marketId);
+        if (c.loanToken == address(0)) revert IIsomarginEngine.MarketNotFound(marketId);
+        return PriceLib.scaledPrice(c.oracle, c.priceScale, engine.riskParams(marketId).maxOracleAge);
+    }
+
+    /// @inheritdoc IIsomarginLens
+    function debtOf(uint256 vaultId) public view returns (uint256) {
+        Vault memory v = engine.vault(vaultId);
+        if (v.debtShares == 0) return 0;
+        MarketState memory s = expectedMarketState(v.marketId);
+        return uint256(v.debtShares).toAssetsUp(s.totalBorrowAssets, s.totalBorrowShares);
+    }
+
+    /// @inheritdoc IIsomarginLens
+    function health(uint256 vaultId) external view returns (uint256) {
+        (uint256 debt, uint256 maxDebt_) = _debtAndMaxDebt(vaultId);
+        return debt == 0 ? type(uint256).max : Math.mulDiv(maxDebt_, C.WAD, debt);
+    }
+
+    /// @inheritdoc IIsomarginLens
+    function isLiquidatable(uint256 vaultId) external view returns (bool) {
+        (uint256 debt, uint256 maxDebt_) = _debtAndMaxDebt(vaultId);
+        return debt > maxDebt_;
+    }
+
+    /// @inheritdoc IIsomarginLens
+    function liquidationPrice(uint256 vaultId) external view returns (uint256) {
+        Vault memory v = engine.vault(vaultId);
+        uint256 debt = debtOf(vaultId);
+        if (debt == 0) return 0;
+        if (v.collateral == 0) return type(uint256).max;
+        (uint256[] memory minValues, uint256[] memory mm) = _maintenance(v.marketId);
+        uint256 valueStar = MarginLib.valueAtMaxDebt(debt, minValues, mm);
+        // answer = V* x 1e36 / collateral / priceScale, each division rounded up.
+        uint256 scaled = Math.mulDiv(valueStar, C.PRICE_SCALE, v.collateral, Math.Rounding.Ceil);
+        return Math.ceilDiv(scaled, engine.marketConfig(v.marketId).priceScale);
+    }
+
+    /// @dev Debt (accrued to now, rounded up) and the largest debt the vault may carry at the oracle price.
+    function _debtAndMaxDebt(uint256 vaultId) internal view returns (uint256 debt, uint256 maxDebt_) {
+        Vault memory v = engine.vault(vaultId);
+        if (v.owner == address(0)) revert IIsomarginEngine.VaultNotFound(vaultId);
+        debt = debtOf(vaultId);
+        if (debt == 0) return (0, 0);
+        (uint256[] memory minValues, uint256[] memory mm) = _maintenance(v.marketId);
+        uint256 value = Math.mulDiv(v.collateral, price(v.marketId), C.PRICE_SCALE);
+        maxDebt_ = MarginLib.maxDebt(value, minValues, mm);
+    }
+
+    /// @dev Tier thresholds and effective maintenance margins now, as the engine computes them (ramp rounded up).
+    function _maintenance(uint256 marketId) internal view returns (uint256[] memory minValues, uint256[] memory mm) {
+        uint256 n = engine.marketConfig(marketId).tierCount;
+        minValues = new uint256[](n);
+        mm = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            TierState memory t = engine.tier(marketId, i);
+            minValues[i] = t.minValue;
+            mm[i] = MarginLib.rampedMm(t.mmFromBps, t.mmToBps, t.rampStart, t.rampEnd, block.timestamp, Math.Rounding.Ceil);
+        }
+    }
+}
