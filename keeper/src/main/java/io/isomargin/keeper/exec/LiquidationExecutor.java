@@ -366,7 +366,8 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         Held h = held.get(o.tx().nonce());
         long marketId = h == null ? -1 : h.marketId();
         switch (o.kind()) {
-            case REPLACED, STUCK_AT_CAP -> listener.outcome(o, marketId, BigInteger.ZERO, 0, 0, BigInteger.ZERO);
+            case REPLACED, STUCK_AT_CAP, RESENT, STRANDED, GAP_FILLED ->
+                    listener.outcome(o, marketId, BigInteger.ZERO, 0, 0, BigInteger.ZERO);
             case DROPPED -> {
                 release(o.tx().nonce());
                 listener.outcome(o, marketId, BigInteger.ZERO, 0, h == null ? 0 : h.vaultIds().size(), BigInteger.ZERO);

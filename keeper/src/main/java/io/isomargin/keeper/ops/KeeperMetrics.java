@@ -25,7 +25,9 @@ import org.web3j.utils.Numeric;
  *       {@code isomargin_keeper_transactions_in_flight} (each read from a supplier set by the runner, 0 until set)
  *   <li>transactions: {@code isomargin_keeper_transactions_sent_total}, {@code ..._mined_total},
  *       {@code ..._reverted_total}, {@code ..._replaced_total}, {@code ..._stuck_total} (left at the fee cap),
- *       {@code ..._dropped_total} (forgotten by the node)
+ *       {@code ..._dropped_total} (nonce used by another transaction of the key), {@code ..._resent_total} (forgotten
+ *       by the node, re-sent), {@code ..._stranded_total} (forgotten, and the cap keeps it from being re-sent),
+ *       {@code ..._gaps_filled_total}
  *   <li>liquidations: {@code isomargin_keeper_liquidations_total{market}} (vaults liquidated by the keeper),
  *       {@code isomargin_keeper_liquidations_lost_total} (taken by someone else or healthy again),
  *       {@code isomargin_keeper_liquidations_skipped_unprofitable_total}
@@ -47,6 +49,9 @@ public final class KeeperMetrics {
     private final Counter replaced;
     private final Counter stuck;
     private final Counter dropped;
+    private final Counter resent;
+    private final Counter stranded;
+    private final Counter gapsFilled;
     private final Counter lost;
     private final Counter skippedUnprofitable;
     private final Counter gasSpentWei;
@@ -61,7 +66,14 @@ public final class KeeperMetrics {
         reverted = counter("isomargin.keeper.transactions.reverted", "Transactions mined but reverted");
         replaced = counter("isomargin.keeper.transactions.replaced", "Replacements sent with bumped fees");
         stuck = counter("isomargin.keeper.transactions.stuck", "Transactions left unmined at the fee cap");
-        dropped = counter("isomargin.keeper.transactions.dropped", "Transactions the node forgot (re-broadcast)");
+        dropped = counter("isomargin.keeper.transactions.dropped", "Transactions whose nonce another transaction of "
+                + "this key used");
+        resent = counter("isomargin.keeper.transactions.resent", "Transactions the node forgot, re-sent (same bytes or "
+                + "re-signed at the current fee)");
+        stranded = counter("isomargin.keeper.transactions.stranded", "Transactions the node forgot that the fee cap "
+                + "kept from being re-sent (until the base fee falls)");
+        gapsFilled = counter("isomargin.keeper.transactions.gaps.filled", "Nonce gaps below the keeper's in-flight "
+                + "transactions filled with a 0-value transfer to itself");
         lost = counter("isomargin.keeper.liquidations.lost", "Liquidations lost: taken by someone else or healthy "
                 + "again at simulation or on revert");
         skippedUnprofitable = counter("isomargin.keeper.liquidations.skipped.unprofitable",
@@ -151,6 +163,9 @@ public final class KeeperMetrics {
             case REPLACED -> replaced();
             case STUCK_AT_CAP -> stuck();
             case DROPPED -> dropped();
+            case RESENT -> resent.increment();
+            case STRANDED -> stranded.increment();
+            case GAP_FILLED -> gapsFilled.increment();
         }
     }
 

@@ -60,7 +60,16 @@ public final class NonceManager {
 
     /** Takes the next nonce (reading the node's pending count the first time). */
     public synchronized long take() {
+        return take(0);
+    }
+
+    /**
+     * Takes the next nonce, at least {@code floor}: the sender passes one above its highest nonce in flight, so a
+     * resync against a node that forgot some of them never hands one out twice.
+     */
+    public synchronized long take(long floor) {
         if (next < 0) next = pendingCount();
+        next = Math.max(next, floor);
         return next++;
     }
 

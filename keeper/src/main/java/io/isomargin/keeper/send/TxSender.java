@@ -8,7 +8,10 @@ import io.isomargin.keeper.send.NonceManager.Rejection;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentSkipListMap;
@@ -24,9 +27,12 @@ import org.web3j.utils.Numeric;
 /**
  * Sends the keeper's transactions and sees them through: EIP-1559 fees from a {@link FeePolicy}, nonces from a
  * {@link NonceManager}, at most {@code maxInFlight} unmined at once. On every block ({@link #onBlock}) it collects
- * receipts, replaces a transaction still unmined after {@code replaceAfterBlocks} blocks with the same nonce and
- * payload and bumped fees (up to the cap, then leaves it and reports it once), and re-broadcasts one the node has
- * forgotten.
+ * receipts; re-sends every transaction the node does not know, whatever its state (the same bytes while their max fee
+ * covers the base fee, else re-signed at the current fee within the cap; above the cap it is reported stranded and
+ * tried again next block); replaces one still unmined after {@code replaceAfterBlocks} blocks with the same nonce
+ * and payload and bumped fees (up to the cap, then reports it once as stuck); and fills a nonce gap below its highest
+ * in-flight nonce that lasts {@code replaceAfterBlocks} blocks with a 0-value transfer to itself at that nonce, so a
+ * forgotten nonce never holds the ones above it. Fees are recorded as sent only once a node took them.
  *
  * <p>Nothing is sent twice by accident: the hash is computed locally from the signed bytes, so a send whose answer
  * was lost is re-sent byte for byte (the node answers "already known" or mines it once), and a "nonce too low"
@@ -36,6 +42,7 @@ import org.web3j.utils.Numeric;
  */
 public final class TxSender {
     private static final Logger log = LoggerFactory.getLogger(TxSender.class);
+    private static final BigInteger SELF_TRANSFER_GAS = BigInteger.valueOf(21_000);
 
     /** A call to send: {@code data} to contract {@code to}, with a gas limit; {@code label} names it in logs. */
     public record Request(String to, String data, BigInteger gasLimit, String label) {
@@ -48,7 +55,24 @@ public final class TxSender {
     }
 
     /** What happened to a transaction in flight. */
-    public enum Kind { MINED, REVERTED, REPLACED, STUCK_AT_CAP, DROPPED }
+    public enum Kind {
+        /** Mined successfully (receipt). */
+        MINED,
+        /** Mined and reverted (receipt). */
+        REVERTED,
+        /** Unmined after {@code replaceAfterBlocks} blocks: replaced with bumped fees. */
+        REPLACED,
+        /** Unmined, and a bump would pass the fee cap: left as it is (reported once; still re-sent if forgotten). */
+        STUCK_AT_CAP,
+        /** Its nonce was used by another transaction of this key. */
+        DROPPED,
+        /** The node did not know it: re-sent (same bytes, or re-signed at the current fee). */
+        RESENT,
+        /** The node does not know it and the base fee is above what the cap allows: re-sent when it falls. */
+        STRANDED,
+        /** A nonce gap below our in-flight transactions: a 0-value transfer to ourselves was sent at that nonce. */
+        GAP_FILLED
+    }
 
     /**
      * @param receipt the receipt (MINED, REVERTED), else null
@@ -63,8 +87,10 @@ public final class TxSender {
         private final List<String> hashes = new ArrayList<>();
         private Fees fees;
         private String signedHex;
+        private long firstSentBlock;
         private long lastSentBlock;
         private boolean stuckReported;
+        private volatile long strandedSince = -1; // read by /health
 
         private Pending(Request request, long nonce) {
             this.request = request;
@@ -92,8 +118,18 @@ public final class TxSender {
             return fees;
         }
 
+        /** The block of the first send of this nonce. */
+        public long firstSentBlock() {
+            return firstSentBlock;
+        }
+
         public long lastSentBlock() {
             return lastSentBlock;
+        }
+
+        /** True while no node knows it and the fee cap does not allow a fee the node takes. */
+        public boolean stranded() {
+            return strandedSince >= 0;
         }
 
         @Override
@@ -113,6 +149,8 @@ public final class TxSender {
     private final int replaceAfterBlocks;
     private final int maxInFlight;
     private final ConcurrentSkipListMap<Long, Pending> inFlight = new ConcurrentSkipListMap<>(); // read by status
+    private final Map<Long, Long> gapSince = new HashMap<>(); // nonce below our highest in flight -> first block seen
+    private volatile String fundsProblem; // the node's last "insufficient funds" refusal, until a send is accepted
     private String lastError;
 
     public TxSender(RpcClient rpc, Credentials credentials, long chainId, FeePolicy fees, NonceManager nonces,
@@ -138,6 +176,14 @@ public final class TxSender {
         return List.copyOf(inFlight.values());
     }
 
+    /**
+     * The node's last refusal of one of our transactions for lack of funds to pay its gas, until a later
+     * transaction is accepted; null while sends go through.
+     */
+    public String fundsProblem() {
+        return fundsProblem;
+    }
+
     /** True when another transaction may be sent now. */
     public boolean canSend() {
         return inFlight.size() < maxInFlight;
@@ -157,15 +203,14 @@ public final class TxSender {
         }
         Fees f = fees.initial(baseFee);
         for (int attempt = 0; attempt < 3; attempt++) {
-            Pending p = new Pending(r, nonces.take());
+            // never a nonce still in flight, whatever a resync read from a node that forgot some of them
+            Pending p = new Pending(r, nonces.take(inFlight.isEmpty() ? 0 : inFlight.lastKey() + 1));
             String hex = sign(p.nonce, r, f);
             Broadcast b = broadcast(hex);
             switch (b) {
                 case ACCEPTED, UNCERTAIN -> {
-                    p.fees = f;
-                    p.signedHex = hex;
-                    p.hashes.add(Hash.sha3(hex));
-                    p.lastSentBlock = block;
+                    record(p, f, hex, block);
+                    p.firstSentBlock = block;
                     inFlight.put(p.nonce, p);
                     if (b == Broadcast.UNCERTAIN) {
                         log.warn("sent {} without an answer from any endpoint ({}); will re-send the same bytes if no "
@@ -186,12 +231,14 @@ public final class TxSender {
     }
 
     /**
-     * Follows the transactions in flight at a new block whose base fee is {@code baseFee}: receipts, replacements,
-     * re-broadcasts. Also resyncs the nonce when another sender used the key. Returns what happened.
+     * Follows the transactions in flight at a new block whose base fee is {@code baseFee}: receipts, re-sends of what
+     * the node forgot, replacements, nonce gaps. Also resyncs the nonce when another sender used the key. Returns what
+     * happened.
      */
     public List<Outcome> onBlock(long block, BigInteger baseFee) {
         List<Outcome> out = new ArrayList<>();
         if (inFlight.isEmpty()) {
+            gapSince.clear();
             nonces.detectExternalUse();
             return out;
         }
@@ -208,14 +255,110 @@ public final class TxSender {
                 inFlight.remove(p.nonce);
                 log.warn("{} dropped: nonce {} was used by another transaction of this key", p, p.nonce);
                 out.add(new Outcome(Kind.DROPPED, p, null, "nonce used by another transaction of this key"));
+            } else if (p.lastSentBlock < block && !known(p.hash())) {
+                resend(p, block, baseFee).ifPresent(out::add);
             } else if (block - p.lastSentBlock >= replaceAfterBlocks) {
                 replace(p, block, baseFee).ifPresent(out::add);
-            } else if (!known(p.hash())) {
-                log.warn("no node knows {}; re-sending the same bytes", p);
-                broadcast(p.signedHex);
             }
         }
+        fillGaps(minedCount, block, baseFee, out);
         return out;
+    }
+
+    /**
+     * The node does not know {@code p} (it dropped it: its max fee fell under the base fee, the pool was full, the
+     * node restarted): the same bytes while their max fee covers the base fee, else re-signed at the current fee
+     * within the cap; else stranded until the base fee falls.
+     */
+    private Optional<Outcome> resend(Pending p, long block, BigInteger baseFee) {
+        if (p.fees.maxFeePerGas().compareTo(baseFee) >= 0) {
+            Broadcast b = broadcast(p.signedHex);
+            if (b == Broadcast.ACCEPTED) {
+                log.warn("no node knew {}; re-sent the same bytes", p);
+                p.lastSentBlock = block;
+                return Optional.of(unstranded(p, new Outcome(Kind.RESENT, p, null, "re-sent the same bytes")));
+            }
+            if (b == Broadcast.UNCERTAIN || b == Broadcast.NONCE_TOO_LOW) return Optional.empty(); // next block tells
+        }
+        Fees f;
+        try {
+            f = fees.initial(baseFee);
+        } catch (GasAboveCapException e) {
+            return stranded(p, block, e.getMessage());
+        }
+        String hex = sign(p.nonce, p.request, f);
+        Broadcast b = broadcast(hex);
+        if (b == Broadcast.NONCE_TOO_LOW) return Optional.empty();
+        if (b == Broadcast.REJECTED || b == Broadcast.RESYNC) return stranded(p, block, lastError);
+        String old = p.hash();
+        record(p, f, hex, block);
+        log.warn("no node knew {} (was {}); re-signed at the current fee", p, old);
+        return Optional.of(unstranded(p, new Outcome(Kind.RESENT, p, null, "re-signed at the current fee, was "
+                + old)));
+    }
+
+    private Optional<Outcome> stranded(Pending p, long block, String why) {
+        if (p.strandedSince >= 0) return Optional.empty(); // reported once; tried again every block
+        p.strandedSince = block;
+        log.warn("{} is STRANDED: no node knows it and it cannot be re-sent now ({}); trying every block", p, why);
+        return Optional.of(new Outcome(Kind.STRANDED, p, null, why));
+    }
+
+    private Outcome unstranded(Pending p, Outcome o) {
+        if (p.strandedSince >= 0) log.info("{} no longer stranded after {} block(s)", p, p.lastSentBlock - p.strandedSince);
+        p.strandedSince = -1;
+        return o;
+    }
+
+    /**
+     * A nonce between the mined count and our highest in-flight nonce that we hold nothing for (lost by a crash of
+     * an earlier run, taken by another process that then stalled) holds every transaction above it. After
+     * {@code replaceAfterBlocks} blocks (time for someone else's transaction there to be mined) it is filled with a
+     * 0-value transfer to ourselves, followed like any other transaction.
+     */
+    private void fillGaps(long minedCount, long block, BigInteger baseFee, List<Outcome> out) {
+        if (inFlight.isEmpty()) {
+            gapSince.clear();
+            return;
+        }
+        long highest = inFlight.lastKey();
+        gapSince.keySet().removeIf(n -> n < minedCount || n > highest || inFlight.containsKey(n));
+        int filled = 0;
+        for (long n = minedCount; n < highest && filled < maxInFlight; n++) {
+            if (inFlight.containsKey(n)) continue;
+            long since = gapSince.computeIfAbsent(n, k -> block);
+            if (block - since < replaceAfterBlocks) continue;
+            filled++;
+            Fees f;
+            try {
+                f = fees.initial(baseFee);
+            } catch (GasAboveCapException e) {
+                continue; // the gap's transactions wait like the others; tried again next block
+            }
+            Pending p = new Pending(new Request(address(), "0x", SELF_TRANSFER_GAS, "fill nonce gap " + n), n);
+            String hex = sign(n, p.request, f);
+            Broadcast b = broadcast(hex);
+            if (b != Broadcast.ACCEPTED && b != Broadcast.UNCERTAIN) {
+                log.warn("nonce {} is a gap below our in-flight transactions; filling it was refused: {}", n,
+                        lastError);
+                continue;
+            }
+            record(p, f, hex, block);
+            p.firstSentBlock = block;
+            inFlight.put(n, p);
+            gapSince.remove(n);
+            log.warn("nonce {} was a gap below our in-flight transactions for {} block(s): filled with {}", n,
+                    block - since, p);
+            out.add(new Outcome(Kind.GAP_FILLED, p, null, "nonce gap filled with a 0-value transfer to ourselves"));
+        }
+    }
+
+    /** {@code hex}, signed at {@code f}, reached a node (or may have): it is the current version of {@code p}. */
+    private void record(Pending p, Fees f, String hex, long block) {
+        p.fees = f;
+        p.signedHex = hex;
+        p.hashes.add(Hash.sha3(hex));
+        p.lastSentBlock = block;
     }
 
     private Optional<Outcome> replace(Pending p, long block, BigInteger baseFee) {
@@ -231,16 +374,13 @@ public final class TxSender {
         Broadcast b = broadcast(hex);
         if (b == Broadcast.NONCE_TOO_LOW) return Optional.empty(); // mined meanwhile: the next block has the receipt
         if (b == Broadcast.REJECTED || b == Broadcast.RESYNC) {
+            // the fees stay those a node took; the next try is replaceAfterBlocks blocks later
             log.warn("replacement of {} refused: {}", p, lastError);
-            p.fees = bumped.get(); // the next try bumps from here
             p.lastSentBlock = block;
             return Optional.empty();
         }
         String old = p.hash();
-        p.fees = bumped.get();
-        p.signedHex = hex;
-        p.hashes.add(Hash.sha3(hex));
-        p.lastSentBlock = block;
+        record(p, bumped.get(), hex, block);
         log.info("replaced {} with {}", old, p);
         return Optional.of(new Outcome(Kind.REPLACED, p, null, "replaced " + old));
     }
@@ -254,6 +394,7 @@ public final class TxSender {
     private Broadcast broadcast(String hex) {
         try {
             rpc.call(w -> w.ethSendRawTransaction(hex));
+            fundsProblem = null;
             return Broadcast.ACCEPTED;
         } catch (RpcUnavailableException e) {
             lastError = e.getMessage();
@@ -265,7 +406,13 @@ public final class TxSender {
                 case NONCE_TOO_LOW -> receiptOf(Hash.sha3(hex)) != null ? Broadcast.ACCEPTED : Broadcast.NONCE_TOO_LOW;
                 case UNDERPRICED_REPLACEMENT, NONCE_TOO_HIGH -> Broadcast.RESYNC;
                 // an automining Hardhat node answers a transaction that reverts with an error, yet mines it
-                case OTHER -> known(Hash.sha3(hex)) ? Broadcast.ACCEPTED : Broadcast.REJECTED;
+                case OTHER -> {
+                    if (known(Hash.sha3(hex))) yield Broadcast.ACCEPTED;
+                    if (e.getMessage() != null && e.getMessage().toLowerCase(Locale.ROOT).contains("insufficient funds")) {
+                        fundsProblem = e.getMessage();
+                    }
+                    yield Broadcast.REJECTED;
+                }
             };
         }
     }

@@ -51,6 +51,7 @@ class TxSenderTest {
     @AfterEach
     void close() {
         rpc.close();
+        normalBlocks();
         chain.rpc("anvil_dropAllTransactions");
         chain.revert(snapshot);
     }
@@ -62,10 +63,10 @@ class TxSenderTest {
         Pending p = sender.send(transfer, gwei(10), block);
         assertEquals(gwei(11), p.fees().maxFeePerGas(), "base fee x 1 + 1 gwei tip");
 
-        mineAtBaseFee(gwei(12)); // above its max fee: not included
-        assertEquals(List.of(), sender.onBlock(chain.blockNumber(), gwei(12)));
-        mineAtBaseFee(gwei(12));
-        List<Outcome> replaced = sender.onBlock(chain.blockNumber(), gwei(12));
+        mineWithoutIncluding(gwei(10));
+        assertEquals(List.of(), sender.onBlock(chain.blockNumber(), gwei(10)));
+        mineWithoutIncluding(gwei(10));
+        List<Outcome> replaced = sender.onBlock(chain.blockNumber(), gwei(10));
         assertEquals(List.of(Kind.REPLACED), kinds(replaced));
         assertEquals(p.nonce(), replaced.getFirst().tx().nonce());
         BigInteger newMax = p.fees().maxFeePerGas();
@@ -73,8 +74,8 @@ class TxSenderTest {
                 "max fee bumped by 12.5%: " + newMax);
         assertEquals(1_125_000_000L, p.fees().maxPriorityFeePerGas().longValueExact(), "tip bumped by 12.5%");
 
-        mineAtBaseFee(gwei(12));
-        List<Outcome> mined = sender.onBlock(chain.blockNumber(), gwei(12));
+        mineAtBaseFee(gwei(10));
+        List<Outcome> mined = sender.onBlock(chain.blockNumber(), gwei(10));
         assertEquals(List.of(Kind.MINED), kinds(mined));
         assertEquals(p.hashes().get(1), mined.getFirst().receipt().getTransactionHash(), "the replacement was mined");
         assertEquals(2, p.hashes().size());
@@ -84,15 +85,107 @@ class TxSenderTest {
     }
 
     @Test
-    void whenABumpWouldPassTheCapTheTransactionIsLeftAndReportedOnce() {
+    void aTransactionStuckAtTheCapIsReportedOnceYetStillReSentWhenTheNodeForgetsIt() {
         TxSender sender = sender(policy(gwei(12)), 1); // 11 gwei now; 12.375 after a bump
         Pending p = sender.send(transfer, gwei(10), chain.blockNumber());
-        mineAtBaseFee(gwei(12));
-        assertEquals(List.of(Kind.STUCK_AT_CAP), kinds(sender.onBlock(chain.blockNumber(), gwei(12))));
-        mineAtBaseFee(gwei(12));
-        assertEquals(List.of(), sender.onBlock(chain.blockNumber(), gwei(12)), "reported once");
+        mineWithoutIncluding(gwei(10));
+        assertEquals(List.of(Kind.STUCK_AT_CAP), kinds(sender.onBlock(chain.blockNumber(), gwei(10))));
+        mineWithoutIncluding(gwei(10));
+        assertEquals(List.of(), sender.onBlock(chain.blockNumber(), gwei(10)), "reported once");
         assertEquals(List.of(p), sender.inFlight());
         assertEquals(1, p.hashes().size(), "nothing re-sent above the cap");
+
+        chain.rpc("anvil_dropAllTransactions"); // the node forgets it (restart, full pool)
+        mineWithoutIncluding(gwei(10));
+        assertEquals(List.of(Kind.RESENT), kinds(sender.onBlock(chain.blockNumber(), gwei(10))));
+        assertEquals(1, p.hashes().size(), "the same bytes: its max fee still covers the base fee");
+        mineAtBaseFee(gwei(10));
+        assertEquals(List.of(Kind.MINED), kinds(sender.onBlock(chain.blockNumber(), gwei(10))));
+        assertEquals(1, minedCount());
+    }
+
+    /**
+     * The operator's report: with the fee cap at 3 gwei, the base fee pinned above it right after a crash made the node
+     * drop nonce N (and N+1); the keeper left them "stuck at cap", queued more behind the gap and never liquidated
+     * again. Now: both are reported stranded while the base fee is above the cap, a resync against the node that
+     * forgot them does not hand their nonces out again, and once the base fee falls they are re-sent (the same bytes)
+     * and everything is mined, each nonce once.
+     */
+    @Test
+    void nonceStrandedByABaseFeeAboveTheCapIsReSentWhenItFallsAndNothingIsSentTwice() {
+        NonceManager nonces = new NonceManager(rpc, key.getAddress());
+        TxSender sender = new TxSender(rpc, key, chain.chainId(), new FeePolicy(gwei(3), GWEI, 200, 125), nonces, 3,
+                4);
+        mineAtBaseFee(GWEI);
+        Pending n0 = sender.send(transfer, GWEI, chain.blockNumber());
+        Pending n1 = sender.send(transfer, GWEI, chain.blockNumber());
+        assertEquals(gwei(3), n0.fees().maxFeePerGas(), "2 x 1 gwei + 1 gwei tip, at the cap");
+
+        for (int i = 0; i < 3; i++) mineAtBaseFee(gwei(5)); // above every max fee: the node drops both
+        assertEquals(0, minedCount());
+        assertFalse(receiptExists(n0.hash()));
+        List<Outcome> first = sender.onBlock(chain.blockNumber(), gwei(5));
+        assertEquals(List.of(Kind.STRANDED, Kind.STRANDED), kinds(first));
+        assertTrue(n0.stranded() && n1.stranded());
+        mineAtBaseFee(gwei(5));
+        assertEquals(List.of(), sender.onBlock(chain.blockNumber(), gwei(5)), "reported once, tried every block");
+        assertThrows(GasAboveCapException.class, () -> sender.send(transfer, gwei(5), chain.blockNumber()));
+
+        assertEquals(0, nonces.resync("test: the node forgot nonces 0 and 1"), "the node's pending count");
+        mineAtBaseFee(GWEI); // the base fee falls
+        Pending n2 = sender.send(transfer, GWEI, chain.blockNumber());
+        assertEquals(2, n2.nonce(), "never a nonce still in flight");
+        List<Outcome> resent = sender.onBlock(chain.blockNumber(), GWEI);
+        assertEquals(List.of(Kind.RESENT, Kind.RESENT), kinds(resent));
+        assertFalse(n0.stranded() || n1.stranded());
+        assertEquals(1, n0.hashes().size(), "the same bytes");
+
+        mineAtBaseFee(GWEI);
+        assertEquals(List.of(Kind.MINED, Kind.MINED, Kind.MINED), kinds(sender.onBlock(chain.blockNumber(), GWEI)));
+        assertEquals(3, minedCount(), "each nonce mined once");
+        assertTrue(sender.inFlight().isEmpty());
+    }
+
+    @Test
+    void aNonceGapBelowTheInFlightTransactionsIsFilledWithATransferToOurselves() {
+        NonceManager nonces = new NonceManager(rpc, key.getAddress());
+        TxSender sender = new TxSender(rpc, key, chain.chainId(), policy(gwei(100)), nonces, 2, 4);
+        assertEquals(0, nonces.take(), "nonce 0 taken and lost (a crash between signing and sending)");
+        Pending p = sender.send(transfer, gwei(10), chain.blockNumber());
+        assertEquals(1, p.nonce());
+
+        mineAtBaseFee(gwei(10));
+        assertEquals(List.of(), sender.onBlock(chain.blockNumber(), gwei(10)), "queued behind the gap: nothing mined");
+        mineAtBaseFee(gwei(10));
+        assertFalse(kinds(sender.onBlock(chain.blockNumber(), gwei(10))).contains(Kind.GAP_FILLED),
+                "a gap gets time to fill by itself (the queued one is bumped meanwhile)");
+        mineAtBaseFee(gwei(10));
+        List<Outcome> filled = sender.onBlock(chain.blockNumber(), gwei(10)).stream()
+                .filter(o -> o.kind() == Kind.GAP_FILLED).toList();
+        assertEquals(1, filled.size());
+        Pending gap = filled.getFirst().tx();
+        assertEquals(0, gap.nonce());
+        assertEquals(key.getAddress(), gap.request().to(), "a 0-value transfer to ourselves");
+
+        mineAtBaseFee(gwei(10));
+        assertEquals(List.of(Kind.MINED, Kind.MINED), kinds(sender.onBlock(chain.blockNumber(), gwei(10))));
+        assertEquals(2, minedCount());
+    }
+
+    @Test
+    void aKeyThatCannotPayGasIsReportedUntilASendGoesThrough() {
+        Credentials broke = Credentials.create("0x" + "11".repeat(32));
+        TxSender sender = new TxSender(rpc, broke, chain.chainId(), policy(gwei(100)),
+                new NonceManager(rpc, broke.getAddress()), 2, 4);
+        SendRejectedException e = assertThrows(SendRejectedException.class,
+                () -> sender.send(transfer, gwei(10), chain.blockNumber()));
+        assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("insufficient funds"), e.getMessage());
+        assertTrue(sender.fundsProblem() != null && sender.fundsProblem().toLowerCase(java.util.Locale.ROOT)
+                .contains("insufficient funds"), String.valueOf(sender.fundsProblem()));
+
+        chain.rpc("anvil_setBalance", broke.getAddress(), "0x" + BigInteger.TEN.pow(18).toString(16));
+        sender.send(transfer, gwei(10), chain.blockNumber());
+        assertNull(sender.fundsProblem(), "cleared by an accepted send");
     }
 
     @Test
@@ -165,6 +258,21 @@ class TxSenderTest {
 
     private static FeePolicy policy(BigInteger cap) {
         return new FeePolicy(cap, GWEI, 100, 125);
+    }
+
+    /**
+     * Mines a block whose gas limit is under a transfer's 21,000: the node keeps the pending transactions but cannot
+     * include them (Anvil drops one whose max fee is under the base fee, so that cannot hold one). The limit is back
+     * to normal afterwards, so replacements are accepted and the next block includes them.
+     */
+    private void mineWithoutIncluding(BigInteger baseFee) {
+        chain.rpc("evm_setBlockGasLimit", "0x" + Long.toHexString(20_000));
+        mineAtBaseFee(baseFee);
+        normalBlocks();
+    }
+
+    private void normalBlocks() {
+        chain.rpc("evm_setBlockGasLimit", "0x" + Long.toHexString(30_000_000));
     }
 
     private void mineAtBaseFee(BigInteger baseFee) {
