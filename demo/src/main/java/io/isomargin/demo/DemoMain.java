@@ -372,7 +372,7 @@ public final class DemoMain implements Callable<Integer> {
         s.put("insurance_used_usdc", scaled(insurance, 6));
         s.put("keeper", keeper);
         s.put("keeper_profit_usdc", scaled(BigDecimal.valueOf(keeperMetrics.getOrDefault(
-                "isomargin_keeper_profit_total", 0.0)).toBigInteger(), 6));
+                "isomargin_keeper_net_profit", 0.0)).toBigInteger(), 6));
         s.put("keeper_gas_eth", new BigDecimal(BigDecimal.valueOf(keeperMetrics.getOrDefault(
                 "isomargin_keeper_gas_spent_wei_total", 0.0)).toBigInteger(), 18).setScale(6, RoundingMode.HALF_UP)
                 .toPlainString());

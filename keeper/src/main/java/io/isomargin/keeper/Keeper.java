@@ -11,6 +11,7 @@ import io.isomargin.keeper.exec.ExecutionListener;
 import io.isomargin.keeper.exec.GasPricing;
 import io.isomargin.keeper.exec.LiquidationExecutor;
 import io.isomargin.keeper.exec.LiquidationPlanner;
+import io.isomargin.keeper.ops.KeeperHealth;
 import io.isomargin.keeper.ops.KeeperStatus;
 import io.isomargin.keeper.ops.StatusCollector;
 import io.isomargin.keeper.risk.LiquidationDetector;
@@ -126,6 +127,27 @@ public final class Keeper implements AutoCloseable {
     /** What {@code /status} shows (any thread). */
     public KeeperStatus status() {
         return status.status(sender, dryRun);
+    }
+
+    /**
+     * What {@code /health} reports now (any thread, cheap): following state, how long the node has been silent
+     * against {@code maxSilentBlocks} observed block times, the oldest unmined and stranded transactions, whether
+     * gas can be paid, and the markets' named conditions.
+     */
+    public KeeperHealth health(int maxSilentBlocks) {
+        long head = follower.head();
+        long oldest = sender.inFlight().stream().mapToLong(TxSender.Pending::firstSentBlock).min().orElse(-1);
+        int stranded = (int) sender.inFlight().stream().filter(TxSender.Pending::stranded).count();
+        return new KeeperHealth(follower.appliedBlock(), head,
+                !follower.done().isDone() && !executor.done().isDone(), sender.inFlight().size(),
+                follower.sinceHeadAnswer(), follower.blockInterval().multipliedBy(maxSilentBlocks),
+                oldest < 0 || head < 0 ? 0 : Math.max(0, head - oldest), stranded, executor.gasProblem(),
+                status.conditions().stream().map(KeeperStatus.Condition::toString).toList());
+    }
+
+    /** Seconds between each market's latest oracle answer and the block it was judged at (any thread). */
+    public Map<Long, Long> oracleAgeSeconds() {
+        return status.oracleAgeSeconds();
     }
 
     /** Liquidatable vaults at the latest judged block (any thread). */

@@ -27,6 +27,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.web3j.crypto.Credentials;
@@ -45,6 +46,9 @@ public final class KeeperRunner implements KeeperApp {
     static final long GAS_PER_VAULT = 30_000;
     private static final Duration APPROVAL_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration MIRROR_CATCH_UP = Duration.ofMinutes(2);
+    /** The kinds of {@link KeeperHealth#reasons}, one metric each. */
+    private static final List<String> HEALTH_CHECKS = List.of("stopped", "node-silent", "lagging",
+            "stranded-transaction", "stuck-transaction", "no-gas");
 
     @Override
     public int run(KeeperConfig cfg, DeploymentFile deployment, Credentials key, KeeperMetrics metrics,
@@ -83,10 +87,15 @@ public final class KeeperRunner implements KeeperApp {
             metrics.vaultsTracked(() -> k.status().trackedVaults());
             metrics.liquidatable(k::liquidatable);
             metrics.inFlight(() -> k.sender().inFlight().size());
+            Supplier<KeeperHealth> health = () -> k.health(cfg.http().maxSilentBlocks());
+            metrics.health(health, cfg.http().maxHealthyLag(), cfg.http().maxUnminedBlocks(), HEALTH_CHECKS);
+            metrics.nativeBalance(k.executor()::nativeBalance);
+            for (String token : new java.util.TreeSet<>(loanTokens.values())) {
+                metrics.loanTokenBalance(token, k.executor()::loanBalances);
+            }
+            for (long market : loanTokens.keySet()) metrics.oracleAge(market, k::oracleAgeSeconds);
             ops = OpsServer.start(vertx, new OpsServer.Options(cfg.http().host(), cfg.http().port(),
-                    cfg.http().maxHealthyLag()), () -> new KeeperHealth(k.follower().appliedBlock(),
-                            k.follower().head(), !k.follower().done().isDone() && !k.executor().done().isDone(),
-                            k.sender().inFlight().size()), k::status, metrics);
+                    cfg.http().maxHealthyLag(), cfg.http().maxUnminedBlocks()), health, k::status, metrics);
             out.println("keeper: " + key.getAddress() + " watching " + markets.size() + " market(s) of engine "
                     + deployment.engine() + " on chain " + deployment.chainId() + (cfg.dryRun() ? " (DRY RUN)" : "")
                     + "; health, metrics and status on http://" + cfg.http().host() + ":" + ops.port());
@@ -186,19 +195,29 @@ public final class KeeperRunner implements KeeperApp {
         public void outcome(TxSender.Outcome outcome, long marketId, BigInteger gasCostWei, int liquidated, int lost,
                 BigInteger profit) {
             metrics.outcome(outcome);
+            if (outcome.kind() == TxSender.Kind.MINED || outcome.kind() == TxSender.Kind.REVERTED) {
+                metrics.sendToMined(outcome.tx().sinceFirstSent());
+                if (marketId >= 0) metrics.profit(marketId, profit); // signed: a loss or a revert's gas counts too
+                if (outcome.kind() == TxSender.Kind.MINED && marketId >= 0 && liquidated == 0) {
+                    metrics.minedWithoutLiquidation();
+                }
+            }
             if (liquidated > 0) metrics.liquidated(marketId, liquidated);
-            if (lost > 0) metrics.lost(lost);
-            if (profit.signum() > 0) metrics.profit(marketId, profit);
         }
 
         @Override
-        public void skippedUnprofitable(long marketId, int vaults) {
-            metrics.skippedUnprofitable(vaults);
+        public void unprofitableNow(long marketId, int vaults) {
+            metrics.unprofitableNow(marketId, vaults);
         }
 
         @Override
-        public void lostAtSimulation(long marketId, List<Long> vaultIds) {
-            metrics.lost(vaultIds.size());
+        public void lost(long marketId, int toOthers, int ours) {
+            metrics.lost(toOthers, ours);
+        }
+
+        @Override
+        public void sentAfterPriceUpdate(long marketId, Duration latency) {
+            metrics.priceUpdateToSend(latency);
         }
     }
 }

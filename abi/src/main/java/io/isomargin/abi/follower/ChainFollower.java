@@ -45,7 +45,12 @@ import org.web3j.protocol.core.methods.response.Log;
 public final class ChainFollower implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChainFollower.class);
     private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(30);
+    /**
+     * The longest wait between tries while every endpoint fails: ten poll intervals, between 1 s and 30 s, so a node
+     * that comes back is noticed within seconds (a keeper's liquidations wait on it) without hammering a dead one.
+     */
     private static final Duration MAX_FAILURE_BACKOFF = Duration.ofSeconds(30);
+    private static final Duration MIN_FAILURE_BACKOFF_CAP = Duration.ofSeconds(1);
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(1);
     /**
      * About the most logs one delivered batch holds: a final range with more is delivered in several batches, split at
@@ -64,6 +69,10 @@ public final class ChainFollower implements AutoCloseable {
     private volatile boolean running;
     private volatile long head = -1;
     private volatile long lastDelivered = -1;
+    private final long createdNanos = System.nanoTime();
+    private volatile long lastHeadAnswerNanos; // 0 before the first answer
+    private volatile long nanosPerBlock; // moving average of wall time per head advance; 0 until two heads seen
+    private long lastHeadChangeNanos; // follower thread only
     private Thread thread;
     private volatile NewHeadsSubscription newHeads;
 
@@ -123,6 +132,25 @@ public final class ChainFollower implements AutoCloseable {
     /** The latest head seen, or -1 before the first poll. */
     public long head() {
         return head;
+    }
+
+    /**
+     * How long since an endpoint last answered a head poll (since this follower was created when none has): the
+     * measure of "no node answers" that a health check turns into a reason, any thread.
+     */
+    public Duration sinceHeadAnswer() {
+        long last = lastHeadAnswerNanos;
+        return Duration.ofNanos(System.nanoTime() - (last == 0 ? createdNanos : last));
+    }
+
+    /**
+     * The wall time per block observed at the head (a moving average over head advances), never under the poll
+     * interval: the "block time" health thresholds count in. The poll interval until two heads were seen.
+     */
+    public Duration blockInterval() {
+        long n = nanosPerBlock;
+        Duration poll = config.pollInterval();
+        return n == 0 ? poll : max(Duration.ofNanos(n), poll);
     }
 
     /** The last block the listener has been given (or rolled back to), {@code fromBlock - 1} at start. */
@@ -191,7 +219,7 @@ public final class ChainFollower implements AutoCloseable {
                     }
                     log.warn("chain follower: {}; next try in {} ms", e.getMessage(), backoff.toMillis());
                     sleep(backoff);
-                    backoff = min(backoff.multipliedBy(2), MAX_FAILURE_BACKOFF);
+                    backoff = min(backoff.multipliedBy(2), backoffCap());
                 } catch (ChainMovedException e) {
                     if (!e.immediate) {
                         log.info("chain follower: {}; fetching again", e.getMessage());
@@ -217,10 +245,29 @@ public final class ChainFollower implements AutoCloseable {
         }
     }
 
+    private Duration backoffCap() {
+        return min(MAX_FAILURE_BACKOFF, max(MIN_FAILURE_BACKOFF_CAP, config.pollInterval().multipliedBy(10)));
+    }
+
+    private void observeHead(long h) {
+        long now = System.nanoTime();
+        lastHeadAnswerNanos = now;
+        long before = head;
+        if (h > before) {
+            if (before >= 0 && lastHeadChangeNanos != 0) {
+                long perBlock = (now - lastHeadChangeNanos) / (h - before);
+                long avg = nanosPerBlock;
+                nanosPerBlock = avg == 0 ? perBlock : (avg * 7 + perBlock) / 8;
+            }
+            lastHeadChangeNanos = now;
+        }
+        head = h;
+    }
+
     /** One round: deliver one range, handle a reorg, or (returning false) find nothing to do yet. */
     private boolean step(ChainListener listener) throws InterruptedException {
         long h = rpc.call(Web3j::ethBlockNumber).getBlockNumber().longValueExact();
-        head = h;
+        observeHead(h);
         long safe = h - config.confirmations();
         if (next > safe) {
             if (!tipStillCanonical()) {
@@ -527,6 +574,10 @@ public final class ChainFollower implements AutoCloseable {
 
     private static Duration min(Duration a, Duration b) {
         return a.compareTo(b) <= 0 ? a : b;
+    }
+
+    private static Duration max(Duration a, Duration b) {
+        return a.compareTo(b) >= 0 ? a : b;
     }
 
     /** The chain changed while a range was fetched, or the range was refused: fetch again. */

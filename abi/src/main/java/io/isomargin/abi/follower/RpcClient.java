@@ -119,6 +119,7 @@ public final class RpcClient implements AutoCloseable {
         List<String> attempts = new ArrayList<>();
         String method = "?";
         RuntimeException last = null;
+        int skipped = 0;
         for (RpcEndpoint endpoint : endpoints) {
             Request<?, T> built = request.apply(endpoint.web3j());
             method = built.getMethod();
@@ -133,6 +134,7 @@ public final class RpcClient implements AutoCloseable {
                 attempts.add(endpoint.displayName() + ": " + rootMessage(e));
                 log.debug("{} failed on {}, trying the next endpoint: {}", method, endpoint.displayName(), e.getMessage());
             } catch (CallNotPermittedException e) {
+                skipped++;
                 last = e;
                 attempts.add(endpoint.displayName() + ": skipped, circuit " + endpoint.circuitBreaker().getState());
             } catch (RequestNotPermitted e) {
@@ -140,7 +142,37 @@ public final class RpcClient implements AutoCloseable {
                 attempts.add(endpoint.displayName() + ": rate limit, no permit within the request timeout");
             }
         }
+        if (skipped == endpoints.size()) {
+            // every circuit is open: skipping them all would only wait out the open state while a node that came
+            // back goes unused, so the first endpoint gets one try outside its circuit
+            RpcEndpoint first = endpoints.getFirst();
+            Request<?, T> built = request.apply(first.web3j());
+            try {
+                return lastResort(first, built);
+            } catch (RpcException e) {
+                if (e.kind() != RpcErrorKind.TRANSIENT) throw e;
+                last = e;
+                attempts.add(first.displayName() + " (every circuit open, one try anyway): " + rootMessage(e));
+            }
+        }
         throw new RpcUnavailableException(method, attempts, last);
+    }
+
+    /** One try on {@code endpoint} outside its circuit breaker (which stays as it is), through its rate limiter. */
+    private <T extends Response<?>> T lastResort(RpcEndpoint endpoint, Request<?, T> request) {
+        endpoint.rateLimiter().ifPresent(RateLimiter::acquirePermission);
+        try {
+            T response = request.send();
+            if (response.hasError()) {
+                Response.Error error = response.getError();
+                throw new RpcException(RpcErrorKind.of(error), request.getMethod(), endpoint.displayName(),
+                        error.getCode(), error.getCode() + " " + error.getMessage(), null);
+            }
+            return response;
+        } catch (IOException | RuntimeException e) {
+            throw e instanceof RpcException rpc ? rpc : new RpcException(RpcErrorKind.of(e), request.getMethod(),
+                    endpoint.displayName(), null, e.toString(), e);
+        }
     }
 
     /** One try on one endpoint, through its rate limiter and circuit breaker. */

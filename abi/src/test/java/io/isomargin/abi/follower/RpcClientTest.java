@@ -86,6 +86,30 @@ class RpcClientTest {
     }
 
     @Test
+    void whenEveryCircuitIsOpenTheFirstEndpointStillGetsOneTrySoANodeThatCameBackIsUsedAtOnce(AnvilChain chain) {
+        primary.inject(null, Fault.dropConnection(), -1);
+        RpcConfig c = fastRpc(primary.url());
+        RpcConfig longOpen = new RpcConfig(c.httpUrls(), c.requestTimeout(), c.maxAttempts(), c.initialBackoff(),
+                c.maxBackoff(), c.circuitWindow(), c.failureRatePercent(), java.time.Duration.ofMinutes(10),
+                c.maxRequestsPerSecond());
+        try (RpcClient single = RpcClient.connect(longOpen)) {
+            CircuitBreaker circuit = single.endpoints().get(0).circuitBreaker();
+            for (int i = 0; i < 3 && circuit.getState() != CircuitBreaker.State.OPEN; i++) {
+                assertThrows(RpcUnavailableException.class, () -> single.call(Web3j::ethBlockNumber));
+            }
+            assertEquals(CircuitBreaker.State.OPEN, circuit.getState());
+            int before = primary.requestCount(null);
+            RpcUnavailableException e = assertThrows(RpcUnavailableException.class,
+                    () -> single.call(Web3j::ethBlockNumber));
+            assertTrue(e.getMessage().contains("every circuit open, one try anyway"), e.getMessage());
+            assertEquals(before + 1, primary.requestCount(null), "one try, no retries, while it still fails");
+
+            primary.clearFaults(); // the node is back, nine minutes before the circuit would let a call through
+            assertEquals(chain.blockNumber(), single.call(Web3j::ethBlockNumber).getBlockNumber().longValueExact());
+        }
+    }
+
+    @Test
     void aRangeRefusalIsThrownAtOnceAndDoesNotCountAgainstTheEndpoint() {
         primary.inject("eth_getLogs", Fault.jsonRpcError(-32005, "query returned more than 10000 results"), 1);
         EthFilter filter = new EthFilter(DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST,

@@ -5,6 +5,7 @@ import io.isomargin.abi.follower.BlockRef;
 import io.isomargin.abi.follower.ChainFollower;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.RpcClient;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -37,7 +38,7 @@ public final class BookFollower implements AutoCloseable {
     private final Optional<MirrorSnapshotReader> mirror;
     private final PositionBook book;
     private final BookChainListener listener;
-    private ChainFollower follower;
+    private volatile ChainFollower follower;
 
     /**
      * @param followerConfig how to follow; its addresses are replaced by the engine and the followed feeds
@@ -95,6 +96,18 @@ public final class BookFollower implements AutoCloseable {
     public long head() {
         ChainFollower f = follower;
         return f == null ? -1 : f.head();
+    }
+
+    /** How long since an endpoint last answered a head poll ({@link ChainFollower#sinceHeadAnswer}). */
+    public Duration sinceHeadAnswer() {
+        ChainFollower f = follower;
+        return f == null ? Duration.ZERO : f.sinceHeadAnswer();
+    }
+
+    /** The observed wall time per block, at least the poll interval ({@link ChainFollower#blockInterval}). */
+    public Duration blockInterval() {
+        ChainFollower f = follower;
+        return f == null ? Duration.ZERO : f.blockInterval();
     }
 
     /** Completes when following stops: after {@link #close()}, or exceptionally on a failure. */

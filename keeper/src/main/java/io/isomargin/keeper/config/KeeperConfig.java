@@ -134,8 +134,12 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
      * @param port          {@code http.port}: 0..65535, default 9090; 0 picks a free port
      * @param maxHealthyLag {@code http.max-healthy-lag}: /health is 200 while at most this many blocks behind the
      *                      head, 0..100000, default 3
+     * @param maxSilentBlocks  {@code http.max-silent-blocks}: /health is 503 when no endpoint answered a head poll
+     *                      for this many block times (observed, at least the poll interval), 1..100000, default 10
+     * @param maxUnminedBlocks {@code http.max-unmined-blocks}: /health is 503 when a transaction is unmined for more
+     *                      blocks than this, 1..100000, default 10
      */
-    public record Http(String host, int port, int maxHealthyLag) {
+    public record Http(String host, int port, int maxHealthyLag, int maxSilentBlocks, int maxUnminedBlocks) {
         public Http {
             Objects.requireNonNull(host, "host");
         }
@@ -185,7 +189,8 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
             throw new ConfigException("http.host", host, "a host name or IP address to listen on");
         }
         Http http = new Http(host, c.intValue("http.port", 9090, 0, 65_535),
-                c.intValue("http.max-healthy-lag", 3, 0, 100_000));
+                c.intValue("http.max-healthy-lag", 3, 0, 100_000), c.intValue("http.max-silent-blocks", 10, 1, 100_000),
+                c.intValue("http.max-unmined-blocks", 10, 1, 100_000));
         c.rejectUnknownKeys();
         return new KeeperConfig(deployment, markets, rpc, database, follower, key, gas, liquidation, dryRun, http);
     }

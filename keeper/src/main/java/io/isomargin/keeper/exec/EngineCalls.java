@@ -111,6 +111,12 @@ public final class EngineCalls {
         }
     }
 
+    /** The keeper's native balance (wei) at the latest block. */
+    public BigInteger nativeBalance() {
+        return rpc.call(w -> w.ethGetBalance(keeper, org.web3j.protocol.core.DefaultBlockParameterName.LATEST))
+                .getBalance();
+    }
+
     public BigInteger balanceOf(String token) {
         return uint(token, new Function("balanceOf", List.of(new Address(keeper)),
                 List.of(new TypeReference<Uint256>() {})));

@@ -21,6 +21,19 @@ public interface ExecutionListener {
     /** Vaults left out because they do not pay for their gas (or the batch did not reach the minimum profit). */
     default void skippedUnprofitable(long marketId, int vaults) {}
 
+    /** Liquidatable vaults of the market that were not worth liquidating at the latest block (0 when none). */
+    default void unprofitableNow(long marketId, int vaults) {}
+
+    /**
+     * Vaults we meant to liquidate that were no longer liquidatable, at simulation or when our transaction ran:
+     * {@code toOthers} taken by another liquidator or made healthy, {@code ours} already liquidated by an earlier
+     * transaction of ours (the book had not caught up yet).
+     */
+    default void lost(long marketId, int toOthers, int ours) {}
+
+    /** The first transaction sent for a market after a price update, {@code latency} after the keeper saw it. */
+    default void sentAfterPriceUpdate(long marketId, java.time.Duration latency) {}
+
     /** Vaults dropped at simulation: liquidated by someone else or made healthy since the block they were judged at. */
     default void lostAtSimulation(long marketId, List<Long> vaultIds) {}
 

@@ -53,6 +53,8 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
 public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LiquidationExecutor.class);
     private static final BigInteger HALF_MAX = BigInteger.TWO.pow(255);
+    /** How many vaults we liquidated are remembered, to tell a vault lost to others from one we already took. */
+    private static final int RECENTLY_OURS = 10_000;
 
     /** A market's loan token and the price of gas in it. */
     public record MarketToken(String loanToken, GasPricing gasPricing, BigInteger minProfit) {}
@@ -72,6 +74,16 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     private final BlockingQueue<LiquidationCandidates> queue = new LinkedBlockingQueue<>();
     private final Map<Long, Held> held = new HashMap<>(); // by nonce; executor thread only
     private final Map<Long, Integer> heldVaults = new HashMap<>(); // vault -> our transactions holding it
+    private final Map<Long, Long> ours = new java.util.LinkedHashMap<>(16, 0.75f, false) { // vault -> block we took it
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
+            return size() > RECENTLY_OURS;
+        }
+    };
+    private final Map<Long, Long> priceUpdates = new java.util.concurrent.ConcurrentHashMap<>(); // market -> nanos
+    private final Map<String, BigInteger> loanBalances = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile BigInteger nativeBalance;
+    private volatile String gasProblem;
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private volatile boolean running;
     private volatile long lastBlock = -1;
@@ -132,7 +144,28 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     /** Called by the detector on the book's thread: queues and returns at once. */
     @Override
     public void accept(LiquidationCandidates candidates) {
+        if (candidates.priceUpdateNanos() != 0 && !candidates.vaults().isEmpty()) {
+            priceUpdates.putIfAbsent(candidates.marketId(), candidates.priceUpdateNanos());
+        }
         queue.offer(candidates);
+    }
+
+    /** The keeper's native balance at the last block acted on (null before the first). */
+    public BigInteger nativeBalance() {
+        return nativeBalance;
+    }
+
+    /** Each loan token's balance held by the keeper at the last block acted on. */
+    public Map<String, BigInteger> loanBalances() {
+        return Map.copyOf(loanBalances);
+    }
+
+    /**
+     * Why the keeper cannot pay gas now (its native balance is under one liquidation's gas at the current fee, or
+     * the node refused a transaction for insufficient funds), or null. Never set in dry-run.
+     */
+    public String gasProblem() {
+        return gasProblem;
     }
 
     /** The last block the executor acted on. */
@@ -194,9 +227,34 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         BigInteger baseFee = baseFee(head);
         if (block > lastBlock) {
             for (TxSender.Outcome o : sender.onBlock(block, baseFee)) settle(o);
+            readBalances(baseFee);
             lastBlock = block;
         }
         for (LiquidationCandidates c : latest.values()) execute(c, block, baseFee);
+    }
+
+    /** The balances the operator watches, once per block, and whether the native one pays for a liquidation. */
+    private void readBalances(BigInteger baseFee) {
+        BigInteger wei = calls.nativeBalance();
+        nativeBalance = wei;
+        for (MarketToken t : tokens.values()) loanBalances.put(t.loanToken(), calls.balanceOf(t.loanToken()));
+        if (dryRun) return;
+        BigInteger perGas;
+        try {
+            perGas = fees.initial(baseFee).maxFeePerGas();
+        } catch (GasAboveCapException e) {
+            perGas = fees.maxFeeCap();
+        }
+        BigInteger need = BigInteger.valueOf(planner.gasFor(1)).multiply(perGas);
+        String refused = sender.fundsProblem();
+        if (wei.compareTo(need) < 0) {
+            gasProblem = "native balance " + wei + " wei of " + sender.address() + " is under the " + need
+                    + " wei one liquidation's gas takes at " + perGas + " wei per gas";
+        } else if (refused != null) {
+            gasProblem = "the node refused a transaction of " + sender.address() + ": " + refused;
+        } else {
+            gasProblem = null;
+        }
     }
 
     /**
@@ -207,6 +265,18 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
      * not sent (in-flight limit, unprofitable, refused) or when nothing is left to plan.
      */
     private void execute(LiquidationCandidates c, long block, BigInteger baseFee) {
+        unprofitable = 0;
+        try {
+            executeMarket(c, block, baseFee);
+        } finally {
+            listener.unprofitableNow(c.marketId(), unprofitable);
+            if (c.vaults().isEmpty()) priceUpdates.remove(c.marketId());
+        }
+    }
+
+    private int unprofitable; // vaults skipped as unprofitable in the market being executed
+
+    private void executeMarket(LiquidationCandidates c, long block, BigInteger baseFee) {
         if (c.vaults().isEmpty()) return;
         long marketId = c.marketId();
         if (!c.priceUsable()) {
@@ -241,6 +311,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             Plan plan = planner.plan(c, blocked, rounds, expectedFee, token.gasPricing(), balance);
             if (first && plan.skippedUnprofitable() > 0) {
                 listener.skippedUnprofitable(marketId, plan.skippedUnprofitable());
+                unprofitable += plan.skippedUnprofitable();
             }
             if (plan.skippedCapital() > 0 && (first || plan.vaults().isEmpty())) {
                 listener.notSent(marketId, plan.skippedCapital() + " vault(s) need more loan token than the keeper "
@@ -286,6 +357,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 log.info("market {}: vault(s) {} no longer liquidatable at simulation (taken by another liquidator or "
                         + "made healthy): dropped", marketId, lost);
                 listener.lostAtSimulation(marketId, lost);
+                reportLost(marketId, lost);
             }
             // all taken: the book has not seen it yet, so the rest of the candidates wait for the next block rather
             // than be simulated one by one here
@@ -312,6 +384,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                     + "another liquidator, made healthy, or the price moved): dropped", marketId, p.vaultId(),
                     minSeized);
             listener.lostAtSimulation(marketId, List.of(p.vaultId()));
+            reportLost(marketId, List.of(p.vaultId()));
             return Optional.empty();
         }
         BigInteger fee = LiquidationMath.protocolFee(sim.get().repaid(), c.market().market().terms());
@@ -334,6 +407,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             log.info("market {}: batch {} skipped: expected profit {} below the minimum {} (gas {} at {} wei)", marketId,
                     ids, profit, token.minProfit(), gas.get(), expectedFee);
             listener.skippedUnprofitable(marketId, ids.size());
+            unprofitable += ids.size();
             return Optional.empty(); // the next batches are planned from less profitable vaults
         }
         if (dryRun) {
@@ -359,6 +433,8 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         held.put(p.nonce(), new Held(marketId, ids, price, capital));
         for (long id : ids) heldVaults.merge(id, 1, Integer::sum);
         listener.sent(marketId, ids, profit, p);
+        Long seen = priceUpdates.remove(marketId);
+        if (seen != null) listener.sentAfterPriceUpdate(marketId, Duration.ofNanos(System.nanoTime() - seen));
         return Optional.of(new Sent(ids, capital));
     }
 
@@ -382,10 +458,12 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 }
                 int liquidated = 0;
                 BigInteger gained = BigInteger.ZERO;
+                List<Long> taken = new ArrayList<>();
                 if (o.kind() == TxSender.Kind.MINED) {
                     for (var e : IsomarginEngine.getLiquidatedEvents(receipt)) {
                         if (!h.vaultIds().contains(e.vaultId.longValueExact())) continue;
                         liquidated++;
+                        taken.add(e.vaultId.longValueExact());
                         gained = gained.add(MarginMath.value(e.seizedCollateral, h.price())).subtract(e.repaidAssets)
                                 .subtract(e.protocolFee);
                     }
@@ -395,11 +473,24 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 BigInteger profit = gained.subtract(t.gasPricing().cost(BigInteger.ONE, gasCostWei));
                 if (lost > 0) {
                     log.info("{}: {} of {} vault(s) were no longer liquidatable when it ran (lost to another "
-                            + "liquidator or made healthy)", o.tx(), lost, h.vaultIds().size());
+                            + "liquidator, made healthy, or taken by an earlier transaction of ours)", o.tx(), lost,
+                            h.vaultIds().size());
+                    List<Long> missed = new ArrayList<>(h.vaultIds());
+                    missed.removeAll(taken);
+                    reportLost(marketId, missed);
                 }
+                long minedIn = receipt.getBlockNumber().longValueExact();
+                for (long id : taken) ours.put(id, minedIn);
                 listener.outcome(o, marketId, gasCostWei, liquidated, lost, profit);
             }
         }
+    }
+
+    /** Splits vaults we could not liquidate into those another took (or made healthy) and those we already took. */
+    private void reportLost(long marketId, List<Long> vaultIds) {
+        int own = 0;
+        for (long id : vaultIds) if (ours.containsKey(id)) own++;
+        listener.lost(marketId, vaultIds.size() - own, own);
     }
 
     private void release(long nonce) {

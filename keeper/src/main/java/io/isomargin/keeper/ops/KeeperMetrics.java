@@ -3,6 +3,7 @@ package io.isomargin.keeper.ops;
 import io.isomargin.keeper.send.TxSender;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -11,7 +12,15 @@ import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.math.BigInteger;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.DoubleAdder;
+import java.util.function.Supplier;
+import java.util.function.ToDoubleFunction;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
@@ -28,11 +37,24 @@ import org.web3j.utils.Numeric;
  *       {@code ..._dropped_total} (nonce used by another transaction of the key), {@code ..._resent_total} (forgotten
  *       by the node, re-sent), {@code ..._stranded_total} (forgotten, and the cap keeps it from being re-sent),
  *       {@code ..._gaps_filled_total}
+ *   <li>{@code isomargin_keeper_transactions_mined_without_liquidation_total} (mined, yet every vault in it was
+ *       gone), histograms {@code isomargin_keeper_send_to_mined_seconds} (first send to receipt) and
+ *       {@code isomargin_keeper_price_update_to_send_seconds} (a new oracle answer applied to the first transaction
+ *       sent for its market)
  *   <li>liquidations: {@code isomargin_keeper_liquidations_total{market}} (vaults liquidated by the keeper),
- *       {@code isomargin_keeper_liquidations_lost_total} (taken by someone else or healthy again),
- *       {@code isomargin_keeper_liquidations_skipped_unprofitable_total}
+ *       {@code isomargin_keeper_liquidations_lost_total{to}} ({@code to="others"}: taken by someone else or healthy
+ *       again; {@code to="ours"}: already liquidated by an earlier transaction of ours), gauge
+ *       {@code isomargin_keeper_vaults_unprofitable{market}} (liquidatable vaults not worth their gas at the latest
+ *       block)
  *   <li>money: {@code isomargin_keeper_gas_spent_wei_total} (gas used x effective price of mined and reverted
- *       transactions), {@code isomargin_keeper_profit_total{market}} (loan-token base units, net of gas)
+ *       transactions), gauge {@code isomargin_keeper_net_profit{market}} (loan-token base units, signed: seized
+ *       value minus repaid, fee and the gas of every mined or reverted transaction of the market),
+ *       {@code isomargin_keeper_native_balance_wei}, {@code isomargin_keeper_loan_token_balance{token}}
+ *   <li>health: {@code isomargin_keeper_healthy} (1 or 0, as {@code /health}),
+ *       {@code isomargin_keeper_health_check_failing{check}} for each check of {@link KeeperHealth#reasons},
+ *       {@code isomargin_keeper_head_silence_seconds}, {@code isomargin_keeper_oldest_unmined_blocks},
+ *       {@code isomargin_keeper_transactions_stranded}, {@code isomargin_keeper_conditions} (stale oracles and the
+ *       like), {@code isomargin_keeper_oracle_age_seconds{market}}
  *   <li>{@code isomargin_keeper_rpc_errors_total}, plus the JVM's memory, GC, threads, CPU and uptime
  * </ul>
  * Prometheus counters are 64-bit floats: wei and base-unit totals are exact up to 2^53 and then accurate to about
@@ -52,9 +74,12 @@ public final class KeeperMetrics {
     private final Counter resent;
     private final Counter stranded;
     private final Counter gapsFilled;
-    private final Counter lost;
-    private final Counter skippedUnprofitable;
+    private final Counter minedWithoutLiquidation;
+    private final Timer sendToMined;
+    private final Timer priceUpdateToSend;
     private final Counter gasSpentWei;
+    private final Map<Long, AtomicLong> unprofitable = new ConcurrentHashMap<>();
+    private final Map<Long, DoubleAdder> netProfit = new ConcurrentHashMap<>();
     private final Counter rpcErrors;
 
     public KeeperMetrics() {
@@ -74,10 +99,11 @@ public final class KeeperMetrics {
                 + "kept from being re-sent (until the base fee falls)");
         gapsFilled = counter("isomargin.keeper.transactions.gaps.filled", "Nonce gaps below the keeper's in-flight "
                 + "transactions filled with a 0-value transfer to itself");
-        lost = counter("isomargin.keeper.liquidations.lost", "Liquidations lost: taken by someone else or healthy "
-                + "again at simulation or on revert");
-        skippedUnprofitable = counter("isomargin.keeper.liquidations.skipped.unprofitable",
-                "Liquidations skipped because the expected profit was below liquidation.min-profit");
+        minedWithoutLiquidation = counter("isomargin.keeper.transactions.mined.without.liquidation",
+                "Liquidation transactions mined that liquidated none of their vaults");
+        sendToMined = histogram("isomargin.keeper.send.to.mined", "From a transaction's first send to its receipt");
+        priceUpdateToSend = histogram("isomargin.keeper.price.update.to.send", "From applying a new oracle answer to "
+                + "the first liquidation sent for its market");
         gasSpentWei = Counter.builder("isomargin.keeper.gas.spent").baseUnit("wei")
                 .description("Gas paid: gas used x effective gas price of mined and reverted transactions")
                 .register(registry);
@@ -91,6 +117,12 @@ public final class KeeperMetrics {
 
     private void gauge(String name, String description, AtomicReference<LongSupplier> source) {
         Gauge.builder(name, source, s -> s.get().getAsLong()).description(description).strongReference(true)
+                .register(registry);
+    }
+
+    private Timer histogram(String name, String description) {
+        return Timer.builder(name).description(description).publishPercentileHistogram()
+                .minimumExpectedValue(Duration.ofMillis(10)).maximumExpectedValue(Duration.ofMinutes(10))
                 .register(registry);
     }
 
@@ -180,25 +212,115 @@ public final class KeeperMetrics {
                 .tag("market", Long.toString(marketId)).register(registry).increment(vaults);
     }
 
-    /** {@code vaults} liquidations were lost: liquidated by someone else or healthy again. */
-    public void lost(int vaults) {
-        lost.increment(vaults);
+    /**
+     * Liquidations we could not make: {@code toOthers} taken by someone else or healthy again, {@code ours} already
+     * liquidated by an earlier transaction of ours.
+     */
+    public void lost(int toOthers, int ours) {
+        if (toOthers > 0) lostCounter("others").increment(toOthers);
+        if (ours > 0) lostCounter("ours").increment(ours);
     }
 
-    /** {@code vaults} liquidations were skipped: expected profit under the minimum. */
-    public void skippedUnprofitable(int vaults) {
-        skippedUnprofitable.increment(vaults);
+    private Counter lostCounter(String to) {
+        return Counter.builder("isomargin.keeper.liquidations.lost").description("Liquidations we could not make: "
+                + "to=others (taken by someone else or healthy again), to=ours (already taken by an earlier "
+                + "transaction of ours)").tag("to", to).register(registry);
+    }
+
+    /** Liquidatable vaults of {@code marketId} not worth their gas at the latest block. */
+    public void unprofitableNow(long marketId, int vaults) {
+        perMarket(unprofitable, AtomicLong::new, AtomicLong::get, "isomargin.keeper.vaults.unprofitable",
+                "Liquidatable vaults not worth their gas at the latest block (liquidation.min-profit)", marketId)
+                .set(vaults);
+    }
+
+    /** A liquidation transaction was mined but every vault in it was already gone. */
+    public void minedWithoutLiquidation() {
+        minedWithoutLiquidation.increment();
+    }
+
+    /** A transaction was mined (or reverted) {@code latency} after it was first sent. */
+    public void sendToMined(Duration latency) {
+        sendToMined.record(latency);
+    }
+
+    /** The first transaction for a market was sent {@code latency} after a new oracle answer was applied. */
+    public void priceUpdateToSend(Duration latency) {
+        priceUpdateToSend.record(latency);
     }
 
     /**
-     * The keeper earned {@code baseUnits} of {@code marketId}'s loan token, net of gas. A Prometheus counter only
-     * rises: a zero or negative amount (a loss) is not counted here; its gas shows in the gas counter.
+     * Adds {@code baseUnits} (negative for a loss: a reverted transaction's gas, a liquidation that did not cover its
+     * gas) to the net profit of {@code marketId} in its loan token.
      */
     public void profit(long marketId, BigInteger baseUnits) {
-        Counter c = Counter.builder("isomargin.keeper.profit")
-                .description("Profit in loan-token base units, net of gas, by market")
-                .tag("market", Long.toString(marketId)).register(registry);
-        if (baseUnits.signum() > 0) c.increment(baseUnits.doubleValue());
+        perMarket(netProfit, DoubleAdder::new, DoubleAdder::sum, "isomargin.keeper.net.profit", "Net profit in "
+                + "loan-token base units by market, signed: seized value - repaid - fee - gas of every mined or "
+                + "reverted transaction", marketId).add(baseUnits.doubleValue());
+    }
+
+    /** The market's value in {@code values}, its gauge registered the first time. */
+    private <T> T perMarket(Map<Long, T> values, Supplier<T> create, ToDoubleFunction<T> read, String name,
+            String description, long marketId) {
+        return values.computeIfAbsent(marketId, id -> {
+            T v = create.get();
+            Gauge.builder(name, v, read).description(description).tag("market", Long.toString(id))
+                    .strongReference(true).register(registry);
+            return v;
+        });
+    }
+
+    /** Reads the keeper's native balance (wei; null before the first read) at each scrape. */
+    public void nativeBalance(Supplier<BigInteger> wei) {
+        Gauge.builder("isomargin.keeper.native.balance", wei, w -> w.get() == null ? Double.NaN : w.get().doubleValue())
+                .baseUnit("wei").description("The keeper's native balance, which pays gas").strongReference(true)
+                .register(registry);
+    }
+
+    /** Reads the keeper's balance of {@code token} (base units) from {@code balances} at each scrape. */
+    public void loanTokenBalance(String token, Supplier<Map<String, BigInteger>> balances) {
+        Gauge.builder("isomargin.keeper.loan.token.balance", balances, b -> {
+            BigInteger v = b.get().get(token);
+            return v == null ? Double.NaN : v.doubleValue();
+        }).description("The keeper's balance of a loan token (base units), its liquidation capital")
+                .tag("token", token.toLowerCase(java.util.Locale.ROOT)).strongReference(true).register(registry);
+    }
+
+    /** Reads the age of {@code marketId}'s oracle answer (seconds at the judged block) at each scrape. */
+    public void oracleAge(long marketId, Supplier<Map<Long, Long>> ages) {
+        Gauge.builder("isomargin.keeper.oracle.age", ages, a -> {
+            Long v = a.get().get(marketId);
+            return v == null ? Double.NaN : v;
+        }).baseUnit("seconds").description("Age of the market's oracle answer at the latest judged block")
+                .tag("market", Long.toString(marketId)).strongReference(true).register(registry);
+    }
+
+    /**
+     * Reads {@code /health}'s checks at each scrape: {@code isomargin_keeper_healthy}, one
+     * {@code ..._health_check_failing{check}} per kind in {@code checks}, and the measures behind them.
+     */
+    public void health(Supplier<KeeperHealth> health, long maxHealthyLag, long maxUnminedBlocks, List<String> checks) {
+        Supplier<List<String>> failing = () -> health.get().reasons(maxHealthyLag, maxUnminedBlocks).stream()
+                .map(KeeperHealth.Reason::kind).toList();
+        Gauge.builder("isomargin.keeper.healthy", failing, f -> f.get().isEmpty() ? 1 : 0)
+                .description("1 while /health answers 200, else 0").strongReference(true).register(registry);
+        for (String check : checks) {
+            Gauge.builder("isomargin.keeper.health.check.failing", failing, f -> f.get().contains(check) ? 1 : 0)
+                    .description("1 while this /health check fails").tag("check", check).strongReference(true)
+                    .register(registry);
+        }
+        Gauge.builder("isomargin.keeper.head.silence", health, h -> h.get().sinceHeadAnswer().toMillis() / 1000.0)
+                .baseUnit("seconds").description("Time since an endpoint answered a head poll").strongReference(true)
+                .register(registry);
+        Gauge.builder("isomargin.keeper.oldest.unmined.blocks", health, h -> h.get().oldestUnminedBlocks())
+                .description("Blocks since the oldest transaction in flight was first sent").strongReference(true)
+                .register(registry);
+        Gauge.builder("isomargin.keeper.transactions.stranded.now", health, h -> h.get().stranded())
+                .description("Transactions in flight no node knows that the fee cap keeps from being re-sent")
+                .strongReference(true).register(registry);
+        Gauge.builder("isomargin.keeper.conditions", health, h -> h.get().conditions().size())
+                .description("Named conditions outside the keeper (a stale oracle), as in /health's body")
+                .strongReference(true).register(registry);
     }
 
     /** An RPC call failed after its retries and failover. */

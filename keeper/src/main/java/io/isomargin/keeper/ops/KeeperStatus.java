@@ -21,9 +21,11 @@ import java.util.PriorityQueue;
  * @param markets       per market: open vaults and how many are liquidatable
  * @param closest       the vaults with debt closest to liquidation, lowest health first (usually 10)
  * @param pending       transactions sent and not yet mined, by nonce
+ * @param conditions    what is wrong outside the keeper, per market (a stale oracle): its vaults are not counted as
+ *                      liquidatable meanwhile
  */
 public record KeeperStatus(String sender, boolean dryRun, long block, int trackedVaults, List<MarketVaults> markets,
-        List<VaultRisk> closest, List<PendingTx> pending) {
+        List<VaultRisk> closest, List<PendingTx> pending, List<Condition> conditions) {
     /** How many vaults {@code /status} lists as closest to liquidation. */
     public static final int CLOSEST = 10;
 
@@ -32,6 +34,27 @@ public record KeeperStatus(String sender, boolean dryRun, long block, int tracke
         markets = List.copyOf(markets);
         closest = List.copyOf(closest);
         pending = List.copyOf(pending);
+        conditions = conditions == null ? List.of() : List.copyOf(conditions); // absent in an older keeper's JSON
+    }
+
+    /** Without conditions. */
+    public KeeperStatus(String sender, boolean dryRun, long block, int trackedVaults, List<MarketVaults> markets,
+            List<VaultRisk> closest, List<PendingTx> pending) {
+        this(sender, dryRun, block, trackedVaults, markets, closest, pending, List.of());
+    }
+
+    /**
+     * A named condition of one market outside the keeper.
+     *
+     * @param kind    stable for alerts: {@code price-unusable} (stale, from the future, unscalable)
+     * @param message what the keeper saw
+     */
+    public record Condition(long marketId, String kind, String message) {
+        /** As one line: {@code market 1: oracle answer is stale (...)}. */
+        @Override
+        public String toString() {
+            return "market " + marketId + ": " + message;
+        }
     }
 
     /** One market's vault counts. */

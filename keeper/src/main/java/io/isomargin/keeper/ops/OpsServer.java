@@ -2,9 +2,11 @@ package io.isomargin.keeper.ops;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -14,9 +16,12 @@ import org.slf4j.LoggerFactory;
 /**
  * The keeper's operator endpoints over HTTP (read-only, GET):
  * <ul>
- *   <li>{@code /health}: {@code {status, block, head, lag, maxHealthyLag, following, inFlight}}, 200 while following
- *       at most {@code maxHealthyLag} blocks behind the head, else 503 ({@code status} {@code lagging} or
- *       {@code stopped})
+ *   <li>{@code /health}: {@code {status, reasons, conditions, block, head, lag, maxHealthyLag, following, inFlight,
+ *       sinceHeadAnswerMs, maxSilenceMs, oldestUnminedBlocks, stranded}}: 200 while every check of
+ *       {@link KeeperHealth#reasons} passes, else 503 with {@code status} the first failing check's kind
+ *       ({@code stopped}, {@code node-silent}, {@code lagging}, {@code stranded-transaction},
+ *       {@code stuck-transaction}, {@code no-gas}) and {@code reasons} every one of them; {@code conditions} names
+ *       what is wrong outside the keeper (a stale oracle) without making it unhealthy
  *   <li>{@code /metrics}: the Prometheus text of {@link KeeperMetrics}
  *   <li>{@code /status}: {@link KeeperStatus} as JSON ({@link StatusJson}), what {@code keeper status} prints
  * </ul>
@@ -29,11 +34,17 @@ public final class OpsServer implements AutoCloseable {
     /**
      * @param host          the interface to listen on
      * @param port          the port (0: any free port, see {@link #port()})
-     * @param maxHealthyLag {@code /health} answers 200 while following at most this many blocks behind, else 503
+     * @param maxHealthyLag    {@code /health} answers 503 when following more than this many blocks behind
+     * @param maxUnminedBlocks {@code /health} answers 503 when a transaction is unmined for more blocks than this
      */
-    public record Options(String host, int port, long maxHealthyLag) {
+    public record Options(String host, int port, long maxHealthyLag, long maxUnminedBlocks) {
         public Options {
             Objects.requireNonNull(host, "host");
+        }
+
+        /** With the default {@code http.max-unmined-blocks} (10). */
+        public Options(String host, int port, long maxHealthyLag) {
+            this(host, port, maxHealthyLag, 10);
         }
     }
 
@@ -42,16 +53,18 @@ public final class OpsServer implements AutoCloseable {
     private final Supplier<KeeperStatus> status;
     private final KeeperMetrics metrics;
     private final long maxHealthyLag;
+    private final long maxUnminedBlocks;
     private final StatusJson json = new StatusJson();
     private HttpServer server;
 
     private OpsServer(Vertx vertx, Supplier<KeeperHealth> health, Supplier<KeeperStatus> status,
-            KeeperMetrics metrics, long maxHealthyLag) {
+            KeeperMetrics metrics, long maxHealthyLag, long maxUnminedBlocks) {
         this.vertx = vertx;
         this.health = health;
         this.status = status;
         this.metrics = metrics;
         this.maxHealthyLag = maxHealthyLag;
+        this.maxUnminedBlocks = maxUnminedBlocks;
     }
 
     /**
@@ -63,7 +76,7 @@ public final class OpsServer implements AutoCloseable {
             Supplier<KeeperStatus> status, KeeperMetrics metrics) {
         OpsServer ops = new OpsServer(Objects.requireNonNull(vertx, "vertx"), Objects.requireNonNull(health,
                 "health"), Objects.requireNonNull(status, "status"), Objects.requireNonNull(metrics, "metrics"),
-                options.maxHealthyLag());
+                options.maxHealthyLag(), options.maxUnminedBlocks());
         try {
             ops.server = vertx.createHttpServer().requestHandler(ops.router()).listen(options.port(), options.host())
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -112,15 +125,24 @@ public final class OpsServer implements AutoCloseable {
 
     private void health(RoutingContext ctx) {
         KeeperHealth h = health.get();
-        String state = !h.following() ? "stopped" : h.lag() > maxHealthyLag ? "lagging" : "ok";
-        send(ctx, state.equals("ok") ? 200 : 503, new JsonObject()
-                .put("status", state)
+        List<KeeperHealth.Reason> reasons = h.reasons(maxHealthyLag, maxUnminedBlocks);
+        JsonArray why = new JsonArray();
+        for (KeeperHealth.Reason r : reasons) why.add(new JsonObject().put("kind", r.kind()).put("message", r.message()));
+        send(ctx, reasons.isEmpty() ? 200 : 503, new JsonObject()
+                .put("status", reasons.isEmpty() ? "ok" : reasons.getFirst().kind())
+                .put("reasons", why)
+                .put("conditions", new JsonArray(h.conditions()))
                 .put("block", h.block())
                 .put("head", h.head())
                 .put("lag", h.lag())
                 .put("maxHealthyLag", maxHealthyLag)
                 .put("following", h.following())
                 .put("inFlight", h.inFlight())
+                .put("sinceHeadAnswerMs", h.sinceHeadAnswer().toMillis())
+                .put("maxSilenceMs", h.maxSilence().toMillis())
+                .put("oldestUnminedBlocks", h.oldestUnminedBlocks())
+                .put("maxUnminedBlocks", maxUnminedBlocks)
+                .put("stranded", h.stranded())
                 .encode());
     }
 

@@ -13,20 +13,27 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds what {@code /status} shows. The book may only be read on its own thread, so this sits beside the executor as
  * a {@link CandidateSink}: when a market's judgement of a block arrives, it values that market's vaults there (at most
  * once per {@code every}, since a full pass costs time at 100k vaults) and keeps an immutable summary that any thread
- * may read through {@link #status}.
+ * may read through {@link #status}. A market whose price the engine would refuse (a stale oracle) is a named
+ * {@link KeeperStatus.Condition}, logged once when it starts and once when it ends, and its vaults are not counted as
+ * liquidatable: no liquidation of them can succeed until it recovers.
  */
 public final class StatusCollector implements CandidateSink {
+    private static final Logger log = LoggerFactory.getLogger(StatusCollector.class);
     private record MarketSummary(long block, int vaults, int liquidatable, List<KeeperStatus.VaultRisk> closest,
             long valuedAtNanos) {}
 
     private final PositionBook book;
     private final Duration every;
     private final Map<Long, MarketSummary> markets = new ConcurrentHashMap<>();
+    private final Map<Long, KeeperStatus.Condition> conditions = new ConcurrentHashMap<>();
+    private final Map<Long, Long> oracleAge = new ConcurrentHashMap<>(); // seconds behind the judged block
 
     public StatusCollector(PositionBook book, Duration every) {
         this.book = Objects.requireNonNull(book, "book");
@@ -36,11 +43,13 @@ public final class StatusCollector implements CandidateSink {
     /** On the book's thread. */
     @Override
     public void accept(LiquidationCandidates c) {
+        watchPrice(c);
+        int liquidatable = c.priceUsable() ? c.vaults().size() : 0;
         MarketSummary last = markets.get(c.marketId());
         long now = System.nanoTime();
         boolean fresh = last != null && now - last.valuedAtNanos() < every.toNanos();
         if (fresh) {
-            markets.put(c.marketId(), new MarketSummary(c.block(), last.vaults(), c.vaults().size(), last.closest(),
+            markets.put(c.marketId(), new MarketSummary(c.block(), last.vaults(), liquidatable, last.closest(),
                     last.valuedAtNanos()));
             return;
         }
@@ -53,8 +62,33 @@ public final class StatusCollector implements CandidateSink {
                 risks.add(KeeperStatus.VaultRisk.of(v, m.health(v)));
             }
         }
-        markets.put(c.marketId(), new MarketSummary(c.block(), vaults, c.vaults().size(),
+        markets.put(c.marketId(), new MarketSummary(c.block(), vaults, liquidatable,
                 KeeperStatus.closest(risks, KeeperStatus.CLOSEST), now));
+    }
+
+    private void watchPrice(LiquidationCandidates c) {
+        long id = c.marketId();
+        if (c.oracle() != null && c.oracle().updatedAt() > 0) oracleAge.put(id, c.timestamp() - c.oracle().updatedAt());
+        if (c.priceUsable()) {
+            if (conditions.remove(id) != null) log.info("market {}: its price is usable again at #{}", id, c.block());
+            return;
+        }
+        KeeperStatus.Condition was = conditions.put(id, new KeeperStatus.Condition(id, "price-unusable",
+                c.priceProblem()));
+        if (was == null) {
+            log.warn("market {}: {} at #{}; the engine refuses liquidations there, so its vaults are not counted as "
+                    + "liquidatable until it recovers", id, c.priceProblem(), c.block());
+        }
+    }
+
+    /** Named conditions outside the keeper, by market. */
+    public List<KeeperStatus.Condition> conditions() {
+        return List.copyOf(new TreeMap<>(conditions).values());
+    }
+
+    /** Seconds between each market's latest oracle update and the block it was judged at. */
+    public Map<Long, Long> oracleAgeSeconds() {
+        return Map.copyOf(oracleAge);
     }
 
     /** The latest summary, with the sender's transactions in flight. */
@@ -73,7 +107,7 @@ public final class StatusCollector implements CandidateSink {
         }
         return new KeeperStatus(sender.address(), dryRun, block, tracked, perMarket,
                 KeeperStatus.closest(all, KeeperStatus.CLOSEST),
-                sender.inFlight().stream().map(KeeperStatus.PendingTx::of).toList());
+                sender.inFlight().stream().map(KeeperStatus.PendingTx::of).toList(), conditions());
     }
 
     /** Liquidatable vaults in the latest judgement of every market. */

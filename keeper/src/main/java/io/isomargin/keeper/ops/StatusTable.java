@@ -23,6 +23,9 @@ public final class StatusTable {
             out.printf(Locale.ROOT, "  market %d: %,d open, %,d liquidatable%n", m.marketId(), m.vaults(),
                     m.liquidatable());
         }
+        for (KeeperStatus.Condition c : s.conditions()) {
+            out.printf(Locale.ROOT, "  CONDITION %s (its vaults are not counted as liquidatable)%n", c);
+        }
         out.println();
         out.printf(Locale.ROOT, "closest to liquidation (%d):%n", s.closest().size());
         if (s.closest().isEmpty()) {

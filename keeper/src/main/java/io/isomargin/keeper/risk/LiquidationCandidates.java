@@ -20,11 +20,21 @@ import java.util.List;
  * @param examined     how many index candidates exact health was computed for (at least {@code vaults.size()})
  * @param indexed      how many of the market's vaults have debt and are indexed
  * @param market       the market at that block (totals accrued, margins in force), for quoting
+ * @param priceUpdateNanos {@link System#nanoTime} when the keeper applied a new answer of the market's oracle in this
+ *                     block, 0 when its price did not change here (the start of "price update to send")
  */
 public record LiquidationCandidates(long marketId, long block, long timestamp, OraclePrice oracle, BigInteger price,
         boolean priceUsable, String priceProblem, List<LiquidatableVault> vaults, int examined, int indexed,
-        MarketAtBlock market) {
+        MarketAtBlock market, long priceUpdateNanos) {
     public LiquidationCandidates {
         vaults = List.copyOf(vaults);
+    }
+
+    /** Judged at a block that did not change the market's price. */
+    public LiquidationCandidates(long marketId, long block, long timestamp, OraclePrice oracle, BigInteger price,
+            boolean priceUsable, String priceProblem, List<LiquidatableVault> vaults, int examined, int indexed,
+            MarketAtBlock market) {
+        this(marketId, block, timestamp, oracle, price, priceUsable, priceProblem, vaults, examined, indexed, market,
+                0);
     }
 }

@@ -36,6 +36,7 @@ public final class LiquidationDetector implements BookListener, BlockObserver {
     private final CandidateSink sink;
     private final Map<Long, MarketRiskIndex> indexes = new HashMap<>();
     private volatile Map<Long, LiquidationCandidates> latest = Map.of();
+    private final Map<String, Long> priceUpdatedNanos = new HashMap<>(); // oracle -> when applied, this block only
     private volatile long rebuilds;
     private volatile long judgedBlock = -1;
 
@@ -78,6 +79,7 @@ public final class LiquidationDetector implements BookListener, BlockObserver {
 
     @Override
     public void priceChanged(String oracle, OraclePrice before, OraclePrice after) {
+        priceUpdatedNanos.putIfAbsent(oracle, System.nanoTime());
         // judged at the end of the block, with everything else the block changed
     }
 
@@ -101,6 +103,7 @@ public final class LiquidationDetector implements BookListener, BlockObserver {
             }
             sink.accept(c);
         }
+        priceUpdatedNanos.clear();
         latest = Map.copyOf(results);
         judgedBlock = block;
     }
@@ -132,7 +135,8 @@ public final class LiquidationDetector implements BookListener, BlockObserver {
             }
         }
         return new LiquidationCandidates(m.id(), block, timestamp, oracle, at.hasPrice() ? at.price() : null,
-                at.priceUsable(), at.priceProblem(), found, examined, idx.index().size(), at);
+                at.priceUsable(), at.priceProblem(), found, examined, idx.index().size(), at,
+                priceUpdatedNanos.getOrDefault(m.oracle(), 0L));
     }
 
     /* INDEX QUERIES (no exact confirmation) */

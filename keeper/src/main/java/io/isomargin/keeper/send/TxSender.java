@@ -88,6 +88,7 @@ public final class TxSender {
         private Fees fees;
         private String signedHex;
         private long firstSentBlock;
+        private final long createdNanos = System.nanoTime();
         private long lastSentBlock;
         private boolean stuckReported;
         private volatile long strandedSince = -1; // read by /health
@@ -116,6 +117,11 @@ public final class TxSender {
 
         public Fees fees() {
             return fees;
+        }
+
+        /** Wall time since this nonce was first sent. */
+        public java.time.Duration sinceFirstSent() {
+            return java.time.Duration.ofNanos(System.nanoTime() - createdNanos);
         }
 
         /** The block of the first send of this nonce. */

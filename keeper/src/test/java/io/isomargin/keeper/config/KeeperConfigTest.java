@@ -55,6 +55,8 @@ class KeeperConfigTest {
               host: 0.0.0.0
               port: 9191
               max-healthy-lag: 7
+              max-silent-blocks: 20
+              max-unmined-blocks: 5
             """;
     /** Only what is required. */
     static final String MINIMAL = """
@@ -97,7 +99,7 @@ class KeeperConfigTest {
         assertEquals(20, c.liquidation().maxBatch());
         assertEquals(8_000_000, c.liquidation().gasBudget());
         assertTrue(c.dryRun());
-        assertEquals(new KeeperConfig.Http("0.0.0.0", 9191, 7), c.http());
+        assertEquals(new KeeperConfig.Http("0.0.0.0", 9191, 7, 20, 5), c.http());
     }
 
     @Test
@@ -118,7 +120,7 @@ class KeeperConfigTest {
         assertEquals(10, c.liquidation().maxBatch());
         assertEquals(5_000_000, c.liquidation().gasBudget());
         assertFalse(c.dryRun());
-        assertEquals(new KeeperConfig.Http("127.0.0.1", 9090, 3), c.http());
+        assertEquals(new KeeperConfig.Http("127.0.0.1", 9090, 3, 10, 10), c.http());
     }
 
     @Test

@@ -70,17 +70,25 @@ class KeeperMetricsTest {
         metrics.liquidated(1, 3);
         metrics.liquidated(2, 1);
         metrics.liquidated(1, 2);
-        metrics.lost(4);
-        metrics.skippedUnprofitable(2);
+        metrics.lost(4, 0);
+        metrics.lost(1, 2);
+        metrics.unprofitableNow(1, 2);
+        metrics.unprofitableNow(1, 3);
+        metrics.unprofitableNow(2, 1);
+        metrics.unprofitableNow(2, 0);
         metrics.profit(1, BigInteger.valueOf(2_500_000));
         metrics.profit(1, BigInteger.valueOf(-100));
         metrics.profit(2, BigInteger.valueOf(7));
+        metrics.profit(3, BigInteger.valueOf(-40));
         assertEquals(5.0, value("isomargin_keeper_liquidations_total{market=\"1\"}"));
         assertEquals(1.0, value("isomargin_keeper_liquidations_total{market=\"2\"}"));
-        assertEquals(4.0, value("isomargin_keeper_liquidations_lost_total"));
-        assertEquals(2.0, value("isomargin_keeper_liquidations_skipped_unprofitable_total"));
-        assertEquals(2_500_000.0, value("isomargin_keeper_profit_total{market=\"1\"}"));
-        assertEquals(7.0, value("isomargin_keeper_profit_total{market=\"2\"}"));
+        assertEquals(5.0, value("isomargin_keeper_liquidations_lost_total{to=\"others\"}"));
+        assertEquals(2.0, value("isomargin_keeper_liquidations_lost_total{to=\"ours\"}"));
+        assertEquals(3.0, value("isomargin_keeper_vaults_unprofitable{market=\"1\"}"), "a gauge: the latest block");
+        assertEquals(0.0, value("isomargin_keeper_vaults_unprofitable{market=\"2\"}"));
+        assertEquals(2_499_900.0, value("isomargin_keeper_net_profit{market=\"1\"}"), "signed: losses count");
+        assertEquals(7.0, value("isomargin_keeper_net_profit{market=\"2\"}"));
+        assertEquals(-40.0, value("isomargin_keeper_net_profit{market=\"3\"}"));
     }
 
     @Test

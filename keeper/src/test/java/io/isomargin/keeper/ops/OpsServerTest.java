@@ -94,6 +94,32 @@ class OpsServerTest {
     }
 
     @Test
+    void everyFailingCheckIsAReasonAndAConditionAloneStaysHealthy() throws Exception {
+        health.set(new KeeperHealth(100, 100, true, 2, java.time.Duration.ofSeconds(1),
+                java.time.Duration.ofSeconds(10), 3, 0, null, List.of("market 1: oracle answer is stale (...)")));
+        HttpResponse<String> ok = get("/health");
+        assertEquals(200, ok.statusCode(), ok.body());
+        assertEquals("market 1: oracle answer is stale (...)",
+                new JsonObject(ok.body()).getJsonArray("conditions").getString(0));
+
+        health.set(new KeeperHealth(100, 100, true, 2, java.time.Duration.ofSeconds(1),
+                java.time.Duration.ofSeconds(10), 11, 1, "native balance 5 wei is under ...", List.of()));
+        HttpResponse<String> bad = get("/health");
+        assertEquals(503, bad.statusCode());
+        JsonObject body = new JsonObject(bad.body());
+        assertEquals("stranded-transaction", body.getString("status"), "the first failing check");
+        List<String> kinds = body.getJsonArray("reasons").stream()
+                .map(o -> ((JsonObject) o).getString("kind")).toList();
+        assertEquals(List.of("stranded-transaction", "stuck-transaction", "no-gas"), kinds);
+        assertTrue(body.getJsonArray("reasons").getJsonObject(1).getString("message")
+                .contains("unmined for 11 blocks (limit 10)"), body.encode());
+
+        health.set(new KeeperHealth(100, 100, true, 0, java.time.Duration.ofSeconds(11),
+                java.time.Duration.ofSeconds(10), 0, 0, null, List.of()));
+        assertEquals("node-silent", new JsonObject(get("/health").body()).getString("status"));
+    }
+
+    @Test
     void metricsServeThePrometheusText() throws Exception {
         metrics.sent();
         metrics.vaultsTracked(() -> 31);
