@@ -51,7 +51,9 @@ class IndexerMainTest {
 
         Path typo = config(chain, d, db, "follower:\n  confirmatons: 1\n");
         assertEquals(2, execute("verify", "--config", typo.toString()));
-        assertTrue(err.toString().startsWith("indexer: config key 'follower.confirmatons'"), err.toString());
+        assertTrue(err.toString().startsWith("indexer: unknown key 'follower.confirmatons' in indexer-"),
+                err.toString());
+        assertTrue(err.toString().contains("did you mean 'follower.confirmations'?"), err.toString());
     }
 
     @Test
