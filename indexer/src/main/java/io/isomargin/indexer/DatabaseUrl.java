@@ -1,6 +1,7 @@
 package io.isomargin.indexer;
 
 import io.isomargin.abi.config.ConfigException;
+import io.isomargin.abi.config.Redact;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
@@ -30,7 +31,7 @@ public record DatabaseUrl(String host, int port, String database, String user, S
      * @param key the config key it came from, named by the {@link ConfigException} when it is malformed
      */
     public static DatabaseUrl parse(String key, String url) {
-        String shown = url.replaceAll("(://[^:/@]*:)[^@]*@", "$1***@");
+        String shown = Redact.url(url);
         String allowed = "a URL like postgres://user:password@host:5432/database";
         URI uri;
         try {

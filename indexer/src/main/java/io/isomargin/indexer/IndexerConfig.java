@@ -1,6 +1,7 @@
 package io.isomargin.indexer;
 
 import io.isomargin.abi.config.ConfigException;
+import io.isomargin.abi.config.ConfigKeys;
 import io.isomargin.abi.config.ConfigSource;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.RpcConfig;
@@ -43,6 +44,13 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
     /** The prefix of the environment variables that override the file. */
     public static final String ENV_PREFIX = "ISOMARGIN_INDEXER_";
 
+    /** Every key the file and the environment may set. */
+    public static final ConfigKeys KEYS = ConfigKeys.of("deployment",
+            "rpc.http-urls", "rpc.ws-url", "rpc.timeout",
+            "database.url",
+            "follower.confirmations", "follower.reorg-window", "follower.max-range", "follower.poll-interval",
+            "api.host", "api.port", "api.max-healthy-lag", "api.keeper-url");
+
     public IndexerConfig {
         Objects.requireNonNull(deployment, "deployment");
         httpUrls = List.copyOf(httpUrls);
@@ -60,7 +68,7 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
      * @throws ConfigException naming the first key that is missing, malformed, out of bounds or unknown
      */
     public static IndexerConfig load(Path file, Map<String, String> env) {
-        ConfigSource c = ConfigSource.load(file, env, ENV_PREFIX);
+        ConfigSource c = ConfigSource.load(file, env, ENV_PREFIX, KEYS);
         Path deployment = Path.of(c.requiredString("deployment", "path to the deployment JSON the forge scripts write"));
         List<String> httpUrls = c.urls("rpc.http-urls", Set.of("http", "https"));
         Optional<String> wsUrl = c.url("rpc.ws-url", Set.of("ws", "wss"));

@@ -2,6 +2,7 @@ package io.isomargin.indexer;
 
 import io.isomargin.abi.config.ConfigException;
 import io.isomargin.abi.config.DeploymentFile;
+import io.isomargin.abi.config.Redact;
 import io.isomargin.abi.events.EventDecoder;
 import io.isomargin.abi.follower.RpcClient;
 import io.isomargin.indexer.api.ApiServer;
@@ -17,6 +18,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -142,8 +144,8 @@ public final class IndexerMain implements Callable<Integer> {
                     runner.start();
                 } catch (RuntimeException e) {
                     api.close();
-                    throw new StartupException("cannot start following " + cfg.httpUrls() + ": " + e.getMessage(),
-                            e);
+                    throw new StartupException("cannot start following " + Redact.urls(cfg.httpUrls()) + ": "
+                            + Redact.scrub(e.getMessage(), cfg.httpUrls()), e);
                 }
                 out.println("indexer: mirroring engine " + meta.engine() + " on chain " + meta.chainId()
                         + "; query API on http://" + cfg.apiHost() + ":" + api.port() + ", dashboard on http://"
@@ -231,6 +233,7 @@ public final class IndexerMain implements Callable<Integer> {
             DeploymentFile deployment = DeploymentFile.read(cfg.deployment());
             DatabaseUrl db = cfg.database();
             String url = cfg.httpUrls().getFirst();
+            String shown = Redact.url(url);
             OkHttpClient http = new OkHttpClient.Builder().callTimeout(cfg.rpcTimeout()).build();
             Web3j web3j = Web3j.build(new HttpService(url, http));
             try (Connection c = connect(db)) {
@@ -239,11 +242,12 @@ public final class IndexerMain implements Callable<Integer> {
                 try {
                     chainId = web3j.ethChainId().send().getChainId().longValueExact();
                 } catch (Exception e) {
-                    throw new StartupException("cannot reach the node " + url + ": " + e.getMessage(), e);
+                    throw new StartupException("cannot reach the node " + shown + ": "
+                            + Redact.scrub(e.getMessage(), List.of(url)), e);
                 }
                 if (chainId != deployment.chainId()) {
-                    throw new StartupException("the node " + url + " serves chain " + chainId + ", the deployment is on "
-                            + "chain " + deployment.chainId(), null);
+                    throw new StartupException("the node " + shown + " serves chain " + chainId
+                            + ", the deployment is on chain " + deployment.chainId(), null);
                 }
                 return new Verifier(web3j, deployment.engine()).verify(c, out) == 0 ? 0 : 1;
             } finally {

@@ -112,10 +112,27 @@ class IndexerConfigTest {
     }
 
     @Test
-    void aTypoedKeyIsRejected() throws Exception {
+    void aTypoedKeyIsRejectedAsUnknownNamingTheNearestKey() throws Exception {
         Path file = write(GOOD.replace("  max-range: 1000\n", "  max-range: 1000\n  poll-intervall: 1s\n"));
-        assertEquals("follower.poll-intervall",
-                assertThrows(ConfigException.class, () -> IndexerConfig.load(file, Map.of())).key());
+        ConfigException e = assertThrows(ConfigException.class, () -> IndexerConfig.load(file, Map.of()));
+        assertEquals("follower.poll-intervall", e.key());
+        assertEquals("unknown key 'follower.poll-intervall' in indexer.yaml; did you mean 'follower.poll-interval'?",
+                e.getMessage());
+        // a misspelt required key is unknown, not "database.url is missing"
+        Path required = write(GOOD.replace("  url: postgres", "  ulr: postgres"));
+        assertEquals("unknown key 'database.ulr' in indexer.yaml; did you mean 'database.url'?",
+                assertThrows(ConfigException.class, () -> IndexerConfig.load(required, Map.of())).getMessage());
+    }
+
+    @Test
+    void aVariableThatOverridesNoKeyIsRejectedNamingTheNearestKey() throws Exception {
+        Path file = write(GOOD);
+        ConfigException e = assertThrows(ConfigException.class, () -> IndexerConfig.load(file,
+                Map.of("ISOMARGIN_INDEXER_FOLLOWER_CONFIRMATION", "5", "DATABASE_URL", "postgres://u:v@h/d")));
+        assertEquals("ISOMARGIN_INDEXER_FOLLOWER_CONFIRMATION", e.key());
+        assertEquals("unknown environment variable ISOMARGIN_INDEXER_FOLLOWER_CONFIRMATION: it overrides no config "
+                + "key; did you mean ISOMARGIN_INDEXER_FOLLOWER_CONFIRMATIONS (key 'follower.confirmations')?",
+                e.getMessage());
     }
 
     @Test

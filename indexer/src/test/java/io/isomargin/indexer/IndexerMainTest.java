@@ -6,17 +6,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.AnvilExtension;
+import io.isomargin.abi.testing.CapturedLogs;
+import io.isomargin.abi.testing.CredentialedUrl;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.abi.testing.PostgresDatabase;
 import io.isomargin.abi.testing.PostgresExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -51,7 +62,9 @@ class IndexerMainTest {
 
         Path typo = config(chain, d, db, "follower:\n  confirmatons: 1\n");
         assertEquals(2, execute("verify", "--config", typo.toString()));
-        assertTrue(err.toString().startsWith("indexer: config key 'follower.confirmatons'"), err.toString());
+        assertTrue(err.toString().startsWith("indexer: unknown key 'follower.confirmatons' in indexer-"),
+                err.toString());
+        assertTrue(err.toString().contains("did you mean 'follower.confirmations'?"), err.toString());
     }
 
     @Test
@@ -113,6 +126,55 @@ class IndexerMainTest {
         assertEquals(2, exit);
         assertTrue(err.toString().startsWith("indexer: cannot connect to the database postgres://nobody:***@"),
                 err.toString());
+    }
+
+    @Test
+    void credentialsInFailingEndpointUrlsShowInNoOutputLogOrApiAnswer(AnvilChain chain, Deployment d,
+            PostgresDatabase db) throws Exception {
+        CredentialedUrl dead = CredentialedUrl.closedPort();
+        Path config = config(chain, d, db, "follower:\n  poll-interval: 50ms\napi:\n  port: 0\n");
+        StringBuilder seen = new StringBuilder();
+        try (CapturedLogs logs = CapturedLogs.start("io.isomargin.abi.follower")) {
+            // the dead endpoint first (failed over to the live one) and a dead socket: run mirrors and serves its API
+            Map<String, String> env = Map.of("ISOMARGIN_INDEXER_RPC_HTTP_URLS", dead.url("http") + "," + chain.rpcUrl(),
+                    "ISOMARGIN_INDEXER_RPC_WS_URL", dead.url("ws"));
+            long head = chain.blockNumber();
+            CompletableFuture<Integer> exit = new CompletableFuture<>();
+            Thread run = new Thread(() -> exit.complete(IndexerMain.commandLine(env, new PrintStream(out, true),
+                    new PrintStream(err, true)).execute("run", "--config", config.toString())), "indexer-run");
+            run.start();
+            try {
+                long deadline = System.nanoTime() + IndexerHarness.WAIT.toNanos();
+                while (cursor(db) < head || !logs.contains("newHeads socket " + dead.masked("ws") + " unavailable")) {
+                    assertTrue(!exit.isDone(), () -> "run exited early: " + exit.join() + " " + err);
+                    assertTrue(System.nanoTime() < deadline, "timed out waiting for run to index #" + head);
+                    Thread.sleep(50);
+                }
+                Matcher api = Pattern.compile("query API on (http://[0-9.:]+)").matcher(out.toString());
+                assertTrue(api.find(), out.toString());
+                for (String path : List.of("/health", "/metrics")) {
+                    seen.append(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api.group(1)
+                            + path)).build(), HttpResponse.BodyHandlers.ofString()).body()).append('\n');
+                }
+            } finally {
+                run.interrupt();
+            }
+            assertEquals(0, exit.get(30, TimeUnit.SECONDS), err.toString());
+            seen.append(out).append(err);
+
+            // only the dead endpoint: run and verify stop at start, naming it masked
+            for (String command : List.of("run", "verify")) {
+                out.reset();
+                err.reset();
+                assertEquals(2, IndexerMain.commandLine(Map.of("ISOMARGIN_INDEXER_RPC_HTTP_URLS", dead.url("http")),
+                        new PrintStream(out, true), new PrintStream(err, true))
+                        .execute(command, "--config", config.toString()), command + ": " + err);
+                assertTrue(err.toString().contains(dead.masked("http")), command + ": " + err);
+                seen.append(out).append(err);
+            }
+            seen.append(logs.text());
+        }
+        CredentialedUrl.assertNoSecretIn(seen);
     }
 
     private int execute(String... args) {

@@ -80,6 +80,20 @@ class KeeperStatusProxyTest {
     }
 
     @Test
+    void aKeeperUrlsCredentialsAreMaskedInTheAnswer() throws Exception {
+        int port;
+        try (ServerSocket s = new ServerSocket(0)) {
+            port = s.getLocalPort();
+        }
+        HttpResponse<String> r = get("http://ops:secret@127.0.0.1:" + port + "/k/0123456789abcdef0123");
+        assertEquals(502, r.statusCode(), r.body());
+        assertEquals("http://***@127.0.0.1:" + port + "/k/***/status", new JsonObject(r.body()).getString("keeper"),
+                r.body());
+        assertTrue(!r.body().contains("secret") && !r.body().contains("0123456789"),
+                r.body());
+    }
+
+    @Test
     void aKeeperThatDoesNotAnswerGets504() throws Exception {
         keeper(req -> { }); // accepts the request and never answers
         assertBadGateway(504, keeperUrl(), "did not answer");

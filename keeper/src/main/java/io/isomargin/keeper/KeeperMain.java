@@ -35,7 +35,8 @@ import picocli.CommandLine.Option;
  * tracked vaults, the 10 closest to liquidation and the pending transactions.
  *
  * <p>Exit codes: 0 success, 1 the keeper failed while running or (status) no keeper answers, 2 bad configuration,
- * deployment file or key (the message names what is wrong; never the key or its password).
+ * deployment file or key (the message names what is wrong; never the key or its password), 3 no RPC endpoint
+ * answered at start (worth a restart by a supervisor; the message masks the URLs' credentials).
  */
 @Command(name = "keeper", mixinStandardHelpOptions = true,
         description = "Finds unhealthy Isomargin vaults and liquidates them.")
@@ -79,6 +80,10 @@ public final class KeeperMain implements Callable<Integer> {
                 err.println("keeper: " + ex.getMessage());
                 return 2;
             }
+            if (ex instanceof NodeUnreachableException) {
+                err.println("keeper: " + ex.getMessage());
+                return 3;
+            }
             err.println("keeper: " + ex);
             log.error("keeper failed", ex);
             return 1;
@@ -93,7 +98,10 @@ public final class KeeperMain implements Callable<Integer> {
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
-            description = "Follow the chain and liquidate unhealthy vaults until interrupted.")
+            description = "Follow the chain and liquidate unhealthy vaults until interrupted.",
+            exitCodeListHeading = "Exit codes:%n",
+            exitCodeList = {"0:stopped (interrupted or terminated)", "1:failed while running",
+                    "2:bad configuration, deployment file or key", "3:no RPC endpoint answered at start"})
     final class Run implements Callable<Integer> {
         @Option(names = "--config", required = true, paramLabel = "<file>",
                 description = "YAML config (see keeper/keeper.example.yaml); env ISOMARGIN_KEEPER_* overrides")

@@ -2,8 +2,10 @@ package io.isomargin.keeper;
 
 import io.isomargin.abi.config.ConfigException;
 import io.isomargin.abi.config.DeploymentFile;
+import io.isomargin.abi.config.Redact;
 import io.isomargin.abi.follower.RpcClient;
 import io.isomargin.abi.follower.RpcEndpoint;
+import io.isomargin.abi.follower.RpcUnavailableException;
 import io.isomargin.keeper.book.BookScope;
 import io.isomargin.keeper.book.MirrorSnapshotReader;
 import io.isomargin.keeper.config.KeeperConfig;
@@ -110,17 +112,28 @@ public final class KeeperRunner implements KeeperApp {
         }
     }
 
-    /** The node must serve the deployment's chain before anything is signed. */
+    /**
+     * The node must serve the deployment's chain before anything is signed.
+     *
+     * @throws NodeUnreachableException no endpoint answered (exit 3: worth a restart)
+     * @throws ConfigException          an endpoint answered, but refused the call or serves another chain (exit 2)
+     */
     private static void checkChain(RpcClient rpc, KeeperConfig cfg, DeploymentFile deployment) {
+        String urls = String.join(", ", Redact.urls(cfg.rpc().httpUrls()));
         long chainId;
         try {
             chainId = rpc.call(Web3j::ethChainId).getChainId().longValueExact();
+        } catch (RpcUnavailableException e) {
+            Throwable root = e;
+            while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+            String reason = root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+            throw new NodeUnreachableException("node unreachable at start: no answer to eth_chainId from rpc.http-urls "
+                    + urls + " (" + Redact.scrub(reason, cfg.rpc().httpUrls()).replace('\n', ' ') + ")");
         } catch (RuntimeException e) {
-            throw new ConfigException("rpc.http-urls", String.join(",", cfg.rpc().httpUrls()),
-                    "must reach a node: " + e.getMessage());
+            throw new ConfigException("rpc.http-urls", urls, "must reach a node: " + e.getMessage());
         }
         if (chainId != deployment.chainId()) {
-            throw new ConfigException("rpc.http-urls", String.join(",", cfg.rpc().httpUrls()),
+            throw new ConfigException("rpc.http-urls", urls,
                     "serves chain " + chainId + ", but the deployment file is for chain " + deployment.chainId());
         }
     }

@@ -9,6 +9,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import io.isomargin.abi.config.DeploymentFile;
+import io.isomargin.abi.testing.CredentialedUrl;
 import io.isomargin.keeper.config.KeeperConfig;
 import io.isomargin.keeper.ops.KeeperHealth;
 import io.isomargin.keeper.ops.KeeperMetrics;
@@ -186,6 +187,30 @@ class KeeperMainTest {
         assertEquals(2, execute("run", "--config", config.toString()));
         assertTrue(err().contains("no such file (the forge deploy scripts write it)"), err());
         assertNull(app.cfg);
+    }
+
+    @Test
+    void aNodeUnreachableAtStartExits3WithOneLineThatMasksTheUrlsCredentials() throws Exception {
+        CredentialedUrl dead = CredentialedUrl.closedPort();
+        Path config = config(31337, keystoreKey(), "");
+        PrintStream out = new PrintStream(outBuf, true, StandardCharsets.UTF_8);
+        PrintStream err = new PrintStream(errBuf, true, StandardCharsets.UTF_8);
+        int exit = KeeperMain.commandLine(Map.of("ISOMARGIN_KEEPER_RPC_HTTP_URLS", dead.url("http")), out, err,
+                new KeeperRunner()).execute("run", "--config", config.toString());
+        assertEquals(3, exit, err());
+        assertEquals("keeper: node unreachable at start: no answer to eth_chainId from rpc.http-urls "
+                + dead.masked("http") + " (Connection refused)\n", err());
+        StringBuilder all = new StringBuilder(out()).append(err());
+        logs.list.forEach(e -> all.append(e.getFormattedMessage()).append('\n'));
+        CredentialedUrl.assertNoSecretIn(all);
+    }
+
+    @Test
+    void runHelpListsTheExitCodes() {
+        assertEquals(0, execute("run", "--help"));
+        assertTrue(out().contains("Exit codes:"), out());
+        assertTrue(out().contains("2   bad configuration, deployment file or key"), out());
+        assertTrue(out().contains("3   no RPC endpoint answered at start"), out());
     }
 
     @Test

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.AnvilExtension;
+import io.isomargin.abi.testing.CapturedLogs;
+import io.isomargin.abi.testing.CredentialedUrl;
 import io.isomargin.abi.testing.Deployment;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -51,35 +53,13 @@ class KeeperRunnerTest {
         d.fundAndSupply(chain.credentials(1), d.wethMarket(), Deployment.units(20_000_000, 6));
         d.tokenAs(d.usdc().getContractAddress(), key).mint(key.getAddress(), Deployment.units(5_000_000, 6)).send();
         List<BigInteger> vaults = Population.open(d, chain.credentials(2), d.wethMarket(), 12, new Random(21));
-        Path config = Files.writeString(dir.resolve("keeper.yaml"), """
-                deployment: %s
-                rpc:
-                  http-urls: [%s]
-                follower:
-                  poll-interval: 100ms
-                key:
-                  private-key-env: KEEPER_TEST_KEY
-                gas:
-                  max-fee-cap-gwei: 100
-                  native-price-in-loan-token: 2000
-                http:
-                  port: 0
-                """.formatted(d.writeDeploymentFile(dir.resolve("deployment.json")), chain.rpcUrl()));
-        Map<String, String> env = Map.of("KEEPER_TEST_KEY",
-                Numeric.toHexStringNoPrefixZeroPadded(key.getEcKeyPair().getPrivateKey(), 64));
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        CompletableFuture<Integer> exit = new CompletableFuture<>();
-        Thread run = new Thread(() -> exit.complete(KeeperMain.commandLine(env, new PrintStream(out, true),
-                new PrintStream(err, true), new KeeperRunner()).execute("run", "--config", config.toString())),
-                "keeper-run");
-        run.start();
+        Map<String, String> env = devKey(key);
+        Path deployment = d.writeDeploymentFile(dir.resolve("deployment.json"));
+        Running keeper = Running.start(config(deployment, "http-urls: [" + chain.rpcUrl() + "]"), env);
+        ByteArrayOutputStream out = keeper.out();
+        ByteArrayOutputStream err = keeper.err();
         try {
-            await("the ops address printed", () -> OPS.matcher(out.toString()).find() || exit.isDone());
-            Matcher m = OPS.matcher(out.toString());
-            assertTrue(m.find(), out + " " + err);
-            String ops = m.group(1);
-            await("the keeper following", () -> get(ops + "/health").statusCode() == 200);
+            String ops = keeper.awaitFollowing();
 
             d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(82)).divide(
                     BigInteger.valueOf(100)));
@@ -99,9 +79,36 @@ class KeeperRunnerTest {
             assertEquals(0, code, err.toString());
             assertTrue(statusOut.toString().contains(key.getAddress()), statusOut.toString());
         } finally {
-            run.interrupt();
+            keeper.thread().interrupt();
         }
-        assertEquals(0, exit.get(30, TimeUnit.SECONDS), out + " " + err);
+        assertEquals(0, keeper.exit().get(30, TimeUnit.SECONDS), out + " " + err);
+    }
+
+    @Test
+    void credentialsInFailingEndpointUrlsShowInNoOutputLogStatusOrMetrics(AnvilChain chain, Deployment d)
+            throws Exception {
+        CredentialedUrl dead = CredentialedUrl.closedPort();
+        StringBuilder seen = new StringBuilder();
+        // the dead endpoint first: calls fail there (retried, then failed over) until its circuit opens
+        Path config = config(d.writeDeploymentFile(dir.resolve("deployment.json")), "http-urls: ['"
+                + dead.url("http") + "', " + chain.rpcUrl() + "]\n  ws-url: '" + dead.url("ws") + "'");
+        try (CapturedLogs logs = CapturedLogs.start("io.isomargin.abi.follower")) {
+            Running keeper = Running.start(config, devKey(chain.credentials(8)));
+            try {
+                String ops = keeper.awaitFollowing();
+                await("the socket's failure logged", () -> logs.contains("newHeads socket " + dead.masked("ws")
+                        + " unavailable"));
+                for (String path : List.of("/status", "/health", "/metrics")) {
+                    seen.append(get(ops + path).body()).append('\n');
+                }
+            } finally {
+                keeper.thread().interrupt();
+            }
+            assertEquals(0, keeper.exit().get(30, TimeUnit.SECONDS), keeper.err().toString());
+            seen.append(keeper.out()).append(keeper.err()).append(logs.text());
+        }
+        assertTrue(seen.toString().contains(dead.masked("http")), "the failing endpoint shows, masked:\n" + seen);
+        CredentialedUrl.assertNoSecretIn(seen);
     }
 
     @Test
@@ -112,20 +119,8 @@ class KeeperRunnerTest {
         Path wrong = Files.writeString(dir.resolve("wrong-lens.json"), file.replace(
                 "\"lens\": \"" + d.lens().getContractAddress() + "\"",
                 "\"lens\": \"" + d.engine().getContractAddress() + "\""));
-        Path config = Files.writeString(dir.resolve("keeper.yaml"), """
-                deployment: %s
-                rpc:
-                  http-urls: [%s]
-                key:
-                  private-key-env: KEEPER_TEST_KEY
-                gas:
-                  max-fee-cap-gwei: 100
-                  native-price-in-loan-token: 2000
-                http:
-                  port: 0
-                """.formatted(wrong, chain.rpcUrl()));
-        Map<String, String> env = Map.of("KEEPER_TEST_KEY",
-                Numeric.toHexStringNoPrefixZeroPadded(key.getEcKeyPair().getPrivateKey(), 64));
+        Path config = config(wrong, "http-urls: [" + chain.rpcUrl() + "]");
+        Map<String, String> env = devKey(key);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = KeeperMain.commandLine(env, new PrintStream(out, true), new PrintStream(err, true),
@@ -133,6 +128,54 @@ class KeeperRunnerTest {
         assertEquals(2, code, out + " " + err);
         assertTrue(err.toString().contains("lens") && err.toString().contains(d.engine().getContractAddress()),
                 err.toString());
+    }
+
+    /** A keeper config for {@code deployment} with {@code rpc} as its {@code rpc:} section, polling every 100 ms. */
+    private Path config(Path deployment, String rpc) throws Exception {
+        return Files.writeString(Files.createTempFile(dir, "keeper", ".yaml"), """
+                deployment: %s
+                rpc:
+                  %s
+                follower:
+                  poll-interval: 100ms
+                key:
+                  private-key-env: KEEPER_TEST_KEY
+                gas:
+                  max-fee-cap-gwei: 100
+                  native-price-in-loan-token: 2000
+                http:
+                  port: 0
+                """.formatted(deployment, rpc));
+    }
+
+    /** The environment holding {@code key} raw, where the configs' {@code key.private-key-env} points. */
+    private static Map<String, String> devKey(Credentials key) {
+        return Map.of("KEEPER_TEST_KEY", Numeric.toHexStringNoPrefixZeroPadded(key.getEcKeyPair().getPrivateKey(), 64));
+    }
+
+    /** {@code keeper run} on its own thread (interrupt it to stop the keeper), printing to {@code out}, {@code err}. */
+    private record Running(ByteArrayOutputStream out, ByteArrayOutputStream err, CompletableFuture<Integer> exit,
+            Thread thread) {
+        static Running start(Path config, Map<String, String> env) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            CompletableFuture<Integer> exit = new CompletableFuture<>();
+            Thread thread = new Thread(() -> exit.complete(KeeperMain.commandLine(env, new PrintStream(out, true),
+                    new PrintStream(err, true), new KeeperRunner()).execute("run", "--config", config.toString())),
+                    "keeper-run");
+            thread.start();
+            return new Running(out, err, exit, thread);
+        }
+
+        /** The ops base URL, once {@code /health} says the keeper follows the chain. */
+        String awaitFollowing() throws InterruptedException {
+            await("the ops address printed", () -> OPS.matcher(out.toString()).find() || exit.isDone());
+            Matcher m = OPS.matcher(out.toString());
+            assertTrue(m.find(), out + " " + err);
+            String ops = m.group(1);
+            await("the keeper following", () -> get(ops + "/health").statusCode() == 200);
+            return ops;
+        }
     }
 
     private static boolean liquidatable(Deployment d, BigInteger vault) {

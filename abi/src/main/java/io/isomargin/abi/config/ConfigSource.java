@@ -1,5 +1,6 @@
 package io.isomargin.abi.config;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
@@ -20,12 +21,15 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 /**
  * One service's configuration: a YAML file whose every key can be overridden by an environment variable
  * ({@code <PREFIX>} + the key upper-cased with dots and dashes as underscores, e.g. {@code rpc.http-urls} ->
- * {@code ISOMARGIN_INDEXER_RPC_HTTP_URLS}; lists as comma-separated values). Typed getters validate as they read and
- * throw {@link ConfigException} naming the key; {@link #rejectUnknownKeys()} catches typos in the file.
+ * {@code ISOMARGIN_INDEXER_RPC_HTTP_URLS}; lists as comma-separated values). The service declares the keys it knows
+ * ({@link ConfigKeys}); a key in the file, or a variable with the prefix, that matches none of them is rejected at
+ * {@link #load} with the nearest known key, before any getter can report a misspelt key as missing. Typed getters
+ * validate as they read and throw {@link ConfigException} naming the key.
  */
 public final class ConfigSource {
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
@@ -33,16 +37,25 @@ public final class ConfigSource {
     private final Map<String, JsonNode> fileValues;
     private final Map<String, String> env;
     private final String envPrefix;
+    private final ConfigKeys known;
     private final Set<String> read = new HashSet<>();
 
-    private ConfigSource(Map<String, JsonNode> fileValues, Map<String, String> env, String envPrefix) {
+    private ConfigSource(Map<String, JsonNode> fileValues, Map<String, String> env, String envPrefix,
+            ConfigKeys known) {
         this.fileValues = fileValues;
         this.env = env;
         this.envPrefix = envPrefix;
+        this.known = known;
     }
 
-    /** Reads {@code file} (may be null: environment only) with overrides from {@code env}. */
-    public static ConfigSource load(Path file, Map<String, String> env, String envPrefix) {
+    /**
+     * Reads {@code file} (may be null: environment only) with overrides from {@code env}.
+     *
+     * @param known the keys the service reads; any other key in the file, or variable starting with
+     *              {@code envPrefix} that overrides none of them (and is not named by one of them), is an error
+     * @throws ConfigException on an unreadable file or an unknown key or variable
+     */
+    public static ConfigSource load(Path file, Map<String, String> env, String envPrefix, ConfigKeys known) {
         Map<String, JsonNode> values = new LinkedHashMap<>();
         if (file != null) {
             if (!Files.isRegularFile(file)) {
@@ -55,10 +68,63 @@ public final class ConfigSource {
                     flatten("", root, values);
                 }
             } catch (IOException e) {
-                throw new ConfigException("config file", file.toString(), "not valid YAML: " + e.getMessage());
+                throw new ConfigException("config file", file.toString(), "not valid YAML" + yamlProblem(e));
             }
         }
-        return new ConfigSource(values, Map.copyOf(env), envPrefix);
+        ConfigSource source = new ConfigSource(values, Map.copyOf(env), envPrefix, known);
+        source.rejectUnknown(file);
+        return source;
+    }
+
+    /** The first unknown key of the file, else the first unknown variable of the environment, as an error. */
+    private void rejectUnknown(Path file) {
+        // an empty section (every key under it commented out) sets nothing
+        fileValues.entrySet().removeIf(e -> e.getValue().isNull()
+                && known.keys().stream().anyMatch(k -> k.startsWith(e.getKey() + ".")));
+        for (String key : new TreeSet<>(fileValues.keySet())) {
+            if (!known.contains(key)) throw unknownKey(key, file, known.keys());
+        }
+        Set<String> allowed = new HashSet<>();
+        known.keys().forEach(k -> allowed.add(envName(k)));
+        for (String k : known.keysNamingVariables()) {
+            String name = env.get(envName(k));
+            JsonNode n = fileValues.get(k);
+            if (name == null && n != null && !n.isNull()) name = n.asText();
+            if (name != null) allowed.add(name.trim());
+        }
+        for (String variable : new TreeSet<>(env.keySet())) {
+            if (variable.startsWith(envPrefix) && !allowed.contains(variable)) {
+                String nearest = ConfigKeys.nearest(variable, known.keys(), this::envName);
+                throw ConfigException.unknown(variable, "unknown environment variable " + variable + ": it overrides "
+                        + "no config key; did you mean " + envName(nearest) + " (key '" + nearest + "')?");
+            }
+        }
+    }
+
+    private static ConfigException unknownKey(String key, Path file, Set<String> candidates) {
+        String nearest = ConfigKeys.nearest(key, candidates, k -> k);
+        return ConfigException.unknown(key, "unknown key '" + key + "'"
+                + (file == null ? "" : " in " + file.getFileName()) + (nearest == null ? ""
+                : "; did you mean '" + nearest + "'?"));
+    }
+
+    /**
+     * Where and what the YAML parser found wrong, without the snippet of the file it quotes: the file may hold a URL
+     * with an API key in it.
+     */
+    private static String yamlProblem(IOException e) {
+        StringBuilder out = new StringBuilder();
+        if (e instanceof JsonProcessingException j && j.getLocation() != null) {
+            out.append(" at line ").append(j.getLocation().getLineNr()).append(", column ")
+                    .append(j.getLocation().getColumnNr());
+        }
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof MarkedYAMLException m) {
+                out.append(": ").append(m.getContext() == null ? "" : m.getContext() + ", ").append(m.getProblem());
+                break;
+            }
+        }
+        return out.toString();
     }
 
     private static void flatten(String prefix, JsonNode node, Map<String, JsonNode> out) {
@@ -77,6 +143,10 @@ public final class ConfigSource {
 
     /** The raw text of {@code key}: environment first, then file; empty when neither has it. */
     private Optional<String> raw(String key) {
+        if (!known.contains(key)) {
+            throw new IllegalStateException("config key '" + key + "' is read but not declared among the service's "
+                    + "known keys (its ConfigKeys)");
+        }
         read.add(key);
         String fromEnv = env.get(envName(key));
         if (fromEnv != null) return Optional.of(fromEnv.trim());
@@ -176,17 +246,19 @@ public final class ConfigSource {
     private static void checkUrl(String key, String u, Set<String> schemes) {
         int i = u.indexOf("://");
         if (i <= 0 || !schemes.contains(u.substring(0, i).toLowerCase(Locale.ROOT)) || u.length() <= i + 3) {
-            throw new ConfigException(key, u, "a URL with scheme " + String.join(" or ", new TreeSet<>(schemes)));
+            throw new ConfigException(key, Redact.url(u), "a URL with scheme "
+                    + String.join(" or ", new TreeSet<>(schemes)));
         }
     }
 
-    /** Fails on any key in the file that no getter read: a typo would otherwise be silently ignored. */
+    /**
+     * Fails on any key the file or the environment sets that no getter read: a known key the service forgot to read
+     * would otherwise be silently ignored (unknown ones were rejected at {@link #load}). Call it after reading.
+     */
     public void rejectUnknownKeys() {
-        Set<String> unknown = new TreeSet<>(fileValues.keySet());
-        unknown.removeAll(read);
-        if (!unknown.isEmpty()) {
-            throw new ConfigException(unknown.iterator().next(), null, "unknown key (known keys: "
-                    + new TreeSet<>(read) + ")");
-        }
+        Set<String> unread = new TreeSet<>(fileValues.keySet());
+        known.keys().stream().filter(k -> env.containsKey(envName(k))).forEach(unread::add);
+        unread.removeAll(read);
+        if (!unread.isEmpty()) throw unknownKey(unread.iterator().next(), null, read);
     }
 }

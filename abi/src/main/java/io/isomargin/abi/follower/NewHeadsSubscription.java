@@ -1,11 +1,18 @@
 package io.isomargin.abi.follower;
 
+import io.isomargin.abi.config.Redact;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.web3j.protocol.Web3j;
+import org.java_websocket.handshake.ServerHandshake;
+import org.web3j.protocol.websocket.WebSocketClient;
+import org.web3j.protocol.websocket.WebSocketListener;
 import org.web3j.protocol.websocket.WebSocketService;
 
 /**
@@ -19,6 +26,8 @@ final class NewHeadsSubscription implements AutoCloseable {
     private static final Duration MAX_RECONNECT = Duration.ofSeconds(60);
 
     private final String url;
+    /** {@link #url} as logs show it: credentials masked. */
+    private final String shown;
     private final LongConsumer onHead;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Object lock = new Object();
@@ -27,6 +36,7 @@ final class NewHeadsSubscription implements AutoCloseable {
 
     NewHeadsSubscription(String url, LongConsumer onHead) {
         this.url = url;
+        this.shown = Redact.url(url);
         this.onHead = onHead;
     }
 
@@ -41,9 +51,16 @@ final class NewHeadsSubscription implements AutoCloseable {
     }
 
     private void run() {
+        URI uri;
+        try {
+            uri = new URI(url);
+        } catch (URISyntaxException e) {
+            log.warn("newHeads socket {} is not a URL ({}); polling only", shown, e.getReason());
+            return;
+        }
         Duration backoff = MIN_RECONNECT;
         while (!closed.get()) {
-            WebSocketService socket = new WebSocketService(url, false);
+            WebSocketService socket = new WebSocketService(new QuietClient(uri, shown), false);
             AtomicBoolean lost = new AtomicBoolean();
             try {
                 socket.connect(message -> { }, error -> signalLost(lost), () -> signalLost(lost));
@@ -54,19 +71,20 @@ final class NewHeadsSubscription implements AutoCloseable {
                 connected = true;
                 backoff = MIN_RECONNECT;
                 onHead.accept(-1); // blocks may have arrived while it was down
-                log.info("newHeads subscription on {} active", url);
+                log.info("newHeads subscription on {} active", shown);
                 synchronized (lock) {
                     while (!lost.get() && !closed.get()) {
                         lock.wait();
                     }
                 }
                 if (!closed.get()) {
-                    log.warn("newHeads socket {} lost; polling only until it reconnects", url);
+                    log.warn("newHeads socket {} lost; polling only until it reconnects", shown);
                 }
             } catch (InterruptedException e) {
                 return;
             } catch (Exception e) {
-                log.warn("newHeads socket {} unavailable ({}); polling only, retrying in {} s", url, e.toString(),
+                log.warn("newHeads socket {} unavailable ({}); polling only, retrying in {} s", shown,
+                        Redact.scrub(e.toString(), List.of(url)),
                         backoff.toSeconds());
             } finally {
                 connected = false;
@@ -104,6 +122,55 @@ final class NewHeadsSubscription implements AutoCloseable {
             }
         }
         return false;
+    }
+
+    /**
+     * web3j's socket client without its own log lines, which print the URL whole (an API key in its path or query
+     * with it); the listener still hears every message, error and close, and failures are logged here, masked.
+     */
+    private static final class QuietClient extends WebSocketClient {
+        private final String shown;
+        private volatile WebSocketListener listener;
+
+        QuietClient(URI uri, String shown) {
+            super(uri);
+            this.shown = shown;
+        }
+
+        @Override
+        public void setListener(WebSocketListener listener) {
+            super.setListener(listener);
+            this.listener = listener;
+        }
+
+        @Override
+        public void onOpen(ServerHandshake handshake) {
+            // the subscription logs when it is active
+        }
+
+        @Override
+        public void onMessage(String message) {
+            WebSocketListener l = listener;
+            if (l == null) return;
+            try {
+                l.onMessage(message);
+            } catch (Exception e) {
+                log.warn("newHeads socket {}: a message could not be processed ({})", shown,
+                        e.getClass().getSimpleName());
+            }
+        }
+
+        @Override
+        public void onClose(int code, String reason, boolean remote) {
+            WebSocketListener l = listener;
+            if (l != null) l.onClose();
+        }
+
+        @Override
+        public void onError(Exception e) {
+            WebSocketListener l = listener;
+            if (l != null) l.onError(e);
+        }
     }
 
     @Override

@@ -9,6 +9,7 @@ import io.github.resilience4j.ratelimiter.RateLimiterConfig;
 import io.github.resilience4j.ratelimiter.RequestNotPermitted;
 import io.github.resilience4j.retry.Retry;
 import io.github.resilience4j.retry.RetryConfig;
+import io.isomargin.abi.config.Redact;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -131,7 +132,7 @@ public final class RpcClient implements AutoCloseable {
                     throw e;
                 }
                 last = e;
-                attempts.add(endpoint.displayName() + ": " + rootMessage(e));
+                attempts.add(endpoint.displayName() + ": " + Redact.scrub(rootMessage(e), List.of(endpoint.url())));
                 log.debug("{} failed on {}, trying the next endpoint: {}", method, endpoint.displayName(), e.getMessage());
             } catch (CallNotPermittedException e) {
                 skipped++;
@@ -186,14 +187,15 @@ public final class RpcClient implements AutoCloseable {
             if (response.hasError()) {
                 Response.Error error = response.getError();
                 throw new RpcException(RpcErrorKind.of(error), request.getMethod(), endpoint.displayName(),
-                        error.getCode(), error.getCode() + " " + error.getMessage(), null);
+                        error.getCode(), Redact.scrub(error.getCode() + " " + error.getMessage(),
+                                List.of(endpoint.url())), null);
             }
             circuit.onSuccess(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
             return response;
         } catch (IOException | RuntimeException e) {
             RpcException failure = e instanceof RpcException rpc ? rpc
                     : new RpcException(RpcErrorKind.of(e), request.getMethod(), endpoint.displayName(), null,
-                            e.toString(), e);
+                            Redact.scrub(e.toString(), List.of(endpoint.url())), e);
             // the breaker's predicate counts only transient failures; the others release the permission
             circuit.onError(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS, failure);
             throw failure;

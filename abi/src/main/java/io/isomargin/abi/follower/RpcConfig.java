@@ -1,5 +1,6 @@
 package io.isomargin.abi.follower;
 
+import io.isomargin.abi.config.Redact;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -44,10 +45,13 @@ public record RpcConfig(
             try {
                 uri = URI.create(url);
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("rpc.httpUrls: not a URL: " + url, e);
+                // not chained: the parser's message holds the whole URL, credentials and all
+                String reason = e.getCause() instanceof java.net.URISyntaxException s ? s.getReason() : "malformed";
+                throw new IllegalArgumentException("rpc.httpUrls: not a URL (" + reason + "): " + Redact.url(url));
             }
             if (uri.getScheme() == null || !uri.getScheme().matches("(?i)https?") || uri.getHost() == null) {
-                throw new IllegalArgumentException("rpc.httpUrls: expected an http(s):// URL with a host, got " + url);
+                throw new IllegalArgumentException("rpc.httpUrls: expected an http(s):// URL with a host, got "
+                        + Redact.url(url));
             }
         }
         requirePositive(requestTimeout, "rpc.requestTimeout");

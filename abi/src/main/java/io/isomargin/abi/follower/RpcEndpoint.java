@@ -3,6 +3,7 @@ package io.isomargin.abi.follower;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.retry.Retry;
+import io.isomargin.abi.config.Redact;
 import java.util.Optional;
 import org.web3j.protocol.Web3j;
 
@@ -18,10 +19,8 @@ import org.web3j.protocol.Web3j;
 public record RpcEndpoint(String url, Web3j web3j, CircuitBreaker circuitBreaker, Retry retry,
         Optional<RateLimiter> rateLimiter) {
 
-    /** Its URL with any path or query (often an API key) cut off, for logs and error messages. */
+    /** Its URL with credentials (user info, API-key path segments, query) masked, for logs and error messages. */
     public String displayName() {
-        int scheme = url.indexOf("://");
-        int slash = scheme < 0 ? -1 : url.indexOf('/', scheme + 3);
-        return slash < 0 ? url : url.substring(0, slash) + "/…";
+        return Redact.url(url);
     }
 }

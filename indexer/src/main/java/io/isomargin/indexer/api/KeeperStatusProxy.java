@@ -1,5 +1,6 @@
 package io.isomargin.indexer.api;
 
+import io.isomargin.abi.config.Redact;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -12,6 +13,7 @@ import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.TimeoutException;
@@ -60,22 +62,24 @@ final class KeeperStatusProxy implements AutoCloseable {
                     if (ar.succeeded()) answer.tryComplete(ar.result());
                     else answer.tryFail(ar.cause());
                 });
+        String shown = Redact.url(url); // what the answer says: the keeper URL's credentials masked
         answer.future().onComplete(ar -> {
             vertx.cancelTimer(timer);
             if (ar.failed()) {
                 boolean timedOut = ar.cause() instanceof TimeoutException;
-                ApiServer.send(ctx, timedOut ? 504 : 502, new JsonObject().put("keeper", url).put("configured", true)
-                        .put("error", timedOut ? "the keeper at " + url + " did not answer within "
+                ApiServer.send(ctx, timedOut ? 504 : 502, new JsonObject().put("keeper", shown).put("configured", true)
+                        .put("error", timedOut ? "the keeper at " + shown + " did not answer within "
                                 + timeout.toMillis() + " ms"
-                                : "the keeper at " + url + " is unreachable: " + ar.cause().getMessage()));
+                                : "the keeper at " + shown + " is unreachable: "
+                                        + Redact.scrub(ar.cause().getMessage(), List.of(url))));
                 return;
             }
             JsonObject status;
             try {
                 status = new JsonObject(ar.result());
             } catch (DecodeException | ClassCastException e) {
-                ApiServer.send(ctx, 502, new JsonObject().put("keeper", url).put("configured", true)
-                        .put("error", "the keeper at " + url + " answered something that is not a JSON object: "
+                ApiServer.send(ctx, 502, new JsonObject().put("keeper", shown).put("configured", true)
+                        .put("error", "the keeper at " + shown + " answered something that is not a JSON object: "
                                 + snippet(ar.result())));
                 return;
             }

@@ -1,6 +1,7 @@
 package io.isomargin.keeper.config;
 
 import io.isomargin.abi.config.ConfigException;
+import io.isomargin.abi.config.ConfigKeys;
 import io.isomargin.abi.config.ConfigSource;
 import io.isomargin.abi.config.DeploymentFile;
 import io.isomargin.abi.follower.FollowerConfig;
@@ -43,6 +44,19 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
 
     /** The prefix of the environment variables that override the file. */
     public static final String ENV_PREFIX = "ISOMARGIN_KEEPER_";
+
+    /** Every key the file and the environment may set ({@code key.private-key-env} names one more variable). */
+    public static final ConfigKeys KEYS = ConfigKeys.of("deployment", "markets",
+            "rpc.http-urls", "rpc.ws-url", "rpc.timeout", "rpc.max-requests-per-second",
+            "database.url",
+            "follower.confirmations", "follower.reorg-window", "follower.max-range", "follower.poll-interval",
+            "key.keystore", "key.password-file", "key.private-key-env",
+            "gas.max-fee-cap-gwei", "gas.priority-fee-gwei", "gas.base-fee-multiplier-percent", "gas.bump-percent",
+            "gas.replace-after-blocks", "gas.max-in-flight", "gas.native-price-in-loan-token",
+            "liquidation.min-profit", "liquidation.max-batch", "liquidation.gas-budget",
+            "dry-run",
+            "http.host", "http.port", "http.max-healthy-lag", "http.max-silent-blocks", "http.max-unmined-blocks")
+            .namingVariables("key.private-key-env");
 
     public KeeperConfig {
         Objects.requireNonNull(deployment, "deployment");
@@ -151,7 +165,7 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
      * @throws ConfigException naming the first key that is missing, malformed, out of bounds or unknown
      */
     public static KeeperConfig load(Path file, Map<String, String> env) {
-        ConfigSource c = ConfigSource.load(file, env, ENV_PREFIX);
+        ConfigSource c = ConfigSource.load(file, env, ENV_PREFIX, KEYS);
         Path deployment = Path.of(c.requiredString("deployment",
                 "path to the deployment JSON the forge scripts write"));
         List<Long> markets = marketIds(c);

@@ -1,6 +1,7 @@
 package io.isomargin.keeper.config;
 
 import io.isomargin.abi.config.ConfigException;
+import io.isomargin.abi.config.Redact;
 import io.isomargin.keeper.book.MirrorSnapshotReader;
 import java.net.URI;
 import java.net.URISyntaxException;
@@ -27,7 +28,7 @@ public record MirrorDatabase(String host, int port, String database, String user
      *            password) when it is malformed
      */
     public static MirrorDatabase parse(String key, String url) {
-        String shown = url.replaceAll("(://[^:/@]*:)[^@]*@", "$1***@");
+        String shown = Redact.url(url);
         String allowed = "a URL like postgres://user:password@host:5432/database (the indexer's database)";
         URI uri;
         try {

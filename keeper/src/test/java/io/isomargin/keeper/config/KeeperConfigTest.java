@@ -232,9 +232,33 @@ class KeeperConfigTest {
     }
 
     @Test
-    void aTypoedKeyIsRejected() throws Exception {
+    void aTypoedKeyIsRejectedAsUnknownNamingTheNearestKey() throws Exception {
         rejected(GOOD.replace("  max-batch: 20\n", "  max-batch: 20\n  max-bacth: 3\n"), "liquidation.max-bacth");
         rejected(GOOD + "dryrun: true\n", "dryrun");
+        // a misspelt required key: "unknown", not "gas.max-fee-cap-gwei is missing"
+        ConfigException e = rejected(MINIMAL.replace("max-fee-cap-gwei", "max-fee-cpa-gwei"), "gas.max-fee-cpa-gwei");
+        assertEquals("unknown key 'gas.max-fee-cpa-gwei' in keeper.yaml; did you mean 'gas.max-fee-cap-gwei'?",
+                e.getMessage());
+    }
+
+    @Test
+    void aVariableThatOverridesNoKeyIsRejectedNamingTheNearestKey() throws Exception {
+        Path file = write(MINIMAL);
+        ConfigException e = assertThrows(ConfigException.class, () -> KeeperConfig.load(file,
+                Map.of("ISOMARGIN_KEEPER_GAS_MAX_FEE_CAP", "30")));
+        assertEquals("unknown environment variable ISOMARGIN_KEEPER_GAS_MAX_FEE_CAP: it overrides no config key; did "
+                + "you mean ISOMARGIN_KEEPER_GAS_MAX_FEE_CAP_GWEI (key 'gas.max-fee-cap-gwei')?", e.getMessage());
+    }
+
+    @Test
+    void thePrivateKeyVariableTheConfigNamesMayCarryThePrefix() throws Exception {
+        String key = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d";
+        KeeperConfig c = KeeperConfig.load(write(MINIMAL.replace("KEEPER_DEV_KEY", "ISOMARGIN_KEEPER_DEV_KEY")),
+                Map.of("ISOMARGIN_KEEPER_DEV_KEY", key));
+        assertEquals(KeyConfig.privateKeyEnv("ISOMARGIN_KEEPER_DEV_KEY"), c.key());
+        c = KeeperConfig.load(write(MINIMAL), Map.of("ISOMARGIN_KEEPER_KEY_PRIVATE_KEY_ENV", "ISOMARGIN_KEEPER_K",
+                "ISOMARGIN_KEEPER_K", key));
+        assertEquals(KeyConfig.privateKeyEnv("ISOMARGIN_KEEPER_K"), c.key());
     }
 
     @Test

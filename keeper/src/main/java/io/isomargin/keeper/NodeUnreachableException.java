@@ -1,0 +1,12 @@
+package io.isomargin.keeper;
+
+/**
+ * No configured RPC endpoint answered at start, after the RPC client's retries: names the endpoints (credentials
+ * masked) and the last reason. The keeper exits with code 3 on it, apart from 2 (bad configuration), so a supervisor
+ * can tell "restart me later" from "fix my config".
+ */
+public final class NodeUnreachableException extends RuntimeException {
+    public NodeUnreachableException(String message) {
+        super(message);
+    }
+}
