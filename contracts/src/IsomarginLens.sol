@@ -27,6 +27,9 @@ contract IsomarginLens is IIsomarginLens {
     /// @inheritdoc IIsomarginLens
     function expectedMarketState(uint256 marketId) public view returns (MarketState memory s) {
         s = engine.marketState(marketId);
+        // an eth_call may run with a timestamp behind the last accrual (a node whose blocks ran ahead of its clock
+        // evaluates "latest" at the wall clock): nothing has accrued since, rather than an underflow panic
+        if (block.timestamp <= s.lastAccrual) return s;
         RiskParams memory r = engine.riskParams(marketId);
         InterestLib.accrue(s, r.rateModel, r.reserveFactorBps, block.timestamp);
     }

@@ -34,9 +34,12 @@ public final class EngineCalls {
     /** What {@code liquidate} returns: debt repaid and collateral seized. */
     public record SingleResult(BigInteger repaid, BigInteger seized) {}
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EngineCalls.class);
+
     private final RpcClient rpc;
     private final String engine;
     private final String keeper;
+    private volatile DefaultBlockParameterName simulateAt; // null until asked
 
     public EngineCalls(RpcClient rpc, String engine, String keeper) {
         this.rpc = Objects.requireNonNull(rpc, "rpc");
@@ -61,17 +64,24 @@ public final class EngineCalls {
         return FunctionEncoder.encode(liquidate(vaultId, maxRepay, minSeized));
     }
 
-    /** Simulates one {@code liquidate} from the keeper's address on the latest state; empty when it reverts. */
+    /** Simulates one {@code liquidate} from the keeper's address ({@link #simulateAt}); empty when it reverts. */
     public Optional<SingleResult> simulateLiquidate(long vaultId, BigInteger maxRepay, BigInteger minSeized) {
         return simulateCall(liquidate(vaultId, maxRepay, minSeized), 2)
                 .map(v -> new SingleResult((BigInteger) v.get(0).getValue(), (BigInteger) v.get(1).getValue()));
     }
 
-    /** {@code eth_call}s {@code f} on the engine; its {@code outputs} decoded values, empty when it reverts. */
+    /**
+     * {@code eth_call}s {@code f} on the engine against the pending state where the node has one (so transactions
+     * already in its pool, a rival's or our own earlier batch, are taken into account), else the latest; its
+     * {@code outputs} decoded values, empty when it reverts.
+     */
     private Optional<List<Type>> simulateCall(Function f, int outputs) {
         String out;
         try {
-            out = call(engine, FunctionEncoder.encode(f));
+            String data = FunctionEncoder.encode(f);
+            Transaction tx = Transaction.createEthCallTransaction(keeper, engine, data);
+            DefaultBlockParameterName at = simulateAt();
+            out = rpc.call(w -> w.ethCall(tx, at)).getValue();
         } catch (RpcException e) {
             return Optional.empty();
         }
@@ -87,7 +97,7 @@ public final class EngineCalls {
     }
 
     /**
-     * Simulates the batch from the keeper's address on the latest state; empty when it reverts (for example the
+     * Simulates the batch from the keeper's address ({@link #simulateAt}); empty when it reverts (for example the
      * keeper cannot pay, or the price became unusable).
      */
     public Optional<BatchResult> simulate(long marketId, List<Long> vaultIds) {
@@ -136,6 +146,24 @@ public final class EngineCalls {
     public String approveMaxData() {
         return FunctionEncoder.encode(new Function("approve", List.of(new Address(engine), new Uint256(MAX)),
                 List.of()));
+    }
+
+    /**
+     * {@code pending} when the node serves a pending block, else {@code latest}; asked once (an answer that is not a
+     * block, or an error, means no).
+     */
+    public DefaultBlockParameterName simulateAt() {
+        DefaultBlockParameterName at = simulateAt;
+        if (at != null) return at;
+        try {
+            at = rpc.call(w -> w.ethGetBlockByNumber(DefaultBlockParameterName.PENDING, false)).getBlock() != null
+                    ? DefaultBlockParameterName.PENDING : DefaultBlockParameterName.LATEST;
+        } catch (RpcException e) {
+            at = DefaultBlockParameterName.LATEST;
+        }
+        log.info("simulating liquidations against the {} state", at.getValue());
+        simulateAt = at;
+        return at;
     }
 
     /** The latest block's number and base fee per gas (0 before London). */

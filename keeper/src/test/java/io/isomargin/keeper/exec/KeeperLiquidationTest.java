@@ -19,6 +19,7 @@ import io.isomargin.abi.testing.FaultProxy;
 import io.isomargin.keeper.Keeper;
 import io.isomargin.keeper.KeeperBookHarness;
 import io.isomargin.keeper.Population;
+import io.isomargin.keeper.risk.LiquidatableVault;
 import io.isomargin.keeper.risk.LiquidationCandidates;
 import io.isomargin.keeper.risk.RiskConfig;
 import io.isomargin.keeper.send.FeePolicy;
@@ -264,6 +265,141 @@ class KeeperLiquidationTest {
             assertFalse(keeper.follower().done().isDone(), "the keeper kept running");
             assertEquals(liquidatable, liquidatedBy(keeperKey.getAddress(), crash));
         }
+    }
+
+    /**
+     * The operator's report, end to end: with {@code gas.max-fee-cap} at 3 gwei, the base fee pinned at 5 gwei right
+     * after a crash makes the node drop every liquidation the keeper sent (their max fee is under the base fee); the
+     * keeper must not leave them "stuck at cap" behind a nonce gap. Once the base fee falls, every liquidatable vault
+     * is liquidated within a few blocks, no nonce is used twice and nothing reverts.
+     */
+    @Test
+    void liquidationsTheNodeDroppedWhileTheBaseFeeWasAboveTheCapGoOutWhenItFalls() throws Exception {
+        List<BigInteger> vaults = Population.open(d, chain.credentials(2), d.wethMarket(), 20, new Random(17));
+        BigInteger cap = GWEI.multiply(BigInteger.valueOf(3));
+        chain.rpc("anvil_setNextBlockBaseFeePerGas", "0x" + GWEI.toString(16));
+        chain.mine();
+        Keeper keeper = start(chain.rpcUrl(), false, new BigDecimal("2000"), BigDecimal.ZERO, cap);
+        long nonceBefore = nonce();
+        chain.rpc("evm_setAutomine", false);
+        try {
+            java.util.concurrent.CompletableFuture<org.web3j.protocol.core.methods.response.TransactionReceipt> price =
+                    java.util.concurrent.CompletableFuture.supplyAsync(() -> d.setPrice(d.wethMarket(),
+                            Deployment.WETH_PRICE.multiply(BigInteger.valueOf(80)).divide(BigInteger.valueOf(100))));
+            await("the price update in the pool", () -> poolSize() > 0);
+            mineAtBaseFee(GWEI);
+            long crash = price.get(60, java.util.concurrent.TimeUnit.SECONDS).getBlockNumber().longValueExact();
+            Set<Long> liquidatable = liquidatableAt(vaults, crash);
+            assertTrue(liquidatable.size() >= 3, "liquidatable after the crash: " + liquidatable);
+            await("the keeper's liquidations in the pool", () -> !recorder.sent.isEmpty() && poolSize() > 0);
+
+            for (int i = 0; i < 4; i++) { // above every max fee the cap allows: the node drops them
+                mineAtBaseFee(GWEI.multiply(BigInteger.valueOf(5)));
+                Thread.sleep(300);
+            }
+            assertEquals(0, poolSize(), "the node forgot the keeper's transactions");
+            await("the keeper reporting them stranded", () -> recorder.kinds().contains(TxSender.Kind.STRANDED));
+            assertEquals(nonceBefore, minedNonce(), "nothing of the keeper's mined while the base fee was high");
+
+            int blocks = 0;
+            while (!liquidatableAt(vaults, chain.blockNumber()).isEmpty() && blocks < 8) {
+                mineAtBaseFee(GWEI); // the base fee falls
+                blocks++;
+                Thread.sleep(400);
+            }
+            assertTrue(liquidatableAt(vaults, chain.blockNumber()).isEmpty(), "still liquidatable after " + blocks
+                    + " blocks at 1 gwei: " + liquidatableAt(vaults, chain.blockNumber()));
+            assertTrue(recorder.kinds().contains(TxSender.Kind.RESENT), "re-sent: " + recorder.kinds());
+            assertFalse(recorder.kinds().contains(TxSender.Kind.REVERTED), "nothing reverted");
+            assertEquals(liquidatable, liquidatedBy(keeperKey.getAddress(), crash));
+            for (int i = 0; i < 3 && !keeper.sender().inFlight().isEmpty(); i++) {
+                mineAtBaseFee(GWEI);
+                Thread.sleep(400);
+            }
+            long mined = recorder.outcomes.stream().filter(o -> o.kind() == TxSender.Kind.MINED).count();
+            assertEquals(nonceBefore + mined, minedNonce(), "each nonce mined once, each by a transaction we follow");
+        } finally {
+            chain.rpc("evm_setAutomine", true);
+        }
+    }
+
+    /**
+     * The state a batch was estimated against is not the one it runs against: here the crash goes on in the same
+     * block, a deeper price update landing first, so each vault's round seizes everything and writes bad debt off
+     * instead of the partial round the estimate saw. The gas limit must cover that (1.25x one estimate ran out of gas
+     * in a reported race between two keepers).
+     */
+    @Test
+    void aBatchWhoseVaultsChangeStateBetweenEstimateAndInclusionStillHasTheGasItNeeds() throws Exception {
+        List<BigInteger> vaults = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            vaults.add(d.openVault(chain.credentials(2), d.wethMarket(), units(5, 18), units(7_900 - 10 * i, 6)));
+        }
+        d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(85)).divide(
+                BigInteger.valueOf(100))); // liquidatable, not under water: a partial first round
+        LiquidationCandidates seen;
+        try (KeeperBookHarness book = KeeperBookHarness.fromChain(d).start()) {
+            seen = book.detector.latest().get(d.wethMarket().longValueExact());
+        }
+        assertEquals(vaults.size(), seen.vaults().size());
+
+        RpcClient rpc = rpc(chain.rpcUrl());
+        LiquidationExecutor executor = executor(rpc, false, new BigDecimal("2000"), BigDecimal.ZERO,
+                GWEI.multiply(BigInteger.valueOf(100)));
+        executor.ensureApprovals(WAIT);
+        chain.rpc("evm_setAutomine", false);
+        try {
+            executor.start();
+            closing.add(executor);
+            executor.accept(seen);
+            await("our batch in the pool", () -> !recorder.sent.isEmpty() && poolSize() > 0);
+            Thread.sleep(500); // a second round of some vaults follows in a later batch of this block
+            int ours = poolSize();
+            var crash = java.util.concurrent.CompletableFuture.runAsync(() -> d.setPrice(d.wethMarket(),
+                    Deployment.WETH_PRICE.multiply(BigInteger.valueOf(40)).divide(BigInteger.valueOf(100))));
+            await("the deeper price update in the pool", () -> poolSize() > ours);
+            chain.mine(); // the price update's higher tip goes first
+            crash.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        } finally {
+            chain.rpc("evm_setAutomine", true);
+        }
+        var block = chain.web3j().ethGetBlockByNumber(DefaultBlockParameter.valueOf(BigInteger.valueOf(
+                chain.blockNumber())), true).send().getBlock();
+        var txs = block.getTransactions().stream()
+                .map(t -> (org.web3j.protocol.core.methods.response.Transaction) t.get()).toList();
+        assertTrue(txs.size() >= 2, "the price update and our batch: " + txs.size());
+        assertFalse(txs.getFirst().getFrom().equalsIgnoreCase(keeperKey.getAddress()), "the price update first");
+        var ours = txs.get(1);
+        assertEquals(keeperKey.getAddress(), ours.getFrom());
+        var receipt = chain.web3j().ethGetTransactionReceipt(ours.getHash()).send().getTransactionReceipt()
+                .orElseThrow();
+        assertTrue(receipt.isStatusOK(), "our batch ran out of gas or reverted: used " + receipt.getGasUsed()
+                + " of " + ours.getGas());
+        var liquidated = IsomarginEngine.getLiquidatedEvents(receipt);
+        assertEquals(vaults.size(), liquidated.size(), "it liquidated every vault");
+        assertEquals(vaults.size(), IsomarginEngine.getBadDebtRealizedEvents(receipt).size(),
+                "each round wrote bad debt off");
+        for (var tx : txs.subList(2, txs.size())) { // later rounds, planned against the pending state
+            var r = chain.web3j().ethGetTransactionReceipt(tx.getHash()).send().getTransactionReceipt().orElseThrow();
+            assertTrue(r.isStatusOK(), "a later batch ran out of gas or reverted: used " + r.getGasUsed() + " of "
+                    + tx.getGas());
+        }
+    }
+
+    private void mineAtBaseFee(BigInteger baseFee) {
+        chain.rpc("anvil_setNextBlockBaseFeePerGas", "0x" + baseFee.toString(16));
+        chain.mine();
+    }
+
+    private int poolSize() {
+        Object status = chain.rpc("txpool_status");
+        String pending = String.valueOf(((Map<?, ?>) status).get("pending"));
+        return Integer.decode(pending);
+    }
+
+    private long minedNonce() throws Exception {
+        return chain.web3j().ethGetTransactionCount(keeperKey.getAddress(),
+                org.web3j.protocol.core.DefaultBlockParameterName.LATEST).send().getTransactionCount().longValueExact();
     }
 
     /* HELPERS */
