@@ -4,6 +4,7 @@ import io.isomargin.abi.config.ConfigException;
 import io.isomargin.abi.config.DeploymentFile;
 import io.isomargin.abi.config.Redact;
 import io.isomargin.abi.events.EventDecoder;
+import io.isomargin.abi.follower.BlockRef;
 import io.isomargin.abi.follower.RpcClient;
 import io.isomargin.abi.follower.RpcUnavailableException;
 import io.isomargin.indexer.api.ApiServer;
@@ -33,12 +34,15 @@ import picocli.CommandLine.Option;
 
 /**
  * The indexer's command line: {@code indexer run --config <file>} mirrors the deployment into PostgreSQL until
- * interrupted; {@code indexer verify --config <file>} compares the mirror with the chain at the mirror's cursor.
+ * interrupted; {@code indexer verify --config <file>} compares the mirror with the chain at the mirror's cursor;
+ * {@code indexer rebuild --config <file> --from-block <N>} rolls the mirror back below block N (after a reorg deeper
+ * than the window) so that the next {@code run} indexes from N again.
  *
  * <p>Exit codes ({@link ExitCode}; also in each command's {@code --help}): 0 success (verify: no mismatch), 1 verify
  * found mismatches or {@code run} failed while running, 2 bad configuration, deployment file or argument, or an
  * unreachable database, 3 no RPC endpoint answered at start, 4 the node, the deployment file and the database do not
- * describe one deployment (nothing written), 5 verify could not check.
+ * describe one deployment (nothing written), 5 verify could not check, 6 {@code run} stopped on a reorg deeper than
+ * the window (run {@code rebuild}).
  */
 @Command(name = "indexer", mixinStandardHelpOptions = true,
         description = "Mirrors an Isomargin deployment into PostgreSQL and checks the mirror against the chain.")
@@ -66,7 +70,8 @@ public final class IndexerMain implements Callable<Integer> {
         IndexerMain main = new IndexerMain(env, out, err);
         CommandLine cl = new CommandLine(main)
                 .addSubcommand("run", main.new Run())
-                .addSubcommand("verify", main.new Verify());
+                .addSubcommand("verify", main.new Verify())
+                .addSubcommand("rebuild", main.new Rebuild());
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
@@ -108,7 +113,8 @@ public final class IndexerMain implements Callable<Integer> {
                     "3:no RPC endpoint answered at start",
                     "4:the node, the deployment file and the database do not describe one deployment (another chain"
                             + " id, no code at the engine or an oracle, deployment block past the head, a database"
-                            + " of another chain or engine); nothing was written"})
+                            + " of another chain or engine); nothing was written",
+                    "6:stopped on a reorg deeper than follower.reorg-window: run `indexer rebuild`"})
     final class Run implements Callable<Integer> {
         @Mixin
         ConfigOption config;
@@ -199,7 +205,7 @@ public final class IndexerMain implements Callable<Integer> {
                         ? e.getCause() : e;
                 err.println("indexer: stopped on a failure at #" + runner.indexedBlock() + ": " + cause.getMessage());
                 log.error("indexer failed", cause);
-                return ExitCode.FAILED;
+                return IndexerRunner.reorgTooDeep(cause) ? ExitCode.REBUILD_NEEDED : ExitCode.FAILED;
             }
         }
     }
@@ -251,6 +257,79 @@ public final class IndexerMain implements Callable<Integer> {
                     .replaceAll("\\s*\\R\\s*", " ").replaceFirst("^node unreachable at start: ", "node unreachable: ");
             return new StartupException(ExitCode.NOT_CHECKED, line.startsWith("could not check") ? line
                     : "could not check: " + line, cause);
+        }
+    }
+
+    @Command(name = "rebuild", mixinStandardHelpOptions = true,
+            description = {"Roll the mirror back to the block before --from-block (deleting every row and history "
+                    + "entry from that block on, as a reorg inside the window does) and set the cursor there; the "
+                    + "next `indexer run` indexes from --from-block again. The way back after a reorg deeper than "
+                    + "follower.reorg-window: pick a block at or below the first one that changed (the deployment "
+                    + "block re-indexes everything). Stop `indexer run` first.",
+                    "Refused when a block hash the mirror keeps at or below the block before --from-block is not "
+                            + "on the node's chain (the fork is lower)."},
+            exitCodeListHeading = "Exit codes:%n",
+            exitCodeList = {"0:rolled back", "2:bad configuration, deployment file or --from-block, nothing mirrored "
+                    + "yet, database unreachable", "3:no RPC endpoint answered at start",
+                    "4:the node, the deployment file and the database do not describe one deployment, or the mirror "
+                            + "below --from-block is not on the node's chain; nothing was written"})
+    final class Rebuild implements Callable<Integer> {
+        @Mixin
+        ConfigOption config;
+
+        @Option(names = "--from-block", required = true, paramLabel = "<N>",
+                description = "the first block to index again (at least the deployment block, at most the cursor)")
+        long fromBlock;
+
+        @Override
+        public Integer call() throws Exception {
+            IndexerConfig cfg = IndexerConfig.load(config.file, env);
+            DeploymentFile deployment = DeploymentFile.read(cfg.deployment());
+            DatabaseUrl db = cfg.database();
+            RpcClient rpc = RpcClient.connect(cfg.rpcConfig());
+            Vertx vertx = null;
+            Pool pool = null;
+            try {
+                // everything is checked before anything is written, so a refused rebuild leaves the database as it was
+                StartChecks checks = new StartChecks(rpc, cfg.httpUrls(), deployment, cfg.deployment());
+                IndexerMeta meta = configuredMeta(deployment, checks.node());
+                if (checkDatabase(db, meta).isEmpty()) {
+                    throw new StartupException("nothing to roll back: the database " + db + " holds no mirror", null);
+                }
+                vertx = Vertx.vertx();
+                pool = db.pool(vertx);
+                MirrorStore store = new MirrorStore(pool, new MirrorProjection(meta.engine(), new EventDecoder()),
+                        cfg.reorgWindow());
+                long cursor = await(store.loadCursor(), db).map(IndexedCursor::blockNumber)
+                        .orElseThrow(() -> new StartupException("nothing to roll back: the database " + db
+                                + " holds no indexed block yet", null));
+                long first = Math.max(1, meta.deployBlock());
+                if (fromBlock < first || fromBlock > cursor) {
+                    throw new StartupException("--from-block " + fromBlock + " is outside the mirror: it holds #"
+                            + meta.deployBlock() + "..#" + cursor + " (--from-block " + first
+                            + " re-indexes everything)", null);
+                }
+                long keep = fromBlock - 1;
+                for (Map.Entry<Long, String> known : await(store.knownHashesAtOrBelow(keep), db).entrySet()) {
+                    BlockRef onChain = checks.header(known.getKey());
+                    if (!onChain.hash().equals(known.getValue())) {
+                        throw new StartupException(ExitCode.CHAIN_MISMATCH, "block #" + known.getKey()
+                                + " of the mirror (" + known.getValue() + ") is not on the node's chain (which has "
+                                + onChain.hash() + "): the fork is at or below #" + known.getKey()
+                                + ", so rebuild with --from-block " + known.getKey() + " or lower", null);
+                    }
+                }
+                migrate(db);
+                ensureMeta(store, meta, db);
+                BlockRef ancestor = checks.header(keep);
+                await(store.rollbackTo(ancestor), db);
+                out.println("indexer: mirror rolled back to #" + keep + " " + ancestor.hash() + " (blocks #"
+                        + fromBlock + "..#" + cursor + " undone); `indexer run` indexes from #" + fromBlock);
+                log.info("rebuild: mirror rolled back to {} (blocks #{}..#{} undone)", ancestor, fromBlock, cursor);
+                return ExitCode.OK;
+            } finally {
+                close(rpc, pool, vertx);
+            }
         }
     }
 

@@ -135,6 +135,21 @@ public final class MirrorStore {
     }
 
     /**
+     * The block hashes the mirror holds for blocks at or below {@code number}, newest first: the kept headers and the
+     * newest vault event's block (what tells whether the mirror up to {@code number} is on a given chain).
+     */
+    public Future<Map<Long, String>> knownHashesAtOrBelow(long number) {
+        return pool.preparedQuery("SELECT number, hash FROM blocks WHERE number <= $1 UNION"
+                        + " (SELECT block_number, block_hash FROM vault_history WHERE block_number <= $1"
+                        + " ORDER BY block_number DESC, log_index DESC LIMIT 1) ORDER BY 1 DESC")
+                .execute(Tuple.of(number)).map(rows -> {
+                    Map<Long, String> hashes = new LinkedHashMap<>();
+                    rows.forEach(r -> hashes.putIfAbsent(r.getLong(0), r.getString(1)));
+                    return hashes;
+                });
+    }
+
+    /**
      * Commits {@code batch}: its rows, its unfinalized block headers and {@code batch.toBlock()} as the cursor, in one
      * transaction. A batch starting at or below the committed cursor is skipped ({@code applied == false}); one that
      * would leave a gap above it fails.

@@ -2,6 +2,7 @@ package io.isomargin.indexer;
 
 import io.isomargin.abi.config.DeploymentFile;
 import io.isomargin.abi.config.Redact;
+import io.isomargin.abi.follower.BlockRef;
 import io.isomargin.abi.follower.RpcClient;
 import io.isomargin.abi.follower.RpcException;
 import io.isomargin.abi.follower.RpcUnavailableException;
@@ -83,6 +84,15 @@ final class StartChecks {
         }
         EthBlock.Block genesis = ask(w -> w.ethGetBlockByNumber(block(0), false)).getBlock();
         return new Node(chainId, head, genesis == null ? null : genesis.getHash());
+    }
+
+    /** The node's header of block {@code number}. */
+    BlockRef header(long number) {
+        EthBlock.Block b = ask(w -> w.ethGetBlockByNumber(block(number), false)).getBlock();
+        if (b == null) {
+            throw mismatch("the node at rpc.http-urls " + shownUrls() + " has no block #" + number);
+        }
+        return BlockRef.of(b);
     }
 
     /**

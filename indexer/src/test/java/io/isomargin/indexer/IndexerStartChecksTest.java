@@ -129,12 +129,16 @@ class IndexerStartChecksTest {
         IndexerCli cli = new IndexerCli(dir);
         assertEquals(0, cli.execute("run", "--help"));
         assertTrue(cli.out().contains("Exit codes:"), cli.out());
-        for (String code : List.of("3   no RPC endpoint answered at start", "4   the node, the deployment file and")) {
+        for (String code : List.of("3   no RPC endpoint answered at start", "4   the node, the deployment file and",
+                "6   stopped on a reorg deeper than follower.reorg-window")) {
             assertTrue(cli.out().contains(code), code + " in:\n" + cli.out());
         }
         assertEquals(0, cli.execute("verify", "--help"));
         assertTrue(cli.out().contains("1   mismatches found"), cli.out());
         assertTrue(cli.out().contains("5   could not check"), cli.out());
+        assertEquals(0, cli.execute("rebuild", "--help"));
+        assertTrue(cli.out().contains("--from-block=<N>"), cli.out());
+        assertTrue(cli.out().contains("0   rolled back"), cli.out());
     }
 
     private Path tampered(Deployment d, String name, Consumer<ObjectNode> tamper) throws Exception {
