@@ -36,10 +36,13 @@ import java.util.Set;
  * @param apiKeeperUrl       the keeper's operator endpoint ({@code api.keeper-url}, optional, e.g.
  *                           {@code http://127.0.0.1:9090}): {@code /keeper/status} relays its {@code /status} so the
  *                           dashboard can show it
+ * @param verifyCallTimeout  the timeout of one RPC request of {@code verify} ({@code verify.call-timeout}, 100ms..30m,
+ *                           default 30s): its {@code eth_call}s read state at the mirror's block, which a node may take
+ *                           long to serve when that block is old
  */
 public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<String> wsUrl, Duration rpcTimeout,
         DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
-        String apiHost, int apiPort, int apiMaxHealthyLag, Optional<String> apiKeeperUrl) {
+        String apiHost, int apiPort, int apiMaxHealthyLag, Optional<String> apiKeeperUrl, Duration verifyCallTimeout) {
 
     /** The prefix of the environment variables that override the file. */
     public static final String ENV_PREFIX = "ISOMARGIN_INDEXER_";
@@ -49,7 +52,11 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
             "rpc.http-urls", "rpc.ws-url", "rpc.timeout",
             "database.url",
             "follower.confirmations", "follower.reorg-window", "follower.max-range", "follower.poll-interval",
-            "api.host", "api.port", "api.max-healthy-lag", "api.keeper-url");
+            "api.host", "api.port", "api.max-healthy-lag", "api.keeper-url",
+            "verify.call-timeout");
+
+    /** {@code verify.call-timeout} when not set. */
+    public static final Duration DEFAULT_VERIFY_CALL_TIMEOUT = Duration.ofSeconds(30);
 
     public IndexerConfig {
         Objects.requireNonNull(deployment, "deployment");
@@ -60,6 +67,15 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         Objects.requireNonNull(pollInterval, "pollInterval");
         Objects.requireNonNull(apiHost, "apiHost");
         Objects.requireNonNull(apiKeeperUrl, "apiKeeperUrl");
+        Objects.requireNonNull(verifyCallTimeout, "verifyCallTimeout");
+    }
+
+    /** A configuration with the default {@code verify.call-timeout}. */
+    public IndexerConfig(Path deployment, List<String> httpUrls, Optional<String> wsUrl, Duration rpcTimeout,
+            DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
+            String apiHost, int apiPort, int apiMaxHealthyLag, Optional<String> apiKeeperUrl) {
+        this(deployment, httpUrls, wsUrl, rpcTimeout, database, confirmations, reorgWindow, maxRange, pollInterval,
+                apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, DEFAULT_VERIFY_CALL_TIMEOUT);
     }
 
     /**
@@ -98,9 +114,11 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         int apiMaxHealthyLag = c.intValue("api.max-healthy-lag", 5, 0, 100_000);
         Optional<String> apiKeeperUrl = c.url("api.keeper-url", Set.of("http", "https"))
                 .map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u);
+        Duration verifyCallTimeout = c.duration("verify.call-timeout", DEFAULT_VERIFY_CALL_TIMEOUT,
+                Duration.ofMillis(100), Duration.ofMinutes(30));
         c.rejectUnknownKeys();
         return new IndexerConfig(deployment, httpUrls, wsUrl, rpcTimeout, database, confirmations, reorgWindow,
-                maxRange, pollInterval, apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl);
+                maxRange, pollInterval, apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, verifyCallTimeout);
     }
 
     /** The RPC guards: production defaults with this config's endpoints and timeout. */
@@ -108,6 +126,17 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         RpcConfig d = RpcConfig.defaults(httpUrls);
         return new RpcConfig(httpUrls, rpcTimeout, d.maxAttempts(), d.initialBackoff(), d.maxBackoff(),
                 d.circuitWindow(), d.failureRatePercent(), d.circuitOpenDuration(), d.maxRequestsPerSecond());
+    }
+
+    /**
+     * The RPC guards of {@code verify}: {@link #rpcConfig()} with {@code verify.call-timeout} per request, and a circuit
+     * that opens only when all of the last calls failed: with retries, a flaky endpoint slows the check but does not
+     * end it.
+     */
+    public RpcConfig verifyRpcConfig() {
+        RpcConfig r = rpcConfig();
+        return new RpcConfig(r.httpUrls(), verifyCallTimeout, r.maxAttempts(), r.initialBackoff(), r.maxBackoff(),
+                r.circuitWindow(), 100, r.circuitOpenDuration(), r.maxRequestsPerSecond());
     }
 
     /** How to follow {@code engine} (the runner adds the oracles). */

@@ -4,7 +4,9 @@ import io.isomargin.abi.config.ConfigException;
 import io.isomargin.abi.config.DeploymentFile;
 import io.isomargin.abi.config.Redact;
 import io.isomargin.abi.events.EventDecoder;
+import io.isomargin.abi.follower.BlockRef;
 import io.isomargin.abi.follower.RpcClient;
+import io.isomargin.abi.follower.RpcUnavailableException;
 import io.isomargin.indexer.api.ApiServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -14,23 +16,17 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import okhttp3.OkHttpClient;
 import org.flywaydb.core.api.FlywayException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.web3j.protocol.Web3j;
-import org.web3j.protocol.http.HttpService;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -38,10 +34,15 @@ import picocli.CommandLine.Option;
 
 /**
  * The indexer's command line: {@code indexer run --config <file>} mirrors the deployment into PostgreSQL until
- * interrupted; {@code indexer verify --config <file>} compares the mirror with the chain at the mirror's cursor.
+ * interrupted; {@code indexer verify --config <file>} compares the mirror with the chain at the mirror's cursor;
+ * {@code indexer rebuild --config <file> --from-block <N>} rolls the mirror back below block N (after a reorg deeper
+ * than the window) so that the next {@code run} indexes from N again.
  *
- * <p>Exit codes: 0 success (verify: no mismatch), 1 verify found mismatches or the indexer failed while running,
- * 2 bad configuration, unreachable or foreign database, unreachable node or wrong chain.
+ * <p>Exit codes ({@link ExitCode}; also in each command's {@code --help}): 0 success (verify: no mismatch), 1 verify
+ * found mismatches or {@code run} failed while running, 2 bad configuration, deployment file or argument, or an
+ * unreachable database, 3 no RPC endpoint answered at start, 4 the node, the deployment file and the database do not
+ * describe one deployment (nothing written), 5 verify could not check, 6 {@code run} stopped on a reorg deeper than
+ * the window (run {@code rebuild}).
  */
 @Command(name = "indexer", mixinStandardHelpOptions = true,
         description = "Mirrors an Isomargin deployment into PostgreSQL and checks the mirror against the chain.")
@@ -69,17 +70,23 @@ public final class IndexerMain implements Callable<Integer> {
         IndexerMain main = new IndexerMain(env, out, err);
         CommandLine cl = new CommandLine(main)
                 .addSubcommand("run", main.new Run())
-                .addSubcommand("verify", main.new Verify());
+                .addSubcommand("verify", main.new Verify())
+                .addSubcommand("rebuild", main.new Rebuild());
         cl.setOut(new java.io.PrintWriter(out, true));
         cl.setErr(new java.io.PrintWriter(err, true));
         cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            if (ex instanceof ConfigException || ex instanceof StartupException) {
+            if (ex instanceof ConfigException) {
                 err.println("indexer: " + ex.getMessage());
-                return 2;
+                return ExitCode.CONFIG;
+            }
+            if (ex instanceof StartupException e) {
+                err.println("indexer: " + e.getMessage());
+                log.debug("indexer: exit {}", e.exitCode(), e);
+                return e.exitCode();
             }
             err.println("indexer: " + ex);
             log.error("indexer failed", ex);
-            return 1;
+            return ExitCode.FAILED;
         });
         return cl;
     }
@@ -98,7 +105,16 @@ public final class IndexerMain implements Callable<Integer> {
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
-            description = "Migrate the schema, then follow the chain into the mirror until interrupted.")
+            description = "Check the node and the database against the deployment file, migrate the schema, then "
+                    + "follow the chain into the mirror until interrupted.",
+            exitCodeListHeading = "Exit codes:%n",
+            exitCodeList = {"0:stopped (interrupted or terminated)", "1:failed while running",
+                    "2:bad configuration or deployment file, database unreachable, API port taken",
+                    "3:no RPC endpoint answered at start",
+                    "4:the node, the deployment file and the database do not describe one deployment (another chain"
+                            + " id, no code at the engine or an oracle, deployment block past the head, a database"
+                            + " of another chain or engine); nothing was written",
+                    "6:stopped on a reorg deeper than follower.reorg-window: run `indexer rebuild`"})
     final class Run implements Callable<Integer> {
         @Mixin
         ConfigOption config;
@@ -107,27 +123,17 @@ public final class IndexerMain implements Callable<Integer> {
         public Integer call() throws Exception {
             IndexerConfig cfg = IndexerConfig.load(config.file, env);
             DeploymentFile deployment = DeploymentFile.read(cfg.deployment());
-            IndexerMeta meta = new IndexerMeta(deployment.chainId(), deployment.engine(), deployment.deployBlock());
             DatabaseUrl db = cfg.database();
-            try {
-                int applied = Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
-                log.info("schema migrated ({} migration(s) applied) on {}", applied, db);
-            } catch (FlywayException e) {
-                throw new StartupException("cannot migrate the database " + db + ": " + e.getMessage(), e);
-            }
-            Vertx vertx = Vertx.vertx();
-            Pool pool = db.pool(vertx);
             RpcClient rpc = RpcClient.connect(cfg.rpcConfig());
+            Vertx vertx = null;
+            Pool pool = null;
             try {
+                IndexerMeta meta = checkThenMigrate(cfg, deployment, rpc);
+                vertx = Vertx.vertx();
+                pool = db.pool(vertx);
                 MirrorProjection projection = new MirrorProjection(meta.engine(), new EventDecoder());
                 MirrorStore store = new MirrorStore(pool, projection, cfg.reorgWindow());
-                try {
-                    await(store.ensureMeta(meta));
-                } catch (MetaMismatchException e) {
-                    throw new StartupException(e.getMessage(), e);
-                } catch (RuntimeException e) {
-                    throw new StartupException("cannot use the database " + db + ": " + e.getMessage(), e);
-                }
+                ensureMeta(store, meta, db);
                 IndexerRunner runner = new IndexerRunner(rpc, cfg.followerConfig(meta.engine()), store, projection,
                         meta, deployment.oracles(), STORE_TIMEOUT);
                 PrometheusMeterRegistry metrics = IndexerMetrics.create(runner);
@@ -144,7 +150,9 @@ public final class IndexerMain implements Callable<Integer> {
                     runner.start();
                 } catch (RuntimeException e) {
                     api.close();
-                    throw new StartupException("cannot start following " + Redact.urls(cfg.httpUrls()) + ": "
+                    int code = e instanceof MetaMismatchException ? ExitCode.CHAIN_MISMATCH
+                            : causedBy(e, RpcUnavailableException.class) ? ExitCode.NODE_UNREACHABLE : ExitCode.CONFIG;
+                    throw new StartupException(code, "cannot start following " + Redact.urls(cfg.httpUrls()) + ": "
                             + Redact.scrub(e.getMessage(), cfg.httpUrls()), e);
                 }
                 out.println("indexer: mirroring engine " + meta.engine() + " on chain " + meta.chainId()
@@ -175,11 +183,7 @@ public final class IndexerMain implements Callable<Integer> {
                     }
                 }
             } finally {
-                rpc.close();
-                pool.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
-                        .exceptionally(t -> null).join();
-                vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
-                        .exceptionally(t -> null).join();
+                close(rpc, pool, vertx);
             }
         }
 
@@ -201,58 +205,218 @@ public final class IndexerMain implements Callable<Integer> {
                         ? e.getCause() : e;
                 err.println("indexer: stopped on a failure at #" + runner.indexedBlock() + ": " + cause.getMessage());
                 log.error("indexer failed", cause);
-                return 1;
-            }
-        }
-
-        private <T> T await(Future<T> f) {
-            try {
-                return f.toCompletionStage().toCompletableFuture().get(STORE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted", e);
-            } catch (java.util.concurrent.ExecutionException e) {
-                if (e.getCause() instanceof RuntimeException r) throw r;
-                throw new IllegalStateException(e.getCause().getMessage(), e.getCause());
-            } catch (java.util.concurrent.TimeoutException e) {
-                throw new IllegalStateException("no answer within " + STORE_TIMEOUT, e);
+                return IndexerRunner.reorgTooDeep(cause) ? ExitCode.REBUILD_NEEDED : ExitCode.FAILED;
             }
         }
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = "Compare the mirror with the engine's views at the mirror's cursor block; exit 1 on any "
-                    + "mismatch.")
+            description = "Compare the mirror with the engine's views at the mirror's cursor block. RPC calls are "
+                    + "retried on transient failures, each within verify.call-timeout.",
+            exitCodeListHeading = "Exit codes:%n",
+            exitCodeList = {"0:the mirror equals the chain", "1:mismatches found (each printed)",
+                    "2:bad configuration or deployment file",
+                    "4:the node or the database is not the deployment file's (another chain id, no code at the "
+                            + "engine or an oracle, a database of another chain or engine)",
+                    "5:could not check: the node or the database did not answer or failed (after retries), or "
+                            + "nothing is mirrored yet"})
     final class Verify implements Callable<Integer> {
         @Mixin
         ConfigOption config;
+
+        @Override
+        public Integer call() {
+            IndexerConfig cfg = IndexerConfig.load(config.file, env);
+            DeploymentFile deployment = DeploymentFile.read(cfg.deployment());
+            DatabaseUrl db = cfg.database();
+            RpcClient rpc = RpcClient.connect(cfg.verifyRpcConfig());
+            StartChecks checks = new StartChecks(rpc, cfg.httpUrls(), deployment, cfg.deployment());
+            try (Connection c = connect(db)) {
+                Optional<IndexerMeta> stored = StartChecks.storedMeta(c);
+                if (stored.isEmpty()) {
+                    throw new StartupException(ExitCode.NOT_CHECKED, "could not check: the database " + db
+                            + " holds no mirror yet (run `indexer run` first)", null);
+                }
+                StartChecks.Node node = checks.node();
+                StartChecks.requireSameDeployment(stored, new IndexerMeta(deployment.chainId(), deployment.engine(),
+                        deployment.deployBlock(), node.genesisHash()), db);
+                return new Verifier(rpc, deployment.engine()).verify(c, out) == 0 ? ExitCode.OK : ExitCode.FAILED;
+            } catch (StartupException e) {
+                if (e.exitCode() != ExitCode.NODE_UNREACHABLE && e.exitCode() != ExitCode.CONFIG) throw e;
+                throw notChecked(e.getMessage(), e, cfg);
+            } catch (SQLException | RuntimeException e) {
+                throw notChecked(e.getMessage(), e, cfg);
+            } finally {
+                rpc.close();
+            }
+        }
+
+        /** "Could not check", on one line, with any URL's credentials masked. */
+        private StartupException notChecked(String why, Throwable cause, IndexerConfig cfg) {
+            String line = Redact.scrub(why == null ? cause.toString() : why, cfg.httpUrls())
+                    .replaceAll("\\s*\\R\\s*", " ").replaceFirst("^node unreachable at start: ", "node unreachable: ");
+            return new StartupException(ExitCode.NOT_CHECKED, line.startsWith("could not check") ? line
+                    : "could not check: " + line, cause);
+        }
+    }
+
+    @Command(name = "rebuild", mixinStandardHelpOptions = true,
+            description = {"Roll the mirror back to the block before --from-block (deleting every row and history "
+                    + "entry from that block on, as a reorg inside the window does) and set the cursor there; the "
+                    + "next `indexer run` indexes from --from-block again. The way back after a reorg deeper than "
+                    + "follower.reorg-window: pick a block at or below the first one that changed (the deployment "
+                    + "block re-indexes everything). Stop `indexer run` first.",
+                    "Refused when a block hash the mirror keeps at or below the block before --from-block is not "
+                            + "on the node's chain (the fork is lower)."},
+            exitCodeListHeading = "Exit codes:%n",
+            exitCodeList = {"0:rolled back", "2:bad configuration, deployment file or --from-block, nothing mirrored "
+                    + "yet, database unreachable", "3:no RPC endpoint answered at start",
+                    "4:the node, the deployment file and the database do not describe one deployment, or the mirror "
+                            + "below --from-block is not on the node's chain; nothing was written"})
+    final class Rebuild implements Callable<Integer> {
+        @Mixin
+        ConfigOption config;
+
+        @Option(names = "--from-block", required = true, paramLabel = "<N>",
+                description = "the first block to index again (at least the deployment block, at most the cursor)")
+        long fromBlock;
 
         @Override
         public Integer call() throws Exception {
             IndexerConfig cfg = IndexerConfig.load(config.file, env);
             DeploymentFile deployment = DeploymentFile.read(cfg.deployment());
             DatabaseUrl db = cfg.database();
-            String url = cfg.httpUrls().getFirst();
-            String shown = Redact.url(url);
-            OkHttpClient http = new OkHttpClient.Builder().callTimeout(cfg.rpcTimeout()).build();
-            Web3j web3j = Web3j.build(new HttpService(url, http));
-            try (Connection c = connect(db)) {
-                checkDeployment(c, db, deployment);
-                long chainId;
-                try {
-                    chainId = web3j.ethChainId().send().getChainId().longValueExact();
-                } catch (Exception e) {
-                    throw new StartupException("cannot reach the node " + shown + ": "
-                            + Redact.scrub(e.getMessage(), List.of(url)), e);
+            RpcClient rpc = RpcClient.connect(cfg.rpcConfig());
+            Vertx vertx = null;
+            Pool pool = null;
+            try {
+                // everything is checked before anything is written, so a refused rebuild leaves the database as it was
+                StartChecks checks = new StartChecks(rpc, cfg.httpUrls(), deployment, cfg.deployment());
+                IndexerMeta meta = configuredMeta(deployment, checks.node());
+                if (checkDatabase(db, meta).isEmpty()) {
+                    throw new StartupException("nothing to roll back: the database " + db + " holds no mirror", null);
                 }
-                if (chainId != deployment.chainId()) {
-                    throw new StartupException("the node " + shown + " serves chain " + chainId
-                            + ", the deployment is on chain " + deployment.chainId(), null);
+                vertx = Vertx.vertx();
+                pool = db.pool(vertx);
+                MirrorStore store = new MirrorStore(pool, new MirrorProjection(meta.engine(), new EventDecoder()),
+                        cfg.reorgWindow());
+                long cursor = await(store.loadCursor(), db).map(IndexedCursor::blockNumber)
+                        .orElseThrow(() -> new StartupException("nothing to roll back: the database " + db
+                                + " holds no indexed block yet", null));
+                long first = Math.max(1, meta.deployBlock());
+                if (fromBlock < first || fromBlock > cursor) {
+                    throw new StartupException("--from-block " + fromBlock + " is outside the mirror: it holds #"
+                            + meta.deployBlock() + "..#" + cursor + " (--from-block " + first
+                            + " re-indexes everything)", null);
                 }
-                return new Verifier(web3j, deployment.engine()).verify(c, out) == 0 ? 0 : 1;
+                long keep = fromBlock - 1;
+                for (Map.Entry<Long, String> known : await(store.knownHashesAtOrBelow(keep), db).entrySet()) {
+                    BlockRef onChain = checks.header(known.getKey());
+                    if (!onChain.hash().equals(known.getValue())) {
+                        throw new StartupException(ExitCode.CHAIN_MISMATCH, "block #" + known.getKey()
+                                + " of the mirror (" + known.getValue() + ") is not on the node's chain (which has "
+                                + onChain.hash() + "): the fork is at or below #" + known.getKey()
+                                + ", so rebuild with --from-block " + known.getKey() + " or lower", null);
+                    }
+                }
+                migrate(db);
+                ensureMeta(store, meta, db);
+                BlockRef ancestor = checks.header(keep);
+                await(store.rollbackTo(ancestor), db);
+                out.println("indexer: mirror rolled back to #" + keep + " " + ancestor.hash() + " (blocks #"
+                        + fromBlock + "..#" + cursor + " undone); `indexer run` indexes from #" + fromBlock);
+                log.info("rebuild: mirror rolled back to {} (blocks #{}..#{} undone)", ancestor, fromBlock, cursor);
+                return ExitCode.OK;
             } finally {
-                web3j.shutdown();
+                close(rpc, pool, vertx);
             }
+        }
+    }
+
+    /**
+     * The checks before anything is written ({@link StartChecks}: the node, then the database's recorded deployment,
+     * read only), then the schema migrations.
+     *
+     * @return the deployment the database mirrors from now on, with the node's genesis hash
+     */
+    private static IndexerMeta checkThenMigrate(IndexerConfig cfg, DeploymentFile deployment, RpcClient rpc) {
+        StartChecks checks = new StartChecks(rpc, cfg.httpUrls(), deployment, cfg.deployment());
+        IndexerMeta meta = configuredMeta(deployment, checks.node());
+        checkDatabase(cfg.database(), meta);
+        migrate(cfg.database());
+        return meta;
+    }
+
+    /**
+     * Reads the deployment the database records, without writing, and refuses one of another chain or engine than
+     * {@code meta}.
+     *
+     * @return the recorded deployment, or empty when the database holds no mirror yet
+     */
+    private static Optional<IndexerMeta> checkDatabase(DatabaseUrl db, IndexerMeta meta) {
+        try (Connection c = connect(db)) {
+            Optional<IndexerMeta> stored = StartChecks.storedMeta(c);
+            StartChecks.requireSameDeployment(stored, meta, db);
+            return stored;
+        } catch (SQLException e) {
+            throw new StartupException("cannot read the database " + db + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static IndexerMeta configuredMeta(DeploymentFile deployment, StartChecks.Node node) {
+        return new IndexerMeta(deployment.chainId(), deployment.engine(), deployment.deployBlock(),
+                node.genesisHash());
+    }
+
+    private static void migrate(DatabaseUrl db) {
+        try {
+            int applied = Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
+            log.info("schema migrated ({} migration(s) applied) on {}", applied, db);
+        } catch (FlywayException e) {
+            throw new StartupException("cannot migrate the database " + db + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Records {@code meta} in the database (or checks it against the recorded one). */
+    private static void ensureMeta(MirrorStore store, IndexerMeta meta, DatabaseUrl db) {
+        try {
+            await(store.ensureMeta(meta), db);
+        } catch (MetaMismatchException e) {
+            throw new StartupException(ExitCode.CHAIN_MISMATCH, e.getMessage(), e);
+        }
+    }
+
+    private static <T> T await(Future<T> f, DatabaseUrl db) {
+        try {
+            return f.toCompletionStage().toCompletableFuture().get(STORE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof MetaMismatchException m) throw m;
+            throw new StartupException("cannot use the database " + db + ": " + e.getCause().getMessage(),
+                    e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new StartupException("cannot use the database " + db + ": no answer within " + STORE_TIMEOUT, e);
+        }
+    }
+
+    private static boolean causedBy(Throwable failure, Class<? extends Throwable> type) {
+        for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+            if (type.isInstance(t)) return true;
+        }
+        return false;
+    }
+
+    private static void close(RpcClient rpc, Pool pool, Vertx vertx) {
+        rpc.close();
+        if (pool != null) {
+            pool.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
+                    .exceptionally(t -> null).join();
+        }
+        if (vertx != null) {
+            vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
+                    .exceptionally(t -> null).join();
         }
     }
 
@@ -268,24 +432,4 @@ public final class IndexerMain implements Callable<Integer> {
             throw new StartupException("cannot connect to the database " + db + ": " + e.getMessage(), e);
         }
     }
-
-    /** The database must mirror the deployment file's chain and engine. */
-    private static void checkDeployment(Connection c, DatabaseUrl db, DeploymentFile deployment) {
-        try (Statement s = c.createStatement();
-                ResultSet r = s.executeQuery("SELECT chain_id, engine FROM indexer_meta")) {
-            if (!r.next()) {
-                throw new StartupException("the database " + db + " has no mirror yet: run `indexer run` first", null);
-            }
-            IndexerMeta expected = new IndexerMeta(deployment.chainId(), deployment.engine(), deployment.deployBlock());
-            if (r.getLong(1) != expected.chainId() || !Objects.equals(r.getString(2), expected.engine())) {
-                throw new StartupException("the database " + db + " mirrors engine " + r.getString(2) + " on chain "
-                        + r.getLong(1) + ", but the deployment file names engine " + expected.engine() + " on chain "
-                        + expected.chainId(), null);
-            }
-        } catch (SQLException e) {
-            throw new StartupException("cannot read the mirror in " + db + " (not migrated? run `indexer run` "
-                    + "first): " + e.getMessage(), e);
-        }
-    }
-
 }

@@ -2,6 +2,7 @@ package io.isomargin.indexer;
 
 import java.util.Locale;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Which deployment a mirror database belongs to.
@@ -9,8 +10,11 @@ import java.util.Objects;
  * @param chainId     the chain's id
  * @param engine      the engine's address (stored lower-case)
  * @param deployBlock the block the engine was deployed in: indexing starts there
+ * @param genesisHash the hash of the chain's block 0 (lower-case), or null when not known: it tells two chains with
+ *                    the same id apart, such as a dev chain started anew where the same deployer put the engine at the
+ *                    same address
  */
-public record IndexerMeta(long chainId, String engine, long deployBlock) {
+public record IndexerMeta(long chainId, String engine, long deployBlock, String genesisHash) {
     public IndexerMeta {
         Objects.requireNonNull(engine, "engine");
         if (!engine.matches("0[xX][0-9a-fA-F]{40}")) {
@@ -20,5 +24,36 @@ public record IndexerMeta(long chainId, String engine, long deployBlock) {
         if (deployBlock < 0) {
             throw new IllegalArgumentException("deployBlock must not be negative, got " + deployBlock);
         }
+        if (genesisHash != null) {
+            if (!genesisHash.matches("0[xX][0-9a-fA-F]{64}")) {
+                throw new IllegalArgumentException("genesisHash: expected 0x and 64 hex digits, got " + genesisHash);
+            }
+            genesisHash = genesisHash.toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** A deployment whose chain's genesis is not known (not checked, not recorded). */
+    public IndexerMeta(long chainId, String engine, long deployBlock) {
+        this(chainId, engine, deployBlock, null);
+    }
+
+    /**
+     * Why a database recording {@code this} cannot mirror {@code configured}, or empty when it can: another chain id
+     * or engine is another deployment; the same ones on a chain with another genesis block are another chain (a
+     * genesis hash not recorded on either side is not compared).
+     */
+    public Optional<String> mismatch(IndexerMeta configured) {
+        if (chainId != configured.chainId || !engine.equals(configured.engine)) {
+            return Optional.of("this database mirrors engine " + engine + " on chain " + chainId
+                    + " (deployed at block " + deployBlock + "), but the indexer is configured for engine "
+                    + configured.engine + " on chain " + configured.chainId + " (deployed at block "
+                    + configured.deployBlock + "): point database.url at an empty database or fix the configuration");
+        }
+        if (genesisHash != null && configured.genesisHash != null && !genesisHash.equals(configured.genesisHash)) {
+            return Optional.of("this database mirrors another chain (genesis " + genesisHash + "; the node's is "
+                    + configured.genesisHash + ") with the same chain id " + chainId + " and engine " + engine
+                    + ", as when a dev chain is started anew; drop it or point database.url elsewhere");
+        }
+        return Optional.empty();
     }
 }

@@ -6,6 +6,7 @@ import io.isomargin.abi.follower.ChainFollower;
 import io.isomargin.abi.follower.ChainListener;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.LogBatch;
+import io.isomargin.abi.follower.ReorgTooDeepException;
 import io.isomargin.abi.follower.RpcClient;
 import io.isomargin.abi.oracle.FeedReader;
 import io.vertx.core.Future;
@@ -52,7 +53,9 @@ import org.web3j.utils.Numeric;
  * the stored headers and the oracles and starts a new follower there. {@link MirrorStore#applyBatch} skips replays
  * and refuses gaps inside its transaction, so a batch whose commit was cut off is neither lost nor applied twice.
  * Any other failure (a bug, a constraint violation, a database of another deployment, a reorg deeper than the window)
- * stops the runner: {@link #done()} completes with it and the message says it was not retried.
+ * stops the runner: {@link #done()} completes with it and the message says it was not retried; for a reorg deeper
+ * than the window it names the way back instead ({@code indexer rebuild}, which rolls the mirror back with the same
+ * {@link MirrorStore#rollbackTo} a reorg inside the window uses).
  *
  * <p>The follower's log filter is fixed when it starts: it holds the engine and the oracles of the markets known
  * then (from the database and {@code knownOracles}). A market created later has its oracle's logs fetched alongside
@@ -297,9 +300,23 @@ public final class IndexerRunner implements AutoCloseable {
             done.complete(null); // interrupted by close()
             return;
         }
-        String message = message(failure) + " (not a transient database or RPC failure, so not retried)";
+        String message = reorgTooDeep(failure)
+                ? message(failure) + ": the mirror cannot roll back that far by itself (follower.reorg-window is "
+                        + followerConfig.reorgWindow() + " blocks); the way back is `indexer rebuild --config <file>"
+                        + " --from-block <N>` with N at or below the first block that changed, below the oldest kept"
+                        + " block named above (the deployment block #" + meta.deployBlock() + " re-indexes"
+                        + " everything), then `indexer run` again"
+                : message(failure) + " (not a transient database or RPC failure, so not retried)";
         log.error("indexer stopped at #{}: {}", indexedBlock, message, failure);
         done.completeExceptionally(new IllegalStateException(message, failure));
+    }
+
+    /** Whether {@code failure} is the follower's finding that the chain changed below the blocks it keeps. */
+    static boolean reorgTooDeep(Throwable failure) {
+        for (Throwable t = failure; t != null && t.getCause() != t; t = t.getCause()) {
+            if (t instanceof ReorgTooDeepException) return true;
+        }
+        return false;
     }
 
     private static String message(Throwable t) {

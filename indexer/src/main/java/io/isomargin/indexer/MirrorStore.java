@@ -61,24 +61,33 @@ public final class MirrorStore {
     public record BatchResult(boolean applied, int rows, long cursor) {}
 
     /**
-     * Records {@code expected} as the deployment this database mirrors, or checks it against the one recorded.
+     * Records {@code expected} as the deployment this database mirrors, or checks it against the one recorded; a
+     * genesis hash not recorded yet (a database from before it was kept) is recorded now when {@code expected} has one.
      *
      * @return a failed future with {@link MetaMismatchException} when the database mirrors another chain or engine
      */
     public Future<IndexerMeta> ensureMeta(IndexerMeta expected) {
         return pool.withTransaction(conn -> conn
-                .preparedQuery("INSERT INTO indexer_meta (chain_id, engine, deploy_block) VALUES ($1, $2, $3)"
-                        + " ON CONFLICT (singleton) DO NOTHING")
-                .execute(Tuple.of(expected.chainId(), expected.engine(), expected.deployBlock()))
-                .compose(ignored -> conn.query("SELECT chain_id, engine, deploy_block FROM indexer_meta").execute())
+                .preparedQuery("INSERT INTO indexer_meta (chain_id, engine, deploy_block, genesis_hash)"
+                        + " VALUES ($1, $2, $3, $4) ON CONFLICT (singleton) DO NOTHING")
+                .execute(Tuple.of(expected.chainId(), expected.engine(), expected.deployBlock(),
+                        expected.genesisHash()))
+                .compose(ignored -> conn.query("SELECT chain_id, engine, deploy_block, genesis_hash FROM indexer_meta"
+                        + " FOR UPDATE").execute())
                 .compose(rows -> {
                     Row row = rows.iterator().next();
                     IndexerMeta stored = new IndexerMeta(row.getLong("chain_id"), row.getString("engine"),
-                            row.getLong("deploy_block"));
-                    if (stored.chainId() != expected.chainId() || !stored.engine().equals(expected.engine())) {
+                            row.getLong("deploy_block"), row.getString("genesis_hash"));
+                    if (stored.mismatch(expected).isPresent()) {
                         return Future.failedFuture(new MetaMismatchException(stored, expected));
                     }
-                    return Future.succeededFuture(stored);
+                    if (stored.genesisHash() != null || expected.genesisHash() == null) {
+                        return Future.succeededFuture(stored);
+                    }
+                    return conn.preparedQuery("UPDATE indexer_meta SET genesis_hash = $1")
+                            .execute(Tuple.of(expected.genesisHash()))
+                            .map(ignored -> new IndexerMeta(stored.chainId(), stored.engine(), stored.deployBlock(),
+                                    expected.genesisHash()));
                 }));
     }
 
@@ -123,6 +132,21 @@ public final class MirrorStore {
                         return run.reversed();
                     });
         });
+    }
+
+    /**
+     * The block hashes the mirror holds for blocks at or below {@code number}, newest first: the kept headers and the
+     * newest vault event's block (what tells whether the mirror up to {@code number} is on a given chain).
+     */
+    public Future<Map<Long, String>> knownHashesAtOrBelow(long number) {
+        return pool.preparedQuery("SELECT number, hash FROM blocks WHERE number <= $1 UNION"
+                        + " (SELECT block_number, block_hash FROM vault_history WHERE block_number <= $1"
+                        + " ORDER BY block_number DESC, log_index DESC LIMIT 1) ORDER BY 1 DESC")
+                .execute(Tuple.of(number)).map(rows -> {
+                    Map<Long, String> hashes = new LinkedHashMap<>();
+                    rows.forEach(r -> hashes.putIfAbsent(r.getLong(0), r.getString(1)));
+                    return hashes;
+                });
     }
 
     /**

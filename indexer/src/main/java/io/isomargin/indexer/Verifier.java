@@ -1,6 +1,7 @@
 package io.isomargin.indexer;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.follower.RpcClient;
 import java.io.PrintStream;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -21,8 +22,13 @@ import java.util.TreeSet;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.RemoteFunctionCall;
+import org.web3j.protocol.core.methods.request.Transaction;
+import org.web3j.protocol.core.methods.response.EthCall;
+import org.web3j.protocol.core.methods.response.EthGetCode;
+import org.web3j.protocol.core.methods.response.EthSendTransaction;
 import org.web3j.tuples.generated.Tuple2;
 import org.web3j.tx.ReadonlyTransactionManager;
+import org.web3j.tx.TransactionManager;
 import org.web3j.tx.gas.StaticGasProvider;
 
 /**
@@ -36,6 +42,7 @@ import org.web3j.tx.gas.StaticGasProvider;
  */
 public final class Verifier {
     private final Web3j web3j;
+    private final TransactionManager calls;
     private final String engine;
 
     /** One value on which the mirror and the chain disagree. */
@@ -60,12 +67,28 @@ public final class Verifier {
     }
 
     /**
+     * Reads the chain with plain {@code web3j} calls: one failed call fails the check.
+     *
      * @param web3j  the chain (an archive-capable node when the cursor is old)
      * @param engine the engine's address
      */
     public Verifier(Web3j web3j, String engine) {
         this.web3j = Objects.requireNonNull(web3j, "web3j");
         this.engine = Objects.requireNonNull(engine, "engine");
+        this.calls = new ReadonlyTransactionManager(web3j, engine);
+    }
+
+    /**
+     * Reads the chain through {@code rpc}: each {@code eth_call} with its retries of transient failures (timeouts,
+     * HTTP 429/5xx, dropped connections, truncated answers) and failover, within its request timeout.
+     *
+     * @param rpc    the endpoints (archive-capable when the cursor is old); not closed here
+     * @param engine the engine's address
+     */
+    public Verifier(RpcClient rpc, String engine) {
+        this.web3j = null;
+        this.engine = Objects.requireNonNull(engine, "engine");
+        this.calls = new RpcCalls(Objects.requireNonNull(rpc, "rpc"), engine);
     }
 
     /**
@@ -86,12 +109,14 @@ public final class Verifier {
      *
      * @param extraLenders addresses whose supply shares to check in every market even when the mirror has no row
      *                     for them (a missing row counts as zero shares)
-     * @throws IllegalStateException when the mirror has no cursor yet or a view call fails
+     * @throws IllegalStateException when the mirror has no cursor yet or a view call fails (with the call's
+     *                               {@link io.isomargin.abi.follower.RpcException} as its cause when it went through
+     *                               an {@link RpcClient})
      */
     public Report check(Connection db, Collection<String> extraLenders) throws SQLException {
         long block = single(db, "SELECT block_number FROM cursor", "the mirror has no cursor: nothing is indexed yet")
                 .longValueExact();
-        IsomarginEngine e = IsomarginEngine.load(engine, web3j, new ReadonlyTransactionManager(web3j, engine),
+        IsomarginEngine e = IsomarginEngine.load(engine, web3j, calls,
                 new StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO));
         e.setDefaultBlockParameter(DefaultBlockParameter.valueOf(BigInteger.valueOf(block)));
         List<Mismatch> out = new ArrayList<>();
@@ -285,5 +310,43 @@ public final class Verifier {
 
     private static void check(List<Mismatch> out, String what, Object chain, Object mirror) {
         if (!Objects.equals(chain, mirror)) out.add(new Mismatch(what, chain, mirror));
+    }
+
+    /** The binding's view calls as {@code eth_call}s through the RPC client; it sends no transaction. */
+    private static final class RpcCalls extends TransactionManager {
+        private final RpcClient rpc;
+
+        RpcCalls(RpcClient rpc, String from) {
+            super((Web3j) null, from);
+            this.rpc = rpc;
+        }
+
+        @Override
+        public String sendCall(String to, String data, DefaultBlockParameter block) {
+            EthCall call = rpc.call(w -> w.ethCall(Transaction.createEthCallTransaction(getFromAddress(), to, data),
+                    block));
+            if (call.isReverted()) {
+                throw new IllegalStateException("reverted: " + call.getRevertReason());
+            }
+            return call.getValue();
+        }
+
+        @Override
+        public EthGetCode getCode(String address, DefaultBlockParameter block) {
+            return rpc.call(w -> w.ethGetCode(address, block));
+        }
+
+        @Override
+        public EthSendTransaction sendTransaction(BigInteger gasPrice, BigInteger gasLimit, String to, String data,
+                BigInteger value, boolean constructor) {
+            throw new UnsupportedOperationException("the verifier sends no transaction");
+        }
+
+        @Override
+        public EthSendTransaction sendEIP1559Transaction(long chainId, BigInteger maxPriorityFeePerGas,
+                BigInteger maxFeePerGas, BigInteger gasLimit, String to, String data, BigInteger value,
+                boolean constructor) {
+            throw new UnsupportedOperationException("the verifier sends no transaction");
+        }
     }
 }

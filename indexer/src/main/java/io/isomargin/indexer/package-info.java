@@ -10,8 +10,11 @@
  * <li>{@link io.isomargin.indexer.IndexerRunner}: the follower wired to the store, resuming from the cursor, also by
  *     itself after transient database or RPC failures ({@link io.isomargin.indexer.TransientFailures});</li>
  * <li>{@link io.isomargin.indexer.Verifier}: the mirror compared with the engine's views at the cursor block;</li>
- * <li>{@link io.isomargin.indexer.IndexerMain}: the {@code run} and {@code verify} commands, configured by
- *     {@link io.isomargin.indexer.IndexerConfig} ({@code indexer/indexer.example.yaml}).</li>
+ * <li>{@link io.isomargin.indexer.StartChecks}: the node and the database checked against the deployment file before
+ *     anything is written;</li>
+ * <li>{@link io.isomargin.indexer.IndexerMain}: the {@code run}, {@code verify} and {@code rebuild} commands and their
+ *     exit codes ({@link io.isomargin.indexer.ExitCode}), configured by {@link io.isomargin.indexer.IndexerConfig}
+ *     ({@code indexer/indexer.example.yaml}).</li>
  * </ul>
  */
 package io.isomargin.indexer;

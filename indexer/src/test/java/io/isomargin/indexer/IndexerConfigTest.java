@@ -33,6 +33,8 @@ class IndexerConfigTest {
               port: 9100
               max-healthy-lag: 3
               keeper-url: http://127.0.0.1:9091/
+            verify:
+              call-timeout: 90s
             """;
 
     @TempDir
@@ -57,6 +59,9 @@ class IndexerConfigTest {
         assertEquals(9100, c.apiPort());
         assertEquals(3, c.apiMaxHealthyLag());
         assertEquals(Optional.of("http://127.0.0.1:9091"), c.apiKeeperUrl(), "trailing slash dropped");
+        assertEquals(Duration.ofSeconds(90), c.verifyCallTimeout());
+        assertEquals(Duration.ofSeconds(90), c.verifyRpcConfig().requestTimeout());
+        assertEquals(c.httpUrls(), c.verifyRpcConfig().httpUrls());
     }
 
     @Test
@@ -86,6 +91,7 @@ class IndexerConfigTest {
     void theExampleFileLoads() {
         IndexerConfig c = IndexerConfig.load(Path.of("indexer.example.yaml"), Map.of());
         assertEquals(List.of("http://127.0.0.1:8545"), c.httpUrls());
+        assertEquals(IndexerConfig.DEFAULT_VERIFY_CALL_TIMEOUT, c.verifyCallTimeout());
     }
 
     @Test

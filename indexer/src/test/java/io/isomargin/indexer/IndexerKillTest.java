@@ -12,7 +12,6 @@ import io.isomargin.abi.testing.PostgresExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -57,7 +56,7 @@ class IndexerKillTest {
         new EventLoad(d, random).blocks(180);
         scenario.secondHalf();
         long head = chain.blockNumber();
-        Path config = config(chain, d, db);
+        Path config = new IndexerCli(dir).config(d, db, "follower:\n  poll-interval: 50ms\n");
         long started = System.nanoTime();
 
         List<Long> killedAt = new ArrayList<>();
@@ -141,25 +140,5 @@ class IndexerKillTest {
             if ("42P01".equals(notMigratedYet.getSQLState())) return -1;
             throw notMigratedYet;
         }
-    }
-
-    private Path config(AnvilChain chain, Deployment d, PostgresDatabase db) throws IOException {
-        Path deployment = d.writeDeploymentFile(dir.resolve("deployment.json"));
-        String dbUrl = "postgres://" + enc(db.user()) + ":" + enc(db.password()) + "@" + db.host() + ":" + db.port()
-                + "/" + db.database();
-        return Files.writeString(dir.resolve("indexer.yaml"), """
-                deployment: %s
-                rpc:
-                  http-urls: [%s]
-                  timeout: 5s
-                database:
-                  url: %s
-                follower:
-                  poll-interval: 50ms
-                """.formatted(deployment, chain.rpcUrl(), dbUrl));
-    }
-
-    private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 }

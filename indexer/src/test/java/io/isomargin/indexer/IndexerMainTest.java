@@ -11,21 +11,14 @@ import io.isomargin.abi.testing.CredentialedUrl;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.abi.testing.PostgresDatabase;
 import io.isomargin.abi.testing.PostgresExtension;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
-import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -37,9 +30,6 @@ class IndexerMainTest {
     @TempDir
     Path dir;
 
-    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
-
     @Test
     void verifyExitsZeroOnAFaithfulMirrorOneOnATamperedOneAndTwoOnABadConfig(AnvilChain chain, Deployment d,
             PostgresDatabase db) throws Exception {
@@ -48,23 +38,23 @@ class IndexerMainTest {
         try (IndexerHarness indexer = IndexerHarness.create(d, db).startAndCatchUp(chain)) {
             // mirrored, then stopped
         }
-        Path config = config(chain, d, db, "");
+        IndexerCli cli = new IndexerCli(dir);
+        Path config = cli.config(d, db, "");
 
         long vaults = d.engine().vaultCount().send().longValueExact();
-        assertEquals(0, execute("verify", "--config", config.toString()), err.toString());
-        assertTrue(out.toString().contains("verify: " + vaults + " vaults, 0 mismatches"), out.toString());
+        assertEquals(0, cli.execute("verify", "--config", config.toString()), cli.err());
+        assertTrue(cli.out().contains("verify: " + vaults + " vaults, 0 mismatches"), cli.out());
 
         try (Connection c = db.connect()) {
             c.createStatement().executeUpdate("UPDATE vaults SET closed = true");
         }
-        assertEquals(1, execute("verify", "--config", config.toString()));
-        assertTrue(out.toString().contains("vault 1 closed: chain false, mirror true"), out.toString());
+        assertEquals(1, cli.execute("verify", "--config", config.toString()));
+        assertTrue(cli.out().contains("vault 1 closed: chain false, mirror true"), cli.out());
 
-        Path typo = config(chain, d, db, "follower:\n  confirmatons: 1\n");
-        assertEquals(2, execute("verify", "--config", typo.toString()));
-        assertTrue(err.toString().startsWith("indexer: unknown key 'follower.confirmatons' in indexer-"),
-                err.toString());
-        assertTrue(err.toString().contains("did you mean 'follower.confirmations'?"), err.toString());
+        Path typo = cli.config(d, db, "follower:\n  confirmatons: 1\n");
+        assertEquals(2, cli.execute("verify", "--config", typo.toString()));
+        assertTrue(cli.err().startsWith("indexer: unknown key 'follower.confirmatons' in indexer-"), cli.err());
+        assertTrue(cli.err().contains("did you mean 'follower.confirmations'?"), cli.err());
     }
 
     @Test
@@ -72,133 +62,82 @@ class IndexerMainTest {
             PostgresDatabase db) throws Exception {
         d.fundAndSupply(chain.credentials(1), units(10_000, 6));
         d.openVault(chain.credentials(2), d.wethMarket(), units(5, 18), units(1_000, 6));
-        Path config = config(chain, d, db, "follower:\n  poll-interval: 50ms\napi:\n  port: 0\n");
+        IndexerCli cli = new IndexerCli(dir);
+        Path config = cli.config(d, db, "follower:\n  poll-interval: 50ms\napi:\n  port: 0\n");
         long head = chain.blockNumber();
 
-        java.util.concurrent.CompletableFuture<Integer> exit = new java.util.concurrent.CompletableFuture<>();
-        Thread run = new Thread(() -> exit.complete(IndexerMain.commandLine(Map.of(), new PrintStream(out, true),
-                new PrintStream(err, true)).execute("run", "--config", config.toString())), "indexer-run");
-        run.start();
-        try {
-            long deadline = System.nanoTime() + IndexerHarness.WAIT.toNanos();
-            while (cursor(db) < head) {
-                assertTrue(!exit.isDone(), () -> "run exited early: " + exit.join() + " " + err);
-                assertTrue(System.nanoTime() < deadline, "timed out waiting for run to index #" + head);
-                Thread.sleep(50);
-            }
-        } finally {
-            run.interrupt();
-        }
-        assertEquals(0, exit.get(30, java.util.concurrent.TimeUnit.SECONDS), err.toString());
-        assertTrue(out.toString().contains("; query API on http://127.0.0.1:"), out.toString());
-        assertTrue(out.toString().contains("/dashboard/"), "the dashboard URL is printed: " + out);
+        assertEquals(0, cli.start(Map.of(), "run", "--config", config.toString()).awaitCursor(db, head).stop(),
+                cli.err());
+        assertTrue(cli.out().contains("; query API on http://127.0.0.1:"), cli.out());
+        assertTrue(cli.out().contains("/dashboard/"), "the dashboard URL is printed: " + cli.out());
 
         long vaults = d.engine().vaultCount().send().longValueExact();
-        assertEquals(0, execute("verify", "--config", config.toString()), err.toString());
-        assertTrue(out.toString().contains("verify: " + vaults + " vaults, 0 mismatches"), out.toString());
-    }
-
-    private static long cursor(PostgresDatabase db) throws Exception {
-        try (Connection c = db.connect(); var r = c.createStatement().executeQuery(
-                "SELECT block_number FROM cursor")) {
-            return r.next() ? r.getLong(1) : -1;
-        } catch (java.sql.SQLException notMigratedYet) {
-            return -1;
-        }
+        assertEquals(0, cli.execute("verify", "--config", config.toString()), cli.err());
+        assertTrue(cli.out().contains("verify: " + vaults + " vaults, 0 mismatches"), cli.out());
     }
 
     @Test
-    void anApiPortInUseExitsTwoNamingTheKey(AnvilChain chain, Deployment d, PostgresDatabase db) throws Exception {
+    void anApiPortInUseExitsTwoNamingTheKey(Deployment d, PostgresDatabase db) throws Exception {
+        IndexerCli cli = new IndexerCli(dir);
         try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
                 java.net.InetAddress.getLoopbackAddress())) {
-            Path config = config(chain, d, db, "api:\n  port: " + taken.getLocalPort() + "\n");
-            assertEquals(2, execute("run", "--config", config.toString()), err.toString());
-            assertTrue(err.toString().startsWith("indexer: api.port: cannot listen on 127.0.0.1:" + taken.getLocalPort()),
-                    err.toString());
+            Path config = cli.config(d, db, "api:\n  port: " + taken.getLocalPort() + "\n");
+            assertEquals(2, cli.execute("run", "--config", config.toString()), cli.err());
+            assertTrue(cli.err().startsWith("indexer: api.port: cannot listen on 127.0.0.1:" + taken.getLocalPort()),
+                    cli.err());
         }
     }
 
     @Test
-    void anUnreachableDatabaseExitsTwo(AnvilChain chain, Deployment d, PostgresDatabase db) throws Exception {
-        Path config = config(chain, d, db, "");
-        int exit = IndexerMain.commandLine(Map.of("ISOMARGIN_INDEXER_DATABASE_URL", "postgres://nobody:x@127.0.0.1:1/none"),
-                new PrintStream(out, true), new PrintStream(err, true)).execute("verify", "--config", config.toString());
-        assertEquals(2, exit);
-        assertTrue(err.toString().startsWith("indexer: cannot connect to the database postgres://nobody:***@"),
-                err.toString());
+    void anUnreachableDatabaseExitsTwoForRunAndFiveForVerify(Deployment d, PostgresDatabase db) throws Exception {
+        IndexerCli cli = new IndexerCli(dir);
+        Path config = cli.config(d, db, "");
+        Map<String, String> env = Map.of("ISOMARGIN_INDEXER_DATABASE_URL", "postgres://nobody:x@127.0.0.1:1/none");
+        assertEquals(2, cli.execute(env, "run", "--config", config.toString()), cli.err());
+        assertTrue(cli.err().startsWith("indexer: cannot connect to the database postgres://nobody:***@"), cli.err());
+        assertEquals(5, cli.execute(env, "verify", "--config", config.toString()), cli.err());
+        assertTrue(cli.err().startsWith("indexer: could not check: cannot connect to the database "
+                + "postgres://nobody:***@"), cli.err());
+        assertEquals(1, cli.err().lines().count(), cli.err());
     }
 
     @Test
     void credentialsInFailingEndpointUrlsShowInNoOutputLogOrApiAnswer(AnvilChain chain, Deployment d,
             PostgresDatabase db) throws Exception {
         CredentialedUrl dead = CredentialedUrl.closedPort();
-        Path config = config(chain, d, db, "follower:\n  poll-interval: 50ms\napi:\n  port: 0\n");
+        IndexerCli cli = new IndexerCli(dir);
+        Path config = cli.config(d, db, "follower:\n  poll-interval: 50ms\napi:\n  port: 0\n");
         StringBuilder seen = new StringBuilder();
         try (CapturedLogs logs = CapturedLogs.start("io.isomargin.abi.follower")) {
             // the dead endpoint first (failed over to the live one) and a dead socket: run mirrors and serves its API
             Map<String, String> env = Map.of("ISOMARGIN_INDEXER_RPC_HTTP_URLS", dead.url("http") + "," + chain.rpcUrl(),
                     "ISOMARGIN_INDEXER_RPC_WS_URL", dead.url("ws"));
             long head = chain.blockNumber();
-            CompletableFuture<Integer> exit = new CompletableFuture<>();
-            Thread run = new Thread(() -> exit.complete(IndexerMain.commandLine(env, new PrintStream(out, true),
-                    new PrintStream(err, true)).execute("run", "--config", config.toString())), "indexer-run");
-            run.start();
+            IndexerCli.Running run = cli.start(env, "run", "--config", config.toString()).awaitCursor(db, head)
+                    .await("the dead socket to be logged", () -> logs.contains("newHeads socket " + dead.masked("ws")
+                            + " unavailable"));
             try {
-                long deadline = System.nanoTime() + IndexerHarness.WAIT.toNanos();
-                while (cursor(db) < head || !logs.contains("newHeads socket " + dead.masked("ws") + " unavailable")) {
-                    assertTrue(!exit.isDone(), () -> "run exited early: " + exit.join() + " " + err);
-                    assertTrue(System.nanoTime() < deadline, "timed out waiting for run to index #" + head);
-                    Thread.sleep(50);
-                }
-                Matcher api = Pattern.compile("query API on (http://[0-9.:]+)").matcher(out.toString());
-                assertTrue(api.find(), out.toString());
+                Matcher api = Pattern.compile("query API on (http://[0-9.:]+)").matcher(cli.out());
+                assertTrue(api.find(), cli.out());
                 for (String path : List.of("/health", "/metrics")) {
                     seen.append(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api.group(1)
                             + path)).build(), HttpResponse.BodyHandlers.ofString()).body()).append('\n');
                 }
             } finally {
-                run.interrupt();
+                assertEquals(0, run.stop(), cli.err());
             }
-            assertEquals(0, exit.get(30, TimeUnit.SECONDS), err.toString());
-            seen.append(out).append(err);
+            seen.append(cli.out()).append(cli.err());
 
-            // only the dead endpoint: run and verify stop at start, naming it masked
+            // only the dead endpoint: run (node unreachable at start) and verify (could not check) stop at start,
+            // naming it masked
             for (String command : List.of("run", "verify")) {
-                out.reset();
-                err.reset();
-                assertEquals(2, IndexerMain.commandLine(Map.of("ISOMARGIN_INDEXER_RPC_HTTP_URLS", dead.url("http")),
-                        new PrintStream(out, true), new PrintStream(err, true))
-                        .execute(command, "--config", config.toString()), command + ": " + err);
-                assertTrue(err.toString().contains(dead.masked("http")), command + ": " + err);
-                seen.append(out).append(err);
+                assertEquals(command.equals("run") ? 3 : 5, cli.execute(Map.of("ISOMARGIN_INDEXER_RPC_HTTP_URLS",
+                        dead.url("http")), command, "--config", config.toString()), command + ": " + cli.err());
+                assertTrue(cli.err().contains(dead.masked("http")), command + ": " + cli.err());
+                seen.append(cli.out()).append(cli.err());
             }
             seen.append(logs.text());
         }
         CredentialedUrl.assertNoSecretIn(seen);
-    }
-
-    private int execute(String... args) {
-        out.reset();
-        err.reset();
-        return IndexerMain.commandLine(Map.of(), new PrintStream(out, true, StandardCharsets.UTF_8),
-                new PrintStream(err, true, StandardCharsets.UTF_8)).execute(args);
-    }
-
-    private Path config(AnvilChain chain, Deployment d, PostgresDatabase db, String extra) throws Exception {
-        Path deployment = d.writeDeploymentFile(dir.resolve("deployment.json"));
-        String dbUrl = "postgres://" + enc(db.user()) + ":" + enc(db.password()) + "@" + db.host() + ":" + db.port()
-                + "/" + db.database();
-        return Files.writeString(dir.resolve("indexer-" + extra.hashCode() + ".yaml"), """
-                deployment: %s
-                rpc:
-                  http-urls: [%s]
-                  timeout: 5s
-                database:
-                  url: %s
-                %s""".formatted(deployment, chain.rpcUrl(), dbUrl, extra));
-    }
-
-    private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 }
