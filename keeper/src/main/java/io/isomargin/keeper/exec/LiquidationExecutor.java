@@ -277,7 +277,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     /**
      * Sends as many batches for one market as the candidates, the capital and the in-flight limit allow, in waves:
      * each wave plans batches of distinct vaults that no transaction still in flight holds, prepares them side by side
-     * ({@link #prepare}: simulation, estimate, profit) and sends them in order ({@link #commit}). A crash that leaves
+     * ({@link #prepare}: simulation, estimate, profit) and sends each as soon as it is ready ({@link #commit}). A crash that leaves
      * hundreds of vaults liquidatable is therefore sent in one go, several batches in the same block. Later rounds of
      * partially liquidated vaults go in the next wave; stops when a wave sends nothing or nothing is left to plan.
      */
@@ -349,13 +349,19 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 left = left.subtract(plan.capital()).max(BigInteger.ZERO);
             }
             if (plans.isEmpty()) return;
-            // simulate and estimate them all at once, then send them in order: one round trip for the wave
+            // simulate and estimate them all at once, then send each as soon as it is ready (nonces in that order):
+            // one round trip for the wave, and a slow batch does not hold the others back
+            BlockingQueue<Integer> ready = new LinkedBlockingQueue<>();
             List<CompletableFuture<Prepared>> prepared = new ArrayList<>();
-            for (Plan plan : plans) {
-                prepared.add(CompletableFuture.supplyAsync(() -> prepare(c, plan, token, expectedFee), preparing));
+            for (int i = 0; i < plans.size(); i++) {
+                Plan plan = plans.get(i);
+                int index = i;
+                prepared.add(CompletableFuture.supplyAsync(() -> prepare(c, plan, token, expectedFee), preparing)
+                        .whenComplete((r, t) -> ready.add(index)));
             }
             boolean anySent = false;
-            for (int i = 0; i < plans.size(); i++) {
+            for (int n = 0; n < plans.size(); n++) {
+                int i = takeReady(ready);
                 Optional<Sent> sent = commit(c, prepared.get(i).join(), token, expectedFee, baseFee, block);
                 Set<Long> sentIds = sent.map(x -> Set.copyOf(x.vaultIds())).orElse(Set.of());
                 for (long id : plans.get(i).vaultIds()) if (!sentIds.contains(id)) blocked.add(id);
@@ -365,6 +371,15 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 }
             }
             if (!anySent) return; // the chain moved under the whole wave: the next block's candidates tell
+        }
+    }
+
+    private static int takeReady(BlockingQueue<Integer> ready) {
+        try {
+            return ready.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while preparing a wave", e);
         }
     }
 
@@ -417,12 +432,14 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         } else {
             Optional<BatchResult> sim = calls.simulate(marketId, ids);
             if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
-                // one vault at a time: keep the ones that still liquidate, drop the others
-                List<Long> keep = new ArrayList<>();
+                // one vault at a time, side by side: keep the ones that still liquidate, drop the others
+                List<CompletableFuture<Integer>> alone = new ArrayList<>();
                 for (long id : ids) {
-                    int done = calls.simulate(marketId, List.of(id)).map(BatchResult::liquidated).orElse(0);
-                    (done == 0 ? lost : keep).add(id);
+                    alone.add(CompletableFuture.supplyAsync(() -> calls.simulate(marketId, List.of(id))
+                            .map(BatchResult::liquidated).orElse(0), preparing));
                 }
+                List<Long> keep = new ArrayList<>();
+                for (int i = 0; i < ids.size(); i++) (alone.get(i).join() == 0 ? lost : keep).add(ids.get(i));
                 if (keep.isEmpty()) return Prepared.nothing(plan, lost);
                 ids = keep;
                 sim = calls.simulate(marketId, ids);
