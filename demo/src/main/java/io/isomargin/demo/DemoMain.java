@@ -152,6 +152,8 @@ public final class DemoMain implements Callable<Integer> {
         keeperEnv.put("ISOMARGIN_KEEPER_GAS_NATIVE_PRICE_IN_LOAN_TOKEN", "2000");
         keeperEnv.put("ISOMARGIN_KEEPER_LIQUIDATION_MAX_BATCH", "100");
         keeperEnv.put("ISOMARGIN_KEEPER_LIQUIDATION_GAS_BUDGET", "15000000");
+        // every round of every vault in one block needs more than the default 4 transactions in flight
+        keeperEnv.put("ISOMARGIN_KEEPER_GAS_MAX_IN_FLIGHT", "16");
         keeperEnv.put("KEEPER_DEV_KEY", Numeric.toHexStringNoPrefixZeroPadded(
                 keeperKey.getEcKeyPair().getPrivateKey(), 64));
         ChildProcess keeper = java(root, "keeper", keeperJar, List.of("run", "--config", "keeper/keeper.example.yaml"),
@@ -222,8 +224,16 @@ public final class DemoMain implements Callable<Integer> {
         int mismatches = verify(root, indexerEnv);
         summary.put("verify_mismatches", mismatches);
         summary.put("seconds", (System.nanoTime() - startNanos) / 1_000_000_000L);
-        writeSummary(summary);
 
+        long blocks = ((Number) summary.get("blocks_to_clear")).longValue();
+        long minBlocks = ((Number) summary.get("min_blocks_to_clear")).longValue();
+        boolean fastEnough = blocks >= 0 && blocks <= minBlocks + 1;
+        summary.put("cleared_within_minimum_plus_one", fastEnough);
+        writeSummary(summary);
+        if (!fastEnough) { // the keeper v2 target (issue 13), not yet met on every run: reported, not failed on
+            console.printf(Locale.ROOT, "demo: MISS: the keeper cleared in %d block(s), more than the gas minimum %d "
+                    + "+ 1 (cleared_within_minimum_plus_one: false in the summary)%n", blocks, minBlocks);
+        }
         boolean ok = left.isEmpty() && clearedAt >= 0 && ((Number) summary.get("healthy_liquidated")).intValue() == 0
                 && mismatches == 0;
         console.println(ok ? "demo: PASSED" : "demo: FAILED (see the summary above)");

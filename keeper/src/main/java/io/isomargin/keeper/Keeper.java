@@ -135,6 +135,7 @@ public final class Keeper implements AutoCloseable {
      * gas can be paid, and the markets' named conditions.
      */
     public KeeperHealth health(int maxSilentBlocks) {
+        if (!follower.started()) return KeeperHealth.starting(follower.sinceHeadAnswer());
         long head = follower.head();
         long oldest = sender.inFlight().stream().mapToLong(TxSender.Pending::firstSentBlock).min().orElse(-1);
         int stranded = (int) sender.inFlight().stream().filter(TxSender.Pending::stranded).count();

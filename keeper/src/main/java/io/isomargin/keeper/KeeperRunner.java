@@ -49,7 +49,7 @@ public final class KeeperRunner implements KeeperApp {
     private static final Duration APPROVAL_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration MIRROR_CATCH_UP = Duration.ofMinutes(2);
     /** The kinds of {@link KeeperHealth#reasons}, one metric each. */
-    private static final List<String> HEALTH_CHECKS = List.of("stopped", "node-silent", "lagging",
+    private static final List<String> HEALTH_CHECKS = List.of("starting", "stopped", "node-silent", "lagging",
             "stranded-transaction", "stuck-transaction", "no-gas");
 
     @Override

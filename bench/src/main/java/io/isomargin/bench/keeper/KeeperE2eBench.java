@@ -106,6 +106,11 @@ public final class KeeperE2eBench implements Callable<Integer> {
             description = "give up this many blocks after the price update (default 60)")
     int timeoutBlocks;
 
+    @Option(names = "--busy-cpus", defaultValue = "0", paramLabel = "<n>",
+            description = "n busy processes (a shell spinning) beside the chain and the keeper for the whole run, as on "
+                    + "a loaded machine (default 0; recorded as busy_cpus)")
+    int busyCpus;
+
     @Option(names = "--indexer", description = "also run the indexer's jar on the same chain (a fresh database) and "
             + "report its backfill time and peak RSS beside the keeper's")
     boolean withIndexer;
@@ -134,6 +139,11 @@ public final class KeeperE2eBench implements Callable<Integer> {
         if (gasLimit != null) anvilArgs.addAll(List.of("--gas-limit", gasLimit.toString()));
         Path work = Files.createTempDirectory("bench-keeper-");
         Process keeper = null;
+        List<Process> busy = new ArrayList<>();
+        for (int i = 0; i < busyCpus; i++) {
+            busy.add(new ProcessBuilder("sh", "-c", "while :; do :; done").redirectErrorStream(true).start());
+        }
+        if (busyCpus > 0) out.printf(Locale.ROOT, "%d busy process(es) running beside the chain and the keeper%n", busyCpus);
         RunningIndexer indexer = null;
         PostgresDatabase db = null;
         double indexerSyncSeconds = 0;
@@ -181,6 +191,7 @@ public final class KeeperE2eBench implements Callable<Integer> {
                     pid, pop.all.size(), syncSeconds, hwmMb(pid));
 
             Map<String, Object> report = new LinkedHashMap<>();
+            report.put("busy_cpus", busyCpus);
             String size = (pop.all.size() / 1000) + "k";
             report.put("keeper_sync_seconds_" + size, round(syncSeconds));
             if (!pop.risky.isEmpty()) report.put("keeper_e2e_vaults", pop.all.size());
@@ -202,6 +213,7 @@ public final class KeeperE2eBench implements Callable<Integer> {
             out.println("wrote " + file + "; keeper log: " + work.resolve("keeper.log"));
             return 0;
         } finally {
+            busy.forEach(Process::destroyForcibly);
             if (keeper != null) stop(keeper);
             if (indexer != null) stop(indexer.process);
             if (db != null) db.close();

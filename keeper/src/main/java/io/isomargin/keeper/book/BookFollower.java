@@ -111,6 +111,11 @@ public final class BookFollower implements AutoCloseable {
     }
 
     /** Completes when following stops: after {@link #close()}, or exceptionally on a failure. */
+    /** True once following started (after the loan-token approvals and, with a mirror, the snapshot load). */
+    public boolean started() {
+        return follower != null;
+    }
+
     public CompletableFuture<Void> done() {
         ChainFollower f = follower;
         if (f == null) throw new IllegalStateException("book follower not started");

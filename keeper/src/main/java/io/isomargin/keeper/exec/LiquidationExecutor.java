@@ -35,13 +35,15 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
 /**
  * Turns the detector's candidates into liquidation transactions, on its own thread so the book never waits for RPC:
- * per block it follows its transactions in flight ({@link TxSender#onBlock}), then for each market plans batches
- * ({@link LiquidationPlanner}) until the candidates, the capital or the in-flight limit run out, simulates each with
- * {@code eth_call} from the keeper's address (vaults that another liquidator took or that became healthy are found
- * here, one by one, and dropped: no send is wasted on them), estimates its gas, checks {@code seized value - repaid - fee - gas >= min profit}, and sends it through
- * {@code liquidateBatch} (or, in dry-run, logs what it would send). A batch lists each vault once, ids increasing, as
- * the engine requires; a vault that stays liquidatable after a partial liquidation takes its next round in a later
- * batch of the same block. A plan of a single vault is sent as {@code liquidate(vault, max, minSeized, ...)} with
+ * per block it follows its transactions in flight ({@link TxSender#onBlock}), then for each market works in waves: it
+ * plans every batch it may send now ({@link LiquidationPlanner}, until the candidates, the capital or the in-flight
+ * limit run out), simulates them all at once with {@code eth_call} from the keeper's address (vaults that another
+ * liquidator took or that became healthy are found here, one by one, and dropped: no send is wasted on them) and
+ * estimates their gas, checks {@code seized value - repaid - fee - gas >= min profit} for each, and sends them
+ * together through {@code liquidateBatch} (or, in dry-run, logs what it would send): one wave costs one round trip
+ * to the node, not one per batch. A batch lists each vault once, ids increasing, as the engine requires; a vault
+ * that stays liquidatable after a partial liquidation takes its next round in the next wave of the same block,
+ * simulated against the pending state the first wave left. A plan of a single vault is sent as {@code liquidate(vault, max, minSeized, ...)} with
  * {@code minSeized} the collateral the keeper's own quote expects, so it reverts rather than seize less (another
  * liquidator got there first, the price moved). A vault stays out of new batches of later blocks while one of our
  * transactions holds it; a reverted transaction's vaults are recorded as lost and only come back through a fresh
@@ -61,6 +63,10 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
      * into a block.
      */
     static final long STATE_HEADROOM_PER_VAULT = 10_000;
+    /** Waves of batches per market and block (each vault at most once per wave; later rounds in later waves). */
+    private static final int MAX_WAVES = 8;
+    /** Batches prepared at once in a wave when the in-flight limit does not bound it (dry run). */
+    private static final int MAX_WAVE_BATCHES = 64;
     /** How many vaults we liquidated are remembered, to tell a vault lost to others from one we already took. */
     private static final int RECENTLY_OURS = 10_000;
 
@@ -93,6 +99,8 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     private volatile BigInteger nativeBalance;
     private volatile String gasProblem;
     private final CompletableFuture<Void> done = new CompletableFuture<>();
+    private final java.util.concurrent.ExecutorService preparing =
+            java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor(); // simulations of a wave, side by side
     private volatile boolean running;
     private volatile long lastBlock = -1;
     private Thread thread;
@@ -198,6 +206,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        preparing.shutdownNow();
         done.complete(null);
     }
 
@@ -266,11 +275,11 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     }
 
     /**
-     * Sends as many batches for one market as the candidates, the capital and the in-flight limit allow: each batch is
-     * planned from the candidates no earlier batch of this block (nor a transaction still in flight) holds, then
-     * simulated, checked for profit and sent. A crash that leaves hundreds of vaults liquidatable is therefore sent in
-     * one go, several batches in the same block, rather than one batch per block. Stops at the first batch that is
-     * not sent (in-flight limit, unprofitable, refused) or when nothing is left to plan.
+     * Sends as many batches for one market as the candidates, the capital and the in-flight limit allow, in waves:
+     * each wave plans batches of distinct vaults that no transaction still in flight holds, prepares them side by side
+     * ({@link #prepare}: simulation, estimate, profit) and sends each as soon as it is ready ({@link #commit}). A crash that leaves
+     * hundreds of vaults liquidatable is therefore sent in one go, several batches in the same block. Later rounds of
+     * partially liquidated vaults go in the next wave; stops when a wave sends nothing or nothing is left to plan.
      */
     private void execute(LiquidationCandidates c, long block, BigInteger baseFee) {
         unprofitable = 0;
@@ -311,139 +320,197 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         // in flight since an earlier block (their outcome is not known yet), or dropped at a simulation of this block
         Set<Long> blocked = new HashSet<>(heldVaults.keySet());
         Map<Long, Integer> rounds = new HashMap<>(); // liquidations of a vault in the batches of this block
-        for (boolean first = true; ; first = false) {
-            if (!dryRun && !sender.canSend()) {
+        boolean first = true;
+        for (int wave = 0; wave < MAX_WAVES; wave++) {
+            // plan a wave: batches of distinct vaults, as many as may be in flight
+            int slots = dryRun ? MAX_WAVE_BATCHES : Math.min(MAX_WAVE_BATCHES, sender.freeSlots());
+            if (slots == 0) {
                 listener.notSent(marketId, "the in-flight transaction limit is reached");
                 return;
             }
-            Plan plan = planner.plan(c, blocked, rounds, expectedFee, token.gasPricing(), balance);
-            if (first && plan.skippedUnprofitable() > 0) {
-                listener.skippedUnprofitable(marketId, plan.skippedUnprofitable());
-                unprofitable += plan.skippedUnprofitable();
+            List<Plan> plans = new ArrayList<>();
+            Set<Long> inWave = new HashSet<>(blocked);
+            BigInteger left = balance;
+            while (plans.size() < slots) {
+                Plan plan = planner.plan(c, inWave, rounds, expectedFee, token.gasPricing(), left);
+                if (first && plan.skippedUnprofitable() > 0) {
+                    listener.skippedUnprofitable(marketId, plan.skippedUnprofitable());
+                    unprofitable += plan.skippedUnprofitable();
+                }
+                if (plan.skippedCapital() > 0 && (first || plan.vaults().isEmpty())) {
+                    listener.notSent(marketId, plan.skippedCapital() + " vault(s) need more loan token than the "
+                            + "keeper holds (" + left + " available)");
+                }
+                first = false;
+                if (plan.vaults().isEmpty()) break;
+                plans.add(plan);
+                inWave.addAll(plan.vaultIds());
+                for (long id : plan.vaultIds()) rounds.merge(id, 1, Integer::sum);
+                left = left.subtract(plan.capital()).max(BigInteger.ZERO);
             }
-            if (plan.skippedCapital() > 0 && (first || plan.vaults().isEmpty())) {
-                listener.notSent(marketId, plan.skippedCapital() + " vault(s) need more loan token than the keeper "
-                        + "holds (" + balance + " available)");
+            if (plans.isEmpty()) return;
+            // simulate and estimate them all at once, then send each as soon as it is ready (nonces in that order):
+            // one round trip for the wave, and a slow batch does not hold the others back
+            BlockingQueue<Integer> ready = new LinkedBlockingQueue<>();
+            List<CompletableFuture<Prepared>> prepared = new ArrayList<>();
+            for (int i = 0; i < plans.size(); i++) {
+                Plan plan = plans.get(i);
+                int index = i;
+                prepared.add(CompletableFuture.supplyAsync(() -> prepare(c, plan, token, expectedFee), preparing)
+                        .whenComplete((r, t) -> ready.add(index)));
             }
-            if (plan.vaults().isEmpty()) return;
-            for (long id : plan.vaultIds()) rounds.merge(id, 1, Integer::sum);
-            Optional<Sent> sent = executeBatch(c, plan, token, expectedFee, baseFee, block);
-            if (sent.isEmpty()) return;
-            for (long id : plan.vaultIds()) if (!sent.get().vaultIds().contains(id)) blocked.add(id);
-            balance = balance.subtract(sent.get().capital()).max(BigInteger.ZERO);
+            boolean anySent = false;
+            for (int n = 0; n < plans.size(); n++) {
+                int i = takeReady(ready);
+                Optional<Sent> sent = commit(c, prepared.get(i).join(), token, expectedFee, baseFee, block);
+                Set<Long> sentIds = sent.map(x -> Set.copyOf(x.vaultIds())).orElse(Set.of());
+                for (long id : plans.get(i).vaultIds()) if (!sentIds.contains(id)) blocked.add(id);
+                if (sent.isPresent()) {
+                    anySent = true;
+                    balance = balance.subtract(sent.get().capital()).max(BigInteger.ZERO);
+                }
+            }
+            if (!anySent) return; // the chain moved under the whole wave: the next block's candidates tell
+        }
+    }
+
+    private static int takeReady(BlockingQueue<Integer> ready) {
+        try {
+            return ready.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while preparing a wave", e);
         }
     }
 
     /**
-     * Simulates, prices and sends one planned batch; returns what it holds (in dry-run, what it would), or empty when
-     * it was not sent and the market's other batches should wait for the next block.
+     * What preparing one planned batch found (RPC only, on a preparing thread): the transaction to send, or why
+     * there is none.
+     *
+     * @param ids          the vaults it liquidates (the plan's, less those lost at simulation)
+     * @param data         its calldata (null when there is nothing to send)
+     * @param result       the simulated totals
+     * @param gas          the node's estimate
+     * @param profit       expected profit after gas
+     * @param lost         vaults no longer liquidatable at simulation
+     * @param unprofitable true when the profit is under the minimum (nothing to send)
+     * @param modeled      dry run without the approval: quoted, not simulated
      */
-    private Optional<Sent> executeBatch(LiquidationCandidates c, Plan plan, MarketToken token,
-            BigInteger expectedFee, BigInteger baseFee, long block) {
+    private record Prepared(Plan plan, List<Long> ids, String data, String label, BatchResult result, BigInteger gas,
+            BigInteger profit, List<Long> lost, boolean unprofitable, boolean modeled) {
+        static Prepared nothing(Plan plan, List<Long> lost) {
+            return new Prepared(plan, List.of(), null, null, null, null, null, lost, false, false);
+        }
+    }
+
+    /** Simulates and prices one planned batch; no executor state is touched (it runs beside the others). */
+    private Prepared prepare(LiquidationCandidates c, Plan plan, MarketToken token, BigInteger expectedFee) {
         long marketId = c.marketId();
         List<Long> ids = plan.vaultIds();
         if (dryRun && calls.allowance(token.loanToken()).compareTo(plan.capital()) < 0) {
             // a simulation from the keeper's address would fail on the missing approval, which a live run gives
             BigInteger modeled = plan.grossProfit().subtract(token.gasPricing().cost(
                     BigInteger.valueOf(planner.gasFor(ids.size())), expectedFee));
-            log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (quoted, not "
-                    + "simulated: the loan token is not approved to the engine yet)", marketId, ids, modeled);
-            listener.dryRun(marketId, ids, modeled);
-            return Optional.of(new Sent(ids, plan.capital())); // what a live run would hold
+            return new Prepared(plan, ids, null, null, null, null, modeled, List.of(), false, true);
         }
-        if (ids.size() == 1) return executeSingle(c, plan.vaults().getFirst(), token, expectedFee, baseFee, block);
-        Optional<BatchResult> sim = calls.simulate(marketId, ids);
-        if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
-            // one vault at a time: keep the ones that still liquidate, drop the others
-            List<Long> keep = new ArrayList<>();
-            List<Long> lost = new ArrayList<>();
-            for (long id : ids) {
-                int done = calls.simulate(marketId, List.of(id)).map(BatchResult::liquidated).orElse(0);
-                (done == 0 ? lost : keep).add(id);
+        String data;
+        String label;
+        BatchResult r;
+        List<Long> lost = new ArrayList<>();
+        if (ids.size() == 1) {
+            // one vault alone: liquidate at the engine's largest repayment with minSeized the plan's quote, so a
+            // simulation that would seize less (the vault is gone, the price moved) drops it
+            Planned p = plan.vaults().getFirst();
+            BigInteger minSeized = p.quote().seizedCollateral();
+            Optional<EngineCalls.SingleResult> sim = calls.simulateLiquidate(p.vaultId(), FullMath.UINT256_MAX,
+                    minSeized);
+            if (sim.isEmpty()) return Prepared.nothing(plan, List.of(p.vaultId()));
+            BigInteger fee = LiquidationMath.protocolFee(sim.get().repaid(), c.market().market().terms());
+            r = new BatchResult(1, sim.get().repaid(), sim.get().seized(), fee);
+            data = calls.liquidateData(p.vaultId(), FullMath.UINT256_MAX, minSeized);
+            label = "liquidate market " + marketId + " vault " + p.vaultId() + " minSeized " + minSeized;
+        } else {
+            Optional<BatchResult> sim = calls.simulate(marketId, ids);
+            if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
+                // one vault at a time, side by side: keep the ones that still liquidate, drop the others
+                List<CompletableFuture<Integer>> alone = new ArrayList<>();
+                for (long id : ids) {
+                    alone.add(CompletableFuture.supplyAsync(() -> calls.simulate(marketId, List.of(id))
+                            .map(BatchResult::liquidated).orElse(0), preparing));
+                }
+                List<Long> keep = new ArrayList<>();
+                for (int i = 0; i < ids.size(); i++) (alone.get(i).join() == 0 ? lost : keep).add(ids.get(i));
+                if (keep.isEmpty()) return Prepared.nothing(plan, lost);
+                ids = keep;
+                sim = calls.simulate(marketId, ids);
+                if (sim.isEmpty() || sim.get().liquidated() < ids.size()) return Prepared.nothing(plan, lost);
             }
-            if (!lost.isEmpty()) {
-                log.info("market {}: vault(s) {} no longer liquidatable at simulation (taken by another liquidator or "
-                        + "made healthy): dropped", marketId, lost);
-                listener.lostAtSimulation(marketId, lost);
-                reportLost(marketId, lost);
-            }
-            // all taken: the book has not seen it yet, so the rest of the candidates wait for the next block rather
-            // than be simulated one by one here
-            if (keep.isEmpty()) return Optional.empty();
-            ids = keep;
-            sim = calls.simulate(marketId, ids);
-            if (sim.isEmpty() || sim.get().liquidated() < ids.size()) return Optional.empty(); // the chain moves
+            r = sim.get();
+            data = calls.liquidateBatchData(marketId, ids);
+            label = "liquidateBatch market " + marketId + " vaults " + ids;
         }
-        return priceAndSend(c, ids, calls.liquidateBatchData(marketId, ids), "liquidateBatch market " + marketId
-                + " vaults " + ids, sim.get(), token, expectedFee, baseFee, block);
+        Optional<BigInteger> gas = calls.estimateGas(data);
+        if (gas.isEmpty()) return Prepared.nothing(plan, lost);
+        BigInteger gasCost = token.gasPricing().cost(gas.get(), expectedFee);
+        BigInteger profit = MarginMath.value(r.seized(), c.market().price()).subtract(r.repaid()).subtract(r.fee())
+                .subtract(gasCost);
+        return new Prepared(plan, ids, data, label, r, gas.get(), profit, lost,
+                profit.compareTo(token.minProfit()) < 0, false);
     }
 
     /**
-     * One vault alone: {@code liquidate} at the engine's largest repayment with {@code minSeized} the collateral the
-     * plan's quote expects; a simulation that reverts (it would seize less, or the vault is gone) drops the vault.
+     * On the executor's thread, in the wave's order: reports what preparing found and sends (or in dry-run, logs) the
+     * transaction; returns what it holds (in dry-run, what it would), or empty when nothing was sent.
      */
-    private Optional<Sent> executeSingle(LiquidationCandidates c, Planned p, MarketToken token,
-            BigInteger expectedFee, BigInteger baseFee, long block) {
+    private Optional<Sent> commit(LiquidationCandidates c, Prepared p, MarketToken token, BigInteger expectedFee,
+            BigInteger baseFee, long block) {
         long marketId = c.marketId();
-        BigInteger minSeized = p.quote().seizedCollateral();
-        Optional<EngineCalls.SingleResult> sim = calls.simulateLiquidate(p.vaultId(), FullMath.UINT256_MAX, minSeized);
-        if (sim.isEmpty()) {
-            log.info("market {}: vault {} would not liquidate for at least {} collateral at simulation (taken by "
-                    + "another liquidator, made healthy, or the price moved): dropped", marketId, p.vaultId(),
-                    minSeized);
-            listener.lostAtSimulation(marketId, List.of(p.vaultId()));
-            reportLost(marketId, List.of(p.vaultId()));
+        if (!p.lost().isEmpty()) {
+            log.info("market {}: vault(s) {} no longer liquidatable at simulation (taken by another liquidator, made "
+                    + "healthy, or the price moved): dropped", marketId, p.lost());
+            listener.lostAtSimulation(marketId, p.lost());
+            reportLost(marketId, p.lost());
+        }
+        if (p.modeled()) {
+            log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (quoted, not "
+                    + "simulated: the loan token is not approved to the engine yet)", marketId, p.ids(), p.profit());
+            listener.dryRun(marketId, p.ids(), p.profit());
+            return Optional.of(new Sent(p.ids(), p.plan().capital())); // what a live run would hold
+        }
+        if (p.data() == null) return Optional.empty();
+        if (p.unprofitable()) {
+            log.info("market {}: batch {} skipped: expected profit {} below the minimum {} (gas {} at {} wei)", marketId,
+                    p.ids(), p.profit(), token.minProfit(), p.gas(), expectedFee);
+            listener.skippedUnprofitable(marketId, p.ids().size());
+            unprofitable += p.ids().size();
             return Optional.empty();
         }
-        BigInteger fee = LiquidationMath.protocolFee(sim.get().repaid(), c.market().market().terms());
-        BatchResult r = new BatchResult(1, sim.get().repaid(), sim.get().seized(), fee);
-        return priceAndSend(c, List.of(p.vaultId()), calls.liquidateData(p.vaultId(), FullMath.UINT256_MAX,
-                minSeized), "liquidate market " + marketId + " vault " + p.vaultId() + " minSeized " + minSeized, r,
-                token, expectedFee, baseFee, block);
-    }
-
-    /** Estimates the gas, checks the profit, and sends (or in dry-run, logs) the simulated liquidation. */
-    private Optional<Sent> priceAndSend(LiquidationCandidates c, List<Long> ids, String data, String label,
-            BatchResult r, MarketToken token, BigInteger expectedFee, BigInteger baseFee, long block) {
-        long marketId = c.marketId();
-        Optional<BigInteger> gas = calls.estimateGas(data);
-        if (gas.isEmpty()) return Optional.empty();
-        BigInteger price = c.market().price();
-        BigInteger gasCost = token.gasPricing().cost(gas.get(), expectedFee);
-        BigInteger profit = MarginMath.value(r.seized(), price).subtract(r.repaid()).subtract(r.fee()).subtract(gasCost);
-        if (profit.compareTo(token.minProfit()) < 0) {
-            log.info("market {}: batch {} skipped: expected profit {} below the minimum {} (gas {} at {} wei)", marketId,
-                    ids, profit, token.minProfit(), gas.get(), expectedFee);
-            listener.skippedUnprofitable(marketId, ids.size());
-            unprofitable += ids.size();
-            return Optional.empty(); // the next batches are planned from less profitable vaults
-        }
+        BigInteger capital = p.result().repaid().add(p.result().fee());
         if (dryRun) {
             log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (gas {})", marketId,
-                    ids, profit, gas.get());
-            listener.dryRun(marketId, ids, profit);
-            return Optional.of(new Sent(ids, r.repaid().add(r.fee()))); // what a live run would hold
+                    p.ids(), p.profit(), p.gas());
+            listener.dryRun(marketId, p.ids(), p.profit());
+            return Optional.of(new Sent(p.ids(), capital)); // what a live run would hold
         }
         if (!sender.canSend()) {
             listener.notSent(marketId, "the in-flight transaction limit is reached");
             return Optional.empty();
         }
-        BigInteger gasLimit = gasLimit(gas.get(), ids.size());
-        TxSender.Pending p;
+        TxSender.Pending sent;
         try {
-            p = sender.send(new TxSender.Request(calls.engine(), data, gasLimit, label), baseFee, block);
+            sent = sender.send(new TxSender.Request(calls.engine(), p.data(), gasLimit(p.gas(), p.ids().size()),
+                    p.label()), baseFee, block);
         } catch (GasAboveCapException | SendRejectedException | IllegalStateException e) {
-            log.warn("market {}: batch {} not sent: {}", marketId, ids, e.getMessage());
+            log.warn("market {}: batch {} not sent: {}", marketId, p.ids(), e.getMessage());
             listener.notSent(marketId, e.getMessage());
             return Optional.empty();
         }
-        BigInteger capital = r.repaid().add(r.fee());
-        held.put(p.nonce(), new Held(marketId, ids, price, capital));
-        for (long id : ids) heldVaults.merge(id, 1, Integer::sum);
-        listener.sent(marketId, ids, profit, p);
+        held.put(sent.nonce(), new Held(marketId, p.ids(), c.market().price(), capital));
+        for (long id : p.ids()) heldVaults.merge(id, 1, Integer::sum);
+        listener.sent(marketId, p.ids(), p.profit(), sent);
         Long seen = priceUpdates.remove(marketId);
         if (seen != null) listener.sentAfterPriceUpdate(marketId, Duration.ofNanos(System.nanoTime() - seen));
-        return Optional.of(new Sent(ids, capital));
+        return Optional.of(new Sent(p.ids(), capital));
     }
 
     private void settle(TxSender.Outcome o) {

@@ -36,6 +36,11 @@ public record KeeperHealth(long block, long head, boolean following, int inFligh
         conditions = List.copyOf(conditions);
     }
 
+    /** Before following starts (approvals, the book's snapshot): not yet able to liquidate. */
+    public static KeeperHealth starting(Duration sinceHeadAnswer) {
+        return new KeeperHealth(-1, -1, false, 0, sinceHeadAnswer, Duration.ofDays(1), 0, 0, null, List.of());
+    }
+
     /** Following state only: every other check passes. */
     public KeeperHealth(long block, long head, boolean following, int inFlight) {
         this(block, head, following, inFlight, Duration.ZERO, Duration.ofDays(1), 0, 0, null, List.of());
@@ -54,7 +59,10 @@ public record KeeperHealth(long block, long head, boolean following, int inFligh
      */
     public List<Reason> reasons(long maxHealthyLag, long maxUnminedBlocks) {
         List<Reason> out = new ArrayList<>();
-        if (!following) out.add(new Reason("stopped", "the keeper stopped following the chain"));
+        if (!following) {
+            out.add(block < 0 && head < 0 ? new Reason("starting", "approving loan tokens and loading the book")
+                    : new Reason("stopped", "the keeper stopped following the chain"));
+        }
         if (sinceHeadAnswer.compareTo(maxSilence) > 0) {
             out.add(new Reason("node-silent", "no endpoint answered a head poll for " + seconds(sinceHeadAnswer)
                     + " (limit " + seconds(maxSilence) + ")"));

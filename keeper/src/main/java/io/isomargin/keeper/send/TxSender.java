@@ -190,6 +190,11 @@ public final class TxSender {
         return fundsProblem;
     }
 
+    /** How many more transactions may be sent now. */
+    public int freeSlots() {
+        return Math.max(0, maxInFlight - inFlight.size());
+    }
+
     /** True when another transaction may be sent now. */
     public boolean canSend() {
         return inFlight.size() < maxInFlight;

@@ -386,6 +386,61 @@ class KeeperLiquidationTest {
         }
     }
 
+    /**
+     * The multi-batch loop: 25 vaults that each need two rounds, batches of at most 10, 4 transactions in flight.
+     * The first wave takes every vault once (10 + 10 + 5, disjoint); the last slot goes to the next wave, second
+     * rounds simulated against the pending state the first wave left; all are in the pool before one block is mined,
+     * and every one of them succeeds.
+     */
+    @Test
+    void oneBlockSendsAWaveOfDisjointBatchesThenTheNextRoundsUpToTheInFlightLimit() throws Exception {
+        List<BigInteger> vaults = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            vaults.add(d.openVault(chain.credentials(2), d.wethMarket(), units(5, 18), units(7_900 - 2 * i, 6)));
+        }
+        d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(85)).divide(
+                BigInteger.valueOf(100)));
+        LiquidationCandidates seen;
+        try (KeeperBookHarness book = KeeperBookHarness.fromChain(d).start()) {
+            seen = book.detector.latest().get(d.wethMarket().longValueExact());
+        }
+        assertEquals(vaults.size(), seen.vaults().size());
+        RpcClient rpc = rpc(chain.rpcUrl());
+        LiquidationExecutor executor = executor(rpc, false, new BigDecimal("2000"), BigDecimal.ZERO,
+                GWEI.multiply(BigInteger.valueOf(100)));
+        executor.ensureApprovals(WAIT);
+        chain.rpc("evm_setAutomine", false);
+        try {
+            executor.start();
+            closing.add(executor);
+            executor.accept(seen);
+            await("four batches in the pool", () -> poolSize() >= 4);
+            Thread.sleep(300);
+            assertEquals(4, poolSize(), "the in-flight limit");
+            List<List<Long>> sent = List.copyOf(recorder.sent);
+            Set<Long> firstWave = new TreeSet<>();
+            for (List<Long> ids : sent.subList(0, 3)) {
+                for (long id : ids) assertTrue(firstWave.add(id), "each vault once in the first wave: " + sent);
+            }
+            assertEquals(vaults.stream().map(BigInteger::longValueExact).collect(java.util.stream.Collectors
+                    .toCollection(TreeSet::new)), firstWave, "the first wave takes every vault");
+            assertEquals(List.of(10, 10, 5), sent.subList(0, 3).stream().map(List::size).toList());
+            assertTrue(firstWave.containsAll(sent.get(3)), "the second wave: second rounds " + sent.get(3));
+            chain.mine();
+        } finally {
+            chain.rpc("evm_setAutomine", true);
+        }
+        long block = chain.blockNumber();
+        var txs = chain.web3j().ethGetBlockByNumber(DefaultBlockParameter.valueOf(BigInteger.valueOf(block)), false)
+                .send().getBlock().getTransactions();
+        assertEquals(4, txs.size());
+        for (var t : txs) {
+            var r = chain.web3j().ethGetTransactionReceipt((String) t.get()).send().getTransactionReceipt()
+                    .orElseThrow();
+            assertTrue(r.isStatusOK(), "reverted or out of gas: " + r.getTransactionHash());
+        }
+    }
+
     private void mineAtBaseFee(BigInteger baseFee) {
         chain.rpc("anvil_setNextBlockBaseFeePerGas", "0x" + baseFee.toString(16));
         chain.mine();
