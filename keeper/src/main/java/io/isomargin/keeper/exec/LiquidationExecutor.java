@@ -11,7 +11,6 @@ import io.isomargin.keeper.risk.CandidateSink;
 import io.isomargin.keeper.risk.LiquidationCandidates;
 import io.isomargin.keeper.send.FeePolicy;
 import io.isomargin.keeper.send.GasAboveCapException;
-import io.isomargin.keeper.send.SendRejectedException;
 import io.isomargin.keeper.send.TxSender;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -277,7 +276,8 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     /**
      * Sends as many batches for one market as the candidates, the capital and the in-flight limit allow, in waves:
      * each wave plans batches of distinct vaults that no transaction still in flight holds, prepares them side by side
-     * ({@link #prepare}: simulation, estimate, profit) and sends each as soon as it is ready ({@link #commit}). A crash that leaves
+     * ({@link #prepare}: simulation, estimate, profit), reports each as it is ready ({@link #report}) and sends the
+     * sendable ones together ({@link TxSender#sendAll}: consecutive nonces, broadcast side by side). A crash that leaves
      * hundreds of vaults liquidatable is therefore sent in one go, several batches in the same block. Later rounds of
      * partially liquidated vaults go in the next wave; stops when a wave sends nothing or nothing is left to plan.
      */
@@ -359,10 +359,39 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 prepared.add(CompletableFuture.supplyAsync(() -> prepare(c, plan, token, expectedFee), preparing)
                         .whenComplete((r, t) -> ready.add(index)));
             }
-            boolean anySent = false;
+            // report each as it is ready; then send every sendable one together
+            List<Prepared> sendable = new ArrayList<>();
+            Map<Prepared, Optional<Sent>> outcome = new java.util.IdentityHashMap<>();
             for (int n = 0; n < plans.size(); n++) {
-                int i = takeReady(ready);
-                Optional<Sent> sent = commit(c, prepared.get(i).join(), token, expectedFee, baseFee, block);
+                Prepared p = prepared.get(takeReady(ready)).join();
+                switch (report(c, p, token, expectedFee)) {
+                    case SEND -> sendable.add(p);
+                    // what a live run would hold
+                    case DRY_RUN -> outcome.put(p, Optional.of(new Sent(p.ids(), p.modeled() ? p.plan().capital()
+                            : capital(p))));
+                    case NONE -> outcome.put(p, Optional.empty());
+                }
+            }
+            if (!sendable.isEmpty()) {
+                List<Optional<TxSender.Pending>> sent;
+                try {
+                    sent = sender.sendAll(sendable.stream().map(p -> new TxSender.Request(calls.engine(), p.data(),
+                            gasLimit(p.gas(), p.ids().size()), p.label())).toList(), baseFee, block);
+                } catch (GasAboveCapException e) {
+                    log.warn("market {}: {} batch(es) not sent: {}", marketId, sendable.size(), e.getMessage());
+                    listener.notSent(marketId, e.getMessage());
+                    sent = sendable.stream().map(p -> Optional.<TxSender.Pending>empty()).toList();
+                }
+                for (int i = 0; i < sendable.size(); i++) {
+                    Prepared p = sendable.get(i);
+                    outcome.put(p, sent.get(i).map(tx -> held(c, p, tx)));
+                    if (sent.get(i).isEmpty()) listener.notSent(marketId, "batch " + p.ids() + " not sent (see the log)");
+                }
+            }
+            boolean anySent = false;
+            for (int i = 0; i < plans.size(); i++) {
+                Prepared p = prepared.get(i).join();
+                Optional<Sent> sent = outcome.getOrDefault(p, Optional.empty());
                 Set<Long> sentIds = sent.map(x -> Set.copyOf(x.vaultIds())).orElse(Set.of());
                 for (long id : plans.get(i).vaultIds()) if (!sentIds.contains(id)) blocked.add(id);
                 if (sent.isPresent()) {
@@ -459,11 +488,10 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     }
 
     /**
-     * On the executor's thread, in the wave's order: reports what preparing found and sends (or in dry-run, logs) the
-     * transaction; returns what it holds (in dry-run, what it would), or empty when nothing was sent.
+     * On the executor's thread, as each batch of the wave is ready: reports what preparing found (lost vaults, an
+     * unprofitable batch, a dry run); says whether the batch is to be sent.
      */
-    private Optional<Sent> commit(LiquidationCandidates c, Prepared p, MarketToken token, BigInteger expectedFee,
-            BigInteger baseFee, long block) {
+    private Verdict report(LiquidationCandidates c, Prepared p, MarketToken token, BigInteger expectedFee) {
         long marketId = c.marketId();
         if (!p.lost().isEmpty()) {
             log.info("market {}: vault(s) {} no longer liquidatable at simulation (taken by another liquidator, made "
@@ -475,42 +503,42 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (quoted, not "
                     + "simulated: the loan token is not approved to the engine yet)", marketId, p.ids(), p.profit());
             listener.dryRun(marketId, p.ids(), p.profit());
-            return Optional.of(new Sent(p.ids(), p.plan().capital())); // what a live run would hold
+            return Verdict.DRY_RUN;
         }
-        if (p.data() == null) return Optional.empty();
+        if (p.data() == null) return Verdict.NONE;
         if (p.unprofitable()) {
             log.info("market {}: batch {} skipped: expected profit {} below the minimum {} (gas {} at {} wei)", marketId,
                     p.ids(), p.profit(), token.minProfit(), p.gas(), expectedFee);
             listener.skippedUnprofitable(marketId, p.ids().size());
             unprofitable += p.ids().size();
-            return Optional.empty();
+            return Verdict.NONE;
         }
-        BigInteger capital = p.result().repaid().add(p.result().fee());
         if (dryRun) {
             log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (gas {})", marketId,
                     p.ids(), p.profit(), p.gas());
             listener.dryRun(marketId, p.ids(), p.profit());
-            return Optional.of(new Sent(p.ids(), capital)); // what a live run would hold
+            return Verdict.DRY_RUN;
         }
-        if (!sender.canSend()) {
-            listener.notSent(marketId, "the in-flight transaction limit is reached");
-            return Optional.empty();
-        }
-        TxSender.Pending sent;
-        try {
-            sent = sender.send(new TxSender.Request(calls.engine(), p.data(), gasLimit(p.gas(), p.ids().size()),
-                    p.label()), baseFee, block);
-        } catch (GasAboveCapException | SendRejectedException | IllegalStateException e) {
-            log.warn("market {}: batch {} not sent: {}", marketId, p.ids(), e.getMessage());
-            listener.notSent(marketId, e.getMessage());
-            return Optional.empty();
-        }
-        held.put(sent.nonce(), new Held(marketId, p.ids(), c.market().price(), capital));
+        return Verdict.SEND;
+    }
+
+    /** What a prepared batch comes to: sent, held as a dry run would, or nothing. */
+    private enum Verdict { SEND, DRY_RUN, NONE }
+
+    private static BigInteger capital(Prepared p) {
+        return p.result() == null ? BigInteger.ZERO : p.result().repaid().add(p.result().fee());
+    }
+
+    /** A batch of the wave is in flight: it holds its vaults and capital until its outcome is known. */
+    private Sent held(LiquidationCandidates c, Prepared p, TxSender.Pending tx) {
+        long marketId = c.marketId();
+        BigInteger capital = capital(p);
+        held.put(tx.nonce(), new Held(marketId, p.ids(), c.market().price(), capital));
         for (long id : p.ids()) heldVaults.merge(id, 1, Integer::sum);
-        listener.sent(marketId, p.ids(), p.profit(), sent);
+        listener.sent(marketId, p.ids(), p.profit(), tx);
         Long seen = priceUpdates.remove(marketId);
         if (seen != null) listener.sentAfterPriceUpdate(marketId, Duration.ofNanos(System.nanoTime() - seen));
-        return Optional.of(new Sent(p.ids(), capital));
+        return new Sent(p.ids(), capital);
     }
 
     private void settle(TxSender.Outcome o) {

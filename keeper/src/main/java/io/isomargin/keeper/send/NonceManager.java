@@ -78,6 +78,14 @@ public final class NonceManager {
         if (nonce == next - 1) next = nonce;
     }
 
+    /**
+     * Hands nonces from {@code nonce} on out again, when every one taken at or above it was certainly not accepted by
+     * any node (and {@code nonce} is not below the node's count of our mined transactions).
+     */
+    public synchronized void rewindTo(long nonce) {
+        if (nonce >= 0 && nonce < next) next = nonce;
+    }
+
     /** Re-reads the node's pending count; returns the new next nonce. */
     public synchronized long resync(String reason) {
         long before = next;

@@ -156,6 +156,8 @@ public final class TxSender {
     private final int maxInFlight;
     private final ConcurrentSkipListMap<Long, Pending> inFlight = new ConcurrentSkipListMap<>(); // read by status
     private final Map<Long, Long> gapSince = new HashMap<>(); // nonce below our highest in flight -> first block seen
+    private final java.util.concurrent.ExecutorService broadcasting =
+            java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor(); // a wave's broadcasts, side by side
     private volatile String fundsProblem; // the node's last "insufficient funds" refusal, until a send is accepted
     private String lastError;
 
@@ -239,6 +241,84 @@ public final class TxSender {
             }
         }
         throw new SendRejectedException(r.label() + ": the node kept rejecting the nonce after resyncs: " + lastError);
+    }
+
+    /**
+     * Sends a wave of transactions at once: signs them with consecutive nonces and broadcasts them side by side (a
+     * node queues a nonce that arrives before the one below it), so a wave costs one round trip rather than one per
+     * transaction. Returns, per request in order, the transaction in flight, or empty when it was not sent (the
+     * in-flight limit, or the node refused it; the reason is logged). A refused nonce below accepted ones is a gap,
+     * filled with a transfer to ourselves at the next block ({@link #onBlock}); refused nonces at the end are handed
+     * out again.
+     *
+     * @throws GasAboveCapException the fee needed is above the cap: nothing sent
+     */
+    public List<Optional<Pending>> sendAll(List<Request> requests, BigInteger baseFee, long block) {
+        List<Optional<Pending>> out = new ArrayList<>();
+        if (requests.size() == 1) {
+            try {
+                out.add(Optional.of(send(requests.getFirst(), baseFee, block)));
+            } catch (SendRejectedException | IllegalStateException e) {
+                log.warn("{} not sent: {}", requests.getFirst().label(), e.getMessage());
+                out.add(Optional.empty());
+            }
+            return out;
+        }
+        Fees f = fees.initial(baseFee);
+        int n = Math.min(requests.size(), freeSlots());
+        List<Pending> wave = new ArrayList<>();
+        List<String> hexes = new ArrayList<>();
+        long floor = inFlight.isEmpty() ? 0 : inFlight.lastKey() + 1;
+        for (int i = 0; i < n; i++) {
+            Pending p = new Pending(requests.get(i), nonces.take(floor));
+            floor = p.nonce + 1;
+            wave.add(p);
+            hexes.add(sign(p.nonce, p.request, f));
+        }
+        List<java.util.concurrent.CompletableFuture<Attempt>> attempts = new ArrayList<>();
+        for (String hex : hexes) {
+            attempts.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> attempt(hex), broadcasting));
+        }
+        long lastAccepted = -1;
+        boolean resync = false;
+        for (int i = 0; i < n; i++) {
+            Pending p = wave.get(i);
+            Attempt a = attempts.get(i).join();
+            note(a);
+            if (a.result() == Broadcast.ACCEPTED || a.result() == Broadcast.UNCERTAIN) {
+                record(p, f, hexes.get(i), block);
+                p.firstSentBlock = block;
+                inFlight.put(p.nonce, p);
+                lastAccepted = p.nonce;
+                if (a.result() == Broadcast.UNCERTAIN) {
+                    log.warn("sent {} without an answer from any endpoint ({}); will re-send the same bytes if no "
+                            + "node knows it", p, a.error());
+                } else {
+                    log.info("sent {}", p);
+                }
+                out.add(Optional.of(p));
+            } else {
+                resync |= a.result() == Broadcast.NONCE_TOO_LOW || a.result() == Broadcast.RESYNC;
+                log.warn("{} not sent: refused by the node: {}", p.request.label(), a.error());
+                out.add(Optional.empty());
+            }
+        }
+        for (int i = n; i < requests.size(); i++) {
+            log.warn("{} not sent: {} transaction(s) in flight, the configured limit", requests.get(i).label(),
+                    maxInFlight);
+            out.add(Optional.empty());
+        }
+        for (Pending p : wave) { // refused nonces below an accepted one: fill them at the next block
+            if (p.nonce < lastAccepted && !inFlight.containsKey(p.nonce)) {
+                gapSince.put(p.nonce, block - replaceAfterBlocks);
+            }
+        }
+        if (resync) {
+            nonces.resync(lastError);
+        } else if (!wave.isEmpty()) { // refused ones at the end: their nonces are free again
+            nonces.rewindTo(lastAccepted >= 0 ? lastAccepted + 1 : wave.getFirst().nonce);
+        }
+        return out;
     }
 
     /**
@@ -403,28 +483,40 @@ public final class TxSender {
     }
 
     private Broadcast broadcast(String hex) {
+        Attempt a = attempt(hex);
+        note(a);
+        return a.result();
+    }
+
+    /** One broadcast's outcome; {@code error} the node's message (null when accepted). */
+    private record Attempt(Broadcast result, String error, boolean insufficientFunds) {}
+
+    /** Remembers what an attempt said (the sender's thread only). */
+    private void note(Attempt a) {
+        if (a.error() != null) lastError = a.error();
+        if (a.result() == Broadcast.ACCEPTED) fundsProblem = null;
+        if (a.insufficientFunds()) fundsProblem = a.error();
+    }
+
+    /** Sends {@code hex} and classifies the answer; touches no field, so a wave's broadcasts may run side by side. */
+    private Attempt attempt(String hex) {
         try {
             rpc.call(w -> w.ethSendRawTransaction(hex));
-            fundsProblem = null;
-            return Broadcast.ACCEPTED;
+            return new Attempt(Broadcast.ACCEPTED, null, false);
         } catch (RpcUnavailableException e) {
-            lastError = e.getMessage();
-            return Broadcast.UNCERTAIN;
+            return new Attempt(Broadcast.UNCERTAIN, e.getMessage(), false);
         } catch (RpcException e) {
-            lastError = e.getMessage();
-            return switch (Rejection.of(e.getMessage())) {
+            String m = e.getMessage();
+            Broadcast b = switch (Rejection.of(m)) {
                 case ALREADY_KNOWN -> Broadcast.ACCEPTED;
                 case NONCE_TOO_LOW -> receiptOf(Hash.sha3(hex)) != null ? Broadcast.ACCEPTED : Broadcast.NONCE_TOO_LOW;
                 case UNDERPRICED_REPLACEMENT, NONCE_TOO_HIGH -> Broadcast.RESYNC;
                 // an automining Hardhat node answers a transaction that reverts with an error, yet mines it
-                case OTHER -> {
-                    if (known(Hash.sha3(hex))) yield Broadcast.ACCEPTED;
-                    if (e.getMessage() != null && e.getMessage().toLowerCase(Locale.ROOT).contains("insufficient funds")) {
-                        fundsProblem = e.getMessage();
-                    }
-                    yield Broadcast.REJECTED;
-                }
+                case OTHER -> known(Hash.sha3(hex)) ? Broadcast.ACCEPTED : Broadcast.REJECTED;
             };
+            boolean funds = b == Broadcast.REJECTED && m != null
+                    && m.toLowerCase(Locale.ROOT).contains("insufficient funds");
+            return new Attempt(b, m, funds);
         }
     }
 

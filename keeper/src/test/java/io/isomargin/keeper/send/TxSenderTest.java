@@ -173,6 +173,28 @@ class TxSenderTest {
     }
 
     @Test
+    void aWaveGoesOutAtOnceAndARefusedNonceInTheMiddleIsFilledAtTheNextBlock() {
+        NonceManager nonces = new NonceManager(rpc, key.getAddress());
+        TxSender sender = new TxSender(rpc, key, chain.chainId(), policy(gwei(100)), nonces, 2, 4);
+        TxSender.Request tooBig = new TxSender.Request(transfer.to(), "0x", BigInteger.valueOf(100_000_000),
+                "over the block gas limit"); // the node refuses it
+        List<java.util.Optional<Pending>> sent = sender.sendAll(List.of(transfer, tooBig, transfer, transfer, transfer),
+                gwei(10), chain.blockNumber());
+        assertEquals(List.of(true, false, true, true, false), sent.stream().map(java.util.Optional::isPresent).toList(),
+                "the refused one and the fifth (over the in-flight limit of 4) are not sent");
+        assertEquals(List.of(0L, 2L, 3L), sender.inFlight().stream().map(Pending::nonce).toList());
+
+        mineAtBaseFee(gwei(10));
+        List<Outcome> next = sender.onBlock(chain.blockNumber(), gwei(10));
+        assertEquals(List.of(Kind.MINED, Kind.GAP_FILLED), kinds(next), "nonce 1 filled at once");
+        mineAtBaseFee(gwei(10));
+        assertEquals(List.of(Kind.MINED, Kind.MINED, Kind.MINED), kinds(sender.onBlock(chain.blockNumber(), gwei(10))));
+        assertEquals(4, minedCount(), "nonces 0..3, each once");
+        assertEquals(4, sender.sendAll(List.of(transfer, transfer), gwei(10), chain.blockNumber()).getFirst()
+                .orElseThrow().nonce(), "nonces continue after the wave");
+    }
+
+    @Test
     void aKeyThatCannotPayGasIsReportedUntilASendGoesThrough() {
         Credentials broke = Credentials.create("0x" + "11".repeat(32));
         TxSender sender = new TxSender(rpc, broke, chain.chainId(), policy(gwei(100)),
