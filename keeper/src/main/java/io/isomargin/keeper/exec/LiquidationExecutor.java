@@ -15,6 +15,7 @@ import io.isomargin.keeper.send.TxSender;
 import java.math.BigInteger;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -344,7 +345,8 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 first = false;
                 if (plan.vaults().isEmpty()) break;
                 plans.add(plan);
-                inWave.addAll(plan.vaultIds());
+                // a vault's next round may go in a later batch of this same wave (the planner quotes it on the state
+                // the earlier round leaves); the nonces keep the rounds in order
                 for (long id : plan.vaultIds()) rounds.merge(id, 1, Integer::sum);
                 left = left.subtract(plan.capital()).max(BigInteger.ZERO);
             }
@@ -373,6 +375,9 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 }
             }
             if (!sendable.isEmpty()) {
+                // in plan order: a vault's rounds in the order they were quoted (a single-vault round's minSeized
+                // holds only after the round before it)
+                sendable.sort(Comparator.comparingInt(p -> plans.indexOf(p.plan())));
                 List<Optional<TxSender.Pending>> sent;
                 try {
                     sent = sender.sendAll(sendable.stream().map(p -> new TxSender.Request(calls.engine(), p.data(),
