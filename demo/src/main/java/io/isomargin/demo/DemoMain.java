@@ -57,6 +57,12 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, description = "The Isomargin end-to-end demo.")
 public final class DemoMain implements Callable<Integer> {
+    /**
+     * One client for the class: a client made per request can be collected while its request is in flight, and
+     * then neither answers nor times out (seen as hung tests).
+     */
+    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
+            .connectTimeout(java.time.Duration.ofSeconds(5)).build();
     private static final Pattern VERIFY = Pattern.compile("verify: (\\d+) vaults, (\\d+) mismatches");
     private static final int KEEPER_ACCOUNT = 1;
     private static final int LENDER_ACCOUNT = 2;
@@ -486,7 +492,7 @@ public final class DemoMain implements Callable<Integer> {
 
     private static HttpResponse<String> get(String url) {
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (IOException e) {
             throw new IllegalStateException(url + ": " + e.getMessage(), e);

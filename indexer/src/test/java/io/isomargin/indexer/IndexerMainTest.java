@@ -27,6 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
 
 @ExtendWith({AnvilExtension.class, PostgresExtension.class})
 class IndexerMainTest {
+    /**
+     * One client for the class: a client made per request can be collected while its request is in flight, and
+     * then neither answers nor times out (seen as hung tests).
+     */
+    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
+            .connectTimeout(java.time.Duration.ofSeconds(5)).build();
     @TempDir
     Path dir;
 
@@ -120,7 +126,7 @@ class IndexerMainTest {
                 Matcher api = Pattern.compile("query API on (http://[0-9.:]+)").matcher(cli.out());
                 assertTrue(api.find(), cli.out());
                 for (String path : List.of("/health", "/metrics")) {
-                    seen.append(HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(api.group(1)
+                    seen.append(HTTP.send(HttpRequest.newBuilder(URI.create(api.group(1)
                             + path)).build(), HttpResponse.BodyHandlers.ofString()).body()).append('\n');
                 }
             } finally {

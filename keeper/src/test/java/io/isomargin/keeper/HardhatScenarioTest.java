@@ -58,6 +58,12 @@ import org.web3j.utils.Numeric;
  */
 @ExtendWith(PostgresExtension.class)
 class HardhatScenarioTest {
+    /**
+     * One client for the class: a client made per request can be collected while its request is in flight, and
+     * then neither answers nor times out (seen as hung tests).
+     */
+    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
+            .connectTimeout(java.time.Duration.ofSeconds(5)).build();
     private static final Pattern OPS = Pattern.compile("status on (http://[0-9.]+:[0-9]+)");
     private static final Duration WAIT = Duration.ofSeconds(90);
 
@@ -215,7 +221,7 @@ class HardhatScenarioTest {
 
     private static int status(String url) {
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url))
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url))
                     .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (Exception e) {
             return -1;

@@ -42,6 +42,12 @@ import org.web3j.utils.Numeric;
  */
 @ExtendWith(AnvilExtension.class)
 class KeeperRunnerTest {
+    /**
+     * One client for the class: a client made per request can be collected while its request is in flight, and
+     * then neither answers nor times out (seen as hung tests).
+     */
+    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
+            .connectTimeout(java.time.Duration.ofSeconds(5)).build();
     private static final Pattern OPS = Pattern.compile("status on (http://[0-9.]+:[0-9]+)");
 
     @TempDir
@@ -188,7 +194,7 @@ class KeeperRunnerTest {
 
     private static HttpResponse<String> get(String url) {
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
+            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
                     .build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
         } catch (Exception e) {
             throw new IllegalStateException(url + ": " + e.getMessage(), e);

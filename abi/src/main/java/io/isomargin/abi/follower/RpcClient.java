@@ -153,7 +153,12 @@ public final class RpcClient implements AutoCloseable {
             } catch (RpcException e) {
                 if (e.kind() != RpcErrorKind.TRANSIENT) throw e;
                 last = e;
-                attempts.add(first.displayName() + " (every circuit open, one try anyway): " + rootMessage(e));
+                attempts.add(first.displayName() + " (every circuit open, one try anyway): "
+                        + Redact.scrub(rootMessage(e), List.of(first.url())));
+            } catch (RequestNotPermitted e) {
+                last = e;
+                attempts.add(first.displayName() + " (every circuit open): rate limit, no permit within the request "
+                        + "timeout");
             }
         }
         throw new RpcUnavailableException(method, attempts, last);
@@ -167,12 +172,13 @@ public final class RpcClient implements AutoCloseable {
             if (response.hasError()) {
                 Response.Error error = response.getError();
                 throw new RpcException(RpcErrorKind.of(error), request.getMethod(), endpoint.displayName(),
-                        error.getCode(), error.getCode() + " " + error.getMessage(), null);
+                        error.getCode(), Redact.scrub(error.getCode() + " " + error.getMessage(),
+                                List.of(endpoint.url())), null);
             }
             return response;
         } catch (IOException | RuntimeException e) {
             throw e instanceof RpcException rpc ? rpc : new RpcException(RpcErrorKind.of(e), request.getMethod(),
-                    endpoint.displayName(), null, e.toString(), e);
+                    endpoint.displayName(), null, Redact.scrub(e.toString(), List.of(endpoint.url())), e);
         }
     }
 

@@ -205,6 +205,11 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
         Http http = new Http(host, c.intValue("http.port", 9090, 0, 65_535),
                 c.intValue("http.max-healthy-lag", 3, 0, 100_000), c.intValue("http.max-silent-blocks", 10, 1, 100_000),
                 c.intValue("http.max-unmined-blocks", 10, 1, 100_000));
+        if (http.maxUnminedBlocks() <= gas.replaceAfterBlocks()) {
+            throw new ConfigException("http.max-unmined-blocks", Integer.toString(http.maxUnminedBlocks()),
+                    "must be above gas.replace-after-blocks (" + gas.replaceAfterBlocks() + "), or /health would call a "
+                            + "transaction stuck before its first fee bump");
+        }
         c.rejectUnknownKeys();
         return new KeeperConfig(deployment, markets, rpc, database, follower, key, gas, liquidation, dryRun, http);
     }

@@ -63,7 +63,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
      * into a block.
      */
     static final long STATE_HEADROOM_PER_VAULT = 10_000;
-    /** Waves of batches per market and block (each vault at most once per wave; later rounds in later waves). */
+    /** Waves of batches per market and block (a wave stops at the in-flight limit; the next one takes what is left). */
     private static final int MAX_WAVES = 8;
     /** Batches prepared at once in a wave when the in-flight limit does not bound it (dry run). */
     private static final int MAX_WAVE_BATCHES = 64;
@@ -98,6 +98,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     private final Map<String, BigInteger> loanBalances = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile BigInteger nativeBalance;
     private volatile String gasProblem;
+    private BigInteger balanceAtRefusal; // native balance when the node last refused for lack of funds
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private final java.util.concurrent.ExecutorService preparing =
             java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor(); // simulations of a wave, side by side
@@ -244,7 +245,12 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         BigInteger baseFee = baseFee(head);
         if (block > lastBlock) {
             for (TxSender.Outcome o : sender.onBlock(block, baseFee)) settle(o);
-            readBalances(baseFee);
+            releaseSettledElsewhere();
+            try {
+                readBalances(baseFee);
+            } catch (RuntimeException e) { // what the operator watches must not stop liquidations
+                log.warn("reading balances at #{} failed: {}", block, e.toString());
+            }
             lastBlock = block;
         }
         for (LiquidationCandidates c : latest.values()) execute(c, block, baseFee);
@@ -263,6 +269,14 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             perGas = fees.maxFeeCap();
         }
         BigInteger need = BigInteger.valueOf(planner.gasFor(1)).multiply(perGas);
+        if (sender.fundsProblem() == null) {
+            balanceAtRefusal = null;
+        } else if (balanceAtRefusal == null) {
+            balanceAtRefusal = wei;
+        } else if (wei.compareTo(balanceAtRefusal) > 0) { // topped up since the node refused for lack of funds
+            sender.clearFundsProblem();
+            balanceAtRefusal = null;
+        }
         String refused = sender.fundsProblem();
         if (wei.compareTo(need) < 0) {
             gasProblem = "native balance " + wei + " wei of " + sender.address() + " is under the " + need
@@ -331,6 +345,8 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             }
             List<Plan> plans = new ArrayList<>();
             Set<Long> inWave = new HashSet<>(blocked);
+            Set<Long> plannedInWave = new HashSet<>();
+            Set<Plan> laterRounds = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
             BigInteger left = balance;
             while (plans.size() < slots) {
                 Plan plan = planner.plan(c, inWave, rounds, expectedFee, token.gasPricing(), left);
@@ -345,6 +361,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 first = false;
                 if (plan.vaults().isEmpty()) break;
                 plans.add(plan);
+                for (long id : plan.vaultIds()) if (!plannedInWave.add(id)) laterRounds.add(plan);
                 // a vault's next round may go in a later batch of this same wave (the planner quotes it on the state
                 // the earlier round leaves); the nonces keep the rounds in order
                 for (long id : plan.vaultIds()) rounds.merge(id, 1, Integer::sum);
@@ -358,7 +375,8 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             for (int i = 0; i < plans.size(); i++) {
                 Plan plan = plans.get(i);
                 int index = i;
-                prepared.add(CompletableFuture.supplyAsync(() -> prepare(c, plan, token, expectedFee), preparing)
+                boolean later = laterRounds.contains(plan);
+                prepared.add(CompletableFuture.supplyAsync(() -> prepare(c, plan, later, token, expectedFee), preparing)
                         .whenComplete((r, t) -> ready.add(index)));
             }
             // report each as it is ready; then send every sendable one together
@@ -437,8 +455,14 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         }
     }
 
-    /** Simulates and prices one planned batch; no executor state is touched (it runs beside the others). */
-    private Prepared prepare(LiquidationCandidates c, Plan plan, MarketToken token, BigInteger expectedFee) {
+    /**
+     * Simulates and prices one planned batch; no executor state is touched (it runs beside the others). A batch
+     * holding a vault's later round of this wave ({@code laterRound}) is simulated against the state before the
+     * wave's earlier rounds, so its figures are the earlier round's: it goes out as {@code liquidateBatch} even for
+     * one vault, which skips a vault another transaction emptied first instead of reverting on {@code minSeized}.
+     */
+    private Prepared prepare(LiquidationCandidates c, Plan plan, boolean laterRound, MarketToken token,
+            BigInteger expectedFee) {
         long marketId = c.marketId();
         List<Long> ids = plan.vaultIds();
         if (dryRun && calls.allowance(token.loanToken()).compareTo(plan.capital()) < 0) {
@@ -451,7 +475,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         String label;
         BatchResult r;
         List<Long> lost = new ArrayList<>();
-        if (ids.size() == 1) {
+        if (ids.size() == 1 && !laterRound) {
             // one vault alone: liquidate at the engine's largest repayment with minSeized the plan's quote, so a
             // simulation that would seize less (the vault is gone, the price moved) drops it
             Planned p = plan.vaults().getFirst();
@@ -605,6 +629,21 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         BigInteger proportional = estimate.multiply(BigInteger.valueOf(5)).divide(BigInteger.valueOf(4));
         BigInteger perVault = estimate.add(BigInteger.valueOf(STATE_HEADROOM_PER_VAULT * (long) vaults));
         return proportional.max(perVault);
+    }
+
+    /**
+     * Releases what a transaction held when it is no longer in flight but no outcome reached {@link #settle} (a
+     * failure while following it): its vaults come back through a fresh simulation instead of staying blocked.
+     */
+    private void releaseSettledElsewhere() {
+        Set<Long> flying = new HashSet<>();
+        for (TxSender.Pending p : sender.inFlight()) flying.add(p.nonce());
+        for (Long nonce : List.copyOf(held.keySet())) {
+            if (!flying.contains(nonce)) {
+                log.warn("nonce {} left flight without an outcome; releasing its vaults", nonce);
+                release(nonce);
+            }
+        }
     }
 
     /** Splits vaults we could not liquidate into those another took (or made healthy) and those we already took. */

@@ -9,11 +9,13 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentSkipListMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -192,6 +194,11 @@ public final class TxSender {
         return fundsProblem;
     }
 
+    /** Forgets the last "insufficient funds" refusal (the key's balance rose since). */
+    public void clearFundsProblem() {
+        fundsProblem = null;
+    }
+
     /** How many more transactions may be sent now. */
     public int freeSlots() {
         return Math.max(0, maxInFlight - inFlight.size());
@@ -281,9 +288,15 @@ public final class TxSender {
         }
         long lastAccepted = -1;
         boolean resync = false;
+        Set<Long> rejected = new HashSet<>();
         for (int i = 0; i < n; i++) {
             Pending p = wave.get(i);
             Attempt a = attempts.get(i).join();
+            if (a.result() == Broadcast.RESYNC && Rejection.of(a.error()) == Rejection.NONCE_TOO_HIGH) {
+                // it overtook the one below (a node that refuses future nonces, as an automining Hardhat does):
+                // the ones below are in by now, so the same bytes go again, in order
+                a = attempt(hexes.get(i));
+            }
             note(a);
             if (a.result() == Broadcast.ACCEPTED || a.result() == Broadcast.UNCERTAIN) {
                 record(p, f, hexes.get(i), block);
@@ -299,6 +312,7 @@ public final class TxSender {
                 out.add(Optional.of(p));
             } else {
                 resync |= a.result() == Broadcast.NONCE_TOO_LOW || a.result() == Broadcast.RESYNC;
+                if (a.result() == Broadcast.REJECTED) rejected.add(p.nonce);
                 log.warn("{} not sent: refused by the node: {}", p.request.label(), a.error());
                 out.add(Optional.empty());
             }
@@ -310,7 +324,9 @@ public final class TxSender {
         }
         for (Pending p : wave) { // refused nonces below an accepted one: fill them at the next block
             if (p.nonce < lastAccepted && !inFlight.containsKey(p.nonce)) {
-                gapSince.put(p.nonce, block - replaceAfterBlocks);
+                // refused outright: nothing holds the nonce, fill it at once; refused for its nonce: something may
+                // hold it (another process), so it gets the usual grace before a fill
+                gapSince.put(p.nonce, rejected.contains(p.nonce) ? block - replaceAfterBlocks : block);
             }
         }
         if (resync) {
@@ -335,7 +351,24 @@ public final class TxSender {
         }
         long minedCount = nonces.minedCount();
         for (Pending p : List.copyOf(inFlight.values())) {
-            TransactionReceipt receipt = receipt(p);
+            try {
+                follow(p, minedCount, block, baseFee, out);
+            } catch (RuntimeException e) { // one lookup failing must not lose the outcomes already found
+                log.warn("following {} at #{} failed, tried again next block: {}", p, block, e.toString());
+            }
+        }
+        try {
+            fillGaps(minedCount, block, baseFee, out);
+        } catch (RuntimeException e) {
+            log.warn("filling nonce gaps at #{} failed, tried again next block: {}", block, e.toString());
+        }
+        return out;
+    }
+
+    /** One transaction in flight at a new block: receipt, replaced nonce, forgotten, or due for a fee bump. */
+    private void follow(Pending p, long minedCount, long block, BigInteger baseFee, List<Outcome> out) {
+        TransactionReceipt receipt = receipt(p);
+        {
             if (receipt != null) {
                 inFlight.remove(p.nonce);
                 boolean ok = receipt.isStatusOK();
@@ -352,8 +385,6 @@ public final class TxSender {
                 replace(p, block, baseFee).ifPresent(out::add);
             }
         }
-        fillGaps(minedCount, block, baseFee, out);
-        return out;
     }
 
     /**
@@ -498,8 +529,20 @@ public final class TxSender {
         if (a.insufficientFunds()) fundsProblem = a.error();
     }
 
-    /** Sends {@code hex} and classifies the answer; touches no field, so a wave's broadcasts may run side by side. */
+    /**
+     * Sends {@code hex} and classifies the answer; touches no field, so a wave's broadcasts may run side by side. Never
+     * throws: a failure while classifying a refusal (the receipt or transaction lookup) is UNCERTAIN, so the
+     * transaction is followed as possibly sent rather than forgotten.
+     */
     private Attempt attempt(String hex) {
+        try {
+            return classify(hex);
+        } catch (RuntimeException e) {
+            return new Attempt(Broadcast.UNCERTAIN, String.valueOf(e.getMessage()), false);
+        }
+    }
+
+    private Attempt classify(String hex) {
         try {
             rpc.call(w -> w.ethSendRawTransaction(hex));
             return new Attempt(Broadcast.ACCEPTED, null, false);

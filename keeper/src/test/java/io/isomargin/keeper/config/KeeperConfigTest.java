@@ -56,7 +56,7 @@ class KeeperConfigTest {
               port: 9191
               max-healthy-lag: 7
               max-silent-blocks: 20
-              max-unmined-blocks: 5
+              max-unmined-blocks: 12
             """;
     /** Only what is required. */
     static final String MINIMAL = """
@@ -99,7 +99,15 @@ class KeeperConfigTest {
         assertEquals(20, c.liquidation().maxBatch());
         assertEquals(8_000_000, c.liquidation().gasBudget());
         assertTrue(c.dryRun());
-        assertEquals(new KeeperConfig.Http("0.0.0.0", 9191, 7, 20, 5), c.http());
+        assertEquals(new KeeperConfig.Http("0.0.0.0", 9191, 7, 20, 12), c.http());
+    }
+
+    @Test
+    void aStuckLimitThatWouldFireBeforeTheFirstFeeBumpIsRefused() {
+        ConfigException e = assertThrows(ConfigException.class, () -> KeeperConfig.load(write(MINIMAL
+                + "http:\n  max-unmined-blocks: 3\n"), Map.of()));
+        assertTrue(e.getMessage().contains("http.max-unmined-blocks") && e.getMessage().contains("above "
+                + "gas.replace-after-blocks (3)"), e.getMessage());
     }
 
     @Test

@@ -121,6 +121,13 @@ class KeeperLiquidationTest {
             assertEquals(1, events.size(), "one liquidation of the vault per transaction");
             assertEquals(vault, events.getFirst().vaultId);
             String data = o.tx().request().data();
+            if (data.startsWith(org.web3j.crypto.Hash.sha3String("liquidateBatch(uint256,uint256[],address,bytes)")
+                    .substring(0, 10))) {
+                // a later round planned in the same wave as the first: a batch of one, which skips the vault rather
+                // than revert should the earlier round leave nothing
+                assertTrue(o.tx().request().label().endsWith("vaults [" + vault + "]"), o.tx().request().label());
+                continue;
+            }
             assertTrue(data.startsWith(org.web3j.crypto.Hash.sha3String("liquidate(uint256,uint256,uint256,address,"
                     + "bytes)").substring(0, 10)), "sent as liquidate: " + o.tx().request().label());
             // minSeized (the third word) is the keeper's quote at its block: the liquidation, a block or two later
