@@ -23,10 +23,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.web3j.protocol.core.DefaultBlockParameter;
-import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.response.EthBlock;
-import org.web3j.protocol.core.methods.response.EthLog;
-import org.web3j.protocol.core.methods.response.Log;
 
 @ExtendWith(AnvilExtension.class)
 class ChainFollowerTest {
@@ -275,17 +272,8 @@ class ChainFollowerTest {
 
     /** The token's logs on the chain as it is now, straight from the node. */
     private static List<String> canonicalLogs(AnvilChain chain, MockERC20 token, long to) {
-        try {
-            EthFilter filter = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(deploymentBlock(token))),
-                    DefaultBlockParameter.valueOf(BigInteger.valueOf(to)), token.getContractAddress());
-            List<String> keys = new ArrayList<>();
-            for (EthLog.LogResult<?> r : chain.web3j().ethGetLogs(filter).send().getLogs()) {
-                keys.add(RecordingListener.key((Log) r.get()));
-            }
-            return keys;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return FollowerFixtures.canonicalLogs(chain, deploymentBlock(token), to, List.of(token.getContractAddress()),
+                List.of());
     }
 
     private static List<Long> sizes(List<LogBatch> batches) {
