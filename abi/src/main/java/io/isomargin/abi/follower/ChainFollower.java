@@ -79,8 +79,7 @@ public final class ChainFollower implements AutoCloseable {
     private volatile boolean running;
     private volatile long head = -1;
     private volatile long lastDelivered = -1;
-    private final long createdNanos = System.nanoTime();
-    private volatile long lastHeadAnswerNanos; // 0 before the first answer
+    private volatile long lastHeadAnswerNanos = System.nanoTime(); // creation until the first answer
     private volatile long nanosPerBlock; // moving average of wall time per head advance; 0 until two heads seen
     private long lastHeadChangeNanos; // follower thread only
     private Thread thread;
@@ -145,12 +144,25 @@ public final class ChainFollower implements AutoCloseable {
     }
 
     /**
-     * How long since an endpoint last answered a head poll (since this follower was created when none has): the
-     * measure of "no node answers" that a health check turns into a reason, any thread.
+     * How long since an endpoint last answered a head poll (since this follower was created when none has, or what
+     * {@link #continueFrom} carried over): the measure of "no node answers" that a health check turns into a reason,
+     * any thread.
      */
     public Duration sinceHeadAnswer() {
-        long last = lastHeadAnswerNanos;
-        return Duration.ofNanos(System.nanoTime() - (last == 0 ? createdNanos : last));
+        return Duration.ofNanos(System.nanoTime() - lastHeadAnswerNanos);
+    }
+
+    /**
+     * Carries over what {@code previous} (a follower this one replaces, for example after a restart from the
+     * consumer's cursor) observed of the chain: when an endpoint last answered a head poll and the block time, so
+     * {@link #sinceHeadAnswer()} and {@link #blockInterval()} do not start again from nothing. Call before
+     * {@link #start}.
+     */
+    public synchronized void continueFrom(ChainFollower previous) {
+        Objects.requireNonNull(previous, "previous");
+        if (thread != null) throw new IllegalStateException("chain follower already started");
+        lastHeadAnswerNanos = previous.lastHeadAnswerNanos;
+        nanosPerBlock = previous.nanosPerBlock;
     }
 
     /**

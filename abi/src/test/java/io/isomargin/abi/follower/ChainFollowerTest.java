@@ -170,6 +170,36 @@ class ChainFollowerTest {
     }
 
     @Test
+    void aFollowerThatReplacesAnotherKeepsItsHeadSilenceAndBlockTime(AnvilChain chain) throws Exception {
+        MockERC20 token = deployToken(chain);
+        RpcConfig rpcConfig = fastRpc(chain.rpcUrl());
+        FollowerConfig config = followerConfig(rpcConfig, token.getContractAddress(), 8);
+        try (RpcClient rpc = RpcClient.connect(rpcConfig)) {
+            ChainFollower first = new ChainFollower(rpc, config);
+            first.start(deploymentBlock(token), List.of(), new RecordingListener());
+            for (int i = 0; i < 3; i++) { // heads a few hundred ms apart: a block time above the 50 ms poll
+                Thread.sleep(200);
+                mint(token, chain, 1, 1_400 + i);
+                awaitDelivered(first, chain.blockNumber());
+            }
+            Duration blockTime = first.blockInterval();
+            assertTrue(blockTime.compareTo(Duration.ofMillis(100)) > 0, "observed " + blockTime);
+            first.close();
+            Thread.sleep(300);
+
+            try (ChainFollower fresh = new ChainFollower(rpc, config);
+                    ChainFollower replacement = new ChainFollower(rpc, config)) {
+                replacement.continueFrom(first);
+                assertEquals(blockTime, replacement.blockInterval());
+                assertTrue(replacement.sinceHeadAnswer().compareTo(Duration.ofMillis(300)) >= 0,
+                        "silent since the first one's last answer: " + replacement.sinceHeadAnswer());
+                assertEquals(config.pollInterval(), fresh.blockInterval(), "a fresh one knows nothing yet");
+                assertTrue(fresh.sinceHeadAnswer().compareTo(Duration.ofMillis(300)) < 0);
+            }
+        }
+    }
+
+    @Test
     void aListenerFailureStopsTheFollower(AnvilChain chain) {
         MockERC20 token = deployToken(chain);
         RpcConfig rpcConfig = fastRpc(chain.rpcUrl());
