@@ -75,6 +75,7 @@ function renderHealth(h) {
   const pill = $('#indexer-status');
   pill.className = 'pill ' + (h.body.status === 'ok' ? 'ok' : 'bad');
   pill.textContent = `indexer ${h.body.status} · block ${h.body.indexedBlock} · head ${h.body.headBlock} · lag ${h.body.lagBlocks}`;
+  pill.title = (h.body.reasons || []).map(r => r.message).join('\n'); // why it is not ok, on hover
   pill.dataset.indexedBlock = h.body.indexedBlock;
   pill.dataset.lag = h.body.lagBlocks;
 }

@@ -5,6 +5,7 @@ import io.isomargin.abi.config.ConfigKeys;
 import io.isomargin.abi.config.ConfigSource;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.RpcConfig;
+import io.isomargin.indexer.api.ApiServer;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -39,10 +40,17 @@ import java.util.Set;
  * @param verifyCallTimeout  the timeout of one RPC request of {@code verify} ({@code verify.call-timeout}, 100ms..30m,
  *                           default 30s): its {@code eth_call}s read state at the mirror's block, which a node may take
  *                           long to serve when that block is old
+ * @param apiMaxStalledBlocks {@code /health} is 503 ({@code stalled}) when no batch was committed for more than this
+ *                           many observed block times while the head moved ({@code api.max-stalled-blocks}, 1..100000,
+ *                           default 10)
+ * @param apiMaxSilentBlocks {@code /health} is 503 ({@code node-silent}) when no endpoint answered a head poll for
+ *                           more than this many observed block times ({@code api.max-silent-blocks}, 1..100000,
+ *                           default 10)
  */
 public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<String> wsUrl, Duration rpcTimeout,
         DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
-        String apiHost, int apiPort, int apiMaxHealthyLag, Optional<String> apiKeeperUrl, Duration verifyCallTimeout) {
+        String apiHost, int apiPort, int apiMaxHealthyLag, Optional<String> apiKeeperUrl, Duration verifyCallTimeout,
+        int apiMaxStalledBlocks, int apiMaxSilentBlocks) {
 
     /** The prefix of the environment variables that override the file. */
     public static final String ENV_PREFIX = "ISOMARGIN_INDEXER_";
@@ -52,7 +60,8 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
             "rpc.http-urls", "rpc.ws-url", "rpc.timeout",
             "database.url",
             "follower.confirmations", "follower.reorg-window", "follower.max-range", "follower.poll-interval",
-            "api.host", "api.port", "api.max-healthy-lag", "api.keeper-url",
+            "api.host", "api.port", "api.max-healthy-lag", "api.keeper-url", "api.max-stalled-blocks",
+            "api.max-silent-blocks",
             "verify.call-timeout");
 
     /** {@code verify.call-timeout} when not set. */
@@ -70,12 +79,14 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         Objects.requireNonNull(verifyCallTimeout, "verifyCallTimeout");
     }
 
-    /** A configuration with the default {@code verify.call-timeout}. */
+    /** A configuration with the default {@code verify.call-timeout}, {@code api.max-stalled-blocks} and
+     * {@code api.max-silent-blocks}. */
     public IndexerConfig(Path deployment, List<String> httpUrls, Optional<String> wsUrl, Duration rpcTimeout,
             DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
             String apiHost, int apiPort, int apiMaxHealthyLag, Optional<String> apiKeeperUrl) {
         this(deployment, httpUrls, wsUrl, rpcTimeout, database, confirmations, reorgWindow, maxRange, pollInterval,
-                apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, DEFAULT_VERIFY_CALL_TIMEOUT);
+                apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, DEFAULT_VERIFY_CALL_TIMEOUT,
+                ApiServer.Options.DEFAULT_MAX_STALLED_BLOCKS, ApiServer.Options.DEFAULT_MAX_SILENT_BLOCKS);
     }
 
     /**
@@ -114,11 +125,22 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         int apiMaxHealthyLag = c.intValue("api.max-healthy-lag", 5, 0, 100_000);
         Optional<String> apiKeeperUrl = c.url("api.keeper-url", Set.of("http", "https"))
                 .map(u -> u.endsWith("/") ? u.substring(0, u.length() - 1) : u);
+        int apiMaxStalledBlocks = c.intValue("api.max-stalled-blocks", ApiServer.Options.DEFAULT_MAX_STALLED_BLOCKS,
+                1, 100_000);
+        int apiMaxSilentBlocks = c.intValue("api.max-silent-blocks", ApiServer.Options.DEFAULT_MAX_SILENT_BLOCKS, 1,
+                100_000);
         Duration verifyCallTimeout = c.duration("verify.call-timeout", DEFAULT_VERIFY_CALL_TIMEOUT,
                 Duration.ofMillis(100), Duration.ofMinutes(30));
         c.rejectUnknownKeys();
         return new IndexerConfig(deployment, httpUrls, wsUrl, rpcTimeout, database, confirmations, reorgWindow,
-                maxRange, pollInterval, apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, verifyCallTimeout);
+                maxRange, pollInterval, apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, verifyCallTimeout,
+                apiMaxStalledBlocks, apiMaxSilentBlocks);
+    }
+
+    /** The query API's address and {@code /health} limits. */
+    public ApiServer.Options apiOptions() {
+        return new ApiServer.Options(apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, apiMaxStalledBlocks,
+                apiMaxSilentBlocks);
     }
 
     /** The RPC guards: production defaults with this config's endpoints and timeout. */

@@ -139,9 +139,7 @@ public final class IndexerMain implements Callable<Integer> {
                 PrometheusMeterRegistry metrics = IndexerMetrics.create(runner);
                 ApiServer api;
                 try {
-                    api = ApiServer.start(vertx, new ApiServer.Options(cfg.apiHost(), cfg.apiPort(),
-                            cfg.apiMaxHealthyLag(), cfg.apiKeeperUrl()), new MirrorReader(pool), () -> new ApiServer.Status(
-                                    runner.indexedBlock(), runner.head(), runner.reorgs(), runner.following()),
+                    api = ApiServer.start(vertx, cfg.apiOptions(), new MirrorReader(pool), runner::status,
                             metrics);
                 } catch (IllegalStateException e) {
                     throw new StartupException("api.port: " + e.getMessage(), e);

@@ -8,7 +8,9 @@ import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.LogBatch;
 import io.isomargin.abi.follower.ReorgTooDeepException;
 import io.isomargin.abi.follower.RpcClient;
+import io.isomargin.abi.follower.RpcErrorKind;
 import io.isomargin.abi.oracle.FeedReader;
+import io.isomargin.indexer.api.ApiServer;
 import io.vertx.core.Future;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -83,6 +85,9 @@ public final class IndexerRunner implements AutoCloseable {
     private final AtomicLong eventsIndexed = new AtomicLong();
     private final Object wakeLock = new Object();
     private volatile long indexedBlock = -1;
+    private final long createdNanos = System.nanoTime();
+    private volatile long lastCommitNanos = createdNanos; // start() until the first commit
+    private volatile long headAtCommit = -1; // the head seen when the last batch (or rollback) was committed
     private volatile int reorgs;
     private volatile int restarts;
     private volatile boolean closed;
@@ -124,6 +129,7 @@ public final class IndexerRunner implements AutoCloseable {
      */
     public synchronized void start() {
         if (supervisor != null || closed) throw new IllegalStateException("indexer runner already started");
+        lastCommitNanos = System.nanoTime(); // a stall is counted from here until the first commit
         long chainId = rpc.call(Web3j::ethChainId).getChainId().longValueExact();
         if (chainId != meta.chainId()) {
             throw new IllegalStateException("the RPC endpoint serves chain " + chainId + ", but the indexer is "
@@ -163,6 +169,44 @@ public final class IndexerRunner implements AutoCloseable {
     public long head() {
         ChainFollower f = follower;
         return f == null ? -1 : f.head();
+    }
+
+    /** How long since the last batch (or reorg rollback) was committed; since {@link #start()} before the first. */
+    public Duration sinceCommit() {
+        return Duration.ofNanos(System.nanoTime() - lastCommitNanos);
+    }
+
+    /**
+     * Whether a commit is due: the head moved since the last one and there are blocks with enough confirmations
+     * above the indexed block. False while caught up on a chain that stands still.
+     */
+    public boolean commitDue() {
+        long h = head();
+        return h > headAtCommit && h - followerConfig.confirmations() > indexedBlock;
+    }
+
+    /** The observed wall time per block, at least the poll interval ({@link ChainFollower#blockInterval}). */
+    public Duration blockInterval() {
+        ChainFollower f = follower;
+        return f == null ? followerConfig.pollInterval() : f.blockInterval();
+    }
+
+    /** How long since an endpoint answered a head poll, across supervised restarts
+     * ({@link ChainFollower#sinceHeadAnswer}); since the runner was built before any follower ran. */
+    public Duration sinceHeadAnswer() {
+        ChainFollower f = follower;
+        return f == null ? Duration.ofNanos(System.nanoTime() - createdNanos) : f.sinceHeadAnswer();
+    }
+
+    /** How many requests to the endpoints failed with {@code kind} ({@link RpcClient#errors}). */
+    public long rpcErrors(RpcErrorKind kind) {
+        return rpc.errors(kind);
+    }
+
+    /** What {@code /health} judges, read from a few fields (cheap, any thread). */
+    public ApiServer.Status status() {
+        return new ApiServer.Status(indexedBlock, head(), reorgs, following(), sinceCommit(), commitDue(),
+                blockInterval(), sinceHeadAnswer());
     }
 
     /** Completes when following stops: normally after {@link #close()}, exceptionally on a failure that is not
@@ -227,6 +271,7 @@ public final class IndexerRunner implements AutoCloseable {
         log.info("indexer starting at #{} (cursor {}), engine {} on chain {}, {} oracle(s), {} stored header(s)",
                 p.from(), p.cursor().map(x -> "#" + x.blockNumber()).orElse("none"), meta.engine(), meta.chainId(),
                 p.oracles().size(), p.recent().size());
+        if (follower != null) f.continueFrom(follower); // health keeps counting node silence across restarts
         follower = f;
         f.start(p.from(), p.recent(), new Listener(Set.copyOf(addresses)));
         return true;
@@ -374,11 +419,13 @@ public final class IndexerRunner implements AutoCloseable {
                     "committing #" + batch.fromBlock() + "..#" + batch.toBlock());
             if (result.applied()) {
                 indexedBlock = result.cursor();
+                committed();
                 eventsIndexed.addAndGet(withOracles.logs().size());
                 log.debug("committed #{}..#{}: {} log(s), {} row(s)", batch.fromBlock(), batch.toBlock(),
                         complete.logs().size(), result.rows());
             } else if (result.cursor() == batch.toBlock()) {
                 indexedBlock = result.cursor();
+                committed();
                 log.warn("batch #{}..#{} skipped: already committed", batch.fromBlock(), batch.toBlock());
             } else {
                 throw new ResumeFromCursorException("batch #" + batch.fromBlock() + "..#" + batch.toBlock()
@@ -391,6 +438,7 @@ public final class IndexerRunner implements AutoCloseable {
             long before = indexedBlock;
             await(store.rollbackTo(commonAncestor), "rolling back to " + commonAncestor);
             indexedBlock = commonAncestor.number();
+            committed();
             reorgs++;
             log.info("reorg: mirror rolled back to #{} {} (blocks #{}..#{} undone)", commonAncestor.number(),
                     commonAncestor.hash(), commonAncestor.number() + 1, before);
@@ -460,6 +508,11 @@ public final class IndexerRunner implements AutoCloseable {
             logs.sort(Comparator.comparing(Log::getBlockNumber).thenComparing(Log::getLogIndex));
             return new LogBatch(batch.fromBlock(), batch.toBlock(), batch.blocks(), logs);
         }
+    }
+
+    private void committed() {
+        headAtCommit = head();
+        lastCommitNanos = System.nanoTime();
     }
 
     /** The store call's result within {@code storeTimeout}; failures carry {@code what} (a

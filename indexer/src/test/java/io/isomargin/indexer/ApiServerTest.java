@@ -75,8 +75,7 @@ class ApiServerTest {
         indexer = IndexerHarness.create(d, db).startAndCatchUp(chain);
         PrometheusMeterRegistry metrics = IndexerMetrics.create(indexer.runner);
         api = ApiServer.start(indexer.vertx, new ApiServer.Options("127.0.0.1", 0, 5),
-                new MirrorReader(indexer.pool), () -> new ApiServer.Status(indexer.runner.indexedBlock(),
-                        indexer.runner.head(), indexer.runner.reorgs(), indexer.runner.following()), metrics);
+                new MirrorReader(indexer.pool), indexer.runner::status, metrics);
     }
 
     @AfterAll
@@ -485,6 +484,7 @@ class ApiServerTest {
         indexer.catchUp(chain);
         JsonObject health = getOk("/health");
         assertEquals("ok", health.getString("status"));
+        assertEquals(0, health.getJsonArray("reasons").size(), health.encode());
         assertTrue(health.getLong("lagBlocks") <= 5, health.encode());
         assertTrue(health.getLong("indexedBlock") > 0, health.encode());
 
@@ -492,6 +492,11 @@ class ApiServerTest {
         assertEquals(200, metrics.statusCode());
         assertTrue(metrics.body().contains("isomargin_indexer_indexed_block "), metrics.body());
         assertTrue(metrics.body().contains("isomargin_indexer_events_total"), "events counter");
+        for (String kind : List.of("range_too_large", "transient", "permanent")) {
+            assertTrue(metrics.body().contains("isomargin_indexer_rpc_errors_total{kind=\"" + kind + "\"}"), kind);
+        }
+        assertTrue(metrics.body().contains("isomargin_indexer_last_commit_age_seconds "), "last-commit age");
+        assertTrue(metrics.body().contains("isomargin_indexer_head_silence_seconds "), "head silence");
         assertTrue(metrics.body().contains("isomargin_indexer_http_requests_seconds_count{route=\"health\""),
                 "per-route request timer");
     }

@@ -75,8 +75,7 @@ class DashboardBrowserTest {
             HttpServer keeper = standInKeeper(indexer, chain);
             ApiServer api = ApiServer.start(indexer.vertx, new ApiServer.Options("127.0.0.1", 0, 5,
                     Optional.of("http://127.0.0.1:" + keeper.actualPort())), new MirrorReader(indexer.pool),
-                    () -> new ApiServer.Status(indexer.runner.indexedBlock(), indexer.runner.head(),
-                            indexer.runner.reorgs(), indexer.runner.following()), IndexerMetrics.create(indexer.runner));
+                    indexer.runner::status, IndexerMetrics.create(indexer.runner));
             try {
                 String out = runCheck("http://127.0.0.1:" + api.port());
                 JsonObject summary = new JsonObject(out.substring(out.indexOf("dashboard check: OK ") + 20).strip());

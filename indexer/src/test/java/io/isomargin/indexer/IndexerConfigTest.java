@@ -33,6 +33,8 @@ class IndexerConfigTest {
               port: 9100
               max-healthy-lag: 3
               keeper-url: http://127.0.0.1:9091/
+              max-stalled-blocks: 12
+              max-silent-blocks: 7
             verify:
               call-timeout: 90s
             """;
@@ -59,6 +61,10 @@ class IndexerConfigTest {
         assertEquals(9100, c.apiPort());
         assertEquals(3, c.apiMaxHealthyLag());
         assertEquals(Optional.of("http://127.0.0.1:9091"), c.apiKeeperUrl(), "trailing slash dropped");
+        assertEquals(12, c.apiMaxStalledBlocks());
+        assertEquals(7, c.apiMaxSilentBlocks());
+        assertEquals(12, c.apiOptions().maxStalledBlocks());
+        assertEquals(7, c.apiOptions().maxSilentBlocks());
         assertEquals(Duration.ofSeconds(90), c.verifyCallTimeout());
         assertEquals(Duration.ofSeconds(90), c.verifyRpcConfig().requestTimeout());
         assertEquals(c.httpUrls(), c.verifyRpcConfig().httpUrls());
@@ -85,6 +91,21 @@ class IndexerConfigTest {
                 () -> IndexerConfig.load(write(GOOD.replace("port: 9100", "port: 70000")), Map.of()));
         assertEquals("api.port", e.key());
         assertTrue(e.getMessage().contains("70000"), e.getMessage());
+    }
+
+    @Test
+    void theStallAndSilenceLimitsDefaultToTenBlockTimesAndMustBePositive() throws Exception {
+        IndexerConfig c = IndexerConfig.load(write(GOOD.replace("  max-stalled-blocks: 12\n", "")
+                .replace("  max-silent-blocks: 7\n", "")), Map.of());
+        assertEquals(10, c.apiMaxStalledBlocks());
+        assertEquals(10, c.apiMaxSilentBlocks());
+        assertEquals(4, IndexerConfig.load(write(GOOD), Map.of("ISOMARGIN_INDEXER_API_MAX_STALLED_BLOCKS", "4"))
+                .apiMaxStalledBlocks());
+        for (String key : List.of("max-stalled-blocks", "max-silent-blocks")) {
+            Path file = write(GOOD.replaceAll(key + ": \\d+", key + ": 0"));
+            assertEquals("api." + key, assertThrows(ConfigException.class, () -> IndexerConfig.load(file, Map.of()))
+                    .key());
+        }
     }
 
     @Test

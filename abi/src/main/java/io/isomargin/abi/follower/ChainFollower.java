@@ -5,9 +5,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.web3j.protocol.Web3j;
@@ -16,6 +19,7 @@ import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.response.EthBlock;
 import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
 /**
  * Follows a chain for the logs of a set of contracts and hands them to a {@link ChainListener} in order, exactly once
@@ -35,7 +39,11 @@ import org.web3j.protocol.core.methods.response.Log;
  *     the fetch: the range is fetched again.</li>
  * </ol>
  * The range halves when a provider refuses it (too many results, response too large, range too wide) or it fails
- * repeatedly, and grows again after successes, but not past about {@value #BATCH_LOG_BUDGET} logs: a final range
+ * repeatedly, and grows again after successes. A refusal at the smallest range is not retried as is (a block holding
+ * more logs than the provider answers would be refused forever): the range is fetched in halves down to single
+ * blocks, a block by halves of the addresses, then of the event signatures, and a block whose single address and
+ * event is still refused from its receipts ({@code eth_getBlockReceipts}, else {@code eth_getTransactionReceipt} per
+ * transaction). The range grows back after successes, but not past about {@value #BATCH_LOG_BUDGET} logs: a final range
  * holding more is delivered in several batches split at block boundaries, and the range shrinks to the blocks that
  * hold the budget. While the listener works on a final range, the next final range's logs are fetched on another
  * thread (only fetched: batches are still delivered one at a time, in order, each after the previous returned). RPC failures are retried forever with backoff (see {@link RpcClient}
@@ -58,6 +66,8 @@ public final class ChainFollower implements AutoCloseable {
      * many. Bounds the consumer's transactions and memory however dense the blocks are.
      */
     static final int BATCH_LOG_BUDGET = 10_000;
+    /** How many {@code eth_getTransactionReceipt} calls are in flight at once when a block is read receipt by receipt. */
+    private static final int RECEIPT_CONCURRENCY = 8;
 
     private final RpcClient rpc;
     private final FollowerConfig config;
@@ -69,8 +79,7 @@ public final class ChainFollower implements AutoCloseable {
     private volatile boolean running;
     private volatile long head = -1;
     private volatile long lastDelivered = -1;
-    private final long createdNanos = System.nanoTime();
-    private volatile long lastHeadAnswerNanos; // 0 before the first answer
+    private volatile long lastHeadAnswerNanos = System.nanoTime(); // creation until the first answer
     private volatile long nanosPerBlock; // moving average of wall time per head advance; 0 until two heads seen
     private long lastHeadChangeNanos; // follower thread only
     private Thread thread;
@@ -135,12 +144,25 @@ public final class ChainFollower implements AutoCloseable {
     }
 
     /**
-     * How long since an endpoint last answered a head poll (since this follower was created when none has): the
-     * measure of "no node answers" that a health check turns into a reason, any thread.
+     * How long since an endpoint last answered a head poll (since this follower was created when none has, or what
+     * {@link #continueFrom} carried over): the measure of "no node answers" that a health check turns into a reason,
+     * any thread.
      */
     public Duration sinceHeadAnswer() {
-        long last = lastHeadAnswerNanos;
-        return Duration.ofNanos(System.nanoTime() - (last == 0 ? createdNanos : last));
+        return Duration.ofNanos(System.nanoTime() - lastHeadAnswerNanos);
+    }
+
+    /**
+     * Carries over what {@code previous} (a follower this one replaces, for example after a restart from the
+     * consumer's cursor) observed of the chain: when an endpoint last answered a head poll and the block time, so
+     * {@link #sinceHeadAnswer()} and {@link #blockInterval()} do not start again from nothing. Call before
+     * {@link #start}.
+     */
+    public synchronized void continueFrom(ChainFollower previous) {
+        Objects.requireNonNull(previous, "previous");
+        if (thread != null) throw new IllegalStateException("chain follower already started");
+        lastHeadAnswerNanos = previous.lastHeadAnswerNanos;
+        nanosPerBlock = previous.nanosPerBlock;
     }
 
     /**
@@ -390,7 +412,11 @@ public final class ChainFollower implements AutoCloseable {
         }
     }
 
-    /** The logs of {@code from..to}, ordered; shrinks the range and rethrows when the provider refuses or fails. */
+    /**
+     * The logs of {@code from..to}, ordered; shrinks the range and rethrows when the provider refuses or fails. A
+     * refusal at the smallest range is not retried as is (it would be refused forever): the range is fetched in parts
+     * ({@link #fetchInParts}).
+     */
     private List<Log> fetchLogs(long from, long to) {
         try {
             return requestLogs(from, to);
@@ -403,16 +429,190 @@ public final class ChainFollower implements AutoCloseable {
                 if (e.kind() == RpcErrorKind.RANGE_TOO_LARGE) {
                     throw new ChainMovedException("retrying with a smaller range", true);
                 }
+            } else if (e.kind() == RpcErrorKind.RANGE_TOO_LARGE) {
+                return fetchInParts(from, to);
             }
             throw e;
         }
     }
 
+    /**
+     * The logs of {@code from..to} when the provider refused them in one answer at the smallest range: halves of the
+     * range, down to single blocks, each fetched whole when the provider answers it, else by {@link #blockLogs}.
+     */
+    private List<Log> fetchInParts(long from, long to) {
+        if (from == to) {
+            return blockLogs(from);
+        }
+        long mid = from + (to - from) / 2;
+        List<Log> logs = new ArrayList<>(wholeOrInParts(from, mid));
+        logs.addAll(wholeOrInParts(mid + 1, to));
+        return logs;
+    }
+
+    private List<Log> wholeOrInParts(long from, long to) {
+        try {
+            return requestLogs(from, to);
+        } catch (RpcException e) {
+            if (e.kind() != RpcErrorKind.RANGE_TOO_LARGE) throw e;
+            return fetchInParts(from, to);
+        }
+    }
+
+    /**
+     * The logs of block {@code n}, whose logs the provider refuses to return in one {@code eth_getLogs} answer (more
+     * than its result or size limit): asked for by halves of the addresses, then of the event signatures, while each
+     * part is refused; when a part holding a single address and signature is still refused, the block's logs are read
+     * from its receipts instead ({@link #logsFromReceipts}).
+     */
+    private List<Log> blockLogs(long n) {
+        List<Log> logs;
+        String how;
+        try {
+            int[] parts = {0};
+            logs = filterParts(n, config.addresses(), config.topic0(), parts);
+            how = "in " + parts[0] + " eth_getLogs parts by address and event";
+        } catch (PartRefusedException e) {
+            log.debug("block #{}: eth_getLogs refused for a single address and event ({}); reading its receipts", n,
+                    e.getMessage());
+            ReceiptLogs r = logsFromReceipts(n);
+            logs = r.logs();
+            how = "from its receipts (" + r.source() + ")";
+        }
+        logs.sort(Comparator.comparing(Log::getLogIndex));
+        log.info("block #{}: its logs exceed what the provider answers in one eth_getLogs; fetched {} log(s) {}", n,
+                logs.size(), how);
+        return logs;
+    }
+
+    /** The logs of block {@code n} for {@code addresses} x {@code topics}, split in halves while refused. */
+    private List<Log> filterParts(long n, List<String> addresses, List<String> topics, int[] parts) {
+        List<List<String>> addressParts = List.of(addresses);
+        List<List<String>> topicParts = List.of(topics);
+        if (addresses.size() > 1) {
+            addressParts = halves(addresses);
+        } else if (topics.size() > 1) {
+            topicParts = halves(topics);
+        } else {
+            throw new PartRefusedException(addresses + " " + (topics.isEmpty() ? "(every event)" : topics));
+        }
+        List<Log> logs = new ArrayList<>();
+        for (List<String> a : addressParts) {
+            for (List<String> t : topicParts) {
+                try {
+                    logs.addAll(requestLogs(n, n, a, t));
+                    parts[0]++;
+                } catch (RpcException e) {
+                    if (e.kind() != RpcErrorKind.RANGE_TOO_LARGE) throw e;
+                    logs.addAll(filterParts(n, a, t, parts));
+                }
+            }
+        }
+        return logs;
+    }
+
+    private static List<List<String>> halves(List<String> list) {
+        int mid = list.size() / 2;
+        return List.of(list.subList(0, mid), list.subList(mid, list.size()));
+    }
+
+    /** A block's logs read from its receipts, and which method gave them. */
+    private record ReceiptLogs(List<Log> logs, String source) {}
+
+    /**
+     * The followed logs of block {@code n} from its receipts: {@code eth_getBlockReceipts} (one call), or when the
+     * node refuses or fails it (an older node without the method, an answer over its size limit),
+     * {@code eth_getTransactionReceipt} for each of the block's transactions, {@value #RECEIPT_CONCURRENCY} at a time.
+     * Every receipt must belong to the same block hash (the per-transaction path checks it against the block it
+     * listed the transactions from): otherwise the chain moved in between and the range is fetched again.
+     */
+    private ReceiptLogs logsFromReceipts(long n) {
+        List<TransactionReceipt> receipts;
+        String source;
+        try {
+            receipts = rpc.call(w -> w.ethGetBlockReceipts(block(n))).getBlockReceipts()
+                    .orElseThrow(() -> new ChainMovedException("block #" + n + " vanished", false));
+            source = "eth_getBlockReceipts";
+        } catch (RpcException e) {
+            log.info("block #{}: eth_getBlockReceipts failed ({}); one eth_getTransactionReceipt per transaction", n,
+                    e.getMessage());
+            receipts = receiptsOneByOne(n);
+            source = receipts.size() + " eth_getTransactionReceipt";
+        }
+        String blockHash = null;
+        List<Log> logs = new ArrayList<>();
+        for (TransactionReceipt receipt : receipts) {
+            if (blockHash == null) blockHash = receipt.getBlockHash();
+            if (receipt.getBlockHash() == null || !receipt.getBlockHash().equalsIgnoreCase(blockHash)
+                    || receipt.getBlockNumber() == null || receipt.getBlockNumber().longValueExact() != n) {
+                throw new ChainMovedException("the receipts of block #" + n + " belong to different blocks", false);
+            }
+            for (Log l : receipt.getLogs()) {
+                if (!l.isRemoved() && followed(l)) logs.add(DecodedLog.of(l));
+            }
+        }
+        return new ReceiptLogs(logs, source);
+    }
+
+    /** The receipts of block {@code n}'s transactions, one call each, checked to come from that block. */
+    private List<TransactionReceipt> receiptsOneByOne(long n) {
+        EthBlock.Block b = rpc.call(w -> w.ethGetBlockByNumber(block(n), false)).getBlock();
+        if (b == null) throw new ChainMovedException("block #" + n + " vanished", false);
+        List<String> hashes = b.getTransactions().stream().map(t -> (String) t.get()).toList();
+        List<CompletableFuture<TransactionReceipt>> futures = new ArrayList<>(hashes.size());
+        Semaphore permits = new Semaphore(RECEIPT_CONCURRENCY);
+        try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String hash : hashes) {
+                futures.add(CompletableFuture.supplyAsync(() -> {
+                    permits.acquireUninterruptibly();
+                    try {
+                        return rpc.call(w -> w.ethGetTransactionReceipt(hash)).getTransactionReceipt()
+                                .orElseThrow(() -> new ChainMovedException("transaction " + hash + " of block #" + n
+                                        + " has no receipt", false));
+                    } finally {
+                        permits.release();
+                    }
+                }, executor));
+            }
+        }
+        List<TransactionReceipt> receipts = new ArrayList<>(hashes.size());
+        for (CompletableFuture<TransactionReceipt> f : futures) {
+            try {
+                receipts.add(f.join());
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof RuntimeException r) throw r;
+                throw e;
+            }
+        }
+        for (TransactionReceipt r : receipts) {
+            if (!b.getHash().equalsIgnoreCase(r.getBlockHash())) {
+                throw new ChainMovedException("a receipt of block #" + n + " has block hash " + r.getBlockHash()
+                        + ", the block " + b.getHash(), false);
+            }
+        }
+        return receipts;
+    }
+
+    /** Whether {@code l} matches the follower's filter (its addresses and, when set, event signatures). */
+    private boolean followed(Log l) {
+        if (l.getAddress() == null || !config.addresses().contains(l.getAddress().toLowerCase(Locale.ROOT))) {
+            return false;
+        }
+        if (config.topic0().isEmpty()) return true;
+        List<String> topics = l.getTopics();
+        return topics != null && !topics.isEmpty() && config.topic0().contains(topics.getFirst().toLowerCase(Locale.ROOT));
+    }
+
     /** The logs of {@code from..to}, ordered and checked to lie in the range; no state is touched (any thread). */
     private List<Log> requestLogs(long from, long to) {
-        EthFilter filter = new EthFilter(block(from), block(to), config.addresses());
-        if (!config.topic0().isEmpty()) {
-            filter.addOptionalTopics(config.topic0().toArray(String[]::new));
+        return requestLogs(from, to, config.addresses(), config.topic0());
+    }
+
+    /** The logs of {@code addresses} (with one of {@code topics} first, when any) in {@code from..to}, as above. */
+    private List<Log> requestLogs(long from, long to, List<String> addresses, List<String> topics) {
+        EthFilter filter = new EthFilter(block(from), block(to), addresses);
+        if (!topics.isEmpty()) {
+            filter.addOptionalTopics(topics.toArray(String[]::new));
         }
         EthLog response = rpc.call(w -> w.ethGetLogs(filter));
         List<Log> logs = new ArrayList<>(response.getLogs().size());
@@ -587,6 +787,13 @@ public final class ChainFollower implements AutoCloseable {
         ChainMovedException(String message, boolean immediate) {
             super(message, null, false, false);
             this.immediate = immediate;
+        }
+    }
+
+    /** A part of a block's logs holding one address and one event signature (or every event) was still refused. */
+    private static final class PartRefusedException extends RuntimeException {
+        PartRefusedException(String message) {
+            super(message, null, false, false);
         }
     }
 

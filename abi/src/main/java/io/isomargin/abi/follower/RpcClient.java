@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import okhttp3.OkHttpClient;
@@ -49,11 +50,13 @@ public final class RpcClient implements AutoCloseable {
     private final List<RpcEndpoint> endpoints;
     private final OkHttpClient http;
     private final ScheduledExecutorService web3jExecutor;
+    private final LongAdder[] errors = new LongAdder[RpcErrorKind.values().length];
 
     private RpcClient(List<RpcEndpoint> endpoints, OkHttpClient http, ScheduledExecutorService web3jExecutor) {
         this.endpoints = List.copyOf(endpoints);
         this.http = http;
         this.web3jExecutor = web3jExecutor;
+        for (int i = 0; i < errors.length; i++) errors[i] = new LongAdder();
     }
 
     /** Builds a client for every endpoint of {@code config}; no request is sent yet. */
@@ -102,6 +105,15 @@ public final class RpcClient implements AutoCloseable {
                     Retry.of(name, retryConfig), limiter));
         }
         return new RpcClient(endpoints, http, executor);
+    }
+
+    /**
+     * How many requests to an endpoint have failed with {@code kind} since this client was built: every try counts,
+     * retried ones included (a call that failed twice and then succeeded counts two {@link RpcErrorKind#TRANSIENT}),
+     * not the calls an open circuit or the rate limiter kept from being sent. For metrics, any thread.
+     */
+    public long errors(RpcErrorKind kind) {
+        return errors[kind.ordinal()].sum();
     }
 
     /** The endpoints in order of preference, with their guards (for metrics and health). */
@@ -177,8 +189,11 @@ public final class RpcClient implements AutoCloseable {
             }
             return response;
         } catch (IOException | RuntimeException e) {
-            throw e instanceof RpcException rpc ? rpc : new RpcException(RpcErrorKind.of(e), request.getMethod(),
-                    endpoint.displayName(), null, Redact.scrub(e.toString(), List.of(endpoint.url())), e);
+            RpcException failure = e instanceof RpcException rpc ? rpc : new RpcException(RpcErrorKind.of(e),
+                    request.getMethod(), endpoint.displayName(), null, Redact.scrub(e.toString(),
+                            List.of(endpoint.url())), e);
+            errors[failure.kind().ordinal()].increment();
+            throw failure;
         }
     }
 
@@ -202,6 +217,7 @@ public final class RpcClient implements AutoCloseable {
             RpcException failure = e instanceof RpcException rpc ? rpc
                     : new RpcException(RpcErrorKind.of(e), request.getMethod(), endpoint.displayName(), null,
                             Redact.scrub(e.toString(), List.of(endpoint.url())), e);
+            errors[failure.kind().ordinal()].increment();
             // the breaker's predicate counts only transient failures; the others release the permission
             circuit.onError(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS, failure);
             throw failure;

@@ -23,10 +23,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.web3j.protocol.core.DefaultBlockParameter;
-import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.response.EthBlock;
-import org.web3j.protocol.core.methods.response.EthLog;
-import org.web3j.protocol.core.methods.response.Log;
 
 @ExtendWith(AnvilExtension.class)
 class ChainFollowerTest {
@@ -173,6 +170,36 @@ class ChainFollowerTest {
     }
 
     @Test
+    void aFollowerThatReplacesAnotherKeepsItsHeadSilenceAndBlockTime(AnvilChain chain) throws Exception {
+        MockERC20 token = deployToken(chain);
+        RpcConfig rpcConfig = fastRpc(chain.rpcUrl());
+        FollowerConfig config = followerConfig(rpcConfig, token.getContractAddress(), 8);
+        try (RpcClient rpc = RpcClient.connect(rpcConfig)) {
+            ChainFollower first = new ChainFollower(rpc, config);
+            first.start(deploymentBlock(token), List.of(), new RecordingListener());
+            for (int i = 0; i < 3; i++) { // heads a few hundred ms apart: a block time above the 50 ms poll
+                Thread.sleep(200);
+                mint(token, chain, 1, 1_400 + i);
+                awaitDelivered(first, chain.blockNumber());
+            }
+            Duration blockTime = first.blockInterval();
+            assertTrue(blockTime.compareTo(Duration.ofMillis(100)) > 0, "observed " + blockTime);
+            first.close();
+            Thread.sleep(300);
+
+            try (ChainFollower fresh = new ChainFollower(rpc, config);
+                    ChainFollower replacement = new ChainFollower(rpc, config)) {
+                replacement.continueFrom(first);
+                assertEquals(blockTime, replacement.blockInterval());
+                assertTrue(replacement.sinceHeadAnswer().compareTo(Duration.ofMillis(300)) >= 0,
+                        "silent since the first one's last answer: " + replacement.sinceHeadAnswer());
+                assertEquals(config.pollInterval(), fresh.blockInterval(), "a fresh one knows nothing yet");
+                assertTrue(fresh.sinceHeadAnswer().compareTo(Duration.ofMillis(300)) < 0);
+            }
+        }
+    }
+
+    @Test
     void aListenerFailureStopsTheFollower(AnvilChain chain) {
         MockERC20 token = deployToken(chain);
         RpcConfig rpcConfig = fastRpc(chain.rpcUrl());
@@ -275,17 +302,8 @@ class ChainFollowerTest {
 
     /** The token's logs on the chain as it is now, straight from the node. */
     private static List<String> canonicalLogs(AnvilChain chain, MockERC20 token, long to) {
-        try {
-            EthFilter filter = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(deploymentBlock(token))),
-                    DefaultBlockParameter.valueOf(BigInteger.valueOf(to)), token.getContractAddress());
-            List<String> keys = new ArrayList<>();
-            for (EthLog.LogResult<?> r : chain.web3j().ethGetLogs(filter).send().getLogs()) {
-                keys.add(RecordingListener.key((Log) r.get()));
-            }
-            return keys;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return FollowerFixtures.canonicalLogs(chain, deploymentBlock(token), to, List.of(token.getContractAddress()),
+                List.of());
     }
 
     private static List<Long> sizes(List<LogBatch> batches) {

@@ -12,6 +12,10 @@ import java.util.Optional;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import org.web3j.crypto.Credentials;
+import org.web3j.protocol.core.DefaultBlockParameter;
+import org.web3j.protocol.core.methods.request.EthFilter;
+import org.web3j.protocol.core.methods.response.EthLog;
+import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
 /** Shared set-up of the follower tests: a token whose mints make logs, fast-failing configs, bounded waits. */
@@ -64,6 +68,24 @@ final class FollowerFixtures {
             receipt.getLogs().forEach(l -> keys.add(RecordingListener.key(l)));
         }
         return keys;
+    }
+
+    /** The logs of {@code addresses} (with one of {@code topics} first, when any) in {@code from..to} straight from
+     * the node, as {@link RecordingListener} keys. */
+    static List<String> canonicalLogs(AnvilChain chain, long from, long to, List<String> addresses,
+            List<String> topics) {
+        try {
+            EthFilter filter = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(from)),
+                    DefaultBlockParameter.valueOf(BigInteger.valueOf(to)), addresses);
+            if (!topics.isEmpty()) filter.addOptionalTopics(topics.toArray(String[]::new));
+            List<String> keys = new ArrayList<>();
+            for (EthLog.LogResult<?> r : chain.web3j().ethGetLogs(filter).send().getLogs()) {
+                keys.add(RecordingListener.key((Log) r.get()));
+            }
+            return keys;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** Waits until {@code condition} holds, failing with {@code what} after {@link #WAIT}. */

@@ -53,6 +53,8 @@ class RpcClientTest {
         assertEquals(chain.blockNumber(), blockNumber());
         assertEquals(3, primary.requestCount("eth_blockNumber"));
         assertEquals(0, fallback.requestCount(null));
+        assertEquals(2, rpc.errors(RpcErrorKind.TRANSIENT), "each failed try counts, retried or not");
+        assertEquals(0, rpc.errors(RpcErrorKind.RANGE_TOO_LARGE) + rpc.errors(RpcErrorKind.PERMANENT));
     }
 
     @Test
@@ -122,6 +124,8 @@ class RpcClientTest {
         assertEquals(1, primary.requestCount("eth_getLogs"), "not retried");
         assertEquals(0, fallback.requestCount(null), "not failed over");
         assertEquals(0, rpc.endpoints().get(0).circuitBreaker().getMetrics().getNumberOfFailedCalls());
+        assertEquals(1, rpc.errors(RpcErrorKind.RANGE_TOO_LARGE));
+        assertEquals(0, rpc.errors(RpcErrorKind.TRANSIENT));
     }
 
     @Test
@@ -147,6 +151,7 @@ class RpcClientTest {
         assertEquals(RpcErrorKind.PERMANENT, e.kind());
         assertEquals(1, primary.requestCount("eth_getBlockByHash"));
         assertEquals(0, fallback.requestCount(null));
+        assertEquals(1, rpc.errors(RpcErrorKind.PERMANENT));
         assertEquals(BigInteger.ZERO.longValue(), rpc.endpoints().get(0).circuitBreaker().getMetrics()
                 .getNumberOfFailedCalls());
     }

@@ -20,6 +20,7 @@ import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -37,7 +38,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Faults are matched per request in the order they were injected (FIFO): the first one whose method is
  * {@code null} or the request's JSON-RPC method (for a batch: any element's method) applies and its remaining count
- * goes down by one. A latency set with {@link #setLatency} delays every request, faulty or not. All methods are
+ * goes down by one. {@link Fault#logLimit} forwards the request and refuses an answer over a provider's result limit,
+ * as geth and hosted providers refuse large {@code eth_getLogs} answers. A latency set with {@link #setLatency} delays
+ * every request, faulty or not. All methods are
  * thread-safe. The proxy runs its own Vert.x instance, closed by {@link #close()}.
  *
  * <pre>{@code
@@ -222,7 +225,61 @@ public final class FaultProxy implements AutoCloseable {
                         .onComplete(w -> request.connection().close());
             });
             case Fault.DropConnection d -> request.connection().close();
+            case Fault.LogLimit limit -> forward(body).onComplete(ar -> {
+                if (ar.succeeded()) {
+                    reply(request.response(), limited(body, ar.result(), limit));
+                } else {
+                    badGateway(request.response(), ar.cause());
+                }
+            });
         }
+    }
+
+    /**
+     * The upstream's answer with every result of a call for {@code limit}'s method (by the request's ids) that is an
+     * array of more than {@code limit.maxLogs()} entries replaced by the limit's JSON-RPC error, as a provider refuses
+     * an {@code eth_getLogs} answer over its result limit; other answers unchanged.
+     */
+    private static Upstream limited(Buffer requestBody, Upstream upstream, Fault.LogLimit limit) {
+        Object request;
+        Object answer;
+        try {
+            request = Json.decodeValue(requestBody);
+            answer = Json.decodeValue(upstream.body());
+        } catch (DecodeException notJson) {
+            return upstream;
+        }
+        Set<Object> limitedIds = new HashSet<>();
+        List<Object> calls = new ArrayList<>();
+        if (request instanceof JsonArray batch) {
+            batch.forEach(calls::add); // the iterator wraps each call as a JsonObject
+        } else {
+            calls.add(request);
+        }
+        for (Object call : calls) {
+            if (call instanceof JsonObject c && limit.method().equals(c.getValue("method"))) {
+                limitedIds.add(c.getValue("id"));
+            }
+        }
+        Object replaced;
+        if (answer instanceof JsonArray batch) {
+            JsonArray out = new JsonArray();
+            for (int i = 0; i < batch.size(); i++) {
+                out.add(limitOne(batch.getValue(i), limitedIds, limit));
+            }
+            replaced = out;
+        } else {
+            replaced = limitOne(answer, limitedIds, limit);
+        }
+        return new Upstream(upstream.status(), upstream.contentType(), Json.encodeToBuffer(replaced));
+    }
+
+    private static Object limitOne(Object answer, Set<Object> limitedIds, Fault.LogLimit limit) {
+        if (answer instanceof JsonObject a && limitedIds.contains(a.getValue("id"))
+                && a.getValue("result") instanceof JsonArray result && result.size() > limit.maxLogs()) {
+            return errorFor(a.getValue("id"), new Fault.JsonRpcError(limit.code(), limit.message()));
+        }
+        return answer;
     }
 
     private Future<Upstream> forward(Buffer body) {
@@ -341,7 +398,24 @@ public final class FaultProxy implements AutoCloseable {
 
     /** What a client sees instead of the upstream's answer. */
     public sealed interface Fault permits Fault.JsonRpcError, Fault.HttpStatus, Fault.Timeout, Fault.TruncatedBody,
-            Fault.DropConnection {
+            Fault.DropConnection, Fault.LogLimit {
+
+        /**
+         * A provider's result limit: the request is forwarded, and an {@code eth_getLogs} answer holding more than
+         * {@code maxLogs} logs is replaced by geth's refusal, {@code -32005 "query returned more than <maxLogs>
+         * results"}; smaller answers pass unchanged. Inject it for {@code "eth_getLogs"} with {@code times} -1 to
+         * model a provider: it then matches every {@code eth_getLogs}, so faults injected after it for that method
+         * never apply.
+         */
+        static Fault logLimit(int maxLogs) {
+            return new LogLimit("eth_getLogs", maxLogs, -32005, "query returned more than " + maxLogs + " results");
+        }
+
+        /** {@link #logLimit(int)} with a provider's own error, e.g. Alchemy's {@code -32602 "Log response size
+         * exceeded. ..."}. */
+        static Fault logLimit(int maxLogs, int code, String message) {
+            return new LogLimit("eth_getLogs", maxLogs, code, message);
+        }
 
         /** HTTP 200 with {@code {"jsonrpc":"2.0","id":<the request's id>,"error":{"code":..,"message":..}}} (an array
          * of such errors for a batch). */
@@ -394,5 +468,15 @@ public final class FaultProxy implements AutoCloseable {
 
         /** See {@link Fault#dropConnection()}. */
         record DropConnection() implements Fault {}
+
+        /** See {@link Fault#logLimit(int)}: answers of {@code method} whose result array holds more than
+         * {@code maxLogs} entries become the JSON-RPC error {@code code}, {@code message}. */
+        record LogLimit(String method, int maxLogs, int code, String message) implements Fault {
+            public LogLimit {
+                Objects.requireNonNull(method, "method");
+                Objects.requireNonNull(message, "message");
+                if (maxLogs < 0) throw new IllegalArgumentException("maxLogs must not be negative: " + maxLogs);
+            }
+        }
     }
 }

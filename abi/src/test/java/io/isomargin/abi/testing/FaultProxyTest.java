@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isomargin.abi.contracts.MockERC20;
 import io.isomargin.abi.testing.FaultProxy.Fault;
 import java.io.IOException;
 import java.math.BigInteger;
@@ -20,10 +21,13 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.BatchResponse;
+import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.Request;
 import org.web3j.protocol.core.Response;
+import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.response.EthBlockNumber;
+import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.exceptions.ClientConnectionException;
 import org.web3j.protocol.http.HttpService;
 
@@ -159,6 +163,37 @@ class FaultProxyTest {
             assertEquals(2, proxy.requestCount("eth_blockNumber"));
             assertEquals(2, proxy.requestCount(null), "a batch is one request");
         }
+    }
+
+    @Test
+    void logLimitRefusesOnlyAnswersOverTheLimitAsGethDoes(AnvilChain chain) throws Exception {
+        MockERC20 token = MockERC20.deploy(chain.web3j(), chain.txManager(chain.credentials(0)), chain.gasProvider(),
+                "Log Maker", "LOG", BigInteger.valueOf(18)).send();
+        long first = token.getTransactionReceipt().orElseThrow().getBlockNumber().longValueExact() + 1;
+        for (int i = 1; i <= 3; i++) {
+            token.mint(chain.credentials(1).getAddress(), BigInteger.valueOf(i)).send(); // one Transfer log a block
+        }
+        try (FaultProxy proxy = FaultProxy.start(chain.rpcUrl()); Client client = Client.of(proxy, LONG_TIMEOUT)) {
+            proxy.inject("eth_getLogs", Fault.logLimit(2), -1);
+
+            EthLog three = client.web3j.ethGetLogs(logs(token, first, first + 2)).send();
+            assertTrue(three.hasError(), "three logs are over the limit");
+            assertEquals(-32005, three.getError().getCode());
+            assertEquals("query returned more than 2 results", three.getError().getMessage());
+            assertEquals(2, client.web3j.ethGetLogs(logs(token, first, first + 1)).send().getLogs().size(),
+                    "two pass");
+
+            BatchResponse batch = client.web3j.newBatch().add(client.web3j.ethGetLogs(logs(token, first, first + 2)))
+                    .add(client.web3j.ethBlockNumber()).send();
+            assertTrue(batch.getResponses().get(0).hasError(), "the oversized answer in a batch is refused");
+            assertFalse(batch.getResponses().get(1).hasError(), "the batch's other answers pass");
+            assertEquals(3, proxy.requestCount("eth_getLogs"), "the fault stays until cleared");
+        }
+    }
+
+    private static EthFilter logs(MockERC20 token, long from, long to) {
+        return new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(from)),
+                DefaultBlockParameter.valueOf(BigInteger.valueOf(to)), token.getContractAddress());
     }
 
     @Test

@@ -122,6 +122,48 @@ public interface TestChain extends AutoCloseable {
         }
     }
 
+    /** A transaction for {@link #mineTogether}: dev account {@code from} (unlocked on both nodes) calls {@code to}
+     * with {@code data} (e.g. a binding's {@code RemoteFunctionCall.encodeFunctionCall()}). */
+    record Call(String from, String to, String data) {}
+
+    /** Gas limit of each {@link #mineTogether} transaction: 50 of them fit the 30M block gas limit. */
+    BigInteger TOGETHER_GAS = BigInteger.valueOf(600_000L);
+
+    /**
+     * Sends {@code calls} ({@code eth_sendTransaction}) with automining off, mines them in one block and turns
+     * automining back on: a block as dense in logs as a test needs. Returns the block's number.
+     *
+     * @throws IllegalStateException when a transaction reverted or did not land in that block
+     */
+    default long mineTogether(List<Call> calls) {
+        List<String> hashes = new java.util.ArrayList<>();
+        rpc("evm_setAutomine", false);
+        try {
+            for (Call c : calls) {
+                hashes.add((String) rpc("eth_sendTransaction", java.util.Map.of("from", c.from(), "to", c.to(),
+                        "data", c.data(), "gas", "0x" + TOGETHER_GAS.toString(16),
+                        "gasPrice", "0x" + GAS_PRICE.toString(16))));
+            }
+            mine();
+        } finally {
+            rpc("evm_setAutomine", true);
+        }
+        long block = blockNumber();
+        for (String hash : hashes) {
+            try {
+                var receipt = web3j().ethGetTransactionReceipt(hash).send().getTransactionReceipt()
+                        .orElseThrow(() -> new IllegalStateException("transaction " + hash + " was not mined"));
+                if (!receipt.isStatusOK() || receipt.getBlockNumber().longValueExact() != block) {
+                    throw new IllegalStateException("transaction " + hash + " reverted or was mined in #"
+                            + receipt.getBlockNumber() + ", not #" + block);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return block;
+    }
+
     /** Shuts the client down and stops the node; idempotent. */
     @Override
     void close();

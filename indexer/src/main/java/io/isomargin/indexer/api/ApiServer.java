@@ -23,6 +23,7 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.pgclient.PgException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -56,24 +57,106 @@ public final class ApiServer implements AutoCloseable {
     /** {@code /risk/{market}/curve} answers at most this many drops. */
     static final int MAX_CURVE_POINTS = 201;
 
-    /** What the indexer is doing, for {@code /health}. */
-    public record Status(long indexedBlock, long headBlock, int reorgs, boolean following) {
+    /**
+     * What the indexer is doing, for {@code /health} (read on the event loop: a few fields, nothing blocking).
+     *
+     * @param indexedBlock    the last block committed to the mirror
+     * @param headBlock       the latest chain head seen (-1 before the first poll)
+     * @param reorgs          reorgs rolled back since start
+     * @param following       false once following stopped (or before it started)
+     * @param sinceCommit     how long since the last batch was committed (since start before the first)
+     * @param commitDue       whether the head moved since that commit with blocks to index above the mirror
+     * @param blockInterval   the observed wall time per block: the unit of the stall and silence limits
+     * @param sinceHeadAnswer how long since an endpoint answered a head poll
+     */
+    public record Status(long indexedBlock, long headBlock, int reorgs, boolean following, Duration sinceCommit,
+            boolean commitDue, Duration blockInterval, Duration sinceHeadAnswer) {
+        public Status {
+            Objects.requireNonNull(sinceCommit, "sinceCommit");
+            Objects.requireNonNull(blockInterval, "blockInterval");
+            Objects.requireNonNull(sinceHeadAnswer, "sinceHeadAnswer");
+        }
+
+        /** Following state only: no stall, the node answering. */
+        public Status(long indexedBlock, long headBlock, int reorgs, boolean following) {
+            this(indexedBlock, headBlock, reorgs, following, Duration.ZERO, false, Duration.ofSeconds(1),
+                    Duration.ZERO);
+        }
+
         /** Head minus indexed block; 0 before the head is known. */
         public long lag() {
             return headBlock < 0 ? 0 : Math.max(0, headBlock - indexedBlock);
         }
+
+        /** The longest {@code sinceCommit} that is healthy while a commit is due: {@code maxStalledBlocks} block
+         * times. */
+        public Duration maxStall(long maxStalledBlocks) {
+            return blockInterval.multipliedBy(maxStalledBlocks);
+        }
+
+        /** The longest {@code sinceHeadAnswer} that is healthy: {@code maxSilentBlocks} block times. */
+        public Duration maxSilence(long maxSilentBlocks) {
+            return blockInterval.multipliedBy(maxSilentBlocks);
+        }
+
+        /** The checks that fail against {@code o}'s limits, most fundamental first; empty when healthy. */
+        public List<Reason> reasons(Options o) {
+            List<Reason> out = new ArrayList<>();
+            if (!following) out.add(new Reason("stopped", "the indexer is not following the chain"));
+            Duration maxSilence = maxSilence(o.maxSilentBlocks());
+            if (sinceHeadAnswer.compareTo(maxSilence) > 0) {
+                out.add(new Reason("node-silent", "no endpoint answered a head poll for " + seconds(sinceHeadAnswer)
+                        + " (limit " + o.maxSilentBlocks() + " block times, " + seconds(maxSilence) + ")"));
+            }
+            Duration maxStall = maxStall(o.maxStalledBlocks());
+            if (following && commitDue && sinceCommit.compareTo(maxStall) > 0) {
+                out.add(new Reason("stalled", "no batch committed for " + seconds(sinceCommit) + " (limit "
+                        + o.maxStalledBlocks() + " block times, " + seconds(maxStall) + ") while the head moved to #"
+                        + headBlock + "; indexed #" + indexedBlock));
+            }
+            if (following && lag() > o.maxHealthyLag()) {
+                out.add(new Reason("lagging", "indexed #" + indexedBlock + ", " + lag() + " block(s) behind head #"
+                        + headBlock + " (limit " + o.maxHealthyLag() + ")"));
+            }
+            return out;
+        }
+
+        private static String seconds(Duration d) {
+            return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+        }
     }
 
+    /** One failed health check: {@code kind} is stable for alerts, {@code message} says what is wrong. */
+    public record Reason(String kind, String message) {}
+
     /**
-     * @param host          the interface to listen on
-     * @param port          the port (0: any free port, see {@link #port()})
-     * @param maxHealthyLag {@code /health} answers 200 while following at most this many blocks behind, else 503
-     * @param keeperUrl     the keeper's operator endpoint whose {@code /status} {@code /keeper/status} relays, if any
+     * @param host             the interface to listen on
+     * @param port             the port (0: any free port, see {@link #port()})
+     * @param maxHealthyLag    {@code /health} answers 503 when following more than this many blocks behind
+     * @param keeperUrl        the keeper's operator endpoint whose {@code /status} {@code /keeper/status} relays, if
+     *                         any
+     * @param maxStalledBlocks {@code /health} answers 503 when no batch was committed for more than this many block
+     *                         times while the head moved
+     * @param maxSilentBlocks  {@code /health} answers 503 when no endpoint answered a head poll for more than this
+     *                         many block times
      */
-    public record Options(String host, int port, long maxHealthyLag, Optional<String> keeperUrl) {
+    public record Options(String host, int port, long maxHealthyLag, Optional<String> keeperUrl,
+            long maxStalledBlocks, long maxSilentBlocks) {
+        /** {@code api.max-stalled-blocks} and {@code api.max-silent-blocks} when not set. */
+        public static final int DEFAULT_MAX_STALLED_BLOCKS = 10;
+        public static final int DEFAULT_MAX_SILENT_BLOCKS = 10;
+
         public Options {
             Objects.requireNonNull(host, "host");
             Objects.requireNonNull(keeperUrl, "keeperUrl");
+            if (maxStalledBlocks < 1 || maxSilentBlocks < 1) {
+                throw new IllegalArgumentException("maxStalledBlocks and maxSilentBlocks must be at least 1");
+            }
+        }
+
+        /** With the default stall and silence limits. */
+        public Options(String host, int port, long maxHealthyLag, Optional<String> keeperUrl) {
+            this(host, port, maxHealthyLag, keeperUrl, DEFAULT_MAX_STALLED_BLOCKS, DEFAULT_MAX_SILENT_BLOCKS);
         }
 
         /** Without a keeper: {@code /keeper/status} answers 404. */
@@ -85,16 +168,16 @@ public final class ApiServer implements AutoCloseable {
     private final MirrorReader reader;
     private final Supplier<Status> status;
     private final PrometheusMeterRegistry metrics;
-    private final long maxHealthyLag;
+    private final Options options;
     private final KeeperStatusProxy keeper;
     private HttpServer server;
 
-    private ApiServer(MirrorReader reader, Supplier<Status> status, PrometheusMeterRegistry metrics,
-            long maxHealthyLag, KeeperStatusProxy keeper) {
+    private ApiServer(MirrorReader reader, Supplier<Status> status, PrometheusMeterRegistry metrics, Options options,
+            KeeperStatusProxy keeper) {
         this.reader = reader;
         this.status = status;
         this.metrics = metrics;
-        this.maxHealthyLag = maxHealthyLag;
+        this.options = options;
         this.keeper = keeper;
     }
 
@@ -106,7 +189,7 @@ public final class ApiServer implements AutoCloseable {
     public static ApiServer start(Vertx vertx, Options options, MirrorReader reader, Supplier<Status> status,
             PrometheusMeterRegistry metrics) {
         ApiServer api = new ApiServer(Objects.requireNonNull(reader, "reader"), Objects.requireNonNull(status,
-                "status"), Objects.requireNonNull(metrics, "metrics"), options.maxHealthyLag(),
+                "status"), Objects.requireNonNull(metrics, "metrics"), options,
                 new KeeperStatusProxy(vertx, options.keeperUrl(), KeeperStatusProxy.TIMEOUT));
         Router router = api.router(vertx);
         try {
@@ -442,14 +525,24 @@ public final class ApiServer implements AutoCloseable {
     private void health(RoutingContext ctx) {
         new RequestParams(ctx).only();
         Status s = status.get();
-        String state = !s.following() ? "stopped" : s.lag() > maxHealthyLag ? "lagging" : "ok";
-        send(ctx, state.equals("ok") ? 200 : 503, new JsonObject()
-                .put("status", state)
+        List<Reason> reasons = s.reasons(options);
+        JsonArray why = new JsonArray();
+        for (Reason r : reasons) why.add(new JsonObject().put("kind", r.kind()).put("message", r.message()));
+        send(ctx, reasons.isEmpty() ? 200 : 503, new JsonObject()
+                .put("status", reasons.isEmpty() ? "ok" : reasons.getFirst().kind())
+                .put("reasons", why)
                 .put("indexedBlock", s.indexedBlock())
                 .put("headBlock", s.headBlock())
                 .put("lagBlocks", s.lag())
-                .put("maxHealthyLag", maxHealthyLag)
-                .put("reorgs", s.reorgs()));
+                .put("maxHealthyLag", options.maxHealthyLag())
+                .put("reorgs", s.reorgs())
+                .put("following", s.following())
+                .put("lastCommitAgeMs", s.sinceCommit().toMillis())
+                .put("commitDue", s.commitDue())
+                .put("maxStallMs", s.maxStall(options.maxStalledBlocks()).toMillis())
+                .put("sinceHeadAnswerMs", s.sinceHeadAnswer().toMillis())
+                .put("maxSilenceMs", s.maxSilence(options.maxSilentBlocks()).toMillis())
+                .put("blockIntervalMs", s.blockInterval().toMillis()));
     }
 
     private void metrics(RoutingContext ctx) {
