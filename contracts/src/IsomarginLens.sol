@@ -74,6 +74,30 @@ contract IsomarginLens is IIsomarginLens {
         return Math.ceilDiv(scaled, engine.marketConfig(v.marketId).priceScale);
     }
 
+    /// @inheritdoc IIsomarginLens
+    function collateralToReach(uint256 vaultId, uint256 targetHealth) external view returns (uint256) {
+        (uint256 debt, uint256 maxDebt_) = _debtAndMaxDebt(vaultId);
+        if (debt == 0 || Math.mulDiv(maxDebt_, C.WAD, debt) >= targetHealth) return 0;
+        Vault memory v = engine.vault(vaultId);
+        (uint256[] memory minValues, uint256[] memory mm) = _maintenance(v.marketId);
+        // The debt capacity the target needs, plus one unit per tier: the engine rounds each tier's requirement up.
+        uint256 needed = Math.mulDiv(targetHealth, debt, C.WAD, Math.Rounding.Ceil) + minValues.length;
+        uint256 value = MarginLib.valueAtMaxDebt(needed, minValues, mm);
+        uint256 collateral = Math.mulDiv(value, C.PRICE_SCALE, price(v.marketId), Math.Rounding.Ceil);
+        return collateral > v.collateral ? collateral - v.collateral : 0;
+    }
+
+    /// @inheritdoc IIsomarginLens
+    function repayToReach(uint256 vaultId, uint256 targetHealth) external view returns (uint256) {
+        (uint256 debt, uint256 maxDebt_) = _debtAndMaxDebt(vaultId);
+        if (debt == 0 || Math.mulDiv(maxDebt_, C.WAD, debt) >= targetHealth) return 0;
+        // The largest debt at the target, less one unit: a partial repay removes shares rounded down, so the debt
+        // left can be one unit above the plain difference.
+        // (below `debt`, since the health is below the target)
+        uint256 debtAtTarget = Math.mulDiv(maxDebt_, C.WAD, targetHealth);
+        return debtAtTarget == 0 ? debt : debt - (debtAtTarget - 1);
+    }
+
     /// @dev Debt (accrued to now, rounded up) and the largest debt the vault may carry at the oracle price.
     function _debtAndMaxDebt(uint256 vaultId) internal view returns (uint256 debt, uint256 maxDebt_) {
         Vault memory v = engine.vault(vaultId);

@@ -31,4 +31,13 @@ interface IIsomarginLens {
     /// answer below it the vault is liquidatable (with today's debt and margins). 0 without debt;
     /// `type(uint256).max` with debt and no collateral.
     function liquidationPrice(uint256 vaultId) external view returns (uint256);
+
+    /// @notice Collateral units to deposit so that the vault's health reaches `targetHealth` (WAD) at the current
+    /// oracle price with today's debt and margins, rounded up; 0 if it already does or has no debt.
+    function collateralToReach(uint256 vaultId, uint256 targetHealth) external view returns (uint256);
+
+    /// @notice Loan units to repay so that the vault's health reaches `targetHealth` (WAD) at the current oracle
+    /// price; the whole debt when no partial repay reaches it (the collateral covers no debt at all). 0 if it
+    /// already does or has no debt. Ignores `minDebt` (a repay leaving debt under it reverts in the engine).
+    function repayToReach(uint256 vaultId, uint256 targetHealth) external view returns (uint256);
 }
