@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {vm} from "../test/utils/Vm.sol";
 import {IsomarginEngine} from "../src/IsomarginEngine.sol";
 import {IsomarginLens} from "../src/IsomarginLens.sol";
+import {MarginGuard} from "../src/MarginGuard.sol";
 import {MarketParams, Tier, RateModel} from "../src/interfaces/IIsomarginEngine.sol";
 import {DeploymentWriter} from "./DeploymentWriter.sol";
 
@@ -29,6 +30,7 @@ contract Deploy is DeploymentWriter {
         vm.startBroadcast();
         IsomarginEngine engine = new IsomarginEngine(msg.sender, guardian);
         IsomarginLens lens = new IsomarginLens(engine);
+        MarginGuard guard = new MarginGuard(lens);
         uint256[] memory ids = new uint256[](names.length);
         for (uint256 i; i < names.length; ++i) {
             ids[i] = engine.createMarket(_market(json, string.concat('.markets["', names[i], '"]')));
@@ -36,7 +38,7 @@ contract Deploy is DeploymentWriter {
         if (owner != msg.sender) engine.transferOwnership(owner);
         vm.stopBroadcast();
 
-        _writeDeployment(path, engine, lens, deployBlock, ids, names);
+        _writeDeployment(path, guard, deployBlock, ids, names);
     }
 
     function _market(string memory json, string memory key) internal pure returns (MarketParams memory p) {

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {vm} from "../test/utils/Vm.sol";
 import {IsomarginEngine} from "../src/IsomarginEngine.sol";
 import {IsomarginLens} from "../src/IsomarginLens.sol";
+import {MarginGuard} from "../src/MarginGuard.sol";
 import {MarketParams, Tier, RateModel} from "../src/interfaces/IIsomarginEngine.sol";
 import {MockERC20} from "../src/mocks/MockERC20.sol";
 import {MockAggregator} from "../src/mocks/MockAggregator.sol";
@@ -26,6 +27,7 @@ contract DeployLocal is DeploymentWriter {
         address guardian = vm.envOr("GUARDIAN", deployer);
         IsomarginEngine engine = new IsomarginEngine(deployer, guardian);
         IsomarginLens lens = new IsomarginLens(engine);
+        MarginGuard guard = new MarginGuard(lens);
         MockERC20 usdc = new MockERC20("USD Coin", "USDC", 6);
         MockERC20 weth = new MockERC20("Wrapped Ether", "WETH", 18);
         MockERC20 link = new MockERC20("ChainLink Token", "LINK", 18);
@@ -40,7 +42,7 @@ contract DeployLocal is DeploymentWriter {
         names[1] = "LINK/USDC";
         vm.stopBroadcast();
 
-        _writeDeployment(path, engine, lens, deployBlock, ids, names);
+        _writeDeployment(path, guard, deployBlock, ids, names);
     }
 
     /// @dev Margins grow with vault size: base tier, above $250k and above $2.5M of collateral.

@@ -4,20 +4,22 @@ pragma solidity 0.8.28;
 import {vm} from "../test/utils/Vm.sol";
 import {IsomarginEngine} from "../src/IsomarginEngine.sol";
 import {IsomarginLens} from "../src/IsomarginLens.sol";
+import {MarginGuard} from "../src/MarginGuard.sol";
 import {MarketConfig} from "../src/interfaces/IIsomarginEngine.sol";
 
 /// @notice Writes the deployment file the keeper and indexer read:
-/// `{"chainId", "engine", "lens", "deployBlock", "owner", "guardian", "markets": [{"id", "name", "loanToken",
+/// `{"chainId", "engine", "lens", "guard", "deployBlock", "owner", "guardian", "markets": [{"id", "name", "loanToken",
 /// "collateralToken", "oracle"}]}`.
 abstract contract DeploymentWriter {
     function _writeDeployment(
         string memory path,
-        IsomarginEngine engine,
-        IsomarginLens lens,
+        MarginGuard guard,
         uint256 deployBlock,
         uint256[] memory marketIds,
         string[] memory names
     ) internal {
+        IsomarginLens lens = IsomarginLens(address(guard.lens()));
+        IsomarginEngine engine = IsomarginEngine(address(guard.engine()));
         string memory markets = "";
         for (uint256 i; i < marketIds.length; ++i) {
             MarketConfig memory c = engine.marketConfig(marketIds[i]);
@@ -44,6 +46,8 @@ abstract contract DeploymentWriter {
             vm.toString(address(engine)),
             '","lens":"',
             vm.toString(address(lens)),
+            '","guard":"',
+            vm.toString(address(guard)),
             '","deployBlock":',
             vm.toString(deployBlock),
             ',"owner":"',

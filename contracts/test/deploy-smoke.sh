@@ -33,12 +33,15 @@ cfg["owner"] = d["owner"]
 json.dump(cfg, open(sys.argv[2], "w"))
 PY
 [ "$("$BIN/cast" call "$(python3 -c "import json; print(json.load(open('$OUT/local.json'))['engine'])")" 'marketCount()(uint256)' --rpc-url "$RPC")" = 2 ]
-# The lens is deployed right after the engine and reads it.
+# The lens is deployed right after the engine and reads it; the margin guard reads both.
 check_lens() {
-  local engine lens
+  local engine lens guard
   engine=$(python3 -c "import json; print(json.load(open('$1'))['engine'])")
   lens=$(python3 -c "import json; print(json.load(open('$1'))['lens'])")
+  guard=$(python3 -c "import json; print(json.load(open('$1'))['guard'])")
   [ "$("$BIN/cast" call "$lens" 'engine()(address)' --rpc-url "$RPC" | tr A-F a-f)" = "$(echo "$engine" | tr A-F a-f)" ]
+  [ "$("$BIN/cast" call "$guard" 'lens()(address)' --rpc-url "$RPC" | tr A-F a-f)" = "$(echo "$lens" | tr A-F a-f)" ]
+  [ "$("$BIN/cast" call "$guard" 'engine()(address)' --rpc-url "$RPC" | tr A-F a-f)" = "$(echo "$engine" | tr A-F a-f)" ]
 }
 check_lens "$OUT/local.json"
 

@@ -11,6 +11,7 @@ const path = require('path');
 const CONTRACTS = [
   ['IsomarginEngine.sol', 'IsomarginEngine'],
   ['IsomarginLens.sol', 'IsomarginLens'],
+  ['MarginGuard.sol', 'MarginGuard'],
   ['MockERC20.sol', 'MockERC20'],
   ['MockAggregator.sol', 'MockAggregator'],
   ['ILiquidationCallback.sol', 'ILiquidationCallback'],

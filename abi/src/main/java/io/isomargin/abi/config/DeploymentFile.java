@@ -12,10 +12,11 @@ import java.util.regex.Pattern;
 
 /**
  * The deployment file the forge scripts write ({@code contracts/script/DeploymentWriter.sol}): chain id, engine
- * address, the address of its lens ({@code IsomarginLens}, the engine's accrued-to-now views; required), deployment
- * block and the markets. The indexer and keeper configs point at it.
+ * address, the address of its lens ({@code IsomarginLens}, the engine's accrued-to-now views; required), of its
+ * margin guard ({@code MarginGuard}; {@code null} in a file written before the guard existed, which then has no
+ * guard), deployment block and the markets. The indexer and keeper configs point at it.
  */
-public record DeploymentFile(long chainId, String engine, String lens, long deployBlock, String owner,
+public record DeploymentFile(long chainId, String engine, String lens, String guard, long deployBlock, String owner,
         String guardian, List<Market> markets) {
     private static final Pattern ADDRESS = Pattern.compile("0x[0-9a-fA-F]{40}");
 
@@ -46,9 +47,15 @@ public record DeploymentFile(long chainId, String engine, String lens, long depl
         }
         return new DeploymentFile(number(path, "chainId", root.path("chainId")),
                 address(path, "engine", root.path("engine")), address(path, "lens", root.path("lens")),
+                root.has("guard") ? address(path, "guard", root.path("guard")) : null,
                 number(path, "deployBlock", root.path("deployBlock")),
                 address(path, "owner", root.path("owner")), address(path, "guardian", root.path("guardian")),
                 List.copyOf(markets));
+    }
+
+    /** True when the deployment has a margin guard. */
+    public boolean hasGuard() {
+        return guard != null;
     }
 
     /** The oracle addresses of all markets, without duplicates. */

@@ -1,6 +1,7 @@
 package io.isomargin.abi.events;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.MarginGuard;
 import io.isomargin.abi.contracts.MockAggregator;
 import java.util.List;
 import java.util.Map;
@@ -13,7 +14,7 @@ import org.web3j.protocol.core.methods.response.BaseEventResponse;
 import org.web3j.protocol.core.methods.response.Log;
 
 /**
- * Decodes engine and oracle logs into the typed event classes of the generated bindings (for example
+ * Decodes engine, margin-guard and oracle logs into the typed event classes of the generated bindings (for example
  * {@link IsomarginEngine.LiquidatedEventResponse}), keyed by the event's topic0. Both services read the chain through
  * this one decoder, so they can never disagree on what a log means.
  */
@@ -50,6 +51,12 @@ public final class EventDecoder {
             new Entry(IsomarginEngine.WITHDRAWN_EVENT, IsomarginEngine::getWithdrawnEventFromLog),
             new Entry(IsomarginEngine.INSURANCEFUNDED_EVENT, IsomarginEngine::getInsuranceFundedEventFromLog));
 
+    /** The margin guard: policies set and revoked, top-ups run. */
+    private static final List<Entry> GUARD = List.of(
+            new Entry(MarginGuard.POLICYSET_EVENT, MarginGuard::getPolicySetEventFromLog),
+            new Entry(MarginGuard.POLICYREVOKED_EVENT, MarginGuard::getPolicyRevokedEventFromLog),
+            new Entry(MarginGuard.TOPPEDUP_EVENT, MarginGuard::getToppedUpEventFromLog));
+
     /** Chainlink-style feeds: the price update, the round start, and the feed's ownership. */
     private static final List<Entry> ORACLE = List.of(
             new Entry(MockAggregator.ANSWERUPDATED_EVENT, MockAggregator::getAnswerUpdatedEventFromLog),
@@ -57,6 +64,7 @@ public final class EventDecoder {
             new Entry(MockAggregator.OWNERSHIPTRANSFERRED_EVENT, MockAggregator::getOwnershipTransferredEventFromLog));
 
     private static final Map<String, Entry> ENGINE_BY_TOPIC = byTopic(ENGINE);
+    private static final Map<String, Entry> GUARD_BY_TOPIC = byTopic(GUARD);
     private static final Map<String, Entry> ORACLE_BY_TOPIC = byTopic(ORACLE);
 
     /** By topic0, each with {@link FastEventDecoding}'s fast path where the event allows it. */
@@ -70,6 +78,11 @@ public final class EventDecoder {
         return List.copyOf(ENGINE_BY_TOPIC.keySet());
     }
 
+    /** topic0 of the margin guard's events, for log filters. */
+    public List<String> guardTopics() {
+        return List.copyOf(GUARD_BY_TOPIC.keySet());
+    }
+
     /** topic0 of the oracle events, for log filters. */
     public List<String> oracleTopics() {
         return List.copyOf(ORACLE_BY_TOPIC.keySet());
@@ -78,6 +91,11 @@ public final class EventDecoder {
     /** The typed engine event of a log emitted by the engine; empty when topic0 is not an engine event. */
     public Optional<BaseEventResponse> decodeEngine(Log log) {
         return decode(ENGINE_BY_TOPIC, log);
+    }
+
+    /** The typed guard event of a log emitted by the margin guard; empty when topic0 is not a guard event. */
+    public Optional<BaseEventResponse> decodeGuard(Log log) {
+        return decode(GUARD_BY_TOPIC, log);
     }
 
     /** The typed oracle event of a log emitted by a feed; empty when topic0 is not a feed event. */

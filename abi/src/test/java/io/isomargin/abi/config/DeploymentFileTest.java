@@ -1,6 +1,7 @@
 package io.isomargin.abi.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,6 +29,13 @@ class DeploymentFileTest {
         assertEquals(L, d.lens());
         assertEquals(BigInteger.ONE, d.markets().get(0).id());
         assertEquals(1, d.oracles().size());
+        assertFalse(d.hasGuard(), "a file written before the margin guard existed has none");
+
+        Files.writeString(p, Files.readString(p).replace("\"deployBlock\"", "\"guard\":\"" + A + "\",\"deployBlock\""));
+        assertEquals(A, DeploymentFile.read(p).guard());
+        Files.writeString(p, Files.readString(p).replace("\"guard\":\"" + A, "\"guard\":\"0x12"));
+        ConfigException e = assertThrows(ConfigException.class, () -> DeploymentFile.read(p));
+        assertTrue(e.getMessage().contains("guard"), e.getMessage());
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.MarginGuard;
 import io.isomargin.abi.math.FullMath;
 import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.AnvilExtension;
@@ -105,11 +106,58 @@ class EventDecoderTest {
     }
 
     @Test
+    void everyGuardLogDecodesWithItsPostState(AnvilChain chain, Deployment d) throws Exception {
+        Credentials owner = chain.credentials(2);
+        Credentials executor = chain.credentials(3);
+        d.fundAndSupply(chain.credentials(1), Deployment.units(1_000_000, 6));
+        // 10 WETH at $2,000 against 14,000 USDC with a 10% maintenance margin: health 18,000 / 14,000 = 1.2857
+        BigInteger vault = d.openVault(owner, d.wethMarket(), Deployment.units(10, 18), Deployment.units(14_000, 6));
+        d.mintAndApprove(owner, d.weth().getContractAddress(), Deployment.units(5, 18));
+        d.tokenAs(d.weth().getContractAddress(), owner).approve(d.guard().getContractAddress(), FullMath.UINT256_MAX)
+                .send();
+        BigInteger expiry = BigInteger.valueOf(chain.web3j().ethGetBlockByNumber(DefaultBlockParameterName.LATEST,
+                false).send().getBlock().getTimestamp().longValueExact() + 86_400);
+        BigInteger trigger = Deployment.units(13, 17);
+        BigInteger target = Deployment.units(15, 17);
+        d.guardAs(owner).setPolicy(vault, new MarginGuard.GuardPolicy(trigger, target, BigInteger.ZERO,
+                BigInteger.valueOf(50), expiry, Deployment.units(5, 18), Deployment.units(5, 18))).send();
+        d.guardAs(executor).topUp(vault).send();
+        d.guardAs(owner).revokePolicy(vault).send();
+
+        EthLog logs = chain.web3j().ethGetLogs(new EthFilter(DefaultBlockParameterName.EARLIEST,
+                DefaultBlockParameterName.LATEST, d.guard().getContractAddress())).send();
+        List<BaseEventResponse> events = new ArrayList<>();
+        for (EthLog.LogResult<?> r : logs.getLogs()) {
+            Log log = (Log) r.get();
+            events.add(decoder.decodeGuard(log).orElseThrow(() -> new AssertionError("undecoded log " + log)));
+            assertTrue(decoder.decodeEngine(log).isEmpty(), "a guard log is not an engine event");
+        }
+        assertEquals(3, events.size());
+        MarginGuard.PolicySetEventResponse set = (MarginGuard.PolicySetEventResponse) events.get(0);
+        assertEquals(vault, set.vaultId);
+        assertEquals(owner.getAddress(), set.owner);
+        assertEquals(trigger, set.triggerHealth);
+        assertEquals(expiry, set.expiry);
+        MarginGuard.ToppedUpEventResponse top = (MarginGuard.ToppedUpEventResponse) events.get(1);
+        assertEquals(executor.getAddress(), top.executor);
+        IsomarginEngine.Vault after = d.engine().vault(vault).send();
+        assertEquals(Deployment.units(10, 18).add(top.amount), after.collateral, "the amount went into the vault");
+        assertEquals(top.amount.multiply(BigInteger.valueOf(50)).divide(BigInteger.valueOf(10_000)), top.fee);
+        assertEquals(top.amount.add(top.fee), top.usedLast24h);
+        assertTrue(top.healthBefore.compareTo(trigger) < 0 && top.healthAfter.compareTo(target) >= 0,
+                top.healthBefore + " -> " + top.healthAfter);
+        assertEquals(top.healthAfter, d.lens().health(vault).send());
+        assertEquals(vault, ((MarginGuard.PolicyRevokedEventResponse) events.get(2)).vaultId);
+        assertEquals(3, decoder.guardTopics().size());
+    }
+
+    @Test
     void logsOfOtherContractsAreNotEngineEvents(AnvilChain chain, Deployment d) throws Exception {
         var receipt = d.usdc().mint(chain.credentials(4).getAddress(), BigInteger.ONE).send();
         for (Log log : receipt.getLogs()) {
             assertTrue(decoder.decodeEngine(log).isEmpty());
             assertTrue(decoder.decodeOracle(log).isEmpty());
+            assertTrue(decoder.decodeGuard(log).isEmpty());
         }
         assertEquals(26, decoder.engineTopics().size());
         assertEquals(3, decoder.oracleTopics().size());

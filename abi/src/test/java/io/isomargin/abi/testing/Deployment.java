@@ -4,6 +4,7 @@ import io.isomargin.abi.contracts.IsomarginEngine;
 import io.isomargin.abi.contracts.IsomarginEngine.RiskParams;
 import io.isomargin.abi.contracts.IsomarginEngine.RiskUpdate;
 import io.isomargin.abi.contracts.IsomarginLens;
+import io.isomargin.abi.contracts.MarginGuard;
 import io.isomargin.abi.contracts.IsomarginEngine.MarketConfig;
 import io.isomargin.abi.contracts.IsomarginEngine.MarketParams;
 import io.isomargin.abi.contracts.IsomarginEngine.RateModel;
@@ -21,7 +22,7 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
 /**
  * The local deployment of {@code contracts/script/DeployLocal.s.sol}, made through the generated bindings: the
  * engine (owner and guardian: dev account 0), its lens ({@code IsomarginLens}: health, price, debt and the other
- * accrued-to-now views, deployed right after the engine), USDC (6 decimals), WETH and LINK (18 decimals), two 8-decimal feeds
+ * accrued-to-now views, deployed right after the engine), the margin guard ({@code MarginGuard}), USDC (6 decimals), WETH and LINK (18 decimals), two 8-decimal feeds
  * (ETH/USD 2,000, LINK/USD 15) and two three-tier markets, WETH/USDC (10% base maintenance margin) and LINK/USDC (15%).
  *
  * <p>The contract handles are bound to the deployer; use {@link #engineAs}, {@link #lensAs}, {@link #tokenAs} for
@@ -32,6 +33,7 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  * @param deployer   dev account 0: engine owner and guardian, owner of every feed
  * @param engine     the engine
  * @param lens       the engine's lens (views accrued to the current block)
+ * @param guard      the margin guard (pre-authorized top-ups from owners' wallets)
  * @param wethMarket id of the WETH/USDC market
  * @param linkMarket id of the LINK/USDC market
  */
@@ -40,6 +42,7 @@ public record Deployment(
         Credentials deployer,
         IsomarginEngine engine,
         IsomarginLens lens,
+        MarginGuard guard,
         MockERC20 usdc,
         MockERC20 weth,
         MockERC20 link,
@@ -72,6 +75,7 @@ public record Deployment(
         try {
             IsomarginEngine engine = IsomarginEngine.deploy(web3j, tm, gas, me, me).send();
             IsomarginLens lens = IsomarginLens.deploy(web3j, tm, gas, engine.getContractAddress()).send();
+            MarginGuard guard = MarginGuard.deploy(web3j, tm, gas, lens.getContractAddress()).send();
             MockERC20 usdc = MockERC20.deploy(web3j, tm, gas, "USD Coin", "USDC", BigInteger.valueOf(6)).send();
             MockERC20 weth = MockERC20.deploy(web3j, tm, gas, "Wrapped Ether", "WETH", BigInteger.valueOf(18)).send();
             MockERC20 link = MockERC20.deploy(web3j, tm, gas, "ChainLink Token", "LINK", BigInteger.valueOf(18)).send();
@@ -83,7 +87,7 @@ public record Deployment(
                     defaultParams(usdc.getContractAddress(), weth.getContractAddress(), wethFeed.getContractAddress(), 6, 1_000));
             BigInteger linkMarket = createMarket(engine,
                     defaultParams(usdc.getContractAddress(), link.getContractAddress(), linkFeed.getContractAddress(), 6, 1_500));
-            return new Deployment(chain, deployer, engine, lens, usdc, weth, link, wethFeed, linkFeed, wethMarket,
+            return new Deployment(chain, deployer, engine, lens, guard, usdc, weth, link, wethFeed, linkFeed, wethMarket,
                     linkMarket);
         } catch (Exception e) {
             throw new IllegalStateException("deployment failed: " + e.getMessage(), e);
@@ -169,11 +173,11 @@ public record Deployment(
     public Path writeDeploymentFile(Path file) throws IOException {
         String owner = deployer.getAddress();
         return Files.writeString(file, """
-                {"chainId": %d, "engine": "%s", "lens": "%s", "deployBlock": %d, "owner": "%s", "guardian": "%s",
+                {"chainId": %d, "engine": "%s", "lens": "%s", "guard": "%s", "deployBlock": %d, "owner": "%s", "guardian": "%s",
                  "markets": [
                    {"id": %s, "name": "WETH/USDC", "loanToken": "%s", "collateralToken": "%s", "oracle": "%s"},
                    {"id": %s, "name": "LINK/USDC", "loanToken": "%s", "collateralToken": "%s", "oracle": "%s"}]}
-                """.formatted(chain.chainId(), engine.getContractAddress(), lens.getContractAddress(), deployBlock(),
+                """.formatted(chain.chainId(), engine.getContractAddress(), lens.getContractAddress(), guard.getContractAddress(), deployBlock(),
                 owner, owner,
                 wethMarket, usdc.getContractAddress(), weth.getContractAddress(), wethFeed.getContractAddress(),
                 linkMarket, usdc.getContractAddress(), link.getContractAddress(), linkFeed.getContractAddress()));
@@ -245,6 +249,11 @@ public record Deployment(
     public IsomarginEngine engineAs(Credentials sender) {
         return IsomarginEngine.load(engine.getContractAddress(), chain.web3j(), chain.txManager(sender),
                 chain.gasProvider());
+    }
+
+    /** The margin guard, with calls made from {@code sender}. */
+    public MarginGuard guardAs(Credentials sender) {
+        return MarginGuard.load(guard.getContractAddress(), chain.web3j(), chain.txManager(sender), chain.gasProvider());
     }
 
     /** The lens, with calls made from {@code sender}. */

@@ -271,7 +271,7 @@ class KeeperConfigTest {
 
     @Test
     void marketsAreCheckedAgainstTheDeploymentFile() throws Exception {
-        DeploymentFile file = new DeploymentFile(31337, "0x" + "11".repeat(20), "0x" + "44".repeat(20), 1,
+        DeploymentFile file = new DeploymentFile(31337, "0x" + "11".repeat(20), "0x" + "44".repeat(20), "0x" + "55".repeat(20), 1,
                 "0x" + "22".repeat(20),
                 "0x" + "33".repeat(20), List.of(market(1), market(2), market(3)));
         KeeperConfig c = KeeperConfig.load(write(GOOD), Map.of());
