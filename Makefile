@@ -28,6 +28,9 @@ FORGE_SUMMARY := $(ROOT)/contracts/tools/forge-summary.sh
 # A JDK 21+ (the machine's default java may be older): JAVA_HOME if it qualifies, else the newest in /usr/lib/jvm.
 JDK = $(shell tools/find-jdk.sh 2>/dev/null)
 MVN = JAVA_HOME="$(JDK)" ./mvnw -B -ntp
+# Quiets Netty's sun.misc.Unsafe warning on JDK 24+; only passed to a JDK that knows it (21 and 22 refuse it).
+UNSAFE_FLAG = $(shell "$(JDK)/bin/java" --sun-misc-unsafe-memory-access=allow -version >/dev/null 2>&1 \
+	&& echo --sun-misc-unsafe-memory-access=allow)
 
 help:
 	@sed -n 's/^#   //p' Makefile
@@ -162,11 +165,11 @@ demo-build: build
 	$(MVN) -q -pl indexer,keeper,demo -am package -DskipTests
 
 demo: demo-build
-	"$(JDK)/bin/java" --sun-misc-unsafe-memory-access=allow -cp "demo/target/classes:$$(cat demo/target/classpath.txt)" \
+	"$(JDK)/bin/java" $(UNSAFE_FLAG) -cp "demo/target/classes:$$(cat demo/target/classpath.txt)" \
 	  io.isomargin.demo.DemoMain --chain $(CHAIN) $(DEMO_ARGS)
 
 up: demo-build
-	"$(JDK)/bin/java" --sun-misc-unsafe-memory-access=allow -cp "demo/target/classes:$$(cat demo/target/classpath.txt)" \
+	"$(JDK)/bin/java" $(UNSAFE_FLAG) -cp "demo/target/classes:$$(cat demo/target/classpath.txt)" \
 	  io.isomargin.demo.DemoMain --chain $(CHAIN) --keep-running $(DEMO_ARGS)
 
 clean:

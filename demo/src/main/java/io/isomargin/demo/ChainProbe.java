@@ -2,6 +2,8 @@ package io.isomargin.demo;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
 import io.isomargin.abi.contracts.IsomarginLens;
+import io.isomargin.abi.contracts.MarginGuard;
+import io.isomargin.abi.math.MarginMath;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.util.ArrayList;
@@ -26,7 +28,7 @@ import org.web3j.tx.gas.StaticGasProvider;
 
 /**
  * What the engine says, read for the summary: liquidatable vaults at a block (the lens's {@code isLiquidatable},
- * JSON-RPC batches), and the engine's events.
+ * JSON-RPC batches), the engine's and the margin guard's events, and what a vault's health would be at a price.
  */
 final class ChainProbe {
     private static final int BATCH = 500;
@@ -34,12 +36,18 @@ final class ChainProbe {
     private final Web3j web3j;
     private final String engineAddress;
     private final String lensAddress;
+    private final String guardAddress;
     private final IsomarginLens lens;
+    private final IsomarginEngine engine;
 
-    ChainProbe(Web3j web3j, String engine, String lens) {
+    /** @param guard the margin guard's address (null without one) */
+    ChainProbe(Web3j web3j, String engine, String lens, String guard) {
         this.web3j = web3j;
         this.engineAddress = engine;
         this.lensAddress = lens;
+        this.guardAddress = guard;
+        this.engine = IsomarginEngine.load(engine, web3j, new ReadonlyTransactionManager(web3j, engine),
+                new StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO));
         this.lens = IsomarginLens.load(lens, web3j, new ReadonlyTransactionManager(web3j, lens),
                 new StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO));
     }
@@ -98,6 +106,64 @@ final class ChainProbe {
         return out;
     }
 
+    /** The margin guard's top-ups in blocks {@code from..to}. */
+    List<MarginGuard.ToppedUpEventResponse> topUps(long from, long to) throws IOException {
+        List<MarginGuard.ToppedUpEventResponse> out = new ArrayList<>();
+        if (guardAddress == null) return out;
+        for (Log l : logs(guardAddress, from, to, EventEncoder.encode(MarginGuard.TOPPEDUP_EVENT))) {
+            out.add(MarginGuard.getToppedUpEventFromLog(l));
+        }
+        return out;
+    }
+
+    /** A vault's collateral and debt (accrued, rounded up) at the end of {@code block}. */
+    BigInteger[] collateralAndDebt(long vaultId, long block) throws Exception {
+        DefaultBlockParameter at = DefaultBlockParameter.valueOf(BigInteger.valueOf(block));
+        engine.setDefaultBlockParameter(at);
+        lens.setDefaultBlockParameter(at);
+        try {
+            BigInteger id = BigInteger.valueOf(vaultId);
+            return new BigInteger[] {engine.vault(id).send().collateral, lens.debtOf(id).send()};
+        } finally {
+            engine.setDefaultBlockParameter(DefaultBlockParameterName.LATEST);
+            lens.setDefaultBlockParameter(DefaultBlockParameterName.LATEST);
+        }
+    }
+
+    /**
+     * The vaults of {@code states} (collateral and debt, by vault id) that would be liquidatable in {@code marketId}
+     * at that market's oracle price and maintenance margins at the end of {@code block} (the engine's rule: debt
+     * above V - requirement).
+     */
+    Set<Long> liquidatableWith(long marketId, java.util.Map<Long, BigInteger[]> states, long block) throws Exception {
+        DefaultBlockParameter at = DefaultBlockParameter.valueOf(BigInteger.valueOf(block));
+        engine.setDefaultBlockParameter(at);
+        lens.setDefaultBlockParameter(at);
+        try {
+            BigInteger id = BigInteger.valueOf(marketId);
+            int tiers = engine.marketConfig(id).send().tierCount.intValueExact();
+            List<BigInteger> minValues = new ArrayList<>();
+            int[] mm = new int[tiers];
+            long now = web3j.ethGetBlockByNumber(at, false).send().getBlock().getTimestamp().longValueExact();
+            for (int i = 0; i < tiers; i++) {
+                IsomarginEngine.TierState t = engine.tier(id, BigInteger.valueOf(i)).send();
+                minValues.add(t.minValue);
+                mm[i] = MarginMath.rampedMm(t.mmFromBps.intValueExact(), t.mmToBps.intValueExact(),
+                        t.rampStart.longValueExact(), t.rampEnd.longValueExact(), now, true);
+            }
+            BigInteger price = lens.price(id).send();
+            Set<Long> out = new TreeSet<>();
+            for (var e : states.entrySet()) {
+                BigInteger value = MarginMath.value(e.getValue()[0], price);
+                if (e.getValue()[1].compareTo(MarginMath.maxDebt(value, minValues, mm)) > 0) out.add(e.getKey());
+            }
+            return out;
+        } finally {
+            engine.setDefaultBlockParameter(DefaultBlockParameterName.LATEST);
+            lens.setDefaultBlockParameter(DefaultBlockParameterName.LATEST);
+        }
+    }
+
     List<IsomarginEngine.BadDebtRealizedEventResponse> badDebts(long from, long to) throws IOException {
         List<IsomarginEngine.BadDebtRealizedEventResponse> out = new ArrayList<>();
         for (Log l : logs(from, to, EventEncoder.encode(IsomarginEngine.BADDEBTREALIZED_EVENT))) {
@@ -115,8 +181,12 @@ final class ChainProbe {
     }
 
     private List<Log> logs(long from, long to, String topic) throws IOException {
+        return logs(engineAddress, from, to, topic);
+    }
+
+    private List<Log> logs(String address, long from, long to, String topic) throws IOException {
         EthFilter filter = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(from)),
-                DefaultBlockParameter.valueOf(BigInteger.valueOf(to)), engineAddress);
+                DefaultBlockParameter.valueOf(BigInteger.valueOf(to)), address);
         filter.addSingleTopic(topic);
         EthLog response = web3j.ethGetLogs(filter).send();
         if (response.hasError()) throw new IOException("eth_getLogs: " + response.getError().getMessage());

@@ -19,6 +19,14 @@ final class ChildProcess implements AutoCloseable {
         this.log = log;
     }
 
+    /**
+     * {@code --sun-misc-unsafe-memory-access=allow} (quiets Netty's warning on JDK 24+) when this JVM, which also runs
+     * the children, knows the flag (JDK 23+); JDK 21 and 22 refuse to start with it.
+     */
+    static List<String> unsafeAccessFlag() {
+        return Runtime.version().feature() >= 23 ? List.of("--sun-misc-unsafe-memory-access=allow") : List.of();
+    }
+
     static ChildProcess start(String name, List<String> command, Map<String, String> env, Path workDir, Path log)
             throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)

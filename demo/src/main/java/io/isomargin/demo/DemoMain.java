@@ -32,6 +32,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -139,6 +140,18 @@ public final class DemoMain implements Callable<Integer> {
         List<VaultPopulation.Plan> plans = population.plan(vaults, owners, new Random(seed));
         Map<Long, Long> vaultMarkets = population.open(plans, DevAccounts.get(LENDER_ACCOUNT), n -> say(String.format(
                 Locale.ROOT, "vaults opened: %,d/%,d (block #%d)", n, vaults, headOrMinusOne(web3j))));
+        List<VaultPopulation.Guarded> guarded = List.of();
+        if (deployment.hasGuard()) {
+            step("opting every third vault into the margin guard (top-ups from the owner's wallet below health 1.10)");
+            long now = web3j.ethGetBlockByNumber(org.web3j.protocol.core.DefaultBlockParameterName.LATEST, false)
+                    .send().getBlock().getTimestamp().longValueExact();
+            guarded = population.guard(DevAccounts.get(FIRST_OWNER + OWNERS - 1), now + 30L * 86_400);
+            say(String.format(Locale.ROOT, "%,d guarded vaults (%,d by collateral, %,d by repaying), %,d left short "
+                    + "on purpose (a 1%% cap, or no allowance)", guarded.size(),
+                    guarded.stream().filter(g -> g.mode() == 0).count(),
+                    guarded.stream().filter(g -> g.mode() == 1).count(),
+                    guarded.stream().filter(VaultPopulation.Guarded::starved).count()));
+        }
         Credentials keeperKey = DevAccounts.get(KEEPER_ACCOUNT);
         fundKeeper(web3j, chainId, deployment, keeperKey);
 
@@ -172,7 +185,7 @@ public final class DemoMain implements Callable<Integer> {
 
         DeploymentFile.Market crashed = deployment.markets().getFirst();
         step("crashing " + crashed.name() + " by " + crashPercent + "% in " + crashSteps + " steps");
-        ChainProbe probe = new ChainProbe(web3j, deployment.engine(), lens);
+        ChainProbe probe = new ChainProbe(web3j, deployment.engine(), lens, deployment.guard());
         List<Long> crashedVaults = new ArrayList<>();
         vaultMarkets.forEach((vault, market) -> {
             if (market == crashed.id().longValueExact()) crashedVaults.add(vault);
@@ -181,6 +194,14 @@ public final class DemoMain implements Callable<Integer> {
                 DevAccounts.get(0), chainId, new PollingTransactionReceiptProcessor(web3j, 100, 600)),
                 new StaticEIP1559GasProvider(chainId, TxBatch.MAX_FEE, TxBatch.TIP, BigInteger.valueOf(200_000)));
         BigInteger initial = feed.latestRoundData().send().component2();
+        // the guarded vaults of the crashed market as they stand before it: what "saved" is measured against
+        Map<Long, BigInteger[]> guardedBefore = new TreeMap<>();
+        long preCrash = probe.head();
+        for (VaultPopulation.Guarded g : guarded) {
+            if (g.marketId() == crashed.id().longValueExact()) {
+                guardedBefore.put(g.vaultId(), probe.collateralAndDebt(g.vaultId(), preCrash));
+            }
+        }
         Set<Long> everLiquidatable = new TreeSet<>();
         long firstStep = -1;
         long lastStep = -1;
@@ -225,6 +246,10 @@ public final class DemoMain implements Callable<Integer> {
         step("summary");
         Map<String, Object> summary = summarize(probe, vaultMarkets.size(), everLiquidatable, atLastStep, firstStep,
                 lastStep, clearedAt, end, left, keeperKey.getAddress(), ops, api, deployment);
+        GuardReport guardReport = GuardReport.of(web3j, probe, deployment, guarded, guardedBefore, preCrash, lastStep,
+                end);
+        summary.putAll(guardReport.fields());
+        guardReport.print(console);
         step("indexer verify");
         awaitIndexed(api, end, Duration.ofMinutes(2));
         int mismatches = verify(root, indexerEnv);
@@ -241,7 +266,7 @@ public final class DemoMain implements Callable<Integer> {
                     + "+ 1 (cleared_within_minimum_plus_one: false in the summary)%n", blocks, minBlocks);
         }
         boolean ok = left.isEmpty() && clearedAt >= 0 && ((Number) summary.get("healthy_liquidated")).intValue() == 0
-                && mismatches == 0;
+                && mismatches == 0 && guardReport.ok();
         console.println(ok ? "demo: PASSED" : "demo: FAILED (see the summary above)");
         if (keepRunning) {
             console.println("demo: running until Ctrl-C: dashboard " + api + "/dashboard/, API " + api
@@ -326,8 +351,9 @@ public final class DemoMain implements Callable<Integer> {
             throw new IllegalStateException(jar + " is missing: build it with ./mvnw -pl " + name
                     + " -am package -DskipTests (make demo does)");
         }
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--sun-misc-unsafe-memory-access=allow", "-Xmx1g", "-jar", root.resolve(jar).toString()));
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+        cmd.addAll(ChildProcess.unsafeAccessFlag());
+        cmd.addAll(List.of("-Xmx1g", "-jar", root.resolve(jar).toString()));
         cmd.addAll(args);
         ChildProcess p = ChildProcess.start(name, cmd, env, root, out.resolve(name + ".log"));
         started.add(p);
@@ -415,9 +441,10 @@ public final class DemoMain implements Callable<Integer> {
     }
 
     private int verify(Path root, Map<String, String> indexerEnv) throws Exception {
-        List<String> cmd = List.of(ProcessHandle.current().info().command().orElse("java"),
-                "--sun-misc-unsafe-memory-access=allow", "-jar", root.resolve(indexerJar).toString(), "verify",
-                "--config", "indexer/indexer.example.yaml");
+        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
+        cmd.addAll(ChildProcess.unsafeAccessFlag());
+        cmd.addAll(List.of("-jar", root.resolve(indexerJar).toString(), "verify", "--config",
+                "indexer/indexer.example.yaml"));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true);
         pb.environment().putAll(indexerEnv);
         Process p = pb.start();

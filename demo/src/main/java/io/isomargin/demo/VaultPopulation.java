@@ -3,6 +3,7 @@ package io.isomargin.demo;
 import io.isomargin.abi.config.DeploymentFile;
 import io.isomargin.abi.contracts.IsomarginEngine;
 import io.isomargin.abi.contracts.IsomarginLens;
+import io.isomargin.abi.contracts.MarginGuard;
 import io.isomargin.abi.contracts.MockERC20;
 import io.isomargin.abi.math.MarginMath;
 import java.math.BigDecimal;
@@ -32,6 +33,17 @@ final class VaultPopulation {
     /** One vault to open. */
     record Plan(Credentials owner, long marketId, BigInteger collateral, BigInteger borrow) {}
 
+    /**
+     * A vault opted into the margin guard: its market, mode (0 deposit collateral, 1 repay debt) and whether its
+     * owner's wallet (no allowance) or caps (a cap far below what a top-up needs) were left short on purpose.
+     */
+    record Guarded(long vaultId, long marketId, int mode, boolean starved) {}
+
+    /** Guard policy of the demo: top up below health 1.10 back to 1.30, for a 0.5% fee. */
+    static final BigInteger TRIGGER = new BigInteger("1100000000000000000");
+    static final BigInteger TARGET = new BigInteger("1300000000000000000");
+    static final BigInteger FEE_BPS = BigInteger.valueOf(50);
+
     /** A market as the population needs it. */
     private record MarketView(DeploymentFile.Market market, BigInteger price, List<BigInteger> minValues, int[] imBps,
             BigInteger minDebt, BigInteger loanUnit) {}
@@ -41,6 +53,8 @@ final class VaultPopulation {
     private final IsomarginEngine engine;
     private final IsomarginLens lens;
     private final DeploymentFile deployment;
+    /** Each opened vault's plan, by vault id (filled by {@link #open}). */
+    private final Map<Long, Plan> opened = new java.util.TreeMap<>();
 
     /** @param lens the deployment's IsomarginLens (the oracle price view) */
     VaultPopulation(Web3j web3j, long chainId, DeploymentFile deployment, String lens) {
@@ -117,16 +131,81 @@ final class VaultPopulation {
                 batches.get(p.owner()).send(deployment.engine(), engine.openVault(BigInteger.valueOf(p.marketId()),
                         p.collateral(), p.borrow()).encodeFunctionCall(), OPEN_GAS);
             }
-            for (TxBatch b : batches.values()) {
-                for (var r : b.await(Duration.ofMinutes(2))) {
-                    for (var opened : IsomarginEngine.getVaultOpenedEvents(r)) {
-                        ids.put(opened.vaultId.longValueExact(), opened.marketId.longValueExact());
+            Map<Credentials, java.util.Iterator<Plan>> sent = new LinkedHashMap<>();
+            for (Credentials owner : batches.keySet()) {
+                sent.put(owner, plans.subList(from, Math.min(plans.size(), from + chunk)).stream()
+                        .filter(p -> p.owner().equals(owner)).iterator());
+            }
+            for (var b : batches.entrySet()) { // receipts come back in the order each owner sent
+                for (var r : b.getValue().await(Duration.ofMinutes(2))) {
+                    for (var o : IsomarginEngine.getVaultOpenedEvents(r)) {
+                        ids.put(o.vaultId.longValueExact(), o.marketId.longValueExact());
+                        opened.put(o.vaultId.longValueExact(), sent.get(b.getKey()).next());
                     }
                 }
             }
             progress.accept(ids.size());
         }
         return ids;
+    }
+
+    /**
+     * Opts every third opened vault into the margin guard ({@link #TRIGGER} to {@link #TARGET}, two in three by
+     * depositing collateral, one in three by repaying debt), and funds their owners' wallets with as much again as
+     * each vault's collateral (or debt) with an allowance for the guard. On purpose, a few are left short: the
+     * repay-mode vaults of {@code unfunded} (which never approves the guard for its loan token) and every twelfth
+     * guarded vault, whose caps are 1% of its collateral (or debt). Returns the guarded vaults.
+     */
+    List<Guarded> guard(Credentials unfunded, long expiry) throws Exception {
+        MarginGuard guard = MarginGuard.load(deployment.guard(), web3j, new ReadonlyTransactionManager(web3j,
+                deployment.guard()), new StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO));
+        List<Guarded> guarded = new ArrayList<>();
+        Map<Credentials, Map<String, BigInteger>> funding = new LinkedHashMap<>();
+        Map<Credentials, TxBatch> batches = new LinkedHashMap<>();
+        int index = 0;
+        for (var e : opened.entrySet()) {
+            if (index++ % 3 != 0) continue;
+            Plan p = e.getValue();
+            int g = guarded.size();
+            int mode = g % 3 == 2 ? 1 : 0;
+            boolean capStarved = g % 12 == 11;
+            boolean noAllowance = mode == 1 && p.owner().equals(unfunded);
+            boolean starved = capStarved || noAllowance;
+            DeploymentFile.Market m = market(p.marketId());
+            String token = mode == 0 ? m.collateralToken() : m.loanToken();
+            BigInteger size = mode == 0 ? p.collateral() : p.borrow();
+            BigInteger cap = capStarved ? size.divide(BigInteger.valueOf(100)).max(BigInteger.ONE) : size;
+            if (!noAllowance) funding.computeIfAbsent(p.owner(), k -> new LinkedHashMap<>())
+                    .merge(token, size, BigInteger::add);
+            TxBatch b = batches.computeIfAbsent(p.owner(), k -> batch(k));
+            b.send(deployment.guard(), guard.setPolicy(BigInteger.valueOf(e.getKey()), new MarginGuard.GuardPolicy(
+                    TRIGGER, TARGET, BigInteger.valueOf(mode), FEE_BPS, BigInteger.valueOf(expiry), cap, cap))
+                    .encodeFunctionCall(), 200_000);
+            guarded.add(new Guarded(e.getKey(), p.marketId(), mode, starved));
+        }
+        for (var f : funding.entrySet()) {
+            TxBatch b = batches.get(f.getKey());
+            for (var t : f.getValue().entrySet()) {
+                b.send(t.getKey(), token(t.getKey()).mint(f.getKey().getAddress(), t.getValue()).encodeFunctionCall(),
+                        100_000);
+                b.send(t.getKey(), token(t.getKey()).approve(deployment.guard(), MAX).encodeFunctionCall(), 100_000);
+            }
+        }
+        for (TxBatch b : batches.values()) b.await(Duration.ofMinutes(2));
+        return guarded;
+    }
+
+    /** The plan a vault was opened with. */
+    Plan planOf(long vaultId) {
+        return opened.get(vaultId);
+    }
+
+    private TxBatch batch(Credentials from) {
+        try {
+            return new TxBatch(web3j, from, chainId);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     private MarketView view(DeploymentFile.Market m) throws Exception {

@@ -469,8 +469,11 @@ public final class KeeperE2eBench implements Callable<Integer> {
         Path deployment = d.writeDeploymentFile(work.resolve("deployment-indexer.json"));
         int port = freePort();
         String java = ProcessHandle.current().info().command().orElse("java");
-        ProcessBuilder pb = new ProcessBuilder(java, "--sun-misc-unsafe-memory-access=allow", "-jar", jar.toString(),
-                "run", "--config", "indexer/indexer.example.yaml").directory(root.toFile()).redirectErrorStream(true)
+        List<String> cmd = new ArrayList<>(List.of(java));
+        // known from JDK 23 on; JDK 21 and 22 refuse to start with it (the child runs on this JVM's binary)
+        if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
+        cmd.addAll(List.of("-jar", jar.toString(), "run", "--config", "indexer/indexer.example.yaml"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true)
                 .redirectOutput(work.resolve("indexer.log").toFile());
         Map<String, String> env = pb.environment();
         env.put("ISOMARGIN_INDEXER_DEPLOYMENT", deployment.toString());
