@@ -94,6 +94,7 @@ public final class DemoMain implements Callable<Integer> {
     private final PrintStream console = System.out;
     private final List<ChildProcess> started = new ArrayList<>();
     private final long startNanos = System.nanoTime();
+    private volatile String currentStep = "start";
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new DemoMain()).execute(args));
@@ -104,10 +105,14 @@ public final class DemoMain implements Callable<Integer> {
         Path root = Path.of("").toAbsolutePath();
         out = root.resolve(out);
         Files.createDirectories(out);
+        Files.deleteIfExists(out.resolve("summary.json")); // a failed run never leaves an older summary in place
         Thread cleanup = new Thread(this::stopAll, "demo-cleanup");
         Runtime.getRuntime().addShutdownHook(cleanup);
         try {
             return run(root);
+        } catch (Exception e) {
+            console.println("demo: FAILED at step '" + currentStep + "': " + oneLine(e) + " (logs in " + out + ")");
+            return 1;
         } finally {
             if (!keepRunning) stopAll();
         }
@@ -120,7 +125,7 @@ public final class DemoMain implements Callable<Integer> {
         ChildProcess node = localChain.start(root, chainPort, out.resolve(localChain.displayName() + ".log"));
         started.add(node);
         String rpcUrl = "http://127.0.0.1:" + chainPort;
-        Web3j web3j = Web3j.build(new HttpService(rpcUrl));
+        Web3j web3j = Web3j.build(RetryingHttpService.of(rpcUrl));
         long chainId = awaitChain(web3j, node);
         say("chain " + chainId + " at " + rpcUrl + ", log " + node.log());
 
@@ -571,7 +576,20 @@ public final class DemoMain implements Callable<Integer> {
         }
     }
 
+    /** The cause chain of {@code e} in one line: each distinct message once. */
+    static String oneLine(Throwable e) {
+        StringBuilder b = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            String m = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            if (b.indexOf(m) >= 0) continue;
+            if (!b.isEmpty()) b.append(": ");
+            b.append(m.replace('\n', ' '));
+        }
+        return b.toString();
+    }
+
     private void step(String what) {
+        currentStep = what;
         console.printf(Locale.ROOT, "demo [%3ds] %s%n", (System.nanoTime() - startNanos) / 1_000_000_000L, what);
     }
 
