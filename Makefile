@@ -47,7 +47,7 @@ $(TOOLS_STAMP): package.json package-lock.json
 tools: $(TOOLS_STAMP)
 
 build: tools
-	@echo "==> forge build"
+	@echo "==> forge build (contracts, offline with the pinned solc-js; a minute or two the first time, then cached)"
 	cd contracts && $(FORGE) build
 
 abi: build
@@ -158,11 +158,20 @@ bench-abi: build
 # The demo driver runs in its own JVM and starts the chain, the indexer and keeper jars, and forge, itself.
 CHAIN ?= anvil
 DEMO_ARGS ?=
-demo-build: build
+# The jars are rebuilt only when a source, resource, ABI or pom of the modules they hold changed since the last build.
+DEMO_STAMP := target/.demo-build
+DEMO_INPUTS = $(shell find pom.xml abi indexer keeper demo -path '*/target' -prune -o -type f -print)
+# a stamp without its jars (./mvnw clean) does not count
+_ := $(shell ls indexer/target/*-all.jar keeper/target/*-all.jar demo/target/classpath.txt >/dev/null 2>&1 \
+	|| rm -f $(DEMO_STAMP))
+$(DEMO_STAMP): $(DEMO_INPUTS)
 	@[ -n "$(JDK)" ] || tools/find-jdk.sh
-	bash tools/ensure-postgres.sh
-	@echo "==> building the indexer, keeper and demo jars"
+	@echo "==> building the indexer, keeper and demo jars (Maven; skipped next time if nothing changed)"
 	$(MVN) -q -pl indexer,keeper,demo -am package -DskipTests
+	@mkdir -p $(@D) && touch $@
+
+demo-build: build $(DEMO_STAMP)
+	bash tools/ensure-postgres.sh
 
 demo: demo-build
 	"$(JDK)/bin/java" $(UNSAFE_FLAG) -cp "demo/target/classes:$$(cat demo/target/classpath.txt)" \

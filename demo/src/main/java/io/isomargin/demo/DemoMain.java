@@ -276,9 +276,36 @@ public final class DemoMain implements Callable<Integer> {
         if (keepRunning) {
             console.println("demo: running until Ctrl-C: dashboard " + api + "/dashboard/, API " + api
                     + ", keeper status " + ops + "/status, chain " + rpcUrl);
+            printConnectionGuide(deploymentFile, indexerEnv, keeperEnv);
             new CountDownLatch(1).await();
         }
         return ok ? 0 : 1;
+    }
+
+    /**
+     * What a user needs to run their own indexer or keeper against the running stack: the deployment file, and the
+     * environment the demo gave its own services (each overrides a key of the example config). The keeper's key is
+     * named, not printed.
+     */
+    private void printConnectionGuide(Path deploymentFile, Map<String, String> indexerEnv,
+            Map<String, String> keeperEnv) {
+        console.println();
+        console.println("To point your own indexer or keeper at this stack (from the repository root):");
+        console.println("  deployment file  " + deploymentFile);
+        console.println("  indexer          (a database of your own: createdb -h 127.0.0.1 -U postgres mine; then the "
+                + "URL below with /mine)");
+        indexerEnv.entrySet().stream().sorted(Map.Entry.comparingByKey()).forEach(e -> console.println(
+                "    export " + e.getKey() + "=" + e.getValue()));
+        console.println("    java -jar " + indexerJar + " run --config indexer/indexer.example.yaml  "
+                + "(another ISOMARGIN_INDEXER_API_PORT beside the demo's)");
+        console.println("  keeper");
+        keeperEnv.entrySet().stream().filter(e -> !e.getKey().equals("KEEPER_DEV_KEY"))
+                .sorted(Map.Entry.comparingByKey()).forEach(e -> console.println("    export " + e.getKey() + "="
+                        + e.getValue()));
+        console.println("    export KEEPER_DEV_KEY=<a funded Anvil dev key other than the demo keeper's, e.g. from "
+                + "anvil's start-up banner>");
+        console.println("    java -jar " + keeperJar + " run --config keeper/keeper.example.yaml  "
+                + "(another ISOMARGIN_KEEPER_HTTP_PORT beside the demo's)");
     }
 
     /* STEPS */
