@@ -80,8 +80,11 @@ contract IsomarginLens is IIsomarginLens {
         if (debt == 0 || Math.mulDiv(maxDebt_, C.WAD, debt) >= targetHealth) return 0;
         Vault memory v = engine.vault(vaultId);
         (uint256[] memory minValues, uint256[] memory mm) = _maintenance(v.marketId);
-        // The debt capacity the target needs, plus one unit per tier: the engine rounds each tier's requirement up.
-        uint256 needed = Math.mulDiv(targetHealth, debt, C.WAD, Math.Rounding.Ceil) + minValues.length;
+        // The debt capacity the target needs: health = floor(maxDebt x WAD / debt) >= target iff maxDebt >= this.
+        // valueAtMaxDebt already inverts the engine's rounded-up tier requirements exactly (the least value whose
+        // maxDebt reaches it), so no extra margin: an earlier "+ one unit per tier" here made the guard deposit
+        // more than the least collateral reaching the target (about 1.7e9 wei of WETH too many at $1,800).
+        uint256 needed = Math.mulDiv(targetHealth, debt, C.WAD, Math.Rounding.Ceil);
         uint256 value = MarginLib.valueAtMaxDebt(needed, minValues, mm);
         uint256 collateral = Math.mulDiv(value, C.PRICE_SCALE, price(v.marketId), Math.Rounding.Ceil);
         return collateral > v.collateral ? collateral - v.collateral : 0;

@@ -212,8 +212,12 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         uint256 balance = token.balanceOf(p.owner);
         if (balance == 0) revert BalanceTooLow(vaultId, 0);
         budget = Math.min(budget, Math.min(allowance, balance));
-        // the largest amount whose amount + fee fits the budget
+        // the largest amount whose amount + fee fits the budget: budget x BPS / (BPS + feeBps) is that for the
+        // exact fee, but the fee is rounded down, so one unit more may still fit (never two: a + floor(a x f / BPS)
+        // <= budget implies a < (budget + 1) x BPS / (BPS + f)). With coarse tokens the unit matters (a 10-bar cap
+        // at 1% moved 9 bars, though 10 bars and their 0-bar fee fit); and a budget of 1 unit now moves it.
         uint256 affordable = budget * C.BPS / (C.BPS + p.terms.feeBps);
+        if (affordable + 1 + (affordable + 1) * p.terms.feeBps / C.BPS <= budget) ++affordable;
 
         if (p.terms.mode == GuardMode.DepositCollateral) {
             amount = Math.min(lens.collateralToReach(vaultId, p.terms.targetHealth), affordable);
@@ -221,11 +225,10 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
             amount = Math.min(lens.repayToReach(vaultId, p.terms.targetHealth), affordable);
             amount = _respectMinDebt(vaultId, marketId, amount, affordable);
         }
-        if (amount == 0) {
-            if (affordable == 0 && allowance < balance) revert AllowanceTooLow(vaultId, allowance);
-            if (affordable == 0 && balance <= allowance) revert BalanceTooLow(vaultId, balance);
-            revert NothingToMove(vaultId);
-        }
+        // `affordable` is at least 1 here (a budget of 1 unit pays a fee of 0, rounded down), so a zero amount means
+        // nothing the vault accepts fits: the repay left at minDebt when the full debt is not affordable. (The
+        // errors this picked when `affordable` was 0 named a balance or allowance even when a cap was the limit.)
+        if (amount == 0) revert NothingToMove(vaultId);
     }
 
     /// @dev A partial repay that would leave debt under the market's `minDebt` reverts in the engine: repay it all

@@ -19,6 +19,7 @@ interface Vm {
     function deal(address, uint256) external;
     function label(address, string calldata) external;
     function addr(uint256) external pure returns (address);
+    function sign(uint256, bytes32) external pure returns (uint8, bytes32, bytes32);
     function assume(bool) external pure;
     function expectRevert() external;
     function expectRevert(bytes4) external;
