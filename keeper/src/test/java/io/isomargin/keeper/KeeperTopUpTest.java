@@ -17,7 +17,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -190,7 +189,7 @@ class KeeperTopUpTest {
             await("the cap counted", () -> metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"cap\"}") >= 1);
             long firstLiquidation = firstLiquidationBlock(a, crash);
             for (MarginGuard.ToppedUpEventResponse e : toppedUp(crash)) {
-                // once liquidated back above 1 it is still under its trigger: a partial top-up may follow, never precede
+                // liquidated back above 1 it is still under its trigger: a partial top-up may follow, never precede
                 assertTrue(e.log.getBlockNumber().longValueExact() > firstLiquidation,
                         "a top-up before the liquidation, in #" + e.log.getBlockNumber());
             }
@@ -267,14 +266,11 @@ class KeeperTopUpTest {
     /** A deposit-collateral policy with a 0.5% fee, expiring in a day; healths as decimals ("1.1"). */
     private void setPolicy(Credentials owner, BigInteger vault, String trigger, String target, BigInteger maxPerTopUp,
             BigInteger maxPerDay) throws Exception {
-        long now = chain.web3j().ethGetBlockByNumber(DefaultBlockParameterName.LATEST, false).send().getBlock()
-                .getTimestamp().longValueExact();
-        d.guardAs(owner).setPolicy(vault, new MarginGuard.GuardPolicy(wad(trigger), wad(target), BigInteger.ZERO,
-                BigInteger.valueOf(50), BigInteger.valueOf(now + 86_400), maxPerTopUp, maxPerDay)).send();
+        GuardPolicies.set(d, owner, vault, trigger, target, maxPerTopUp, maxPerDay);
     }
 
     private static BigInteger wad(String ratio) {
-        return new BigDecimal(ratio).movePointRight(18).toBigIntegerExact();
+        return GuardPolicies.wad(ratio);
     }
 
     private Path deployment() throws Exception {

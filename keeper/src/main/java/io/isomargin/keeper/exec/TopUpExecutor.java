@@ -40,13 +40,14 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  *
  * <p>Per market and block, the detector's {@link TopUpCandidate}s (live policy, health under its trigger) that no
  * top-up of ours holds are simulated one by one, side by side, with {@code topUp(vault)} from the keeper's address
- * against the pending state: a refusal names its reason by the guard's own error (a cap, the owner's allowance or
- * balance, an expired policy), counted once per vault and reason until the vault is above its trigger again. The
- * runnable ones are simulated together with {@code topUpBatch} (two vaults of one owner share one wallet), in batches of
- * up to {@value #MAX_BATCH}; a vault the batch would skip is left for the next block. A liquidatable vault whose top-up
- * would leave it liquidatable (a cap, balance or allowance binds) is no saving: it is counted as failed for the limit
- * that binds and left to the liquidations. The rest are estimated and sent, their fees counted as income (a
- * collateral-token fee valued at the oracle price) and their gas as cost.
+ * against the pending state, and their gas estimated: a refusal names its reason by the guard's own error (a cap, the
+ * owner's allowance or balance, an expired policy), counted once per vault and reason until the vault is above its
+ * trigger again. The runnable ones are then simulated together with {@code topUpBatch} (two vaults of one owner share
+ * one wallet), in batches of up to {@value #MAX_BATCH}, at the gas limit the batch will be sent with; a vault the batch
+ * would skip is left for the next block. A liquidatable vault whose top-up would leave it liquidatable (a cap, balance
+ * or allowance binds) is no saving: it is counted as failed for the limit that binds and left to the liquidations. The
+ * rest are sent, their fees counted as income (a collateral-token fee valued at the oracle price) and their gas as
+ * cost. A top-up is sent whatever its fee: saving the vault comes first, and the net profit shows what it earned.
  *
  * <p>The priority: a vault in a top-up of ours is kept out of liquidation while the top-up is in flight, and until the
  * book shows the block it was mined in; a vault whose top-up cannot run is liquidated as usual. Only the vaults of a
