@@ -218,6 +218,28 @@ class KeeperTopUpTest {
     }
 
     @Test
+    void aDryRunSaysWhatItWouldTopUpAndSendsNothing() throws Exception {
+        Credentials owner = chain.credentials(2);
+        BigInteger a = d.openVault(owner, d.wethMarket(), units(10, 18), units(15_000, 6));
+        fund(owner, units(5, 18), FullMath.UINT256_MAX);
+        setPolicy(owner, a, "1.1", "1.25", units(5, 18), units(5, 18));
+
+        try (CapturedLogs logs = CapturedLogs.start();
+                Running k = run(config(deployment(), "dry-run: true\n"))) {
+            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            await("the top-up it would send", () -> logs.contains("dry-run: would top up market " + d.wethMarket()
+                    + " vault(s) [" + a + "]"));
+            k.mineAndWait(2);
+            assertTrue(liquidatable(a), "neither topped up nor liquidated");
+            assertEquals(List.of(), toppedUp(crash));
+            assertEquals(List.of(), liquidatedSince(crash));
+            assertFalse(logs.contains("dry-run: would liquidate market " + d.wethMarket() + " vault(s) [" + a + "]"),
+                    "the vault a top-up would save is not one it would liquidate");
+            assertEquals(0.0, metric(k, "isomargin_keeper_top_ups_sent_total"));
+        }
+    }
+
+    @Test
     void guardEnabledFalseLiquidatesAGuardedVaultLikeAnyOther() throws Exception {
         Credentials owner = chain.credentials(2);
         BigInteger a = d.openVault(owner, d.wethMarket(), units(10, 18), units(15_000, 6));
