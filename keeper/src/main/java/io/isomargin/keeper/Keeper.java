@@ -9,8 +9,10 @@ import io.isomargin.keeper.book.PositionBook;
 import io.isomargin.keeper.exec.EngineCalls;
 import io.isomargin.keeper.exec.ExecutionListener;
 import io.isomargin.keeper.exec.GasPricing;
+import io.isomargin.keeper.exec.GuardCalls;
 import io.isomargin.keeper.exec.LiquidationExecutor;
 import io.isomargin.keeper.exec.LiquidationPlanner;
+import io.isomargin.keeper.exec.TopUpExecutor;
 import io.isomargin.keeper.ops.KeeperHealth;
 import io.isomargin.keeper.ops.KeeperStatus;
 import io.isomargin.keeper.ops.StatusCollector;
@@ -32,7 +34,9 @@ import org.web3j.crypto.Credentials;
  * One keeper, wired: the chain (or the indexer's mirror, then the chain) feeds the {@link PositionBook}; the
  * {@link LiquidationDetector} judges every block and hands each market's liquidatable vaults to the
  * {@link LiquidationExecutor}, which simulates, checks profit and sends through the {@link TxSender}. Data flows one
- * way: follower -> book -> detector -> executor -> sender.
+ * way: follower -> book -> detector -> executor -> sender. When the scope follows a margin guard, the book holds its
+ * policies, the detector finds the guarded vaults under their trigger and a {@link TopUpExecutor} tops them up before
+ * the block's liquidations, through the same sender.
  */
 public final class Keeper implements AutoCloseable {
     private static final Duration STATUS_EVERY = Duration.ofSeconds(2);
@@ -44,17 +48,30 @@ public final class Keeper implements AutoCloseable {
      * @param loanDecimals        each market's loan-token decimals
      * @param nativePrice         whole loan tokens one native coin is worth, to price gas
      * @param minProfit           the least profit per transaction worth sending, in whole loan tokens
+     * @param collateralTokens    each followed market's collateral token (from the deployment file): what a guard's
+     *                            deposit top-up moves; needed only when {@code scope} follows a guard
      */
     public record Parts(RpcClient rpc, FollowerConfig follow, BookScope scope, Optional<MirrorSnapshotReader> mirror,
             Credentials key, long chainId, FeePolicy fees, int replaceAfterBlocks, int maxInFlight,
             LiquidationPlanner planner, Map<Long, String> loanTokens, Map<Long, Integer> loanDecimals,
             BigDecimal nativePrice, BigDecimal minProfit, boolean dryRun, RiskConfig risk,
-            ExecutionListener listener) {
+            ExecutionListener listener, Map<Long, String> collateralTokens) {
         public Parts {
             Objects.requireNonNull(rpc, "rpc");
             Objects.requireNonNull(key, "key");
             loanTokens = Map.copyOf(loanTokens);
             loanDecimals = Map.copyOf(loanDecimals);
+            collateralTokens = Map.copyOf(collateralTokens);
+        }
+
+        /** Without collateral tokens (a scope without a guard). */
+        public Parts(RpcClient rpc, FollowerConfig follow, BookScope scope, Optional<MirrorSnapshotReader> mirror,
+                Credentials key, long chainId, FeePolicy fees, int replaceAfterBlocks, int maxInFlight,
+                LiquidationPlanner planner, Map<Long, String> loanTokens, Map<Long, Integer> loanDecimals,
+                BigDecimal nativePrice, BigDecimal minProfit, boolean dryRun, RiskConfig risk,
+                ExecutionListener listener) {
+            this(rpc, follow, scope, mirror, key, chainId, fees, replaceAfterBlocks, maxInFlight, planner, loanTokens,
+                    loanDecimals, nativePrice, minProfit, dryRun, risk, listener, Map.of());
         }
     }
 
@@ -80,8 +97,11 @@ public final class Keeper implements AutoCloseable {
         }
         this.sender = new TxSender(p.rpc(), p.key(), p.chainId(), p.fees(),
                 new NonceManager(p.rpc(), p.key().getAddress()), p.replaceAfterBlocks(), p.maxInFlight());
+        TopUpExecutor topUps = p.scope().guard().map(guard -> new TopUpExecutor(
+                new GuardCalls(p.rpc(), guard, p.key().getAddress(), calls::simulateAt), sender, p.fees(),
+                topUpTokens(p, tokens), p.dryRun(), p.listener())).orElse(null);
         this.executor = new LiquidationExecutor(calls, sender, p.fees(), p.planner(), tokens, p.dryRun(),
-                p.listener());
+                p.listener(), topUps);
         this.status = new StatusCollector(book, STATUS_EVERY);
         this.detector = new LiquidationDetector(book, p.risk(), c -> {
             executor.accept(c);
@@ -90,6 +110,21 @@ public final class Keeper implements AutoCloseable {
         book.listener(detector);
         this.follower = new BookFollower(p.rpc(), p.follow(), p.scope(), p.mirror(), book, detector);
         this.dryRun = p.dryRun();
+    }
+
+    /** Each market's tokens as a top-up moves them. */
+    private static Map<Long, TopUpExecutor.MarketTokens> topUpTokens(Parts p,
+            Map<Long, LiquidationExecutor.MarketToken> tokens) {
+        Map<Long, TopUpExecutor.MarketTokens> out = new HashMap<>();
+        tokens.forEach((market, t) -> {
+            String collateral = p.collateralTokens().get(market);
+            if (collateral == null) {
+                throw new IllegalArgumentException("market " + market + ": collateral token unknown (needed for "
+                        + "the margin guard's top-ups)");
+            }
+            out.put(market, new TopUpExecutor.MarketTokens(t.loanToken(), collateral, t.gasPricing()));
+        });
+        return out;
     }
 
     /** Approves the loan tokens (waiting at most {@code approvalTimeout}), then starts executing and following. */
@@ -149,6 +184,16 @@ public final class Keeper implements AutoCloseable {
     /** Seconds between each market's latest oracle answer and the block it was judged at (any thread). */
     public Map<Long, Long> oracleAgeSeconds() {
         return status.oracleAgeSeconds();
+    }
+
+    /** Guarded vaults (a live margin-guard policy) at the latest judged block (any thread). */
+    public long guarded() {
+        return status.guarded();
+    }
+
+    /** Guarded vaults under their top-up trigger at the latest judged block (any thread). */
+    public long belowTrigger() {
+        return status.belowTrigger();
     }
 
     /** Liquidatable vaults at the latest judged block (any thread). */

@@ -12,6 +12,7 @@ import io.isomargin.keeper.config.KeeperConfig;
 import io.isomargin.keeper.exec.EngineCalls;
 import io.isomargin.keeper.exec.ExecutionListener;
 import io.isomargin.keeper.exec.LiquidationPlanner;
+import io.isomargin.keeper.exec.TopUpFailure;
 import io.isomargin.keeper.ops.KeeperHealth;
 import io.isomargin.keeper.ops.KeeperMetrics;
 import io.isomargin.keeper.ops.OpsServer;
@@ -68,27 +69,32 @@ public final class KeeperRunner implements KeeperApp {
             Map<Long, String> oracles = new HashMap<>();
             Map<Long, String> loanTokens = new HashMap<>();
             Map<Long, Integer> decimals = new HashMap<>();
+            Map<Long, String> collateralTokens = new HashMap<>();
             EngineCalls calls = new EngineCalls(rpc, deployment.engine(), key.getAddress());
             checkLens(calls, cfg, deployment);
             for (DeploymentFile.Market m : markets) {
                 long id = m.id().longValueExact();
                 oracles.put(id, m.oracle().toLowerCase(Locale.ROOT));
                 loanTokens.put(id, m.loanToken());
+                collateralTokens.put(id, m.collateralToken());
                 decimals.put(id, calls.decimals(m.loanToken()));
             }
-            BookScope scope = new BookScope(deployment.engine(), deployment.deployBlock(), oracles);
+            BookScope scope = new BookScope(deployment.engine(), deployment.deployBlock(), oracles,
+                    guard(cfg, deployment));
             Optional<MirrorSnapshotReader> mirror = cfg.database().map(db -> new MirrorSnapshotReader(
-                    db.readerDatabase(), scope, rpc, MIRROR_CATCH_UP));
+                    db.readerDatabase(), scope, rpc, MIRROR_CATCH_UP, cfg.follower().maxRange()));
             keeper = new Keeper(new Keeper.Parts(rpc, cfg.followerConfig(deployment.engine()), scope, mirror, key,
                     deployment.chainId(), cfg.feePolicy(), cfg.gas().replaceAfterBlocks(), cfg.gas().maxInFlight(),
                     new LiquidationPlanner(cfg.liquidation().maxBatch(), cfg.liquidation().gasBudget(),
                             BATCH_BASE_GAS, GAS_PER_VAULT),
                     loanTokens, decimals, cfg.gas().nativePriceInLoanToken(), cfg.liquidation().minProfit(),
-                    cfg.dryRun(), RiskConfig.defaults(), new MetricsListener(metrics)));
+                    cfg.dryRun(), RiskConfig.defaults(), new MetricsListener(metrics), collateralTokens));
             Keeper k = keeper;
             metrics.vaultsTracked(() -> k.status().trackedVaults());
             metrics.liquidatable(k::liquidatable);
             metrics.inFlight(() -> k.sender().inFlight().size());
+            metrics.guarded(k::guarded);
+            metrics.belowTrigger(k::belowTrigger);
             Supplier<KeeperHealth> health = () -> k.health(cfg.http().maxSilentBlocks());
             metrics.health(health, cfg.http().maxHealthyLag(), cfg.http().maxUnminedBlocks(), HEALTH_CHECKS);
             metrics.nativeBalance(k.executor()::nativeBalance);
@@ -110,6 +116,21 @@ public final class KeeperRunner implements KeeperApp {
             vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
                     .exceptionally(t -> null).join();
         }
+    }
+
+    /** The margin guard to top up through ({@code guard.enabled}), saying once why there is none. */
+    private static Optional<String> guard(KeeperConfig cfg, DeploymentFile deployment) {
+        Optional<String> guard = cfg.guard().guardOf(deployment);
+        if (guard.isPresent()) {
+            log.info("margin guard {}: guarded vaults under their trigger are topped up before any liquidation",
+                    guard.get());
+        } else if (!deployment.hasGuard()) {
+            log.info("margin guard: none in the deployment file {}{}; top-ups are off", cfg.deployment(),
+                    cfg.guard().enabled().orElse(false) ? " (guard.enabled is true)" : "");
+        } else {
+            log.info("margin guard {}: top-ups are off (guard.enabled: false)", deployment.guard());
+        }
+        return guard;
     }
 
     /**
@@ -231,6 +252,28 @@ public final class KeeperRunner implements KeeperApp {
         @Override
         public void sentAfterPriceUpdate(long marketId, Duration latency) {
             metrics.priceUpdateToSend(latency);
+        }
+
+        @Override
+        public void topUpsSent(long marketId, List<Long> vaultIds, BigInteger expectedIncome, TxSender.Pending tx) {
+            metrics.sent();
+            metrics.topUpsSent(vaultIds.size());
+        }
+
+        @Override
+        public void topUpOutcome(TxSender.Outcome outcome, long marketId, BigInteger gasCostWei, int toppedUp,
+                int saved, int skipped, BigInteger profit) {
+            metrics.outcome(outcome);
+            if (outcome.kind() == TxSender.Kind.MINED || outcome.kind() == TxSender.Kind.REVERTED) {
+                metrics.sendToMined(outcome.tx().sinceFirstSent());
+                metrics.profit(marketId, profit); // fees earned less gas; a revert's gas alone
+                metrics.toppedUp(marketId, toppedUp, saved, skipped);
+            }
+        }
+
+        @Override
+        public void topUpFailed(long marketId, long vaultId, TopUpFailure reason, String detail) {
+            metrics.topUpFailed(reason.label());
         }
     }
 }

@@ -31,12 +31,13 @@ public final class KeeperBookHarness implements AutoCloseable {
     public final LiquidationDetector detector;
     public final BookFollower follower;
 
-    private KeeperBookHarness(Deployment d, Optional<MirrorSnapshotReader.Database> mirror, RiskConfig risk) {
+    private KeeperBookHarness(Deployment d, Optional<MirrorSnapshotReader.Database> mirror, RiskConfig risk,
+            BookScope scope) {
         this.chain = d.chain();
         RpcConfig rpcConfig = new RpcConfig(List.of(chain.rpcUrl()), Duration.ofSeconds(2), 3, Duration.ofMillis(10),
                 Duration.ofMillis(50), 4, 50, Duration.ofMillis(300), 0);
         this.rpc = RpcClient.connect(rpcConfig);
-        this.scope = scope(d);
+        this.scope = scope;
         this.detector = new LiquidationDetector(book, risk, c -> { });
         book.listener(detector);
         FollowerConfig follow = new FollowerConfig(rpcConfig, Optional.empty(), List.of(scope.engine()), List.of(), 0,
@@ -47,16 +48,28 @@ public final class KeeperBookHarness implements AutoCloseable {
 
     /** Book from chain events alone. */
     public static KeeperBookHarness fromChain(Deployment d) {
-        return new KeeperBookHarness(d, Optional.empty(), RiskConfig.defaults());
+        return new KeeperBookHarness(d, Optional.empty(), RiskConfig.defaults(), scope(d));
     }
 
     public static KeeperBookHarness fromChain(Deployment d, RiskConfig risk) {
-        return new KeeperBookHarness(d, Optional.empty(), risk);
+        return new KeeperBookHarness(d, Optional.empty(), risk, scope(d));
+    }
+
+    /** Book from chain events alone, following the deployment's margin guard too. */
+    public static KeeperBookHarness guardedFromChain(Deployment d) {
+        return new KeeperBookHarness(d, Optional.empty(), RiskConfig.defaults(),
+                scope(d).withGuard(d.guard().getContractAddress()));
     }
 
     /** Book loaded from the indexer's mirror, then following the chain. */
     public static KeeperBookHarness fromMirror(Deployment d, MirrorSnapshotReader.Database db) {
-        return new KeeperBookHarness(d, Optional.of(db), RiskConfig.defaults());
+        return new KeeperBookHarness(d, Optional.of(db), RiskConfig.defaults(), scope(d));
+    }
+
+    /** Book loaded from the indexer's mirror (and the guard's policies from its logs), then following the chain. */
+    public static KeeperBookHarness guardedFromMirror(Deployment d, MirrorSnapshotReader.Database db) {
+        return new KeeperBookHarness(d, Optional.of(db), RiskConfig.defaults(),
+                scope(d).withGuard(d.guard().getContractAddress()));
     }
 
     /** The two default markets of the test deployment. */

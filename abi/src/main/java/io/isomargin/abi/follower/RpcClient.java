@@ -185,7 +185,7 @@ public final class RpcClient implements AutoCloseable {
                 Response.Error error = response.getError();
                 throw new RpcException(RpcErrorKind.of(error), request.getMethod(), endpoint.displayName(),
                         error.getCode(), Redact.scrub(error.getCode() + " " + error.getMessage(),
-                                List.of(endpoint.url())), null);
+                                List.of(endpoint.url())), null, error.getData());
             }
             return response;
         } catch (IOException | RuntimeException e) {
@@ -209,7 +209,7 @@ public final class RpcClient implements AutoCloseable {
                 Response.Error error = response.getError();
                 throw new RpcException(RpcErrorKind.of(error), request.getMethod(), endpoint.displayName(),
                         error.getCode(), Redact.scrub(error.getCode() + " " + error.getMessage(),
-                                List.of(endpoint.url())), null);
+                                List.of(endpoint.url())), null, error.getData());
             }
             circuit.onSuccess(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
             return response;

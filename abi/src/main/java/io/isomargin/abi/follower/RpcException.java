@@ -10,17 +10,27 @@ public class RpcException extends RuntimeException {
     private final String method;
     private final String endpoint;
     private final Integer code;
+    private final String data;
 
     /**
      * @param code the JSON-RPC error code, or {@code null} when the failure was not a JSON-RPC error response
      */
     public RpcException(RpcErrorKind kind, String method, String endpoint, Integer code, String message,
             Throwable cause) {
+        this(kind, method, endpoint, code, message, cause, null);
+    }
+
+    /**
+     * @param data the JSON-RPC error's {@code data} member as the node sent it (JSON text), or {@code null}
+     */
+    public RpcException(RpcErrorKind kind, String method, String endpoint, Integer code, String message,
+            Throwable cause, String data) {
         super(method + " on " + endpoint + " failed (" + kind + "): " + message, cause);
         this.kind = kind;
         this.method = method;
         this.endpoint = endpoint;
         this.code = code;
+        this.data = data;
     }
 
     /** What the failure means for the caller. */
@@ -41,5 +51,15 @@ public class RpcException extends RuntimeException {
     /** The JSON-RPC error code, or {@code null} for transport failures. */
     public Integer code() {
         return code;
+    }
+
+    /**
+     * The JSON-RPC error's {@code data} member as JSON text ({@code "0x..."} with its quotes for Anvil and geth's
+     * revert data, an object such as {@code {"message":...,"data":"0x..."}} for Hardhat), or {@code null} when the
+     * node sent none or the failure was not a JSON-RPC error response. Callers that decode a contract's custom
+     * errors read the revert data from it.
+     */
+    public String data() {
+        return data;
     }
 }

@@ -17,8 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Fills a {@link PositionBook} and keeps it at the chain's head, from one of two sources:
  * <ul>
- * <li><b>the chain alone</b>: the shared {@link ChainFollower} backfills the engine's and the followed feeds' logs from
- *     the deployment block, then follows the head;</li>
+ * <li><b>the chain alone</b>: the shared {@link ChainFollower} backfills the engine's, the followed feeds' and the
+ *     margin guard's logs from the deployment block, then follows the head;</li>
  * <li><b>the indexer's mirror</b>, when one is configured: the book is loaded from PostgreSQL at the mirror's cursor
  *     ({@link MirrorSnapshotReader}), and the same follower continues from the next block, handed the mirror's
  *     stored recent headers so a reorg of the mirrored blocks is caught.</li>
@@ -66,9 +66,10 @@ public final class BookFollower implements AutoCloseable {
             listener.startFrom(s);
             from = s.block() + 1;
             recent = s.recentBlocks();
-            log.info("book loaded from the indexer's mirror at #{}: {} market(s), {} open vault(s), {} price(s); "
+            log.info("book loaded from the indexer's mirror at #{}: {} market(s), {} open vault(s), {} price(s){}; "
                     + "following the chain from #{}", s.block(), s.markets().size(), s.vaults().size(),
-                    s.prices().size(), from);
+                    s.prices().size(), scope.guard().isPresent() ? ", " + s.policies().size()
+                            + " guard policy(ies) from the guard's logs" : "", from);
         } else {
             from = scope.deployBlock();
             log.info("book built from chain events: backfill from the deployment block #{}", from);
@@ -76,6 +77,7 @@ public final class BookFollower implements AutoCloseable {
         List<String> addresses = new ArrayList<>();
         addresses.add(scope.engine());
         addresses.addAll(scope.oracles());
+        scope.guard().ifPresent(addresses::add);
         FollowerConfig c = followerConfig;
         follower = new ChainFollower(rpc, new FollowerConfig(c.rpc(), c.wsUrl(), addresses, c.topic0(),
                 c.confirmations(), c.initialRange(), c.minRange(), c.maxRange(), c.pollInterval(), c.reorgWindow()));

@@ -11,6 +11,9 @@ public interface BookListener {
 
     void priceChanged(String oracle, OraclePrice before, OraclePrice after);
 
+    /** A vault's margin-guard policy was set, replaced or revoked (nothing to do by default). */
+    default void policyChanged(GuardPolicy before, GuardPolicy after) {}
+
     /** The whole book was replaced (loaded from a snapshot): forget everything derived from it. */
     void bookReset();
 }

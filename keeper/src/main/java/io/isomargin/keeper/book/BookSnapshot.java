@@ -14,13 +14,26 @@ import java.util.Map;
  * @param markets      the followed markets
  * @param vaults       their open vaults
  * @param prices       latest answer by oracle address (oracles without a known answer are absent)
+ * @param policies     the margin-guard policies of those vaults (none when the book follows no guard)
  */
 public record BookSnapshot(long block, List<BlockRef> recentBlocks, List<TrackedMarket> markets,
-        List<VaultPosition> vaults, Map<String, OraclePrice> prices) {
+        List<VaultPosition> vaults, Map<String, OraclePrice> prices, List<GuardPolicy> policies) {
     public BookSnapshot {
         recentBlocks = List.copyOf(recentBlocks);
         markets = List.copyOf(markets);
         vaults = List.copyOf(vaults);
         prices = Map.copyOf(prices);
+        policies = List.copyOf(policies);
+    }
+
+    /** Without guard policies. */
+    public BookSnapshot(long block, List<BlockRef> recentBlocks, List<TrackedMarket> markets,
+            List<VaultPosition> vaults, Map<String, OraclePrice> prices) {
+        this(block, recentBlocks, markets, vaults, prices, List.of());
+    }
+
+    /** The same snapshot with {@code guardPolicies}. */
+    public BookSnapshot withPolicies(List<GuardPolicy> guardPolicies) {
+        return new BookSnapshot(block, recentBlocks, markets, vaults, prices, guardPolicies);
     }
 }

@@ -1,6 +1,7 @@
 package io.isomargin.keeper.book;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.MarginGuard;
 import io.isomargin.abi.contracts.MockAggregator;
 import io.isomargin.abi.events.EventDecoder;
 import io.isomargin.abi.math.LiquidationMath;
@@ -14,10 +15,12 @@ import org.web3j.protocol.core.methods.response.BaseEventResponse;
 import org.web3j.protocol.core.methods.response.Log;
 
 /**
- * Applies engine and feed logs to a {@link PositionBook}, decoded by the shared {@link EventDecoder}. Events carry
- * the post-state they produced (vault collateral and debt shares, market totals after accrual), so the book is set
- * from event values, never recomputed. Events of markets outside the {@link BookScope}, and of their vaults, are
- * ignored; events that change nothing health depends on (lenders, operators, caps, ownership) too.
+ * Applies engine, feed and margin-guard logs to a {@link PositionBook}, decoded by the shared {@link EventDecoder}.
+ * Events carry the post-state they produced (vault collateral and debt shares, market totals after accrual), so the
+ * book is set from event values, never recomputed. Events of markets outside the {@link BookScope}, and of their
+ * vaults, are ignored; events that change nothing health depends on (lenders, operators, caps, ownership) too. Of the
+ * guard's events, {@code PolicySet} and {@code PolicyRevoked} set and delete a followed vault's policy; a
+ * {@code ToppedUp} changes the vault through the engine's own events in the same transaction.
  */
 public final class ChainEventApplier {
     private final BookScope scope;
@@ -35,6 +38,8 @@ public final class ChainEventApplier {
         String address = log.getAddress() == null ? "" : log.getAddress().toLowerCase(Locale.ROOT);
         if (address.equals(scope.engine())) {
             decoder.decodeEngine(log).ifPresent(e -> engineEvent(log, e));
+        } else if (scope.isGuard(address)) {
+            decoder.decodeGuard(log).ifPresent(this::guardEvent);
         } else if (scope.oracleByMarket().containsValue(address)) {
             decoder.decodeOracle(log).ifPresent(e -> {
                 if (e instanceof MockAggregator.AnswerUpdatedEventResponse a) {
@@ -95,6 +100,17 @@ public final class ChainEventApplier {
             }
             // lenders, operators, caps, insurance top-ups, ownership, a proposed or cancelled risk change: nothing
             // health depends on (an executed change arrives as the usual ...Updated events)
+            default -> { }
+        }
+    }
+
+    private void guardEvent(BaseEventResponse event) {
+        switch (event) {
+            // a vault the book does not hold belongs to another market (a policy needs an existing vault)
+            case MarginGuard.PolicySetEventResponse e -> {
+                if (book.vault(e.vaultId.longValueExact()) != null) book.putPolicy(GuardPolicy.of(e));
+            }
+            case MarginGuard.PolicyRevokedEventResponse e -> book.removePolicy(e.vaultId.longValueExact());
             default -> { }
         }
     }

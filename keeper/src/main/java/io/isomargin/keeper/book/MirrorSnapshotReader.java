@@ -30,6 +30,9 @@ import org.web3j.protocol.core.methods.response.EthBlock;
  * mirror's cursor, with the stored recent block headers, in one read-only repeatable-read transaction (the indexer
  * commits data and cursor together, so the read is the state at the end of the cursor block).
  *
+ * <p>The mirror holds no margin-guard policies the keeper can rely on: with a guard to follow, the policies at the
+ * cursor block are read from the guard's own logs ({@link GuardPolicyReader}) and kept for the snapshot's vaults.
+ *
  * <p>The keeper then follows the chain itself from the cursor block on (see {@link BookFollower}); the mirror is only
  * the cold start. {@link #snapshotFrom} serves a reorg that reaches below the snapshot: it waits until the indexer has
  * rolled back and re-committed the new branch up to at least the common ancestor, then reads again.
@@ -45,20 +48,33 @@ public final class MirrorSnapshotReader implements SnapshotSource {
         }
     }
 
+    /** The default range for the guard's policy logs (the follower's default {@code max-range}). */
+    private static final int GUARD_LOG_RANGE = 2_000;
+
     private final Database database;
     private final BookScope scope;
     private final RpcClient rpc;
     private final Duration catchUpTimeout;
+    private final GuardPolicyReader guardPolicies; // null when the scope follows no guard
 
     /**
-     * @param rpc            to check that a re-read mirror is on the chain's current branch
+     * @param rpc            to check that a re-read mirror is on the chain's current branch (and to read the guard's
+     *                       policies when the scope follows a guard)
      * @param catchUpTimeout how long {@link #snapshotFrom} waits for the indexer to reach the new branch
      */
     public MirrorSnapshotReader(Database database, BookScope scope, RpcClient rpc, Duration catchUpTimeout) {
+        this(database, scope, rpc, catchUpTimeout, GUARD_LOG_RANGE);
+    }
+
+    /** @param guardLogRange the largest {@code eth_getLogs} range for the guard's policy logs */
+    public MirrorSnapshotReader(Database database, BookScope scope, RpcClient rpc, Duration catchUpTimeout,
+            int guardLogRange) {
         this.database = Objects.requireNonNull(database, "database");
         this.scope = Objects.requireNonNull(scope, "scope");
         this.rpc = Objects.requireNonNull(rpc, "rpc");
         this.catchUpTimeout = Objects.requireNonNull(catchUpTimeout, "catchUpTimeout");
+        this.guardPolicies = scope.guard().map(g -> new GuardPolicyReader(rpc, g, scope.deployBlock(), guardLogRange))
+                .orElse(null);
     }
 
     /**
@@ -71,12 +87,25 @@ public final class MirrorSnapshotReader implements SnapshotSource {
             c.setAutoCommit(false);
             c.setReadOnly(true);
             c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+            BookSnapshot s;
             try {
-                return read(c);
+                s = read(c);
             } finally {
                 c.rollback();
             }
+            return guardPolicies == null ? s : withPolicies(s);
         }
+    }
+
+    /** The guard's policies at the snapshot's block, for the snapshot's vaults. */
+    private BookSnapshot withPolicies(BookSnapshot s) {
+        Map<Long, GuardPolicy> all = guardPolicies.at(s.block());
+        List<GuardPolicy> kept = new ArrayList<>();
+        for (VaultPosition v : s.vaults()) {
+            GuardPolicy p = all.get(v.id());
+            if (p != null) kept.add(p);
+        }
+        return s.withPolicies(kept);
     }
 
     @Override

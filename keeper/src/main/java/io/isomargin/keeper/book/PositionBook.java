@@ -10,8 +10,8 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Every open vault of the followed markets, the markets' state and their oracles' latest answers, in memory, with an
- * undo journal for reorgs.
+ * Every open vault of the followed markets, the markets' state, their oracles' latest answers and the margin-guard
+ * policies of their vaults, in memory, with an undo journal for reorgs.
  *
  * <p>Single writer: one thread (the chain follower's) makes every change, each tagged with the block it belongs to
  * ({@link #at}). Each change records the value it replaced, so {@link #rollbackTo} can restore the state at the end of
@@ -24,6 +24,7 @@ public final class PositionBook {
     private final Map<Long, VaultPosition> vaults = new HashMap<>();
     private final Map<Long, Map<Long, VaultPosition>> vaultsByMarket = new HashMap<>();
     private final Map<String, OraclePrice> prices = new HashMap<>();
+    private final Map<Long, GuardPolicy> policies = new HashMap<>();
     private final Deque<Undo> journal = new ArrayDeque<>();
     private BookListener listener = NO_LISTENER;
     private long block = -1;
@@ -38,6 +39,8 @@ public final class PositionBook {
     private record VaultUndo(long block, long id, VaultPosition before) implements Undo {}
 
     private record PriceUndo(long block, String oracle, OraclePrice before) implements Undo {}
+
+    private record PolicyUndo(long block, long vaultId, GuardPolicy before) implements Undo {}
 
     /** Sets the one listener (replacing any before). */
     public void listener(BookListener l) {
@@ -91,6 +94,19 @@ public final class PositionBook {
         return prices.get(oracle.toLowerCase(Locale.ROOT));
     }
 
+    /** The guard policy of vault {@code vaultId}, or null when it has none. */
+    public GuardPolicy policy(long vaultId) {
+        return policies.get(vaultId);
+    }
+
+    /**
+     * Every guard policy the book holds (a live view: do not hold it across changes). A policy stays after its vault
+     * closes or it expires; {@link GuardPolicy#live} says whether the guard would still act on it.
+     */
+    public Collection<GuardPolicy> policies() {
+        return Collections.unmodifiableCollection(policies.values());
+    }
+
     /* CHANGES */
 
     public void putMarket(TrackedMarket after) {
@@ -120,6 +136,21 @@ public final class PositionBook {
         listener.priceChanged(key, before, after);
     }
 
+    /** Sets (or replaces) a vault's guard policy. */
+    public void putPolicy(GuardPolicy after) {
+        GuardPolicy before = policies.put(after.vaultId(), after);
+        journal.addLast(new PolicyUndo(block, after.vaultId(), before));
+        listener.policyChanged(before, after);
+    }
+
+    /** Deletes a vault's guard policy (revoked). */
+    public void removePolicy(long vaultId) {
+        GuardPolicy before = policies.remove(vaultId);
+        if (before == null) return;
+        journal.addLast(new PolicyUndo(block, vaultId, before));
+        listener.policyChanged(before, null);
+    }
+
     /* JOURNAL */
 
     /**
@@ -143,6 +174,11 @@ public final class PositionBook {
                     OraclePrice after = u.before() == null ? prices.remove(u.oracle()) : prices.put(u.oracle(),
                             u.before());
                     listener.priceChanged(u.oracle(), after, u.before());
+                }
+                case PolicyUndo u -> {
+                    GuardPolicy after = u.before() == null ? policies.remove(u.vaultId())
+                            : policies.put(u.vaultId(), u.before());
+                    listener.policyChanged(after, u.before());
                 }
             }
         }
@@ -169,10 +205,12 @@ public final class PositionBook {
         vaults.clear();
         vaultsByMarket.clear();
         prices.clear();
+        policies.clear();
         journal.clear();
         snapshot.markets().forEach(m -> markets.put(m.id(), m));
         snapshot.vaults().forEach(v -> setVault(v.id(), v));
         snapshot.prices().forEach((oracle, p) -> prices.put(oracle.toLowerCase(Locale.ROOT), p));
+        snapshot.policies().forEach(p -> policies.put(p.vaultId(), p));
         block = snapshot.block();
         undoableFrom = snapshot.block();
         listener.bookReset();

@@ -36,11 +36,12 @@ import java.util.function.Predicate;
  * @param key         where the signing key comes from ({@code key.*})
  * @param gas         fees and transactions in flight ({@code gas.*})
  * @param liquidation what is worth sending ({@code liquidation.*})
+ * @param guard       margin-guard top-ups ({@code guard.*})
  * @param dryRun      everything but sending ({@code dry-run}, default false; {@code run --dry-run} overrides)
  * @param http        the operator endpoints ({@code http.*})
  */
 public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optional<MirrorDatabase> database,
-        Follower follower, KeyConfig key, Gas gas, Liquidation liquidation, boolean dryRun, Http http) {
+        Follower follower, KeyConfig key, Gas gas, Liquidation liquidation, Guard guard, boolean dryRun, Http http) {
 
     /** The prefix of the environment variables that override the file. */
     public static final String ENV_PREFIX = "ISOMARGIN_KEEPER_";
@@ -54,6 +55,7 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
             "gas.max-fee-cap-gwei", "gas.priority-fee-gwei", "gas.base-fee-multiplier-percent", "gas.bump-percent",
             "gas.replace-after-blocks", "gas.max-in-flight", "gas.native-price-in-loan-token",
             "liquidation.min-profit", "liquidation.max-batch", "liquidation.gas-budget",
+            "guard.enabled",
             "dry-run",
             "http.host", "http.port", "http.max-healthy-lag", "http.max-silent-blocks", "http.max-unmined-blocks")
             .namingVariables("key.private-key-env");
@@ -67,6 +69,7 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
         Objects.requireNonNull(key, "key");
         Objects.requireNonNull(gas, "gas");
         Objects.requireNonNull(liquidation, "liquidation");
+        Objects.requireNonNull(guard, "guard");
         Objects.requireNonNull(http, "http");
     }
 
@@ -144,6 +147,26 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
     }
 
     /**
+     * @param enabled {@code guard.enabled}: whether the keeper tops up guarded vaults through the deployment's margin
+     *                guard (tracking its policies and giving a top-up that saves a vault priority over liquidating
+     *                it); empty when not set, which means on when the deployment file lists a guard
+     */
+    public record Guard(Optional<Boolean> enabled) {
+        public Guard {
+            Objects.requireNonNull(enabled, "enabled");
+        }
+
+        /**
+         * The guard to top up through for {@code file}: its guard unless {@code guard.enabled} is false; none when the
+         * file lists no guard (a deployment older than the guard), whatever {@code guard.enabled} says.
+         */
+        public Optional<String> guardOf(DeploymentFile file) {
+            if (!file.hasGuard() || !enabled.orElse(true)) return Optional.empty();
+            return Optional.of(file.guard());
+        }
+    }
+
+    /**
      * @param host          {@code http.host}: interface of /health, /metrics and /status, default 127.0.0.1
      * @param port          {@code http.port}: 0..65535, default 9090; 0 picks a free port
      * @param maxHealthyLag {@code http.max-healthy-lag}: /health is 200 while at most this many blocks behind the
@@ -196,6 +219,8 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
                         + "whole units (e.g. 2.5)", d -> true),
                 c.intValue("liquidation.max-batch", 10, 1, 100),
                 c.longValue("liquidation.gas-budget", 5_000_000, 100_000, 30_000_000));
+        Guard guard = new Guard(c.optionalString("guard.enabled").filter(v -> !v.isEmpty())
+                .map(v -> c.bool("guard.enabled", true)));
         boolean dryRun = c.bool("dry-run", false);
 
         String host = c.string("http.host", "127.0.0.1");
@@ -211,7 +236,8 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
                             + "transaction stuck before its first fee bump");
         }
         c.rejectUnknownKeys();
-        return new KeeperConfig(deployment, markets, rpc, database, follower, key, gas, liquidation, dryRun, http);
+        return new KeeperConfig(deployment, markets, rpc, database, follower, key, gas, liquidation, guard, dryRun,
+                http);
     }
 
     private static List<Long> marketIds(ConfigSource c) {
@@ -285,7 +311,8 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
 
     /** The same configuration with {@code dry-run} set to {@code dryRun} (the command-line flag wins). */
     public KeeperConfig withDryRun(boolean dryRun) {
-        return new KeeperConfig(deployment, markets, rpc, database, follower, key, gas, liquidation, dryRun, http);
+        return new KeeperConfig(deployment, markets, rpc, database, follower, key, gas, liquidation, guard, dryRun,
+                http);
     }
 
     /**

@@ -42,4 +42,31 @@ public interface ExecutionListener {
 
     /** Dry run: what would have been sent. */
     default void dryRun(long marketId, List<Long> vaultIds, BigInteger expectedProfit) {}
+
+    /* TOP-UPS (margin guard) */
+
+    /**
+     * A {@code topUpBatch} transaction was sent for {@code vaultIds}; {@code expectedIncome} is the fees it should
+     * earn, in loan-token base units (a collateral-token fee valued at the oracle price).
+     */
+    default void topUpsSent(long marketId, List<Long> vaultIds, BigInteger expectedIncome, TxSender.Pending tx) {}
+
+    /**
+     * A top-up transaction of ours left flight (or changed: replaced, re-sent, ...). For MINED and REVERTED,
+     * {@code gasCostWei} is what it cost, {@code toppedUp} how many of its vaults the guard topped up, {@code saved}
+     * how many of those it left at health 1 or above, {@code skipped} how many the guard skipped when it ran (another
+     * executor first, the vault recovered, a limit reached meanwhile), {@code profit} the fees earned in loan-token
+     * base units less the gas.
+     */
+    default void topUpOutcome(TxSender.Outcome outcome, long marketId, BigInteger gasCostWei, int toppedUp, int saved,
+            int skipped, BigInteger profit) {}
+
+    /**
+     * A guarded vault under its trigger cannot be topped up, for {@code reason}: reported once per vault and reason
+     * until the vault is above its trigger again (or its top-up goes out); {@code detail} says what the guard said.
+     */
+    default void topUpFailed(long marketId, long vaultId, TopUpFailure reason, String detail) {}
+
+    /** Dry run: the top-ups that would have been sent. */
+    default void topUpDryRun(long marketId, List<Long> vaultIds, BigInteger expectedIncome) {}
 }

@@ -51,6 +51,11 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  *
  * <p>Capital: the keeper's own loan-token balance, approved to the engine once at start ({@link #ensureApprovals});
  * seized collateral accrues to the keeper's address.
+ *
+ * <p>Margin guard: with a {@link TopUpExecutor}, every block first tops up the guarded vaults under their trigger,
+ * for every market, and only then liquidates: a vault a top-up of ours holds (sent, in flight, or mined in a block
+ * the candidates do not show yet) is left out of the liquidation plans. Between a profitable liquidation and a
+ * top-up that saves the vault, the top-up goes; a vault whose top-up cannot run is liquidated as usual.
  */
 public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LiquidationExecutor.class);
@@ -85,6 +90,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     private final Map<Long, MarketToken> tokens;
     private final boolean dryRun;
     private final ExecutionListener listener;
+    private final TopUpExecutor topUps; // null without a margin guard
     private final BlockingQueue<LiquidationCandidates> queue = new LinkedBlockingQueue<>();
     private final Map<Long, Held> held = new HashMap<>(); // by nonce; executor thread only
     private final Map<Long, Integer> heldVaults = new HashMap<>(); // vault -> our transactions holding it
@@ -108,6 +114,16 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
 
     public LiquidationExecutor(EngineCalls calls, TxSender sender, FeePolicy fees, LiquidationPlanner planner,
             Map<Long, MarketToken> tokens, boolean dryRun, ExecutionListener listener) {
+        this(calls, sender, fees, planner, tokens, dryRun, listener, null);
+    }
+
+    /**
+     * @param topUps tops up guarded vaults before each block's liquidations (null: no margin guard); it must send
+     *               through the same {@code sender}
+     */
+    public LiquidationExecutor(EngineCalls calls, TxSender sender, FeePolicy fees, LiquidationPlanner planner,
+            Map<Long, MarketToken> tokens, boolean dryRun, ExecutionListener listener, TopUpExecutor topUps) {
+        this.topUps = topUps;
         this.calls = Objects.requireNonNull(calls, "calls");
         this.sender = Objects.requireNonNull(sender, "sender");
         this.fees = Objects.requireNonNull(fees, "fees");
@@ -208,6 +224,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             }
         }
         preparing.shutdownNow();
+        if (topUps != null) topUps.close();
         done.complete(null);
     }
 
@@ -244,7 +261,9 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         long block = head.getNumber().longValueExact();
         BigInteger baseFee = baseFee(head);
         if (block > lastBlock) {
-            for (TxSender.Outcome o : sender.onBlock(block, baseFee)) settle(o);
+            for (TxSender.Outcome o : sender.onBlock(block, baseFee)) {
+                if (topUps == null || !topUps.settle(o)) settle(o);
+            }
             releaseSettledElsewhere();
             try {
                 readBalances(baseFee);
@@ -253,7 +272,22 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             }
             lastBlock = block;
         }
-        for (LiquidationCandidates c : latest.values()) execute(c, block, baseFee);
+        // top-ups first, for every market: they go out with the lower nonces, and their vaults stay out of the
+        // liquidations
+        Map<Long, Set<Long>> toppingUp = new HashMap<>();
+        if (topUps != null) {
+            for (LiquidationCandidates c : latest.values()) {
+                try {
+                    toppingUp.put(c.marketId(), topUps.run(c, block, baseFee));
+                } catch (RuntimeException e) { // the liquidations still go
+                    log.warn("market {}: top-ups skipped at #{}: {}", c.marketId(), block, e.toString());
+                    toppingUp.put(c.marketId(), topUps.heldVaults());
+                }
+            }
+        }
+        for (LiquidationCandidates c : latest.values()) {
+            execute(c, block, baseFee, toppingUp.getOrDefault(c.marketId(), Set.of()));
+        }
     }
 
     /** The balances the operator watches, once per block, and whether the native one pays for a liquidation. */
@@ -296,10 +330,10 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
      * hundreds of vaults liquidatable is therefore sent in one go, several batches in the same block. Later rounds of
      * partially liquidated vaults go in the next wave; stops when a wave sends nothing or nothing is left to plan.
      */
-    private void execute(LiquidationCandidates c, long block, BigInteger baseFee) {
+    private void execute(LiquidationCandidates c, long block, BigInteger baseFee, Set<Long> toppingUp) {
         unprofitable = 0;
         try {
-            executeMarket(c, block, baseFee);
+            executeMarket(c, block, baseFee, toppingUp);
         } finally {
             listener.unprofitableNow(c.marketId(), unprofitable);
             if (c.vaults().isEmpty()) priceUpdates.remove(c.marketId());
@@ -308,7 +342,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
 
     private int unprofitable; // vaults skipped as unprofitable in the market being executed
 
-    private void executeMarket(LiquidationCandidates c, long block, BigInteger baseFee) {
+    private void executeMarket(LiquidationCandidates c, long block, BigInteger baseFee, Set<Long> toppingUp) {
         if (c.vaults().isEmpty()) return;
         long marketId = c.marketId();
         if (!c.priceUsable()) {
@@ -334,6 +368,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         BigInteger balance = calls.balanceOf(token.loanToken()).subtract(reserved).max(BigInteger.ZERO);
         // in flight since an earlier block (their outcome is not known yet), or dropped at a simulation of this block
         Set<Long> blocked = new HashSet<>(heldVaults.keySet());
+        blocked.addAll(toppingUp); // saved by a top-up of ours rather than liquidated
         Map<Long, Integer> rounds = new HashMap<>(); // liquidations of a vault in the batches of this block
         boolean first = true;
         for (int wave = 0; wave < MAX_WAVES; wave++) {
@@ -644,6 +679,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 release(nonce);
             }
         }
+        if (topUps != null) topUps.releaseNotIn(flying);
     }
 
     /** Splits vaults we could not liquidate into those another took (or made healthy) and those we already took. */

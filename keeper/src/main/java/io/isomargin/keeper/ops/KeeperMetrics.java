@@ -46,9 +46,18 @@ import org.web3j.utils.Numeric;
  *       again; {@code to="ours"}: already liquidated by an earlier transaction of ours), gauge
  *       {@code isomargin_keeper_vaults_unprofitable{market}} (liquidatable vaults not worth their gas at the latest
  *       block)
+ *   <li>margin-guard top-ups: {@code isomargin_keeper_top_ups_sent_total} (vaults in top-up transactions sent),
+ *       {@code isomargin_keeper_top_ups_total{market}} (vaults a mined top-up of ours topped up),
+ *       {@code isomargin_keeper_top_ups_saved_total} (of those, left at health 1 or above: not liquidatable),
+ *       {@code isomargin_keeper_top_ups_failed_total{reason}} (a guarded vault under its trigger that could not be
+ *       topped up, once per vault and reason until it recovers: {@code cap}, {@code allowance}, {@code balance},
+ *       {@code expired}, {@code other}), {@code isomargin_keeper_top_ups_skipped_total} (in a mined top-up of ours
+ *       but skipped by the guard), gauges {@code isomargin_keeper_vaults_guarded} (live policies) and
+ *       {@code isomargin_keeper_vaults_below_trigger}
  *   <li>money: {@code isomargin_keeper_gas_spent_wei_total} (gas used x effective price of mined and reverted
  *       transactions), gauge {@code isomargin_keeper_net_profit{market}} (loan-token base units, signed: seized
- *       value minus repaid, fee and the gas of every mined or reverted transaction of the market),
+ *       value minus repaid, fee and the gas of every mined or reverted transaction of the market, plus the fees
+ *       earned by top-ups, a collateral-token fee valued at the oracle price),
  *       {@code isomargin_keeper_native_balance_wei}, {@code isomargin_keeper_loan_token_balance{token}}
  *   <li>health: {@code isomargin_keeper_healthy} (1 or 0, as {@code /health}),
  *       {@code isomargin_keeper_health_check_failing{check}} for each check of {@link KeeperHealth#reasons},
@@ -65,6 +74,8 @@ public final class KeeperMetrics {
     private final AtomicReference<LongSupplier> vaultsTracked = new AtomicReference<>(() -> 0);
     private final AtomicReference<LongSupplier> liquidatable = new AtomicReference<>(() -> 0);
     private final AtomicReference<LongSupplier> inFlight = new AtomicReference<>(() -> 0);
+    private final AtomicReference<LongSupplier> guarded = new AtomicReference<>(() -> 0);
+    private final AtomicReference<LongSupplier> belowTrigger = new AtomicReference<>(() -> 0);
     private final Counter sent;
     private final Counter mined;
     private final Counter reverted;
@@ -81,6 +92,9 @@ public final class KeeperMetrics {
     private final Map<Long, AtomicLong> unprofitable = new ConcurrentHashMap<>();
     private final Map<Long, DoubleAdder> netProfit = new ConcurrentHashMap<>();
     private final Counter rpcErrors;
+    private final Counter topUpsSent;
+    private final Counter topUpsSaved;
+    private final Counter topUpsSkipped;
 
     public KeeperMetrics() {
         gauge("isomargin.keeper.vaults.tracked", "Open vaults in the position book", vaultsTracked);
@@ -108,6 +122,17 @@ public final class KeeperMetrics {
                 .description("Gas paid: gas used x effective gas price of mined and reverted transactions")
                 .register(registry);
         rpcErrors = counter("isomargin.keeper.rpc.errors", "RPC calls that failed after retries and failover");
+        gauge("isomargin.keeper.vaults.guarded", "Open vaults with a live margin-guard policy at the latest judged "
+                + "block", guarded);
+        gauge("isomargin.keeper.vaults.below.trigger", "Guarded vaults under their top-up trigger at the latest "
+                + "judged block", belowTrigger);
+        topUpsSent = counter("isomargin.keeper.top.ups.sent", "Vaults in margin-guard top-up transactions sent");
+        topUpsSaved = counter("isomargin.keeper.top.ups.saved", "Vaults a mined top-up of the keeper left at health 1 "
+                + "or above (not liquidatable)");
+        topUpsSkipped = counter("isomargin.keeper.top.ups.skipped", "Vaults in a mined top-up transaction of the "
+                + "keeper that the guard skipped (topped up by another executor, recovered, or a limit reached "
+                + "meanwhile)");
+        for (String reason : List.of("cap", "allowance", "balance", "expired", "other")) topUpFailedCounter(reason);
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -153,6 +178,46 @@ public final class KeeperMetrics {
     /** Reads the number of transactions in flight from {@code source} at each scrape. */
     public void inFlight(LongSupplier source) {
         inFlight.set(Objects.requireNonNull(source, "source"));
+    }
+
+    /** Reads the number of guarded vaults (live policies) from {@code source} at each scrape. */
+    public void guarded(LongSupplier source) {
+        guarded.set(Objects.requireNonNull(source, "source"));
+    }
+
+    /** Reads the number of guarded vaults under their trigger from {@code source} at each scrape. */
+    public void belowTrigger(LongSupplier source) {
+        belowTrigger.set(Objects.requireNonNull(source, "source"));
+    }
+
+    /** A top-up transaction for {@code vaults} vaults was sent. */
+    public void topUpsSent(int vaults) {
+        topUpsSent.increment(vaults);
+    }
+
+    /**
+     * A top-up transaction of ours was mined: {@code toppedUp} of its vaults in {@code marketId} were topped up,
+     * {@code saved} of them are at health 1 or above after it, {@code skipped} were skipped by the guard.
+     */
+    public void toppedUp(long marketId, int toppedUp, int saved, int skipped) {
+        if (toppedUp > 0) {
+            Counter.builder("isomargin.keeper.top.ups").description("Vaults a mined margin-guard top-up of the "
+                    + "keeper topped up").tag("market", Long.toString(marketId)).register(registry)
+                    .increment(toppedUp);
+        }
+        if (saved > 0) topUpsSaved.increment(saved);
+        if (skipped > 0) topUpsSkipped.increment(skipped);
+    }
+
+    /** A guarded vault under its trigger could not be topped up, for {@code reason} (cap, allowance, ...). */
+    public void topUpFailed(String reason) {
+        topUpFailedCounter(reason).increment();
+    }
+
+    private Counter topUpFailedCounter(String reason) {
+        return Counter.builder("isomargin.keeper.top.ups.failed").description("Guarded vaults under their trigger "
+                + "that could not be topped up, once per vault and reason until the vault recovers")
+                .tag("reason", reason).register(registry);
     }
 
     /** A new transaction was sent. */

@@ -18,7 +18,7 @@ import java.util.PriorityQueue;
  * @param dryRun        true when nothing is sent
  * @param block         the block the vault figures are at
  * @param trackedVaults open vaults in the book
- * @param markets       per market: open vaults and how many are liquidatable
+ * @param markets       per market: open vaults, how many are liquidatable, guarded, and guarded under their trigger
  * @param closest       the vaults with debt closest to liquidation, lowest health first (usually 10)
  * @param pending       transactions sent and not yet mined, by nonce
  * @param conditions    what is wrong outside the keeper, per market (a stale oracle): its vaults are not counted as
@@ -57,8 +57,18 @@ public record KeeperStatus(String sender, boolean dryRun, long block, int tracke
         }
     }
 
-    /** One market's vault counts. */
-    public record MarketVaults(long marketId, int vaults, int liquidatable) {}
+    /**
+     * One market's vault counts.
+     *
+     * @param guarded      open vaults with a live margin-guard policy (not expired, set by the vault's owner)
+     * @param belowTrigger guarded vaults whose health is below their policy's trigger (to be topped up)
+     */
+    public record MarketVaults(long marketId, int vaults, int liquidatable, int guarded, int belowTrigger) {
+        /** Without guarded vaults. */
+        public MarketVaults(long marketId, int vaults, int liquidatable) {
+            this(marketId, vaults, liquidatable, 0, 0);
+        }
+    }
 
     /**
      * One vault's distance to liquidation at {@link KeeperStatus#block}.

@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class StatusCollector implements CandidateSink {
     private static final Logger log = LoggerFactory.getLogger(StatusCollector.class);
-    private record MarketSummary(long block, int vaults, int liquidatable, List<KeeperStatus.VaultRisk> closest,
-            long valuedAtNanos) {}
+    private record MarketSummary(long block, int vaults, int liquidatable, int guarded, int belowTrigger,
+            List<KeeperStatus.VaultRisk> closest, long valuedAtNanos) {}
 
     private final PositionBook book;
     private final Duration every;
@@ -49,8 +49,8 @@ public final class StatusCollector implements CandidateSink {
         long now = System.nanoTime();
         boolean fresh = last != null && now - last.valuedAtNanos() < every.toNanos();
         if (fresh) {
-            markets.put(c.marketId(), new MarketSummary(c.block(), last.vaults(), liquidatable, last.closest(),
-                    last.valuedAtNanos()));
+            markets.put(c.marketId(), new MarketSummary(c.block(), last.vaults(), liquidatable, c.guarded(),
+                    c.topUps().size(), last.closest(), last.valuedAtNanos()));
             return;
         }
         MarketAtBlock m = c.market();
@@ -62,7 +62,7 @@ public final class StatusCollector implements CandidateSink {
                 risks.add(KeeperStatus.VaultRisk.of(v, m.health(v)));
             }
         }
-        markets.put(c.marketId(), new MarketSummary(c.block(), vaults, liquidatable,
+        markets.put(c.marketId(), new MarketSummary(c.block(), vaults, liquidatable, c.guarded(), c.topUps().size(),
                 KeeperStatus.closest(risks, KeeperStatus.CLOSEST), now));
     }
 
@@ -100,7 +100,8 @@ public final class StatusCollector implements CandidateSink {
         int tracked = 0;
         for (var e : snapshot.entrySet()) {
             MarketSummary s = e.getValue();
-            perMarket.add(new KeeperStatus.MarketVaults(e.getKey(), s.vaults(), s.liquidatable()));
+            perMarket.add(new KeeperStatus.MarketVaults(e.getKey(), s.vaults(), s.liquidatable(), s.guarded(),
+                    s.belowTrigger()));
             all.addAll(s.closest());
             block = Math.max(block, s.block());
             tracked += s.vaults();
@@ -108,6 +109,16 @@ public final class StatusCollector implements CandidateSink {
         return new KeeperStatus(sender.address(), dryRun, block, tracked, perMarket,
                 KeeperStatus.closest(all, KeeperStatus.CLOSEST),
                 sender.inFlight().stream().map(KeeperStatus.PendingTx::of).toList(), conditions());
+    }
+
+    /** Guarded vaults (a live policy) in the latest judgement of every market. */
+    public long guarded() {
+        return markets.values().stream().mapToLong(MarketSummary::guarded).sum();
+    }
+
+    /** Guarded vaults under their trigger in the latest judgement of every market. */
+    public long belowTrigger() {
+        return markets.values().stream().mapToLong(MarketSummary::belowTrigger).sum();
     }
 
     /** Liquidatable vaults in the latest judgement of every market. */

@@ -20,8 +20,9 @@ public final class StatusTable {
                 s.dryRun() ? " (DRY RUN: nothing is sent)" : "");
         out.printf(Locale.ROOT, "tracked vaults: %,d%n", s.trackedVaults());
         for (MarketVaults m : s.markets()) {
-            out.printf(Locale.ROOT, "  market %d: %,d open, %,d liquidatable%n", m.marketId(), m.vaults(),
-                    m.liquidatable());
+            out.printf(Locale.ROOT, "  market %d: %,d open, %,d liquidatable%s%n", m.marketId(), m.vaults(),
+                    m.liquidatable(), m.guarded() == 0 ? "" : String.format(Locale.ROOT,
+                            ", %,d guarded (%,d under their top-up trigger)", m.guarded(), m.belowTrigger()));
         }
         for (KeeperStatus.Condition c : s.conditions()) {
             out.printf(Locale.ROOT, "  CONDITION %s (its vaults are not counted as liquidatable)%n", c);

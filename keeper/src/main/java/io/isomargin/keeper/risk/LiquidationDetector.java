@@ -1,13 +1,16 @@
 package io.isomargin.keeper.risk;
 
 import io.isomargin.keeper.book.BlockObserver;
+import io.isomargin.abi.math.FullMath;
 import io.isomargin.keeper.book.BookListener;
+import io.isomargin.keeper.book.GuardPolicy;
 import io.isomargin.keeper.book.OraclePrice;
 import io.isomargin.keeper.book.PositionBook;
 import io.isomargin.keeper.book.TrackedMarket;
 import io.isomargin.keeper.book.VaultPosition;
 import java.math.BigInteger;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +28,10 @@ import org.slf4j.LoggerFactory;
  * it can be liquidatable. Each of those candidates is then confirmed with the exact health at the block's timestamp
  * ({@link MarketAtBlock}), and the result goes to the {@link CandidateSink}. A market whose bound no longer holds is
  * re-indexed first.
+ *
+ * <p>Guarded vaults (a live margin-guard policy in the book: not expired at the block, set by the vault's owner) are
+ * judged beside: each one's exact health is compared with its policy's trigger, and those below it go out with the
+ * market's result as {@link TopUpCandidate}s, whether or not they are liquidatable yet.
  *
  * <p>Runs on the book's writer thread; {@link #latest} may be read from any thread.
  */
@@ -93,9 +100,10 @@ public final class LiquidationDetector implements BookListener, BlockObserver {
     @Override
     public void onBlock(long block, long timestamp) throws Exception {
         Map<Long, LiquidationCandidates> results = new HashMap<>();
+        Map<Long, List<GuardPolicy>> guarded = guardedByMarket(timestamp);
         for (TrackedMarket m : book.markets()) {
             if (!m.complete()) continue;
-            LiquidationCandidates c = detect(m, block, timestamp);
+            LiquidationCandidates c = detect(m, block, timestamp, guarded.getOrDefault(m.id(), List.of()));
             results.put(m.id(), c);
             if (!c.vaults().isEmpty()) {
                 log.debug("market {} at #{}: {} liquidatable of {} examined ({} indexed), answer {}", m.id(), block,
@@ -113,7 +121,17 @@ public final class LiquidationDetector implements BookListener, BlockObserver {
         return judgedBlock;
     }
 
-    private LiquidationCandidates detect(TrackedMarket m, long block, long timestamp) {
+    /** The live guard policies of open vaults at {@code timestamp}, by the vault's market. */
+    private Map<Long, List<GuardPolicy>> guardedByMarket(long timestamp) {
+        Map<Long, List<GuardPolicy>> out = new HashMap<>();
+        for (GuardPolicy p : book.policies()) {
+            VaultPosition v = book.vault(p.vaultId());
+            if (p.live(v, timestamp)) out.computeIfAbsent(v.marketId(), k -> new ArrayList<>()).add(p);
+        }
+        return out;
+    }
+
+    private LiquidationCandidates detect(TrackedMarket m, long block, long timestamp, List<GuardPolicy> guarded) {
         MarketRiskIndex idx = indexes.computeIfAbsent(m.id(), k -> new MarketRiskIndex());
         if (idx.ensure(m, book.vaultsOf(m.id()), timestamp, config)) {
             rebuilds++;
@@ -136,7 +154,26 @@ public final class LiquidationDetector implements BookListener, BlockObserver {
         }
         return new LiquidationCandidates(m.id(), block, timestamp, oracle, at.hasPrice() ? at.price() : null,
                 at.priceUsable(), at.priceProblem(), found, examined, idx.index().size(), at,
-                priceUpdatedNanos.getOrDefault(m.oracle(), 0L));
+                priceUpdatedNanos.getOrDefault(m.oracle(), 0L), belowTrigger(at, guarded), guarded.size());
+    }
+
+    /** The guarded vaults whose exact health is below their trigger, lowest health first. */
+    private List<TopUpCandidate> belowTrigger(MarketAtBlock at, List<GuardPolicy> guarded) {
+        if (guarded.isEmpty() || !at.hasPrice()) return List.of();
+        List<TopUpCandidate> out = new ArrayList<>();
+        for (GuardPolicy p : guarded) {
+            VaultPosition v = book.vault(p.vaultId());
+            if (v.debtShares().signum() == 0) continue;
+            BigInteger debt = at.debt(v);
+            if (debt.signum() == 0) continue;
+            BigInteger maxDebt = at.maxDebt(v);
+            BigInteger health = FullMath.mulDivDown(maxDebt, FullMath.WAD, debt);
+            if (health.compareTo(p.triggerHealth()) < 0) {
+                out.add(new TopUpCandidate(v, p, health, debt, debt.compareTo(maxDebt) > 0));
+            }
+        }
+        out.sort(Comparator.comparing(TopUpCandidate::health).thenComparingLong(TopUpCandidate::vaultId));
+        return out;
     }
 
     /* INDEX QUERIES (no exact confirmation) */

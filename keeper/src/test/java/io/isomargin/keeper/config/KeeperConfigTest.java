@@ -50,6 +50,8 @@ class KeeperConfigTest {
               min-profit: 2.5
               max-batch: 20
               gas-budget: 8000000
+            guard:
+              enabled: false
             dry-run: true
             http:
               host: 0.0.0.0
@@ -98,6 +100,7 @@ class KeeperConfigTest {
         assertEquals(new BigDecimal("2.5"), c.liquidation().minProfit());
         assertEquals(20, c.liquidation().maxBatch());
         assertEquals(8_000_000, c.liquidation().gasBudget());
+        assertEquals(new KeeperConfig.Guard(Optional.of(false)), c.guard());
         assertTrue(c.dryRun());
         assertEquals(new KeeperConfig.Http("0.0.0.0", 9191, 7, 20, 12), c.http());
     }
@@ -127,6 +130,7 @@ class KeeperConfigTest {
         assertEquals(0, c.liquidation().minProfit().signum());
         assertEquals(10, c.liquidation().maxBatch());
         assertEquals(5_000_000, c.liquidation().gasBudget());
+        assertEquals(new KeeperConfig.Guard(Optional.empty()), c.guard(), "on when the deployment has a guard");
         assertFalse(c.dryRun());
         assertEquals(new KeeperConfig.Http("127.0.0.1", 9090, 3, 10, 10), c.http());
     }
@@ -136,6 +140,7 @@ class KeeperConfigTest {
         KeeperConfig c = KeeperConfig.load(Path.of("keeper.example.yaml"), Map.of());
         assertEquals(List.of("http://127.0.0.1:8545"), c.rpc().httpUrls());
         assertEquals(KeyConfig.privateKeyEnv("KEEPER_DEV_KEY"), c.key());
+        assertEquals(Optional.of(true), c.guard().enabled());
         assertFalse(c.dryRun());
     }
 
@@ -194,6 +199,7 @@ class KeeperConfigTest {
                 new Case("gas-budget: 8000000", "gas-budget: 50000000", "liquidation.gas-budget", "50000000",
                         "30000000"),
                 new Case("dry-run: true", "dry-run: maybe", "dry-run", "maybe", "true or false"),
+                new Case("enabled: false", "enabled: sometimes", "guard.enabled", "sometimes", "true or false"),
                 new Case("port: 9191", "port: 70000", "http.port", "70000", "65535"),
                 new Case("markets: [2, 1]", "markets: [2, x]", "markets", "x", "market ids"),
                 new Case("max-requests-per-second: 25", "max-requests-per-second: -1", "rpc.max-requests-per-second",
@@ -282,6 +288,29 @@ class KeeperConfigTest {
                 () -> KeeperConfig.load(write(GOOD.replace("[2, 1]", "[2, 9]")), Map.of()).selectMarkets(file));
         assertEquals("markets", e.key());
         assertTrue(e.getMessage().contains("'9'") && e.getMessage().contains("[1, 2, 3]"), e.getMessage());
+    }
+
+    @Test
+    void guardEnabledDefaultsToTheDeploymentFilesGuardAndFalseTurnsTopUpsOff() throws Exception {
+        String guard = "0x" + "55".repeat(20);
+        DeploymentFile withGuard = new DeploymentFile(31337, "0x" + "11".repeat(20), "0x" + "44".repeat(20), guard, 1,
+                "0x" + "22".repeat(20), "0x" + "33".repeat(20), List.of(market(1)));
+        DeploymentFile before = new DeploymentFile(31337, "0x" + "11".repeat(20), "0x" + "44".repeat(20), null, 1,
+                "0x" + "22".repeat(20), "0x" + "33".repeat(20), List.of(market(1)));
+        KeeperConfig unset = KeeperConfig.load(write(MINIMAL), Map.of());
+        assertEquals(Optional.of(guard), unset.guard().guardOf(withGuard), "on by default with a guard");
+        assertEquals(Optional.empty(), unset.guard().guardOf(before), "off without one");
+        KeeperConfig on = KeeperConfig.load(write(MINIMAL + "guard:\n  enabled: true\n"), Map.of());
+        assertEquals(Optional.of(guard), on.guard().guardOf(withGuard));
+        assertEquals(Optional.empty(), on.guard().guardOf(before), "a file from before the guard still runs");
+        KeeperConfig off = KeeperConfig.load(write(MINIMAL + "guard:\n  enabled: false\n"), Map.of());
+        assertEquals(Optional.empty(), off.guard().guardOf(withGuard));
+        KeeperConfig overridden = KeeperConfig.load(write(MINIMAL + "guard:\n  enabled: true\n"),
+                Map.of("ISOMARGIN_KEEPER_GUARD_ENABLED", "false"));
+        assertEquals(Optional.empty(), overridden.guard().guardOf(withGuard), "the environment overrides the file");
+        assertEquals(Optional.of(guard), KeeperConfig.load(write(MINIMAL), Map.of("ISOMARGIN_KEEPER_GUARD_ENABLED",
+                "on")).guard().guardOf(withGuard));
+        rejected(MINIMAL + "guard:\n  enable: false\n", "guard.enable");
     }
 
     @Test

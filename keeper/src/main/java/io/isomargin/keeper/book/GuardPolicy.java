@@ -1,0 +1,64 @@
+package io.isomargin.keeper.book;
+
+import io.isomargin.abi.contracts.MarginGuard;
+import java.math.BigInteger;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * A vault's margin-guard policy as the guard stores it ({@code MarginGuard.policy(vaultId)}): the owner it was set
+ * for, whose wallet every top-up draws on, and the terms. Healths are WAD (1e18 is the liquidation threshold); the
+ * caps are in the token the mode moves and count the executor's fee too.
+ *
+ * @param vaultId       the guarded vault
+ * @param owner         the vault's owner when the policy was set, lower-case 0x address: the guard refuses to top up
+ *                      ({@code OwnerChanged}) once the vault's owner is someone else
+ * @param mode          what a top-up moves
+ * @param triggerHealth top-ups run only while the vault's health is below this (above 1e18)
+ * @param targetHealth  a top-up moves what brings the vault to this health, within the caps
+ * @param feeBps        the executor's fee, in bps of the amount moved (at most 100)
+ * @param expiry        the last timestamp (seconds) at which the policy works
+ * @param maxPerTopUp   the most one top-up takes from the owner's wallet, fee included
+ * @param maxPerDay     the most the vault's top-ups take in any 24 hours, fee included
+ */
+public record GuardPolicy(long vaultId, String owner, Mode mode, BigInteger triggerHealth, BigInteger targetHealth,
+        int feeBps, long expiry, BigInteger maxPerTopUp, BigInteger maxPerDay) {
+
+    /** What a top-up does, as the guard's {@code GuardMode}. */
+    public enum Mode {
+        /** Deposits collateral tokens from the owner's wallet; the fee is paid in the collateral token. */
+        DEPOSIT_COLLATERAL,
+        /** Repays debt with loan tokens from the owner's wallet; the fee is paid in the loan token. */
+        REPAY_DEBT;
+
+        /** From the contract's enum value (0 or 1). */
+        public static Mode of(BigInteger value) {
+            return switch (value.intValueExact()) {
+                case 0 -> DEPOSIT_COLLATERAL;
+                case 1 -> REPAY_DEBT;
+                default -> throw new IllegalArgumentException("unknown guard mode " + value);
+            };
+        }
+    }
+
+    public GuardPolicy {
+        Objects.requireNonNull(owner, "owner");
+        owner = owner.toLowerCase(Locale.ROOT);
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(triggerHealth, "triggerHealth");
+        Objects.requireNonNull(targetHealth, "targetHealth");
+        Objects.requireNonNull(maxPerTopUp, "maxPerTopUp");
+        Objects.requireNonNull(maxPerDay, "maxPerDay");
+    }
+
+    /** The policy a {@code PolicySet} event set. */
+    public static GuardPolicy of(MarginGuard.PolicySetEventResponse e) {
+        return new GuardPolicy(e.vaultId.longValueExact(), e.owner, Mode.of(e.mode), e.triggerHealth, e.targetHealth,
+                e.feeBps.intValueExact(), e.expiry.longValueExact(), e.maxPerTopUp, e.maxPerDay);
+    }
+
+    /** Whether the guard would act on it for {@code vault} at timestamp {@code now}: not expired, same owner. */
+    public boolean live(VaultPosition vault, long now) {
+        return vault != null && vault.id() == vaultId && now <= expiry && owner.equalsIgnoreCase(vault.owner());
+    }
+}

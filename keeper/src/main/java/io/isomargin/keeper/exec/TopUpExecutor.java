@@ -1,0 +1,461 @@
+package io.isomargin.keeper.exec;
+
+import io.isomargin.abi.contracts.MarginGuard;
+import io.isomargin.abi.math.FullMath;
+import io.isomargin.abi.math.MarginMath;
+import io.isomargin.abi.math.MarketTotals;
+import io.isomargin.abi.math.SharesMath;
+import io.isomargin.keeper.book.GuardPolicy;
+import io.isomargin.keeper.book.VaultPosition;
+import io.isomargin.keeper.exec.GuardCalls.BatchResult;
+import io.isomargin.keeper.risk.LiquidationCandidates;
+import io.isomargin.keeper.risk.MarketAtBlock;
+import io.isomargin.keeper.risk.TopUpCandidate;
+import io.isomargin.keeper.send.FeePolicy;
+import io.isomargin.keeper.send.GasAboveCapException;
+import io.isomargin.keeper.send.TxSender;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.math.RoundingMode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
+
+/**
+ * Tops up guarded vaults from their owners' wallets ({@code MarginGuard.topUpBatch}) before anything of theirs is
+ * liquidated, on the executor's thread ({@link LiquidationExecutor} runs it for every market of a block before its
+ * liquidations, through the same {@link TxSender}: nonces, fees, re-sends, replacements and the in-flight limit
+ * apply alike).
+ *
+ * <p>Per market and block, the detector's {@link TopUpCandidate}s (live policy, health under its trigger) that no
+ * top-up of ours holds are simulated one by one, side by side, with {@code topUp(vault)} from the keeper's address
+ * against the pending state, and their gas estimated: a refusal names its reason by the guard's own error (a cap, the
+ * owner's allowance or balance, an expired policy), counted once per vault and reason until the vault is above its
+ * trigger again. The runnable ones are then simulated together with {@code topUpBatch} (two vaults of one owner share
+ * one wallet), in batches of up to {@value #MAX_BATCH}, at the gas limit the batch will be sent with; a vault the batch
+ * would skip is left for the next block. A liquidatable vault whose top-up would leave it liquidatable (a cap, balance
+ * or allowance binds) is no saving: it is counted as failed for the limit that binds and left to the liquidations. The
+ * rest are sent, their fees counted as income (a collateral-token fee valued at the oracle price) and their gas as
+ * cost. A top-up is sent whatever its fee: saving the vault comes first, and the net profit shows what it earned.
+ *
+ * <p>The priority: a vault in a top-up of ours is kept out of liquidation while the top-up is in flight, and until the
+ * book shows the block it was mined in; a vault whose top-up cannot run is liquidated as usual. Only the vaults of a
+ * top-up already sent are held: a new top-up is never sent for a vault while one is in flight. In dry run nothing is
+ * sent; the vaults a live run would top up are kept out of the same block's liquidations.
+ */
+public final class TopUpExecutor implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(TopUpExecutor.class);
+    /** Vaults per {@code topUpBatch} (the guard's {@code MAX_BATCH}). */
+    static final int MAX_BATCH = 50;
+    private static final long INTRINSIC_GAS = 21_000;
+    /**
+     * Blocks a vault the guard skipped in a mined top-up of ours waits before it is tried again: a simulation that
+     * keeps promising what the chain does not do must not cost a transaction every block.
+     */
+    static final int SKIPPED_RETRY_BLOCKS = 3;
+    /** Base units a top-up's amount and fee may fall short of the limit that bound them (both rounded down). */
+    private static final int SPLIT_ROUNDING = 3;
+
+    /** A market's tokens as the guard moves them, and gas priced in its loan token. */
+    public record MarketTokens(String loanToken, String collateralToken, GasPricing gasPricing) {
+        public MarketTokens {
+            Objects.requireNonNull(loanToken, "loanToken");
+            Objects.requireNonNull(collateralToken, "collateralToken");
+            Objects.requireNonNull(gasPricing, "gasPricing");
+        }
+
+        /** The token a top-up of {@code mode} moves and pays its fee in. */
+        String token(GuardPolicy.Mode mode) {
+            return mode == GuardPolicy.Mode.DEPOSIT_COLLATERAL ? collateralToken : loanToken;
+        }
+    }
+
+    /** A top-up transaction in flight: its vaults and the price its collateral-token fees are valued at. */
+    private record Held(long marketId, List<Long> vaultIds, BigInteger price) {}
+
+    /** The reason last reported for a vault that cannot be topped up. */
+    private record Failing(long marketId, TopUpFailure reason) {}
+
+    /** A vault whose top-up simulates, with the gas of {@code topUp(vault)} alone. */
+    private record Ready(TopUpCandidate vault, BigInteger gas) {}
+
+    /** A vault that cannot be topped up, found while preparing (reported on the executor's thread). */
+    private record Failure(TopUpCandidate vault, TopUpFailure reason, String detail) {}
+
+    /**
+     * One batch ready to send (or nothing: {@code data} null), with what preparing found.
+     *
+     * @param income  the batch's fees in loan-token base units
+     * @param gasCost its estimated gas in loan-token base units
+     */
+    private record Prepared(List<TopUpCandidate> vaults, String data, BigInteger gas, BigInteger income,
+            BigInteger gasCost, List<Failure> failures, List<Long> skipped) {
+        List<Long> ids() {
+            return vaults.stream().map(TopUpCandidate::vaultId).toList();
+        }
+    }
+
+    private final GuardCalls calls;
+    private final TxSender sender;
+    private final FeePolicy fees;
+    private final Map<Long, MarketTokens> tokens;
+    private final boolean dryRun;
+    private final ExecutionListener listener;
+    private final ExecutorService preparing = Executors.newVirtualThreadPerTaskExecutor();
+    private final Map<Long, Held> held = new HashMap<>(); // by nonce
+    private final Map<Long, Long> heldVaults = new HashMap<>(); // vault -> nonce of our top-up in flight
+    private final Map<Long, Long> minedIn = new HashMap<>(); // vault -> block our top-up of it was mined in
+    private final Map<Long, Failing> failing = new HashMap<>(); // vault -> reason last reported
+    private final Map<Long, Long> retryFrom = new HashMap<>(); // vault skipped when mined -> first block to try again
+
+    /** @param tokens each followed market's tokens, gas priced in its loan token */
+    public TopUpExecutor(GuardCalls calls, TxSender sender, FeePolicy fees, Map<Long, MarketTokens> tokens,
+            boolean dryRun, ExecutionListener listener) {
+        this.calls = Objects.requireNonNull(calls, "calls");
+        this.sender = Objects.requireNonNull(sender, "sender");
+        this.fees = Objects.requireNonNull(fees, "fees");
+        this.tokens = Map.copyOf(tokens);
+        this.dryRun = dryRun;
+        this.listener = Objects.requireNonNull(listener, "listener");
+    }
+
+    /** The guard's address. */
+    public String guard() {
+        return calls.guard();
+    }
+
+    /**
+     * Tops up what it can of one market's guarded vaults under their trigger (see the class comment), on the
+     * executor's thread.
+     *
+     * @return the vaults this block's liquidations of the market must leave alone: held by a top-up of ours in
+     *         flight, topped up in a block the candidates do not show yet, or topped up now (in dry run: that would be)
+     */
+    public Set<Long> run(LiquidationCandidates c, long block, BigInteger baseFee) {
+        long marketId = c.marketId();
+        minedIn.values().removeIf(mined -> mined <= c.block()); // the book shows those top-ups now
+        Set<Long> keepOut = new HashSet<>(heldVaults.keySet());
+        keepOut.addAll(minedIn.keySet());
+        Set<Long> under = new HashSet<>();
+        for (TopUpCandidate t : c.topUps()) under.add(t.vaultId());
+        failing.entrySet().removeIf(e -> e.getValue().marketId() == marketId && !under.contains(e.getKey()));
+        MarketTokens token = tokens.get(marketId);
+        if (c.topUps().isEmpty() || token == null) return keepOut;
+        if (!c.priceUsable()) return keepOut; // the guard reads the same price: a top-up reverts like a liquidation
+        retryFrom.values().removeIf(from -> from <= block);
+        List<TopUpCandidate> todo = c.topUps().stream()
+                .filter(t -> !keepOut.contains(t.vaultId()) && !retryFrom.containsKey(t.vaultId())).toList();
+        if (todo.isEmpty()) return keepOut;
+        BigInteger expectedFee;
+        try {
+            FeePolicy.Fees f = fees.initial(baseFee);
+            expectedFee = baseFee.add(f.maxPriorityFeePerGas()).min(f.maxFeePerGas());
+        } catch (GasAboveCapException e) {
+            log.warn("market {}: {} guarded vault(s) under their trigger, no top-up sent: {}", marketId, todo.size(),
+                    e.getMessage());
+            listener.notSent(marketId, "top-ups: " + e.getMessage());
+            return keepOut;
+        }
+
+        // each vault alone, side by side: what the guard would do, or why it refuses
+        List<CompletableFuture<GuardCalls.Simulation>> alone = new ArrayList<>();
+        for (TopUpCandidate t : todo) {
+            alone.add(CompletableFuture.supplyAsync(() -> calls.simulateTopUp(t.vaultId()), preparing));
+        }
+        List<Ready> runnable = new ArrayList<>();
+        for (int i = 0; i < todo.size(); i++) {
+            TopUpCandidate t = todo.get(i);
+            switch (alone.get(i).join()) {
+                case GuardCalls.WouldTopUp w -> runnable.add(new Ready(t, w.gas()));
+                case GuardCalls.Refused r when r.failure() != null -> failed(marketId, t, r.failure(), r.error());
+                case GuardCalls.Refused r -> log.debug("market {}: vault {} needs no top-up at simulation: {}",
+                        marketId, t.vaultId(), r.error());
+                case GuardCalls.Unknown u -> log.warn("market {}: the top-up of vault {} could not be simulated: {}",
+                        marketId, t.vaultId(), u.reason());
+            }
+        }
+        if (runnable.isEmpty()) return keepOut;
+
+        // then together, in batches prepared side by side
+        List<CompletableFuture<Prepared>> batches = new ArrayList<>();
+        for (int from = 0; from < runnable.size(); from += MAX_BATCH) {
+            List<Ready> chunk = runnable.subList(from, Math.min(runnable.size(), from + MAX_BATCH));
+            batches.add(CompletableFuture.supplyAsync(() -> prepare(c, chunk, token, expectedFee), preparing));
+        }
+        List<Prepared> sendable = new ArrayList<>();
+        for (CompletableFuture<Prepared> b : batches) {
+            Prepared p = b.join();
+            for (Failure f : p.failures()) failed(marketId, f.vault(), f.reason(), f.detail());
+            if (!p.skipped().isEmpty()) {
+                log.info("market {}: vault(s) {} left out: the batch's simulation skips them (an owner's wallet "
+                        + "shared with another vault of the batch) or failed; tried again next block", marketId,
+                        p.skipped());
+            }
+            if (p.data() != null) sendable.add(p);
+        }
+        if (sendable.isEmpty()) return keepOut;
+        if (dryRun) {
+            for (Prepared p : sendable) {
+                log.info("dry-run: would top up market {} vault(s) {} for fees worth {} (gas {}, worth {})", marketId,
+                        p.ids(), p.income(), p.gas(), p.gasCost());
+                listener.topUpDryRun(marketId, p.ids(), p.income());
+                keepOut.addAll(p.ids());
+            }
+            return keepOut;
+        }
+        int slots = sender.freeSlots();
+        if (sendable.size() > slots) {
+            listener.notSent(marketId, (sendable.size() - slots) + " top-up batch(es): the in-flight transaction limit "
+                    + "is reached");
+            sendable = sendable.subList(0, slots);
+            if (sendable.isEmpty()) return keepOut;
+        }
+        List<Optional<TxSender.Pending>> sent;
+        try {
+            sent = sender.sendAll(sendable.stream().map(p -> new TxSender.Request(calls.guard(), p.data(),
+                    gasLimit(p.gas(), p.vaults().size()), "topUpBatch market " + marketId
+                            + " vaults " + p.ids())).toList(), baseFee, block);
+        } catch (GasAboveCapException e) {
+            log.warn("market {}: {} top-up batch(es) not sent: {}", marketId, sendable.size(), e.getMessage());
+            listener.notSent(marketId, "top-ups: " + e.getMessage());
+            return keepOut;
+        }
+        for (int i = 0; i < sendable.size(); i++) {
+            Prepared p = sendable.get(i);
+            if (sent.get(i).isEmpty()) {
+                listener.notSent(marketId, "top-up batch " + p.ids() + " not sent (see the log)");
+                continue;
+            }
+            TxSender.Pending tx = sent.get(i).get();
+            held.put(tx.nonce(), new Held(marketId, p.ids(), c.market().price()));
+            for (long id : p.ids()) {
+                heldVaults.put(id, tx.nonce());
+                failing.remove(id);
+            }
+            keepOut.addAll(p.ids());
+            log.info("market {}: topping up vault(s) {} (health {} under trigger {}) for fees worth {} against gas "
+                    + "worth {}: {}", marketId, p.ids(), p.vaults().stream().map(t -> ratio(t.health())).toList(),
+                    p.vaults().stream().map(t -> ratio(t.policy().triggerHealth())).toList(), p.income(),
+                    p.gasCost(), tx);
+            listener.topUpsSent(marketId, p.ids(), p.income(), tx);
+        }
+        return keepOut;
+    }
+
+    /**
+     * Simulates one batch at the gas limit it would be sent with, keeps the vaults it tops up that come out saved (or
+     * were not liquidatable) (RPC only: no executor state is touched).
+     */
+    private Prepared prepare(LiquidationCandidates c, List<Ready> chunk, MarketTokens token,
+            BigInteger expectedFee) {
+        List<Failure> failures = new ArrayList<>();
+        List<Long> skipped = new ArrayList<>();
+        List<Long> ids = chunk.stream().map(r -> r.vault().vaultId()).toList();
+        Optional<BatchResult> r = calls.simulateBatch(ids, gasLimit(batchGas(chunk), chunk.size()));
+        if (r.isEmpty()) return new Prepared(List.of(), null, null, null, null, failures, ids);
+        List<Ready> keep = new ArrayList<>();
+        BigInteger income = BigInteger.ZERO;
+        for (int i = 0; i < chunk.size(); i++) {
+            TopUpCandidate t = chunk.get(i).vault();
+            BigInteger amount = r.get().amounts().get(i);
+            BigInteger fee = r.get().fees().get(i);
+            if (amount.signum() == 0) {
+                skipped.add(t.vaultId());
+                continue;
+            }
+            if (t.liquidatable() && !saves(c.market(), t, amount)) {
+                failures.add(new Failure(t, bindingLimit(t, amount.add(fee), token), "a top-up of " + amount
+                        + " would leave it liquidatable"));
+                continue;
+            }
+            keep.add(chunk.get(i));
+            income = income.add(feeValue(t.policy().mode(), fee, c.market().price()));
+        }
+        if (keep.isEmpty()) return new Prepared(List.of(), null, null, null, null, failures, skipped);
+        BigInteger gas = batchGas(keep);
+        return new Prepared(keep.stream().map(Ready::vault).toList(),
+                calls.topUpBatchData(keep.stream().map(k -> k.vault().vaultId()).toList()), gas, income,
+                token.gasPricing().cost(gas, expectedFee), failures, skipped);
+    }
+
+    /**
+     * The gas of a batch by its vaults' estimates alone: the sum, less the intrinsic 21,000 of every transaction but
+     * one (each vault's self-call inside the batch costs less than that), raised by 1/63 since a self-call is given at
+     * most 63/64 of the gas left (EIP-150).
+     */
+    private static BigInteger batchGas(List<Ready> vaults) {
+        BigInteger sum = BigInteger.valueOf(INTRINSIC_GAS);
+        for (Ready r : vaults) {
+            sum = sum.add(r.gas().subtract(BigInteger.valueOf(INTRINSIC_GAS)).max(BigInteger.ZERO));
+        }
+        return sum.add(sum.divide(BigInteger.valueOf(63)));
+    }
+
+    /** A batch's gas limit: {@link LiquidationExecutor#gasLimit} (the state may differ when it runs). */
+    private static BigInteger gasLimit(BigInteger gas, int vaults) {
+        return LiquidationExecutor.gasLimit(gas, vaults);
+    }
+
+    /**
+     * Whether moving {@code amount} into the vault leaves it not liquidatable at the candidates' block: collateral
+     * added at the same debt, or debt repaid (shares rounded down, as the engine's {@code repay}) at the same
+     * collateral.
+     */
+    static boolean saves(MarketAtBlock at, TopUpCandidate t, BigInteger amount) {
+        VaultPosition v = t.position();
+        if (t.policy().mode() == GuardPolicy.Mode.DEPOSIT_COLLATERAL) {
+            return !MarginMath.isLiquidatable(v.collateral().add(amount), t.debt(), at.price(), at.margins());
+        }
+        if (amount.compareTo(t.debt()) >= 0) return true;
+        MarketTotals totals = at.accruedTotals();
+        BigInteger shares = SharesMath.toSharesDown(amount, totals.totalBorrowAssets(), totals.totalBorrowShares());
+        BigInteger sharesAfter = v.debtShares().subtract(shares).max(BigInteger.ZERO);
+        MarketTotals after = totals.withBorrow(totals.totalBorrowAssets().subtract(amount).max(BigInteger.ZERO),
+                totals.totalBorrowShares().subtract(shares).max(BigInteger.ZERO));
+        BigInteger debtAfter = MarginMath.debt(sharesAfter, after);
+        return debtAfter.signum() == 0
+                || !MarginMath.isLiquidatable(v.collateral(), debtAfter, at.price(), at.margins());
+    }
+
+    /**
+     * Which limit bound a top-up that takes {@code taken} (amount and fee) from the wallet: the smallest of the caps
+     * left, the owner's balance and allowance (read now); {@link TopUpFailure#OTHER} when none is that small or they
+     * cannot be read. The guard splits a limit into amount and fee rounding both down, so {@code taken} may fall
+     * short of the limit by up to {@value #SPLIT_ROUNDING} base units.
+     */
+    private TopUpFailure bindingLimit(TopUpCandidate t, BigInteger taken, MarketTokens token) {
+        GuardPolicy p = t.policy();
+        String tok = token.token(p.mode());
+        try {
+            BigInteger capLeft = p.maxPerTopUp().min(p.maxPerDay().subtract(calls.usedLast24h(t.vaultId()))
+                    .max(BigInteger.ZERO));
+            BigInteger balance = calls.balanceOf(tok, p.owner());
+            BigInteger allowance = calls.allowanceToGuard(tok, p.owner());
+            BigInteger least = capLeft.min(balance).min(allowance);
+            if (taken.add(BigInteger.valueOf(SPLIT_ROUNDING)).compareTo(least) < 0) {
+                return TopUpFailure.OTHER; // no limit bound it (the book is behind the chain?)
+            }
+            if (capLeft.equals(least)) return TopUpFailure.CAP;
+            return allowance.compareTo(balance) < 0 ? TopUpFailure.ALLOWANCE : TopUpFailure.BALANCE;
+        } catch (RuntimeException e) {
+            return TopUpFailure.OTHER;
+        }
+    }
+
+    /** A fee in loan-token base units: a collateral-token fee valued at the oracle price, rounded down. */
+    static BigInteger feeValue(GuardPolicy.Mode mode, BigInteger fee, BigInteger price) {
+        return mode == GuardPolicy.Mode.DEPOSIT_COLLATERAL ? MarginMath.value(fee, price) : fee;
+    }
+
+    /** Reports a vault that cannot be topped up, once per vault and reason until it recovers. */
+    private void failed(long marketId, TopUpCandidate t, TopUpFailure reason, String detail) {
+        Failing was = failing.put(t.vaultId(), new Failing(marketId, reason));
+        if (was != null && was.reason() == reason) return;
+        log.info("market {}: vault {} (health {}, trigger {}{}) cannot be topped up: {} ({}); it is liquidated as "
+                + "usual when liquidatable", marketId, t.vaultId(), ratio(t.health()),
+                ratio(t.policy().triggerHealth()), t.liquidatable() ? ", liquidatable" : "", reason.label(), detail);
+        listener.topUpFailed(marketId, t.vaultId(), reason, detail);
+    }
+
+    /**
+     * Follows one of our transactions' outcome, if it is a top-up of ours: true when it was (the caller then does not
+     * treat it as a liquidation).
+     */
+    public boolean settle(TxSender.Outcome o) {
+        Held h = held.get(o.tx().nonce());
+        if (h == null) return false;
+        switch (o.kind()) {
+            case REPLACED, STUCK_AT_CAP, RESENT, STRANDED, GAP_FILLED ->
+                    listener.topUpOutcome(o, h.marketId(), BigInteger.ZERO, 0, 0, 0, BigInteger.ZERO);
+            case DROPPED -> {
+                release(o.tx().nonce());
+                listener.topUpOutcome(o, h.marketId(), BigInteger.ZERO, 0, 0, h.vaultIds().size(), BigInteger.ZERO);
+            }
+            case MINED, REVERTED -> {
+                release(o.tx().nonce());
+                TransactionReceipt receipt = o.receipt();
+                BigInteger gasCostWei = receipt.getGasUsed().multiply(effectiveGasPrice(receipt, o.tx()));
+                Set<Long> done = new HashSet<>();
+                int saved = 0;
+                BigInteger income = BigInteger.ZERO;
+                if (o.kind() == TxSender.Kind.MINED) {
+                    long block = receipt.getBlockNumber().longValueExact();
+                    for (MarginGuard.ToppedUpEventResponse e : MarginGuard.getToppedUpEvents(receipt)) {
+                        long vault = e.vaultId.longValueExact();
+                        if (!h.vaultIds().contains(vault) || !e.executor.equalsIgnoreCase(sender.address())) continue;
+                        done.add(vault);
+                        boolean ok = e.healthAfter.compareTo(FullMath.WAD) >= 0;
+                        if (ok) saved++;
+                        GuardPolicy.Mode mode = GuardPolicy.Mode.of(e.mode);
+                        income = income.add(feeValue(mode, e.fee, h.price()));
+                        minedIn.put(vault, block);
+                        log.info("vault {} topped up in #{}: {} {} moved from {}, fee {}, health {} -> {}{}", vault,
+                                block, e.amount, mode == GuardPolicy.Mode.DEPOSIT_COLLATERAL ? "collateral"
+                                        : "loan tokens repaid", e.owner, e.fee, ratio(e.healthBefore),
+                                ratio(e.healthAfter), ok ? "" : " (still liquidatable)");
+                    }
+                }
+                int toppedUp = done.size();
+                int skipped = h.vaultIds().size() - toppedUp;
+                if (skipped > 0 && o.kind() == TxSender.Kind.MINED) {
+                    long retry = receipt.getBlockNumber().longValueExact() + SKIPPED_RETRY_BLOCKS;
+                    for (long id : h.vaultIds()) if (!done.contains(id)) retryFrom.put(id, retry);
+                    log.info("{}: the guard skipped {} of {} vault(s) when it ran (topped up by another executor, back "
+                            + "above the trigger, or a limit reached meanwhile); tried again from #{}", o.tx(), skipped,
+                            h.vaultIds().size(), retry);
+                }
+                MarketTokens t = tokens.get(h.marketId());
+                BigInteger profit = income.subtract(t.gasPricing().cost(BigInteger.ONE, gasCostWei));
+                listener.topUpOutcome(o, h.marketId(), gasCostWei, toppedUp, saved, skipped, profit);
+            }
+        }
+        return true;
+    }
+
+    /** Releases the vaults of top-ups no longer in flight whose outcome never reached {@link #settle}. */
+    public void releaseNotIn(Set<Long> flyingNonces) {
+        for (Long nonce : List.copyOf(held.keySet())) {
+            if (!flyingNonces.contains(nonce)) {
+                log.warn("top-up nonce {} left flight without an outcome; releasing its vaults", nonce);
+                release(nonce);
+            }
+        }
+    }
+
+    /** Vaults held by our top-ups in flight. */
+    public Set<Long> heldVaults() {
+        return Set.copyOf(heldVaults.keySet());
+    }
+
+    private void release(long nonce) {
+        Held h = held.remove(nonce);
+        if (h != null) for (long id : h.vaultIds()) heldVaults.remove(id, nonce);
+    }
+
+    @Override
+    public void close() {
+        preparing.shutdownNow();
+    }
+
+    private static BigInteger effectiveGasPrice(TransactionReceipt r, TxSender.Pending p) {
+        String eff = r.getEffectiveGasPrice();
+        return eff == null ? p.fees().maxFeePerGas() : org.web3j.utils.Numeric.decodeQuantity(eff);
+    }
+
+    /** A WAD health as a ratio with 4 decimals, rounded down. */
+    private static String ratio(BigInteger wad) {
+        if (wad.equals(FullMath.UINT256_MAX)) return "no debt";
+        return new BigDecimal(wad).movePointLeft(18).setScale(4, RoundingMode.DOWN).toPlainString();
+    }
+}
