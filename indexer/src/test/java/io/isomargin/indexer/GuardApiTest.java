@@ -314,8 +314,12 @@ class GuardApiTest {
         return items.stream().map(o -> ((JsonObject) o).getString("txHash")).toList();
     }
 
-    /** Reverts the chain to {@code snapshot} and waits until the mirror has rolled the orphaned blocks back. */
+    /**
+     * Reverts the chain to {@code snapshot} and waits until the mirror has rolled the orphaned blocks back (indexed
+     * first, so that there is a reorg to roll back).
+     */
     private void revertAndFollow(String snapshot) throws Exception {
+        indexer.catchUp(chain);
         int reorgs = indexer.runner.reorgs();
         long orphanedHead = chain.blockNumber();
         chain.revert(snapshot);
