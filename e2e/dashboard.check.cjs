@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // The dashboard in a real browser: loads <indexer-url>/ in headless Chromium (Debian's package, driven by
 // playwright-core), waits for it to render, and checks that the numbers it shows equal the query API's: markets
-// (count, prices, open vaults), the vaults closest to liquidation (ids in order, health, debt, liquidation price),
-// recent liquidations, the risk table of each market against /risk/{market}?drop=, the health histogram against
-// /risk?drop=0, and the keeper status. Saves <outdir>/dashboard.png.
+// (count, prices, open vaults), the vaults closest to liquidation (ids in order, health, debt, liquidation price, the
+// guarded badge), recent liquidations, the margin guard's top-ups, the risk table of each market against
+// /risk/{market}?drop= (with the guards' saved vaults), the health histogram against /risk?drop=0, and the keeper
+// status. Saves <outdir>/dashboard.png.
 //
 //   node e2e/dashboard.check.cjs <indexer-url> <outdir>        (CHROMIUM overrides /usr/bin/chromium)
 //
@@ -53,7 +54,11 @@ function readPage() {
     vaults: rows('#vaults tbody tr').map(tr => ({
       id: tr.dataset.vaultId, market: tr.children[1].textContent, debt: plain(tr.children[4].textContent),
       health: tr.children[5].textContent, liquidationPrice: plain(tr.children[6].textContent),
-      liquidatable: tr.dataset.liquidatable,
+      liquidatable: tr.dataset.liquidatable, guardedBadge: !!tr.querySelector('.badge.guard'),
+    })),
+    topUps: rows('#top-ups tbody tr[data-vault]').map(tr => ({
+      block: tr.children[0].textContent, vault: tr.children[1].textContent,
+      amount: plain(tr.children[4].textContent), fee: plain(tr.children[5].textContent),
     })),
     liquidations: rows('#liquidations tbody tr[data-vault]').map(tr => ({
       block: tr.children[0].textContent, vault: tr.children[1].textContent,
@@ -65,7 +70,8 @@ function readPage() {
       curvePath: !!card.querySelector('svg.risk path.curve'),
       rows: [...card.querySelectorAll('.risk-table tbody tr')].map(tr => ({
         drop: tr.dataset.drop, vaults: tr.children[2].textContent, debt: plain(tr.children[3].textContent),
-        badDebt: plain(tr.children[4].textContent),
+        badDebt: plain(tr.children[4].textContent), saved: tr.children[5].textContent,
+        guardedLiquidatable: tr.children[6].textContent,
       })),
     })),
     keeperState: document.getElementById('keeper').dataset.keeperState,
@@ -102,6 +108,17 @@ async function compare(shown) {
     eq(`vault ${v.id} debt`, s.debt, v.debt);
     eq(`vault ${v.id} liquidation price`, s.liquidationPrice, v.liquidationPrice === null ? '–' : v.liquidationPrice);
     eq(`vault ${v.id} liquidatable`, s.liquidatable, v.liquidatable);
+    eq(`vault ${v.id} guarded badge`, s.guardedBadge, v.guarded);
+  });
+
+  const topUps = await apiOk('/guard/top-ups?order=desc&limit=15');
+  eq('top-up rows', shown.topUps.length, topUps.items.length);
+  topUps.items.forEach((t, i) => {
+    const s = shown.topUps[i] || {};
+    eq(`top-up ${i} vault`, s.vault, t.vault);
+    eq(`top-up ${i} block`, s.block, t.block);
+    eq(`top-up ${i} amount`, s.amount, t.amount);
+    eq(`top-up ${i} fee`, s.fee, t.fee);
   });
 
   const liqs = await apiOk('/liquidations?order=desc&limit=15');
@@ -124,6 +141,9 @@ async function compare(shown) {
       eq(`market ${card.market} at -${r.drop}% liquidatable vaults`, r.vaults, risk.liquidatableVaults);
       eq(`market ${card.market} at -${r.drop}% liquidatable debt`, r.debt, risk.liquidatableDebt);
       eq(`market ${card.market} at -${r.drop}% bad debt`, r.badDebt, risk.badDebt);
+      eq(`market ${card.market} at -${r.drop}% saved by guards`, r.saved, risk.withGuards.savedVaults);
+      eq(`market ${card.market} at -${r.drop}% liquidatable with guards`, r.guardedLiquidatable,
+        risk.withGuards.liquidatableVaults);
     }
     const now = await apiOk(`/risk/${card.market}?drop=0`);
     const buckets = JSON.parse(card.histogram || '[]');
@@ -135,7 +155,7 @@ async function compare(shown) {
   const wantState = keeper.status === 200 ? 'ok' : keeper.body.configured === false ? 'not-configured' : 'unreachable';
   eq('keeper state', shown.keeperState, wantState);
   if (keeper.status === 200) eq('keeper vaults tracked', shown.keeperTracked, keeper.body.trackedVaults);
-  return { bad, markets, vaults, liqs, keeper };
+  return { bad, markets, vaults, liqs, topUps, keeper };
 }
 
 async function main() {
@@ -187,6 +207,9 @@ async function main() {
       vaultIds: result.shown.vaults.map(v => Number(v.id)), lowestHealth: result.shown.vaults.length ? result.shown.vaults[0].health : null,
       liquidatedVaults: result.shown.liquidations.map(l => Number(l.vault)),
       riskRows: result.shown.risk.reduce((n, c) => n + c.rows.length, 0),
+      guardedVaults: result.shown.vaults.filter(v => v.guardedBadge).map(v => Number(v.id)),
+      topUps: result.shown.topUps.map(t => Number(t.vault)),
+      savedByGuards: result.shown.risk.reduce((n, c) => Math.max(n, ...c.rows.map(r => Number(r.saved))), 0),
       pendingRiskChanges: result.shown.markets.filter(m => m.pendingExecutableAt !== '').length,
       keeper: result.shown.keeperState, keeperTracked: result.shown.keeperTracked === undefined ? null : Number(result.shown.keeperTracked),
       screenshot: shot,

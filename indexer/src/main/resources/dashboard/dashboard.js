@@ -1,5 +1,6 @@
 // The operator dashboard: polls the indexer's query API (same origin) every 2 s and renders markets, keeper status,
-// recent liquidations, a health histogram and a risk curve per market, and the vaults closest to liquidation.
+// recent liquidations and margin-guard top-ups, a health histogram and a risk curve per market (with and without the
+// guards' remaining capacity), and the vaults closest to liquidation (guarded ones marked).
 // Numbers are the API's exact decimal strings, only grouped into thousands for reading; the exact value of each
 // figure is also kept in a data-* attribute (the browser test compares those with the API).
 'use strict';
@@ -7,6 +8,7 @@
 const REFRESH_MS = 2000;
 const VAULT_ROWS = 50;
 const LIQUIDATION_ROWS = 15;
+const TOP_UP_ROWS = 15;
 const CURVE = { max: 50, step: 2.5 };
 const CURVE_TABLE_DROPS = ['0', '10', '20', '25', '30', '40', '50'];
 
@@ -165,6 +167,37 @@ function renderLiquidations(liqs) {
   $('#liquidations tbody').replaceChildren(...rows);
 }
 
+// The vault's badges: liquidatable now, guarded by a live margin-guard policy.
+function badgesCell(v) {
+  const td = cell('');
+  if (v.liquidatable) td.append(Object.assign(document.createElement('span'), { className: 'badge bad', textContent: 'liquidatable' }));
+  if (v.guarded) {
+    td.append(Object.assign(document.createElement('span'), {
+      className: 'badge guard', textContent: 'guarded',
+      title: 'a live margin-guard policy: below its trigger health anyone may top it up from the owner\'s wallet',
+    }));
+  }
+  return td;
+}
+
+function renderTopUps(topUps) {
+  const healths = t => (t.healthBefore === null ? '–' : t.healthBefore) + ' → ' + (t.healthAfter === null ? 'no debt' : t.healthAfter);
+  const rows = topUps.items.map(t => row([
+    cell(String(t.block)),
+    cell(String(t.vault)),
+    cell(String(t.market)),
+    cell(t.mode === 'repay_debt' ? 'repay debt' : 'deposit collateral'),
+    cell(group(t.amount), { class: 'num' }),
+    cell(group(t.fee), { class: 'num' }),
+    cell(healths(t), { class: 'num' }),
+    cell(group(t.usedLast24h), { class: 'num' }),
+    cell(short(t.executor), { title: t.executor }),
+  ], { block: t.block, logIndex: t.logIndex, vault: t.vault, amount: t.amount, fee: t.fee,
+    healthAfterWad: t.healthAfterWad }));
+  if (rows.length === 0) rows.push(row([cell('none yet', { colspan: 9, class: 'muted' })]));
+  $('#top-ups tbody').replaceChildren(...rows);
+}
+
 function renderVaults(vaults, prices) {
   const rows = vaults.items.map(v => row([
     cell(String(v.id)),
@@ -175,10 +208,9 @@ function renderVaults(vaults, prices) {
     cell(v.health === null ? '–' : v.health, { class: 'num ' + healthClass(v.health) }),
     cell(group(v.liquidationPrice), { class: 'num' }),
     cell(group(prices.get(v.market)), { class: 'num' }),
-    v.liquidatable ? (() => { const td = cell(''); td.append(Object.assign(document.createElement('span'),
-      { className: 'badge bad', textContent: 'liquidatable' })); return td; })() : cell(''),
+    badgesCell(v),
   ], { vaultId: v.id, market: v.market, health: v.health, healthWad: v.healthWad || null,
-    debt: v.debt, liquidationPrice: v.liquidationPrice, liquidatable: v.liquidatable }));
+    debt: v.debt, liquidationPrice: v.liquidationPrice, liquidatable: v.liquidatable, guarded: !!v.guarded }));
   $('#vaults tbody').replaceChildren(...rows);
 }
 
@@ -193,9 +225,10 @@ function marketCard(id) {
     <svg class="histogram" role="img" aria-label="health histogram of market ${id}"></svg>
     <h2>Market ${id}: liquidatable debt if the price drops</h2>
     <svg class="risk" role="img" aria-label="liquidatable debt against price drop, market ${id}"></svg>
-    <div class="legend"><i></i>liquidatable debt<i class="bad-debt"></i>bad debt their liquidation would leave (loan units)</div>
-    <table class="risk-table"><thead><tr><th>price drop</th><th>shocked price</th><th>vaults liquidatable</th>
-      <th>their debt</th><th>bad debt</th></tr></thead><tbody></tbody></table>`;
+    <div class="legend"><i></i>liquidatable debt<i class="guarded"></i>with the guards' top-ups<i class="bad-debt"></i>bad debt their liquidation would leave (loan units)</div>
+    <table class="risk-table"><thead><tr><th>price drop</th><th>shocked price</th><th>liquidatable</th>
+      <th>their debt</th><th>bad debt</th><th title="vaults a top-up of their guard's remaining capacity brings back above health 1">saved</th>
+      <th title="vaults liquidatable even with the guards' top-ups">with guards</th></tr></thead><tbody></tbody></table>`;
   $('#market-charts').append(card);
   return card;
 }
@@ -216,10 +249,11 @@ function renderCurve(card, c) {
   const xs = c.points.map(p => Number(p.drop));
   const debt = c.points.map(p => Number(p.liquidatableDebt));
   const bad = c.points.map(p => Number(p.badDebt));
+  const guarded = c.points.map(p => Number(p.withGuards.liquidatableDebt));
   const maxDebt = c.points.reduce((m, p) => (BigInt(p.liquidatableDebt) > BigInt(m) ? p.liquidatableDebt : m), '0');
   const svg = card.querySelector('svg.risk');
   Charts.lines(svg, {
-    xs, series: [{ ys: debt }, { ys: bad, cls: 'bad-debt' }], xLabel: 'oracle price drop',
+    xs, series: [{ ys: debt }, { ys: guarded, cls: 'guarded' }, { ys: bad, cls: 'bad-debt' }], xLabel: 'oracle price drop',
     xTicks: [0, 10, 20, 30, 40, 50].filter(t => t <= CURVE.max), yLabel: 'loan units', yMaxText: 'max ' + group(maxDebt),
   });
   svg.dataset.points = JSON.stringify(c.points.map(p => [p.drop, p.liquidatableVaults, p.liquidatableDebt, p.badDebt]));
@@ -229,17 +263,20 @@ function renderCurve(card, c) {
     cell(String(p.liquidatableVaults)),
     cell(group(p.liquidatableDebt), { class: 'num' }),
     cell(group(p.badDebt), { class: 'num' }),
+    cell(String(p.withGuards.savedVaults), { class: 'saved', title: 'debt saved: ' + group(p.withGuards.savedDebt) }),
+    cell(String(p.withGuards.liquidatableVaults), { class: 'guarded-liquidatable' }),
   ], { drop: p.drop, liquidatableVaults: p.liquidatableVaults, liquidatableDebt: p.liquidatableDebt,
-    badDebt: p.badDebt }));
+    badDebt: p.badDebt, savedVaults: p.withGuards.savedVaults }));
   card.querySelector('.risk-table tbody').replaceChildren(...rows);
 }
 
 /* POLLING */
 
 async function refresh() {
-  const [health, markets, vaults, liqs, keeper] = await Promise.all([
+  const [health, markets, vaults, liqs, topUps, keeper] = await Promise.all([
     api('/health'), ok('/markets'), ok('/vaults?sort=health&limit=' + VAULT_ROWS),
-    ok('/liquidations?order=desc&limit=' + LIQUIDATION_ROWS), api('/keeper/status'),
+    ok('/liquidations?order=desc&limit=' + LIQUIDATION_ROWS), ok('/guard/top-ups?order=desc&limit=' + TOP_UP_ROWS),
+    api('/keeper/status'),
   ]);
   const perMarket = await Promise.all(markets.items.filter(m => m.price).map(async m => ({
     id: m.id,
@@ -250,6 +287,7 @@ async function refresh() {
   renderMarkets(markets);
   renderKeeper(keeper);
   renderLiquidations(liqs);
+  renderTopUps(topUps);
   renderVaults(vaults, new Map(markets.items.map(m => [m.id, m.price && m.price.answer])));
   for (const m of perMarket) {
     const card = marketCard(m.id);

@@ -131,7 +131,7 @@ public final class IndexerMain implements Callable<Integer> {
                 IndexerMeta meta = checkThenMigrate(cfg, deployment, rpc);
                 vertx = Vertx.vertx();
                 pool = db.pool(vertx);
-                MirrorProjection projection = new MirrorProjection(meta.engine(), new EventDecoder());
+                MirrorProjection projection = new MirrorProjection(meta.engine(), meta.guard(), new EventDecoder());
                 MirrorStore store = new MirrorStore(pool, projection, cfg.reorgWindow());
                 ensureMeta(store, meta, db);
                 IndexerRunner runner = new IndexerRunner(rpc, cfg.followerConfig(meta.engine()), store, projection,
@@ -209,8 +209,8 @@ public final class IndexerMain implements Callable<Integer> {
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = "Compare the mirror with the engine's views at the mirror's cursor block. RPC calls are "
-                    + "retried on transient failures, each within verify.call-timeout.",
+            description = "Compare the mirror with the engine's (and the margin guard's) views at the mirror's cursor "
+                    + "block. RPC calls are retried on transient failures, each within verify.call-timeout.",
             exitCodeListHeading = "Exit codes:%n",
             exitCodeList = {"0:the mirror equals the chain", "1:mismatches found (each printed)",
                     "2:bad configuration or deployment file",
@@ -236,9 +236,9 @@ public final class IndexerMain implements Callable<Integer> {
                             + " holds no mirror yet (run `indexer run` first)", null);
                 }
                 StartChecks.Node node = checks.node();
-                StartChecks.requireSameDeployment(stored, new IndexerMeta(deployment.chainId(), deployment.engine(),
-                        deployment.deployBlock(), node.genesisHash()), db);
-                return new Verifier(rpc, deployment.engine()).verify(c, out) == 0 ? ExitCode.OK : ExitCode.FAILED;
+                StartChecks.requireSameDeployment(stored, configuredMeta(deployment, node), db);
+                return new Verifier(rpc, deployment.engine(), deployment.guard()).verify(c, out) == 0 ? ExitCode.OK
+                        : ExitCode.FAILED;
             } catch (StartupException e) {
                 if (e.exitCode() != ExitCode.NODE_UNREACHABLE && e.exitCode() != ExitCode.CONFIG) throw e;
                 throw notChecked(e.getMessage(), e, cfg);
@@ -296,8 +296,8 @@ public final class IndexerMain implements Callable<Integer> {
                 }
                 vertx = Vertx.vertx();
                 pool = db.pool(vertx);
-                MirrorStore store = new MirrorStore(pool, new MirrorProjection(meta.engine(), new EventDecoder()),
-                        cfg.reorgWindow());
+                MirrorStore store = new MirrorStore(pool, new MirrorProjection(meta.engine(), meta.guard(),
+                        new EventDecoder()), cfg.reorgWindow());
                 long cursor = await(store.loadCursor(), db).map(IndexedCursor::blockNumber)
                         .orElseThrow(() -> new StartupException("nothing to roll back: the database " + db
                                 + " holds no indexed block yet", null));
@@ -363,7 +363,7 @@ public final class IndexerMain implements Callable<Integer> {
 
     private static IndexerMeta configuredMeta(DeploymentFile deployment, StartChecks.Node node) {
         return new IndexerMeta(deployment.chainId(), deployment.engine(), deployment.deployBlock(),
-                node.genesisHash());
+                node.genesisHash(), deployment.guard());
     }
 
     private static void migrate(DatabaseUrl db) {

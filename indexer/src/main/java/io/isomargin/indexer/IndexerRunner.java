@@ -59,10 +59,15 @@ import org.web3j.utils.Numeric;
  * than the window it names the way back instead ({@code indexer rebuild}, which rolls the mirror back with the same
  * {@link MirrorStore#rollbackTo} a reorg inside the window uses).
  *
- * <p>The follower's log filter is fixed when it starts: it holds the engine and the oracles of the markets known
- * then (from the database and {@code knownOracles}). A market created later has its oracle's logs fetched alongside
+ * <p>The follower's log filter is fixed when it starts: it holds the engine, the margin guard (when the deployment
+ * has one) and the oracles of the markets known then (from the database and {@code knownOracles}). A market created later has its oracle's logs fetched alongside
  * each batch by one extra {@code eth_getLogs}, checked against the batch's block headers, until the next (re)start
  * puts it in the filter.
+ *
+ * <p><b>Block times.</b> With a guard, the store needs the time of every block holding a top-up and of the batch's
+ * last block (the rolling 24-hour cap counts back from it). An unfinalized batch carries its headers; for a final one
+ * the runner reads those few headers ({@code eth_getBlockByNumber}: one per block with top-ups, plus the last block),
+ * checking each top-up's block hash against its log.
  */
 public final class IndexerRunner implements AutoCloseable {
     private static final String ANSWER_UPDATED = EventEncoder.encode(MockAggregator.ANSWERUPDATED_EVENT);
@@ -113,6 +118,10 @@ public final class IndexerRunner implements AutoCloseable {
         this.store = Objects.requireNonNull(store, "store");
         this.projection = Objects.requireNonNull(projection, "projection");
         this.meta = Objects.requireNonNull(meta, "meta");
+        if (meta.guard() != null && !meta.guard().equals(projection.guard())) {
+            throw new IllegalArgumentException("the deployment's guard " + meta.guard() + " is not the one the projection"
+                    + " projects (" + projection.guard() + ")");
+        }
         this.knownOracles = knownOracles.stream().map(a -> a.toLowerCase(Locale.ROOT))
                 .collect(Collectors.toCollection(LinkedHashSet::new));
         this.storeTimeout = Objects.requireNonNull(storeTimeout, "storeTimeout");
@@ -264,6 +273,7 @@ public final class IndexerRunner implements AutoCloseable {
         lateOracles.clear(); // the database's markets are in the new filter; newer ones are found again
         List<String> addresses = new ArrayList<>();
         addresses.add(meta.engine());
+        if (meta.guard() != null) addresses.add(meta.guard());
         addresses.addAll(p.oracles());
         FollowerConfig c = followerConfig;
         ChainFollower f = new ChainFollower(rpc, new FollowerConfig(c.rpc(), c.wsUrl(), addresses, c.topic0(),
@@ -415,7 +425,7 @@ public final class IndexerRunner implements AutoCloseable {
             }
             LogBatch withOracles = lateOracles.isEmpty() ? batch : withLateOracleLogs(batch);
             LogBatch complete = withInitialAnswers(withOracles);
-            MirrorStore.BatchResult result = await(store.applyBatch(complete),
+            MirrorStore.BatchResult result = await(store.applyBatch(complete, blockTimes(complete)),
                     "committing #" + batch.fromBlock() + "..#" + batch.toBlock());
             if (result.applied()) {
                 indexedBlock = result.cursor();
@@ -486,6 +496,30 @@ public final class IndexerRunner implements AutoCloseable {
                     round.answer().and(UINT256_MASK), 64), Numeric.toHexStringWithPrefixZeroPadded(round.roundId(), 64)));
             l.setData(Numeric.toHexStringWithPrefixZeroPadded(BigInteger.valueOf(round.updatedAt()), 64));
             return Optional.of(l);
+        }
+
+        /**
+         * The times the store needs for {@code batch}: its headers', plus, with a guard, those of its blocks holding
+         * top-ups and of its last block, read from the node when the batch is final (no headers).
+         */
+        private BlockTimes blockTimes(LogBatch batch) {
+            BlockTimes times = BlockTimes.of(batch);
+            if (meta.guard() == null) return times;
+            Map<Long, String> needed = new java.util.TreeMap<>(projection.topUpBlocks(batch));
+            needed.putIfAbsent(batch.toBlock(), null);
+            for (Map.Entry<Long, String> b : needed.entrySet()) {
+                if (times.at(b.getKey()).isPresent()) continue;
+                var block = rpc.call(w -> w.ethGetBlockByNumber(block(b.getKey()), false)).getBlock();
+                if (block == null) {
+                    throw new ResumeFromCursorException("block #" + b.getKey() + " vanished while its time was read");
+                }
+                if (b.getValue() != null && !b.getValue().equalsIgnoreCase(block.getHash())) {
+                    throw new ResumeFromCursorException("block #" + b.getKey() + " is now " + block.getHash()
+                            + ", its top-up log's " + b.getValue() + ": the chain moved");
+                }
+                times = times.with(b.getKey(), block.getTimestamp().longValueExact());
+            }
+            return times;
         }
 
         /** The batch plus the logs of oracles outside the follower's filter, checked against its headers. */

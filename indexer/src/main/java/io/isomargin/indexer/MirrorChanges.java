@@ -16,7 +16,9 @@ public record MirrorChanges(
         List<PriceRow> prices,
         List<LiquidationRow> liquidations,
         List<InsuranceEvent> insuranceEvents,
-        List<RiskChange> riskChanges) {
+        List<RiskChange> riskChanges,
+        List<PolicyChange> policies,
+        List<TopUpRow> topUps) {
 
     public MirrorChanges {
         vaults = List.copyOf(vaults);
@@ -28,12 +30,14 @@ public record MirrorChanges(
         liquidations = List.copyOf(liquidations);
         insuranceEvents = List.copyOf(insuranceEvents);
         riskChanges = List.copyOf(riskChanges);
+        policies = List.copyOf(policies);
+        topUps = List.copyOf(topUps);
     }
 
     /** Number of rows the changes write, history and facts counted once each. */
     public int size() {
         return vaults.size() + markets.size() + tiers.size() + lenders.size() + operators.size() + prices.size()
-                + liquidations.size() + insuranceEvents.size() + riskChanges.size();
+                + liquidations.size() + insuranceEvents.size() + riskChanges.size() + policies.size() + topUps.size();
     }
 
     /** A vault event: the vault before and after it. */
@@ -49,6 +53,37 @@ public record MirrorChanges(
 
     /** A risk-parameter change created or resolved by the event at {@code at}: the row after it. */
     public record RiskChange(EventRef at, RiskChangeRow after) {}
+
+    /** A margin-guard policy set, replaced or revoked by the event at {@code at}: the row after it. */
+    public record PolicyChange(EventRef at, Action action, GuardPolicyRow after) {
+        /** What the event did; {@link #column()} is its value in {@code guard_policy_history.action}. */
+        public enum Action {
+            /** A {@code PolicySet} for a vault without an active policy. */
+            SET("set"),
+            /** A {@code PolicySet} over an active policy. */
+            REPLACED("replaced"),
+            /** A {@code PolicyRevoked} of an active policy. */
+            REVOKED("revoked");
+
+            private final String column;
+
+            Action(String column) {
+                this.column = column;
+            }
+
+            public String column() {
+                return column;
+            }
+
+            /** The action stored as {@code column}. */
+            public static Action of(String column) {
+                for (Action a : values()) {
+                    if (a.column.equals(column)) return a;
+                }
+                throw new IllegalArgumentException("unknown policy action " + column);
+            }
+        }
+    }
 
     /** One tier of a market's margins (bps), as {@code TierSet} emits it. */
     public record TierRow(long marketId, int index, BigInteger minValue, int imBps, int mmFromBps, int mmToBps) {}

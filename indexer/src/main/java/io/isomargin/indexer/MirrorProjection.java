@@ -1,6 +1,7 @@
 package io.isomargin.indexer;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.MarginGuard;
 import io.isomargin.abi.contracts.MockAggregator;
 import io.isomargin.abi.events.EventDecoder;
 import io.isomargin.abi.follower.LogBatch;
@@ -16,6 +17,7 @@ import io.isomargin.indexer.MirrorChanges.LiquidationRow;
 import io.isomargin.indexer.MirrorChanges.MarketChange;
 import io.isomargin.indexer.MirrorChanges.OperatorChange;
 import io.isomargin.indexer.MirrorChanges.OperatorRow;
+import io.isomargin.indexer.MirrorChanges.PolicyChange;
 import io.isomargin.indexer.MirrorChanges.PriceRow;
 import io.isomargin.indexer.MirrorChanges.RiskChange;
 import io.isomargin.indexer.MirrorChanges.TierChange;
@@ -30,6 +32,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.web3j.abi.EventEncoder;
 import org.web3j.protocol.core.methods.response.BaseEventResponse;
@@ -47,24 +50,49 @@ import org.web3j.protocol.core.methods.response.Log;
  * {@code ...Updated} events of a change that applied at once (neither in a market's creating transaction nor after a
  * {@code RiskParamsExecuted}) make an {@code applied} row. Events that change nothing mirrored (ownership and
  * guardian changes, {@code NewRound}) are skipped.
+ *
+ * <p>Margin-guard logs are recognised by the guard's address (when the deployment has one). {@code PolicySet} sets a
+ * vault's {@link GuardPolicyRow} ({@code set}, or {@code replaced} over an active one), {@code PolicyRevoked} revokes
+ * an active one (one without an active policy changes nothing and is skipped), and each {@code ToppedUp} becomes a
+ * {@link TopUpRow} with its block's time (from {@link BlockTimes}) and what it took against the rolling cap, derived
+ * from the event's {@code usedLast24h} and the vault's earlier top-ups ({@link GuardWindow#taken}).
  */
 public final class MirrorProjection {
     private static final String MARKET_CREATED = EventEncoder.encode(IsomarginEngine.MARKETCREATED_EVENT);
     private static final String ANSWER_UPDATED = EventEncoder.encode(MockAggregator.ANSWERUPDATED_EVENT);
+    private static final String TOPPED_UP = EventEncoder.encode(MarginGuard.TOPPEDUP_EVENT);
 
     /** Batches from this many logs up are decoded in parallel. */
     private static final int PARALLEL_DECODE_LOGS = 2_000;
 
     private final String engine;
+    private final String guard;
     private final EventDecoder decoder;
 
     /**
+     * A projection of a deployment without a margin guard.
+     *
      * @param engineAddress the engine whose logs to project
      * @param decoder       the shared log decoder
      */
     public MirrorProjection(String engineAddress, EventDecoder decoder) {
+        this(engineAddress, null, decoder);
+    }
+
+    /**
+     * @param engineAddress the engine whose logs to project
+     * @param guardAddress  the deployment's margin guard, whose logs to project too; null when it has none
+     * @param decoder       the shared log decoder
+     */
+    public MirrorProjection(String engineAddress, String guardAddress, EventDecoder decoder) {
         this.engine = Objects.requireNonNull(engineAddress, "engineAddress").toLowerCase(Locale.ROOT);
+        this.guard = guardAddress == null ? null : guardAddress.toLowerCase(Locale.ROOT);
         this.decoder = Objects.requireNonNull(decoder, "decoder");
+    }
+
+    /** The margin guard whose logs are projected (lower-case), or null. */
+    public String guard() {
+        return guard;
     }
 
     /**
@@ -72,13 +100,21 @@ public final class MirrorProjection {
      * part of a projection, so {@link MirrorStore} does it on the caller's thread, before its transaction, and keeps
      * the event loop free.
      *
-     * @param batch    the batch
-     * @param events   its engine events and oracle answers, in log order (other logs left out)
-     * @param vaultIds the vaults they name: the rows the projection needs in its start state
+     * @param batch        the batch
+     * @param events       its engine and guard events and oracle answers, in log order (other logs left out)
+     * @param vaultIds     the vaults they name: the rows the projection needs in its start state
+     * @param guardVaultIds the vaults the guard events name: their policies are needed too
+     * @param topUpVaultIds the vaults topped up: their recent top-ups are needed too
      */
-    public record Decoded(LogBatch batch, List<DecodedEvent> events, Set<Long> vaultIds) {}
+    public record Decoded(LogBatch batch, List<DecodedEvent> events, Set<Long> vaultIds, Set<Long> guardVaultIds,
+            Set<Long> topUpVaultIds) {
+        /** A batch without guard events. */
+        public Decoded(LogBatch batch, List<DecodedEvent> events, Set<Long> vaultIds) {
+            this(batch, events, vaultIds, Set.of(), Set.of());
+        }
+    }
 
-    /** One decoded log: an engine event, or an oracle's answer ({@code oracle} set, lower-case). */
+    /** One decoded log: an engine or guard event, or an oracle's answer ({@code oracle} set, lower-case). */
     public record DecodedEvent(Log log, BaseEventResponse event, String oracle) {}
 
     /**
@@ -91,10 +127,22 @@ public final class MirrorProjection {
                 .map(this::decode).toList();
         List<DecodedEvent> events = new ArrayList<>(all.size());
         Set<Long> ids = new LinkedHashSet<>();
+        Set<Long> guardIds = new LinkedHashSet<>();
+        Set<Long> topUpIds = new LinkedHashSet<>();
         for (DecodedEvent d : all) {
             if (d == null) continue;
             events.add(d);
-            BigInteger id = switch (d.event()) {
+            BigInteger guarded = switch (d.event()) {
+                case MarginGuard.PolicySetEventResponse e -> e.vaultId;
+                case MarginGuard.PolicyRevokedEventResponse e -> e.vaultId;
+                case MarginGuard.ToppedUpEventResponse e -> {
+                    topUpIds.add(e.vaultId.longValueExact());
+                    yield e.vaultId;
+                }
+                default -> null;
+            };
+            if (guarded != null) guardIds.add(guarded.longValueExact());
+            BigInteger id = guarded != null ? guarded : switch (d.event()) {
                 case IsomarginEngine.VaultOpenedEventResponse v -> v.vaultId;
                 case IsomarginEngine.CollateralDepositedEventResponse v -> v.vaultId;
                 case IsomarginEngine.CollateralWithdrawnEventResponse v -> v.vaultId;
@@ -107,14 +155,17 @@ public final class MirrorProjection {
             };
             if (id != null) ids.add(id.longValueExact());
         }
-        return new Decoded(batch, events, ids);
+        return new Decoded(batch, events, ids, guardIds, topUpIds);
     }
 
-    /** One log: an engine event, an oracle's answer, or null for anything else. */
+    /** One log: an engine or guard event, an oracle's answer, or null for anything else. */
     private DecodedEvent decode(Log log) {
         String address = address(log);
         if (engine.equals(address)) {
             return decoder.decodeEngine(log).map(e -> new DecodedEvent(log, e, null)).orElse(null);
+        }
+        if (guard != null && guard.equals(address)) {
+            return decoder.decodeGuard(log).map(e -> new DecodedEvent(log, e, null)).orElse(null);
         }
         if (ANSWER_UPDATED.equals(topic0(log))) {
             return decoder.decodeOracle(log).map(e -> new DecodedEvent(log, e, address)).orElse(null);
@@ -130,6 +181,21 @@ public final class MirrorProjection {
     /** The oracles of the markets {@code batch} creates, lower-case, in log order. */
     public List<String> createdOracles(LogBatch batch) {
         return createdMarkets(batch).stream().map(CreatedMarket::oracle).toList();
+    }
+
+    /**
+     * The blocks of {@code batch} holding guard top-ups, each with its hash (lower-case): the blocks whose times the
+     * projection needs. Read from the logs' address and topic, without decoding.
+     */
+    public Map<Long, String> topUpBlocks(LogBatch batch) {
+        Map<Long, String> blocks = new java.util.TreeMap<>();
+        if (guard == null) return blocks;
+        for (Log log : batch.logs()) {
+            if (guard.equals(address(log)) && TOPPED_UP.equals(topic0(log))) {
+                blocks.put(log.getBlockNumber().longValueExact(), lower(log.getBlockHash()));
+            }
+        }
+        return blocks;
     }
 
     /** A {@code MarketCreated} log and the market's oracle (lower-case). */
@@ -159,10 +225,21 @@ public final class MirrorProjection {
         return project(decode(batch), before);
     }
 
-    /** The changes a {@link #decode decoded} batch makes to a mirror in {@code before}; see {@link #project(LogBatch,
-     * MirrorState)}. */
+    /** The changes a {@link #decode decoded} batch makes to a mirror in {@code before}, with the block times its
+     * headers give; see {@link #project(LogBatch, MirrorState)}. */
     public MirrorChanges project(Decoded batch, MirrorState before) {
-        return new Run(before).apply(batch);
+        return project(batch, before, BlockTimes.of(batch.batch()));
+    }
+
+    /**
+     * The changes a {@link #decode decoded} batch makes to a mirror in {@code before}; see
+     * {@link #project(LogBatch, MirrorState)}.
+     *
+     * @param times the times of at least the blocks holding guard top-ups ({@link #topUpBlocks})
+     * @throws IllegalStateException also when the time of a block holding a top-up is not in {@code times}
+     */
+    public MirrorChanges project(Decoded batch, MirrorState before, BlockTimes times) {
+        return new Run(before, times).apply(batch);
     }
 
     private static String position(Log log) {
@@ -192,6 +269,13 @@ public final class MirrorProjection {
         private final List<LiquidationRow> liquidations = new ArrayList<>();
         private final List<InsuranceEvent> insurance = new ArrayList<>();
         private final List<RiskChange> riskChanges = new ArrayList<>();
+        private final List<PolicyChange> policyChanges = new ArrayList<>();
+        private final List<TopUpRow> topUps = new ArrayList<>();
+        /** Every vault's guard policy row as the batch goes. */
+        private final Map<Long, GuardPolicyRow> policies;
+        /** The recent top-ups of the vaults topped up, the batch's appended as it goes. */
+        private final Map<Long, List<TopUpRow>> recentTopUps = new HashMap<>();
+        private final BlockTimes times;
         /** The pending risk change of each market, as the batch goes. */
         private final Map<Long, RiskChangeRow> pendingRisk;
         /**
@@ -202,22 +286,84 @@ public final class MirrorProjection {
         /** Market created at each log position: a feed answer at that position is its initial answer. */
         private final Map<String, Long> createdAt = new HashMap<>();
 
-        Run(MirrorState before) {
+        Run(MirrorState before, BlockTimes times) {
             this.markets = new HashMap<>(before.markets());
             this.vaults = new HashMap<>(before.vaults());
             this.pendingRisk = new HashMap<>(before.pendingRisk());
+            this.policies = new HashMap<>(before.policies());
+            before.recentTopUps().forEach((id, rows) -> recentTopUps.put(id, new ArrayList<>(rows)));
+            this.times = Objects.requireNonNull(times, "times");
         }
 
         MirrorChanges apply(Decoded batch) {
             for (DecodedEvent d : batch.events()) {
-                if (d.oracle() == null) {
+                if (d.oracle() != null) {
+                    if (d.event() instanceof MockAggregator.AnswerUpdatedEventResponse answer) {
+                        price(d.log(), d.oracle(), answer);
+                    }
+                } else if (!guardEvent(d.log(), d.event())) {
                     engineEvent(d.log(), d.event());
-                } else if (d.event() instanceof MockAggregator.AnswerUpdatedEventResponse answer) {
-                    price(d.log(), d.oracle(), answer);
                 }
             }
             return new MirrorChanges(vaultChanges, marketChanges, tierChanges, lenderChanges, operatorChanges, prices,
-                    liquidations, insurance, riskChanges);
+                    liquidations, insurance, riskChanges, policyChanges, topUps);
+        }
+
+        /** Applies a margin-guard event; false when {@code event} is not one. */
+        private boolean guardEvent(Log log, BaseEventResponse event) {
+            long block = log.getBlockNumber().longValueExact();
+            switch (event) {
+                case MarginGuard.PolicySetEventResponse e -> {
+                    VaultRow v = existingVault(e.vaultId, log);
+                    GuardPolicyRow previous = policies.get(v.vaultId());
+                    EventRef at = ref(log, "PolicySet");
+                    GuardPolicyRow row = new GuardPolicyRow(v.vaultId(), lower(e.owner), GuardMode.ofEvent(e.mode),
+                            e.triggerHealth, e.targetHealth, e.feeBps.intValueExact(), e.expiry.longValueExact(),
+                            e.maxPerTopUp, e.maxPerDay, lower(e.by), position(at), null, block);
+                    policy(at, previous != null && previous.active() ? PolicyChange.Action.REPLACED
+                            : PolicyChange.Action.SET, row);
+                }
+                case MarginGuard.PolicyRevokedEventResponse e -> {
+                    VaultRow v = existingVault(e.vaultId, log);
+                    GuardPolicyRow previous = policies.get(v.vaultId());
+                    if (previous != null && previous.active()) { // revoking nothing changes nothing
+                        policy(ref(log, "PolicyRevoked"), PolicyChange.Action.REVOKED,
+                                previous.revoked(lower(e.by), block));
+                    }
+                }
+                case MarginGuard.ToppedUpEventResponse e -> toppedUp(log, e, block);
+                default -> {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private void policy(EventRef at, PolicyChange.Action action, GuardPolicyRow after) {
+            policies.put(after.vaultId(), after);
+            policyChanges.add(new PolicyChange(at, action, after));
+        }
+
+        private void toppedUp(Log log, MarginGuard.ToppedUpEventResponse e, long block) {
+            VaultRow v = existingVault(e.vaultId, log);
+            OptionalLong time = times.at(block);
+            if (time.isEmpty()) {
+                throw new IllegalStateException("log " + describe(log) + " (ToppedUp) is in block #" + block
+                        + ", whose time the batch does not carry");
+            }
+            List<TopUpRow> earlier = recentTopUps.computeIfAbsent(v.vaultId(), k -> new ArrayList<>());
+            BigInteger taken;
+            try {
+                taken = GuardWindow.taken(e.usedLast24h, earlier, time.getAsLong());
+            } catch (IllegalStateException missing) {
+                throw new IllegalStateException("log " + describe(log) + " (ToppedUp of vault " + v.vaultId() + "): "
+                        + missing.getMessage() + " (logs are missing)", missing);
+            }
+            TopUpRow row = new TopUpRow(ref(log, "ToppedUp"), time.getAsLong(), v.vaultId(), v.marketId(),
+                    lower(e.owner), lower(e.executor), GuardMode.ofEvent(e.mode), e.amount, e.fee, e.healthBefore,
+                    e.healthAfter, e.usedLast24h, taken);
+            earlier.add(row);
+            topUps.add(row);
         }
 
         private void engineEvent(Log log, BaseEventResponse event) {

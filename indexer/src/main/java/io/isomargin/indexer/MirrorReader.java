@@ -2,6 +2,7 @@ package io.isomargin.indexer;
 
 import io.isomargin.abi.math.TierState;
 import io.isomargin.indexer.MirrorChanges.LiquidationRow;
+import io.isomargin.indexer.MirrorChanges.PolicyChange;
 import io.isomargin.indexer.MirrorChanges.PriceRow;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
@@ -10,6 +11,7 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,9 +31,9 @@ public final class MirrorReader {
     }
 
     /**
-     * The block the mirror stands at. {@code timestamp} is that block's time when its header is stored (the recent,
-     * unfinalized blocks), else the latest time the mirror has seen (a market's last accrual or an oracle update);
-     * empty before the first batch.
+     * The block the mirror stands at. {@code timestamp} is that block's time when the mirror knows it (its header is
+     * stored, the recent unfinalized blocks, or the cursor recorded it, as it does with a margin guard), else the
+     * latest time the mirror has seen (a market's last accrual or an oracle update); empty before the first batch.
      */
     public record AsOf(long block, long timestamp) {}
 
@@ -56,7 +58,7 @@ public final class MirrorReader {
         }
 
         public Future<Optional<AsOf>> asOf() {
-            return query("SELECT c.block_number, b.timestamp,"
+            return query("SELECT c.block_number, COALESCE(b.timestamp, c.block_timestamp),"
                     + " GREATEST((SELECT max(last_accrual) FROM markets), (SELECT max(updated_at) FROM prices)) AS seen"
                     + " FROM cursor c LEFT JOIN blocks b ON b.number = c.block_number", Tuple.tuple())
                     .map(rows -> first(rows).map(r -> new AsOf(r.getLong(0),
@@ -161,6 +163,76 @@ public final class MirrorReader {
                     .map(rows -> map(rows, MirrorReader::liquidation));
         }
 
+        /** The vault's guard policy row (active or revoked), if it ever had one. */
+        public Future<Optional<GuardPolicyRow>> policy(long vaultId) {
+            return query("SELECT * FROM guard_policies WHERE vault_id = $1", Tuple.of(vaultId))
+                    .map(rows -> first(rows).map(MirrorTables::policy));
+        }
+
+        /** The active guard policies of {@code vaultIds}, by vault id. */
+        public Future<Map<Long, GuardPolicyRow>> activePolicies(Collection<Long> vaultIds) {
+            if (vaultIds.isEmpty()) return Future.succeededFuture(Map.of());
+            return query("SELECT * FROM guard_policies WHERE status = 'active' AND vault_id = ANY($1)",
+                    Tuple.of(vaultIds.toArray(Long[]::new))).map(MirrorReader::policiesById);
+        }
+
+        /** The active guard policies of the vaults of {@code marketId}, by vault id. */
+        public Future<Map<Long, GuardPolicyRow>> activePolicies(long marketId) {
+            return query("SELECT p.* FROM guard_policies p JOIN vaults v ON v.vault_id = p.vault_id"
+                    + " WHERE p.status = 'active' AND v.market_id = $1", Tuple.of(marketId))
+                    .map(MirrorReader::policiesById);
+        }
+
+        /**
+         * How much of their rolling 24-hour caps the top-ups of {@code vaultIds} use at time {@code now} (the guard's
+         * {@code usedLast24h}), by vault id; vaults without a top-up in the window are left out.
+         */
+        public Future<Map<Long, GuardWindow.Usage>> guardUsage(Collection<Long> vaultIds, long now) {
+            if (vaultIds.isEmpty()) return Future.succeededFuture(Map.of());
+            return query("SELECT vault_id, sum(taken) AS used, count(*) AS n, min(block_timestamp) AS oldest"
+                    + " FROM guard_top_ups WHERE vault_id = ANY($1) AND block_timestamp > $2 AND block_timestamp <= $3"
+                    + " GROUP BY vault_id", Tuple.of(vaultIds.toArray(Long[]::new), now - GuardWindow.DAY, now))
+                    .map(rows -> {
+                        Map<Long, GuardWindow.Usage> usage = new HashMap<>();
+                        for (Row r : rows) {
+                            usage.put(r.getLong("vault_id"), new GuardWindow.Usage(MirrorTables.big(r, "used"),
+                                    r.getLong("n").intValue(), r.getLong("oldest")));
+                        }
+                        return usage;
+                    });
+        }
+
+        /** Up to {@code limit} of the vault's policy changes (set, replaced, revoked), newest first. */
+        public Future<List<PolicyChange>> policyHistory(long vaultId, int limit) {
+            return query("SELECT * FROM guard_policy_history WHERE vault_id = $1"
+                    + " ORDER BY block_number DESC, log_index DESC LIMIT $2", Tuple.of(vaultId, limit))
+                    .map(rows -> map(rows, r -> new PolicyChange(new EventRef(r.getLong("block_number"),
+                            r.getInteger("log_index"), "", r.getString("tx_hash"), "guard"),
+                            PolicyChange.Action.of(r.getString("action")), MirrorTables.policy(r))));
+        }
+
+        /** How many top-ups the vault had. */
+        public Future<Long> topUpCount(long vaultId) {
+            return query("SELECT count(*) FROM guard_top_ups WHERE vault_id = $1", Tuple.of(vaultId))
+                    .map(rows -> rows.iterator().next().getLong(0));
+        }
+
+        /**
+         * Up to {@code limit} guard top-ups from block {@code sinceBlock} on, in chain order after position
+         * ({@code afterBlock}, {@code afterLogIndex}), or with {@code newestFirst} in reverse chain order before it;
+         * {@code vaultId} and {@code marketId} null for all.
+         */
+        public Future<List<TopUpRow>> topUps(Long vaultId, Long marketId, long sinceBlock, long afterBlock,
+                int afterLogIndex, int limit, boolean newestFirst) {
+            return query("SELECT * FROM guard_top_ups WHERE ($1::bigint IS NULL OR vault_id = $1)"
+                    + " AND ($2::bigint IS NULL OR market_id = $2)"
+                    + " AND block_number >= $3 AND (block_number, log_index) " + (newestFirst ? "<" : ">")
+                    + " ($4, $5) ORDER BY block_number" + (newestFirst ? " DESC" : "") + ", log_index"
+                    + (newestFirst ? " DESC" : "") + " LIMIT $6",
+                    Tuple.of(vaultId, marketId, sinceBlock, afterBlock, afterLogIndex, limit))
+                    .map(rows -> map(rows, MirrorTables::topUp));
+        }
+
         private Future<RowSet<Row>> query(String sql, Tuple args) {
             return conn.preparedQuery(sql).execute(args);
         }
@@ -186,6 +258,12 @@ public final class MirrorReader {
                 MirrorTables.big(r, "collateral_after"), MirrorTables.big(r, "debt_shares_after"),
                 MirrorTables.big(r, "bad_debt"), MirrorTables.big(r, "covered_by_insurance"),
                 MirrorTables.big(r, "socialized"));
+    }
+
+    private static Map<Long, GuardPolicyRow> policiesById(RowSet<Row> rows) {
+        Map<Long, GuardPolicyRow> byId = new HashMap<>();
+        for (Row r : rows) byId.put(r.getLong("vault_id"), MirrorTables.policy(r));
+        return byId;
     }
 
     private static <T> List<T> map(RowSet<Row> rows, Function<Row, T> f) {

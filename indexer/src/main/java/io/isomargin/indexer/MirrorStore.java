@@ -64,20 +64,21 @@ public final class MirrorStore {
      * Records {@code expected} as the deployment this database mirrors, or checks it against the one recorded; a
      * genesis hash not recorded yet (a database from before it was kept) is recorded now when {@code expected} has one.
      *
-     * @return a failed future with {@link MetaMismatchException} when the database mirrors another chain or engine
+     * @return a failed future with {@link MetaMismatchException} when the database mirrors another chain or engine,
+     *         or another margin guard (or was written without following the configured one)
      */
     public Future<IndexerMeta> ensureMeta(IndexerMeta expected) {
         return pool.withTransaction(conn -> conn
-                .preparedQuery("INSERT INTO indexer_meta (chain_id, engine, deploy_block, genesis_hash)"
-                        + " VALUES ($1, $2, $3, $4) ON CONFLICT (singleton) DO NOTHING")
+                .preparedQuery("INSERT INTO indexer_meta (chain_id, engine, deploy_block, genesis_hash, guard)"
+                        + " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (singleton) DO NOTHING")
                 .execute(Tuple.of(expected.chainId(), expected.engine(), expected.deployBlock(),
-                        expected.genesisHash()))
-                .compose(ignored -> conn.query("SELECT chain_id, engine, deploy_block, genesis_hash FROM indexer_meta"
-                        + " FOR UPDATE").execute())
+                        expected.genesisHash(), expected.guard()))
+                .compose(ignored -> conn.query("SELECT chain_id, engine, deploy_block, genesis_hash, guard"
+                        + " FROM indexer_meta FOR UPDATE").execute())
                 .compose(rows -> {
                     Row row = rows.iterator().next();
                     IndexerMeta stored = new IndexerMeta(row.getLong("chain_id"), row.getString("engine"),
-                            row.getLong("deploy_block"), row.getString("genesis_hash"));
+                            row.getLong("deploy_block"), row.getString("genesis_hash"), row.getString("guard"));
                     if (stored.mismatch(expected).isPresent()) {
                         return Future.failedFuture(new MetaMismatchException(stored, expected));
                     }
@@ -87,7 +88,7 @@ public final class MirrorStore {
                     return conn.preparedQuery("UPDATE indexer_meta SET genesis_hash = $1")
                             .execute(Tuple.of(expected.genesisHash()))
                             .map(ignored -> new IndexerMeta(stored.chainId(), stored.engine(), stored.deployBlock(),
-                                    expected.genesisHash()));
+                                    expected.genesisHash(), stored.guard()));
                 }));
     }
 
@@ -150,11 +151,20 @@ public final class MirrorStore {
     }
 
     /**
-     * Commits {@code batch}: its rows, its unfinalized block headers and {@code batch.toBlock()} as the cursor, in one
-     * transaction. A batch starting at or below the committed cursor is skipped ({@code applied == false}); one that
-     * would leave a gap above it fails.
+     * Commits {@code batch} with the block times its headers carry; see {@link #applyBatch(LogBatch, BlockTimes)}.
      */
     public Future<BatchResult> applyBatch(LogBatch batch) {
+        return applyBatch(batch, BlockTimes.of(batch));
+    }
+
+    /**
+     * Commits {@code batch}: its rows, its unfinalized block headers and {@code batch.toBlock()} as the cursor (with
+     * its time when {@code times} has it), in one transaction. A batch starting at or below the committed cursor is
+     * skipped ({@code applied == false}); one that would leave a gap above it fails.
+     *
+     * @param times the times of at least the blocks holding guard top-ups
+     */
+    public Future<BatchResult> applyBatch(LogBatch batch, BlockTimes times) {
         MirrorProjection.Decoded decoded; // the costly part of the projection, on the caller's thread
         try {
             decoded = projection.decode(batch);
@@ -169,26 +179,26 @@ public final class MirrorStore {
                 return Future.failedFuture(new IllegalStateException("batch #" + batch.fromBlock() + "..#"
                         + batch.toBlock() + " does not follow the cursor #" + cursor.get() + ": blocks would be missed"));
             }
-            return loadState(conn, decoded.vaultIds()).compose(state -> {
-                MirrorChanges changes = projection.project(decoded, state);
+            return loadState(conn, decoded).compose(state -> {
+                MirrorChanges changes = projection.project(decoded, state, times);
                 return writeChanges(conn, changes)
-                        .compose(ignored -> writeBlocksAndCursor(conn, batch))
+                        .compose(ignored -> writeBlocksAndCursor(conn, batch, times))
                         .map(ignored -> new BatchResult(true, changes.size(), batch.toBlock()));
             });
         }));
     }
 
     /**
-     * Undoes everything above {@code ancestor}: deletes the history, prices, liquidations, insurance events and block
-     * headers above it, rebuilds the current vaults, markets, tiers, lenders, operators and risk changes they touched
-     * from the latest history that remains (deleting those with none), and sets the cursor to {@code ancestor};
-     * atomically.
+     * Undoes everything above {@code ancestor}: deletes the history, prices, liquidations, insurance events, guard
+     * top-ups and block headers above it, rebuilds the current vaults, markets, tiers, lenders, operators, risk changes
+     * and guard policies they touched from the latest history that remains (deleting those with none), and sets the
+     * cursor to {@code ancestor} (with its time); atomically.
      */
     public Future<Void> rollbackTo(BlockRef ancestor) {
         return pool.withTransaction(conn -> lockCursor(conn)
                 .compose(ignored -> conn.query(MirrorTables.rollbackScript(ancestor.number())).execute())
                 .compose(ignored -> conn.preparedQuery(MirrorTables.UPSERT_BLOCK).execute(blockTuple(ancestor)))
-                .compose(ignored -> saveCursor(conn, ancestor.number(), ancestor.hash()))
+                .compose(ignored -> saveCursor(conn, ancestor.number(), ancestor.hash(), ancestor.timestamp()))
                 .mapEmpty());
     }
 
@@ -200,10 +210,41 @@ public final class MirrorStore {
     }
 
     /**
-     * Every market (few; oracle logs need them all), their pending risk changes, and the existing vaults among
-     * {@code vaultIds}.
+     * Every market (few; oracle logs need them all), their pending risk changes, the existing vaults the batch names,
+     * the guard policies of the vaults its guard events name and the recent top-ups of those it tops up.
      */
-    private static Future<MirrorState> loadState(SqlConnection conn, Set<Long> vaultIds) {
+    private static Future<MirrorState> loadState(SqlConnection conn, MirrorProjection.Decoded batch) {
+        return loadEngineState(conn, batch.vaultIds()).compose(engine -> loadPolicies(conn, batch.guardVaultIds())
+                .compose(policies -> loadRecentTopUps(conn, batch.topUpVaultIds())
+                        .map(topUps -> new MirrorState(engine.markets(), engine.vaults(), engine.pendingRisk(),
+                                policies, topUps))));
+    }
+
+    private static Future<Map<Long, GuardPolicyRow>> loadPolicies(SqlConnection conn, Set<Long> vaultIds) {
+        if (vaultIds.isEmpty()) return Future.succeededFuture(Map.of());
+        return conn.preparedQuery("SELECT * FROM guard_policies WHERE vault_id = ANY($1)")
+                .execute(Tuple.of(vaultIds.toArray(Long[]::new))).map(rows -> {
+                    Map<Long, GuardPolicyRow> byId = new HashMap<>();
+                    rows.forEach(r -> byId.put(r.getLong("vault_id"), MirrorTables.policy(r)));
+                    return byId;
+                });
+    }
+
+    /** The latest {@value GuardWindow#MAX_TOP_UPS_PER_DAY} top-ups of each vault: all its rolling cap can count. */
+    private static Future<Map<Long, List<TopUpRow>>> loadRecentTopUps(SqlConnection conn, Set<Long> vaultIds) {
+        if (vaultIds.isEmpty()) return Future.succeededFuture(Map.of());
+        return conn.preparedQuery("SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY vault_id"
+                        + " ORDER BY block_number DESC, log_index DESC) AS recent FROM guard_top_ups"
+                        + " WHERE vault_id = ANY($1)) t WHERE recent <= $2 ORDER BY block_number, log_index")
+                .execute(Tuple.of(vaultIds.toArray(Long[]::new), GuardWindow.MAX_TOP_UPS_PER_DAY)).map(rows -> {
+                    Map<Long, List<TopUpRow>> byId = new HashMap<>();
+                    rows.forEach(r -> byId.computeIfAbsent(r.getLong("vault_id"), k -> new ArrayList<>())
+                            .add(MirrorTables.topUp(r)));
+                    return byId;
+                });
+    }
+
+    private static Future<MirrorState> loadEngineState(SqlConnection conn, Set<Long> vaultIds) {
         Future<Map<Long, MarketRow>> markets = conn.query("SELECT * FROM markets").execute().map(rows -> {
             Map<Long, MarketRow> byId = new HashMap<>();
             rows.forEach(r -> byId.put(r.getLong("market_id"), MirrorTables.market(r)));
@@ -258,12 +299,18 @@ public final class MirrorStore {
                 .compose(v -> batch(conn, MirrorTables.UPSERT_RISK_CHANGE,
                         latest(c.riskChanges(), r -> List.of(r.after().proposedBlock(), r.after().proposedLogIndex()),
                                 MirrorChanges.RiskChange::after),
-                        MirrorTables::riskChange));
+                        MirrorTables::riskChange))
+                .compose(v -> batch(conn, MirrorTables.INSERT_GUARD_POLICY_HISTORY, c.policies(),
+                        MirrorTables::policyHistory))
+                .compose(v -> batch(conn, MirrorTables.UPSERT_GUARD_POLICY,
+                        latest(c.policies(), p -> p.after().vaultId(), MirrorChanges.PolicyChange::after),
+                        MirrorTables::policy))
+                .compose(v -> batch(conn, MirrorTables.INSERT_TOP_UP, c.topUps(), MirrorTables::topUp));
     }
 
     /** Headers of the batch's unfinalized blocks (a final batch means every kept header is final: all go) and the
-     * cursor. */
-    private Future<Void> writeBlocksAndCursor(SqlConnection conn, LogBatch b) {
+     * cursor, with its time when known. */
+    private Future<Void> writeBlocksAndCursor(SqlConnection conn, LogBatch b, BlockTimes times) {
         Future<Void> blocks;
         String cursorHash = null;
         if (b.blocks().isEmpty()) {
@@ -277,14 +324,16 @@ public final class MirrorStore {
                     .mapEmpty();
         }
         String hash = cursorHash;
-        return blocks.compose(v -> saveCursor(conn, b.toBlock(), hash));
+        java.util.OptionalLong time = times.at(b.toBlock());
+        Long timestamp = time.isPresent() ? time.getAsLong() : null;
+        return blocks.compose(v -> saveCursor(conn, b.toBlock(), hash, timestamp));
     }
 
-    private static Future<Void> saveCursor(SqlConnection conn, long number, String hash) {
-        return conn.preparedQuery("INSERT INTO cursor (block_number, block_hash) VALUES ($1, $2)"
+    private static Future<Void> saveCursor(SqlConnection conn, long number, String hash, Long timestamp) {
+        return conn.preparedQuery("INSERT INTO cursor (block_number, block_hash, block_timestamp) VALUES ($1, $2, $3)"
                         + " ON CONFLICT (singleton) DO UPDATE SET block_number = EXCLUDED.block_number,"
-                        + " block_hash = EXCLUDED.block_hash")
-                .execute(Tuple.of(number, hash)).mapEmpty();
+                        + " block_hash = EXCLUDED.block_hash, block_timestamp = EXCLUDED.block_timestamp")
+                .execute(Tuple.of(number, hash, timestamp)).mapEmpty();
     }
 
     private static Tuple blockTuple(BlockRef b) {

@@ -10,6 +10,7 @@ import io.isomargin.indexer.MirrorChanges.LenderChange;
 import io.isomargin.indexer.MirrorChanges.LiquidationRow;
 import io.isomargin.indexer.MirrorChanges.MarketChange;
 import io.isomargin.indexer.MirrorChanges.OperatorChange;
+import io.isomargin.indexer.MirrorChanges.PolicyChange;
 import io.isomargin.indexer.MirrorChanges.PriceRow;
 import io.isomargin.indexer.MirrorChanges.RiskChange;
 import io.isomargin.indexer.MirrorChanges.TierChange;
@@ -88,6 +89,16 @@ final class MirrorTables {
     static final String UPSERT_BLOCK = upsert("blocks", List.of("number", "hash", "parent_hash", "timestamp"),
             "number");
 
+    static final List<String> GUARD_POLICY_COLUMNS = List.of("vault_id", "status", "owner", "mode", "trigger_health",
+            "target_health", "fee_bps", "expiry", "max_per_top_up", "max_per_day", "set_by", "set_block",
+            "set_log_index", "set_tx", "revoked_by", "updated_block");
+    static final String INSERT_GUARD_POLICY_HISTORY = insert("guard_policy_history",
+            concat(List.of("block_number", "log_index", "tx_hash", "action"), GUARD_POLICY_COLUMNS));
+    static final String UPSERT_GUARD_POLICY = upsert("guard_policies", GUARD_POLICY_COLUMNS, "vault_id");
+    static final String INSERT_TOP_UP = insert("guard_top_ups", List.of("block_number", "log_index", "tx_hash",
+            "block_timestamp", "vault_id", "market_id", "owner", "executor", "mode", "amount", "fee", "health_before",
+            "health_after", "used_last_24h", "taken"));
+
     /**
      * The rollback above block {@code n}, as one script: for every current table, delete the rows whose key has
      * history above {@code n}, re-insert them from their latest history at or below {@code n} (keys without any
@@ -150,9 +161,19 @@ final class MirrorTables {
                         + " ORDER BY proposed_block, proposed_log_index, block_number DESC, log_index DESC",
                 "DELETE FROM risk_change_history WHERE " + above,
 
+                "DELETE FROM guard_policies c USING guard_policy_history h WHERE h." + above
+                        + " AND c.vault_id = h.vault_id",
+                "INSERT INTO guard_policies (" + String.join(", ", GUARD_POLICY_COLUMNS) + ")"
+                        + " SELECT DISTINCT ON (vault_id) " + String.join(", ", GUARD_POLICY_COLUMNS)
+                        + " FROM guard_policy_history WHERE " + atOrBelow
+                        + " AND vault_id IN (SELECT vault_id FROM guard_policy_history WHERE " + above + ")"
+                        + " ORDER BY vault_id, block_number DESC, log_index DESC",
+                "DELETE FROM guard_policy_history WHERE " + above,
+
                 "DELETE FROM prices WHERE " + above,
                 "DELETE FROM liquidations WHERE " + above,
                 "DELETE FROM insurance_events WHERE " + above,
+                "DELETE FROM guard_top_ups WHERE " + above,
                 "DELETE FROM blocks WHERE number > " + n);
     }
 
@@ -309,6 +330,49 @@ final class MirrorTables {
     static Tuple insurance(InsuranceEvent e) {
         return Tuple.from(Arrays.asList(e.at().blockNumber(), e.at().logIndex(), e.at().txHash(), e.marketId(),
                 e.kind().column(), num(e.amount()), e.account()));
+    }
+
+    static Tuple policyHistory(PolicyChange c) {
+        List<Object> values = new ArrayList<>(List.of(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(),
+                c.action().column()));
+        values.addAll(policyValues(c.after()));
+        return Tuple.from(values);
+    }
+
+    static Tuple policy(GuardPolicyRow p) {
+        return Tuple.from(policyValues(p));
+    }
+
+    private static List<Object> policyValues(GuardPolicyRow p) {
+        return Arrays.asList(p.vaultId(), p.status(), p.owner(), p.mode().column(), num(p.triggerHealth()),
+                num(p.targetHealth()), p.feeBps(), p.expiry(), num(p.maxPerTopUp()), num(p.maxPerDay()), p.setBy(),
+                p.set().block(), p.set().logIndex(), p.set().txHash(), p.revokedBy(), p.updatedBlock());
+    }
+
+    /** A {@code guard_policies} row (or a {@code guard_policy_history} row's post-state). */
+    static GuardPolicyRow policy(Row row) {
+        return new GuardPolicyRow(row.getLong("vault_id"), row.getString("owner"), GuardMode.of(row.getString("mode")),
+                big(row, "trigger_health"), big(row, "target_health"), row.getInteger("fee_bps"),
+                row.getLong("expiry"), big(row, "max_per_top_up"), big(row, "max_per_day"), row.getString("set_by"),
+                new RiskChangeRow.Position(row.getLong("set_block"), row.getInteger("set_log_index"),
+                        row.getString("set_tx")),
+                row.getString("revoked_by"), row.getLong("updated_block"));
+    }
+
+    static Tuple topUp(TopUpRow t) {
+        return Tuple.from(Arrays.asList(t.at().blockNumber(), t.at().logIndex(), t.at().txHash(), t.timestamp(),
+                t.vaultId(), t.marketId(), t.owner(), t.executor(), t.mode().column(), num(t.amount()), num(t.fee()),
+                num(t.healthBefore()), num(t.healthAfter()), num(t.usedLast24h()), num(t.taken())));
+    }
+
+    /** A {@code guard_top_ups} row (its {@link EventRef} without the block hash, which the table does not keep). */
+    static TopUpRow topUp(Row row) {
+        EventRef at = new EventRef(row.getLong("block_number"), row.getInteger("log_index"), "",
+                row.getString("tx_hash"), "ToppedUp");
+        return new TopUpRow(at, row.getLong("block_timestamp"), row.getLong("vault_id"), row.getLong("market_id"),
+                row.getString("owner"), row.getString("executor"), GuardMode.of(row.getString("mode")),
+                big(row, "amount"), big(row, "fee"), big(row, "health_before"), big(row, "health_after"),
+                big(row, "used_last_24h"), big(row, "taken"));
     }
 
     /* HELPERS */

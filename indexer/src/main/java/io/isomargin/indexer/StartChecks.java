@@ -24,8 +24,8 @@ import org.web3j.protocol.core.methods.response.EthBlock;
 
 /**
  * What the indexer checks before it writes anything: that the node answers ({@link ExitCode#NODE_UNREACHABLE}
- * otherwise), serves the deployment file's chain, has reached the deployment block and holds code at the engine and at
- * every listed market's oracle at its head, and that a database already holding a mirror mirrors that deployment on
+ * otherwise), serves the deployment file's chain, has reached the deployment block and holds code at the engine, at
+ * the margin guard (when the file names one) and at every listed market's oracle at its head, and that a database already holding a mirror mirrors that deployment on
  * that chain (read without writing, before any migration); anything else is {@link ExitCode#CHAIN_MISMATCH}, one
  * sentence long. Pointed at the wrong chain or address, the indexer so records nothing a later, right start would then
  * have to refuse.
@@ -78,6 +78,7 @@ final class StartChecks {
                     + " (a node still syncing, or another chain of the same id)");
         }
         requireCode("the engine", deployment.engine(), head);
+        if (deployment.hasGuard()) requireCode("the margin guard", deployment.guard(), head);
         for (DeploymentFile.Market m : deployment.markets()) {
             requireCode("market " + m.id() + (m.name().isEmpty() ? "" : " (" + m.name() + ")") + "'s oracle",
                     m.oracle(), head);
@@ -108,11 +109,13 @@ final class StartChecks {
                 if (!r.next()) return Optional.empty();
                 ResultSetMetaData columns = r.getMetaData();
                 String genesis = null;
+                String guard = null; // columns a database from before their migration lacks
                 for (int i = 1; i <= columns.getColumnCount(); i++) {
                     if (columns.getColumnName(i).equals("genesis_hash")) genesis = r.getString(i);
+                    if (columns.getColumnName(i).equals("guard")) guard = r.getString(i);
                 }
                 return Optional.of(new IndexerMeta(r.getLong("chain_id"), r.getString("engine"),
-                        r.getLong("deploy_block"), genesis));
+                        r.getLong("deploy_block"), genesis, guard));
             }
         }
     }

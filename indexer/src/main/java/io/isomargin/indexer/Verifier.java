@@ -1,6 +1,7 @@
 package io.isomargin.indexer;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.MarginGuard;
 import io.isomargin.abi.follower.RpcClient;
 import java.io.PrintStream;
 import java.math.BigDecimal;
@@ -12,6 +13,7 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -38,12 +40,19 @@ import org.web3j.tx.gas.StaticGasProvider;
  * their ramp window, its pending risk change ({@code pendingRiskParams}: values and {@code executableAt}, or none), and
  * the supply shares of every mirrored lender (plus any extra addresses given) with the rows in PostgreSQL.
  *
+ * <p>With a margin guard it also reads, for every vault, the guard's {@code policy(id)} (an active mirrored policy
+ * must have its owner and terms; none or a revoked one a zero owner) and, for every vault with a policy on either side
+ * or mirrored top-ups, {@code usedLast24h(id)}, which must equal the sum of what the mirrored top-ups took within the
+ * 24 hours before the cursor block's time (read from the node and compared with the cursor's recorded time too).
+ *
  * <p>The one implementation behind both the {@code verify} command and the mirror tests.
  */
 public final class Verifier {
     private final Web3j web3j;
+    private final RpcClient rpc;
     private final TransactionManager calls;
     private final String engine;
+    private final String guard;
 
     /** One value on which the mirror and the chain disagree. */
     public record Mismatch(String what, Object chain, Object mirror) {
@@ -73,8 +82,21 @@ public final class Verifier {
      * @param engine the engine's address
      */
     public Verifier(Web3j web3j, String engine) {
+        this(web3j, engine, null);
+    }
+
+    /**
+     * Reads the chain with plain {@code web3j} calls: one failed call fails the check.
+     *
+     * @param web3j  the chain (an archive-capable node when the cursor is old)
+     * @param engine the engine's address
+     * @param guard  the margin guard's address, or null when the deployment has none (nothing of it checked)
+     */
+    public Verifier(Web3j web3j, String engine, String guard) {
         this.web3j = Objects.requireNonNull(web3j, "web3j");
+        this.rpc = null;
         this.engine = Objects.requireNonNull(engine, "engine");
+        this.guard = guard;
         this.calls = new ReadonlyTransactionManager(web3j, engine);
     }
 
@@ -86,9 +108,20 @@ public final class Verifier {
      * @param engine the engine's address
      */
     public Verifier(RpcClient rpc, String engine) {
+        this(rpc, engine, null);
+    }
+
+    /**
+     * Reads the chain through {@code rpc} (see {@link #Verifier(RpcClient, String)}).
+     *
+     * @param guard the margin guard's address, or null when the deployment has none (nothing of it checked)
+     */
+    public Verifier(RpcClient rpc, String engine, String guard) {
         this.web3j = null;
+        this.rpc = Objects.requireNonNull(rpc, "rpc");
         this.engine = Objects.requireNonNull(engine, "engine");
-        this.calls = new RpcCalls(Objects.requireNonNull(rpc, "rpc"), engine);
+        this.guard = guard;
+        this.calls = new RpcCalls(rpc, engine);
     }
 
     /**
@@ -154,7 +187,89 @@ public final class Verifier {
             extraLenders.forEach(l -> marketLenders.add(l.toLowerCase(Locale.ROOT)));
             checkLenders(db, e, block, id, marketLenders, out);
         }
+        if (guard != null) checkGuard(db, block, vaultCount, out);
         return new Report(block, vaultCount, out);
+    }
+
+    /** A policy as the mirror holds it, read over JDBC. */
+    private record MirroredPolicy(boolean active, String owner, String mode, BigInteger triggerHealth,
+            BigInteger targetHealth, long feeBps, long expiry, BigInteger maxPerTopUp, BigInteger maxPerDay) {}
+
+    /** Every vault's guard policy and, where the guard has touched the vault, its rolling-cap usage. */
+    private void checkGuard(Connection db, long block, long vaultCount, List<Mismatch> out) throws SQLException {
+        long now = blockTime(block);
+        Long recorded = nullableLong(db, "SELECT block_timestamp FROM cursor");
+        if (recorded != null) check(out, "cursor block #" + block + " timestamp", now, recorded);
+        MarginGuard g = MarginGuard.load(guard, web3j, calls, new StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO));
+        g.setDefaultBlockParameter(DefaultBlockParameter.valueOf(BigInteger.valueOf(block)));
+
+        Map<Long, MirroredPolicy> policies = new HashMap<>();
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT * FROM guard_policies")) {
+            while (r.next()) {
+                policies.put(r.getLong("vault_id"), new MirroredPolicy(r.getString("status").equals("active"),
+                        r.getString("owner"), r.getString("mode"), big(r, "trigger_health"), big(r, "target_health"),
+                        r.getLong("fee_bps"), r.getLong("expiry"), big(r, "max_per_top_up"), big(r, "max_per_day")));
+            }
+        }
+        Map<Long, BigInteger> used = new HashMap<>();
+        try (PreparedStatement q = db.prepareStatement("SELECT vault_id, sum(taken) FROM guard_top_ups"
+                + " WHERE block_number <= ? AND block_timestamp > ? GROUP BY vault_id")) {
+            q.setLong(1, block);
+            q.setLong(2, now - GuardWindow.DAY);
+            try (ResultSet r = q.executeQuery()) {
+                while (r.next()) used.put(r.getLong(1), r.getBigDecimal(2).toBigIntegerExact());
+            }
+        }
+        for (long id = 1; id <= vaultCount; id++) {
+            BigInteger vid = BigInteger.valueOf(id);
+            MarginGuard.StoredPolicy onChain = call(g.policy(vid), "guard policy(" + id + ")", block);
+            boolean chainActive = !new BigInteger(onChain.owner.substring(2), 16).equals(BigInteger.ZERO);
+            MirroredPolicy m = policies.get(id);
+            String p = "vault " + id + " guard policy";
+            boolean mirrorActive = m != null && m.active();
+            if (chainActive != mirrorActive) {
+                out.add(new Mismatch(p, chainActive ? "active" : "none", mirrorActive ? "active"
+                        : m == null ? "none" : "revoked"));
+            } else if (chainActive) {
+                MarginGuard.GuardPolicy t = onChain.terms;
+                check(out, p + " owner", onChain.owner.toLowerCase(Locale.ROOT), m.owner());
+                check(out, p + " mode", GuardMode.ofEvent(t.mode).column(), m.mode());
+                check(out, p + " triggerHealth", t.triggerHealth, m.triggerHealth());
+                check(out, p + " targetHealth", t.targetHealth, m.targetHealth());
+                check(out, p + " feeBps", t.feeBps.longValueExact(), m.feeBps());
+                check(out, p + " expiry", t.expiry.longValueExact(), m.expiry());
+                check(out, p + " maxPerTopUp", t.maxPerTopUp, m.maxPerTopUp());
+                check(out, p + " maxPerDay", t.maxPerDay, m.maxPerDay());
+            }
+            if (chainActive || m != null || used.containsKey(id)) {
+                check(out, "vault " + id + " guard usedLast24h", call(g.usedLast24h(vid), "guard usedLast24h(" + id
+                        + ")", block), used.getOrDefault(id, BigInteger.ZERO));
+            }
+        }
+    }
+
+    /** The time of block {@code block}, from the node. */
+    private long blockTime(long block) {
+        DefaultBlockParameter at = DefaultBlockParameter.valueOf(BigInteger.valueOf(block));
+        try {
+            var b = rpc != null ? rpc.call(w -> w.ethGetBlockByNumber(at, false)).getBlock()
+                    : web3j.ethGetBlockByNumber(at, false).send().getBlock();
+            if (b == null) throw new IllegalStateException("the node has no block #" + block);
+            return b.getTimestamp().longValueExact();
+        } catch (java.io.IOException ex) {
+            throw new IllegalStateException("eth_getBlockByNumber #" + block + " failed: " + ex.getMessage(), ex);
+        }
+    }
+
+    private static Long nullableLong(Connection db, String sql) throws SQLException {
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery(sql)) {
+            return r.next() ? nullableLong(r, 1) : null;
+        }
+    }
+
+    private static Long nullableLong(ResultSet r, int column) throws SQLException {
+        long value = r.getLong(column);
+        return r.wasNull() ? null : value;
     }
 
     private static void checkMarket(Connection db, IsomarginEngine e, long block, long id, List<Mismatch> out)

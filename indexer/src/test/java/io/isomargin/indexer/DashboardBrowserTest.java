@@ -31,7 +31,8 @@ import org.web3j.crypto.Credentials;
  * vaults of every leverage, a 20% price drop and a liquidation with bad debt, mirrored into PostgreSQL and served by
  * the query API, {@code e2e/dashboard.check.cjs} loads the page and compares every figure it shows with the API's
  * answers (markets with a pending risk change, the vaults closest to liquidation with their health and liquidation
- * price, the liquidation, the risk table against {@code /risk}, the histogram, the keeper status). It saves
+ * price, the liquidation, the risk table against {@code /risk}, the histogram, the keeper status, and the margin
+ * guard: the guarded badges, the top-ups panel and the vaults the guards would save in the risk table). It saves
  * {@code target/e2e/dashboard.png}.
  * Skipped only when Chromium is not installed ({@code tools/ensure-chromium.sh}, run by {@code make test-java}).
  */
@@ -71,6 +72,17 @@ class DashboardBrowserTest {
         // a risk change waiting out its timelock: the markets table shows when it becomes executable
         Scenario.send(d.engine().setRiskParams(d.linkMarket(), Scenario.pendingLinkUpdate())::send);
 
+        // the margin guard: the safest vault topped up once (a trigger above its health), and a vault with 6,000 of
+        // debt guarded with 2 WETH of capacity, which saves it from the liquidation a further 20% drop would bring
+        long expiry = chain.latestTimestamp() + 10 * GuardWindow.DAY;
+        Guards.fund(d, alice, d.weth().getContractAddress(), units(10, 18));
+        Guards.setPolicy(d, alice, weth.getFirst(), Guards.terms(Guards.DEPOSIT, 10_000, 12_000, 0, expiry,
+                units(1, 18), units(1, 18)));
+        Guards.topUp(d, liquidator, weth.getFirst());
+        Guards.fund(d, bob, d.weth().getContractAddress(), units(10, 18));
+        Guards.setPolicy(d, bob, weth.get(3), Guards.terms(Guards.DEPOSIT, 1_100, 1_300, 0, expiry, units(2, 18),
+                units(2, 18)));
+
         try (IndexerHarness indexer = IndexerHarness.create(d, db).startAndCatchUp(chain)) {
             HttpServer keeper = standInKeeper(indexer, chain);
             ApiServer api = ApiServer.start(indexer.vertx, new ApiServer.Options("127.0.0.1", 0, 5,
@@ -90,6 +102,12 @@ class DashboardBrowserTest {
                 assertEquals("ok", summary.getString("keeper"), out);
                 assertEquals(KEEPER_TRACKED, summary.getInteger("keeperTracked"), out);
                 assertTrue(summary.getInteger("riskRows") >= 2 * 7, "a risk table per market: " + out);
+                assertEquals(List.of(weth.get(3).longValueExact(), weth.getFirst().longValueExact()),
+                        summary.getJsonArray("guardedVaults").getList().stream()
+                                .map(n -> ((Number) n).longValue()).toList(), "badges, in health order: " + out);
+                assertEquals(List.of(weth.getFirst().longValueExact()), summary.getJsonArray("topUps").getList()
+                        .stream().map(n -> ((Number) n).longValue()).toList(), out);
+                assertTrue(summary.getInteger("savedByGuards") >= 1, "the guarded vault is saved at -20%: " + out);
                 Path shot = Path.of(summary.getString("screenshot"));
                 assertTrue(Files.size(shot) > 10_000, "screenshot " + shot + " has " + Files.size(shot) + " bytes");
             } finally {

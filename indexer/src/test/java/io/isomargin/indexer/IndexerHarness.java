@@ -84,16 +84,18 @@ final class IndexerHarness implements AutoCloseable {
         RpcClient rpc = RpcClient.connect(rpcConfig);
         FollowerConfig follower = new FollowerConfig(rpcConfig, Optional.empty(), List.of(meta.engine()), List.of(), 0,
                 Math.min(8, o.maxRange()), 1, o.maxRange(), Duration.ofMillis(50), o.reorgWindow());
-        MirrorProjection projection = new MirrorProjection(meta.engine(), new EventDecoder());
+        MirrorProjection projection = new MirrorProjection(meta.engine(), meta.guard(), new EventDecoder());
         MirrorStore store = new MirrorStore(pool, projection, o.reorgWindow());
         IndexerRunner runner = new IndexerRunner(rpc, follower, store, projection, meta,
                 List.of(d.wethFeed().getContractAddress()), Duration.ofSeconds(20));
         return new IndexerHarness(vertx, pool, rpc, store, runner);
     }
 
+    /** The deployment as the indexer follows it: the engine and the margin guard. */
     static IndexerMeta meta(Deployment d) {
         long deployBlock = d.engine().getTransactionReceipt().orElseThrow().getBlockNumber().longValueExact();
-        return new IndexerMeta(d.chain().chainId(), d.engine().getContractAddress(), deployBlock);
+        return new IndexerMeta(d.chain().chainId(), d.engine().getContractAddress(), deployBlock, null,
+                d.guard().getContractAddress());
     }
 
     /** Starts the runner and waits until it has committed the chain's current head. */

@@ -14,12 +14,13 @@ final class MirrorComparison {
     private MirrorComparison() {}
 
     /**
-     * Every difference between the mirror and the chain at the cursor (see {@link Verifier#check}), with
-     * {@code lenders} checked in every market; empty when they agree.
+     * Every difference between the mirror and the chain at the cursor (see {@link Verifier#check}), the margin guard's
+     * policies and rolling caps included, with {@code lenders} checked in every market; empty when they agree.
      */
     static List<String> differences(Deployment d, PostgresDatabase db, Collection<String> lenders) throws SQLException {
         try (Connection c = db.connect()) {
-            return new Verifier(d.chain().web3j(), d.engine().getContractAddress()).check(c, lenders).mismatches()
+            return new Verifier(d.chain().web3j(), d.engine().getContractAddress(), d.guard().getContractAddress())
+                    .check(c, lenders).mismatches()
                     .stream().map(Verifier.Mismatch::line).toList();
         }
     }

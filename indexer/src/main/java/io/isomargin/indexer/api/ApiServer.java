@@ -1,6 +1,8 @@
 package io.isomargin.indexer.api;
 
 import io.isomargin.abi.math.TierState;
+import io.isomargin.indexer.GuardPolicyRow;
+import io.isomargin.indexer.GuardWindow;
 import io.isomargin.indexer.MarketRow;
 import io.isomargin.indexer.MirrorChanges.LiquidationRow;
 import io.isomargin.indexer.MirrorChanges.PriceRow;
@@ -8,6 +10,7 @@ import io.isomargin.indexer.MirrorReader;
 import io.isomargin.indexer.MirrorReader.AsOf;
 import io.isomargin.indexer.MirrorReader.VaultFilter;
 import io.isomargin.indexer.RiskChangeRow;
+import io.isomargin.indexer.TopUpRow;
 import io.isomargin.indexer.VaultRow;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -38,19 +41,22 @@ import org.slf4j.LoggerFactory;
 /**
  * The indexer's HTTP query API (JSON over the mirror): {@code /vaults}, {@code /vaults/{id}}, {@code /markets},
  * {@code /markets/{id}}, {@code /markets/{id}/health-histogram}, {@code /markets/{id}/risk-changes},
- * {@code /liquidations}, {@code /risk/{market}},
+ * {@code /liquidations}, {@code /guard/top-ups}, {@code /risk/{market}},
  * {@code /risk/{market}/curve}, {@code /health}, {@code /metrics}, {@code /keeper/status} (relayed,
  * {@link KeeperStatusProxy}), and the dashboard's static files at {@code /dashboard/} ({@code /} leads there). The
  * endpoints and their parameters are documented in the README ("Query API", "Dashboard").
  *
  * <p>Health, debt and liquidation prices are computed on each request with the engine's exact math
  * ({@link MarketSnapshot}) at the mirror's block: interest accrued and margins ramped to that block's time, priced
- * at the latest mirrored oracle answer. Each answer reads one consistent snapshot of the mirror
+ * at the latest mirrored oracle answer. Margin-guard figures (a policy's rolling cap, what guards would save in
+ * {@code /risk}) are taken at that block's time too. Each answer reads one consistent snapshot of the mirror
  * ({@link MirrorReader#read}). Lists page by an opaque {@code cursor} ({@code nextCursor} of the previous page).
  * Bad parameters get a 400 whose JSON names the parameter; unknown ids a 404.
  */
 public final class ApiServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    /** {@code /vaults/{id}} lists at most this many of the vault's latest top-ups and policy changes. */
+    static final int VAULT_GUARD_ROWS = 20;
     /** With {@code maxHealth}, one page examines at most this many vaults (it then returns a cursor to go on). */
     static final int MAX_SCAN = 10_000;
     private static final int SCAN_CHUNK = 1_000;
@@ -232,6 +238,7 @@ public final class ApiServer implements AutoCloseable {
         get(router, "/markets/:id/health-histogram", "health-histogram", this::healthHistogram);
         get(router, "/markets/:id/risk-changes", "risk-changes", this::riskChanges);
         get(router, "/liquidations", "liquidations", this::liquidations);
+        get(router, "/guard/top-ups", "guard-top-ups", this::topUps);
         get(router, "/risk/:market", "risk", this::risk);
         get(router, "/risk/:market/curve", "risk-curve", this::riskCurve);
         get(router, "/health", "health", this::health);
@@ -293,7 +300,7 @@ public final class ApiServer implements AutoCloseable {
         if (byHealth) {
             HealthOrder.Position after = p.healthCursor();
             respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
-                    .compose(markets -> allVaults(snap, filter, -1, new ArrayList<>()).map(rows -> {
+                    .compose(markets -> allVaults(snap, filter, -1, new ArrayList<>()).compose(rows -> {
                         HealthOrder.Page page = HealthOrder.page(rows, v -> valuation(markets.get(v.marketId()), v),
                                 maxHealthWad, after, limit);
                         JsonArray items = new JsonArray();
@@ -301,10 +308,11 @@ public final class ApiServer implements AutoCloseable {
                             items.add(JsonViews.vault(e.vault(), e.valuation(),
                                     debt(markets.get(e.vault().marketId()), e.vault())));
                         }
-                        return new JsonObject().put("asOf", asOf.map(JsonViews::asOf).orElse(null))
+                        return markGuarded(snap, items, now(asOf)).map(marked -> new JsonObject()
+                                .put("asOf", asOf.map(JsonViews::asOf).orElse(null))
                                 .put("items", items)
                                 .put("nextCursor", page.next() == null ? null : RequestParams.encodeHealthCursor(
-                                        page.next()));
+                                        page.next())));
                     })))));
             return;
         }
@@ -313,7 +321,8 @@ public final class ApiServer implements AutoCloseable {
         respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
                 .compose(markets -> {
                     VaultPage page = new VaultPage(markets, maxHealthWad, limit);
-                    return scan(snap, filter, afterId, page).map(done -> new JsonObject()
+                    return scan(snap, filter, afterId, page).compose(done -> markGuarded(snap, page.items, now(asOf)))
+                            .map(marked -> new JsonObject()
                             .put("asOf", asOf.map(JsonViews::asOf).orElse(null))
                             .put("items", page.items)
                             .put("nextCursor", page.next < 0 ? null : RequestParams.encodeCursor("v", page.next)));
@@ -373,16 +382,77 @@ public final class ApiServer implements AutoCloseable {
         });
     }
 
+    /**
+     * Sets {@code guarded} on each vault of {@code items}: whether it has a live guard policy at {@code now} (active,
+     * not expired, the vault still its owner's).
+     */
+    private static Future<Void> markGuarded(MirrorReader.Snapshot snap, JsonArray items, long now) {
+        List<Long> ids = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) ids.add(items.getJsonObject(i).getLong("id"));
+        return snap.activePolicies(ids).map(policies -> {
+            for (int i = 0; i < items.size(); i++) {
+                JsonObject v = items.getJsonObject(i);
+                GuardPolicyRow p = policies.get(v.getLong("id"));
+                v.put("guarded", p != null && p.live(now, v.getString("owner")));
+            }
+            return null;
+        });
+    }
+
+    /**
+     * One vault, with {@code guarded} and {@code guard}: its active policy with its rolling cap at the mirror's time
+     * (or null), its latest top-ups and policy changes (newest first) and how many top-ups it had.
+     */
     private void vault(RoutingContext ctx) {
         long id = new RequestParams(ctx).only().pathId("id");
         respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snap.vault(id).compose(v -> {
             if (v.isEmpty()) return Future.failedFuture(ApiError.notFound("vault " + id + " not found"));
-            return snapshots(snap, asOf.orElse(null)).map(markets -> {
-                MarketSnapshot m = markets.get(v.get().marketId());
-                return JsonViews.vault(v.get(), valuation(m, v.get()), debt(m, v.get()))
-                        .put("asOf", asOf.map(JsonViews::asOf).orElse(null));
-            });
+            VaultRow vault = v.get();
+            long now = now(asOf);
+            return snapshots(snap, asOf.orElse(null)).compose(markets -> snap.policy(id)
+                    .compose(policy -> snap.guardUsage(List.of(id), now)
+                    .compose(usage -> snap.topUps(id, null, 0, Long.MAX_VALUE, Integer.MAX_VALUE, VAULT_GUARD_ROWS,
+                            true)
+                    .compose(topUps -> snap.topUpCount(id)
+                    .compose(count -> snap.policyHistory(id, VAULT_GUARD_ROWS).map(history -> {
+                        MarketSnapshot m = markets.get(vault.marketId());
+                        GuardPolicyRow active = policy.filter(GuardPolicyRow::active).orElse(null);
+                        JsonObject guard = new JsonObject()
+                                .put("policy", active == null || m == null ? null : JsonViews.policy(active,
+                                        usage.getOrDefault(id, GuardWindow.Usage.NONE), now,
+                                        JsonViews.token(m.market(), active.mode()), vault.owner()))
+                                .put("topUpCount", count)
+                                .put("topUps", new JsonArray(topUps.stream().map(JsonViews::topUp).toList()))
+                                .put("policyHistory", new JsonArray(history.stream().map(JsonViews::policyChange)
+                                        .toList()));
+                        return JsonViews.vault(vault, valuation(m, vault), debt(m, vault))
+                                .put("guarded", active != null && active.live(now, vault.owner()))
+                                .put("guard", guard)
+                                .put("asOf", asOf.map(JsonViews::asOf).orElse(null));
+                    }))))));
         }))));
+    }
+
+    /** The margin guard's top-ups, in chain order or newest first, optionally of one vault or market. */
+    private void topUps(RoutingContext ctx) {
+        RequestParams p = new RequestParams(ctx).only("vault", "market", "since", "order", "limit", "cursor");
+        Long vault = p.optionalId("vault");
+        Long market = p.optionalId("market");
+        Long since = p.optionalId("since");
+        boolean newestFirst = p.choice("order", List.of("asc", "desc"), "asc").equals("desc");
+        int limit = p.limit();
+        long[] cursor = p.cursor("g", 2);
+        long afterBlock = cursor != null ? cursor[0] : newestFirst ? Long.MAX_VALUE : -1;
+        int afterLog = cursor != null ? (int) Math.min(cursor[1], Integer.MAX_VALUE)
+                : newestFirst ? Integer.MAX_VALUE : -1;
+        respond(ctx, reader.read(snap -> snap.topUps(vault, market, since == null ? 0 : since, afterBlock, afterLog,
+                limit + 1, newestFirst).map(rows -> {
+                    JsonArray items = new JsonArray();
+                    rows.stream().limit(limit).forEach(t -> items.add(JsonViews.topUp(t)));
+                    TopUpRow last = rows.size() > limit ? rows.get(limit - 1) : null;
+                    return new JsonObject().put("items", items).put("nextCursor", last == null ? null
+                            : RequestParams.encodeCursor("g", last.at().blockNumber(), last.at().logIndex()));
+                })));
     }
 
     private void markets(RoutingContext ctx) {
@@ -481,15 +551,16 @@ public final class ApiServer implements AutoCloseable {
         respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
                 .compose(markets -> {
                     MarketSnapshot m = readyMarket(markets, id);
-                    return snap.indebtedVaults(id).map(vaults -> {
+                    return snap.indebtedVaults(id).compose(vaults -> guardCapacities(snap, id, vaults, now(asOf))
+                            .map(guards -> {
                         JsonArray points = new JsonArray();
                         for (int bps = 0; bps <= maxBps; bps += stepBps) {
                             points.add(JsonViews.stress(id, BigDecimal.valueOf(bps, 2), m.price(),
-                                    m.stress(vaults, bps)));
+                                    m.stress(vaults, bps, guards)));
                         }
                         return new JsonObject().put("market", id).put("price", JsonViews.str(m.price().answer()))
                                 .put("points", points).put("asOf", asOf.map(JsonViews::asOf).orElse(null));
-                    });
+                    }));
                 }))));
     }
 
@@ -517,8 +588,9 @@ public final class ApiServer implements AutoCloseable {
                     if (m.price() == null || !m.complete()) {
                         return Future.failedFuture(ApiError.notReady("market " + id + " has no mirrored price yet"));
                     }
-                    return snap.indebtedVaults(id).map(vaults -> JsonViews.stress(id, drop, m.price(),
-                            m.stress(vaults, dropBps)).put("asOf", asOf.map(JsonViews::asOf).orElse(null)));
+                    return snap.indebtedVaults(id).compose(vaults -> guardCapacities(snap, id, vaults, now(asOf))
+                            .map(guards -> JsonViews.stress(id, drop, m.price(), m.stress(vaults, dropBps, guards))
+                                    .put("asOf", asOf.map(JsonViews::asOf).orElse(null))));
                 }))));
     }
 
@@ -551,6 +623,30 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /* HELPERS */
+
+    /** The mirror's time: its block's ({@link AsOf#timestamp}), 0 before anything is mirrored. */
+    private static long now(Optional<AsOf> asOf) {
+        return asOf.map(AsOf::timestamp).orElse(0L);
+    }
+
+    /** The remaining guard capacity at {@code now} of each of {@code vaults} (of market {@code marketId}) with a live
+     * policy, by vault id. */
+    private static Future<Map<Long, GuardCapacity>> guardCapacities(MirrorReader.Snapshot snap, long marketId,
+            List<VaultRow> vaults, long now) {
+        return snap.activePolicies(marketId).compose(policies -> {
+            Map<Long, GuardPolicyRow> live = new HashMap<>();
+            for (VaultRow v : vaults) {
+                GuardPolicyRow p = policies.get(v.vaultId());
+                if (p != null && p.live(now, v.owner())) live.put(v.vaultId(), p);
+            }
+            return snap.guardUsage(live.keySet(), now).map(usage -> {
+                Map<Long, GuardCapacity> out = new HashMap<>();
+                live.forEach((id, p) -> out.put(id, GuardCapacity.of(p, usage.getOrDefault(id,
+                        GuardWindow.Usage.NONE))));
+                return out;
+            });
+        });
+    }
 
     /** Every market valued at {@code asOf} (null before the first batch: nothing to value). */
     private static Future<Map<Long, MarketSnapshot>> snapshots(MirrorReader.Snapshot snap, AsOf asOf) {

@@ -3,11 +3,16 @@ package io.isomargin.indexer.api;
 import static io.isomargin.abi.math.FullMath.UINT256_MAX;
 
 import io.isomargin.abi.math.TierState;
+import io.isomargin.indexer.GuardMode;
+import io.isomargin.indexer.GuardPolicyRow;
+import io.isomargin.indexer.GuardWindow;
 import io.isomargin.indexer.MarketRow;
 import io.isomargin.indexer.MirrorChanges.LiquidationRow;
+import io.isomargin.indexer.MirrorChanges.PolicyChange;
 import io.isomargin.indexer.MirrorChanges.PriceRow;
 import io.isomargin.indexer.MirrorReader.AsOf;
 import io.isomargin.indexer.RiskChangeRow;
+import io.isomargin.indexer.TopUpRow;
 import io.isomargin.indexer.VaultRow;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -178,7 +183,103 @@ final class JsonViews {
                 .put("alreadyLiquidatable", s.alreadyLiquidatable())
                 .put("liquidatableDebt", str(s.debt()))
                 .put("liquidatableCollateral", str(s.collateral()))
-                .put("badDebt", str(s.badDebt()));
+                .put("badDebt", str(s.badDebt()))
+                .put("withGuards", guarded(s.guarded()));
+    }
+
+    /** The stress figures with the guards' remaining capacity. */
+    static JsonObject guarded(MarketSnapshot.Guarded g) {
+        return new JsonObject()
+                .put("guardedVaults", g.guardedVaults())
+                .put("savedVaults", g.savedVaults())
+                .put("savedDebt", str(g.savedDebt()))
+                .put("liquidatableVaults", g.liquidatableVaults())
+                .put("liquidatableDebt", str(g.debt()))
+                .put("liquidatableCollateral", str(g.collateral()))
+                .put("badDebt", str(g.badDebt()));
+    }
+
+    /**
+     * A vault's active guard policy at {@code now}: its terms, whether it can run ({@code live}: not expired, the vault
+     * still the policy owner's), and its rolling cap: used in the last 24 hours, what the daily cap leaves, and the
+     * most the next top-up may take from the wallet ({@code capacity}) and put into the vault after the fee
+     * ({@code capacityNet}).
+     *
+     * @param token      the token the mode moves (the market's collateral or loan token)
+     * @param vaultOwner the vault's owner now
+     */
+    static JsonObject policy(GuardPolicyRow p, GuardWindow.Usage usage, long now, String token, String vaultOwner) {
+        BigInteger capacity = usage.capacity(p);
+        return terms(new JsonObject(), p)
+                .put("live", p.live(now, vaultOwner))
+                .put("expired", now > p.expiry())
+                .put("token", token)
+                .put("usedLast24h", str(usage.used()))
+                .put("topUpsLast24h", usage.topUps())
+                .put("remainingDailyCap", str(usage.remaining(p.maxPerDay())))
+                .put("capacity", str(capacity))
+                .put("capacityNet", str(GuardWindow.net(capacity, p.feeBps())))
+                .put("windowFreesAt", usage.freesAt() < 0 ? null : usage.freesAt())
+                .put("setBy", p.setBy())
+                .put("setBlock", p.set().block())
+                .put("setLogIndex", p.set().logIndex())
+                .put("setTxHash", p.set().txHash());
+    }
+
+    /** A policy's terms, into {@code o}. */
+    private static JsonObject terms(JsonObject o, GuardPolicyRow p) {
+        return o.put("owner", p.owner())
+                .put("mode", p.mode().column())
+                .put("triggerHealth", ratio(p.triggerHealth()))
+                .put("triggerHealthWad", str(p.triggerHealth()))
+                .put("targetHealth", ratio(p.targetHealth()))
+                .put("targetHealthWad", str(p.targetHealth()))
+                .put("feeBps", p.feeBps())
+                .put("expiry", p.expiry())
+                .put("maxPerTopUp", str(p.maxPerTopUp()))
+                .put("maxPerDay", str(p.maxPerDay()));
+    }
+
+    /** One entry of a vault's policy history: what happened and the policy's terms after it. */
+    static JsonObject policyChange(PolicyChange c) {
+        GuardPolicyRow p = c.after();
+        return terms(new JsonObject()
+                .put("action", c.action().column())
+                .put("block", c.at().blockNumber())
+                .put("logIndex", c.at().logIndex())
+                .put("txHash", c.at().txHash())
+                .put("by", c.action() == PolicyChange.Action.REVOKED ? p.revokedBy() : p.setBy()), p);
+    }
+
+    static JsonObject topUp(TopUpRow t) {
+        return new JsonObject()
+                .put("block", t.at().blockNumber())
+                .put("logIndex", t.at().logIndex())
+                .put("txHash", t.at().txHash())
+                .put("timestamp", t.timestamp())
+                .put("vault", t.vaultId())
+                .put("market", t.marketId())
+                .put("owner", t.owner())
+                .put("executor", t.executor())
+                .put("mode", t.mode().column())
+                .put("amount", str(t.amount()))
+                .put("fee", str(t.fee()))
+                .put("healthBefore", health(t.healthBefore()))
+                .put("healthBeforeWad", str(t.healthBefore()))
+                .put("healthAfter", health(t.healthAfter()))
+                .put("healthAfterWad", str(t.healthAfter()))
+                .put("usedLast24h", str(t.usedLast24h()))
+                .put("taken", str(t.taken()));
+    }
+
+    /** A health as a ratio; null for a vault without debt ({@code 2^256 - 1}). */
+    private static String health(BigInteger wad) {
+        return wad.equals(UINT256_MAX) ? null : ratio(wad);
+    }
+
+    /** The token a guard mode moves in market {@code m}. */
+    static String token(MarketRow m, GuardMode mode) {
+        return mode == GuardMode.DEPOSIT_COLLATERAL ? m.config().collateralToken() : m.config().loanToken();
     }
 
     /** {@code debtFree}: open vaults without debt (not in the buckets). */

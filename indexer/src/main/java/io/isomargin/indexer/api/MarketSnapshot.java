@@ -14,6 +14,7 @@ import io.isomargin.indexer.MirrorChanges.PriceRow;
 import io.isomargin.indexer.VaultRow;
 import java.math.BigInteger;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -92,6 +93,17 @@ public record MarketSnapshot(MarketRow market, List<TierState> tiers, PriceRow p
      * liquidation of each would leave unpaid (bad debt), each vault quoted alone against today's totals.
      */
     public Stress stress(List<VaultRow> indebted, int dropBps) {
+        return stress(indebted, dropBps, Map.of());
+    }
+
+    /**
+     * {@link #stress(List, int)}, and the same with the margin guards' remaining capacity ({@link Stress#guarded}): a
+     * guarded vault liquidatable at the shocked answer is first topped up with its whole capacity; one that is then
+     * healthy is saved, one that is not counts with its topped-up collateral and debt.
+     *
+     * @param guards the capacity of each vault with a live guard policy, by vault id
+     */
+    Stress stress(List<VaultRow> indebted, int dropBps, Map<Long, GuardCapacity> guards) {
         if (price == null) throw new IllegalStateException("market " + market.marketId() + " has no price yet");
         BigInteger shocked = price.answer().multiply(BigInteger.valueOf(10_000L - dropBps))
                 .divide(BigInteger.valueOf(10_000));
@@ -105,18 +117,37 @@ public record MarketSnapshot(MarketRow market, List<TierState> tiers, PriceRow p
         BigInteger debt = BigInteger.ZERO;
         BigInteger collateral = BigInteger.ZERO;
         BigInteger badDebt = BigInteger.ZERO;
+        Guarded.Sum withGuards = new Guarded.Sum();
         for (VaultRow v : indebted) {
             BigInteger d = MarginMath.debt(v.debtShares(), totals);
             debtTotal = debtTotal.add(d);
+            GuardCapacity guard = guards.get(v.vaultId());
+            if (guard != null) withGuards.guardedVaults++;
             if (!MarginMath.isLiquidatable(v.collateral(), d, scaled, margins)) continue;
             vaults++;
             if (MarginMath.isLiquidatable(v.collateral(), d, scaledNow, margins)) already++;
             debt = debt.add(d);
             collateral = collateral.add(v.collateral());
-            badDebt = badDebt.add(LiquidationMath.quote(v.collateral(), v.debtShares(), totals, scaled, terms(),
-                    UINT256_MAX).badDebt());
+            BigInteger bad = LiquidationMath.quote(v.collateral(), v.debtShares(), totals, scaled, terms(),
+                    UINT256_MAX).badDebt();
+            badDebt = badDebt.add(bad);
+            if (guard == null) {
+                withGuards.liquidatable(d, v.collateral(), bad);
+                continue;
+            }
+            GuardCapacity.Outcome after = guard.topUp(v.collateral(), v.debtShares(), totals,
+                    market.liquidation().minDebt());
+            BigInteger debtAfter = MarginMath.debt(after.debtShares(), after.totals());
+            if (!MarginMath.isLiquidatable(after.collateral(), debtAfter, scaled, margins)) {
+                withGuards.savedVaults++;
+                withGuards.savedDebt = withGuards.savedDebt.add(d);
+            } else {
+                withGuards.liquidatable(debtAfter, after.collateral(), LiquidationMath.quote(after.collateral(),
+                        after.debtShares(), after.totals(), scaled, terms(), UINT256_MAX).badDebt());
+            }
         }
-        return new Stress(shocked, indebted.size(), debtTotal, vaults, already, debt, collateral, badDebt);
+        return new Stress(shocked, indebted.size(), debtTotal, vaults, already, debt, collateral, badDebt,
+                withGuards.result());
     }
 
     /**
@@ -127,7 +158,45 @@ public record MarketSnapshot(MarketRow market, List<TierState> tiers, PriceRow p
      * @param liquidatableVaults  of those, the ones liquidatable at the shocked answer, with their {@code debt} and
      *                            {@code collateral}; {@code alreadyLiquidatable} of them are at today's answer
      * @param badDebt             debt their liquidations would leave unpaid
+     * @param guarded             the same with the margin guards' remaining capacity
      */
     public record Stress(BigInteger shockedAnswer, int indebtedVaults, BigInteger indebtedDebt, int liquidatableVaults,
-            int alreadyLiquidatable, BigInteger debt, BigInteger collateral, BigInteger badDebt) {}
+            int alreadyLiquidatable, BigInteger debt, BigInteger collateral, BigInteger badDebt, Guarded guarded) {}
+
+    /**
+     * A stress result with the margin guards' remaining capacity.
+     *
+     * @param guardedVaults      indebted vaults with a live guard policy
+     * @param savedVaults        of those, the ones liquidatable at the shocked answer that a top-up of their capacity
+     *                           makes healthy again, and {@code savedDebt} their debt
+     * @param liquidatableVaults the vaults still liquidatable: unguarded, or guarded and not saved (with their
+     *                           topped-up {@code debt} and {@code collateral})
+     * @param badDebt            debt their liquidations would leave unpaid
+     */
+    public record Guarded(int guardedVaults, int savedVaults, BigInteger savedDebt, int liquidatableVaults,
+            BigInteger debt, BigInteger collateral, BigInteger badDebt) {
+
+        /** Accumulates a {@link Guarded} over the vaults. */
+        private static final class Sum {
+            int guardedVaults;
+            int savedVaults;
+            BigInteger savedDebt = BigInteger.ZERO;
+            int liquidatableVaults;
+            BigInteger debt = BigInteger.ZERO;
+            BigInteger collateral = BigInteger.ZERO;
+            BigInteger badDebt = BigInteger.ZERO;
+
+            void liquidatable(BigInteger d, BigInteger c, BigInteger bad) {
+                liquidatableVaults++;
+                debt = debt.add(d);
+                collateral = collateral.add(c);
+                badDebt = badDebt.add(bad);
+            }
+
+            Guarded result() {
+                return new Guarded(guardedVaults, savedVaults, savedDebt, liquidatableVaults, debt, collateral,
+                        badDebt);
+            }
+        }
+    }
 }
