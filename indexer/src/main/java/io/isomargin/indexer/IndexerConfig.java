@@ -46,11 +46,16 @@ import java.util.Set;
  * @param apiMaxSilentBlocks {@code /health} is 503 ({@code node-silent}) when no endpoint answered a head poll for
  *                           more than this many observed block times ({@code api.max-silent-blocks}, 1..100000,
  *                           default 10)
+ * @param initialRange       the first {@code eth_getLogs} range when the database holds no learned range yet
+ *                           ({@code follower.initial-range}, 1..max-range, default 10 or max-range when lower); later
+ *                           starts resume from the range the last run learned
+ * @param maxResponseBytes   about the most bytes one {@code eth_getLogs} answer should hold
+ *                           ({@code follower.max-response-size}, 64KiB..1GiB, default 8MiB)
  */
 public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<String> wsUrl, Duration rpcTimeout,
         DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
         String apiHost, int apiPort, int apiMaxHealthyLag, Optional<String> apiKeeperUrl, Duration verifyCallTimeout,
-        int apiMaxStalledBlocks, int apiMaxSilentBlocks) {
+        int apiMaxStalledBlocks, int apiMaxSilentBlocks, int initialRange, long maxResponseBytes) {
 
     /** The prefix of the environment variables that override the file. */
     public static final String ENV_PREFIX = "ISOMARGIN_INDEXER_";
@@ -60,6 +65,7 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
             "rpc.http-urls", "rpc.ws-url", "rpc.timeout",
             "database.url",
             "follower.confirmations", "follower.reorg-window", "follower.max-range", "follower.poll-interval",
+            "follower.initial-range", "follower.max-response-size",
             "api.host", "api.port", "api.max-healthy-lag", "api.keeper-url", "api.max-stalled-blocks",
             "api.max-silent-blocks",
             "verify.call-timeout");
@@ -79,14 +85,15 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         Objects.requireNonNull(verifyCallTimeout, "verifyCallTimeout");
     }
 
-    /** A configuration with the default {@code verify.call-timeout}, {@code api.max-stalled-blocks} and
-     * {@code api.max-silent-blocks}. */
+    /** A configuration with the default {@code verify.call-timeout}, {@code api.max-stalled-blocks},
+     * {@code api.max-silent-blocks}, {@code follower.initial-range} and {@code follower.max-response-size}. */
     public IndexerConfig(Path deployment, List<String> httpUrls, Optional<String> wsUrl, Duration rpcTimeout,
             DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
             String apiHost, int apiPort, int apiMaxHealthyLag, Optional<String> apiKeeperUrl) {
         this(deployment, httpUrls, wsUrl, rpcTimeout, database, confirmations, reorgWindow, maxRange, pollInterval,
                 apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, DEFAULT_VERIFY_CALL_TIMEOUT,
-                ApiServer.Options.DEFAULT_MAX_STALLED_BLOCKS, ApiServer.Options.DEFAULT_MAX_SILENT_BLOCKS);
+                ApiServer.Options.DEFAULT_MAX_STALLED_BLOCKS, ApiServer.Options.DEFAULT_MAX_SILENT_BLOCKS,
+                Math.min(FollowerConfig.DEFAULT_INITIAL_RANGE, maxRange), FollowerConfig.DEFAULT_MAX_RESPONSE_BYTES);
     }
 
     /**
@@ -115,6 +122,14 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
                     "must be below follower.reorg-window (" + reorgWindow + ")");
         }
         int maxRange = c.intValue("follower.max-range", 2_000, 1, 100_000);
+        int initialRange = c.intValue("follower.initial-range",
+                Math.min(FollowerConfig.DEFAULT_INITIAL_RANGE, maxRange), 1, 100_000);
+        if (initialRange > maxRange) {
+            throw new ConfigException("follower.initial-range", Integer.toString(initialRange),
+                    "must not be above follower.max-range (" + maxRange + ")");
+        }
+        long maxResponseBytes = c.byteSize("follower.max-response-size", FollowerConfig.DEFAULT_MAX_RESPONSE_BYTES,
+                64L << 10, 1L << 30);
         Duration pollInterval = c.duration("follower.poll-interval", Duration.ofSeconds(2), Duration.ofMillis(50),
                 Duration.ofMinutes(5));
         String apiHost = c.string("api.host", "127.0.0.1");
@@ -134,7 +149,7 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         c.rejectUnknownKeys();
         return new IndexerConfig(deployment, httpUrls, wsUrl, rpcTimeout, database, confirmations, reorgWindow,
                 maxRange, pollInterval, apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, verifyCallTimeout,
-                apiMaxStalledBlocks, apiMaxSilentBlocks);
+                apiMaxStalledBlocks, apiMaxSilentBlocks, initialRange, maxResponseBytes);
     }
 
     /** The query API's address and {@code /health} limits. */
@@ -161,10 +176,10 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
                 r.circuitWindow(), 100, r.circuitOpenDuration(), r.maxRequestsPerSecond());
     }
 
-    /** How to follow {@code engine} (the runner adds the oracles). */
+    /** How to follow {@code engine} (the runner adds the oracles, and starts from the range it learned when the
+     * database holds one). */
     public FollowerConfig followerConfig(String engine) {
-        int initialRange = Math.min(500, maxRange);
         return new FollowerConfig(rpcConfig(), wsUrl, List.of(engine), List.of(), confirmations, initialRange, 1,
-                maxRange, pollInterval, reorgWindow);
+                maxRange, pollInterval, reorgWindow, maxResponseBytes);
     }
 }

@@ -20,7 +20,8 @@ import java.util.Locale;
  * {@code isomargin_indexer_last_commit_age_seconds} (since the last batch was committed),
  * {@code isomargin_indexer_head_silence_seconds} (since an endpoint answered a head poll),
  * {@code isomargin_indexer_rpc_errors_total{kind=range_too_large|transient|permanent}} (failed requests, retries
- * included), {@code isomargin_indexer_http_requests_seconds_*} (by route and status, from the API).
+ * included), {@code isomargin_indexer_getlogs_range_blocks} (blocks per {@code eth_getLogs} now, as sized by the
+ * answers), {@code isomargin_indexer_http_requests_seconds_*} (by route and status, from the API).
  */
 public final class IndexerMetrics {
     private IndexerMetrics() {}
@@ -43,6 +44,9 @@ public final class IndexerMetrics {
                 .register(registry);
         Gauge.builder("isomargin.indexer.head.silence", runner, r -> r.sinceHeadAnswer().toMillis() / 1000.0)
                 .baseUnit("seconds").description("Since an RPC endpoint last answered a head poll")
+                .register(registry);
+        Gauge.builder("isomargin.indexer.getlogs.range", runner, IndexerRunner::followerRange).baseUnit("blocks")
+                .description("Blocks per eth_getLogs request now, sized by the logs and bytes the answers held")
                 .register(registry);
         for (RpcErrorKind kind : RpcErrorKind.values()) {
             FunctionCounter.builder("isomargin.indexer.rpc.errors", runner, r -> r.rpcErrors(kind))

@@ -59,8 +59,14 @@ import org.web3j.utils.Numeric;
  * than the window it names the way back instead ({@code indexer rebuild}, which rolls the mirror back with the same
  * {@link MirrorStore#rollbackTo} a reorg inside the window uses).
  *
+ * <p><b>Range.</b> The follower sizes its {@code eth_getLogs} ranges by what the answers hold; after each committed
+ * batch whose range differs from the one kept, the runner keeps it in the database
+ * ({@link MirrorStore#saveFollowerRange}) and every start resumes from it (a supervised restart from the previous
+ * follower's), so a restart on a dense chain does not begin again from {@code follower.initial-range}.
+ *
  * <p>The follower's log filter is fixed when it starts: it holds the engine, the margin guard (when the deployment
- * has one) and the oracles of the markets known then (from the database and {@code knownOracles}). A market created later has its oracle's logs fetched alongside
+ * has one) and the oracles of the markets known then (from the database and {@code knownOracles}). A market created
+ * later has its oracle's logs fetched alongside
  * each batch by one extra {@code eth_getLogs}, checked against the batch's block headers, until the next (re)start
  * puts it in the filter.
  *
@@ -94,6 +100,7 @@ public final class IndexerRunner implements AutoCloseable {
     private volatile long lastCommitNanos = createdNanos; // start() until the first commit
     private volatile long headAtCommit = -1; // the head seen when the last batch (or rollback) was committed
     private volatile int reorgs;
+    private volatile int savedRange = -1; // the range the database holds, -1 for none
     private volatile int restarts;
     private volatile boolean closed;
     private volatile ChainFollower follower; // written under this
@@ -207,6 +214,12 @@ public final class IndexerRunner implements AutoCloseable {
         return f == null ? Duration.ofNanos(System.nanoTime() - createdNanos) : f.sinceHeadAnswer();
     }
 
+    /** The follower's {@code eth_getLogs} range in blocks now (the configured or stored one before it starts). */
+    public int followerRange() {
+        ChainFollower f = follower;
+        return f == null ? followerConfig.initialRange() : f.currentRange();
+    }
+
     /** How many requests to the endpoints failed with {@code kind} ({@link RpcClient#errors}). */
     public long rpcErrors(RpcErrorKind kind) {
         return rpc.errors(kind);
@@ -253,7 +266,8 @@ public final class IndexerRunner implements AutoCloseable {
     /* SUPERVISION */
 
     /** Where to resume: what the database holds. */
-    private record ResumePoint(long from, Optional<IndexedCursor> cursor, List<BlockRef> recent, Set<String> oracles) {}
+    private record ResumePoint(long from, Optional<IndexedCursor> cursor, List<BlockRef> recent, Set<String> oracles,
+            Optional<Integer> range) {}
 
     private ResumePoint loadResumePoint() {
         await(store.ensureMeta(meta), "checking the database's deployment");
@@ -261,9 +275,10 @@ public final class IndexerRunner implements AutoCloseable {
         List<BlockRef> recent = await(store.loadRecentBlocks(), "loading the recent block headers");
         Set<String> oracles = new LinkedHashSet<>(knownOracles);
         oracles.addAll(await(store.loadOracles(), "loading the markets' oracles"));
+        Optional<Integer> range = await(store.loadFollowerRange(), "loading the eth_getLogs range");
         long from = Math.max(meta.deployBlock(), cursor.map(c -> c.blockNumber() + 1).orElse(0L));
         if (recent.isEmpty() || recent.getLast().number() != from - 1) recent = List.of();
-        return new ResumePoint(from, cursor, recent, oracles);
+        return new ResumePoint(from, cursor, recent, oracles, range);
     }
 
     /** Starts a follower at {@code p}; false (and nothing started) when the runner was closed meanwhile. */
@@ -275,12 +290,22 @@ public final class IndexerRunner implements AutoCloseable {
         addresses.add(meta.engine());
         if (meta.guard() != null) addresses.add(meta.guard());
         addresses.addAll(p.oracles());
-        FollowerConfig c = followerConfig;
-        ChainFollower f = new ChainFollower(rpc, new FollowerConfig(c.rpc(), c.wsUrl(), addresses, c.topic0(),
-                c.confirmations(), c.initialRange(), c.minRange(), c.maxRange(), c.pollInterval(), c.reorgWindow()));
-        log.info("indexer starting at #{} (cursor {}), engine {} on chain {}, {} oracle(s), {} stored header(s)",
-                p.from(), p.cursor().map(x -> "#" + x.blockNumber()).orElse("none"), meta.engine(), meta.chainId(),
-                p.oracles().size(), p.recent().size());
+        savedRange = p.range().orElse(-1);
+        // the range learned so far: the previous follower's, else the one the last run kept, else the configured one
+        FollowerConfig c = followerConfig.withAddresses(addresses);
+        String rangeFrom = "follower.initial-range";
+        if (follower != null) {
+            c = c.withInitialRange(follower.currentRange());
+            rangeFrom = "as before the restart";
+        } else if (p.range().isPresent()) {
+            c = c.withInitialRange(p.range().get());
+            rangeFrom = "learned by the last run";
+        }
+        ChainFollower f = new ChainFollower(rpc, c);
+        log.info("indexer starting at #{} (cursor {}), engine {} on chain {}, {} oracle(s), {} stored header(s), "
+                + "eth_getLogs range {} block(s) ({})", p.from(), p.cursor().map(x -> "#" + x.blockNumber())
+                .orElse("none"), meta.engine(), meta.chainId(), p.oracles().size(), p.recent().size(),
+                c.initialRange(), rangeFrom);
         if (follower != null) f.continueFrom(follower); // health keeps counting node silence across restarts
         follower = f;
         f.start(p.from(), p.recent(), new Listener(Set.copyOf(addresses)));
@@ -433,6 +458,7 @@ public final class IndexerRunner implements AutoCloseable {
                 eventsIndexed.addAndGet(withOracles.logs().size());
                 log.debug("committed #{}..#{}: {} log(s), {} row(s)", batch.fromBlock(), batch.toBlock(),
                         complete.logs().size(), result.rows());
+                keepRange();
             } else if (result.cursor() == batch.toBlock()) {
                 indexedBlock = result.cursor();
                 committed();
@@ -547,6 +573,16 @@ public final class IndexerRunner implements AutoCloseable {
     private void committed() {
         headAtCommit = head();
         lastCommitNanos = System.nanoTime();
+    }
+
+    /** Keeps the follower's range in the database when it differs from the one kept (the follower's thread). */
+    private void keepRange() {
+        ChainFollower f = follower;
+        if (f == null) return;
+        int range = f.currentRange();
+        if (range == savedRange) return;
+        await(store.saveFollowerRange(range), "keeping the eth_getLogs range");
+        savedRange = range;
     }
 
     /** The store call's result within {@code storeTimeout}; failures carry {@code what} (a

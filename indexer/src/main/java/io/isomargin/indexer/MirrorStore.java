@@ -92,6 +92,20 @@ public final class MirrorStore {
                 }));
     }
 
+    /** The {@code eth_getLogs} range the follower had learned at the last commit ({@link #saveFollowerRange}); empty
+     * before the first (or for a database from before it was kept). */
+    public Future<Optional<Integer>> loadFollowerRange() {
+        return pool.query("SELECT follower_range FROM indexer_meta").execute().map(rows -> rows.size() == 0
+                ? Optional.empty() : Optional.ofNullable(rows.iterator().next().getInteger(0)));
+    }
+
+    /** Keeps {@code blocks} as the follower's learned {@code eth_getLogs} range, for the next start (after
+     * {@link #ensureMeta}; a hint, outside any batch's transaction). */
+    public Future<Void> saveFollowerRange(int blocks) {
+        if (blocks < 1) return Future.failedFuture(new IllegalArgumentException("range must be positive: " + blocks));
+        return pool.preparedQuery("UPDATE indexer_meta SET follower_range = $1").execute(Tuple.of(blocks)).mapEmpty();
+    }
+
     /** The committed cursor; empty before the first batch. */
     public Future<Optional<IndexedCursor>> loadCursor() {
         return pool.query("SELECT block_number, block_hash FROM cursor").execute().map(rows -> {

@@ -130,6 +130,35 @@ class IndexerConfigTest {
     }
 
     @Test
+    void logRangesStartSmallWithinMaxRangeAndAnswersAreCappedInBytes() throws Exception {
+        IndexerConfig c = IndexerConfig.load(write(GOOD), Map.of());
+        assertEquals(10, c.initialRange(), "the default: small, whatever max-range");
+        assertEquals(8L << 20, c.maxResponseBytes());
+        assertEquals(10, c.followerConfig("0x" + "ab".repeat(20)).initialRange());
+        assertEquals(8L << 20, c.followerConfig("0x" + "ab".repeat(20)).maxResponseBytes());
+        assertEquals(4, IndexerConfig.load(write(GOOD.replace("max-range: 1000", "max-range: 4")), Map.of())
+                .initialRange(), "never above max-range");
+
+        IndexerConfig set = IndexerConfig.load(write(GOOD.replace("  max-range: 1000\n",
+                "  max-range: 1000\n  initial-range: 30\n  max-response-size: 2MB\n")), Map.of());
+        assertEquals(30, set.followerConfig("0x" + "ab".repeat(20)).initialRange());
+        assertEquals(2_000_000, set.followerConfig("0x" + "ab".repeat(20)).maxResponseBytes());
+        assertEquals(512L << 10, IndexerConfig.load(write(GOOD), Map.of("ISOMARGIN_INDEXER_FOLLOWER_MAX_RESPONSE_SIZE",
+                "512KiB")).maxResponseBytes());
+
+        ConfigException e = assertThrows(ConfigException.class, () -> IndexerConfig.load(write(GOOD.replace(
+                "  max-range: 1000\n", "  max-range: 1000\n  initial-range: 1001\n")), Map.of()));
+        assertEquals("follower.initial-range", e.key());
+        assertTrue(e.getMessage().contains("must not be above follower.max-range (1000)"), e.getMessage());
+        e = assertThrows(ConfigException.class, () -> IndexerConfig.load(write(GOOD), Map.of(
+                "ISOMARGIN_INDEXER_FOLLOWER_MAX_RESPONSE_SIZE", "10 megabytes")));
+        assertEquals("follower.max-response-size", e.key());
+        e = assertThrows(ConfigException.class, () -> IndexerConfig.load(write(GOOD), Map.of(
+                "ISOMARGIN_INDEXER_FOLLOWER_MAX_RESPONSE_SIZE", "1KiB")));
+        assertTrue(e.getMessage().contains("from 65536 to 1073741824 bytes"), e.getMessage());
+    }
+
+    @Test
     void aMalformedDatabaseUrlNamesItsKeyWithoutThePassword() throws Exception {
         Path file = write(GOOD.replace("postgres://indexer:p%40ss@db.local:6543/mirror",
                 "mysql://indexer:secret@db.local/mirror"));

@@ -51,27 +51,33 @@ final class IndexerHarness implements AutoCloseable {
      * @param reorgWindow the follower's and the store's reorg window
      * @param maxRange    the largest {@code eth_getLogs} range
      * @param rpcTimeout  the timeout of one RPC request
+     * @param maxResponseBytes the follower's byte budget per {@code eth_getLogs} answer
      */
-    record Options(String rpcUrl, int reorgWindow, int maxRange, Duration rpcTimeout) {
-        /** The node itself, a window of 16, ranges up to 32, 2 s per request. */
+    record Options(String rpcUrl, int reorgWindow, int maxRange, Duration rpcTimeout, long maxResponseBytes) {
+        /** The node itself, a window of 16, ranges up to 32 starting at 8, 2 s per request, the default budget. */
         static Options of(Deployment d) {
-            return new Options(d.chain().rpcUrl(), 16, 32, Duration.ofSeconds(2));
+            return new Options(d.chain().rpcUrl(), 16, 32, Duration.ofSeconds(2),
+                    FollowerConfig.DEFAULT_MAX_RESPONSE_BYTES);
         }
 
         Options withRpcUrl(String url) {
-            return new Options(url, reorgWindow, maxRange, rpcTimeout);
+            return new Options(url, reorgWindow, maxRange, rpcTimeout, maxResponseBytes);
         }
 
         Options withReorgWindow(int window) {
-            return new Options(rpcUrl, window, maxRange, rpcTimeout);
+            return new Options(rpcUrl, window, maxRange, rpcTimeout, maxResponseBytes);
         }
 
         Options withMaxRange(int range) {
-            return new Options(rpcUrl, reorgWindow, range, rpcTimeout);
+            return new Options(rpcUrl, reorgWindow, range, rpcTimeout, maxResponseBytes);
         }
 
         Options withRpcTimeout(Duration timeout) {
-            return new Options(rpcUrl, reorgWindow, maxRange, timeout);
+            return new Options(rpcUrl, reorgWindow, maxRange, timeout, maxResponseBytes);
+        }
+
+        Options withMaxResponseBytes(long bytes) {
+            return new Options(rpcUrl, reorgWindow, maxRange, rpcTimeout, bytes);
         }
     }
 
@@ -83,7 +89,8 @@ final class IndexerHarness implements AutoCloseable {
                 Duration.ofMillis(10), Duration.ofMillis(50), 4, 50, Duration.ofMillis(300), 0);
         RpcClient rpc = RpcClient.connect(rpcConfig);
         FollowerConfig follower = new FollowerConfig(rpcConfig, Optional.empty(), List.of(meta.engine()), List.of(), 0,
-                Math.min(8, o.maxRange()), 1, o.maxRange(), Duration.ofMillis(50), o.reorgWindow());
+                Math.min(8, o.maxRange()), 1, o.maxRange(), Duration.ofMillis(50), o.reorgWindow(),
+                o.maxResponseBytes());
         MirrorProjection projection = new MirrorProjection(meta.engine(), meta.guard(), new EventDecoder());
         MirrorStore store = new MirrorStore(pool, projection, o.reorgWindow());
         IndexerRunner runner = new IndexerRunner(rpc, follower, store, projection, meta,

@@ -45,7 +45,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class IndexerStallHealthTest {
     private static final int MAX_STALLED_BLOCKS = 3;
-    /** Above the stall limit: a hung {@code eth_getLogs} delays the next head poll by its timeouts (~2.6 s here). */
+    /** Above the stall limit, so the stall is seen first (a hung {@code eth_getLogs} no longer delays head polls:
+     * {@link IndexerSlowRangeHealthTest} holds a silence limit below the stall limit). */
     private static final int MAX_SILENT_BLOCKS = 5;
     private static final Duration WAIT = Duration.ofSeconds(30);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

@@ -33,6 +33,7 @@ import org.yaml.snakeyaml.error.MarkedYAMLException;
  */
 public final class ConfigSource {
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
+    private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(B|kB|KB|KiB|MB|MiB|GB|GiB)?");
 
     private final Map<String, JsonNode> fileValues;
     private final Map<String, String> env;
@@ -217,6 +218,30 @@ public final class ConfigSource {
         };
         if (d.compareTo(min) < 0 || d.compareTo(max) > 0) throw new ConfigException(key, v.get(), allowed);
         return d;
+    }
+
+    /**
+     * A size in bytes such as {@code 8MiB}, {@code 10MB}, {@code 512KiB} or {@code 4096} (plain bytes): {@code kB} (or
+     * {@code KB}), {@code MB} and {@code GB} are powers of 1000, {@code KiB}, {@code MiB} and {@code GiB} of 1024.
+     */
+    public long byteSize(String key, long defaultValue, long min, long max) {
+        Optional<String> v = raw(key);
+        if (v.isEmpty() || v.get().isEmpty()) return defaultValue;
+        Matcher m = SIZE.matcher(v.get().replace("_", ""));
+        String allowed = "a size like 8MiB, 10MB, 512KiB or a number of bytes, from " + min + " to " + max + " bytes";
+        if (!m.matches() || m.group(1).length() > 12) throw new ConfigException(key, v.get(), allowed);
+        long unit = switch (m.group(2) == null ? "B" : m.group(2)) {
+            case "kB", "KB" -> 1_000L;
+            case "KiB" -> 1L << 10;
+            case "MB" -> 1_000_000L;
+            case "MiB" -> 1L << 20;
+            case "GB" -> 1_000_000_000L;
+            case "GiB" -> 1L << 30;
+            default -> 1L;
+        };
+        long bytes = Long.parseLong(m.group(1)) * unit;
+        if (bytes < min || bytes > max) throw new ConfigException(key, v.get(), allowed);
+        return bytes;
     }
 
     /** A list (YAML sequence, or comma-separated in the environment); empty entries are dropped. */

@@ -38,17 +38,28 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  *     {@link ChainListener#onReorg}, continue above it. Logs that do not match the headers mean the chain moved during
  *     the fetch: the range is fetched again.</li>
  * </ol>
- * The range halves when a provider refuses it (too many results, response too large, range too wide) or it fails
- * repeatedly, and grows again after successes. A refusal at the smallest range is not retried as is (a block holding
- * more logs than the provider answers would be refused forever): the range is fetched in halves down to single
- * blocks, a block by halves of the addresses, then of the event signatures, and a block whose single address and
- * event is still refused from its receipts ({@code eth_getBlockReceipts}, else {@code eth_getTransactionReceipt} per
- * transaction). The range grows back after successes, but not past about {@value #BATCH_LOG_BUDGET} logs: a final range
- * holding more is delivered in several batches split at block boundaries, and the range shrinks to the blocks that
- * hold the budget. While the listener works on a final range, the next final range's logs are fetched on another
- * thread (only fetched: batches are still delivered one at a time, in order, each after the previous returned). RPC failures are retried forever with backoff (see {@link RpcClient}
- * for per-call retries and failover); an exception from the listener, or a reorg deeper than the kept hashes, stops
- * the follower and completes {@link #done()} with it.
+ *
+ * <p><b>Sizing.</b> The range starts small ({@link FollowerConfig#initialRange()}: the chain's density is not known yet,
+ * and a consumer that kept the range it learned passes that instead) and is sized by what the answers hold: after each
+ * answer it grows by half, but not past the blocks that would hold about {@value #BATCH_LOG_BUDGET} logs or
+ * {@link FollowerConfig#maxResponseBytes()} bytes at the density just seen ({@link LogJsonSize}), and an answer over
+ * either budget shrinks it to the blocks that hold them. A final range still holding more than the log budget is
+ * delivered in several batches split at block boundaries. The range halves when a provider refuses it (too many
+ * results, response too large, range too wide) or the answer times out (both fetched again at once, smaller) or it
+ * fails otherwise. A refusal at the smallest range is not retried as is (a block holding more logs than the provider
+ * answers would be refused forever): the range is fetched in halves down to single blocks, a block by halves of the
+ * addresses, then of the event signatures, and a block whose single address and event is still refused from its
+ * receipts ({@code eth_getBlockReceipts}, else {@code eth_getTransactionReceipt} per transaction).
+ *
+ * <p><b>The head while ranges are slow.</b> A watcher thread polls the head whenever the loop has not for two poll
+ * intervals (it waits on a slow range, or backs off), so {@link #head()} and {@link #sinceHeadAnswer()} measure the
+ * node, not the size of a range; and bulk reads go through their own circuit breakers ({@link RpcClient}), so slow
+ * ranges never open the one head polls need.
+ *
+ * <p>While the listener works on a final range, the next final range's logs are fetched on another thread (only
+ * fetched: batches are still delivered one at a time, in order, each after the previous returned). RPC failures are
+ * retried forever with backoff (see {@link RpcClient} for per-call retries and failover); an exception from the
+ * listener, or a reorg deeper than the kept hashes, stops the follower and completes {@link #done()} with it.
  */
 public final class ChainFollower implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChainFollower.class);
@@ -81,8 +92,10 @@ public final class ChainFollower implements AutoCloseable {
     private volatile long lastDelivered = -1;
     private volatile long lastHeadAnswerNanos = System.nanoTime(); // creation until the first answer
     private volatile long nanosPerBlock; // moving average of wall time per head advance; 0 until two heads seen
-    private long lastHeadChangeNanos; // follower thread only
+    private long lastHeadChangeNanos; // guarded by headLock
+    private final Object headLock = new Object();
     private Thread thread;
+    private Thread headWatcher;
     private volatile NewHeadsSubscription newHeads;
 
     // follower thread only
@@ -98,7 +111,8 @@ public final class ChainFollower implements AutoCloseable {
     public ChainFollower(RpcClient rpc, FollowerConfig config) {
         this.rpc = Objects.requireNonNull(rpc, "rpc");
         this.config = Objects.requireNonNull(config, "config");
-        this.range = new AdaptiveRange(config.initialRange(), config.minRange(), config.maxRange());
+        this.range = new AdaptiveRange(config.initialRange(), config.minRange(), config.maxRange(), BATCH_LOG_BUDGET,
+                config.maxResponseBytes());
         this.recent = new RecentBlocks(config.reorgWindow());
     }
 
@@ -128,10 +142,11 @@ public final class ChainFollower implements AutoCloseable {
         next = fromBlock;
         lastDelivered = fromBlock - 1;
         running = true;
-        log.info("chain follower starting at #{} for {} contract(s), {} confirmation(s), {} endpoint(s){}", fromBlock,
-                config.addresses().size(), config.confirmations(), rpc.endpoints().size(),
-                config.wsUrl().map(u -> " + newHeads socket").orElse(""));
+        log.info("chain follower starting at #{} for {} contract(s), {} confirmation(s), {} endpoint(s){}, "
+                + "eth_getLogs range {} block(s)", fromBlock, config.addresses().size(), config.confirmations(),
+                rpc.endpoints().size(), config.wsUrl().map(u -> " + newHeads socket").orElse(""), range.current());
         thread = Thread.ofVirtual().name("chain-follower").start(() -> run(listener));
+        headWatcher = Thread.ofVirtual().name("chain-follower-head").start(this::watchHead);
         config.wsUrl().ifPresent(url -> {
             newHeads = new NewHeadsSubscription(url, this::onNewHead);
             newHeads.start();
@@ -186,7 +201,7 @@ public final class ChainFollower implements AutoCloseable {
         return subscription != null && subscription.connected();
     }
 
-    /** The current {@code eth_getLogs} range size in blocks. */
+    /** The current {@code eth_getLogs} range size in blocks (what a consumer keeps to start from next time). */
     public int currentRange() {
         return range.current();
     }
@@ -202,14 +217,19 @@ public final class ChainFollower implements AutoCloseable {
     @Override
     public void close() {
         Thread t;
+        Thread watcher;
         synchronized (this) {
             running = false;
             t = thread;
+            watcher = headWatcher;
         }
         if (newHeads != null) {
             newHeads.close();
         }
         wake();
+        if (watcher != null) {
+            watcher.interrupt(); // it may be inside a head poll; it only reads
+        }
         if (t == null) {
             done.complete(null);
             return;
@@ -272,18 +292,43 @@ public final class ChainFollower implements AutoCloseable {
     }
 
     private void observeHead(long h) {
-        long now = System.nanoTime();
-        lastHeadAnswerNanos = now;
-        long before = head;
-        if (h > before) {
-            if (before >= 0 && lastHeadChangeNanos != 0) {
-                long perBlock = (now - lastHeadChangeNanos) / (h - before);
-                long avg = nanosPerBlock;
-                nanosPerBlock = avg == 0 ? perBlock : (avg * 7 + perBlock) / 8;
+        synchronized (headLock) { // the loop and the head watcher
+            long now = System.nanoTime();
+            lastHeadAnswerNanos = now;
+            long before = head;
+            if (h > before) {
+                if (before >= 0 && lastHeadChangeNanos != 0) {
+                    long perBlock = (now - lastHeadChangeNanos) / (h - before);
+                    long avg = nanosPerBlock;
+                    nanosPerBlock = avg == 0 ? perBlock : (avg * 7 + perBlock) / 8;
+                }
+                lastHeadChangeNanos = now;
             }
-            lastHeadChangeNanos = now;
+            head = h;
         }
-        head = h;
+    }
+
+    /**
+     * The head watcher's loop: every poll interval, when the loop has not had a head answer for two intervals (it is
+     * waiting on a slow {@code eth_getLogs}, or backing off after failures), polls the head itself, so the head and
+     * {@link #sinceHeadAnswer()} stay current whatever the ranges cost. Costs no call while the loop polls.
+     */
+    private void watchHead() {
+        long stale = config.pollInterval().multipliedBy(2).toNanos();
+        try {
+            while (running) {
+                sleep(config.pollInterval());
+                if (!running || System.nanoTime() - lastHeadAnswerNanos < stale) continue;
+                try {
+                    observeHead(rpc.call(Web3j::ethBlockNumber).getBlockNumber().longValueExact());
+                } catch (RuntimeException e) {
+                    if (!running) return;
+                    log.debug("chain follower: head poll beside a busy loop failed: {}", e.getMessage());
+                }
+            }
+        } catch (InterruptedException e) {
+            // closed
+        }
     }
 
     /** One round: deliver one range, handle a reorg, or (returning false) find nothing to do yet. */
@@ -315,9 +360,10 @@ public final class ChainFollower implements AutoCloseable {
             to = ready.to();
             logs = ready.logs();
         } else {
+            to = Math.min(to, from + range.current() - 1); // a failed prefetch may have shrunk the range
             logs = fetchLogs(from, to);
         }
-        range.succeeded((int) (to - from + 1), logs.size(), BATCH_LOG_BUDGET);
+        range.succeeded((int) (to - from + 1), logs.size(), LogJsonSize.of(logs));
         if (!unfinalized) {
             if (!tipStillCanonical()) {
                 handleReorg(listener);
@@ -396,8 +442,8 @@ public final class ChainFollower implements AutoCloseable {
 
     /**
      * The prefetched range starting at {@code from}, when there is one that is still wholly final and deliverable (at
-     * or below {@code finalTo}) and it succeeded; otherwise null (a failed prefetch is fetched again the ordinary way,
-     * which shrinks the range on refusal).
+     * or below {@code finalTo}) and it succeeded; otherwise null (a failed prefetch is fetched again the ordinary way;
+     * one refused or timed out first halves the range, as the ordinary way would).
      */
     private Prefetch takePrefetch(long from, long finalTo) throws InterruptedException {
         Prefetch p = prefetch;
@@ -408,13 +454,17 @@ public final class ChainFollower implements AutoCloseable {
             return p;
         } catch (java.util.concurrent.ExecutionException e) {
             log.debug("prefetch of #{}..#{} failed ({}); fetching again", p.from(), p.to(), e.getCause().toString());
+            if (e.getCause() instanceof RpcException r && tooBigOrSlow(r)) {
+                range.shrink((int) (p.to() - p.from() + 1));
+            }
             return null;
         }
     }
 
     /**
-     * The logs of {@code from..to}, ordered; shrinks the range and rethrows when the provider refuses or fails. A
-     * refusal at the smallest range is not retried as is (it would be refused forever): the range is fetched in parts
+     * The logs of {@code from..to}, ordered; shrinks the range and rethrows when the provider refuses or fails (a
+     * refusal or a timeout is fetched again at once, smaller; other failures after the loop's backoff). A refusal at
+     * the smallest range is not retried as is (it would be refused forever): the range is fetched in parts
      * ({@link #fetchInParts}).
      */
     private List<Log> fetchLogs(long from, long to) {
@@ -422,11 +472,12 @@ public final class ChainFollower implements AutoCloseable {
             return requestLogs(from, to);
         } catch (RpcException e) {
             int before = range.current();
-            if (range.shrink()) {
+            // a refusal or a timeout is about the range asked for; another failure halves the range as it stands
+            if (range.shrink(tooBigOrSlow(e) ? (int) (to - from + 1) : before)) {
                 log.info("eth_getLogs #{}..#{} failed ({}): range {} -> {} blocks", from, to,
-                        e.kind() == RpcErrorKind.RANGE_TOO_LARGE ? "range too large" : e.kind().toString(), before,
-                        range.current());
-                if (e.kind() == RpcErrorKind.RANGE_TOO_LARGE) {
+                        e.kind() == RpcErrorKind.RANGE_TOO_LARGE ? "range too large"
+                                : e.timedOut() ? "timed out" : e.kind().toString(), before, range.current());
+                if (tooBigOrSlow(e)) {
                     throw new ChainMovedException("retrying with a smaller range", true);
                 }
             } else if (e.kind() == RpcErrorKind.RANGE_TOO_LARGE) {
@@ -434,6 +485,12 @@ public final class ChainFollower implements AutoCloseable {
             }
             throw e;
         }
+    }
+
+    /** Whether a failed {@code eth_getLogs} says "ask for less": a refusal of the range, or an answer that took longer
+     * than the request timeout. */
+    private static boolean tooBigOrSlow(RpcException e) {
+        return e.kind() == RpcErrorKind.RANGE_TOO_LARGE || e.timedOut();
     }
 
     /**

@@ -15,12 +15,18 @@ import java.util.Optional;
  * @param addresses     contracts whose logs to fetch (at least one)
  * @param topic0        event signatures to keep (any of them); empty for every event
  * @param confirmations how many blocks below the head a block must be before it is delivered (0 = the head itself)
- * @param initialRange  blocks per {@code eth_getLogs} at start
+ * @param initialRange  blocks per {@code eth_getLogs} at start: small (the density of the chain is not known yet),
+ *                      the range then grows by what the answers hold; a consumer that kept the range it learned
+ *                      passes that instead
  * @param minRange      the smallest range shrinking goes down to (usually 1)
  * @param maxRange      the largest range growing goes up to
  * @param pollInterval  how often the head is polled
  * @param reorgWindow   how many recent block hashes are kept and checked; blocks deeper than this below the head are
  *                      treated as final
+ * @param maxResponseBytes about the most bytes of JSON one {@code eth_getLogs} answer should hold: the range shrinks to
+ *                      what holds this much at the density observed, and grows no further (beside the budget of
+ *                      about 10,000 logs); measured from the logs received (their JSON fields), a few percent under
+ *                      the body's length
  */
 public record FollowerConfig(
         RpcConfig rpc,
@@ -32,7 +38,13 @@ public record FollowerConfig(
         int minRange,
         int maxRange,
         Duration pollInterval,
-        int reorgWindow) {
+        int reorgWindow,
+        long maxResponseBytes) {
+
+    /** The first range when none was learned yet: small enough that a dense chain's first answer stays small. */
+    public static final int DEFAULT_INITIAL_RANGE = 10;
+    /** {@link #maxResponseBytes} when not set: 8 MiB, under the 10 MB answer limit common among providers. */
+    public static final long DEFAULT_MAX_RESPONSE_BYTES = 8L << 20;
 
     public FollowerConfig {
         Objects.requireNonNull(rpc, "follower.rpc must be set");
@@ -72,12 +84,37 @@ public record FollowerConfig(
             throw new IllegalArgumentException("follower.confirmations (" + confirmations
                     + ") must be below follower.reorgWindow (" + reorgWindow + "): delivered blocks must stay checkable");
         }
+        if (maxResponseBytes < 1) {
+            throw new IllegalArgumentException("follower.maxResponseBytes must be positive, got " + maxResponseBytes);
+        }
     }
 
-    /** Defaults for mainnet-like chains: no topic filter, 0 confirmations, ranges 1..2,000 starting at 500, 2 s
-     * polling, 64 kept hashes. */
+    /** A configuration with the default {@link #maxResponseBytes} ({@value #DEFAULT_MAX_RESPONSE_BYTES} bytes). */
+    public FollowerConfig(RpcConfig rpc, Optional<String> wsUrl, List<String> addresses, List<String> topic0,
+            int confirmations, int initialRange, int minRange, int maxRange, Duration pollInterval, int reorgWindow) {
+        this(rpc, wsUrl, addresses, topic0, confirmations, initialRange, minRange, maxRange, pollInterval, reorgWindow,
+                DEFAULT_MAX_RESPONSE_BYTES);
+    }
+
+    /** This configuration following {@code addresses} instead. */
+    public FollowerConfig withAddresses(List<String> addresses) {
+        return new FollowerConfig(rpc, wsUrl, addresses, topic0, confirmations, initialRange, minRange, maxRange,
+                pollInterval, reorgWindow, maxResponseBytes);
+    }
+
+    /** This configuration starting at {@code range} blocks (brought within {@link #minRange}..{@link #maxRange}), for
+     * a range learned earlier. */
+    public FollowerConfig withInitialRange(int range) {
+        int within = Math.max(minRange, Math.min(maxRange, range));
+        return new FollowerConfig(rpc, wsUrl, addresses, topic0, confirmations, within, minRange, maxRange,
+                pollInterval, reorgWindow, maxResponseBytes);
+    }
+
+    /** Defaults for mainnet-like chains: no topic filter, 0 confirmations, ranges 1..2,000 starting at
+     * {@value #DEFAULT_INITIAL_RANGE}, 2 s polling, 64 kept hashes, answers of about 8 MiB at most. */
     public static FollowerConfig defaults(RpcConfig rpc, Optional<String> wsUrl, List<String> addresses) {
-        return new FollowerConfig(rpc, wsUrl, addresses, List.of(), 0, 500, 1, 2_000, Duration.ofSeconds(2), 64);
+        return new FollowerConfig(rpc, wsUrl, addresses, List.of(), 0, DEFAULT_INITIAL_RANGE, 1, 2_000,
+                Duration.ofSeconds(2), 64, DEFAULT_MAX_RESPONSE_BYTES);
     }
 
     private static String requireHex(String value, int digits, String field) {

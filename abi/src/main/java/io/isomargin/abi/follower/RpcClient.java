@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.LongAdder;
@@ -38,6 +39,13 @@ import org.web3j.protocol.http.HttpService;
  * its circuit. When every endpoint failed, {@link RpcUnavailableException} names the method and each endpoint's
  * failure.
  *
+ * <p><b>Bulk reads.</b> {@code eth_getLogs} and {@code eth_getBlockReceipts} ({@link #BULK_METHODS}) answer as much as
+ * they are asked for: one range too big for the request timeout fails however healthy the endpoint is. They go through
+ * each endpoint's own bulk circuit breaker ({@link RpcEndpoint#bulkCircuitBreaker()}), so slow ranges never open the
+ * circuit head polls and every other call go through, and a bulk read that timed out is not retried as is on the
+ * same endpoint (the next endpoint still gets it): the caller, which can ask for less, hears of it at once. Both
+ * circuits share the endpoint's rate limiter.
+ *
  * <pre>{@code
  * try (RpcClient rpc = RpcClient.connect(RpcConfig.defaults(List.of(primary, fallback)))) {
  *     long head = rpc.call(Web3j::ethBlockNumber).getBlockNumber().longValueExact();
@@ -46,6 +54,8 @@ import org.web3j.protocol.http.HttpService;
  */
 public final class RpcClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RpcClient.class);
+    /** The methods whose answers grow with what is asked: sent through the endpoints' bulk circuit breakers. */
+    public static final Set<String> BULK_METHODS = Set.of("eth_getLogs", "eth_getBlockReceipts");
 
     private final List<RpcEndpoint> endpoints;
     private final OkHttpClient http;
@@ -88,7 +98,8 @@ public final class RpcClient implements AutoCloseable {
                 .maxAttempts(config.maxAttempts())
                 .intervalFunction(IntervalFunction.ofExponentialRandomBackoff(
                         config.initialBackoff(), 2.0, 0.5, config.maxBackoff()))
-                .retryOnException(e -> e instanceof RpcException rpc && rpc.kind() == RpcErrorKind.TRANSIENT)
+                .retryOnException(e -> e instanceof RpcException rpc && rpc.kind() == RpcErrorKind.TRANSIENT
+                        && !(isBulk(rpc.method()) && rpc.timedOut()))
                 .failAfterMaxAttempts(false)
                 .build();
         List<RpcEndpoint> endpoints = new ArrayList<>();
@@ -102,7 +113,7 @@ public final class RpcClient implements AutoCloseable {
                             .timeoutDuration(config.requestTimeout())
                             .build()));
             endpoints.add(new RpcEndpoint(url, web3j, CircuitBreaker.of(name, circuitConfig),
-                    Retry.of(name, retryConfig), limiter));
+                    CircuitBreaker.of(name + "-bulk", circuitConfig), Retry.of(name, retryConfig), limiter));
         }
         return new RpcClient(endpoints, http, executor);
     }
@@ -114,6 +125,11 @@ public final class RpcClient implements AutoCloseable {
      */
     public long errors(RpcErrorKind kind) {
         return errors[kind.ordinal()].sum();
+    }
+
+    /** Whether calls of {@code method} are bulk reads ({@link #BULK_METHODS}). */
+    public static boolean isBulk(String method) {
+        return BULK_METHODS.contains(method);
     }
 
     /** The endpoints in order of preference, with their guards (for metrics and health). */
@@ -149,15 +165,16 @@ public final class RpcClient implements AutoCloseable {
             } catch (CallNotPermittedException e) {
                 skipped++;
                 last = e;
-                attempts.add(endpoint.displayName() + ": skipped, circuit " + endpoint.circuitBreaker().getState());
+                attempts.add(endpoint.displayName() + ": skipped, " + (isBulk(method) ? "bulk circuit " : "circuit ")
+                        + endpoint.circuitBreakerFor(method).getState());
             } catch (RequestNotPermitted e) {
                 last = e;
                 attempts.add(endpoint.displayName() + ": rate limit, no permit within the request timeout");
             }
         }
         if (skipped == endpoints.size()) {
-            // every circuit is open: skipping them all would only wait out the open state while a node that came
-            // back goes unused, so the first endpoint gets one try outside its circuit
+            // every circuit (of the call's kind) is open: skipping them all would only wait out the open state while a
+            // node that came back goes unused, so the first endpoint gets one try outside its circuit
             RpcEndpoint first = endpoints.getFirst();
             Request<?, T> built = request.apply(first.web3j());
             try {
@@ -197,10 +214,10 @@ public final class RpcClient implements AutoCloseable {
         }
     }
 
-    /** One try on one endpoint, through its rate limiter and circuit breaker. */
+    /** One try on one endpoint, through its rate limiter and the circuit breaker of the request's method. */
     private <T extends Response<?>> T attempt(RpcEndpoint endpoint, Request<?, T> request) {
         endpoint.rateLimiter().ifPresent(RateLimiter::acquirePermission);
-        CircuitBreaker circuit = endpoint.circuitBreaker();
+        CircuitBreaker circuit = endpoint.circuitBreakerFor(request.getMethod());
         circuit.acquirePermission();
         long start = System.nanoTime();
         try {

@@ -1,5 +1,7 @@
 package io.isomargin.abi.follower;
 
+import java.io.InterruptedIOException;
+
 /**
  * A JSON-RPC call that failed on one endpoint, with what the failure means ({@link #kind()}).
  * Thrown directly for {@link RpcErrorKind#RANGE_TOO_LARGE} and {@link RpcErrorKind#PERMANENT} failures; transient ones
@@ -61,5 +63,17 @@ public class RpcException extends RuntimeException {
      */
     public String data() {
         return data;
+    }
+
+    /**
+     * Whether the failure, or the last endpoint's failure it reports, was the request running out of time (a read,
+     * connect or whole-call timeout: {@link InterruptedIOException}, of which {@code SocketTimeoutException} is one)
+     * rather than a refusal, an error status or a dropped connection.
+     */
+    public boolean timedOut() {
+        for (Throwable t = this; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof InterruptedIOException) return true;
+        }
+        return false;
     }
 }

@@ -46,6 +46,26 @@ class ConfigSourceTest {
     }
 
     @Test
+    void sizesTakeDecimalAndBinaryUnitsOrPlainBytes() throws IOException {
+        Map<String, Long> cases = Map.of("8MiB", 8L << 20, "10MB", 10_000_000L, "512 KiB", 512L << 10, "64kB", 64_000L,
+                "1GiB", 1L << 30, "4096", 4_096L, "2_000_000", 2_000_000L);
+        for (Map.Entry<String, Long> c : cases.entrySet()) {
+            ConfigSource source = ConfigSource.load(null, Map.of("ISOMARGIN_TEST_RPC_TIMEOUT", c.getKey()),
+                    "ISOMARGIN_TEST_", KEYS);
+            assertEquals(c.getValue(), source.byteSize("rpc.timeout", 1, 1, 1L << 40), c.getKey());
+        }
+        ConfigSource unset = ConfigSource.load(null, Map.of(), "ISOMARGIN_TEST_", KEYS);
+        assertEquals(123, unset.byteSize("rpc.timeout", 123, 1, 1_000));
+        for (String bad : List.of("8 mebibytes", "-1MB", "8mb", "1.5MB", "2GiB", "99999999999999999GB")) {
+            ConfigSource source = ConfigSource.load(null, Map.of("ISOMARGIN_TEST_RPC_TIMEOUT", bad), "ISOMARGIN_TEST_",
+                    KEYS);
+            ConfigException e = assertThrows(ConfigException.class,
+                    () -> source.byteSize("rpc.timeout", 1, 1_000, 1L << 30), bad);
+            assertTrue(e.getMessage().contains("a size like 8MiB, 10MB, 512KiB"), e.getMessage());
+        }
+    }
+
+    @Test
     void environmentOverridesEveryKey() throws IOException {
         ConfigSource c = ConfigSource.load(yaml("rpc:\n  http-urls: [http://file:8545]\nfollower:\n  confirmations: 2\n"),
                 Map.of("ISOMARGIN_TEST_RPC_HTTP_URLS", "http://env1:8545, http://env2:8545",

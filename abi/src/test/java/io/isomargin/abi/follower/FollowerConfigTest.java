@@ -1,5 +1,6 @@
 package io.isomargin.abi.follower;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,5 +40,19 @@ class FollowerConfigTest {
                 List.of(), 64, 100, 1, 2_000, Duration.ofSeconds(1), 64));
         assertRejected("follower.pollInterval", () -> new FollowerConfig(RPC, Optional.empty(), List.of(TOKEN),
                 List.of(), 0, 100, 1, 2_000, Duration.ZERO, 64));
+        assertRejected("follower.maxResponseBytes", () -> new FollowerConfig(RPC, Optional.empty(), List.of(TOKEN),
+                List.of(), 0, 100, 1, 2_000, Duration.ofSeconds(1), 64, 0));
+    }
+
+    @Test
+    void rangesStartSmallAndALearnedRangeIsBroughtWithinTheBounds() {
+        FollowerConfig d = FollowerConfig.defaults(RPC, Optional.empty(), List.of(TOKEN));
+        assertEquals(10, d.initialRange());
+        assertEquals(8L << 20, d.maxResponseBytes());
+        assertEquals(2_000, d.withInitialRange(5_000).initialRange());
+        assertEquals(1, d.withInitialRange(0).initialRange());
+        assertEquals(37, d.withInitialRange(37).initialRange());
+        assertEquals(d.maxResponseBytes(), d.withInitialRange(37).withAddresses(List.of(TOKEN, TOKEN))
+                .maxResponseBytes());
     }
 }

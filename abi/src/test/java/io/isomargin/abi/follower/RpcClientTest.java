@@ -129,6 +129,45 @@ class RpcClientTest {
     }
 
     @Test
+    void slowBulkReadsAreNotRetriedAndOpenOnlyTheirOwnCircuitNeverTheOneHeadPollsUse(AnvilChain chain) {
+        primary.inject("eth_getLogs", Fault.timeout(), -1);
+        EthFilter filter = new EthFilter(DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST,
+                List.of("0x000000000000000000000000000000000000dead"));
+        try (RpcClient single = RpcClient.connect(fastRpc(primary.url()))) {
+            RpcEndpoint endpoint = single.endpoints().get(0);
+            int calls = 6; // the circuit window is 4
+            for (int i = 1; i <= calls; i++) {
+                RpcException e = assertThrows(RpcException.class, () -> single.call(w -> w.ethGetLogs(filter)));
+                assertTrue(e.timedOut(), e.getMessage());
+                assertEquals(i, primary.requestCount("eth_getLogs"), "one try per call: the caller asks for less");
+                assertEquals(chain.blockNumber(), single.call(Web3j::ethBlockNumber).getBlockNumber().longValueExact(),
+                        "the head answers between slow ranges");
+            }
+            assertEquals(CircuitBreaker.State.OPEN, endpoint.bulkCircuitBreaker().getState());
+            assertEquals(CircuitBreaker.State.CLOSED, endpoint.circuitBreaker().getState());
+            assertEquals(0, endpoint.circuitBreaker().getMetrics().getNumberOfFailedCalls());
+            assertEquals(calls, primary.requestCount("eth_blockNumber"), "every head poll reached the endpoint");
+            assertEquals(calls, single.errors(RpcErrorKind.TRANSIENT));
+        }
+    }
+
+    @Test
+    void headPollsFailingDoNotOpenTheBulkCircuit() {
+        primary.inject("eth_blockNumber", Fault.dropConnection(), -1);
+        try (RpcClient single = RpcClient.connect(fastRpc(primary.url()))) {
+            RpcEndpoint endpoint = single.endpoints().get(0);
+            for (int i = 0; i < 2; i++) {
+                assertThrows(RpcUnavailableException.class, () -> single.call(Web3j::ethBlockNumber));
+            }
+            assertEquals(CircuitBreaker.State.OPEN, endpoint.circuitBreaker().getState());
+            assertEquals(CircuitBreaker.State.CLOSED, endpoint.bulkCircuitBreaker().getState());
+            EthFilter filter = new EthFilter(DefaultBlockParameterName.EARLIEST, DefaultBlockParameterName.LATEST,
+                    List.of("0x000000000000000000000000000000000000dead"));
+            assertTrue(single.call(w -> w.ethGetLogs(filter)).getLogs().isEmpty());
+        }
+    }
+
+    @Test
     void whenEveryEndpointFailsTheErrorNamesTheMethodAndEachEndpoint() {
         primary.inject(null, Fault.httpStatus(502), -1);
         fallback.inject(null, Fault.timeout(), -1);

@@ -341,7 +341,7 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
 
     /** How to follow {@code engine} (the book adds the oracles). */
     public FollowerConfig followerConfig(String engine) {
-        int initialRange = Math.min(500, follower.maxRange());
+        int initialRange = Math.min(FollowerConfig.DEFAULT_INITIAL_RANGE, follower.maxRange());
         return new FollowerConfig(rpcConfig(), rpc.wsUrl(), List.of(engine), List.of(), follower.confirmations(),
                 initialRange, 1, follower.maxRange(), follower.pollInterval(), follower.reorgWindow());
     }
