@@ -182,6 +182,9 @@ final class VaultPopulation {
                     TRIGGER, TARGET, BigInteger.valueOf(mode), FEE_BPS, BigInteger.valueOf(expiry), cap, cap))
                     .encodeFunctionCall(), 200_000);
             guarded.add(new Guarded(e.getKey(), p.marketId(), mode, starved));
+            if (guarded.size() % 140 == 0) { // about a block of policies at a time, as the opens go
+                for (TxBatch pending : batches.values()) pending.await(Duration.ofMinutes(2));
+            }
         }
         for (var f : funding.entrySet()) {
             TxBatch b = batches.get(f.getKey());
