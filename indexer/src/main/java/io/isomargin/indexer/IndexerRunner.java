@@ -535,7 +535,7 @@ public final class IndexerRunner implements AutoCloseable {
             needed.putIfAbsent(batch.toBlock(), null);
             for (Map.Entry<Long, String> b : needed.entrySet()) {
                 if (times.at(b.getKey()).isPresent()) continue;
-                var block = rpc.call(w -> w.ethGetBlockByNumber(block(b.getKey()), false)).getBlock();
+                var block = header(b.getKey());
                 if (block == null) {
                     throw new ResumeFromCursorException("block #" + b.getKey() + " vanished while its time was read");
                 }
@@ -546,6 +546,26 @@ public final class IndexerRunner implements AutoCloseable {
                 times = times.with(b.getKey(), block.getTimestamp().longValueExact());
             }
             return times;
+        }
+
+        /**
+         * Block {@code number}'s header, asked again (up to 5 tries, 100 ms doubling between them) after a transient
+         * failure: an idempotent read, and one failed header would otherwise restart the follower for the whole batch.
+         */
+        private org.web3j.protocol.core.methods.response.EthBlock.Block header(long number) {
+            for (int attempt = 1; ; attempt++) {
+                try {
+                    return rpc.call(w -> w.ethGetBlockByNumber(block(number), false)).getBlock();
+                } catch (RuntimeException e) {
+                    if (attempt == 5 || !TransientFailures.isTransient(e)) throw e;
+                    try {
+                        Thread.sleep(100L << (attempt - 1));
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        throw e;
+                    }
+                }
+            }
         }
 
         /** The batch plus the logs of oracles outside the follower's filter, checked against its headers. */
