@@ -198,7 +198,10 @@ public final class Verifier {
     /** Every vault's guard policy and, where the guard has touched the vault, its rolling-cap usage. */
     private void checkGuard(Connection db, long block, long vaultCount, List<Mismatch> out) throws SQLException {
         long now = blockTime(block);
-        Long recorded = nullableLong(db, "SELECT block_timestamp FROM cursor");
+        // the time the mirror recorded for `block`: the cursor's while it still stands there, else the header it kept
+        // (a running indexer may have committed past `block` since the cursor was read)
+        Long recorded = nullableLong(db, "SELECT block_timestamp FROM cursor WHERE block_number = " + block);
+        if (recorded == null) recorded = nullableLong(db, "SELECT timestamp FROM blocks WHERE number = " + block);
         if (recorded != null) check(out, "cursor block #" + block + " timestamp", now, recorded);
         MarginGuard g = MarginGuard.load(guard, web3j, calls, new StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO));
         g.setDefaultBlockParameter(DefaultBlockParameter.valueOf(BigInteger.valueOf(block)));
