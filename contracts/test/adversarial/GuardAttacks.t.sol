@@ -532,32 +532,6 @@ contract GuardAttacksTest is UnitBase {
         vm.assertLt(lens.health(aliceVault), 1.2e18, "still under the trigger: the cap bound");
     }
 
-    /// @dev INFORMATIONAL. Four top-ups leave 1 wei of the daily cap (the fee rounds down); the fifth reverts with
-    /// BalanceTooLow although the wallet holds 49 WETH and the allowance is unlimited: the cap bound, and the
-    /// keeper's "failed: balance" metric is wrong. (With a remainder of 2+ wei, or a 0 bps fee, a dust top-up
-    /// runs instead and takes a slot.) FLIP once fixed: the fifth must revert with CapReached.
-    function test_POC_info_capRemainderDustTopUp_thenWrongError() public {
-        _setPolicy(ALICE, aliceVault, _policy(GuardMode.DepositCollateral, 0.3e18, 1e18));
-        weth.mint(ALICE, 50e18);
-        _warpPrice(1, 1_600e8);
-        uint256[] memory amounts = new uint256[](8);
-        uint256 k;
-        bytes4 err;
-        for (; k < 8; ++k) {
-            vm.prank(KEEPER);
-            try guard.topUp(aliceVault) returns (uint256 a, uint256) {
-                amounts[k] = a;
-            } catch (bytes memory ret) {
-                err = bytes4(ret);
-                break;
-            }
-        }
-        vm.assertEq(k, 4, "four top-ups ran");
-        vm.assertEq(guard.usedLast24h(aliceVault), 1e18 - 1, "1 wei of the cap left");
-        vm.assertEq(err, IMarginGuard.BalanceTooLow.selector, "reported as a balance problem");
-        vm.assertGt(weth.balanceOf(ALICE), 48e18);
-    }
-
     /* HELD: access control and batch shapes */
 
     function test_HELD_topUpFor_onlySelf() public {
