@@ -112,12 +112,12 @@ public final class BookFollower implements AutoCloseable {
         return f == null ? Duration.ZERO : f.blockInterval();
     }
 
-    /** Completes when following stops: after {@link #close()}, or exceptionally on a failure. */
     /** True once following started (after the loan-token approvals and, with a mirror, the snapshot load). */
     public boolean started() {
         return follower != null;
     }
 
+    /** Completes when following stops: after {@link #close()}, or exceptionally on a failure. */
     public CompletableFuture<Void> done() {
         ChainFollower f = follower;
         if (f == null) throw new IllegalStateException("book follower not started");

@@ -341,9 +341,8 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
 
     /** How to follow {@code engine} (the book adds the oracles). */
     public FollowerConfig followerConfig(String engine) {
-        // the keeper keeps its first range of 500 blocks (its book is rebuilt on every start; see the closing note of
-        // issue 14: with the indexer's 10-block start the run test saw an empty book)
-        int initialRange = Math.min(500, follower.maxRange());
+        // the shared follower's cautious first range: it grows while answers are small, shrinks while refused
+        int initialRange = Math.min(FollowerConfig.DEFAULT_INITIAL_RANGE, follower.maxRange());
         return new FollowerConfig(rpcConfig(), rpc.wsUrl(), List.of(engine), List.of(), follower.confirmations(),
                 initialRange, 1, follower.maxRange(), follower.pollInterval(), follower.reorgWindow());
     }

@@ -18,11 +18,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Builds what {@code /status} shows. The book may only be read on its own thread, so this sits beside the executor as
- * a {@link CandidateSink}: when a market's judgement of a block arrives, it values that market's vaults there (at most
- * once per {@code every}, since a full pass costs time at 100k vaults) and keeps an immutable summary that any thread
- * may read through {@link #status}. A market whose price the engine would refuse (a stale oracle) is a named
- * {@link KeeperStatus.Condition}, logged once when it starts and once when it ends, and its vaults are not counted as
- * liquidatable: no liquidation of them can succeed until it recovers.
+ * a {@link CandidateSink}: when a market's judgement of a block arrives, it counts that market's vaults there, values
+ * them (at most once per {@code every}, since a full pass costs time at 100k vaults) and keeps an immutable summary
+ * that any thread may read through {@link #status}. A market whose price the engine would refuse (a stale oracle) is a
+ * named {@link KeeperStatus.Condition}, logged once when it starts and once when it ends, and its vaults are not
+ * counted as liquidatable: no liquidation of them can succeed until it recovers.
  */
 public final class StatusCollector implements CandidateSink {
     private static final Logger log = LoggerFactory.getLogger(StatusCollector.class);
@@ -48,16 +48,17 @@ public final class StatusCollector implements CandidateSink {
         MarketSummary last = markets.get(c.marketId());
         long now = System.nanoTime();
         boolean fresh = last != null && now - last.valuedAtNanos() < every.toNanos();
+        // the count is the book's at this block, always: only the valuation pass below is throttled (a count kept
+        // from a judgement before the vaults were opened showed an empty book for `every` after a backfill)
+        int vaults = book.vaultsOf(c.marketId()).size();
         if (fresh) {
-            markets.put(c.marketId(), new MarketSummary(c.block(), last.vaults(), liquidatable, c.guarded(),
+            markets.put(c.marketId(), new MarketSummary(c.block(), vaults, liquidatable, c.guarded(),
                     c.topUps().size(), last.closest(), last.valuedAtNanos()));
             return;
         }
         MarketAtBlock m = c.market();
         List<KeeperStatus.VaultRisk> risks = new ArrayList<>();
-        int vaults = 0;
         for (VaultPosition v : book.vaultsOf(c.marketId())) {
-            vaults++;
             if (m != null && m.hasPrice() && v.debtShares().signum() > 0) {
                 risks.add(KeeperStatus.VaultRisk.of(v, m.health(v)));
             }
@@ -93,6 +94,11 @@ public final class StatusCollector implements CandidateSink {
 
     /** The latest summary, with the sender's transactions in flight. */
     public KeeperStatus status(TxSender sender, boolean dryRun) {
+        return status(sender.address(), sender.inFlight().stream().map(KeeperStatus.PendingTx::of).toList(), dryRun);
+    }
+
+    /** The latest summary, with {@code pending} as the transactions in flight. */
+    KeeperStatus status(String sender, List<KeeperStatus.PendingTx> pending, boolean dryRun) {
         Map<Long, MarketSummary> snapshot = new TreeMap<>(markets);
         List<KeeperStatus.MarketVaults> perMarket = new ArrayList<>();
         List<KeeperStatus.VaultRisk> all = new ArrayList<>();
@@ -106,9 +112,8 @@ public final class StatusCollector implements CandidateSink {
             block = Math.max(block, s.block());
             tracked += s.vaults();
         }
-        return new KeeperStatus(sender.address(), dryRun, block, tracked, perMarket,
-                KeeperStatus.closest(all, KeeperStatus.CLOSEST),
-                sender.inFlight().stream().map(KeeperStatus.PendingTx::of).toList(), conditions());
+        return new KeeperStatus(sender, dryRun, block, tracked, perMarket, KeeperStatus.closest(all,
+                KeeperStatus.CLOSEST), pending, conditions());
     }
 
     /** Guarded vaults (a live policy) in the latest judgement of every market. */
