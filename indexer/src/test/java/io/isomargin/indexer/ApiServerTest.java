@@ -12,6 +12,7 @@ import io.isomargin.abi.contracts.IsomarginLens;
 import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.AnvilExtension;
 import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.Http;
 import io.isomargin.abi.testing.PostgresDatabase;
 import io.isomargin.abi.testing.PostgresExtension;
 import io.isomargin.indexer.api.ApiServer;
@@ -20,7 +21,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -45,7 +45,6 @@ import org.web3j.tx.ReadonlyTransactionManager;
 class ApiServerTest {
     private static final BigInteger WETH = BigInteger.TEN.pow(18);
     private static final BigInteger MAX = BigInteger.TWO.pow(256).subtract(BigInteger.ONE);
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private AnvilChain chain;
     private Deployment d;
@@ -521,8 +520,8 @@ class ApiServerTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
-                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return Http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
+                .timeout(Duration.ofSeconds(10)).GET().build());
     }
 
     private IsomarginEngine pinned(long block) {

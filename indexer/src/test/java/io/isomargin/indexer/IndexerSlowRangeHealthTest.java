@@ -12,13 +12,13 @@ import io.isomargin.abi.testing.AnvilExtension;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.abi.testing.FaultProxy;
 import io.isomargin.abi.testing.FaultProxy.Fault;
+import io.isomargin.abi.testing.Http;
 import io.isomargin.abi.testing.PostgresDatabase;
 import io.isomargin.abi.testing.PostgresExtension;
 import io.isomargin.indexer.api.ApiServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -42,7 +42,6 @@ class IndexerSlowRangeHealthTest {
     private static final int MAX_STALLED_BLOCKS = 3;
     private static final int MAX_SILENT_BLOCKS = 2;
     private static final Duration WAIT = Duration.ofSeconds(40);
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @Test
     void slowLogRangesShrinkTheRangeAndStallButNeverSilenceTheNode(AnvilChain chain, Deployment d,
@@ -124,7 +123,7 @@ class IndexerSlowRangeHealthTest {
     }
 
     private HttpResponse<String> get(ApiServer api, String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
-                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return Http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
+                .timeout(Duration.ofSeconds(10)).GET().build());
     }
 }

@@ -10,13 +10,13 @@ import io.isomargin.abi.testing.AnvilExtension;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.abi.testing.FaultProxy;
 import io.isomargin.abi.testing.FaultProxy.Fault;
+import io.isomargin.abi.testing.Http;
 import io.isomargin.abi.testing.PostgresDatabase;
 import io.isomargin.abi.testing.PostgresExtension;
 import io.isomargin.indexer.api.ApiServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -49,7 +49,6 @@ class IndexerStallHealthTest {
      * {@link IndexerSlowRangeHealthTest} holds a silence limit below the stall limit). */
     private static final int MAX_SILENT_BLOCKS = 5;
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private AnvilChain chain;
     private FaultProxy proxy;
@@ -182,7 +181,7 @@ class IndexerStallHealthTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
-                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return Http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
+                .timeout(Duration.ofSeconds(10)).GET().build());
     }
 }

@@ -3,6 +3,7 @@ package io.isomargin.indexer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isomargin.abi.testing.Http;
 import io.isomargin.indexer.api.ApiServer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -16,7 +17,6 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.sqlclient.Pool;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -39,7 +39,6 @@ class KeeperStatusProxyTest {
     private final Vertx vertx = Vertx.vertx();
     private final Pool nowhere = PgBuilder.pool().connectingTo(new PgConnectOptions().setHost("127.0.0.1").setPort(1))
             .using(vertx).build();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private ApiServer api;
     private HttpServer keeper;
 
@@ -122,7 +121,7 @@ class KeeperStatusProxyTest {
         api = ApiServer.start(vertx, new ApiServer.Options("127.0.0.1", 0, 5, Optional.of(keeperUrl)),
                 new MirrorReader(nowhere), () -> new ApiServer.Status(0, -1, 0, true),
                 new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/keeper/status"))
-                .timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return Http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + "/keeper/status"))
+                .timeout(Duration.ofSeconds(20)).GET().build());
     }
 }

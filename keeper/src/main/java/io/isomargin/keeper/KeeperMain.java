@@ -9,7 +9,6 @@ import io.isomargin.keeper.ops.KeeperMetrics;
 import io.isomargin.keeper.ops.KeeperStatus;
 import io.isomargin.keeper.ops.StatusJson;
 import io.isomargin.keeper.ops.StatusTable;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.net.URI;
@@ -143,11 +142,15 @@ public final class KeeperMain implements Callable<Integer> {
             HttpClient http = HttpClient.newBuilder().connectTimeout(STATUS_TIMEOUT).build();
             HttpResponse<String> response;
             try {
-                response = http.send(HttpRequest.newBuilder(uri).timeout(STATUS_TIMEOUT).GET().build(),
-                        HttpResponse.BodyHandlers.ofString());
-            } catch (IOException e) {
-                err.println("keeper: no keeper answers at " + uri + " (" + reason(e) + "): is `keeper run` running "
-                        + "with this config?");
+                // the deadline is kept here too: the client's own request timeout was once seen not to fire
+                response = http.sendAsync(HttpRequest.newBuilder(uri).timeout(STATUS_TIMEOUT).GET().build(),
+                        HttpResponse.BodyHandlers.ofString()).get(STATUS_TIMEOUT.toMillis() + 1_000,
+                                java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null
+                        ? e.getCause() : e;
+                err.println("keeper: no keeper answers at " + uri + " (" + reason(cause) + "): is `keeper run` "
+                        + "running with this config?");
                 return 1;
             } finally {
                 http.close();
@@ -195,10 +198,11 @@ public final class KeeperMain implements Callable<Integer> {
         }
     }
 
-    private static String reason(IOException e) {
+    private static String reason(Throwable e) {
         if (e instanceof java.net.ConnectException) return "connection refused";
-        if (e instanceof java.net.http.HttpTimeoutException) return "no answer within " + STATUS_TIMEOUT.toSeconds()
-                + " s";
+        if (e instanceof java.net.http.HttpTimeoutException || e instanceof java.util.concurrent.TimeoutException) {
+            return "no answer within " + STATUS_TIMEOUT.toSeconds() + " s";
+        }
         Throwable t = e;
         while (t.getCause() != null && t.getMessage() == null) t = t.getCause();
         String m = t.getMessage();

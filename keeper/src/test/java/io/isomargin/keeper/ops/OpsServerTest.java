@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isomargin.abi.testing.Http;
 import io.isomargin.keeper.book.VaultPosition;
 import io.isomargin.keeper.ops.KeeperStatus.MarketVaults;
 import io.isomargin.keeper.ops.KeeperStatus.PendingTx;
@@ -15,10 +16,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.math.BigInteger;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +36,6 @@ class OpsServerTest {
 
     private final AtomicReference<KeeperHealth> health = new AtomicReference<>(new KeeperHealth(100, 102, true, 1));
     private final KeeperMetrics metrics = new KeeperMetrics();
-    private final HttpClient http = HttpClient.newHttpClient();
     private Vertx vertx;
     private OpsServer server;
 
@@ -148,8 +148,8 @@ class OpsServerTest {
         HttpResponse<String> missing = get("/vaults");
         assertEquals(404, missing.statusCode());
         assertTrue(new JsonObject(missing.body()).getString("error").contains("/health, /metrics and /status"));
-        HttpResponse<String> post = http.send(HttpRequest.newBuilder(uri("/status"))
-                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> post = Http.send(HttpRequest.newBuilder(uri("/status")).timeout(Duration.ofSeconds(20))
+                .POST(HttpRequest.BodyPublishers.noBody()).build());
         assertEquals(405, post.statusCode());
     }
 
@@ -159,8 +159,7 @@ class OpsServerTest {
             throw new IllegalStateException("book not loaded yet");
         }, metrics);
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + failing.port()
-                    + "/status")).build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = Http.get("http://127.0.0.1:" + failing.port() + "/status");
             assertEquals(500, r.statusCode());
             assertTrue(r.body().contains("book not loaded yet"), r.body());
         } finally {
@@ -215,14 +214,8 @@ class OpsServerTest {
         assertTrue(text.contains("DRY RUN"), text);
     }
 
-    /** One retry on a timeout: a request once went unanswered on a loaded machine (no handler ran for it). */
     private HttpResponse<String> get(String path) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(uri(path)).timeout(java.time.Duration.ofSeconds(10)).build();
-        try {
-            return http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (java.net.http.HttpTimeoutException e) {
-            return http.send(request, HttpResponse.BodyHandlers.ofString());
-        }
+        return Http.get(uri(path));
     }
 
     private URI uri(String path) {
