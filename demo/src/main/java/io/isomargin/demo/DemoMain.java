@@ -551,9 +551,10 @@ public final class DemoMain implements Callable<Integer> {
 
     private static HttpResponse<String> get(String url) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
+            // the deadline is kept here too: the client's own request timeout was once seen not to fire
+            return HTTP.sendAsync(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+                    HttpResponse.BodyHandlers.ofString()).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
             throw new IllegalStateException(url + ": " + e.getMessage(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -9,12 +9,9 @@ import io.isomargin.abi.testing.AnvilExtension;
 import io.isomargin.abi.testing.CapturedLogs;
 import io.isomargin.abi.testing.CredentialedUrl;
 import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.Http;
 import io.isomargin.abi.testing.PostgresDatabase;
 import io.isomargin.abi.testing.PostgresExtension;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.util.List;
@@ -27,12 +24,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 @ExtendWith({AnvilExtension.class, PostgresExtension.class})
 class IndexerMainTest {
-    /**
-     * One client for the class: a client made per request can be collected while its request is in flight, and
-     * then neither answers nor times out (seen as hung tests).
-     */
-    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
-            .connectTimeout(java.time.Duration.ofSeconds(5)).build();
     @TempDir
     Path dir;
 
@@ -126,8 +117,7 @@ class IndexerMainTest {
                 Matcher api = Pattern.compile("query API on (http://[0-9.:]+)").matcher(cli.out());
                 assertTrue(api.find(), cli.out());
                 for (String path : List.of("/health", "/metrics")) {
-                    seen.append(HTTP.send(HttpRequest.newBuilder(URI.create(api.group(1)
-                            + path)).build(), HttpResponse.BodyHandlers.ofString()).body()).append('\n');
+                    seen.append(Http.get(api.group(1) + path).body()).append('\n');
                 }
             } finally {
                 assertEquals(0, run.stop(), cli.err());

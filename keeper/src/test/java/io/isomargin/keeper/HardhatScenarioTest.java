@@ -9,16 +9,13 @@ import io.isomargin.abi.contracts.IsomarginEngine;
 import io.isomargin.abi.contracts.IsomarginLens;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.abi.testing.HardhatNode;
+import io.isomargin.abi.testing.Http;
 import io.isomargin.abi.testing.PostgresDatabase;
 import io.isomargin.abi.testing.PostgresExtension;
 import io.isomargin.indexer.Verifier;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.math.BigInteger;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -58,12 +55,6 @@ import org.web3j.utils.Numeric;
  */
 @ExtendWith(PostgresExtension.class)
 class HardhatScenarioTest {
-    /**
-     * One client for the class: a client made per request can be collected while its request is in flight, and
-     * then neither answers nor times out (seen as hung tests).
-     */
-    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
-            .connectTimeout(java.time.Duration.ofSeconds(5)).build();
     private static final Pattern OPS = Pattern.compile("status on (http://[0-9.]+:[0-9]+)");
     private static final Duration WAIT = Duration.ofSeconds(90);
 
@@ -221,8 +212,7 @@ class HardhatScenarioTest {
 
     private static int status(String url) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return Http.get(url).statusCode();
         } catch (Exception e) {
             return -1;
         }

@@ -8,16 +8,13 @@ import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.AnvilExtension;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.abi.testing.FaultProxy;
+import io.isomargin.abi.testing.Http;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.math.BigInteger;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,8 +39,6 @@ import org.web3j.utils.Numeric;
 @ExtendWith(AnvilExtension.class)
 class KeeperHealthTest {
     private static final Pattern OPS = Pattern.compile("status on (http://[0-9.]+:[0-9]+)");
-    /** One client for the class: a client made per request can be collected mid-request and never answer. */
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
     Path dir;
@@ -190,8 +185,7 @@ class KeeperHealthTest {
 
     private static HttpResponse<String> get(String url) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
-                    .build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            return Http.get(url);
         } catch (Exception e) {
             throw new IllegalStateException(url + ": " + e.getMessage(), e);
         }

@@ -10,15 +10,12 @@ import io.isomargin.abi.testing.AnvilExtension;
 import io.isomargin.abi.testing.CapturedLogs;
 import io.isomargin.abi.testing.CredentialedUrl;
 import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.Http;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.math.BigInteger;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -42,12 +39,6 @@ import org.web3j.utils.Numeric;
  */
 @ExtendWith(AnvilExtension.class)
 class KeeperRunnerTest {
-    /**
-     * One client for the class: a client made per request can be collected while its request is in flight, and
-     * then neither answers nor times out (seen as hung tests).
-     */
-    private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
-            .connectTimeout(java.time.Duration.ofSeconds(5)).build();
     private static final Pattern OPS = Pattern.compile("status on (http://[0-9.]+:[0-9]+)");
 
     @TempDir
@@ -194,8 +185,7 @@ class KeeperRunnerTest {
 
     private static HttpResponse<String> get(String url) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5))
-                    .build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            return Http.get(url);
         } catch (Exception e) {
             throw new IllegalStateException(url + ": " + e.getMessage(), e);
         }
