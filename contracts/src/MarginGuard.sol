@@ -17,7 +17,8 @@ import {ConstantsLib as C} from "./libraries/ConstantsLib.sol";
 /// @dev No owner, no upgrade, no balance of its own between calls: each top-up pulls from the policy's owner exactly
 /// what it moves into the vault (through the engine's public entry points) and the fee it pays the caller.
 /// The rolling 24-hour cap is exact: the vault's last `MAX_TOP_UPS_PER_DAY` top-ups are kept in a ring, newest
-/// last, and a top-up that would be the next one within 24 hours is refused.
+/// last, each with its mode (a cap is in the mode's token, so only draws of the policy's mode count against it), and
+/// a top-up that would be the `MAX_TOP_UPS_PER_DAY + 1`th within 24 hours, of any mode, is refused.
 contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
 
@@ -27,17 +28,23 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
     uint256 public constant MAX_TOP_UPS_PER_DAY = 8;
     /// @inheritdoc IMarginGuard
     uint256 public constant MAX_BATCH = 50;
+    /// @inheritdoc IMarginGuard
+    uint256 public constant TOP_UP_GAS = 750_000;
     uint256 internal constant DAY = 1 days;
+    /// @dev The batch loop's own gas around one entry's self-call (the check, the call's setup, the results).
+    uint256 internal constant BATCH_STEP_GAS = 10_000;
 
     /// @inheritdoc IMarginGuard
     IIsomarginEngine public immutable engine;
     /// @inheritdoc IMarginGuard
     IIsomarginLens public immutable lens;
 
-    /// @dev One top-up as the rolling cap counts it: when, and what it took from the wallet (amount plus fee).
+    /// @dev One top-up as the rolling cap counts it: when, in which mode (the token), and what it took from the
+    /// wallet (amount plus fee).
     struct TopUpRecord {
         uint40 at;
-        uint216 taken;
+        GuardMode mode;
+        uint208 taken;
     }
 
     mapping(uint256 vaultId => StoredPolicy) internal _policies;
@@ -69,24 +76,31 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
     ) external nonReentrant {
         address owner = _setPolicy(vaultId, policy_);
         // A permit someone else already submitted (front-running) must not block the policy: the allowance decides.
-        try IERC20Permit(_token(engine.vault(vaultId).marketId, policy_.mode)).permit(
-            owner, address(this), value, deadline, v, r, s
-        ) {} catch {}
+        try IERC20Permit(_token(engine.vault(vaultId).marketId, policy_.mode))
+            .permit(owner, address(this), value, deadline, v, r, s) {}
+            catch {}
     }
 
     /// @inheritdoc IMarginGuard
     function revokePolicy(uint256 vaultId) external nonReentrant {
-        _authorize(vaultId);
+        _ownerOrOperator(vaultId);
         delete _policies[vaultId];
         emit PolicyRevoked(vaultId, msg.sender);
     }
 
     function _setPolicy(uint256 vaultId, GuardPolicy calldata p) internal returns (address owner) {
-        owner = _authorize(vaultId);
+        owner = engine.vault(vaultId).owner;
+        if (owner == address(0)) revert IIsomarginEngine.VaultNotFound(vaultId);
+        // The owner alone: a policy spends the owner's wallet, which an engine operator (who manages the vault) was
+        // never given. An operator could otherwise set a policy with wide caps, pull the wallet into the vault and
+        // withdraw it, and the policy would outlive the operator's revocation.
+        if (msg.sender != owner) revert Unauthorized(vaultId, msg.sender);
         if (p.feeBps > MAX_FEE_BPS) revert FeeTooHigh(p.feeBps, MAX_FEE_BPS);
+        // A daily cap the day's top-ups cannot reach (more than MAX_TOP_UPS_PER_DAY x maxPerTopUp) would promise
+        // capacity the count limit then refuses.
         if (
             p.triggerHealth <= C.WAD || p.targetHealth <= p.triggerHealth || p.maxPerTopUp == 0 || p.maxPerDay == 0
-                || p.expiry <= block.timestamp
+                || p.maxPerDay > uint256(p.maxPerTopUp) * MAX_TOP_UPS_PER_DAY || p.expiry <= block.timestamp
         ) revert InvalidPolicy();
         _policies[vaultId] = StoredPolicy({owner: owner, terms: p});
         emit PolicySet(
@@ -103,8 +117,9 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         );
     }
 
-    /// @dev The vault's owner, if the caller is the owner or an operator the owner approved in the engine.
-    function _authorize(uint256 vaultId) internal view returns (address owner) {
+    /// @dev The vault's owner, if the caller is the owner or an operator the owner approved in the engine (who may
+    /// revoke a policy: that only stops top-ups).
+    function _ownerOrOperator(uint256 vaultId) internal view returns (address owner) {
         owner = engine.vault(vaultId).owner;
         if (owner == address(0)) revert IIsomarginEngine.VaultNotFound(vaultId);
         if (msg.sender != owner && !engine.isOperator(owner, msg.sender)) revert Unauthorized(vaultId, msg.sender);
@@ -128,8 +143,13 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         amounts = new uint256[](n);
         fees = new uint256[](n);
         for (uint256 i; i < n; ++i) {
+            // Each entry gets TOP_UP_GAS and no more, so one whose token hook burns gas cannot starve the entries
+            // after it (a call forwards at most 63/64 of what is left, hence the margin); a batch sent with too
+            // little gas for the next entry reverts rather than skipping it silently.
+            uint256 left = gasleft();
+            if (left < TOP_UP_GAS + TOP_UP_GAS / 63 + BATCH_STEP_GAS) revert BatchGasTooLow(i, left);
             // A self-call so that any revert (engine, token, oracle) skips this vault only; the caller is passed on.
-            try this.topUpFor(vaultIds[i], msg.sender) returns (uint256 amount, uint256 fee) {
+            try this.topUpFor{gas: TOP_UP_GAS}(vaultIds[i], msg.sender) returns (uint256 amount, uint256 fee) {
                 (amounts[i], fees[i]) = (amount, fee);
             } catch {}
         }
@@ -157,12 +177,16 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         (amount, used) = _amount(vaultId, v.marketId, p, token);
         fee = amount * p.terms.feeBps / C.BPS; // rounded down, in the owner's favour
         used += amount + fee;
-        _record(vaultId, amount + fee);
+        _record(vaultId, p.terms.mode, amount + fee);
 
         amount = _move(vaultId, p, token, amount);
         fee = amount * p.terms.feeBps / C.BPS; // the same or less if the engine took less
         if (fee > 0) token.safeTransferFrom(p.owner, executor, fee);
-        _emitToppedUp(vaultId, p, executor, amount, fee, healthBefore, used);
+        // A top-up that leaves the vault liquidatable would only hand the owner's money to its liquidator (a full
+        // liquidation seizes it with the rest): it does not run.
+        uint256 healthAfter = lens.health(vaultId);
+        if (healthAfter < C.WAD) revert StillLiquidatable(vaultId, healthAfter);
+        emit ToppedUp(vaultId, p.owner, executor, p.terms.mode, amount, fee, healthBefore, healthAfter, used);
     }
 
     /// @dev Pulls `amount` from the owner and puts it into the vault; returns what the engine took.
@@ -182,84 +206,104 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         return repaid;
     }
 
-    function _emitToppedUp(
-        uint256 vaultId,
-        StoredPolicy memory p,
-        address executor,
-        uint256 amount,
-        uint256 fee,
-        uint256 healthBefore,
-        uint256 used
-    ) internal {
-        uint256 healthAfter = lens.health(vaultId);
-        emit ToppedUp(vaultId, p.owner, executor, p.terms.mode, amount, fee, healthBefore, healthAfter, used);
-    }
-
     /// @dev The least of what reaches the target and what the caps, balance and allowance allow (net of the fee),
-    /// and the wallet draw already counted in the last 24 hours.
+    /// and the wallet draw of the policy's mode already counted in the last 24 hours. A top-up the wallet limits to
+    /// less than 1/MAX_TOP_UPS_PER_DAY of what the caps allow toward the target is refused: the day's slots are few,
+    /// and dust (say 2 wei an attacker sends the owner before each call) must not use them up before the owner's
+    /// funds arrive.
     function _amount(uint256 vaultId, uint256 marketId, StoredPolicy memory p, IERC20 token)
         internal
         view
         returns (uint256 amount, uint256 used)
     {
         bool full;
-        (used, full) = _usedLast24h(vaultId);
+        (used, full) = _usedLast24h(vaultId, p.terms.mode);
         if (full) revert TooManyTopUps(vaultId);
-        uint256 budget = p.terms.maxPerDay > used ? Math.min(p.terms.maxPerDay - used, p.terms.maxPerTopUp) : 0;
-        if (budget == 0) revert CapReached(vaultId, used, p.terms.maxPerDay);
-        uint256 allowance = token.allowance(p.owner, address(this));
-        if (allowance == 0) revert AllowanceTooLow(vaultId, 0);
-        uint256 balance = token.balanceOf(p.owner);
-        if (balance == 0) revert BalanceTooLow(vaultId, 0);
-        budget = Math.min(budget, Math.min(allowance, balance));
-        // the largest amount whose amount + fee fits the budget: budget x BPS / (BPS + feeBps) is that for the
-        // exact fee, but the fee is rounded down, so one unit more may still fit (never two: a + floor(a x f / BPS)
-        // <= budget implies a < (budget + 1) x BPS / (BPS + f)). With coarse tokens the unit matters (a 10-bar cap
-        // at 1% moved 9 bars, though 10 bars and their 0-bar fee fit); and a budget of 1 unit now moves it.
-        uint256 affordable = budget * C.BPS / (C.BPS + p.terms.feeBps);
-        if (affordable + 1 + (affordable + 1) * p.terms.feeBps / C.BPS <= budget) ++affordable;
+        uint256 capBudget = p.terms.maxPerDay > used ? Math.min(p.terms.maxPerDay - used, p.terms.maxPerTopUp) : 0;
+        if (capBudget == 0) revert CapReached(vaultId, used, p.terms.maxPerDay);
 
+        (uint256 need, uint256 debt, uint256 minDebt) = _need(vaultId, marketId, p);
+        uint256 wanted = _fit(p.terms.mode, need, _affordable(capBudget, p.terms.feeBps), debt, minDebt);
+        // nothing the vault accepts fits the caps: the repay left at minDebt when the full debt is not affordable
+        if (wanted == 0) revert NothingToMove(vaultId);
+        uint256 wallet = Math.min(token.allowance(p.owner, address(this)), token.balanceOf(p.owner));
+        amount = _fit(p.terms.mode, need, _affordable(Math.min(capBudget, wallet), p.terms.feeBps), debt, minDebt);
+        if (amount == 0 || amount < Math.ceilDiv(wanted, MAX_TOP_UPS_PER_DAY)) _revertWalletTooLow(vaultId, p, token);
+    }
+
+    /// @dev What brings the vault to its target (collateral or repay by mode) and, for a repay, its debt and the
+    /// market's `minDebt`.
+    function _need(uint256 vaultId, uint256 marketId, StoredPolicy memory p)
+        internal
+        view
+        returns (uint256 need, uint256 debt, uint256 minDebt)
+    {
         if (p.terms.mode == GuardMode.DepositCollateral) {
-            amount = Math.min(lens.collateralToReach(vaultId, p.terms.targetHealth), affordable);
-        } else {
-            amount = Math.min(lens.repayToReach(vaultId, p.terms.targetHealth), affordable);
-            amount = _respectMinDebt(vaultId, marketId, amount, affordable);
+            return (lens.collateralToReach(vaultId, p.terms.targetHealth), 0, 0);
         }
-        // `affordable` is at least 1 here (a budget of 1 unit pays a fee of 0, rounded down), so a zero amount means
-        // nothing the vault accepts fits: the repay left at minDebt when the full debt is not affordable. (The
-        // errors this picked when `affordable` was 0 named a balance or allowance even when a cap was the limit.)
-        if (amount == 0) revert NothingToMove(vaultId);
+        return
+            (
+                lens.repayToReach(vaultId, p.terms.targetHealth),
+                lens.debtOf(vaultId),
+                engine.riskParams(marketId).minDebt
+            );
+    }
+
+    /// @dev What a top-up of `mode` moves toward `need` when `affordable` is the most it may: the least of the two,
+    /// and for a repay one the engine accepts (see `_respectMinDebt`).
+    function _fit(GuardMode mode, uint256 need, uint256 affordable, uint256 debt, uint256 minDebt)
+        internal
+        pure
+        returns (uint256)
+    {
+        uint256 amount = Math.min(need, affordable);
+        return mode == GuardMode.DepositCollateral ? amount : _respectMinDebt(amount, affordable, debt, minDebt);
+    }
+
+    /// @dev Names the wallet limit that binds: the allowance when it is the lower, else the balance.
+    function _revertWalletTooLow(uint256 vaultId, StoredPolicy memory p, IERC20 token) internal view {
+        uint256 allowance = token.allowance(p.owner, address(this));
+        uint256 balance = token.balanceOf(p.owner);
+        if (allowance < balance) revert AllowanceTooLow(vaultId, allowance);
+        revert BalanceTooLow(vaultId, balance);
+    }
+
+    /// @dev The largest amount whose amount + fee fits `budget`: budget x BPS / (BPS + feeBps) is that for the exact
+    /// fee, but the fee is rounded down, so one unit more may still fit (never two: a + floor(a x f / BPS) <= budget
+    /// implies a < (budget + 1) x BPS / (BPS + f)). With coarse tokens the unit matters (a 10-bar cap at 1% moved 9
+    /// bars, though 10 bars and their 0-bar fee fit); and a budget of 1 unit moves it.
+    function _affordable(uint256 budget, uint256 feeBps) internal pure returns (uint256 a) {
+        a = budget * C.BPS / (C.BPS + feeBps);
+        if (a + 1 + (a + 1) * feeBps / C.BPS <= budget) ++a;
     }
 
     /// @dev A partial repay that would leave debt under the market's `minDebt` reverts in the engine: repay it all
     /// when affordable (that is what reaches the target), else down to exactly `minDebt`.
-    function _respectMinDebt(uint256 vaultId, uint256 marketId, uint256 amount, uint256 affordable)
+    function _respectMinDebt(uint256 amount, uint256 affordable, uint256 debt, uint256 minDebt)
         internal
-        view
+        pure
         returns (uint256)
     {
-        uint256 debt = lens.debtOf(vaultId);
-        uint256 minDebt = engine.riskParams(marketId).minDebt;
         if (amount >= debt || debt < minDebt || debt - amount >= minDebt) return amount;
         return affordable >= debt ? debt : debt - minDebt;
     }
 
     /// @dev Appends a top-up to the vault's ring of recent ones.
-    function _record(uint256 vaultId, uint256 taken) internal {
+    function _record(uint256 vaultId, GuardMode mode, uint256 taken) internal {
         uint256 i = _next[vaultId];
-        _records[vaultId][i] = TopUpRecord({at: uint40(block.timestamp), taken: uint216(taken)});
+        _records[vaultId][i] = TopUpRecord({at: uint40(block.timestamp), mode: mode, taken: uint208(taken)});
         _next[vaultId] = (i + 1) % MAX_TOP_UPS_PER_DAY;
     }
 
-    /// @dev Sum of the draws within the last 24 hours, newest first until an older one; `full` when every slot
-    /// of the ring is within the window.
-    function _usedLast24h(uint256 vaultId) internal view returns (uint256 used, bool full) {
+    /// @dev Sum of the draws of `mode` within the last 24 hours, newest first until an older one; `full` when every
+    /// slot of the ring, of any mode, is within the window.
+    function _usedLast24h(uint256 vaultId, GuardMode mode) internal view returns (uint256 used, bool full) {
         uint256 next = _next[vaultId];
         TopUpRecord[MAX_TOP_UPS_PER_DAY] storage ring = _records[vaultId];
         for (uint256 k = 1; k <= MAX_TOP_UPS_PER_DAY; ++k) {
             TopUpRecord memory r = ring[(next + MAX_TOP_UPS_PER_DAY - k) % MAX_TOP_UPS_PER_DAY];
             if (r.at == 0 || r.at + DAY <= block.timestamp) return (used, false);
-            used += r.taken;
+            if (r.mode == mode) used += r.taken;
         }
         return (used, true);
     }
@@ -277,7 +321,7 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IMarginGuard
-    function usedLast24h(uint256 vaultId) external view returns (uint256 used) {
-        (used,) = _usedLast24h(vaultId);
+    function usedLast24h(uint256 vaultId, GuardMode mode) external view returns (uint256 used) {
+        (used,) = _usedLast24h(vaultId, mode);
     }
 }

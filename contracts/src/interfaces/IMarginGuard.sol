@@ -44,7 +44,7 @@ struct StoredPolicy {
 interface IMarginGuard {
     /* EVENTS */
 
-    /// @notice A policy was set (or replaced) for `vaultId`, whose owner is `owner`, by `by` (the owner or an operator).
+    /// @notice A policy was set (or replaced) for `vaultId`, whose owner is `owner`, by `by` (the owner).
     event PolicySet(
         uint256 indexed vaultId,
         address indexed owner,
@@ -60,7 +60,8 @@ interface IMarginGuard {
     event PolicyRevoked(uint256 indexed vaultId, address indexed by);
     /// @notice A top-up ran: `amount` went into the vault (collateral deposited or debt repaid) and `fee` to
     /// `executor`, both from `owner`'s wallet. Healths are before and after, at the same oracle price;
-    /// `usedLast24h` is what the vault's top-ups took from the wallet in the 24 hours ending now, this one included.
+    /// `usedLast24h` is what the vault's top-ups of this `mode` took from the wallet in the 24 hours ending now, this
+    /// one included.
     event ToppedUp(
         uint256 indexed vaultId,
         address indexed owner,
@@ -76,7 +77,8 @@ interface IMarginGuard {
     /* ERRORS */
 
     error Unauthorized(uint256 vaultId, address caller);
-    /// @dev Trigger not above 1e18, target not above trigger, a zero cap, or an expiry not in the future.
+    /// @dev Trigger not above 1e18, target not above trigger, a zero cap, a daily cap above `MAX_TOP_UPS_PER_DAY`
+    /// times the per-top-up cap (unreachable), or an expiry not in the future.
     error InvalidPolicy();
     error FeeTooHigh(uint256 feeBps, uint256 maxFeeBps);
     error NoPolicy(uint256 vaultId);
@@ -88,16 +90,24 @@ interface IMarginGuard {
     error CapReached(uint256 vaultId, uint256 usedLast24h, uint256 maxPerDay);
     /// @dev `MAX_TOP_UPS_PER_DAY` top-ups already ran in the last 24 hours.
     error TooManyTopUps(uint256 vaultId);
+    /// @dev The allowance (or below, the balance) limits the top-up to nothing, or to less than
+    /// 1/`MAX_TOP_UPS_PER_DAY` of what the caps allow toward the target (a dust top-up would waste a daily slot).
     error AllowanceTooLow(uint256 vaultId, uint256 allowance);
     error BalanceTooLow(uint256 vaultId, uint256 balance);
+    /// @dev What the limits allow would leave the vault liquidatable (health `healthAfter` < 1e18): the owner's
+    /// money would only be seized with the rest, so the top-up does not run.
+    error StillLiquidatable(uint256 vaultId, uint256 healthAfter);
+    /// @dev `topUpBatch` was sent with less gas than entry `index` may need (`TOP_UP_GAS` and the 1/64 a call keeps).
+    error BatchGasTooLow(uint256 index, uint256 gasLeft);
     /// @dev The moved amount cannot change the vault (for example a repay smaller than one debt share).
     error NothingToMove(uint256 vaultId);
     error BatchTooLarge(uint256 length, uint256 max);
 
     /* POLICIES */
 
-    /// @notice Sets (or replaces) the policy of `vaultId`. Only the vault's owner or an operator the owner approved
-    /// in the engine. Funds always come from the vault's owner, who must also grant this contract an allowance.
+    /// @notice Sets (or replaces) the policy of `vaultId`. Only the vault's owner: a policy spends the owner's
+    /// wallet, which an engine operator was never given. Funds always come from the vault's owner, who must also
+    /// grant this contract an allowance.
     function setPolicy(uint256 vaultId, GuardPolicy calldata policy) external;
 
     /// @notice `setPolicy` after an EIP-2612 permit of the mode's token (owner to this contract, `value` until
@@ -112,7 +122,8 @@ interface IMarginGuard {
         bytes32 s
     ) external;
 
-    /// @notice Deletes the policy of `vaultId` at once. Only the vault's owner or its operator.
+    /// @notice Deletes the policy of `vaultId` at once. The vault's owner or an operator the owner approved in the
+    /// engine (revoking only stops top-ups).
     function revokePolicy(uint256 vaultId) external;
 
     /* TOP-UPS */
@@ -120,13 +131,16 @@ interface IMarginGuard {
     /// @notice Tops `vaultId` up toward its target health from its owner's wallet and pays the caller the fee.
     /// Reverts unless the vault has a live policy and its health, at the current oracle price, is below the
     /// trigger (a stale oracle reverts). Moves the least of: what reaches the target, the caps, the owner's balance
-    /// and allowance; a partial top-up runs when a limit binds.
+    /// and allowance; a partial top-up runs when a limit binds, unless the wallet allows less than
+    /// 1/`MAX_TOP_UPS_PER_DAY` of what the caps allow (`AllowanceTooLow`/`BalanceTooLow`) or the vault would stay
+    /// liquidatable (`StillLiquidatable`).
     /// @return amount Moved into the vault (collateral units or loan units by mode).
     /// @return fee Paid to the caller, in the same token.
     function topUp(uint256 vaultId) external returns (uint256 amount, uint256 fee);
 
     /// @notice `topUp` for each vault (at most `MAX_BATCH`); a vault that cannot be topped up (no policy, above its
-    /// trigger, a limit reached, a stale oracle) is skipped with 0, not reverted.
+    /// trigger, a limit reached, a stale oracle, more gas than `TOP_UP_GAS`) is skipped with 0, not reverted. Each
+    /// entry is given `TOP_UP_GAS`; the batch reverts (`BatchGasTooLow`) when less than that is left for an entry.
     function topUpBatch(uint256[] calldata vaultIds) external returns (uint256[] memory amounts, uint256[] memory fees);
 
     /* VIEWS */
@@ -136,7 +150,10 @@ interface IMarginGuard {
     function MAX_FEE_BPS() external view returns (uint256);
     function MAX_TOP_UPS_PER_DAY() external view returns (uint256);
     function MAX_BATCH() external view returns (uint256);
+    /// @notice The gas each `topUpBatch` entry is given (a top-up takes about half).
+    function TOP_UP_GAS() external view returns (uint256);
     function policy(uint256 vaultId) external view returns (StoredPolicy memory);
-    /// @notice What the vault's top-ups took from the owner's wallet in the 24 hours ending now.
-    function usedLast24h(uint256 vaultId) external view returns (uint256);
+    /// @notice What the vault's top-ups of `mode` took from the owner's wallet in the 24 hours ending now (the cap of
+    /// a policy of that mode counts these).
+    function usedLast24h(uint256 vaultId, GuardMode mode) external view returns (uint256);
 }

@@ -10,10 +10,13 @@ import {MockERC20} from "../../src/mocks/MockERC20.sol";
 import {MockAggregator} from "../../src/mocks/MockAggregator.sol";
 
 /// @notice Drives MarginGuard for the invariant campaign: three owners with two vaults each (and an operator
-/// each), two executors, policies set, replaced and revoked by owners and operators, top-ups single and batched,
-/// time, prices, borrowing, wallet balances and allowances. Each top-up is checked against the wallets before and
-/// after it and recorded as a draw; the rolling cap is checked at each draw (the draws of the vault in the 24 hours
-/// ending then, this one included, against the maxPerDay in force), into counters the invariants assert are zero.
+/// each), two executors, policies set and replaced by owners (an operator's attempt must be refused, and so must a
+/// daily cap above 8 per-top-up caps), revoked by owners and operators, top-ups single and batched, time, prices,
+/// borrowing, wallet balances and allowances. Each top-up is checked against the wallets before and after it and
+/// recorded as a draw with its mode; the rolling cap is checked at each draw (the draws of the vault's same mode in
+/// the 24 hours ending then, this one included, against the maxPerDay in force: a cap is in its mode's token), and
+/// the count of the vault's draws of any mode in those 24 hours against MAX_TOP_UPS_PER_DAY, into counters the
+/// invariants assert are zero.
 contract GuardHandler {
     uint256 internal constant BPS = 10_000;
     uint256 internal constant DAY = 1 days;
@@ -35,9 +38,11 @@ contract GuardHandler {
     address[N_EXECUTORS] public executors;
     uint256[] public vaults;
 
-    /// @dev One wallet draw of a top-up: what left the owner's wallet (amount + fee) and the cap then in force.
+    /// @dev One wallet draw of a top-up: its mode (the token), what left the owner's wallet (amount + fee) and the
+    /// cap then in force.
     struct Draw {
         uint256 at;
+        GuardMode mode;
         uint256 taken;
         uint256 maxPerDay;
     }
@@ -46,8 +51,11 @@ contract GuardHandler {
 
     /* VIOLATION COUNTERS (the invariants assert these are zero) */
 
-    uint256 public capViolations; // a vault's draws within 24 hours above the maxPerDay in force
+    uint256 public capViolations; // a vault's draws of one mode within 24 hours above the maxPerDay in force
     uint256 public perTopUpViolations; // one draw above maxPerTopUp
+    uint256 public countViolations; // more than MAX_TOP_UPS_PER_DAY draws of a vault, any mode, within 24 hours
+    uint256 public policyViolations; // an operator's policy, or one with maxPerDay > 8 x maxPerTopUp, accepted
+    uint256 public liquidatableAfterTopUp; // a top-up ran and left its vault at health < 1
     uint256 public drawsWithoutPolicy; // a top-up ran for a vault without a policy
     uint256 public foreignDraws; // a wallet lost other than what its own policies' top-ups took
     uint256 public feeViolations; // fee not amount x feeBps / 10,000 rounded down, or above 1%
@@ -62,6 +70,7 @@ contract GuardHandler {
     /// @dev Why single top-ups failed, by error selector.
     mapping(bytes4 => uint256) public failures;
     uint256 public policiesSet;
+    uint256 public policiesRefused; // operators' attempts and unreachable daily caps, refused as they must be
     uint256 public revocations;
     uint256 public totalAmount;
     uint256 public totalFees;
@@ -130,6 +139,9 @@ contract GuardHandler {
 
     /* POLICIES */
 
+    /// @dev The owner sets a policy. `byOperator`: the owner's operator tries first and must be refused (a policy
+    /// spends the owner's wallet, which the operator role never gave). A drawn daily cap above 8 per-top-up caps
+    /// must be refused too; the owner then sets exactly 8 per-top-up caps.
     function setPolicy(uint256 vaultSeed, bool byOperator, uint256 seed) external {
         (uint256 id, address owner) = _vault(vaultSeed);
         bool repay = seed & 1 == 1;
@@ -148,9 +160,30 @@ contract GuardHandler {
             maxPerTopUp: uint128(perTopUp),
             maxPerDay: uint128(perDay)
         });
-        vm.prank(byOperator ? operators[_ownerIndex(owner)] : owner);
+        if (byOperator) _expectRefused(operators[_ownerIndex(owner)], id, p, "an operator set a policy");
+        if (perDay > perTopUp * guard.MAX_TOP_UPS_PER_DAY()) {
+            _expectRefused(owner, id, p, "a policy with maxPerDay above 8 x maxPerTopUp");
+            p.maxPerDay = uint128(perTopUp * guard.MAX_TOP_UPS_PER_DAY());
+        }
+        vm.prank(owner);
         guard.setPolicy(id, p);
         ++policiesSet;
+    }
+
+    /// @dev `who` sets `p` for `id`: the guard must refuse it, leaving the policy in force unchanged.
+    function _expectRefused(address who, uint256 id, GuardPolicy memory p, string memory what) internal {
+        bytes32 before = keccak256(abi.encode(guard.policy(id)));
+        vm.prank(who);
+        try guard.setPolicy(id, p) {
+            ++policyViolations;
+            _violation(what);
+        } catch {
+            ++policiesRefused;
+        }
+        if (keccak256(abi.encode(guard.policy(id))) != before) {
+            ++policyViolations;
+            _violation(what);
+        }
     }
 
     /// @dev Runs one call in four, so that most vaults keep a policy most of the time.
@@ -255,7 +288,11 @@ contract GuardHandler {
                 expected.ownerLoan[o] -= taken;
                 expected.execLoan[e] += fees[i];
             }
-            _recordDraw(ids[i], taken, p.terms.maxPerTopUp, p.terms.maxPerDay);
+            _recordDraw(ids[i], p.terms.mode, taken, p.terms.maxPerTopUp, p.terms.maxPerDay);
+            if (lens.health(ids[i]) < 1e18) {
+                ++liquidatableAfterTopUp;
+                _violation("a top-up left its vault liquidatable");
+            }
             totalAmount += amounts[i];
             totalFees += fees[i];
         }
@@ -281,36 +318,57 @@ contract GuardHandler {
         }
     }
 
-    /// @dev Records a draw and checks the caps: this draw against maxPerTopUp, and the vault's draws in the 24
-    /// hours ending now (this one included) against the maxPerDay in force.
-    function _recordDraw(uint256 id, uint256 taken, uint256 maxPerTopUp, uint256 maxPerDay) internal {
+    /// @dev Records a draw and checks the caps: this draw against maxPerTopUp, the vault's draws of the same mode
+    /// in the 24 hours ending now (this one included) against the maxPerDay in force, and the number of its draws
+    /// of any mode in those 24 hours against MAX_TOP_UPS_PER_DAY.
+    function _recordDraw(uint256 id, GuardMode mode, uint256 taken, uint256 maxPerTopUp, uint256 maxPerDay)
+        internal
+    {
         if (taken > maxPerTopUp) {
             ++perTopUpViolations;
             _violation("a draw above maxPerTopUp");
         }
         Draw[] storage d = _draws[id];
-        d.push(Draw({at: block.timestamp, taken: taken, maxPerDay: maxPerDay}));
+        d.push(Draw({at: block.timestamp, mode: mode, taken: taken, maxPerDay: maxPerDay}));
         uint256 sum;
+        uint256 count;
         for (uint256 k = d.length; k > 0; --k) {
             if (d[k - 1].at + DAY <= block.timestamp) break;
-            sum += d[k - 1].taken;
+            ++count;
+            if (d[k - 1].mode == mode) sum += d[k - 1].taken;
         }
         if (sum > maxPerDay) {
             ++capViolations;
-            _violation("a vault's draws within 24 hours above maxPerDay");
+            _violation("a vault's draws of one mode within 24 hours above maxPerDay");
+        }
+        if (count > guard.MAX_TOP_UPS_PER_DAY()) {
+            ++countViolations;
+            _violation("more than MAX_TOP_UPS_PER_DAY top-ups of a vault within 24 hours");
         }
     }
 
-    /// @dev The largest sum of one vault's draws within any 24 hours, over the cap then in force (0 if none over):
-    /// rechecks every recorded draw from scratch.
+    /// @dev The largest sum of one vault's draws of one mode within any 24 hours, over the cap then in force (0 if
+    /// none over): rechecks every recorded draw from scratch.
     function worstWindowExcess(uint256 id) external view returns (uint256 worst) {
         Draw[] storage d = _draws[id];
         for (uint256 i; i < d.length; ++i) {
             uint256 sum;
             for (uint256 j; j <= i; ++j) {
-                if (d[j].at + DAY > d[i].at) sum += d[j].taken;
+                if (d[j].at + DAY > d[i].at && d[j].mode == d[i].mode) sum += d[j].taken;
             }
             if (sum > d[i].maxPerDay && sum - d[i].maxPerDay > worst) worst = sum - d[i].maxPerDay;
+        }
+    }
+
+    /// @dev The most draws of one vault, any mode, within any 24 hours: rechecks every recorded draw from scratch.
+    function mostDrawsInADay(uint256 id) external view returns (uint256 most) {
+        Draw[] storage d = _draws[id];
+        for (uint256 i; i < d.length; ++i) {
+            uint256 count;
+            for (uint256 j; j <= i; ++j) {
+                if (d[j].at + DAY > d[i].at) ++count;
+            }
+            if (count > most) most = count;
         }
     }
 

@@ -11,13 +11,18 @@ import {MockAggregator} from "../../src/mocks/MockAggregator.sol";
 
 /// @notice Random top-ups across three markets (USDC 6 / WETH 18, USDC 6 / a coarse 0-decimal bar at $1,000, and
 /// DAI 18 / BTC 6), both modes, random positions, interest, prices, policies, fees, caps, balances and allowances,
-/// and an earlier top-up of the same day. Each run states what the guard must move (the least reaching the target,
-/// within the caps, balance and allowance, the largest amount whose amount + fee fits, minDebt respected) and checks
-/// it exactly, with the properties: the draw fits every limit, the fee is at most 1%, health never falls, the target
-/// is reached when nothing binds (with the least collateral in deposit mode), and only the owner's tokens move.
+/// and an earlier top-up of the same day. A drawn daily cap above 8 per-top-up caps must be refused (InvalidPolicy)
+/// and is then lowered to exactly 8. Each run states what the guard must move (the least reaching the target, within
+/// the caps, balance and allowance, the largest amount whose amount + fee fits, minDebt respected) or why it must
+/// refuse (among them: a wallet that allows less than 1/8 of what the caps allow toward the target, and a top-up
+/// that would leave the vault liquidatable, found by making the same move from another wallet) and checks it
+/// exactly, with the properties: the draw fits every limit, the fee is at most 1%, health never falls and ends at
+/// least 1, the target is reached when nothing binds (with the least collateral in deposit mode), and only the
+/// owner's tokens move.
 contract MarginGuardFuzzTest is GuardBase {
     address internal constant HOLDER = address(0xF00D); // the fuzzed vault's owner
     address internal constant SINK = address(0xD1E);
+    address internal constant SIMULATOR = address(0x5111); // makes the expected move to find the health after it
 
     struct Mkt {
         uint256 id;
@@ -42,7 +47,9 @@ contract MarginGuardFuzzTest is GuardBase {
         uint256 healthBefore;
         uint256 debt;
         uint256 needed; // collateralToReach / repayToReach
-        uint256 expected; // what the guard must move
+        uint256 wanted; // what the caps alone allow toward the target
+        uint256 expected; // what the guard must move (the caps and the wallet)
+        uint256 healthAfter; // after moving `expected` (0 when nothing may move)
         bool reachable; // nothing binds: the expected amount reaches the target
         uint256 budget;
         uint256 vaultTokenBefore; // vault collateral (deposit) or engine loan balance (repay)
@@ -150,6 +157,14 @@ contract MarginGuardFuzzTest is GuardBase {
             generous ? type(uint128).max : uint128(_amount(_hash(seed, 2), decimals))
         );
         r.p.expiry = uint40(block.timestamp + 400 days);
+        uint256 reachable = uint256(r.p.maxPerTopUp) * guard.MAX_TOP_UPS_PER_DAY();
+        if (r.p.maxPerDay > reachable) {
+            // a daily cap the day's eight top-ups cannot reach is refused; the owner then sets the most it may be
+            vm.prank(HOLDER);
+            vm.expectRevert(IMarginGuard.InvalidPolicy.selector);
+            guard.setPolicy(r.id, r.p);
+            r.p.maxPerDay = uint128(reachable);
+        }
         vm.prank(HOLDER);
         guard.setPolicy(r.id, r.p);
     }
@@ -190,8 +205,13 @@ contract MarginGuardFuzzTest is GuardBase {
 
     /* EXPECTATION */
 
-    function _expect(Run memory r) internal view {
-        r.used = guard.usedLast24h(r.id);
+    function _expect(Run memory r) internal {
+        r.used = guard.usedLast24h(r.id, r.p.mode);
+        vm.assertEq(
+            guard.usedLast24h(r.id, r.p.mode == GuardMode.RepayDebt ? GuardMode.DepositCollateral : GuardMode.RepayDebt),
+            0,
+            "a draw counted in the other mode"
+        );
         r.balance = r.token.balanceOf(HOLDER);
         r.allowance = r.token.allowance(HOLDER, address(guard));
         r.healthBefore = lens.health(r.id);
@@ -199,22 +219,51 @@ contract MarginGuardFuzzTest is GuardBase {
         bool repay = r.p.mode == GuardMode.RepayDebt;
         r.needed = repay ? lens.repayToReach(r.id, r.p.targetHealth) : lens.collateralToReach(r.id, r.p.targetHealth);
         uint256 capLeft = r.p.maxPerDay > r.used ? Math.min(r.p.maxPerDay - r.used, r.p.maxPerTopUp) : 0;
+        r.wanted = _fit(r, _affordable(capLeft, r.p.feeBps));
         r.budget = Math.min(capLeft, Math.min(r.balance, r.allowance));
-        uint256 affordable = _affordable(r.budget, r.p.feeBps);
-        r.expected = Math.min(r.needed, affordable);
-        if (repay && r.expected < r.debt && r.debt >= r.m.minDebt && r.debt - r.expected < r.m.minDebt) {
-            // a partial repay may not leave dust under minDebt: all of it if affordable, else down to minDebt
-            r.expected = affordable >= r.debt ? r.debt : r.debt - r.m.minDebt;
-        }
+        r.expected = _fit(r, _affordable(r.budget, r.p.feeBps));
         r.reachable = r.expected >= r.needed;
+        r.healthAfter = _healthAfter(r);
         r.vaultTokenBefore = repay ? r.m.loan.balanceOf(address(engine)) : engine.vault(r.id).collateral;
         r.bobBalance = r.token.balanceOf(BOB);
         r.bobAllowance = r.token.allowance(BOB, address(guard));
         r.keeperBalance = r.token.balanceOf(KEEPER);
     }
 
+    /// @dev What a top-up moves toward `r.needed` when `affordable` is the most it may: the least of the two, and a
+    /// partial repay may not leave dust under minDebt (all of it if affordable, else down to minDebt).
+    function _fit(Run memory r, uint256 affordable) internal pure returns (uint256 amount) {
+        amount = Math.min(r.needed, affordable);
+        if (
+            r.p.mode == GuardMode.RepayDebt && amount < r.debt && r.debt >= r.m.minDebt
+                && r.debt - amount < r.m.minDebt
+        ) {
+            amount = affordable >= r.debt ? r.debt : r.debt - r.m.minDebt;
+        }
+    }
+
+    /// @dev Whether the wallet limits the top-up to nothing, or to less than 1/MAX_TOP_UPS_PER_DAY of what the caps
+    /// allow toward the target (a dust top-up that would waste one of the day's slots).
+    function _walletTooLow(Run memory r) internal view returns (bool) {
+        return r.expected == 0 || r.expected < Math.ceilDiv(r.wanted, guard.MAX_TOP_UPS_PER_DAY());
+    }
+
+    /// @dev The vault's health after `r.expected` is deposited or repaid from another wallet (the same engine
+    /// call the guard makes, at the same time and price); 0 when nothing may move.
+    function _healthAfter(Run memory r) internal returns (uint256 h) {
+        if (r.healthBefore >= r.p.triggerHealth || r.wanted == 0 || _walletTooLow(r)) return 0;
+        uint256 snap = vm.snapshotState();
+        MockERC20 token = r.p.mode == GuardMode.RepayDebt ? r.m.loan : r.m.coll;
+        _mintApproveEngine(token, SIMULATOR, r.expected);
+        vm.prank(SIMULATOR);
+        if (r.p.mode == GuardMode.RepayDebt) engine.repay(r.id, r.expected);
+        else engine.depositCollateral(r.id, r.expected);
+        h = lens.health(r.id);
+        vm.revertToState(snap);
+    }
+
     /// @dev The revert a run must get, or empty when the top-up must run.
-    function _expectedRevert(Run memory r) internal pure returns (bytes memory) {
+    function _expectedRevert(Run memory r) internal view returns (bytes memory) {
         if (r.healthBefore >= r.p.triggerHealth) {
             return abi.encodeWithSelector(IMarginGuard.AboveTrigger.selector, r.id, r.healthBefore, r.p.triggerHealth);
         }
@@ -222,9 +271,15 @@ contract MarginGuardFuzzTest is GuardBase {
         if (r.p.maxPerDay <= r.used) {
             return abi.encodeWithSelector(IMarginGuard.CapReached.selector, r.id, r.used, r.p.maxPerDay);
         }
-        if (r.allowance == 0) return abi.encodeWithSelector(IMarginGuard.AllowanceTooLow.selector, r.id, 0);
-        if (r.balance == 0) return abi.encodeWithSelector(IMarginGuard.BalanceTooLow.selector, r.id, 0);
-        if (r.expected == 0) return abi.encodeWithSelector(IMarginGuard.NothingToMove.selector, r.id);
+        if (r.wanted == 0) return abi.encodeWithSelector(IMarginGuard.NothingToMove.selector, r.id);
+        if (_walletTooLow(r)) {
+            return r.allowance < r.balance
+                ? abi.encodeWithSelector(IMarginGuard.AllowanceTooLow.selector, r.id, r.allowance)
+                : abi.encodeWithSelector(IMarginGuard.BalanceTooLow.selector, r.id, r.balance);
+        }
+        if (r.healthAfter < WAD) {
+            return abi.encodeWithSelector(IMarginGuard.StillLiquidatable.selector, r.id, r.healthAfter);
+        }
         return "";
     }
 
@@ -276,7 +331,7 @@ contract MarginGuardFuzzTest is GuardBase {
         vm.assertLe(amount + fee, r.p.maxPerDay - r.used, "over the day's cap");
         vm.assertLe(amount + fee, r.balance, "over the balance");
         vm.assertLe(amount + fee, r.allowance, "over the allowance");
-        vm.assertEq(guard.usedLast24h(r.id), r.used + amount + fee, "usedLast24h");
+        vm.assertEq(guard.usedLast24h(r.id, guard.policy(r.id).terms.mode), r.used + amount + fee, "usedLast24h");
         // Only the owner's tokens move: into the vault and to the caller.
         vm.assertEq(r.token.balanceOf(HOLDER), r.balance - amount - fee, "owner's wallet");
         if (r.allowance != type(uint256).max) {
@@ -294,10 +349,13 @@ contract MarginGuardFuzzTest is GuardBase {
         vm.assertEq(r.m.coll.balanceOf(address(guard)), 0, "guard holds collateral");
     }
 
-    /// @dev Health never falls; when nothing binds it reaches the target. Returns whether it had to.
+    /// @dev Health never falls and ends at least 1 (that of the same move made from another wallet); when nothing
+    /// binds it reaches the target. Returns whether it had to.
     function _checkHealth(Run memory r) internal view returns (bool) {
         uint256 h = lens.health(r.id);
         vm.assertGe(h, r.healthBefore, "health fell");
+        vm.assertGe(h, WAD, "left liquidatable");
+        vm.assertEq(h, r.healthAfter, "health after not that of the same move");
         if (r.reachable) vm.assertGe(h, r.p.targetHealth, "nothing bound, yet the target was not reached");
         return r.reachable;
     }

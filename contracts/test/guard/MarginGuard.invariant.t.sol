@@ -9,8 +9,9 @@ import {IMarginGuard} from "../../src/interfaces/IMarginGuard.sol";
 import {GuardHandler} from "./GuardHandler.sol";
 
 /// @notice Invariant campaign over MarginGuard (see GuardHandler): three owners with two vaults each on the USDC /
-/// WETH market, operators, two executors, policies in both modes set, replaced and revoked, single and batched
-/// top-ups, time, prices, borrowing, balances and allowances.
+/// WETH market, operators (refused when they try to set a policy, allowed to revoke one), two executors, policies
+/// in both modes set (by their owners), replaced and revoked, single and batched top-ups, time, prices, borrowing,
+/// balances and allowances.
 contract MarginGuardInvariantTest is BaseTest, InvariantTest {
     MarginGuard internal guard;
     GuardHandler internal handler;
@@ -30,7 +31,8 @@ contract MarginGuardInvariantTest is BaseTest, InvariantTest {
             handler.openVault(i / 2, 7_500e6 + i * 1_500e6);
         }
         for (uint256 i; i < 6; ++i) {
-            handler.setPolicy(i, i % 3 == 0, uint256(keccak256(abi.encode("policy", i))));
+            handler.setPolicy(i, false, uint256(keccak256(abi.encode("policy", i)))); // by the owner
+
         }
 
         _targetContract(address(handler));
@@ -47,11 +49,20 @@ contract MarginGuardInvariantTest is BaseTest, InvariantTest {
         _targetSelector(FuzzSelector({addr: address(handler), selectors: selectors}));
     }
 
-    /// @notice For every vault, what its top-ups took from the owner's wallet in any 24 hours (amount plus fee)
-    /// never exceeds the maxPerDay in force, and no single top-up exceeds maxPerTopUp.
+    /// @notice For every vault, what its top-ups of one mode took from the owner's wallet in any 24 hours (amount
+    /// plus fee, in that mode's token) never exceeds the maxPerDay in force, no single top-up exceeds maxPerTopUp,
+    /// and at most MAX_TOP_UPS_PER_DAY top-ups of any mode run in any 24 hours.
     function invariant_drawsWithin24HoursNeverExceedMaxPerDay() public view {
         vm.assertEq(handler.capViolations(), 0, handler.lastViolation());
         vm.assertEq(handler.perTopUpViolations(), 0, handler.lastViolation());
+        vm.assertEq(handler.countViolations(), 0, handler.lastViolation());
+    }
+
+    /// @notice Only a vault's owner sets its policy, and never with a daily cap above 8 per-top-up caps; no top-up
+    /// leaves its vault liquidatable.
+    function invariant_policiesOwnerSetAndTopUpsNeverLeaveAVaultLiquidatable() public view {
+        vm.assertEq(handler.policyViolations(), 0, handler.lastViolation());
+        vm.assertEq(handler.liquidatableAfterTopUp(), 0, handler.lastViolation());
     }
 
     /// @notice Tokens leave a wallet only by the top-ups of policies set for that wallet's vaults: never without a
@@ -80,11 +91,13 @@ contract MarginGuardInvariantTest is BaseTest, InvariantTest {
     function afterInvariant() public view {
         for (uint256 i; i < handler.vaultCount(); ++i) {
             vm.assertEq(handler.worstWindowExcess(handler.vaults(i)), 0, "a 24-hour window over maxPerDay");
+            vm.assertLe(handler.mostDrawsInADay(handler.vaults(i)), guard.MAX_TOP_UPS_PER_DAY(), "9+ in 24 hours");
         }
         console.log("top-ups", handler.topUps());
         console.log("batch top-ups", handler.batchTopUps());
         console.log("failed top-ups", handler.failedTopUps());
         console.log("policies set", handler.policiesSet());
+        console.log("policies refused (operator, unreachable cap)", handler.policiesRefused());
         console.log("revocations", handler.revocations());
         console.log("failed: above trigger", handler.failures(IMarginGuard.AboveTrigger.selector));
         console.log("failed: no policy", handler.failures(IMarginGuard.NoPolicy.selector));
@@ -94,5 +107,6 @@ contract MarginGuardInvariantTest is BaseTest, InvariantTest {
         console.log("failed: allowance", handler.failures(IMarginGuard.AllowanceTooLow.selector));
         console.log("failed: balance", handler.failures(IMarginGuard.BalanceTooLow.selector));
         console.log("failed: nothing to move", handler.failures(IMarginGuard.NothingToMove.selector));
+        console.log("failed: still liquidatable", handler.failures(IMarginGuard.StillLiquidatable.selector));
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {vm} from "../utils/Vm.sol";
 import {GuardBase} from "./GuardBase.sol";
 import {MarginGuard} from "../../src/MarginGuard.sol";
@@ -9,10 +10,13 @@ import {IIsomarginEngine} from "../../src/interfaces/IIsomarginEngine.sol";
 import {MockERC20} from "../../src/mocks/MockERC20.sol";
 import {MockAggregator} from "../../src/mocks/MockAggregator.sol";
 
-/// @notice MarginGuard, one behaviour per test: who may set and revoke a policy (and with a permit), when a top-up
-/// runs, what it moves (the least reaching the target, or what the caps, allowance and balance allow), the rolling
-/// 24-hour cap, minDebt in repay mode, the oracle, the fee, events, isolation of other wallets, batches, and a vault
-/// saved from liquidation. Fixture: see GuardBase (ALICE's vault, 10 WETH / 15,000 USDC; health 1.08 at $1,800).
+/// @notice MarginGuard, one behaviour per test: who may set a policy (the owner only, also with a permit) and
+/// revoke one (the owner or an operator), which terms are valid (a daily cap of at most 8 per-top-up caps), when a
+/// top-up runs, what it moves (the least reaching the target, or what the caps, allowance and balance allow, but
+/// not less than 1/8 of what the caps allow, and not when the vault would stay liquidatable), the rolling 24-hour
+/// cap (counted per mode, the 8-top-up ring over both), minDebt in repay mode, the oracle, the fee, events,
+/// isolation of other wallets, batches (with their per-entry gas), and a vault saved from liquidation. Fixture: see
+/// GuardBase (ALICE's vault, 10 WETH / 15,000 USDC; health 1.08 at $1,800).
 contract MarginGuardTest is GuardBase {
     uint256 internal constant SIGNER_KEY = 0x5161e7;
     /// @dev keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)")
@@ -53,15 +57,24 @@ contract MarginGuardTest is GuardBase {
         _assertGuardEmpty();
     }
 
-    function test_setPolicy_byOperator_fundsStillComeFromTheOwner() public {
+    /// @dev A policy spends the owner's wallet, which the engine's operator role never gave: an operator ALICE
+    /// approved may not set one (it may still revoke one, see test_revokePolicy_byOwnerOrOperator_deletesItAndEmits).
+    /// The policy ALICE then sets herself draws from her wallet only, never from the operator's.
+    function test_setPolicy_byOperator_revertsUnauthorized() public {
         vm.prank(ALICE);
         engine.setOperator(OPERATOR, true);
+        vm.assertTrue(engine.isOperator(ALICE, OPERATOR));
         GuardPolicy memory p = _repayTerms();
+        vm.prank(OPERATOR);
+        vm.expectRevert(abi.encodeWithSelector(IMarginGuard.Unauthorized.selector, vaultId, OPERATOR));
+        guard.setPolicy(vaultId, p);
+        vm.assertEq(guard.policy(vaultId).owner, address(0), "no policy stored");
+
         vm.expectEmit(true, true, true, true, address(guard));
         emit IMarginGuard.PolicySet(
-            vaultId, ALICE, OPERATOR, p.mode, p.triggerHealth, p.targetHealth, p.feeBps, p.expiry, p.maxPerTopUp, p.maxPerDay
+            vaultId, ALICE, ALICE, p.mode, p.triggerHealth, p.targetHealth, p.feeBps, p.expiry, p.maxPerTopUp, p.maxPerDay
         );
-        _setPolicy(OPERATOR, vaultId, p);
+        _setPolicy(ALICE, vaultId, p);
         vm.assertEq(guard.policy(vaultId).owner, ALICE);
 
         // The operator's own wallet, funded and approved, is never touched: the loan tokens come from ALICE.
@@ -148,6 +161,30 @@ contract MarginGuardTest is GuardBase {
         vm.prank(ALICE);
         vm.expectRevert(IMarginGuard.InvalidPolicy.selector);
         guard.setPolicy(vaultId, p);
+    }
+
+    /// @dev A daily cap above MAX_TOP_UPS_PER_DAY per-top-up caps could never be drawn in a day (the ring refuses the
+    /// ninth top-up): rejected, by one unit. Exactly eight per-top-up caps is accepted, and so is the largest
+    /// policy (both caps at uint128 max: the product does not overflow).
+    function test_setPolicy_rejectsDailyCapAboveEightPerTopUpCaps() public {
+        vm.assertEq(guard.MAX_TOP_UPS_PER_DAY(), 8);
+        GuardPolicy memory p = _depositTerms();
+        (p.maxPerTopUp, p.maxPerDay) = (1e18, 8e18 + 1);
+        vm.prank(ALICE);
+        vm.expectRevert(IMarginGuard.InvalidPolicy.selector);
+        guard.setPolicy(vaultId, p);
+        (p.maxPerTopUp, p.maxPerDay) = (1, 9);
+        vm.prank(ALICE);
+        vm.expectRevert(IMarginGuard.InvalidPolicy.selector);
+        guard.setPolicy(vaultId, p);
+        vm.assertEq(guard.policy(vaultId).owner, address(0));
+
+        (p.maxPerTopUp, p.maxPerDay) = (1e18, 8e18);
+        _setPolicy(ALICE, vaultId, p);
+        _assertSameTerms(guard.policy(vaultId).terms, p);
+        (p.maxPerTopUp, p.maxPerDay) = (type(uint128).max, type(uint128).max);
+        _setPolicy(ALICE, vaultId, p);
+        _assertSameTerms(guard.policy(vaultId).terms, p);
     }
 
     function test_setPolicy_rejectsExpiryNotInTheFuture() public {
@@ -276,19 +313,22 @@ contract MarginGuardTest is GuardBase {
         vm.assertEq(usdc.nonces(signer), 1);
     }
 
-    /// @dev An operator may submit the owner's signed permit: the allowance is the owner's.
-    function test_setPolicyWithPermit_byOperator_permitsTheOwnersTokens() public {
+    /// @dev An operator may not set a policy with the owner's signed permit either: the call reverts whole, so the
+    /// permit is not spent (no allowance, nonce unchanged) and no policy is stored.
+    function test_setPolicyWithPermit_byOperator_revertsUnauthorized() public {
         address signer = vm.addr(SIGNER_KEY);
         uint256 id = _open(signer, 10e18, 15_000e6);
         vm.prank(signer);
         engine.setOperator(OPERATOR, true);
         uint256 deadline = block.timestamp + 1 hours;
         (uint8 v, bytes32 r, bytes32 s) = _signPermit(weth, SIGNER_KEY, 1e18, deadline);
+        GuardPolicy memory p = _depositTerms();
         vm.prank(OPERATOR);
-        guard.setPolicyWithPermit(id, _depositTerms(), 1e18, deadline, v, r, s);
-        vm.assertEq(weth.allowance(signer, address(guard)), 1e18);
-        vm.assertEq(weth.allowance(OPERATOR, address(guard)), 0);
-        vm.assertEq(guard.policy(id).owner, signer);
+        vm.expectRevert(abi.encodeWithSelector(IMarginGuard.Unauthorized.selector, id, OPERATOR));
+        guard.setPolicyWithPermit(id, p, 1e18, deadline, v, r, s);
+        vm.assertEq(weth.allowance(signer, address(guard)), 0);
+        vm.assertEq(weth.nonces(signer), 0);
+        vm.assertEq(guard.policy(id).owner, address(0));
     }
 
     /// @dev A signature that is not the owner's is ignored: the policy is set, no allowance appears.
@@ -410,7 +450,7 @@ contract MarginGuardTest is GuardBase {
 
     /// @dev A 0.5 WETH cap per top-up (fee 0.5%) moves the largest amount whose amount + fee fits 0.5 WETH.
     function test_topUp_perTopUpCapBinds_movesWhatTheCapAllows() public {
-        _guardedDeposit(_terms(GuardMode.DepositCollateral, TRIGGER, TARGET, FEE, 0.5e18, 100e18), 10e18, type(uint256).max);
+        _guardedDeposit(_terms(GuardMode.DepositCollateral, TRIGGER, TARGET, FEE, 0.5e18, 4e18), 10e18, type(uint256).max);
         (uint256 amount, uint256 fee) = _topUp(vaultId);
         vm.assertEq(amount, _affordable(0.5e18, FEE));
         // 0.5e18 x 10,000 / 10,050 = 497,512,437,810,945,273.6; one unit more still fits with its fee rounded down
@@ -419,7 +459,7 @@ contract MarginGuardTest is GuardBase {
         vm.assertEq(fee, _feeOf(amount, FEE));
         vm.assertLe(amount + fee, 0.5e18);
         vm.assertGt(amount + 1 + _feeOf(amount + 1, FEE), 0.5e18, "one more unit would still have fitted");
-        vm.assertEq(guard.usedLast24h(vaultId), amount + fee);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), amount + fee);
         uint256 h = lens.health(vaultId);
         vm.assertGt(h, 1.08e18);
         vm.assertLt(h, TARGET);
@@ -435,7 +475,7 @@ contract MarginGuardTest is GuardBase {
         (uint256 second, uint256 fee) = _topUp(vaultId);
         vm.assertEq(second, 0.5e18);
         vm.assertEq(fee, 0);
-        vm.assertEq(guard.usedLast24h(vaultId), 1.5e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 1.5e18);
         vm.assertEq(weth.balanceOf(ALICE), 8.5e18);
         vm.assertLt(lens.health(vaultId), 1.4e18);
         _expectTopUpRevert(
@@ -477,7 +517,8 @@ contract MarginGuardTest is GuardBase {
 
     function test_topUp_afterExpiry_revertsPolicyExpired() public {
         GuardPolicy memory p = _depositTerms();
-        p.maxPerTopUp = 0.01e18; // keeps the vault below its trigger for a second top-up
+        // keeps the vault below its trigger for a second top-up (a daily cap of at most 8 per-top-up caps)
+        (p.maxPerTopUp, p.maxPerDay) = (0.01e18, 0.08e18);
         _guardedDeposit(p, 10e18, type(uint256).max);
         _warpFresh(p.expiry); // the policy still works at its expiry
         _topUp(vaultId);
@@ -492,23 +533,79 @@ contract MarginGuardTest is GuardBase {
         _expectTopUpRevert(vaultId, abi.encodeWithSelector(IMarginGuard.AllowanceTooLow.selector, vaultId, 0));
     }
 
-    /// @dev A budget of one unit (here the allowance, then the balance) moves that unit: its 1% fee rounds to 0.
+    /// @dev A budget of one unit (here the per-top-up cap; the day's cap is two) moves that unit: its 1% fee rounds
+    /// to 0. The second top-up moves the day's last unit; the third finds the cap used.
     function test_topUp_budgetOfOneUnit_movesItWithoutFee() public {
-        _guardedDeposit(_terms(GuardMode.DepositCollateral, TRIGGER, TARGET, 100, 100e18, 100e18), 10e18, 1);
-        (uint256 amount, uint256 fee) = _topUp(vaultId);
-        vm.assertEq(amount, 1);
-        vm.assertEq(fee, 0);
-        vm.assertEq(weth.allowance(ALICE, address(guard)), 0);
-        _expectTopUpRevert(vaultId, abi.encodeWithSelector(IMarginGuard.AllowanceTooLow.selector, vaultId, 0));
+        _guardedDeposit(_terms(GuardMode.DepositCollateral, TRIGGER, TARGET, 100, 1, 2), 10e18, type(uint256).max);
+        for (uint256 i; i < 2; ++i) {
+            (uint256 amount, uint256 fee) = _topUp(vaultId);
+            vm.assertEq(amount, 1);
+            vm.assertEq(fee, 0);
+        }
+        vm.assertEq(weth.balanceOf(ALICE), 10e18 - 2);
+        vm.assertEq(_vault(vaultId).collateral, 10e18 + 2);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 2);
+        _expectTopUpRevert(vaultId, abi.encodeWithSelector(IMarginGuard.CapReached.selector, vaultId, 2, 2));
+    }
 
+    /// @dev The wallet may limit a top-up to part of what the caps allow toward the target, but not to less than
+    /// 1/MAX_TOP_UPS_PER_DAY of it: dust would spend one of the day's few slots. Here the caps allow the whole need
+    /// (1.574074074444444445 WETH), so the least is 196,759,259,305,555,556 (need / 8 rounded up) and the wallet
+    /// must allow it plus its 1% fee. One unit short (allowance, then balance; a 1-unit allowance too) reverts
+    /// naming the binding limit, moves nothing and uses no cap; exactly the least runs.
+    function test_topUp_walletBelowAnEighthOfWhatTheCapsAllow_revertsWithoutUsingASlot() public {
+        _guardedDeposit(_terms(GuardMode.DepositCollateral, TRIGGER, TARGET, 100, 100e18, 100e18), 10e18, 1);
+        uint256 least = Math.ceilDiv(lens.collateralToReach(vaultId, TARGET), guard.MAX_TOP_UPS_PER_DAY());
+        vm.assertEq(least, 196_759_259_305_555_556);
+        uint256 draw = least + _feeOf(least, 100);
+        vm.assertEq(_affordable(draw, 100), least);
+        vm.assertEq(_affordable(draw - 1, 100), least - 1);
+
+        _expectTopUpRevert(vaultId, abi.encodeWithSelector(IMarginGuard.AllowanceTooLow.selector, vaultId, 1));
         vm.prank(ALICE);
-        weth.transfer(BOB, 10e18 - 2);
+        weth.approve(address(guard), draw - 1);
+        _expectTopUpRevert(vaultId, abi.encodeWithSelector(IMarginGuard.AllowanceTooLow.selector, vaultId, draw - 1));
         vm.prank(ALICE);
         weth.approve(address(guard), type(uint256).max);
-        (amount, fee) = _topUp(vaultId);
-        vm.assertEq(amount, 1);
-        vm.assertEq(fee, 0);
-        _expectTopUpRevert(vaultId, abi.encodeWithSelector(IMarginGuard.BalanceTooLow.selector, vaultId, 0));
+        vm.prank(ALICE);
+        weth.transfer(BOB, 10e18 - (draw - 1));
+        _expectTopUpRevert(vaultId, abi.encodeWithSelector(IMarginGuard.BalanceTooLow.selector, vaultId, draw - 1));
+        vm.assertEq(weth.balanceOf(ALICE), draw - 1);
+        vm.assertEq(_vault(vaultId).collateral, 10e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 0);
+
+        weth.mint(ALICE, 1);
+        (uint256 amount, uint256 fee) = _topUp(vaultId);
+        vm.assertEq(amount, least);
+        vm.assertEq(fee, _feeOf(least, 100));
+        vm.assertEq(weth.balanceOf(ALICE), 0);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), draw);
+        vm.assertGt(lens.health(vaultId), 1.08e18);
+        vm.assertLt(lens.health(vaultId), TARGET);
+    }
+
+    /// @dev At $1,600 the vault is liquidatable (max debt 14,400 over 15,000: health 0.96). A 0.1 WETH cap per
+    /// top-up (fee 0) would bring it only to 10.1 x 1,440 / 15,000 = 0.9696: the money would be seized with the
+    /// rest, so the top-up reverts StillLiquidatable with that health; ALICE's wallet keeps its tokens and no cap is
+    /// used. With 0.5 WETH per top-up it reaches 10.5 x 1,440 / 15,000 = 1.008 and runs.
+    function test_topUp_leavingTheVaultLiquidatable_revertsStillLiquidatable() public {
+        _setPolicy(ALICE, vaultId, _terms(GuardMode.DepositCollateral, TRIGGER, TARGET, 0, 0.1e18, 0.8e18));
+        _fundWallet(weth, ALICE, 10e18, type(uint256).max);
+        _setPrice(1_600e8);
+        vm.assertEq(lens.health(vaultId), 0.96e18);
+        vm.assertTrue(lens.isLiquidatable(vaultId));
+        _expectTopUpRevert(
+            vaultId, abi.encodeWithSelector(IMarginGuard.StillLiquidatable.selector, vaultId, 0.9696e18)
+        );
+        vm.assertEq(weth.balanceOf(ALICE), 10e18);
+        vm.assertEq(_vault(vaultId).collateral, 10e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 0);
+
+        _setPolicy(ALICE, vaultId, _terms(GuardMode.DepositCollateral, TRIGGER, TARGET, 0, 0.5e18, 4e18));
+        (uint256 amount,) = _topUp(vaultId);
+        vm.assertEq(amount, 0.5e18);
+        vm.assertEq(lens.health(vaultId), 1.008e18);
+        vm.assertFalse(lens.isLiquidatable(vaultId));
     }
 
     function test_topUp_emptyWallet_revertsBalanceTooLow() public {
@@ -540,9 +637,10 @@ contract MarginGuardTest is GuardBase {
         );
     }
 
-    /// @dev Eight top-ups within 24 hours fill the ring; a ninth reverts until the first is 24 hours old.
+    /// @dev Eight top-ups within 24 hours fill the ring; a ninth reverts until the first is 24 hours old (the count
+    /// is checked before the cap: the day's cap of 8 x 0.01 is used up too).
     function test_topUp_ninthWithin24Hours_revertsTooManyTopUps() public {
-        _guardedDeposit(_terms(GuardMode.DepositCollateral, TRIGGER, TARGET, FEE, 0.01e18, 100e18), 10e18, type(uint256).max);
+        _guardedDeposit(_terms(GuardMode.DepositCollateral, TRIGGER, TARGET, FEE, 0.01e18, 0.08e18), 10e18, type(uint256).max);
         uint256 t0 = block.timestamp;
         vm.assertEq(guard.MAX_TOP_UPS_PER_DAY(), 8);
         for (uint256 i; i < 8; ++i) {
@@ -586,31 +684,105 @@ contract MarginGuardTest is GuardBase {
         _warpFresh(t0 + 2 hours);
         (uint256 third,) = _topUp(vaultId);
         vm.assertEq(third, 0.5e18);
-        vm.assertEq(guard.usedLast24h(vaultId), 2.5e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 2.5e18);
 
         _warpFresh(t0 + 1 days - 1);
-        vm.assertEq(guard.usedLast24h(vaultId), 2.5e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 2.5e18);
         _expectTopUpRevert(
             vaultId, abi.encodeWithSelector(IMarginGuard.CapReached.selector, vaultId, 2.5e18, 2.5e18)
         );
 
         _warpFresh(t0 + 1 days);
-        vm.assertEq(guard.usedLast24h(vaultId), 1.5e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 1.5e18);
         vm.assertLt(lens.health(vaultId), 1.4e18);
         (uint256 freed,) = _topUp(vaultId);
         vm.assertEq(freed, 1e18);
-        vm.assertEq(guard.usedLast24h(vaultId), 2.5e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 2.5e18);
 
         // The t0 + 1h top-up leaves the window at t0 + 25h, the t0 + 2h one at t0 + 26h.
         _warpFresh(t0 + 1 days + 1 hours - 1);
-        vm.assertEq(guard.usedLast24h(vaultId), 2.5e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 2.5e18);
         _warpFresh(t0 + 1 days + 1 hours);
-        vm.assertEq(guard.usedLast24h(vaultId), 1.5e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 1.5e18);
         _warpFresh(t0 + 1 days + 2 hours);
-        vm.assertEq(guard.usedLast24h(vaultId), 1e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 1e18);
         _warpFresh(t0 + 2 days);
-        vm.assertEq(guard.usedLast24h(vaultId), 0);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 0);
         vm.assertEq(weth.balanceOf(ALICE), 6.5e18);
+    }
+
+    /// @dev A cap is in its mode's token, so the rolling window counts each mode apart. After a deposit top-up (1
+    /// WETH), a switch to repay mode finds no repay draw (usedLast24h in RepayDebt is 0, in DepositCollateral still
+    /// 1 WETH) and the full repay cap runs; switching back within 24 hours counts the earlier deposit draw again (the
+    /// deposit top-up gets the 0.5 WETH left of its day, then CapReached); each draw leaves 24 hours after it ran.
+    function test_usedLast24h_countsEachModeApart() public {
+        GuardPolicy memory dep = _terms(GuardMode.DepositCollateral, 1.4e18, 1.5e18, 0, 1e18, 1.5e18);
+        GuardPolicy memory rep = _terms(GuardMode.RepayDebt, 1.4e18, 1.5e18, 0, 1_000e6, 1_500e6);
+        _guardedDeposit(dep, 10e18, type(uint256).max);
+        vm.prank(ALICE);
+        usdc.approve(address(guard), type(uint256).max); // ALICE still holds the 15,000 she borrowed
+        uint256 t0 = block.timestamp;
+        (uint256 d1,) = _topUp(vaultId);
+        vm.assertEq(d1, 1e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 1e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.RepayDebt), 0);
+
+        _setPolicy(ALICE, vaultId, rep);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.RepayDebt), 0, "a WETH draw counted in USDC");
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 1e18, "the deposit draw forgotten");
+        _warpFresh(t0 + 1 hours);
+        vm.assertLt(lens.health(vaultId), 1.4e18);
+        (uint256 r1,) = _topUp(vaultId);
+        vm.assertEq(r1, 1_000e6, "the full per-top-up repay cap");
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.RepayDebt), 1_000e6);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 1e18);
+
+        _setPolicy(ALICE, vaultId, dep);
+        _warpFresh(t0 + 2 hours);
+        vm.assertLt(lens.health(vaultId), 1.4e18);
+        (uint256 d2,) = _topUp(vaultId);
+        vm.assertEq(d2, 0.5e18, "the earlier deposit draw counts again");
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 1.5e18);
+        _expectTopUpRevert(
+            vaultId, abi.encodeWithSelector(IMarginGuard.CapReached.selector, vaultId, 1.5e18, 1.5e18)
+        );
+
+        _warpFresh(t0 + 1 days);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 0.5e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.RepayDebt), 1_000e6);
+        _warpFresh(t0 + 1 days + 1 hours);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.RepayDebt), 0);
+        vm.assertEq(usdc.balanceOf(ALICE), 15_000e6 - 1_000e6);
+        vm.assertEq(weth.balanceOf(ALICE), 10e18 - 1.5e18);
+    }
+
+    /// @dev The count limit is over top-ups of any mode: four deposits and four repays within 24 hours fill the
+    /// ring, and a ninth, in either mode, reverts TooManyTopUps though neither mode's cap is used up. It runs once
+    /// the first is 24 hours old.
+    function test_topUp_ringCountsTopUpsOfBothModes() public {
+        GuardPolicy memory dep = _terms(GuardMode.DepositCollateral, TRIGGER, TARGET, 0, 0.01e18, 0.08e18);
+        GuardPolicy memory rep = _terms(GuardMode.RepayDebt, TRIGGER, TARGET, 0, 10e6, 80e6);
+        _guardedDeposit(dep, 10e18, type(uint256).max);
+        vm.prank(ALICE);
+        usdc.approve(address(guard), type(uint256).max);
+        uint256 t0 = block.timestamp;
+        for (uint256 i; i < 8; ++i) {
+            if (i == 4) _setPolicy(ALICE, vaultId, rep);
+            _warpFresh(t0 + i);
+            _topUp(vaultId);
+        }
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 0.04e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.RepayDebt), 40e6);
+        vm.assertLt(lens.health(vaultId), TRIGGER);
+        _expectTopUpRevert(vaultId, _err(IMarginGuard.TooManyTopUps.selector, vaultId));
+        _setPolicy(ALICE, vaultId, dep);
+        _expectTopUpRevert(vaultId, _err(IMarginGuard.TooManyTopUps.selector, vaultId));
+        _warpFresh(t0 + 1 days - 1);
+        _expectTopUpRevert(vaultId, _err(IMarginGuard.TooManyTopUps.selector, vaultId));
+        _warpFresh(t0 + 1 days);
+        (uint256 amount,) = _topUp(vaultId);
+        vm.assertEq(amount, 0.01e18);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), 0.04e18, "one in, one out");
     }
 
     /* REPAY MODE AND minDebt */
@@ -648,7 +820,7 @@ contract MarginGuardTest is GuardBase {
         vm.assertEq(fee, 9e6);
         vm.assertEq(lens.debtOf(id), 100e6);
         vm.assertEq(lens.health(id), 8.19e18);
-        vm.assertEq(guard.usedLast24h(id), 909e6);
+        vm.assertEq(guard.usedLast24h(id, GuardMode.RepayDebt), 909e6);
         _assertGuardEmpty();
     }
 
@@ -727,11 +899,11 @@ contract MarginGuardTest is GuardBase {
         _guardedDeposit(_terms(GuardMode.DepositCollateral, 1.4e18, 1.5e18, 100, 1e18, 1.5e18), 10e18, type(uint256).max);
         (uint256 a1, uint256 f1) = _topUp(vaultId);
         vm.assertEq(a1 + f1, 1e18 - 1); // 990,099,009,900,990,099 + 9,900,990,099,009,900
-        vm.assertEq(guard.usedLast24h(vaultId), a1 + f1);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), a1 + f1);
         (uint256 a2, uint256 f2) = _topUp(vaultId);
         vm.assertLe(a1 + f1 + a2 + f2, 1.5e18);
         vm.assertEq(a2, _affordable(1.5e18 - a1 - f1, 100));
-        vm.assertEq(guard.usedLast24h(vaultId), a1 + f1 + a2 + f2);
+        vm.assertEq(guard.usedLast24h(vaultId, GuardMode.DepositCollateral), a1 + f1 + a2 + f2);
         vm.assertEq(weth.balanceOf(ALICE), 10e18 - (a1 + f1 + a2 + f2));
     }
 
@@ -772,7 +944,7 @@ contract MarginGuardTest is GuardBase {
 
     /// @dev usedLast24h in the event counts the earlier top-ups of the day.
     function test_topUp_eventCountsTheDaysEarlierTopUps() public {
-        _guardedDeposit(_terms(GuardMode.DepositCollateral, 1.4e18, 1.5e18, 0, 1e18, 10e18), 10e18, type(uint256).max);
+        _guardedDeposit(_terms(GuardMode.DepositCollateral, 1.4e18, 1.5e18, 0, 1e18, 8e18), 10e18, type(uint256).max);
         _topUp(vaultId);
         vm.warp(block.timestamp + 10 minutes);
         uint256 h = lens.health(vaultId);
@@ -829,7 +1001,7 @@ contract MarginGuardTest is GuardBase {
     }
 
     function test_topUp_erc20AllowanceRevoked_stopsTopUps() public {
-        _guardedDeposit(_terms(GuardMode.DepositCollateral, TRIGGER, TARGET, FEE, 0.01e18, 100e18), 10e18, type(uint256).max);
+        _guardedDeposit(_terms(GuardMode.DepositCollateral, TRIGGER, TARGET, FEE, 0.01e18, 0.08e18), 10e18, type(uint256).max);
         _topUp(vaultId);
         vm.prank(ALICE);
         weth.approve(address(guard), 0);
@@ -880,6 +1052,57 @@ contract MarginGuardTest is GuardBase {
         vm.prank(KEEPER);
         (uint256[] memory amounts,) = guard.topUpBatch(ids);
         vm.assertEq(amounts.length, 50);
+    }
+
+    /// @dev Each batch entry is given TOP_UP_GAS (750,000); before each entry the batch checks that much is left
+    /// (plus the 1/64 a call keeps and the loop's own 10,000) and otherwise reverts BatchGasTooLow naming the entry,
+    /// rather than skip it silently. A lone entry at 700,000 gas: index 0; two guarded vaults at 1,000,000 gas: the
+    /// first top-up (about 400,000) leaves too little for the second, index 1, and the whole batch reverts.
+    function test_topUpBatch_tooLittleGasForAnEntry_revertsBatchGasTooLow() public {
+        vm.assertEq(guard.TOP_UP_GAS(), 750_000);
+        uint256 minLeft = 750_000 + uint256(750_000) / 63 + 10_000;
+        uint256 other = _open(BOB, 10e18, 15_000e6);
+        _setPolicy(BOB, other, _depositTerms());
+        _fundWallet(weth, BOB, 10e18, type(uint256).max);
+        _guardedDeposit(_depositTerms(), 10e18, type(uint256).max);
+
+        vm.prank(KEEPER);
+        (bool ok, bytes memory ret) = address(guard).call{gas: 700_000}(abi.encodeCall(guard.topUpBatch, (_ids(vaultId))));
+        vm.assertFalse(ok, "a batch without the gas for its entry ran");
+        vm.assertEq(bytes4(ret), IMarginGuard.BatchGasTooLow.selector);
+        (uint256 index, uint256 left) = _twoArgs(ret);
+        vm.assertEq(index, 0);
+        vm.assertLt(left, minLeft);
+
+        uint256[] memory ids = new uint256[](2);
+        (ids[0], ids[1]) = (vaultId, other);
+        vm.prank(KEEPER);
+        (ok, ret) = address(guard).call{gas: 1_000_000}(abi.encodeCall(guard.topUpBatch, (ids)));
+        vm.assertFalse(ok, "the second entry was skipped silently");
+        vm.assertEq(bytes4(ret), IMarginGuard.BatchGasTooLow.selector);
+        (index, left) = _twoArgs(ret);
+        vm.assertEq(index, 1);
+        vm.assertLt(left, minLeft);
+        vm.assertEq(weth.balanceOf(ALICE), 10e18, "the first entry reverted with the batch");
+        vm.assertEq(weth.balanceOf(BOB), 10e18);
+
+        vm.prank(KEEPER);
+        (ok, ret) = address(guard).call{gas: 2_000_000}(abi.encodeCall(guard.topUpBatch, (ids)));
+        vm.assertTrue(ok, "enough gas for both entries");
+        (uint256[] memory amounts,) = abi.decode(ret, (uint256[], uint256[]));
+        vm.assertGt(amounts[0], 0);
+        vm.assertGt(amounts[1], 0);
+        vm.assertGe(lens.health(vaultId), TARGET);
+        vm.assertGe(lens.health(other), TARGET);
+    }
+
+    /// @dev The two 32-byte arguments of a revert with a selector.
+    function _twoArgs(bytes memory ret) internal pure returns (uint256 a, uint256 b) {
+        vm.assertEq(ret.length, 68);
+        assembly ("memory-safe") {
+            a := mload(add(ret, 36))
+            b := mload(add(ret, 68))
+        }
     }
 
     function test_topUpFor_calledByAnOutsider_revertsUnauthorized() public {

@@ -112,7 +112,13 @@ contract MarginGuardReentrancyTest is GuardBase {
         );
         uint256[2] memory ids = [depVault, repVault];
         for (uint256 i; i < 2; ++i) {
-            b = abi.encode(b, engine.vault(ids[i]), guard.policy(ids[i]), guard.usedLast24h(ids[i]));
+            b = abi.encode(
+                b,
+                engine.vault(ids[i]),
+                guard.policy(ids[i]),
+                guard.usedLast24h(ids[i], GuardMode.DepositCollateral),
+                guard.usedLast24h(ids[i], GuardMode.RepayDebt)
+            );
         }
         return keccak256(abi.encode(b, engine.marketState(m2)));
     }

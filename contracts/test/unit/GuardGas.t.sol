@@ -10,7 +10,7 @@ import {GuardMode, GuardPolicy} from "../../src/interfaces/IMarginGuard.sol";
 /// interest to accrue, fresh price at $1,700), written by forge to snapshots/GuardGasTest.json. A top-up reads the
 /// policy, the day's ring of top-ups, the vault's health and target amount through the lens (oracle, market state,
 /// tiers), pulls from the owner's wallet, calls the engine's depositCollateral or repay, pays the caller's fee,
-/// records the draw and reads the health after for its event. A separate contract so that GasTest's figures do not
+/// records the draw (with its mode) and reads the health after (a top-up leaving it under 1 reverts) for its event. A separate contract so that GasTest's figures do not
 /// move with this set-up.
 contract GuardGasTest is UnitBase {
     address internal constant LENDER2 = address(0x1E42);

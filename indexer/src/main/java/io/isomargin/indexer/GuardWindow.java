@@ -5,9 +5,10 @@ import java.util.Collection;
 
 /**
  * The margin guard's rolling 24-hour cap, as the contract counts it: a top-up made at time {@code at} counts against
- * the vault's {@code maxPerDay} while {@code at + 86400 > now}, with what it {@link TopUpRow#taken took}; at most
- * {@value #MAX_TOP_UPS_PER_DAY} top-ups fit in a window (the contract refuses the next). The window is the vault's,
- * not the policy's: top-ups under a revoked or replaced policy still count.
+ * the {@code maxPerDay} of the vault's policy of the same mode (a cap is in the mode's token) while
+ * {@code at + 86400 > now}, with what it {@link TopUpRow#taken took}; at most {@value #MAX_TOP_UPS_PER_DAY} top-ups of
+ * any mode fit in a window (the contract refuses the next). The window is the vault's, not the policy's: top-ups under
+ * a revoked or replaced policy still count.
  */
 public final class GuardWindow {
     /** The window's length in seconds. */
@@ -26,16 +27,23 @@ public final class GuardWindow {
     /**
      * A vault's top-ups inside the window ending at some moment.
      *
-     * @param used   what they took from the wallet (the guard's {@code usedLast24h})
-     * @param topUps how many they are
-     * @param oldest the time of the oldest of them, or -1 when there is none
+     * @param usedDeposit what its deposit-mode top-ups took from the wallet, in collateral units (the guard's
+     *                    {@code usedLast24h(vault, DepositCollateral)})
+     * @param usedRepay   what its repay-mode top-ups took, in loan units ({@code usedLast24h(vault, RepayDebt)})
+     * @param topUps      how many they are, of both modes
+     * @param oldest      the time of the oldest of them, or -1 when there is none
      */
-    public record Usage(BigInteger used, int topUps, long oldest) {
-        public static final Usage NONE = new Usage(BigInteger.ZERO, 0, -1);
+    public record Usage(BigInteger usedDeposit, BigInteger usedRepay, int topUps, long oldest) {
+        public static final Usage NONE = new Usage(BigInteger.ZERO, BigInteger.ZERO, 0, -1);
 
-        /** What {@code maxPerDay} still allows: {@code maxPerDay - used}, at least 0. */
-        public BigInteger remaining(BigInteger maxPerDay) {
-            return maxPerDay.subtract(used).max(BigInteger.ZERO);
+        /** What the top-ups of {@code mode} took: the guard's {@code usedLast24h(vault, mode)}. */
+        public BigInteger used(GuardMode mode) {
+            return mode == GuardMode.DEPOSIT_COLLATERAL ? usedDeposit : usedRepay;
+        }
+
+        /** What {@code p}'s {@code maxPerDay} still allows: {@code maxPerDay - used(mode)}, at least 0. */
+        public BigInteger remaining(GuardPolicyRow p) {
+            return p.maxPerDay().subtract(used(p.mode())).max(BigInteger.ZERO);
         }
 
         /**
@@ -45,7 +53,7 @@ public final class GuardWindow {
          */
         public BigInteger capacity(GuardPolicyRow p) {
             if (topUps >= MAX_TOP_UPS_PER_DAY) return BigInteger.ZERO;
-            return p.maxPerTopUp().min(remaining(p.maxPerDay()));
+            return p.maxPerTopUp().min(remaining(p));
         }
 
         /** When the oldest top-up leaves the window (and its draw is free again), or -1 when none counts. */
@@ -56,30 +64,38 @@ public final class GuardWindow {
 
     /** The usage at {@code now} of a vault's {@code topUps} (any order; those at or before {@code now}). */
     public static Usage usage(Collection<TopUpRow> topUps, long now) {
-        BigInteger used = BigInteger.ZERO;
+        BigInteger deposit = BigInteger.ZERO;
+        BigInteger repay = BigInteger.ZERO;
         int n = 0;
         long oldest = -1;
         for (TopUpRow t : topUps) {
             if (t.timestamp() > now || !counts(t.timestamp(), now)) continue;
-            used = used.add(t.taken());
+            if (t.mode() == GuardMode.DEPOSIT_COLLATERAL) {
+                deposit = deposit.add(t.taken());
+            } else {
+                repay = repay.add(t.taken());
+            }
             n++;
             oldest = oldest < 0 ? t.timestamp() : Math.min(oldest, t.timestamp());
         }
-        return new Usage(used, n, oldest);
+        return new Usage(deposit, repay, n, oldest);
     }
 
     /**
-     * What a top-up at time {@code at} took, from the event's post-state {@code usedAfter} and the vault's
-     * {@code earlier} top-ups: {@code usedAfter} minus the ones still counting at {@code at}.
+     * What a top-up of {@code mode} at time {@code at} took, from the event's post-state {@code usedAfter} (of that
+     * mode) and the vault's {@code earlier} top-ups: {@code usedAfter} minus those of the mode still counting at
+     * {@code at}.
      *
      * @throws IllegalStateException when that is negative: the mirror lacks some of the vault's top-ups or their
      *                               times are wrong
      */
-    public static BigInteger taken(BigInteger usedAfter, Collection<TopUpRow> earlier, long at) {
-        BigInteger taken = usedAfter.subtract(usage(earlier, at).used());
+    public static BigInteger taken(BigInteger usedAfter, Collection<TopUpRow> earlier, long at, GuardMode mode) {
+        BigInteger before = usage(earlier, at).used(mode);
+        BigInteger taken = usedAfter.subtract(before);
         if (taken.signum() < 0) {
             throw new IllegalStateException("the top-up reports " + usedAfter + " used in the last 24 hours, less than"
-                    + " the mirror's earlier top-ups of the vault in that window (" + usage(earlier, at).used() + ")");
+                    + " the mirror's earlier " + mode.column() + " top-ups of the vault in that window (" + before
+                    + ")");
         }
         return taken;
     }

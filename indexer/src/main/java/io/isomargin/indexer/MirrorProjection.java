@@ -354,7 +354,7 @@ public final class MirrorProjection {
             List<TopUpRow> earlier = recentTopUps.computeIfAbsent(v.vaultId(), k -> new ArrayList<>());
             BigInteger taken;
             try {
-                taken = GuardWindow.taken(e.usedLast24h, earlier, time.getAsLong());
+                taken = GuardWindow.taken(e.usedLast24h, earlier, time.getAsLong(), GuardMode.ofEvent(e.mode));
             } catch (IllegalStateException missing) {
                 throw new IllegalStateException("log " + describe(log) + " (ToppedUp of vault " + v.vaultId() + "): "
                         + missing.getMessage() + " (logs are missing)", missing);

@@ -185,18 +185,22 @@ public final class MirrorReader {
 
         /**
          * How much of their rolling 24-hour caps the top-ups of {@code vaultIds} use at time {@code now} (the guard's
-         * {@code usedLast24h}), by vault id; vaults without a top-up in the window are left out.
+         * {@code usedLast24h} of each mode), by vault id; vaults without a top-up in the window are left out.
          */
         public Future<Map<Long, GuardWindow.Usage>> guardUsage(Collection<Long> vaultIds, long now) {
             if (vaultIds.isEmpty()) return Future.succeededFuture(Map.of());
-            return query("SELECT vault_id, sum(taken) AS used, count(*) AS n, min(block_timestamp) AS oldest"
+            return query("SELECT vault_id,"
+                    + " coalesce(sum(taken) FILTER (WHERE mode = 'deposit_collateral'), 0) AS used_deposit,"
+                    + " coalesce(sum(taken) FILTER (WHERE mode = 'repay_debt'), 0) AS used_repay,"
+                    + " count(*) AS n, min(block_timestamp) AS oldest"
                     + " FROM guard_top_ups WHERE vault_id = ANY($1) AND block_timestamp > $2 AND block_timestamp <= $3"
                     + " GROUP BY vault_id", Tuple.of(vaultIds.toArray(Long[]::new), now - GuardWindow.DAY, now))
                     .map(rows -> {
                         Map<Long, GuardWindow.Usage> usage = new HashMap<>();
                         for (Row r : rows) {
-                            usage.put(r.getLong("vault_id"), new GuardWindow.Usage(MirrorTables.big(r, "used"),
-                                    r.getLong("n").intValue(), r.getLong("oldest")));
+                            usage.put(r.getLong("vault_id"), new GuardWindow.Usage(MirrorTables.big(r, "used_deposit"),
+                                    MirrorTables.big(r, "used_repay"), r.getLong("n").intValue(),
+                                    r.getLong("oldest")));
                         }
                         return usage;
                     });

@@ -16,8 +16,8 @@ import java.util.Objects;
  * @param fee          what the executor got, in the same token
  * @param healthBefore the vault's health before (WAD, at the same oracle answer)
  * @param healthAfter  and after
- * @param usedLast24h  what the vault's top-ups took from the wallet in the 24 hours ending at this block, this one
- *                     included (the event's post-state)
+ * @param usedLast24h  what the vault's top-ups of this mode took from the wallet in the 24 hours ending at this
+ *                     block, this one included (the event's post-state)
  * @param taken        this top-up's part of that: what the guard recorded against the cap (see {@link GuardWindow})
  */
 public record TopUpRow(EventRef at, long timestamp, long vaultId, long marketId, String owner, String executor,

@@ -42,8 +42,9 @@ import org.web3j.tx.gas.StaticGasProvider;
  *
  * <p>With a margin guard it also reads, for every vault, the guard's {@code policy(id)} (an active mirrored policy
  * must have its owner and terms; none or a revoked one a zero owner) and, for every vault with a policy on either side
- * or mirrored top-ups, {@code usedLast24h(id)}, which must equal the sum of what the mirrored top-ups took within the
- * 24 hours before the cursor block's time (read from the node and compared with the cursor's recorded time too).
+ * or mirrored top-ups, {@code usedLast24h(id, mode)} of both modes, each of which must equal the sum of what the
+ * mirrored top-ups of that mode took within the 24 hours before the cursor block's time (read from the node and
+ * compared with the cursor's recorded time too).
  *
  * <p>The one implementation behind both the {@code verify} command and the mirror tests.
  */
@@ -214,13 +215,16 @@ public final class Verifier {
                         r.getLong("fee_bps"), r.getLong("expiry"), big(r, "max_per_top_up"), big(r, "max_per_day")));
             }
         }
-        Map<Long, BigInteger> used = new HashMap<>();
-        try (PreparedStatement q = db.prepareStatement("SELECT vault_id, sum(taken) FROM guard_top_ups"
-                + " WHERE block_number <= ? AND block_timestamp > ? GROUP BY vault_id")) {
+        Map<Long, Map<GuardMode, BigInteger>> used = new HashMap<>();
+        try (PreparedStatement q = db.prepareStatement("SELECT vault_id, mode, sum(taken) FROM guard_top_ups"
+                + " WHERE block_number <= ? AND block_timestamp > ? GROUP BY vault_id, mode")) {
             q.setLong(1, block);
             q.setLong(2, now - GuardWindow.DAY);
             try (ResultSet r = q.executeQuery()) {
-                while (r.next()) used.put(r.getLong(1), r.getBigDecimal(2).toBigIntegerExact());
+                while (r.next()) {
+                    used.computeIfAbsent(r.getLong(1), k -> new HashMap<>()).put(GuardMode.of(r.getString(2)),
+                            r.getBigDecimal(3).toBigIntegerExact());
+                }
             }
         }
         for (long id = 1; id <= vaultCount; id++) {
@@ -245,8 +249,12 @@ public final class Verifier {
                 check(out, p + " maxPerDay", t.maxPerDay, m.maxPerDay());
             }
             if (chainActive || m != null || used.containsKey(id)) {
-                check(out, "vault " + id + " guard usedLast24h", call(g.usedLast24h(vid), "guard usedLast24h(" + id
-                        + ")", block), used.getOrDefault(id, BigInteger.ZERO));
+                for (GuardMode mode : GuardMode.values()) {
+                    BigInteger mirrored = used.getOrDefault(id, Map.of()).getOrDefault(mode, BigInteger.ZERO);
+                    check(out, "vault " + id + " guard usedLast24h " + mode.column(), call(g.usedLast24h(vid,
+                            BigInteger.valueOf(mode.ordinal())), "guard usedLast24h(" + id + ", " + mode.column()
+                            + ")", block), mirrored);
+                }
             }
         }
     }

@@ -13,6 +13,7 @@ import io.isomargin.abi.contracts.MarginGuard;
 import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.AnvilExtension;
 import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.Http;
 import io.isomargin.abi.testing.PostgresDatabase;
 import io.isomargin.abi.testing.PostgresExtension;
 import io.isomargin.indexer.api.ApiServer;
@@ -20,7 +21,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
@@ -48,7 +48,6 @@ import org.web3j.tx.ReadonlyTransactionManager;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GuardApiTest {
     private static final BigInteger WETH = BigInteger.TEN.pow(18);
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private AnvilChain chain;
     private Deployment d;
@@ -69,7 +68,7 @@ class GuardApiTest {
      *     -20%; its daily cap is partly used;</li>
      * <li>{@code saved}: 7,400 of debt, guarded with 2 tokens of capacity: liquidatable at -20%, healthy after a top-up;
      *     </li>
-     * <li>{@code short}: 7,600, guarded with 0.1 token of capacity: liquidatable at -20% even after it;</li>
+     * <li>{@code short}: 7,600, guarded with 0.1 token of capacity: liquidatable at -20% even after it, so the guard refuses its top-up;</li>
      * <li>{@code unguarded}: 7,500, no policy;</li>
      * <li>{@code repaid}: 7,450, guarded by repaying up to 1,000 loan units: saved;</li>
      * <li>{@code expired}: 7,550, guarded with plenty of capacity but its policy expired;</li>
@@ -104,7 +103,7 @@ class GuardApiTest {
                 units(2, 18), units(2, 18)));
         vaults.put("short", d.openVault(alice, m.id(), units(5, 18), units(7_600, 6)));
         Guards.setPolicy(d, alice, vaults.get("short"), Guards.terms(Guards.DEPOSIT, 1_100, 1_300, 0, expiry,
-                units(1, 17), units(1, 18)));
+                units(1, 17), units(8, 17)));
         vaults.put("unguarded", d.openVault(alice, m.id(), units(5, 18), units(7_500, 6)));
         vaults.put("repaid", d.openVault(alice, m.id(), units(5, 18), units(7_450, 6)));
         Guards.setPolicy(d, alice, vaults.get("repaid"), Guards.terms(Guards.REPAY, 1_100, 1_300, 100, expiry,
@@ -143,7 +142,8 @@ class GuardApiTest {
         assertEquals(50, policy.getInteger("feeBps"));
         assertTrue(policy.getBoolean("live") && !policy.getBoolean("expired"), policy.encode());
         long block = v.getJsonObject("asOf").getLong("block");
-        BigInteger used = pinnedGuard(block).usedLast24h(id).send();
+        BigInteger used = pinnedGuard(block).usedLast24h(id,
+                BigInteger.valueOf(GuardMode.of(policy.getString("mode")).ordinal())).send();
         assertEquals(topUp.usedLast24h, used);
         assertEquals(used.toString(), policy.getString("usedLast24h"));
         assertEquals(1, policy.getInteger("topUpsLast24h"));
@@ -268,8 +268,10 @@ class GuardApiTest {
             IsomarginLens lens = d.lens();
             Map<String, BigInteger> debtBefore = new HashMap<>();
             for (String k : vaults.keySet()) debtBefore.put(k, lens.debtOf(vaults.get(k)).send());
-            for (String k : List.of("saved", "short", "repaid")) Guards.topUp(d, keeper, vaults.get(k));
+            for (String k : List.of("saved", "repaid")) Guards.topUp(d, keeper, vaults.get(k));
             assertTrue(reverts(() -> d.guardAs(keeper).topUp(vaults.get("expired")).send()), "the expired refuses");
+            // 0.1 token cannot lift it to health 1: the guard refuses (StillLiquidatable), the owner keeps it
+            assertTrue(reverts(() -> d.guardAs(keeper).topUp(vaults.get("short")).send()), "the short refuses");
             BigInteger debt = BigInteger.ZERO;
             BigInteger savedDebt = BigInteger.ZERO;
             BigInteger collateral = BigInteger.ZERO;
@@ -286,7 +288,7 @@ class GuardApiTest {
             }
             assertEquals(List.of("short", "unguarded", "expired"), liquidatable);
             assertEquals(debt.toString(), g.getString("liquidatableDebt"));
-            assertEquals(collateral.toString(), g.getString("liquidatableCollateral"), "short's topped-up collateral");
+            assertEquals(collateral.toString(), g.getString("liquidatableCollateral"), "short's own collateral");
             assertEquals(savedDebt.toString(), g.getString("savedDebt"));
         } finally {
             revertAndFollow(snapshot);
@@ -350,7 +352,7 @@ class GuardApiTest {
     }
 
     private HttpResponse<String> get(String path) throws Exception {
-        return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
-                .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
+        return Http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port() + path))
+                .timeout(Duration.ofSeconds(10)).GET().build());
     }
 }

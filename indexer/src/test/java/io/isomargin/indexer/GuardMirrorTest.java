@@ -21,9 +21,9 @@ import org.web3j.crypto.Credentials;
 import org.web3j.protocol.core.DefaultBlockParameter;
 
 /**
- * The margin guard mirrored from a real chain: a policy set (by the owner, and by an operator for another owner),
- * replaced and revoked, top-ups indexed during the backfill (their block times read from the node) and while
- * following, the rolling 24-hour cap summed across top-ups and emptied a day later, all equal to the guard's
+ * The margin guard mirrored from a real chain: policies set, replaced (deposit to repay mode the same day) and
+ * revoked, top-ups indexed during the backfill (their block times read from the node) and while following, the
+ * rolling 24-hour cap summed across top-ups of each mode and emptied a day later, all equal to the guard's
  * {@code policy} and {@code usedLast24h} views as {@code verify} reads them; and each tampered guard row is reported.
  */
 @ExtendWith({AnvilExtension.class, PostgresExtension.class})
@@ -36,7 +36,6 @@ class GuardMirrorTest {
         Credentials owner = chain.credentials(2);
         Credentials executor = chain.credentials(3);
         Credentials owner2 = chain.credentials(4);
-        Credentials operator = chain.credentials(6);
         String weth = d.weth().getContractAddress();
         d.fundAndSupply(chain.credentials(1), d.wethMarket(), units(1_000_000, 6));
         // 10 WETH at $2,000 against 14,000 USDC, 10% maintenance margin: health 1.2857, below a 1.3 trigger
@@ -49,10 +48,9 @@ class GuardMirrorTest {
         MarginGuard.ToppedUpEventResponse first = Guards.topUp(d, executor, vault);
         assertTrue(first.amount.add(first.fee).compareTo(WETH) <= 0 && first.amount.compareTo(units(99, 16)) > 0,
                 "capped at 1 WETH per top-up, fee included: " + first.amount + " + " + first.fee);
-        // another owner's vault, guarded by its operator, never topped up
+        // another owner's vault, guarded, never topped up
         BigInteger vault2 = d.openVault(owner2, d.wethMarket(), units(5, 18), units(4_000, 6));
-        Scenario.send(d.engineAs(owner2).setOperator(operator.getAddress(), true)::send);
-        Guards.setPolicy(d, operator, vault2, Guards.terms(Guards.DEPOSIT, 1_200, 1_400, 0, expiry, WETH,
+        Guards.setPolicy(d, owner2, vault2, Guards.terms(Guards.DEPOSIT, 1_200, 1_400, 0, expiry, WETH,
                 units(3, 18)));
         for (int i = 0; i < 20; i++) chain.mine(); // past the reorg window: the top-up's block is final when indexed
 
@@ -74,7 +72,7 @@ class GuardMirrorTest {
                         + " WHERE vault_id = " + vault2)) {
                     r.next();
                     assertEquals(owner2.getAddress().toLowerCase(), r.getString(1));
-                    assertEquals(operator.getAddress().toLowerCase(), r.getString(2), "set by the operator");
+                    assertEquals(owner2.getAddress().toLowerCase(), r.getString(2), "set by the owner");
                 }
             }
 
@@ -89,28 +87,37 @@ class GuardMirrorTest {
                 assertEquals(first.amount.add(first.fee).add(t.taken()), t.used(), "the window sums both");
             }
 
-            // replaced: the same vault now repays debt with USDC; a day later the window is empty again
+            // replaced the same day: the vault now repays debt with USDC, whose cap the day's WETH draws do not use
             Guards.fund(d, owner, d.usdc().getContractAddress(), units(5_000, 6));
             Guards.setPolicy(d, owner, vault, Guards.terms(Guards.REPAY, 1_300, 1_600, 100, expiry, units(500, 6),
                     units(1_000, 6)));
-            chain.increaseTime(GuardWindow.DAY + 1);
-            indexer.catchUp(chain);
-            assertEquals(List.of(), MirrorComparison.differences(d, db, List.of()),
-                    "a day later the chain and the mirror both count nothing used");
             d.setPrice(d.wethMarket(), BigInteger.valueOf(1_600_00000000L));
             MarginGuard.ToppedUpEventResponse third = Guards.topUp(d, executor, vault);
             indexer.catchUp(chain);
+            // verify compares usedLast24h of both modes: the WETH draws still count in theirs
             assertEquals(List.of(), MirrorComparison.differences(d, db, List.of()));
+            assertEquals(first.amount.add(first.fee).add(second.amount).add(second.fee), d.guard().usedLast24h(vault,
+                    BigInteger.ZERO).send(), "the deposit-mode window is untouched by the switch");
             try (Connection c = db.connect()) {
                 TopUp t = topUps(c, vault).getLast();
                 assertEquals("repay_debt", t.mode());
                 assertTrue(third.amount.add(third.fee).compareTo(units(500, 6)) <= 0
                         && third.amount.compareTo(units(490, 6)) > 0, "capped at 500 USDC per top-up, fee included");
                 assertEquals(third.amount.add(third.fee), t.taken());
-                assertEquals(third.usedLast24h, t.taken(), "alone in its window");
+                assertEquals(third.usedLast24h, t.taken(), "alone in its mode's window");
                 assertEquals(List.of("set", "replaced"), actions(c, vault));
                 assertEquals("repay_debt", string(c, "SELECT mode FROM guard_policies WHERE vault_id = " + vault));
             }
+            chain.increaseTime(GuardWindow.DAY + 1);
+            chain.mine();
+            indexer.catchUp(chain);
+            assertEquals(List.of(), MirrorComparison.differences(d, db, List.of()),
+                    "a day later the chain and the mirror both count nothing used");
+            d.setPrice(d.wethMarket(), BigInteger.valueOf(1_600_00000000L)); // the day-old answer is stale
+            MarginGuard.ToppedUpEventResponse fourth = Guards.topUp(d, executor, vault);
+            assertEquals(fourth.amount.add(fourth.fee), fourth.usedLast24h, "alone in a new day's window");
+            indexer.catchUp(chain);
+            assertEquals(List.of(), MirrorComparison.differences(d, db, List.of()));
 
             // revoked, then revoked again (which changes nothing)
             Guards.revoke(d, owner, vault);
@@ -122,7 +129,7 @@ class GuardMirrorTest {
                 assertEquals("revoked", string(c, "SELECT status FROM guard_policies WHERE vault_id = " + vault));
                 assertEquals(owner.getAddress().toLowerCase(), string(c,
                         "SELECT revoked_by FROM guard_policies WHERE vault_id = " + vault));
-                assertEquals(3, topUps(c, vault).size());
+                assertEquals(4, topUps(c, vault).size());
             }
         }
 
@@ -141,7 +148,8 @@ class GuardMirrorTest {
             assertEquals(4, lines.size(), String.join("\n", lines));
             assertTrue(lines.get(0).matches("cursor block #\\d+ timestamp: chain \\d+, mirror \\d+"), lines.get(0));
             assertEquals("vault " + vault + " guard policy: chain none, mirror active", lines.get(1));
-            assertTrue(lines.get(2).startsWith("vault " + vault + " guard usedLast24h: chain "), lines.get(2));
+            assertTrue(lines.get(2).matches("vault " + vault + " guard usedLast24h (deposit_collateral|repay_debt): chain "
+                    + "\\d+, mirror \\d+"), lines.get(2));
             assertEquals("vault " + vault2 + " guard policy maxPerDay: chain " + units(3, 18) + ", mirror "
                     + units(3, 18).add(BigInteger.ONE), lines.get(3));
         }

@@ -13,16 +13,13 @@ import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.AnvilExtension;
 import io.isomargin.abi.testing.CapturedLogs;
 import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.Http;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.math.BigInteger;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,7 +57,6 @@ import org.web3j.utils.Numeric;
  */
 @ExtendWith(AnvilExtension.class)
 class KeeperTopUpTest {
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final Pattern OPS = Pattern.compile("status on (http://[0-9.]+:[0-9]+)");
     private static final Duration WAIT = Duration.ofSeconds(90);
     private static final BigInteger CRASHED = Deployment.WETH_PRICE.multiply(BigInteger.valueOf(80))
@@ -91,6 +87,9 @@ class KeeperTopUpTest {
 
     @Test
     void aGuardedVaultPushedUnderItsTriggerIsToppedUpNotLiquidated() throws Exception {
+        // the batch gas limit's reserve follows the deployed guard's per-entry gas
+        assertEquals(BigInteger.valueOf(io.isomargin.keeper.exec.TopUpExecutor.TOP_UP_GAS),
+                d.guard().TOP_UP_GAS().send());
         // A: health 1.2, trigger 1.1; the crash takes it to 0.96, liquidatable at its pre-top-up collateral
         Credentials ownerA = chain.credentials(2);
         BigInteger a = d.openVault(ownerA, d.wethMarket(), units(10, 18), units(15_000, 6));
@@ -440,8 +439,7 @@ class KeeperTopUpTest {
 
     private static HttpResponse<String> get(String url) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
-                    HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+            return Http.get(url);
         } catch (Exception e) {
             throw new IllegalStateException(url + ": " + e.getMessage(), e);
         }

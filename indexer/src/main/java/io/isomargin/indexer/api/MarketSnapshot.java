@@ -99,7 +99,8 @@ public record MarketSnapshot(MarketRow market, List<TierState> tiers, PriceRow p
     /**
      * {@link #stress(List, int)}, and the same with the margin guards' remaining capacity ({@link Stress#guarded}): a
      * guarded vault liquidatable at the shocked answer is first topped up with its whole capacity; one that is then
-     * healthy is saved, one that is not counts with its topped-up collateral and debt.
+     * healthy is saved, one that is not counts with its own collateral and debt (the guard refuses a top-up that
+     * would leave its vault liquidatable: {@code StillLiquidatable}).
      *
      * @param guards the capacity of each vault with a live guard policy, by vault id
      */
@@ -142,8 +143,7 @@ public record MarketSnapshot(MarketRow market, List<TierState> tiers, PriceRow p
                 withGuards.savedVaults++;
                 withGuards.savedDebt = withGuards.savedDebt.add(d);
             } else {
-                withGuards.liquidatable(debtAfter, after.collateral(), LiquidationMath.quote(after.collateral(),
-                        after.debtShares(), after.totals(), scaled, terms(), UINT256_MAX).badDebt());
+                withGuards.liquidatable(d, v.collateral(), bad); // the guard would refuse: StillLiquidatable
             }
         }
         return new Stress(shocked, indebted.size(), debtTotal, vaults, already, debt, collateral, badDebt,

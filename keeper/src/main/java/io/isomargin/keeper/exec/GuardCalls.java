@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.isomargin.abi.follower.RpcClient;
 import io.isomargin.abi.follower.RpcErrorKind;
 import io.isomargin.abi.follower.RpcException;
+import io.isomargin.keeper.book.GuardPolicy;
 import java.math.BigInteger;
 import java.util.List;
 import java.util.Map;
@@ -22,6 +23,7 @@ import org.web3j.abi.datatypes.DynamicArray;
 import org.web3j.abi.datatypes.Function;
 import org.web3j.abi.datatypes.Type;
 import org.web3j.abi.datatypes.generated.Uint256;
+import org.web3j.abi.datatypes.generated.Uint8;
 import org.web3j.crypto.Hash;
 import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.methods.request.Transaction;
@@ -40,7 +42,7 @@ public final class GuardCalls {
     private static final Map<String, String> ERRORS = List.of("NoPolicy(uint256)", "PolicyExpired(uint256,uint256)",
             "OwnerChanged(uint256)", "AboveTrigger(uint256,uint256,uint256)", "CapReached(uint256,uint256,uint256)",
             "TooManyTopUps(uint256)", "AllowanceTooLow(uint256,uint256)", "BalanceTooLow(uint256,uint256)",
-            "NothingToMove(uint256)").stream().collect(Collectors.toUnmodifiableMap(
+            "NothingToMove(uint256)", "StillLiquidatable(uint256,uint256)", "BatchGasTooLow(uint256,uint256)").stream().collect(Collectors.toUnmodifiableMap(
                     sig -> Hash.sha3String(sig).substring(0, 10), sig -> sig.substring(0, sig.indexOf('('))));
 
     /** What simulating one vault's top-up said. */
@@ -148,10 +150,13 @@ public final class GuardCalls {
         }
     }
 
-    /** What the vault's top-ups took from its owner's wallet in the last 24 hours ({@code usedLast24h}). */
-    public BigInteger usedLast24h(long vaultId) {
-        return uint(guard, new Function("usedLast24h", List.of(new Uint256(BigInteger.valueOf(vaultId))),
-                List.of(new TypeReference<Uint256>() {})));
+    /**
+     * What the vault's top-ups of {@code mode} took from its owner's wallet in the last 24 hours
+     * ({@code usedLast24h(vault, mode)}: a policy's cap counts the draws of its own mode, in its token).
+     */
+    public BigInteger usedLast24h(long vaultId, GuardPolicy.Mode mode) {
+        return uint(guard, new Function("usedLast24h", List.of(new Uint256(BigInteger.valueOf(vaultId)),
+                new Uint8(mode.ordinal())), List.of(new TypeReference<Uint256>() {})));
     }
 
     /** {@code owner}'s balance of {@code token}. */
@@ -217,6 +222,8 @@ public final class GuardCalls {
             case "BalanceTooLow" -> TopUpFailure.BALANCE;
             case "PolicyExpired" -> TopUpFailure.EXPIRED;
             case "AboveTrigger", "NoPolicy" -> null;
+            // a limit binds too tightly to lift the vault out of liquidation: the executor names which
+            case "StillLiquidatable" -> TopUpFailure.OTHER;
             default -> TopUpFailure.OTHER;
         };
     }

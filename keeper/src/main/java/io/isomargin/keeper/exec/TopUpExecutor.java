@@ -44,8 +44,9 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  * owner's allowance or balance, an expired policy), counted once per vault and reason until the vault is above its
  * trigger again. The runnable ones are then simulated together with {@code topUpBatch} (two vaults of one owner share
  * one wallet), in batches of up to {@value #MAX_BATCH}, at the gas limit the batch will be sent with; a vault the batch
- * would skip is left for the next block. A liquidatable vault whose top-up would leave it liquidatable (a cap, balance
- * or allowance binds) is no saving: it is counted as failed for the limit that binds and left to the liquidations. The
+ * would skip is left for the next block. A top-up that would leave its vault liquidatable (a cap, balance or allowance
+ * binds; the guard refuses it with {@code StillLiquidatable}) is no saving: it is counted as failed for the limit that
+ * binds and left to the liquidations. The
  * rest are sent, their fees counted as income (a collateral-token fee valued at the oracle price) and their gas as
  * cost. A top-up is sent whatever its fee: saving the vault comes first, and the net profit shows what it earned.
  *
@@ -64,6 +65,13 @@ public final class TopUpExecutor implements AutoCloseable {
      * keeps promising what the chain does not do must not cost a transaction every block.
      */
     static final int SKIPPED_RETRY_BLOCKS = 3;
+    /** The guard's {@code TOP_UP_GAS}: the gas {@code topUpBatch} gives each entry. */
+    public static final long TOP_UP_GAS = 750_000;
+    /**
+     * What {@code topUpBatch} wants left before an entry: {@link #TOP_UP_GAS}, the 1/64 a call keeps back (EIP-150)
+     * and its loop's own 10,000, rounded up.
+     */
+    static final long ENTRY_RESERVE = 800_000;
     /** Base units a top-up's amount and fee may fall short of the limit that bound them (both rounded down). */
     private static final int SPLIT_ROUNDING = 3;
 
@@ -178,6 +186,9 @@ public final class TopUpExecutor implements AutoCloseable {
             TopUpCandidate t = todo.get(i);
             switch (alone.get(i).join()) {
                 case GuardCalls.WouldTopUp w -> runnable.add(new Ready(t, w.gas()));
+                // the guard refuses a top-up that would leave the vault liquidatable: count it for the limit that binds
+                case GuardCalls.Refused r when "StillLiquidatable".equals(r.error()) -> failed(marketId, t,
+                        bindingLimit(t, null, token), "what its limits allow would leave it liquidatable");
                 case GuardCalls.Refused r when r.failure() != null -> failed(marketId, t, r.failure(), r.error());
                 case GuardCalls.Refused r -> log.debug("market {}: vault {} needs no top-up at simulation: {}",
                         marketId, t.vaultId(), r.error());
@@ -302,9 +313,13 @@ public final class TopUpExecutor implements AutoCloseable {
         return sum.add(sum.divide(BigInteger.valueOf(63)));
     }
 
-    /** A batch's gas limit: {@link LiquidationExecutor#gasLimit} (the state may differ when it runs). */
-    private static BigInteger gasLimit(BigInteger gas, int vaults) {
-        return LiquidationExecutor.gasLimit(gas, vaults);
+    /**
+     * A batch's gas limit: {@link LiquidationExecutor#gasLimit} (the state may differ when it runs), and at least
+     * {@link #ENTRY_RESERVE} above the batch's own gas: the guard gives each entry its {@code TOP_UP_GAS} and refuses
+     * ({@code BatchGasTooLow}) to start one with less left, though a top-up uses about half of it.
+     */
+    static BigInteger gasLimit(BigInteger gas, int vaults) {
+        return LiquidationExecutor.gasLimit(gas, vaults).max(gas.add(BigInteger.valueOf(ENTRY_RESERVE)));
     }
 
     /**
@@ -332,18 +347,19 @@ public final class TopUpExecutor implements AutoCloseable {
      * Which limit bound a top-up that takes {@code taken} (amount and fee) from the wallet: the smallest of the caps
      * left, the owner's balance and allowance (read now); {@link TopUpFailure#OTHER} when none is that small or they
      * cannot be read. The guard splits a limit into amount and fee rounding both down, so {@code taken} may fall
-     * short of the limit by up to {@value #SPLIT_ROUNDING} base units.
+     * short of the limit by up to {@value #SPLIT_ROUNDING} base units. With {@code taken} null (the guard refused a
+     * top-up too small to save the vault, amount unknown), the smallest limit.
      */
     private TopUpFailure bindingLimit(TopUpCandidate t, BigInteger taken, MarketTokens token) {
         GuardPolicy p = t.policy();
         String tok = token.token(p.mode());
         try {
-            BigInteger capLeft = p.maxPerTopUp().min(p.maxPerDay().subtract(calls.usedLast24h(t.vaultId()))
+            BigInteger capLeft = p.maxPerTopUp().min(p.maxPerDay().subtract(calls.usedLast24h(t.vaultId(), p.mode()))
                     .max(BigInteger.ZERO));
             BigInteger balance = calls.balanceOf(tok, p.owner());
             BigInteger allowance = calls.allowanceToGuard(tok, p.owner());
             BigInteger least = capLeft.min(balance).min(allowance);
-            if (taken.add(BigInteger.valueOf(SPLIT_ROUNDING)).compareTo(least) < 0) {
+            if (taken != null && taken.add(BigInteger.valueOf(SPLIT_ROUNDING)).compareTo(least) < 0) {
                 return TopUpFailure.OTHER; // no limit bound it (the book is behind the chain?)
             }
             if (capLeft.equals(least)) return TopUpFailure.CAP;
