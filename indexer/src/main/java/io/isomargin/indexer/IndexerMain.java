@@ -44,9 +44,17 @@ import picocli.CommandLine.Option;
  * describe one deployment (nothing written), 5 verify could not check, 6 {@code run} stopped on a reorg deeper than
  * the window (run {@code rebuild}).
  */
-@Command(name = "indexer", mixinStandardHelpOptions = true,
+@Command(name = "indexer", mixinStandardHelpOptions = true, versionProvider = IndexerMain.Version.class,
         description = "Mirrors an Isomargin deployment into PostgreSQL and checks the mirror against the chain.")
 public final class IndexerMain implements Callable<Integer> {
+    /** {@code --version}: the version and the commit the jar was built from. */
+    static final class Version implements picocli.CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {io.isomargin.abi.BuildInfo.describe("indexer")};
+        }
+    }
+
     private static final Logger log = LoggerFactory.getLogger(IndexerMain.class);
     private static final Duration STORE_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(5);

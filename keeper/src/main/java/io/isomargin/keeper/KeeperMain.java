@@ -37,9 +37,17 @@ import picocli.CommandLine.Option;
  * deployment file or key (the message names what is wrong; never the key or its password), 3 no RPC endpoint
  * answered at start (worth a restart by a supervisor; the message masks the URLs' credentials).
  */
-@Command(name = "keeper", mixinStandardHelpOptions = true,
+@Command(name = "keeper", mixinStandardHelpOptions = true, versionProvider = KeeperMain.Version.class,
         description = "Finds unhealthy Isomargin vaults and liquidates them.")
 public final class KeeperMain implements Callable<Integer> {
+    /** {@code --version}: the version and the commit the jar was built from. */
+    static final class Version implements picocli.CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {io.isomargin.abi.BuildInfo.describe("keeper")};
+        }
+    }
+
     private static final Logger log = LoggerFactory.getLogger(KeeperMain.class);
     private static final Duration STATUS_TIMEOUT = Duration.ofSeconds(10);
 

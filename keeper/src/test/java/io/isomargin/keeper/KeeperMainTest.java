@@ -100,6 +100,13 @@ class KeeperMainTest {
     }
 
     @Test
+    void versionNamesTheVersionAndTheCommit() {
+        assertEquals(0, execute("--version"));
+        assertEquals(io.isomargin.abi.BuildInfo.describe("keeper"), out().strip());
+        assertTrue(out().startsWith("keeper " + io.isomargin.abi.BuildInfo.version() + " (commit "), out());
+    }
+
+    @Test
     void runHandsTheValidatedConfigDeploymentAndKeyToTheApp() throws Exception {
         Path config = config(31337, keystoreKey(), "dry-run: false\n");
         app.exitCode = 0;
