@@ -1,9 +1,11 @@
 # Isomargin: one entry point for set-up, build, tests and the demo.
-#   make test            everything CI runs (installs the pinned tools first)
+#   make test            everything CI runs (installs the pinned tools first), the release check included
 #   make test-contracts  the forge suite, the ABI drift check, the gas snapshot check and the deploy smoke test
 #   make test-java       the Maven suite (Java 21+; Anvil from the npm install)
 #   make demo            the end-to-end demo on a local chain (CHAIN=hardhat for a Hardhat node; DEMO_ARGS="--vaults 500")
 #   make up              the demo, left running (chain, indexer, keeper, dashboard) until Ctrl-C
+#   make dist            the release: target/dist/isomargin-<version>.tar.gz (jars, launchers, configs, systemd, monitoring)
+#   make test-dist       checks the release as an operator uses it (launchers, units, rules, a demo on it)
 #   make test-deep       the fuzz and invariant suites at 10x+ the runs
 #   make abi             re-export contract ABIs and bytecode to abi/ after a contract change
 #   make snapshot        re-record the gas snapshot after a contract change
@@ -22,7 +24,7 @@ FORGE := $(BIN)/forge
 TOOLS_STAMP := node_modules/.isomargin-tools-installed
 FORGE_SUMMARY := $(ROOT)/contracts/tools/forge-summary.sh
 
-.PHONY: help tools build abi check-abi test test-contracts test-java test-deep snapshot bench-indexer bench-abi demo demo-build up clean \
+.PHONY: help tools build abi check-abi test test-contracts test-java test-deep snapshot bench-indexer bench-abi demo demo-build up clean dist test-dist \
 	bench-keeper-detect bench-keeper-e2e bench-keeper-build bench
 
 # A JDK 21+ (the machine's default java may be older): JAVA_HOME if it qualifies, else the newest in /usr/lib/jvm.
@@ -60,7 +62,7 @@ check-abi: build
 	  echo "check-abi: abi/ differs from a fresh build of contracts/; run 'make abi' and commit the result" >&2; rm -rf "$$tmp"; exit 1; \
 	fi; rm -rf "$$tmp"; echo "check-abi: abi/ matches the contracts"
 
-test: test-contracts test-java
+test: test-contracts test-java test-dist
 
 # The Morpho-shaped gas scenario runs apart, each call as its own transaction (--isolate), and must match
 # contracts/snapshots/MorphoScenario.json (FORGE_SNAPSHOT_CHECK); `make snapshot` re-records it.
@@ -180,6 +182,25 @@ demo: demo-build
 up: demo-build
 	"$(JDK)/bin/java" $(UNSAFE_FLAG) -cp "demo/target/classes:$$(cat demo/target/classpath.txt)" \
 	  io.isomargin.demo.DemoMain --chain $(CHAIN) --keep-running $(DEMO_ARGS)
+
+# The release an operator installs (dist/README.md inside says how).
+VERSION := $(shell sed -n 's|^  <version>\(.*\)</version>$$|\1|p' pom.xml | head -1)
+DIST := target/dist/isomargin-$(VERSION)
+
+dist: $(DEMO_STAMP)
+	@echo "==> packaging $(DIST).tar.gz"
+	rm -rf $(DIST) $(DIST).tar.gz && mkdir -p $(DIST)/lib $(DIST)/config
+	cp -r dist/bin dist/systemd dist/monitoring $(DIST)/
+	cp dist/README.md LICENSE $(DIST)/
+	cp indexer/target/isomargin-indexer-$(VERSION)-all.jar $(DIST)/lib/isomargin-indexer.jar
+	cp keeper/target/isomargin-keeper-$(VERSION)-all.jar $(DIST)/lib/isomargin-keeper.jar
+	cp indexer/indexer.example.yaml keeper/keeper.example.yaml $(DIST)/config/
+	tar -C target/dist -czf $(DIST).tar.gz isomargin-$(VERSION)
+	@echo "dist: $(DIST).tar.gz ($$(du -h $(DIST).tar.gz | cut -f1))"
+
+TEST_DIST_ARGS ?= --vaults 150 --crash-steps 2 --database isomargin_demo_dist
+test-dist: dist demo-build
+	JAVA_BIN="$(JDK)/bin/java" UNSAFE_FLAG="$(UNSAFE_FLAG)" bash dist/check-dist.sh $(DIST).tar.gz $(TEST_DIST_ARGS)
 
 clean:
 	rm -rf contracts/out contracts/cache contracts/broadcast target abi/target

@@ -88,6 +88,13 @@ public final class DemoMain implements Callable<Integer> {
     Path indexerJar = Path.of("indexer/target/isomargin-indexer-0.1.0-SNAPSHOT-all.jar");
     @Option(names = "--keeper-jar")
     Path keeperJar = Path.of("keeper/target/isomargin-keeper-0.1.0-SNAPSHOT-all.jar");
+    @Option(names = "--dist", description = "an unpacked release (make dist): start the services with its "
+            + "bin/isomargin-indexer and bin/isomargin-keeper launchers instead of the jars, and save both services' "
+            + "/metrics to the out folder (make test-dist)")
+    Path dist;
+    @Option(names = "--database", description = "the database the demo (re)creates (default isomargin_demo); "
+            + "another name lets two demos share a PostgreSQL server")
+    String database = "isomargin_demo";
     @Option(names = "--seed", description = "the population's random seed (default 7)")
     long seed = 7;
 
@@ -102,6 +109,10 @@ public final class DemoMain implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (!database.matches("[a-z_][a-z0-9_]{0,62}")) {
+            console.println("demo: --database '" + database + "' is not a plain PostgreSQL name ([a-z_][a-z0-9_]*)");
+            return 2;
+        }
         Path root = Path.of("").toAbsolutePath();
         out = root.resolve(out);
         Files.createDirectories(out);
@@ -266,6 +277,7 @@ public final class DemoMain implements Callable<Integer> {
         boolean fastEnough = blocks >= 0 && blocks <= minBlocks + 1;
         summary.put("cleared_within_minimum_plus_one", fastEnough);
         writeSummary(summary);
+        if (dist != null) saveMetrics(ops, api);
         if (!fastEnough) { // the keeper v2 target (issue 13), not yet met on every run: reported, not failed on
             console.printf(Locale.ROOT, "demo: MISS: the keeper cleared in %d block(s), more than the gas minimum %d "
                     + "+ 1 (cleared_within_minimum_plus_one: false in the summary)%n", blocks, minBlocks);
@@ -359,7 +371,7 @@ public final class DemoMain implements Callable<Integer> {
         return env;
     }
 
-    /** A fresh database {@code isomargin_demo} on the server `make` ensured (DATABASE_URL, else local). */
+    /** A fresh database {@link #database} on the server `make` ensured (DATABASE_URL, else local). */
     private String createDatabase() throws Exception {
         String admin = System.getenv().getOrDefault("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/postgres");
         URI uri = URI.create(admin);
@@ -369,25 +381,21 @@ public final class DemoMain implements Callable<Integer> {
                 + uri.getPath();
         try (Connection c = DriverManager.getConnection(jdbc, user[0], user.length > 1 ? user[1] : "");
                 Statement s = c.createStatement()) {
-            s.execute("DROP DATABASE IF EXISTS isomargin_demo WITH (FORCE)");
-            s.execute("CREATE DATABASE isomargin_demo");
+            s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+            s.execute("CREATE DATABASE " + database);
         }
-        say("database isomargin_demo on " + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort()));
+        say("database " + database + " on " + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort()));
         return "postgres://" + user[0] + ":" + (user.length > 1 ? user[1] : "") + "@" + uri.getHost() + ":"
-                + (uri.getPort() < 0 ? 5432 : uri.getPort()) + "/isomargin_demo";
+                + (uri.getPort() < 0 ? 5432 : uri.getPort()) + "/" + database;
     }
 
     private ChildProcess java(Path root, String name, Path jar, List<String> args, Map<String, String> env)
             throws IOException {
-        if (!Files.exists(root.resolve(jar))) {
-            throw new IllegalStateException(jar + " is missing: build it with ./mvnw -pl " + name
-                    + " -am package -DskipTests (make demo does)");
-        }
-        List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
-        cmd.addAll(ChildProcess.unsafeAccessFlag());
-        cmd.addAll(List.of("-Xmx1g", "-jar", root.resolve(jar).toString()));
+        List<String> cmd = serviceCommand(root, name, jar);
         cmd.addAll(args);
-        ChildProcess p = ChildProcess.start(name, cmd, env, root, out.resolve(name + ".log"));
+        Map<String, String> withOpts = new HashMap<>(env);
+        if (dist != null) withOpts.put("JAVA_OPTS", "-Xmx1g");
+        ChildProcess p = ChildProcess.start(name, cmd, withOpts, root, out.resolve(name + ".log"));
         started.add(p);
         return p;
     }
@@ -472,11 +480,39 @@ public final class DemoMain implements Callable<Integer> {
         return s;
     }
 
-    private int verify(Path root, Map<String, String> indexerEnv) throws Exception {
+    /**
+     * How to start service {@code name}: the release's launcher with {@code --dist}, else this JVM's java on the
+     * jar.
+     */
+    private List<String> serviceCommand(Path root, String name, Path jar) {
+        if (dist != null) {
+            Path launcher = root.resolve(dist).resolve("bin/isomargin-" + name);
+            if (!Files.isExecutable(launcher)) {
+                throw new IllegalStateException(launcher + " is missing or not executable: unpack a release made by "
+                        + "make dist");
+            }
+            return new ArrayList<>(List.of(launcher.toString()));
+        }
+        if (!Files.exists(root.resolve(jar))) {
+            throw new IllegalStateException(jar + " is missing: build it with ./mvnw -pl " + name
+                    + " -am package -DskipTests (make demo does)");
+        }
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
         cmd.addAll(ChildProcess.unsafeAccessFlag());
-        cmd.addAll(List.of("-jar", root.resolve(indexerJar).toString(), "verify", "--config",
-                "indexer/indexer.example.yaml"));
+        cmd.addAll(List.of("-Xmx1g", "-jar", root.resolve(jar).toString()));
+        return cmd;
+    }
+
+    /** Both services' {@code /metrics} as they are now, into the out folder (the release check reads them). */
+    private void saveMetrics(String ops, String api) throws IOException {
+        Files.writeString(out.resolve("keeper.metrics"), get(ops + "/metrics").body());
+        Files.writeString(out.resolve("indexer.metrics"), get(api + "/metrics").body());
+    }
+
+    private int verify(Path root, Map<String, String> indexerEnv) throws Exception {
+        List<String> cmd = serviceCommand(root, "indexer", indexerJar);
+        cmd.removeIf(a -> a.equals("-Xmx1g"));
+        cmd.addAll(List.of("verify", "--config", "indexer/indexer.example.yaml"));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true);
         pb.environment().putAll(indexerEnv);
         Process p = pb.start();

@@ -115,6 +115,9 @@ public final class KeeperMetrics {
                 + "transactions filled with a 0-value transfer to itself");
         minedWithoutLiquidation = counter("isomargin.keeper.transactions.mined.without.liquidation",
                 "Liquidation transactions mined that liquidated none of their vaults");
+        // both series exist from the start: an alert or dashboard querying them sees 0, not "no data"
+        lostCounter("others");
+        lostCounter("ours");
         sendToMined = histogram("isomargin.keeper.send.to.mined", "From a transaction's first send to its receipt");
         priceUpdateToSend = histogram("isomargin.keeper.price.update.to.send", "From applying a new oracle answer to "
                 + "the first liquidation sent for its market");
