@@ -51,11 +51,14 @@ import java.util.Set;
  *                           starts resume from the range the last run learned
  * @param maxResponseBytes   about the most bytes one {@code eth_getLogs} answer should hold
  *                           ({@code follower.max-response-size}, 64KiB..1GiB, default 8MiB)
+ * @param apiCorsOrigins     the web origins a browser may call the API from ({@code api.cors-origins}, a list of
+ *                           {@code scheme://host[:port]}, or {@code *} for any); empty (the default): no CORS headers
  */
 public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<String> wsUrl, Duration rpcTimeout,
         DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
         String apiHost, int apiPort, int apiMaxHealthyLag, Optional<String> apiKeeperUrl, Duration verifyCallTimeout,
-        int apiMaxStalledBlocks, int apiMaxSilentBlocks, int initialRange, long maxResponseBytes) {
+        int apiMaxStalledBlocks, int apiMaxSilentBlocks, int initialRange, long maxResponseBytes,
+        List<String> apiCorsOrigins) {
 
     /** The prefix of the environment variables that override the file. */
     public static final String ENV_PREFIX = "ISOMARGIN_INDEXER_";
@@ -67,8 +70,11 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
             "follower.confirmations", "follower.reorg-window", "follower.max-range", "follower.poll-interval",
             "follower.initial-range", "follower.max-response-size",
             "api.host", "api.port", "api.max-healthy-lag", "api.keeper-url", "api.max-stalled-blocks",
-            "api.max-silent-blocks",
+            "api.max-silent-blocks", "api.cors-origins",
             "verify.call-timeout");
+
+    private static final java.util.regex.Pattern CORS_ORIGIN = java.util.regex.Pattern.compile(
+            "https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?");
 
     /** {@code verify.call-timeout} when not set. */
     public static final Duration DEFAULT_VERIFY_CALL_TIMEOUT = Duration.ofSeconds(30);
@@ -83,6 +89,7 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         Objects.requireNonNull(apiHost, "apiHost");
         Objects.requireNonNull(apiKeeperUrl, "apiKeeperUrl");
         Objects.requireNonNull(verifyCallTimeout, "verifyCallTimeout");
+        apiCorsOrigins = List.copyOf(apiCorsOrigins);
     }
 
     /** A configuration with the default {@code verify.call-timeout}, {@code api.max-stalled-blocks},
@@ -93,7 +100,8 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         this(deployment, httpUrls, wsUrl, rpcTimeout, database, confirmations, reorgWindow, maxRange, pollInterval,
                 apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, DEFAULT_VERIFY_CALL_TIMEOUT,
                 ApiServer.Options.DEFAULT_MAX_STALLED_BLOCKS, ApiServer.Options.DEFAULT_MAX_SILENT_BLOCKS,
-                Math.min(FollowerConfig.DEFAULT_INITIAL_RANGE, maxRange), FollowerConfig.DEFAULT_MAX_RESPONSE_BYTES);
+                Math.min(FollowerConfig.DEFAULT_INITIAL_RANGE, maxRange), FollowerConfig.DEFAULT_MAX_RESPONSE_BYTES,
+                List.of());
     }
 
     /**
@@ -144,18 +152,29 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
                 1, 100_000);
         int apiMaxSilentBlocks = c.intValue("api.max-silent-blocks", ApiServer.Options.DEFAULT_MAX_SILENT_BLOCKS, 1,
                 100_000);
+        List<String> apiCorsOrigins = c.list("api.cors-origins");
+        for (String origin : apiCorsOrigins) {
+            if (!origin.equals("*") && !CORS_ORIGIN.matcher(origin).matches()) {
+                throw new ConfigException("api.cors-origins", origin, "an origin like https://app.example.com or "
+                        + "http://localhost:3000 (scheme, host and optional port, no path), or * for any");
+            }
+        }
+        if (apiCorsOrigins.contains("*") && apiCorsOrigins.size() > 1) {
+            throw new ConfigException("api.cors-origins", String.join(",", apiCorsOrigins), "* allows any origin: "
+                    + "list origins or give * alone");
+        }
         Duration verifyCallTimeout = c.duration("verify.call-timeout", DEFAULT_VERIFY_CALL_TIMEOUT,
                 Duration.ofMillis(100), Duration.ofMinutes(30));
         c.rejectUnknownKeys();
         return new IndexerConfig(deployment, httpUrls, wsUrl, rpcTimeout, database, confirmations, reorgWindow,
                 maxRange, pollInterval, apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, verifyCallTimeout,
-                apiMaxStalledBlocks, apiMaxSilentBlocks, initialRange, maxResponseBytes);
+                apiMaxStalledBlocks, apiMaxSilentBlocks, initialRange, maxResponseBytes, apiCorsOrigins);
     }
 
     /** The query API's address and {@code /health} limits. */
     public ApiServer.Options apiOptions() {
         return new ApiServer.Options(apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, apiMaxStalledBlocks,
-                apiMaxSilentBlocks);
+                apiMaxSilentBlocks, apiCorsOrigins);
     }
 
     /** The RPC guards: production defaults with this config's endpoints and timeout. */

@@ -26,6 +26,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -81,6 +82,36 @@ class ApiServerTest {
     void stop() {
         if (api != null) api.close();
         if (indexer != null) indexer.close();
+    }
+
+    @Test
+    void corsHeadersOnlyForTheConfiguredOrigins() throws Exception {
+        HttpResponse<String> plain = Http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + api.port()
+                + "/markets")).header("Origin", "https://app.example.com").timeout(Duration.ofSeconds(10)).build());
+        assertEquals(200, plain.statusCode());
+        assertTrue(plain.headers().firstValue("access-control-allow-origin").isEmpty(), "off by default");
+
+        ApiServer cors = ApiServer.start(indexer.vertx, new ApiServer.Options("127.0.0.1", 0, 5, Optional.empty(),
+                10, 10, List.of("https://app.example.com")), new MirrorReader(indexer.pool), indexer.runner::status,
+                IndexerMetrics.create(indexer.runner));
+        try {
+            String base = "http://127.0.0.1:" + cors.port();
+            HttpResponse<String> allowed = Http.send(HttpRequest.newBuilder(URI.create(base + "/markets"))
+                    .header("Origin", "https://app.example.com").timeout(Duration.ofSeconds(10)).build());
+            assertEquals(200, allowed.statusCode());
+            assertEquals("https://app.example.com", allowed.headers().firstValue("access-control-allow-origin")
+                    .orElse(null));
+            HttpResponse<String> preflight = Http.send(HttpRequest.newBuilder(URI.create(base + "/vaults"))
+                    .method("OPTIONS", HttpRequest.BodyPublishers.noBody()).header("Origin", "https://app.example.com")
+                    .header("Access-Control-Request-Method", "GET").timeout(Duration.ofSeconds(10)).build());
+            assertTrue(preflight.statusCode() / 100 == 2, preflight.statusCode() + " " + preflight.body());
+            assertTrue(preflight.headers().firstValue("access-control-allow-methods").orElse("").contains("GET"));
+            HttpResponse<String> other = Http.send(HttpRequest.newBuilder(URI.create(base + "/markets"))
+                    .header("Origin", "https://evil.example").timeout(Duration.ofSeconds(10)).build());
+            assertTrue(other.headers().firstValue("access-control-allow-origin").isEmpty(), "another origin: none");
+        } finally {
+            cors.close();
+        }
     }
 
     @Test

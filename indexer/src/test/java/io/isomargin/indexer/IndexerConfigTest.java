@@ -109,6 +109,21 @@ class IndexerConfigTest {
     }
 
     @Test
+    void corsIsOffByDefaultAndTakesOriginsOrAStar() throws Exception {
+        assertEquals(List.of(), IndexerConfig.load(write(GOOD), Map.of()).apiCorsOrigins());
+        assertEquals(List.of("https://app.example.com", "http://localhost:3000"), IndexerConfig.load(write(GOOD),
+                Map.of("ISOMARGIN_INDEXER_API_CORS_ORIGINS", "https://app.example.com, http://localhost:3000"))
+                .apiCorsOrigins());
+        assertEquals(List.of("*"), IndexerConfig.load(write(GOOD), Map.of("ISOMARGIN_INDEXER_API_CORS_ORIGINS", "*"))
+                .apiCorsOrigins());
+        for (String bad : List.of("app.example.com", "https://app.example.com/path", "*,https://a.example")) {
+            ConfigException e = assertThrows(ConfigException.class, () -> IndexerConfig.load(write(GOOD),
+                    Map.of("ISOMARGIN_INDEXER_API_CORS_ORIGINS", bad)));
+            assertEquals("api.cors-origins", e.key(), bad);
+        }
+    }
+
+    @Test
     void theExampleFileLoads() {
         IndexerConfig c = IndexerConfig.load(Path.of("indexer.example.yaml"), Map.of());
         assertEquals(List.of("http://127.0.0.1:8545"), c.httpUrls());

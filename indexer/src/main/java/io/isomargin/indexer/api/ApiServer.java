@@ -17,11 +17,13 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.pgclient.PgException;
 import java.math.BigDecimal;
@@ -33,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -147,7 +150,7 @@ public final class ApiServer implements AutoCloseable {
      *                         many block times
      */
     public record Options(String host, int port, long maxHealthyLag, Optional<String> keeperUrl,
-            long maxStalledBlocks, long maxSilentBlocks) {
+            long maxStalledBlocks, long maxSilentBlocks, List<String> corsOrigins) {
         /** {@code api.max-stalled-blocks} and {@code api.max-silent-blocks} when not set. */
         public static final int DEFAULT_MAX_STALLED_BLOCKS = 10;
         public static final int DEFAULT_MAX_SILENT_BLOCKS = 10;
@@ -158,6 +161,13 @@ public final class ApiServer implements AutoCloseable {
             if (maxStalledBlocks < 1 || maxSilentBlocks < 1) {
                 throw new IllegalArgumentException("maxStalledBlocks and maxSilentBlocks must be at least 1");
             }
+            corsOrigins = List.copyOf(corsOrigins);
+        }
+
+        /** Without CORS headers. */
+        public Options(String host, int port, long maxHealthyLag, Optional<String> keeperUrl, long maxStalledBlocks,
+                long maxSilentBlocks) {
+            this(host, port, maxHealthyLag, keeperUrl, maxStalledBlocks, maxSilentBlocks, List.of());
         }
 
         /** With the default stall and silence limits. */
@@ -231,6 +241,13 @@ public final class ApiServer implements AutoCloseable {
     private Router router(Vertx vertx) {
         Router router = Router.router(vertx);
         router.route().handler(this::timed);
+        if (!options.corsOrigins().isEmpty()) {
+            // a front end served from another origin may read the API (GET only: it has nothing else)
+            CorsHandler cors = CorsHandler.create().allowedMethods(Set.of(HttpMethod.GET, HttpMethod.OPTIONS))
+                    .maxAgeSeconds(600);
+            if (!options.corsOrigins().equals(List.of("*"))) cors.addOrigins(options.corsOrigins());
+            router.route().handler(cors);
+        }
         get(router, "/vaults", "vaults", this::vaults);
         get(router, "/vaults/:id", "vault", this::vault);
         get(router, "/markets", "markets", this::markets);
