@@ -63,6 +63,7 @@ public final class DemoMain implements Callable<Integer> {
      * then neither answers nor times out (seen as hung tests).
      */
     private static final java.net.http.HttpClient HTTP = java.net.http.HttpClient.newBuilder()
+            .version(java.net.http.HttpClient.Version.HTTP_1_1)
             .connectTimeout(java.time.Duration.ofSeconds(5)).build();
     private static final Pattern VERIFY = Pattern.compile("verify: (\\d+) vaults, (\\d+) mismatches");
     private static final int KEEPER_ACCOUNT = 1;

@@ -147,7 +147,8 @@ public final class KeeperMain implements Callable<Integer> {
         @Override
         public Integer call() throws Exception {
             URI uri = statusUri();
-            HttpClient http = HttpClient.newBuilder().connectTimeout(STATUS_TIMEOUT).build();
+            HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(STATUS_TIMEOUT)
+                    .build();
             HttpResponse<String> response;
             try {
                 // the deadline is kept here too: the client's own request timeout was once seen not to fire

@@ -10,14 +10,16 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * HTTP for tests that call a service's endpoints: one client for the JVM, and a deadline kept by the caller's own
- * wait, not by the client. The JDK client's request timeout was seen not to fire (a test waited 12 minutes in
- * {@code HttpClient.send} with a 10 s timeout set, every client thread idle), so a request is sent asynchronously and
- * waited for with {@code get(timeout)}; one that is not answered in time is sent once more, then fails the test
- * naming the address.
+ * HTTP for tests that call a service's endpoints: one HTTP/1.1 client for the JVM, and a deadline kept by the caller's
+ * own wait. A test once waited 12 minutes in {@code HttpClient.send} with a 10 s timeout set: the JDK client's default
+ * h2c upgrade was answered in HTTP/1.1 and the body read as HTTP/2 frames (the services now refuse h2c too). A request
+ * is sent asynchronously and waited for with {@code get(timeout)}; one that is not answered in time is sent once
+ * more, then fails the test naming the address.
  */
 public final class Http {
-    private static final HttpClient CLIENT = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** HTTP/1.1: the JDK client otherwise asks plain-text servers to upgrade to HTTP/2 (h2c). */
+    private static final HttpClient CLIENT = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
     private static final Duration WAIT = Duration.ofSeconds(20);
 
     private Http() {}

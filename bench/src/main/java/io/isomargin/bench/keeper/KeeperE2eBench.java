@@ -116,7 +116,8 @@ public final class KeeperE2eBench implements Callable<Integer> {
     boolean withIndexer;
 
     private final PrintStream out;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(2)).build();
 
     KeeperE2eBench(PrintStream out) {
         this.out = out;

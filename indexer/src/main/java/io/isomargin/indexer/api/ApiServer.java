@@ -19,6 +19,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -209,7 +210,10 @@ public final class ApiServer implements AutoCloseable {
                 new KeeperStatusProxy(vertx, options.keeperUrl(), KeeperStatusProxy.TIMEOUT));
         Router router = api.router(vertx);
         try {
-            api.server = vertx.createHttpServer().requestHandler(router).listen(options.port(), options.host())
+            // HTTP/1.1 only: a JDK client's h2c upgrade was answered with HTTP/1.1 bytes it then read as HTTP/2
+            // frames (a /metrics body as "Frame type(109)"), which hung or failed the request
+            api.server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+                    .requestHandler(router).listen(options.port(), options.host())
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

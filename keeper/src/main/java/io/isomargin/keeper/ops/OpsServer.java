@@ -2,6 +2,7 @@ package io.isomargin.keeper.ops;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -78,7 +79,10 @@ public final class OpsServer implements AutoCloseable {
                 "health"), Objects.requireNonNull(status, "status"), Objects.requireNonNull(metrics, "metrics"),
                 options.maxHealthyLag(), options.maxUnminedBlocks());
         try {
-            ops.server = vertx.createHttpServer().requestHandler(ops.router()).listen(options.port(), options.host())
+            // HTTP/1.1 only: a JDK client's h2c upgrade was answered with HTTP/1.1 bytes it then read as HTTP/2
+            // frames (a /metrics body as "Frame type(109)"), which hung or failed the request
+            ops.server = vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+                    .requestHandler(ops.router()).listen(options.port(), options.host())
                     .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -131,6 +131,20 @@ class OpsServerTest {
     }
 
     @Test
+    void aClientAskingToUpgradeToHttp2GetsPlainHttp11Answers() throws Exception {
+        // the JDK client's default: HTTP/2 over plain text via an h2c upgrade; the server once accepted it and then
+        // answered in HTTP/1.1, so the client read the /metrics body as HTTP/2 frames ("Frame type(109)") or hung
+        java.net.http.HttpClient h2 = java.net.http.HttpClient.newHttpClient();
+        for (int i = 0; i < 5; i++) {
+            HttpResponse<String> r = h2.sendAsync(HttpRequest.newBuilder(uri("/metrics")).timeout(Duration.ofSeconds(10))
+                    .build(), HttpResponse.BodyHandlers.ofString()).get(20, TimeUnit.SECONDS);
+            assertEquals(200, r.statusCode());
+            assertEquals(java.net.http.HttpClient.Version.HTTP_1_1, r.version());
+            assertTrue(r.body().contains("isomargin_keeper_transactions_sent_total"), r.body());
+        }
+    }
+
+    @Test
     void statusIsTheJsonOfTheKeeperStatusWithExactAmounts() throws Exception {
         HttpResponse<String> r = get("/status");
         assertEquals(200, r.statusCode());
