@@ -1,14 +1,15 @@
 package io.isomargin.bench;
 
+import io.isomargin.abi.config.PostgresUrl;
 import io.isomargin.abi.events.EventDecoder;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.RpcClient;
 import io.isomargin.abi.testing.PostgresDatabase;
-import io.isomargin.indexer.DatabaseUrl;
 import io.isomargin.indexer.IndexerConfig;
 import io.isomargin.indexer.IndexerMeta;
 import io.isomargin.indexer.IndexerRunner;
 import io.isomargin.indexer.Migrations;
+import io.isomargin.indexer.MirrorPool;
 import io.isomargin.indexer.MirrorProjection;
 import io.isomargin.indexer.MirrorStore;
 import io.vertx.core.Vertx;
@@ -50,13 +51,13 @@ final class InProcessIndexer implements AutoCloseable {
      */
     static InProcessIndexer create(PostgresDatabase db, String httpUrl, Optional<String> wsUrl, int maxRange,
             IndexerMeta meta, Collection<String> oracles) {
-        DatabaseUrl dbUrl = new DatabaseUrl(db.host(), db.port(), db.database(), db.user(), db.password());
+        PostgresUrl dbUrl = new PostgresUrl(db.host(), db.port(), db.database(), db.user(), db.password());
         IndexerConfig config = new IndexerConfig(Path.of("(in-process)"), List.of(httpUrl), wsUrl,
                 Duration.ofSeconds(10), dbUrl, 0, 64, maxRange, Duration.ofSeconds(2),
                 "127.0.0.1", 0, 5, Optional.empty()); // the query API is not started by the benchmark
         Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
         Vertx vertx = Vertx.vertx();
-        Pool pool = dbUrl.pool(vertx); // as indexer run builds it
+        Pool pool = MirrorPool.create(dbUrl, vertx); // as indexer run builds it
         RpcClient rpc = RpcClient.connect(config.rpcConfig());
         MirrorProjection projection = new MirrorProjection(meta.engine(), new EventDecoder());
         MirrorStore store = new MirrorStore(pool, projection, config.reorgWindow());

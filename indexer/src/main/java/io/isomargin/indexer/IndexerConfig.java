@@ -3,6 +3,7 @@ package io.isomargin.indexer;
 import io.isomargin.abi.config.ConfigException;
 import io.isomargin.abi.config.ConfigKeys;
 import io.isomargin.abi.config.ConfigSource;
+import io.isomargin.abi.config.PostgresUrl;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.RpcConfig;
 import io.isomargin.indexer.api.ApiServer;
@@ -55,7 +56,7 @@ import java.util.Set;
  *                           {@code scheme://host[:port]}, or {@code *} for any); empty (the default): no CORS headers
  */
 public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<String> wsUrl, Duration rpcTimeout,
-        DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
+        PostgresUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
         String apiHost, int apiPort, int apiMaxHealthyLag, Optional<String> apiKeeperUrl, Duration verifyCallTimeout,
         int apiMaxStalledBlocks, int apiMaxSilentBlocks, int initialRange, long maxResponseBytes,
         List<String> apiCorsOrigins) {
@@ -95,7 +96,7 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
     /** A configuration with the default {@code verify.call-timeout}, {@code api.max-stalled-blocks},
      * {@code api.max-silent-blocks}, {@code follower.initial-range} and {@code follower.max-response-size}. */
     public IndexerConfig(Path deployment, List<String> httpUrls, Optional<String> wsUrl, Duration rpcTimeout,
-            DatabaseUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
+            PostgresUrl database, int confirmations, int reorgWindow, int maxRange, Duration pollInterval,
             String apiHost, int apiPort, int apiMaxHealthyLag, Optional<String> apiKeeperUrl) {
         this(deployment, httpUrls, wsUrl, rpcTimeout, database, confirmations, reorgWindow, maxRange, pollInterval,
                 apiHost, apiPort, apiMaxHealthyLag, apiKeeperUrl, DEFAULT_VERIFY_CALL_TIMEOUT,
@@ -120,7 +121,7 @@ public record IndexerConfig(Path deployment, List<String> httpUrls, Optional<Str
         if (dbUrl.isEmpty()) {
             dbUrl = Optional.ofNullable(env.get("DATABASE_URL")).map(String::trim).filter(s -> !s.isEmpty());
         }
-        DatabaseUrl database = DatabaseUrl.parse("database.url", dbUrl.orElseThrow(() -> new ConfigException(
+        PostgresUrl database = PostgresUrl.parse("database.url", dbUrl.orElseThrow(() -> new ConfigException(
                 "database.url", null, "required: postgres://user:password@host:port/database (set it in the file, "
                         + c.envName("database.url") + " or DATABASE_URL)")));
         int reorgWindow = c.intValue("follower.reorg-window", 64, 1, 10_000);

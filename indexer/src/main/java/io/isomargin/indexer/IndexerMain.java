@@ -2,6 +2,7 @@ package io.isomargin.indexer;
 
 import io.isomargin.abi.config.ConfigException;
 import io.isomargin.abi.config.DeploymentFile;
+import io.isomargin.abi.config.PostgresUrl;
 import io.isomargin.abi.config.Redact;
 import io.isomargin.abi.events.EventDecoder;
 import io.isomargin.abi.follower.BlockRef;
@@ -27,10 +28,10 @@ import java.util.concurrent.TimeUnit;
 import org.flywaydb.core.api.FlywayException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine;
 
 /**
  * The indexer's command line: {@code indexer run --config <file>} mirrors the deployment into PostgreSQL until
@@ -131,14 +132,14 @@ public final class IndexerMain implements Callable<Integer> {
         public Integer call() throws Exception {
             IndexerConfig cfg = IndexerConfig.load(config.file, env);
             DeploymentFile deployment = DeploymentFile.read(cfg.deployment());
-            DatabaseUrl db = cfg.database();
+            PostgresUrl db = cfg.database();
             RpcClient rpc = RpcClient.connect(cfg.rpcConfig());
             Vertx vertx = null;
             Pool pool = null;
             try {
                 IndexerMeta meta = checkThenMigrate(cfg, deployment, rpc);
                 vertx = Vertx.vertx();
-                pool = db.pool(vertx);
+                pool = MirrorPool.create(db, vertx);
                 MirrorProjection projection = new MirrorProjection(meta.engine(), meta.guard(), new EventDecoder());
                 MirrorStore store = new MirrorStore(pool, projection, cfg.reorgWindow());
                 ensureMeta(store, meta, db);
@@ -234,7 +235,7 @@ public final class IndexerMain implements Callable<Integer> {
         public Integer call() {
             IndexerConfig cfg = IndexerConfig.load(config.file, env);
             DeploymentFile deployment = DeploymentFile.read(cfg.deployment());
-            DatabaseUrl db = cfg.database();
+            PostgresUrl db = cfg.database();
             RpcClient rpc = RpcClient.connect(cfg.verifyRpcConfig());
             StartChecks checks = new StartChecks(rpc, cfg.httpUrls(), deployment, cfg.deployment());
             try (Connection c = connect(db)) {
@@ -291,7 +292,7 @@ public final class IndexerMain implements Callable<Integer> {
         public Integer call() throws Exception {
             IndexerConfig cfg = IndexerConfig.load(config.file, env);
             DeploymentFile deployment = DeploymentFile.read(cfg.deployment());
-            DatabaseUrl db = cfg.database();
+            PostgresUrl db = cfg.database();
             RpcClient rpc = RpcClient.connect(cfg.rpcConfig());
             Vertx vertx = null;
             Pool pool = null;
@@ -303,7 +304,7 @@ public final class IndexerMain implements Callable<Integer> {
                     throw new StartupException("nothing to roll back: the database " + db + " holds no mirror", null);
                 }
                 vertx = Vertx.vertx();
-                pool = db.pool(vertx);
+                pool = MirrorPool.create(db, vertx);
                 MirrorStore store = new MirrorStore(pool, new MirrorProjection(meta.engine(), meta.guard(),
                         new EventDecoder()), cfg.reorgWindow());
                 long cursor = await(store.loadCursor(), db).map(IndexedCursor::blockNumber)
@@ -359,7 +360,7 @@ public final class IndexerMain implements Callable<Integer> {
      *
      * @return the recorded deployment, or empty when the database holds no mirror yet
      */
-    private static Optional<IndexerMeta> checkDatabase(DatabaseUrl db, IndexerMeta meta) {
+    private static Optional<IndexerMeta> checkDatabase(PostgresUrl db, IndexerMeta meta) {
         try (Connection c = connect(db)) {
             Optional<IndexerMeta> stored = StartChecks.storedMeta(c);
             StartChecks.requireSameDeployment(stored, meta, db);
@@ -374,7 +375,7 @@ public final class IndexerMain implements Callable<Integer> {
                 node.genesisHash(), deployment.guard());
     }
 
-    private static void migrate(DatabaseUrl db) {
+    private static void migrate(PostgresUrl db) {
         try {
             int applied = Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
             log.info("schema migrated ({} migration(s) applied) on {}", applied, db);
@@ -384,7 +385,7 @@ public final class IndexerMain implements Callable<Integer> {
     }
 
     /** Records {@code meta} in the database (or checks it against the recorded one). */
-    private static void ensureMeta(MirrorStore store, IndexerMeta meta, DatabaseUrl db) {
+    private static void ensureMeta(MirrorStore store, IndexerMeta meta, PostgresUrl db) {
         try {
             await(store.ensureMeta(meta), db);
         } catch (MetaMismatchException e) {
@@ -392,7 +393,7 @@ public final class IndexerMain implements Callable<Integer> {
         }
     }
 
-    private static <T> T await(Future<T> f, DatabaseUrl db) {
+    private static <T> T await(Future<T> f, PostgresUrl db) {
         try {
             return f.toCompletionStage().toCompletableFuture().get(STORE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
@@ -426,7 +427,7 @@ public final class IndexerMain implements Callable<Integer> {
         }
     }
 
-    private static Connection connect(DatabaseUrl db) {
+    private static Connection connect(PostgresUrl db) {
         Properties p = new Properties();
         p.setProperty("user", db.user());
         p.setProperty("password", db.password());

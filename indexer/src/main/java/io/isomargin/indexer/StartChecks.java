@@ -1,6 +1,7 @@
 package io.isomargin.indexer;
 
 import io.isomargin.abi.config.DeploymentFile;
+import io.isomargin.abi.config.PostgresUrl;
 import io.isomargin.abi.config.Redact;
 import io.isomargin.abi.follower.BlockRef;
 import io.isomargin.abi.follower.RpcClient;
@@ -125,7 +126,7 @@ final class StartChecks {
      *
      * @throws StartupException {@link ExitCode#CHAIN_MISMATCH}
      */
-    static void requireSameDeployment(Optional<IndexerMeta> stored, IndexerMeta expected, DatabaseUrl db) {
+    static void requireSameDeployment(Optional<IndexerMeta> stored, IndexerMeta expected, PostgresUrl db) {
         stored.flatMap(s -> s.mismatch(expected)).ifPresent(why -> {
             throw new StartupException(ExitCode.CHAIN_MISMATCH, why.replaceFirst("^this database",
                     "the database " + db), null);

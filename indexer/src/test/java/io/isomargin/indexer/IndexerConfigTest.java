@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isomargin.abi.config.ConfigException;
+import io.isomargin.abi.config.PostgresUrl;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,7 +50,7 @@ class IndexerConfigTest {
         assertEquals(List.of("http://127.0.0.1:8545", "https://backup.example/rpc"), c.httpUrls());
         assertEquals(Optional.of("ws://127.0.0.1:8545"), c.wsUrl());
         assertEquals(Duration.ofSeconds(5), c.rpcTimeout());
-        assertEquals(new DatabaseUrl("db.local", 6543, "mirror", "indexer", "p@ss"), c.database());
+        assertEquals(new PostgresUrl("db.local", 6543, "mirror", "indexer", "p@ss"), c.database());
         assertEquals("jdbc:postgresql://db.local:6543/mirror", c.database().jdbcUrl());
         assertEquals(2, c.confirmations());
         assertEquals(32, c.reorgWindow());
@@ -214,7 +215,7 @@ class IndexerConfigTest {
                 "ISOMARGIN_INDEXER_DATABASE_URL", "postgres://u:v@h/d"));
         assertEquals(5, c.confirmations());
         assertEquals(List.of("http://a:1", "http://b:2"), c.httpUrls());
-        assertEquals(new DatabaseUrl("h", 5432, "d", "u", "v"), c.database());
+        assertEquals(new PostgresUrl("h", 5432, "d", "u", "v"), c.database());
     }
 
     @Test
@@ -223,7 +224,7 @@ class IndexerConfigTest {
         assertEquals("database.url",
                 assertThrows(ConfigException.class, () -> IndexerConfig.load(file, Map.of())).key());
         IndexerConfig c = IndexerConfig.load(file, Map.of("DATABASE_URL", "postgresql://x:y@z:1/w"));
-        assertEquals(new DatabaseUrl("z", 1, "w", "x", "y"), c.database());
+        assertEquals(new PostgresUrl("z", 1, "w", "x", "y"), c.database());
     }
 
     private Path write(String yaml) throws Exception {

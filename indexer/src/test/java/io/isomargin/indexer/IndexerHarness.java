@@ -2,6 +2,7 @@ package io.isomargin.indexer;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.isomargin.abi.config.PostgresUrl;
 import io.isomargin.abi.events.EventDecoder;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.RpcClient;
@@ -84,7 +85,8 @@ final class IndexerHarness implements AutoCloseable {
     static IndexerHarness create(Deployment d, PostgresDatabase db, IndexerMeta meta, Options o) {
         Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
         Vertx vertx = Vertx.vertx();
-        Pool pool = new DatabaseUrl(db.host(), db.port(), db.database(), db.user(), db.password()).pool(vertx);
+        Pool pool = MirrorPool.create(new PostgresUrl(db.host(), db.port(), db.database(), db.user(),
+                db.password()), vertx);
         RpcConfig rpcConfig = new RpcConfig(List.of(o.rpcUrl()), o.rpcTimeout(), 3,
                 Duration.ofMillis(10), Duration.ofMillis(50), 4, 50, Duration.ofMillis(300), 0);
         RpcClient rpc = RpcClient.connect(rpcConfig);

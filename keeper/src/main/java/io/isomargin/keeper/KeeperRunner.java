@@ -82,7 +82,7 @@ public final class KeeperRunner implements KeeperApp {
             BookScope scope = new BookScope(deployment.engine(), deployment.deployBlock(), oracles,
                     guard(cfg, deployment));
             Optional<MirrorSnapshotReader> mirror = cfg.database().map(db -> new MirrorSnapshotReader(
-                    db.readerDatabase(), scope, rpc, MIRROR_CATCH_UP, cfg.follower().maxRange()));
+                    MirrorSnapshotReader.Database.of(db), scope, rpc, MIRROR_CATCH_UP, cfg.follower().maxRange()));
             keeper = new Keeper(new Keeper.Parts(rpc, cfg.followerConfig(deployment.engine()), scope, mirror, key,
                     deployment.chainId(), cfg.feePolicy(), cfg.gas().replaceAfterBlocks(), cfg.gas().maxInFlight(),
                     new LiquidationPlanner(cfg.liquidation().maxBatch(), cfg.liquidation().gasBudget(),

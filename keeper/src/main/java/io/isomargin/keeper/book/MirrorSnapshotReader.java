@@ -40,6 +40,11 @@ import org.web3j.protocol.core.methods.response.EthBlock;
 public final class MirrorSnapshotReader implements SnapshotSource {
     /** Where the mirror is. */
     public record Database(String jdbcUrl, String user, String password) {
+        /** The database {@code url} names. */
+        public static Database of(io.isomargin.abi.config.PostgresUrl url) {
+            return new Database(url.jdbcUrl(), url.user(), url.password());
+        }
+
         public Database {
             Objects.requireNonNull(jdbcUrl, "database.url");
             if (!jdbcUrl.startsWith("jdbc:postgresql:")) {

@@ -4,6 +4,7 @@ import io.isomargin.abi.config.ConfigException;
 import io.isomargin.abi.config.ConfigKeys;
 import io.isomargin.abi.config.ConfigSource;
 import io.isomargin.abi.config.DeploymentFile;
+import io.isomargin.abi.config.PostgresUrl;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.RpcConfig;
 import io.isomargin.keeper.send.FeePolicy;
@@ -40,7 +41,7 @@ import java.util.function.Predicate;
  * @param dryRun      everything but sending ({@code dry-run}, default false; {@code run --dry-run} overrides)
  * @param http        the operator endpoints ({@code http.*})
  */
-public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optional<MirrorDatabase> database,
+public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optional<PostgresUrl> database,
         Follower follower, KeyConfig key, Gas gas, Liquidation liquidation, Guard guard, boolean dryRun, Http http) {
 
     /** The prefix of the environment variables that override the file. */
@@ -197,8 +198,8 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
                 c.duration("rpc.timeout", Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofMinutes(5)),
                 c.intValue("rpc.max-requests-per-second", 0, 0, 100_000));
 
-        Optional<MirrorDatabase> database = c.optionalString("database.url")
-                .map(url -> MirrorDatabase.parse("database.url", url));
+        Optional<PostgresUrl> database = c.optionalString("database.url")
+                .map(url -> PostgresUrl.parse("database.url", url, "the indexer's database"));
 
         int reorgWindow = c.intValue("follower.reorg-window", 64, 1, 10_000);
         int confirmations = c.intValue("follower.confirmations", 0, 0, 1_000);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isomargin.abi.config.ConfigException;
 import io.isomargin.abi.config.DeploymentFile;
+import io.isomargin.abi.config.PostgresUrl;
 import io.isomargin.keeper.send.FeePolicy;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -85,8 +86,8 @@ class KeeperConfigTest {
         assertEquals(Duration.ofSeconds(5), c.rpc().timeout());
         assertEquals(25, c.rpcConfig().maxRequestsPerSecond());
         assertEquals(Duration.ofSeconds(5), c.rpcConfig().requestTimeout());
-        assertEquals(new MirrorDatabase("db.local", 6543, "mirror", "keeper", "p@ss"), c.database().orElseThrow());
-        assertEquals("jdbc:postgresql://db.local:6543/mirror", c.database().get().readerDatabase().jdbcUrl());
+        assertEquals(new PostgresUrl("db.local", 6543, "mirror", "keeper", "p@ss"), c.database().orElseThrow());
+        assertEquals("jdbc:postgresql://db.local:6543/mirror", c.database().get().jdbcUrl());
         assertEquals(new KeeperConfig.Follower(2, 32, 1000, Duration.ofMillis(500)), c.follower());
         assertEquals(1000, c.followerConfig("0x" + "ab".repeat(20)).maxRange());
         assertEquals(2, c.followerConfig("0x" + "ab".repeat(20)).confirmations());
@@ -156,7 +157,7 @@ class KeeperConfigTest {
         assertEquals(List.of(7L), c.markets());
         assertEquals(List.of("http://a:1", "http://b:2"), c.rpc().httpUrls());
         assertFalse(c.dryRun());
-        assertEquals(new MirrorDatabase("h", 5432, "d", "u", "v"), c.database().orElseThrow());
+        assertEquals(new PostgresUrl("h", 5432, "d", "u", "v"), c.database().orElseThrow());
     }
 
     @Test
@@ -170,7 +171,7 @@ class KeeperConfigTest {
         ConfigException e = rejected(GOOD.replace("postgres://keeper:p%40ss@db.local:6543/mirror",
                 "mysql://keeper:secret@db.local/mirror"), "database.url");
         assertFalse(e.getMessage().contains("secret"), e.getMessage());
-        assertFalse(new MirrorDatabase("h", 1, "d", "u", "secret").toString().contains("secret"));
+        assertFalse(new PostgresUrl("h", 1, "d", "u", "secret").toString().contains("secret"));
     }
 
     @Test

@@ -1,8 +1,5 @@
-package io.isomargin.keeper.config;
+package io.isomargin.abi.config;
 
-import io.isomargin.abi.config.ConfigException;
-import io.isomargin.abi.config.Redact;
-import io.isomargin.keeper.book.MirrorSnapshotReader;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -10,11 +7,12 @@ import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
 /**
- * The indexer's PostgreSQL mirror the book loads from, parsed from a {@code postgres://user:password@host:port/db}
- * URL (user and password percent-encoded; the port defaults to 5432). {@link #toString()} hides the password.
+ * A PostgreSQL database, parsed from a {@code postgres://user:password@host:port/database} URL (user and password
+ * percent-encoded; the port defaults to 5432): the indexer's mirror, which the keeper may also read. One parser for
+ * both services. {@link #toString()} hides the password.
  */
-public record MirrorDatabase(String host, int port, String database, String user, String password) {
-    public MirrorDatabase {
+public record PostgresUrl(String host, int port, String database, String user, String password) {
+    public PostgresUrl {
         Objects.requireNonNull(host, "host");
         Objects.requireNonNull(database, "database");
         Objects.requireNonNull(user, "user");
@@ -24,12 +22,14 @@ public record MirrorDatabase(String host, int port, String database, String user
     /**
      * Parses {@code url}.
      *
-     * @param key the config key it came from, named by the {@link ConfigException} (which shows the URL without its
-     *            password) when it is malformed
+     * @param key  the config key it came from, named by the {@link ConfigException} (which shows the URL without its
+     *             password) when it is malformed
+     * @param what what the database is for, shown in that message (e.g. "the indexer's database"), or empty
      */
-    public static MirrorDatabase parse(String key, String url) {
+    public static PostgresUrl parse(String key, String url, String what) {
         String shown = Redact.url(url);
-        String allowed = "a URL like postgres://user:password@host:5432/database (the indexer's database)";
+        String allowed = "a URL like postgres://user:password@host:5432/database" + (what.isEmpty() ? "" : " ("
+                + what + ")");
         URI uri;
         try {
             uri = new URI(url);
@@ -47,18 +47,18 @@ public record MirrorDatabase(String host, int port, String database, String user
         String user = decode(colon < 0 ? info : info.substring(0, colon));
         String password = colon < 0 ? "" : decode(info.substring(colon + 1));
         if (user.isEmpty()) throw new ConfigException(key, shown, allowed + " (the user is missing)");
-        return new MirrorDatabase(uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(), uri.getPath().substring(1),
+        return new PostgresUrl(uri.getHost(), uri.getPort() < 0 ? 5432 : uri.getPort(), uri.getPath().substring(1),
                 user, password);
     }
 
-    /** The JDBC URL (without credentials). */
-    public String jdbcUrl() {
-        return "jdbc:postgresql://" + host + ":" + port + "/" + database;
+    /** {@link #parse(String, String, String)} without a purpose in the message. */
+    public static PostgresUrl parse(String key, String url) {
+        return parse(key, url, "");
     }
 
-    /** What {@link MirrorSnapshotReader} connects with. */
-    public MirrorSnapshotReader.Database readerDatabase() {
-        return new MirrorSnapshotReader.Database(jdbcUrl(), user, password);
+    /** The JDBC URL (without credentials: pass {@link #user()} and {@link #password()} beside it). */
+    public String jdbcUrl() {
+        return "jdbc:postgresql://" + host + ":" + port + "/" + database;
     }
 
     @Override
