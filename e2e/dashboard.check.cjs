@@ -4,9 +4,10 @@
 // (count, prices, open vaults), the vaults closest to liquidation (ids in order, health, debt, liquidation price, the
 // guarded badge), recent liquidations, the margin guard's top-ups, the risk table of each market against
 // /risk/{market}?drop= (with the guards' saved vaults), the health histogram against /risk?drop=0, and the keeper
-// status. Saves <outdir>/dashboard.png.
+// status. Saves <outdir>/dashboard.png. Given the chain's RPC URL, it also checks live updates: the page holds the
+// indexer's /events stream open, and a block mined then reaches the page through it (before the 15 s idle refresh).
 //
-//   node e2e/dashboard.check.cjs <indexer-url> <outdir>        (CHROMIUM overrides /usr/bin/chromium)
+//   node e2e/dashboard.check.cjs <indexer-url> <outdir> [<rpc-url>]   (CHROMIUM overrides /usr/bin/chromium)
 //
 // Prints "dashboard check: OK {json summary}" and exits 0, or "dashboard check: FAILED ..." with every mismatch and
 // exits 1 (2 on a usage or browser start-up error).
@@ -16,7 +17,8 @@ const fs = require('fs');
 const path = require('path');
 const { chromium } = require('playwright-core');
 
-const [url, outdir] = process.argv.slice(2);
+const [url, outdir, rpc] = process.argv.slice(2);
+const LIVE_TIMEOUT_MS = 10_000; // under the page's 15 s idle refresh: only a pushed event can beat it
 if (!url || !outdir) {
   console.error('usage: node e2e/dashboard.check.cjs <indexer-url> <outdir>');
   process.exit(2);
@@ -44,6 +46,7 @@ function readPage() {
   return {
     block: document.body.dataset.block,
     state: document.body.dataset.state,
+    live: document.body.dataset.live === 'true',
     error: document.getElementById('error').hidden ? null : document.getElementById('error').textContent,
     marketCount: document.getElementById('market-count').dataset.count,
     markets: rows('#markets tbody tr').map(tr => ({
@@ -197,6 +200,22 @@ async function main() {
       if (result.bad.length === 0) break;
       if (attempt < ATTEMPTS) console.log(`dashboard check: attempt ${attempt}: ${result.bad.length} difference(s), comparing again`);
     }
+    let pushedBlock = null;
+    if (rpc) {
+      await page.waitForFunction(() => document.body.dataset.live === 'true', null, { timeout: RENDER_TIMEOUT_MS });
+      const before = await page.evaluate(() => ({ events: Number(document.body.dataset.events || 0),
+        block: Number(document.body.dataset.block) }));
+      const mined = await fetch(rpc, { method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'evm_mine', params: [] }) });
+      if (!mined.ok) throw new Error('evm_mine: HTTP ' + mined.status);
+      try {
+        await page.waitForFunction(b => Number(document.body.dataset.events || 0) > b.events
+          && Number(document.body.dataset.block) > b.block, before, { timeout: LIVE_TIMEOUT_MS });
+        pushedBlock = await page.evaluate(() => Number(document.body.dataset.block));
+      } catch (e) {
+        problems.push(`a mined block did not reach the page through /events within ${LIVE_TIMEOUT_MS} ms`);
+      }
+    }
     fs.mkdirSync(outdir, { recursive: true });
     const shot = path.join(outdir, 'dashboard.png');
     await page.screenshot({ path: shot, fullPage: true });
@@ -212,7 +231,7 @@ async function main() {
       savedByGuards: result.shown.risk.reduce((n, c) => Math.max(n, ...c.rows.map(r => Number(r.saved))), 0),
       pendingRiskChanges: result.shown.markets.filter(m => m.pendingExecutableAt !== '').length,
       keeper: result.shown.keeperState, keeperTracked: result.shown.keeperTracked === undefined ? null : Number(result.shown.keeperTracked),
-      screenshot: shot,
+      screenshot: shot, live: result.shown.live, pushedBlock,
     };
     if (problems.length) {
       console.log('dashboard check: FAILED\n  ' + problems.join('\n  '));

@@ -1,11 +1,14 @@
-// The operator dashboard: polls the indexer's query API (same origin) every 2 s and renders markets, keeper status,
+// The operator dashboard: refreshes from the indexer's query API (same origin) when the indexer commits a block (its
+// /events stream; every 15 s regardless, for the keeper's status; every 2 s while the stream is down) and renders
+// markets, keeper status,
 // recent liquidations and margin-guard top-ups, a health histogram and a risk curve per market (with and without the
 // guards' remaining capacity), and the vaults closest to liquidation (guarded ones marked).
 // Numbers are the API's exact decimal strings, only grouped into thousands for reading; the exact value of each
 // figure is also kept in a data-* attribute (the browser test compares those with the API).
 'use strict';
 
-const REFRESH_MS = 2000;
+const FALLBACK_MS = 2000; // polling while the event stream is down
+const IDLE_MS = 15000; // a refresh at least this often: the keeper's status is not pushed
 const VAULT_ROWS = 50;
 const LIQUIDATION_ROWS = 15;
 const TOP_UP_ROWS = 15;
@@ -300,7 +303,18 @@ async function refresh() {
   document.body.dataset.block = block === null ? '' : block;
 }
 
-async function loop() {
+let running = false; // a refresh in flight
+let again = false; // an event arrived during it: refresh once more after it
+let live = false; // the event stream is open
+let timer = null;
+
+async function update() {
+  if (running) {
+    again = true;
+    return;
+  }
+  running = true;
+  clearTimeout(timer);
   try {
     await refresh();
     $('#error').hidden = true;
@@ -309,9 +323,39 @@ async function loop() {
     $('#error').hidden = false;
     $('#error').textContent = 'refresh failed: ' + e.message;
     document.body.dataset.state = 'error';
+  } finally {
+    running = false;
   }
   document.body.dataset.refreshes = Number(document.body.dataset.refreshes) + 1;
-  setTimeout(loop, REFRESH_MS);
+  if (again) {
+    again = false;
+    update();
+    return;
+  }
+  timer = setTimeout(update, live ? IDLE_MS : FALLBACK_MS);
 }
 
-loop();
+/** Live updates: each committed block, reorg or resync the indexer pushes triggers a refresh. */
+function listen() {
+  if (!window.EventSource) return;
+  const events = new EventSource('/events');
+  const setLive = on => {
+    live = on;
+    document.body.dataset.live = on ? 'true' : 'false';
+    if (!on) {
+      clearTimeout(timer);
+      if (!running) timer = setTimeout(update, FALLBACK_MS);
+    }
+  };
+  events.addEventListener('open', () => setLive(true));
+  events.addEventListener('error', () => setLive(false)); // the browser reconnects by itself
+  for (const name of ['block', 'reorg', 'resync']) {
+    events.addEventListener(name, () => {
+      document.body.dataset.events = Number(document.body.dataset.events || 0) + 1;
+      update();
+    });
+  }
+}
+
+listen();
+update();

@@ -150,6 +150,7 @@ public final class IndexerMain implements Callable<Integer> {
                 try {
                     api = ApiServer.start(vertx, cfg.apiOptions(), new MirrorReader(pool), runner::status,
                             metrics);
+                    runner.addCommitListener(api.events());
                 } catch (IllegalStateException e) {
                     throw new StartupException("api.port: " + e.getMessage(), e);
                 }

@@ -98,6 +98,7 @@ public final class IndexerRunner implements AutoCloseable {
     private volatile long indexedBlock = -1;
     private final long createdNanos = System.nanoTime();
     private volatile long lastCommitNanos = createdNanos; // start() until the first commit
+    private final List<CommitListener> commitListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile long headAtCommit = -1; // the head seen when the last batch (or rollback) was committed
     private volatile int reorgs;
     private volatile int savedRange = -1; // the range the database holds, -1 for none
@@ -154,6 +155,11 @@ public final class IndexerRunner implements AutoCloseable {
         startFollower(loadResumePoint());
         supervisor = Thread.ofVirtual().name("indexer-supervisor").start(this::supervise);
         started = true;
+    }
+
+    /** Adds {@code l}, told of every commit and rollback from now on (before {@link #start()} to miss none). */
+    public void addCommitListener(CommitListener l) {
+        commitListeners.add(java.util.Objects.requireNonNull(l, "listener"));
     }
 
     /** The last block committed to the mirror (-1 before anything). */
@@ -455,6 +461,9 @@ public final class IndexerRunner implements AutoCloseable {
             if (result.applied()) {
                 indexedBlock = result.cursor();
                 committed();
+                for (CommitListener l : commitListeners) {
+                    l.committed(batch.fromBlock(), batch.toBlock(), result.changes());
+                }
                 eventsIndexed.addAndGet(withOracles.logs().size());
                 log.debug("committed #{}..#{}: {} log(s), {} row(s)", batch.fromBlock(), batch.toBlock(),
                         complete.logs().size(), result.rows());
@@ -476,6 +485,7 @@ public final class IndexerRunner implements AutoCloseable {
             indexedBlock = commonAncestor.number();
             committed();
             reorgs++;
+            for (CommitListener l : commitListeners) l.rolledBack(commonAncestor.number());
             log.info("reorg: mirror rolled back to #{} {} (blocks #{}..#{} undone)", commonAncestor.number(),
                     commonAncestor.hash(), commonAncestor.number() + 1, before);
         }

@@ -58,7 +58,8 @@ public final class MirrorStore {
      * @param rows    rows written (history and facts)
      * @param cursor  the cursor after the call
      */
-    public record BatchResult(boolean applied, int rows, long cursor) {}
+    /** What {@link #applyBatch} did: {@code changes} are the committed rows (null when the batch was skipped). */
+    public record BatchResult(boolean applied, int rows, long cursor, MirrorChanges changes) {}
 
     /**
      * Records {@code expected} as the deployment this database mirrors, or checks it against the one recorded; a
@@ -187,7 +188,7 @@ public final class MirrorStore {
         }
         return pool.withTransaction(conn -> lockCursor(conn).compose(cursor -> {
             if (cursor.isPresent() && batch.fromBlock() <= cursor.get()) {
-                return Future.succeededFuture(new BatchResult(false, 0, cursor.get()));
+                return Future.succeededFuture(new BatchResult(false, 0, cursor.get(), null));
             }
             if (cursor.isPresent() && batch.fromBlock() != cursor.get() + 1) {
                 return Future.failedFuture(new IllegalStateException("batch #" + batch.fromBlock() + "..#"
@@ -197,7 +198,8 @@ public final class MirrorStore {
                 MirrorChanges changes = projection.project(decoded, state, times);
                 return writeChanges(conn, changes)
                         .compose(ignored -> writeBlocksAndCursor(conn, batch, times))
-                        .map(ignored -> new BatchResult(true, changes.size(), batch.toBlock()));
+                        .map(ignored -> new BatchResult(true, changes.size(), batch.toBlock(),
+                                changes));
             });
         }));
     }

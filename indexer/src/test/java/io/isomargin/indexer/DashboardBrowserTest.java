@@ -88,8 +88,9 @@ class DashboardBrowserTest {
             ApiServer api = ApiServer.start(indexer.vertx, new ApiServer.Options("127.0.0.1", 0, 5,
                     Optional.of("http://127.0.0.1:" + keeper.actualPort())), new MirrorReader(indexer.pool),
                     indexer.runner::status, IndexerMetrics.create(indexer.runner));
+            indexer.runner.addCommitListener(api.events());
             try {
-                String out = runCheck("http://127.0.0.1:" + api.port());
+                String out = runCheck("http://127.0.0.1:" + api.port(), chain.rpcUrl());
                 JsonObject summary = new JsonObject(out.substring(out.indexOf("dashboard check: OK ") + 20).strip());
                 assertEquals(2, summary.getInteger("markets"), out);
                 assertEquals(1, summary.getInteger("pendingRiskChanges"), out);
@@ -108,6 +109,9 @@ class DashboardBrowserTest {
                 assertEquals(List.of(weth.getFirst().longValueExact()), summary.getJsonArray("topUps").getList()
                         .stream().map(n -> ((Number) n).longValue()).toList(), out);
                 assertTrue(summary.getInteger("savedByGuards") >= 1, "the guarded vault is saved at -20%: " + out);
+                assertTrue(summary.getBoolean("live"), "the page holds /events open: " + out);
+                assertTrue(summary.getLong("pushedBlock") > summary.getLong("block"),
+                        "a mined block reached the page through /events: " + out);
                 Path shot = Path.of(summary.getString("screenshot"));
                 assertTrue(Files.size(shot) > 10_000, "screenshot " + shot + " has " + Files.size(shot) + " bytes");
             } finally {
@@ -133,14 +137,14 @@ class DashboardBrowserTest {
                 .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
-    /** Runs the browser check against {@code url}; returns its output after asserting it passed. */
-    private static String runCheck(String url) throws Exception {
+    /** Runs the browser check against {@code url} (mining on {@code rpc}); returns its output after asserting it passed. */
+    private static String runCheck(String url, String rpc) throws Exception {
         Path root = AnvilChain.repoRoot();
         Path outdir = Path.of("target", "e2e").toAbsolutePath();
         Files.createDirectories(outdir);
         Path log = outdir.resolve("dashboard-check.log");
         Process p = new ProcessBuilder("node", root.resolve("e2e/dashboard.check.cjs").toString(), url,
-                outdir.toString()).directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile())
+                outdir.toString(), rpc).directory(root.toFile()).redirectErrorStream(true).redirectOutput(log.toFile())
                 .start();
         boolean done = p.waitFor(CHECK_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         if (!done) {

@@ -188,6 +188,7 @@ public final class ApiServer implements AutoCloseable {
     private final Options options;
     private final KeeperStatusProxy keeper;
     private HttpServer server;
+    private EventStream events;
 
     private ApiServer(MirrorReader reader, Supplier<Status> status, PrometheusMeterRegistry metrics, Options options,
             KeeperStatusProxy keeper) {
@@ -235,6 +236,7 @@ public final class ApiServer implements AutoCloseable {
 
     @Override
     public void close() {
+        if (events != null) events.close();
         keeper.close();
         if (server != null) {
             server.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
@@ -242,9 +244,16 @@ public final class ApiServer implements AutoCloseable {
         }
     }
 
+    /** The {@code /events} stream: add it to the runner ({@code addCommitListener}) so it sees the commits. */
+    public EventStream events() {
+        return events;
+    }
+
     private Router router(Vertx vertx) {
         Router router = Router.router(vertx);
         router.route().handler(this::timed);
+        events = new EventStream(vertx);
+        router.get("/events").handler(events::handle); // long-lived: not timed, not in the request metrics
         if (!options.corsOrigins().isEmpty()) {
             // a front end served from another origin may read the API (GET only: it has nothing else)
             CorsHandler cors = CorsHandler.create().allowedMethods(Set.of(HttpMethod.GET, HttpMethod.OPTIONS))
@@ -296,6 +305,10 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private void timed(RoutingContext ctx) {
+        if ("/events".equals(ctx.normalizedPath())) {
+            ctx.next(); // a stream open for hours is no request duration
+            return;
+        }
         long start = System.nanoTime();
         ctx.addBodyEndHandler(v -> Timer.builder("isomargin.indexer.http.requests")
                 .description("Query API requests by route and status")
