@@ -1,5 +1,6 @@
 package io.isomargin.indexer.api;
 
+import io.isomargin.abi.BuildInfo;
 import io.isomargin.abi.math.TierState;
 import io.isomargin.indexer.GuardPolicyRow;
 import io.isomargin.indexer.GuardWindow;
@@ -17,16 +18,21 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.CorsHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.pgclient.PgException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.time.Duration;
@@ -47,8 +53,10 @@ import org.slf4j.LoggerFactory;
  * {@code /markets/{id}}, {@code /markets/{id}/health-histogram}, {@code /markets/{id}/risk-changes},
  * {@code /liquidations}, {@code /guard/top-ups}, {@code /risk/{market}},
  * {@code /risk/{market}/curve}, {@code /health}, {@code /metrics}, {@code /keeper/status} (relayed,
- * {@link KeeperStatusProxy}), and the dashboard's static files at {@code /dashboard/} ({@code /} leads there). The
- * endpoints and their parameters are documented in the README ("Query API", "Dashboard").
+ * {@link KeeperStatusProxy}), {@code /openapi.json} (this API's OpenAPI 3.1 document, {@link #openApi()}), and the
+ * dashboard's static files at {@code /dashboard/} ({@code /} leads there). The endpoints and their parameters are
+ * documented in the README ("Query API", "Dashboard") and, with the exact shape of every answer, in
+ * {@code openapi.json} ({@code OpenApiContractTest} checks the real answers against it).
  *
  * <p>Health, debt and liquidation prices are computed on each request with the engine's exact math
  * ({@link MarketSnapshot}) at the mirror's block: interest accrued and margins ramped to that block's time, priced
@@ -187,6 +195,8 @@ public final class ApiServer implements AutoCloseable {
     private final PrometheusMeterRegistry metrics;
     private final Options options;
     private final KeeperStatusProxy keeper;
+    private final String openApi = openApi().encode();
+    private Router router;
     private HttpServer server;
     private EventStream events;
 
@@ -210,6 +220,7 @@ public final class ApiServer implements AutoCloseable {
                 "status"), Objects.requireNonNull(metrics, "metrics"), options,
                 new KeeperStatusProxy(vertx, options.keeperUrl(), KeeperStatusProxy.TIMEOUT));
         Router router = api.router(vertx);
+        api.router = router;
         try {
             // HTTP/1.1 only: a JDK client's h2c upgrade was answered with HTTP/1.1 bytes it then read as HTTP/2
             // frames (a /metrics body as "Frame type(109)"), which hung or failed the request
@@ -232,6 +243,30 @@ public final class ApiServer implements AutoCloseable {
     /** The bound port. */
     public int port() {
         return server.actualPort();
+    }
+
+    /**
+     * The paths of the GET routes the router serves, as registered ({@code /vaults/:id}; a prefix route such as the
+     * dashboard's files as its prefix, {@code /dashboard/}), each once.
+     */
+    public List<String> routes() {
+        return router.getRoutes().stream().filter(r -> r.getPath() != null && r.methods() != null
+                && r.methods().contains(HttpMethod.GET)).map(Route::getPath).distinct().toList();
+    }
+
+    /**
+     * The API's OpenAPI 3.1 document ({@code indexer/src/main/resources/openapi.json}) with {@code info.version} the
+     * indexer's version, as {@code /openapi.json} serves it.
+     */
+    public static JsonObject openApi() {
+        try (InputStream in = ApiServer.class.getResourceAsStream("/openapi.json")) {
+            if (in == null) throw new IllegalStateException("openapi.json is not on the classpath");
+            JsonObject doc = new JsonObject(Buffer.buffer(in.readAllBytes()));
+            doc.getJsonObject("info").put("version", BuildInfo.version());
+            return doc;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read openapi.json", e);
+        }
     }
 
     @Override
@@ -274,6 +309,10 @@ public final class ApiServer implements AutoCloseable {
         get(router, "/health", "health", this::health);
         get(router, "/metrics", "metrics", this::metrics);
         get(router, "/keeper/status", "keeper-status", keeper::relay);
+        get(router, "/openapi.json", "openapi", ctx -> {
+            new RequestParams(ctx).only();
+            ctx.response().putHeader("content-type", "application/json").end(openApi);
+        });
         // the dashboard: static files from the classpath (indexer/src/main/resources/dashboard), no build step
         get(router, "/", "dashboard", ctx -> redirect(ctx, "/dashboard/"));
         get(router, "/dashboard", "dashboard", ctx -> { // the route also matches /dashboard/
