@@ -292,6 +292,7 @@ class OpenApiContractTest {
         assertEquals("stopped", call(down, "getHealth", "/health", 503).getString("status"));
         error("getHealth", "/health?verbose=1", 400);
         call(api, "getMetrics", "/metrics", 200);
+        stream(api, "getEvents", "/events");
         error("getMetrics", "/metrics?x=1", 400);
         assertEquals(KEEPER_TRACKED, ok("getKeeperStatus", "/keeper/status").getInteger("trackedVaults"));
         assertFalse(call(bare, "getKeeperStatus", "/keeper/status", 404).getBoolean("configured"));
@@ -393,6 +394,37 @@ class OpenApiContractTest {
         if (problem != null) failures.add(operationId + ": GET " + path + " -> " + status + ": " + problem);
         covered.computeIfAbsent(operationId, k -> new TreeSet<>()).add(status);
         return "application/json".equals(contentType) ? new JsonObject(r.body()) : new JsonObject();
+    }
+
+    /**
+     * A stream that never ends ({@code /events}): its status, its documented media type and its first line, read
+     * within 10 s; then closed.
+     */
+    private void stream(ApiServer server, String operationId, String path) throws Exception {
+        java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder()
+                .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+        HttpResponse<java.io.InputStream> r = client.sendAsync(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(url(server, path))).build(), HttpResponse.BodyHandlers.ofInputStream())
+                .get(10, TimeUnit.SECONDS);
+        try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(r.body(),
+                java.nio.charset.StandardCharsets.UTF_8))) {
+            assertEquals(200, r.statusCode(), operationId);
+            String contentType = r.headers().firstValue("content-type").orElse("");
+            Set<String> documented = otherMediaTypes.get(operationId + " 200");
+            if (documented == null || !documented.contains(contentType.split(";")[0].strip())) {
+                failures.add(operationId + ": GET " + path + " -> content-type " + contentType + ", documented "
+                        + documented);
+            }
+            String first = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return lines.readLine();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }).get(10, TimeUnit.SECONDS);
+            assertEquals("retry: 2000", first, operationId + ": the stream's first line");
+        }
+        covered.computeIfAbsent(operationId, k -> new TreeSet<>()).add(200);
     }
 
     /** Null if the JSON {@code body} is a valid {@code status} answer of {@code operationId}, else why not. */
