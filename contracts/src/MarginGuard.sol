@@ -180,12 +180,13 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         _record(vaultId, p.terms.mode, amount + fee);
 
         amount = _move(vaultId, p, token, amount);
-        fee = amount * p.terms.feeBps / C.BPS; // the same or less if the engine took less
-        if (fee > 0) token.safeTransferFrom(p.owner, executor, fee);
         // A top-up that leaves the vault liquidatable would only hand the owner's money to its liquidator (a full
-        // liquidation seizes it with the rest): it does not run.
+        // liquidation seizes it with the rest): it does not run. Checked before the fee is paid: a receive hook on
+        // the fee transfer gives the executor control, and a liquidation there would leave no debt to read.
         uint256 healthAfter = lens.health(vaultId);
         if (healthAfter < C.WAD) revert StillLiquidatable(vaultId, healthAfter);
+        fee = amount * p.terms.feeBps / C.BPS; // the same or less if the engine took less
+        if (fee > 0) token.safeTransferFrom(p.owner, executor, fee);
         emit ToppedUp(vaultId, p.owner, executor, p.terms.mode, amount, fee, healthBefore, healthAfter, used);
     }
 
