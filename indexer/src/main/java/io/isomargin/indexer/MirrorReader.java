@@ -1,6 +1,8 @@
 package io.isomargin.indexer;
 
 import io.isomargin.abi.math.TierState;
+import io.isomargin.indexer.MirrorChanges.InsuranceEvent;
+import io.isomargin.indexer.MirrorChanges.LenderRow;
 import io.isomargin.indexer.MirrorChanges.LiquidationRow;
 import io.isomargin.indexer.MirrorChanges.PolicyChange;
 import io.isomargin.indexer.MirrorChanges.PriceRow;
@@ -237,10 +239,62 @@ public final class MirrorReader {
                     .map(rows -> map(rows, MirrorTables::topUp));
         }
 
+        /** Up to {@code limit} events of vault {@code vaultId}, newest first, before ({@code beforeBlock}, {@code
+         * beforeLogIndex}). */
+        public Future<List<VaultEvent>> vaultHistory(long vaultId, long beforeBlock, int beforeLogIndex, int limit) {
+            return query("SELECT * FROM vault_history WHERE vault_id = $1 AND (block_number, log_index) < ($2, $3)"
+                    + " ORDER BY block_number DESC, log_index DESC LIMIT $4",
+                    Tuple.of(vaultId, beforeBlock, beforeLogIndex, limit)).map(rows -> map(rows, r -> new VaultEvent(
+                            new EventRef(r.getLong("block_number"), r.getInteger("log_index"), "",
+                                    r.getString("tx_hash"), r.getString("event")),
+                            MirrorTables.big(r, "collateral_before"), MirrorTables.big(r, "collateral_after"),
+                            MirrorTables.big(r, "debt_shares_before"), MirrorTables.big(r, "debt_shares_after"),
+                            r.getBoolean("closed"))));
+        }
+
+        /** Up to {@code limit} oracle answers of {@code marketId}, newest first, before a position. */
+        public Future<List<PriceRow>> prices(long marketId, long beforeBlock, int beforeLogIndex, int limit) {
+            return query("SELECT * FROM prices WHERE market_id = $1 AND (block_number, log_index) < ($2, $3)"
+                    + " ORDER BY block_number DESC, log_index DESC LIMIT $4",
+                    Tuple.of(marketId, beforeBlock, beforeLogIndex, limit)).map(rows -> map(rows, MirrorReader::price));
+        }
+
+        /**
+         * Up to {@code limit} insurance-fund movements of {@code marketId}, newest first, before position
+         * ({@code beforeBlock}, {@code beforeLogIndex}, {@code beforeKind}: one log may both pay a protocol fee and
+         * cover bad debt, so the kind is part of the position; "~" sorts after every kind).
+         */
+        public Future<List<InsuranceEvent>> insurance(long marketId, long beforeBlock, int beforeLogIndex,
+                String beforeKind, int limit) {
+            return query("SELECT * FROM insurance_events WHERE market_id = $1"
+                    + " AND (block_number, log_index, kind COLLATE \"C\") < ($2, $3, $4 COLLATE \"C\")"
+                    + " ORDER BY block_number DESC, log_index DESC, kind COLLATE \"C\" DESC LIMIT $5",
+                    Tuple.of(marketId, beforeBlock, beforeLogIndex, beforeKind, limit)).map(rows -> map(rows, r -> {
+                        InsuranceEvent.Kind kind = java.util.Arrays.stream(InsuranceEvent.Kind.values())
+                                .filter(k -> k.column().equals(r.getString("kind"))).findFirst().orElseThrow();
+                        return new InsuranceEvent(new EventRef(r.getLong("block_number"), r.getInteger("log_index"),
+                                "", r.getString("tx_hash"), kind.column()), r.getLong("market_id"), kind,
+                                MirrorTables.big(r, "amount"), r.getString("account"));
+                    }));
+        }
+
+        /** The lenders of {@code marketId} with supply shares, most shares first (then by address), at most
+         * {@code limit}. */
+        public Future<List<LenderRow>> lenders(long marketId, int limit) {
+            return query("SELECT * FROM lenders WHERE market_id = $1 AND shares > 0 ORDER BY shares DESC, lender"
+                    + " LIMIT $2", Tuple.of(marketId, limit)).map(rows -> map(rows, r -> new LenderRow(
+                            r.getLong("market_id"), r.getString("lender"), MirrorTables.big(r, "shares"),
+                            r.getLong("updated_block"))));
+        }
+
         private Future<RowSet<Row>> query(String sql, Tuple args) {
             return conn.preparedQuery(sql).execute(args);
         }
     }
+
+    /** One event of a vault, with its collateral and debt shares before and after. */
+    public record VaultEvent(EventRef at, java.math.BigInteger collateralBefore, java.math.BigInteger collateralAfter,
+            java.math.BigInteger debtSharesBefore, java.math.BigInteger debtSharesAfter, boolean closed) {}
 
     private static TierState tier(Row r) {
         return new TierState(MirrorTables.big(r, "min_value"), r.getInteger("im_bps"), r.getInteger("mm_from_bps"),

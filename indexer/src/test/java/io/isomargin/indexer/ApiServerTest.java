@@ -85,6 +85,35 @@ class ApiServerTest {
     }
 
     @Test
+    void historiesListWhatHappenedNewestFirst() throws Exception {
+        BigInteger v = wethVaults.getFirst();
+        JsonArray h = getOk("/vaults/" + v + "/history").getJsonArray("items");
+        assertTrue(h.size() >= 2, "opened, then collateral and debt: " + h.encode());
+        for (int i = 1; i < h.size(); i++) {
+            JsonObject newer = h.getJsonObject(i - 1);
+            JsonObject older = h.getJsonObject(i);
+            assertTrue(newer.getLong("block") > older.getLong("block") || newer.getLong("block").equals(older
+                    .getLong("block")) && newer.getInteger("logIndex") > older.getInteger("logIndex"), h.encode());
+            assertEquals(older.getString("collateralAfter"), newer.getString("collateralBefore"), "a chain of states");
+        }
+        JsonObject oldest = h.getJsonObject(h.size() - 1);
+        assertEquals("0", oldest.getString("collateralBefore"), "it starts empty: " + oldest.encode());
+        JsonObject now = getOk("/vaults/" + v);
+        assertEquals(now.getString("collateral"), h.getJsonObject(0).getString("collateralAfter"));
+        assertEquals(now.getString("debtShares"), h.getJsonObject(0).getString("debtSharesAfter"));
+
+        JsonArray prices = getOk("/markets/" + d.wethMarket() + "/prices").getJsonArray("items");
+        assertEquals(getOk("/markets/" + d.wethMarket()).getJsonObject("price").getString("answer"),
+                prices.getJsonObject(0).getString("answer"), "the newest answer is the market's price");
+        assertTrue(prices.size() >= 2, "the first answer at creation and the refresh: " + prices.encode());
+
+        JsonArray lenders = getOk("/markets/" + d.wethMarket() + "/lenders").getJsonArray("items");
+        assertEquals(chain.credentials(1).getAddress().toLowerCase(), lenders.getJsonObject(0).getString("lender"));
+        assertTrue(new BigInteger(lenders.getJsonObject(0).getString("shares")).signum() > 0, lenders.encode());
+        assertEquals(404, get("/markets/999/lenders").statusCode());
+    }
+
+    @Test
     void aClientAskingToUpgradeToHttp2GetsPlainHttp11() throws Exception {
         // the JDK client's default h2c upgrade: accepted, it once left a request unanswered (see abi testing Http)
         HttpResponse<String> r = java.net.http.HttpClient.newHttpClient().sendAsync(HttpRequest.newBuilder(

@@ -264,6 +264,19 @@ class OpenApiContractTest {
         ok("listRiskChanges", "/markets/" + w + "/risk-changes");
         error("listRiskChanges", "/markets/" + l + "/risk-changes?status=pending", 400);
         error("listRiskChanges", "/markets/99999/risk-changes", 404);
+        // histories
+        pages("getVaultHistory", "/vaults/" + weth.get(0) + "/history?limit=1", 1);
+        ok("getVaultHistory", "/vaults/" + closed + "/history");
+        error("getVaultHistory", "/vaults/99999/history", 404);
+        error("getVaultHistory", "/vaults/" + closed + "/history?cursor=bm90LWEtY3Vyc29y", 400);
+        pages("listPrices", "/markets/" + w + "/prices?limit=1", 1);
+        error("listPrices", "/markets/99999/prices", 404);
+        ok("listInsurance", "/markets/" + w + "/insurance");
+        ok("listInsurance", "/markets/" + l + "/insurance?limit=1");
+        error("listInsurance", "/markets/99999/insurance", 404);
+        ok("listLenders", "/markets/" + w + "/lenders");
+        error("listLenders", "/markets/" + w + "/lenders?cursor=x", 400);
+        error("listLenders", "/markets/99999/lenders", 404);
         // events
         pages("listLiquidations", "/liquidations?limit=1", 1);
         pages("listLiquidations", "/liquidations?order=desc&market=" + w + "&limit=1", 1);

@@ -5,6 +5,7 @@ import io.isomargin.abi.math.TierState;
 import io.isomargin.indexer.GuardPolicyRow;
 import io.isomargin.indexer.GuardWindow;
 import io.isomargin.indexer.MarketRow;
+import io.isomargin.indexer.MirrorChanges;
 import io.isomargin.indexer.MirrorChanges.LiquidationRow;
 import io.isomargin.indexer.MirrorChanges.PriceRow;
 import io.isomargin.indexer.MirrorReader;
@@ -303,6 +304,10 @@ public final class ApiServer implements AutoCloseable {
         get(router, "/markets/:id/health-histogram", "health-histogram", this::healthHistogram);
         get(router, "/markets/:id/risk-changes", "risk-changes", this::riskChanges);
         get(router, "/liquidations", "liquidations", this::liquidations);
+        get(router, "/vaults/:id/history", "vault-history", this::vaultHistory);
+        get(router, "/markets/:id/prices", "prices", this::prices);
+        get(router, "/markets/:id/insurance", "insurance", this::insurance);
+        get(router, "/markets/:id/lenders", "lenders", this::lenders);
         get(router, "/guard/top-ups", "guard-top-ups", this::topUps);
         get(router, "/risk/:market", "risk", this::risk);
         get(router, "/risk/:market/curve", "risk-curve", this::riskCurve);
@@ -574,6 +579,83 @@ public final class ApiServer implements AutoCloseable {
                                 ? null : RequestParams.encodeCursor("r", last.proposedBlock(),
                                         last.proposedLogIndex()));
                     });
+        })));
+    }
+
+    private void vaultHistory(RoutingContext ctx) {
+        RequestParams p = new RequestParams(ctx).only("limit", "cursor");
+        long id = p.pathId("id");
+        int limit = p.limit();
+        long[] cursor = p.cursor("h", 2);
+        long beforeBlock = cursor != null ? cursor[0] : Long.MAX_VALUE;
+        int beforeLog = cursor != null ? (int) Math.min(cursor[1], Integer.MAX_VALUE) : Integer.MAX_VALUE;
+        respond(ctx, reader.read(snap -> snap.vault(id).compose(vault -> {
+            if (vault.isEmpty()) return Future.failedFuture(ApiError.notFound("vault " + id + " not found"));
+            return snap.vaultHistory(id, beforeBlock, beforeLog, limit + 1).map(rows -> {
+                JsonArray items = new JsonArray();
+                rows.stream().limit(limit).forEach(e -> items.add(JsonViews.vaultEvent(e)));
+                MirrorReader.VaultEvent last = rows.size() > limit ? rows.get(limit - 1) : null;
+                return new JsonObject().put("vault", id).put("items", items).put("nextCursor", last == null ? null
+                        : RequestParams.encodeCursor("h", last.at().blockNumber(), last.at().logIndex()));
+            });
+        })));
+    }
+
+    private void prices(RoutingContext ctx) {
+        RequestParams p = new RequestParams(ctx).only("limit", "cursor");
+        long id = p.pathId("id");
+        int limit = p.limit();
+        long[] cursor = p.cursor("p", 2);
+        long beforeBlock = cursor != null ? cursor[0] : Long.MAX_VALUE;
+        int beforeLog = cursor != null ? (int) Math.min(cursor[1], Integer.MAX_VALUE) : Integer.MAX_VALUE;
+        respond(ctx, reader.read(snap -> snap.market(id).compose(market -> {
+            if (market.isEmpty()) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
+            return snap.prices(id, beforeBlock, beforeLog, limit + 1).map(rows -> {
+                JsonArray items = new JsonArray();
+                rows.stream().limit(limit).forEach(r -> items.add(JsonViews.price(r).put("logIndex", r.logIndex())));
+                PriceRow last = rows.size() > limit ? rows.get(limit - 1) : null;
+                return new JsonObject().put("market", id).put("items", items).put("nextCursor", last == null ? null
+                        : RequestParams.encodeCursor("p", last.blockNumber(), last.logIndex()));
+            });
+        })));
+    }
+
+    private void insurance(RoutingContext ctx) {
+        RequestParams p = new RequestParams(ctx).only("limit", "cursor");
+        long id = p.pathId("id");
+        int limit = p.limit();
+        long[] cursor = p.cursor("i", 3);
+        List<MirrorChanges.InsuranceEvent.Kind> kinds = List.of(MirrorChanges.InsuranceEvent.Kind.values());
+        if (cursor != null && cursor[2] >= kinds.size()) throw ApiError.badParameter("cursor", null, "a cursor "
+                + "this endpoint returned");
+        long beforeBlock = cursor != null ? cursor[0] : Long.MAX_VALUE;
+        int beforeLog = cursor != null ? (int) Math.min(cursor[1], Integer.MAX_VALUE) : Integer.MAX_VALUE;
+        String beforeKind = cursor != null ? kinds.get((int) cursor[2]).column() : "~";
+        respond(ctx, reader.read(snap -> snap.market(id).compose(market -> {
+            if (market.isEmpty()) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
+            return snap.insurance(id, beforeBlock, beforeLog, beforeKind, limit + 1).map(rows -> {
+                JsonArray items = new JsonArray();
+                rows.stream().limit(limit).forEach(e -> items.add(JsonViews.insurance(e)));
+                MirrorChanges.InsuranceEvent last = rows.size() > limit ? rows.get(limit - 1) : null;
+                return new JsonObject().put("market", id).put("items", items).put("nextCursor", last == null ? null
+                        : RequestParams.encodeCursor("i", last.at().blockNumber(), last.at().logIndex(),
+                                last.kind().ordinal()));
+            });
+        })));
+    }
+
+    private void lenders(RoutingContext ctx) {
+        RequestParams p = new RequestParams(ctx).only("limit");
+        long id = p.pathId("id");
+        int limit = p.limit();
+        respond(ctx, reader.read(snap -> snap.market(id).compose(market -> {
+            if (market.isEmpty()) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
+            return snap.lenders(id, limit).map(rows -> {
+                JsonArray items = new JsonArray();
+                rows.forEach(l -> items.add(new JsonObject().put("lender", l.lender())
+                        .put("shares", l.shares().toString()).put("updatedBlock", l.updatedBlock())));
+                return new JsonObject().put("market", id).put("items", items);
+            });
         })));
     }
 

@@ -152,6 +152,29 @@ final class JsonViews {
         return o;
     }
 
+    static JsonObject vaultEvent(io.isomargin.indexer.MirrorReader.VaultEvent e) {
+        return new JsonObject()
+                .put("block", e.at().blockNumber())
+                .put("logIndex", e.at().logIndex())
+                .put("txHash", e.at().txHash())
+                .put("event", e.at().event())
+                .put("collateralBefore", str(e.collateralBefore()))
+                .put("collateralAfter", str(e.collateralAfter()))
+                .put("debtSharesBefore", str(e.debtSharesBefore()))
+                .put("debtSharesAfter", str(e.debtSharesAfter()))
+                .put("closed", e.closed());
+    }
+
+    static JsonObject insurance(io.isomargin.indexer.MirrorChanges.InsuranceEvent e) {
+        return new JsonObject()
+                .put("block", e.at().blockNumber())
+                .put("logIndex", e.at().logIndex())
+                .put("txHash", e.at().txHash())
+                .put("kind", e.kind().column())
+                .put("amount", str(e.amount()))
+                .put("account", e.account());
+    }
+
     static JsonObject liquidation(LiquidationRow l) {
         return new JsonObject()
                 .put("block", l.at().blockNumber())
