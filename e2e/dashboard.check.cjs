@@ -200,6 +200,36 @@ async function main() {
       if (result.bad.length === 0) break;
       if (attempt < ATTEMPTS) console.log(`dashboard check: attempt ${attempt}: ${result.bad.length} difference(s), comparing again`);
     }
+    // the vault page, reached from the first vault id of the table
+    let vaultPage = null;
+    const firstVault = await page.evaluate(() => {
+      const a = document.querySelector('#vaults tbody a.vault-link');
+      return a ? a.textContent : null;
+    });
+    if (firstVault === null) {
+      problems.push('no vault link in the vaults table');
+    } else {
+      await Promise.all([page.waitForURL(u => String(u).includes('vault.html?id=' + firstVault)),
+        page.click('#vaults tbody a.vault-link')]);
+      await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: RENDER_TIMEOUT_MS });
+      const shownVault = await page.evaluate(() => ({ id: document.body.dataset.vault, debt: document.body.dataset.debt,
+        health: document.body.dataset.health, liquidationPrice: document.body.dataset.liquidationPrice,
+        historyRows: document.querySelectorAll('#history tbody tr').length,
+        guarded: document.getElementById('guard').dataset.guarded }));
+      const v = await apiOk('/vaults/' + firstVault);
+      const h = await apiOk('/vaults/' + firstVault + '/history?limit=100');
+      const same = (what, a, b) => { if (String(a) !== String(b)) problems.push(`vault page ${what}: ${a}, API ${b}`); };
+      same('id', shownVault.id, v.id);
+      same('debt', shownVault.debt, v.debt);
+      same('health', shownVault.health, v.health === null ? '' : v.health);
+      same('liquidation price', shownVault.liquidationPrice, v.liquidationPrice === null ? '' : v.liquidationPrice);
+      same('history rows', shownVault.historyRows, h.items.length);
+      same('guarded', shownVault.guarded, String(!!(v.guard && v.guard.policy)));
+      vaultPage = { id: Number(shownVault.id), historyRows: shownVault.historyRows };
+      await page.goto(base + '/dashboard/', { waitUntil: 'load', timeout: RENDER_TIMEOUT_MS });
+      await page.waitForFunction(() => document.body.dataset.state === 'ready', null, { timeout: RENDER_TIMEOUT_MS });
+    }
+
     let pushedBlock = null;
     if (rpc) {
       await page.waitForFunction(() => document.body.dataset.live === 'true', null, { timeout: RENDER_TIMEOUT_MS });
@@ -231,7 +261,7 @@ async function main() {
       savedByGuards: result.shown.risk.reduce((n, c) => Math.max(n, ...c.rows.map(r => Number(r.saved))), 0),
       pendingRiskChanges: result.shown.markets.filter(m => m.pendingExecutableAt !== '').length,
       keeper: result.shown.keeperState, keeperTracked: result.shown.keeperTracked === undefined ? null : Number(result.shown.keeperTracked),
-      screenshot: shot, live: result.shown.live, pushedBlock,
+      screenshot: shot, live: result.shown.live, pushedBlock, vaultPage,
     };
     if (problems.length) {
       console.log('dashboard check: FAILED\n  ' + problems.join('\n  '));

@@ -15,65 +15,6 @@ const TOP_UP_ROWS = 15;
 const CURVE = { max: 50, step: 2.5 };
 const CURVE_TABLE_DROPS = ['0', '10', '20', '25', '30', '40', '50'];
 
-const $ = sel => document.querySelector(sel);
-
-/** "1234567.5" -> "1,234,567.5"; exact: works on the digits of the string. */
-function group(s) {
-  if (s === null || s === undefined) return '–';
-  const [int, frac] = String(s).split('.');
-  const neg = int.startsWith('-');
-  const digits = neg ? int.slice(1) : int;
-  const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return (neg ? '-' : '') + grouped + (frac ? '.' + frac : '');
-}
-
-/** a / b as a percentage with 2 decimals, from decimal strings (BigInt: exact until the rounding). */
-function percent(a, b) {
-  const x = BigInt(a), y = BigInt(b);
-  if (y === 0n) return '–';
-  const bps = (x * 10000n) / y;
-  return (bps / 100n) + '.' + String(bps % 100n).padStart(2, '0') + '%';
-}
-
-function short(addr) {
-  return addr ? addr.slice(0, 6) + '…' + addr.slice(-4) : '–';
-}
-
-function healthClass(h) {
-  if (h === null) return '';
-  const x = Number(h);
-  return x < 1 ? 'health-bad' : x < 1.1 ? 'health-warn' : 'health-ok';
-}
-
-function cell(text, attrs) {
-  const td = document.createElement('td');
-  td.textContent = text;
-  for (const [k, v] of Object.entries(attrs || {})) {
-    if (k === 'class') td.className = v; else td.setAttribute(k, v);
-  }
-  return td;
-}
-
-function row(cells, data) {
-  const tr = document.createElement('tr');
-  for (const [k, v] of Object.entries(data || {})) tr.dataset[k] = v === null ? '' : String(v);
-  tr.append(...cells);
-  return tr;
-}
-
-async function api(path) {
-  const r = await fetch(path, { cache: 'no-store' });
-  let body;
-  try { body = await r.json(); } catch (e) { body = { error: 'not JSON: HTTP ' + r.status }; }
-  return { status: r.status, body };
-}
-
-async function ok(path) {
-  const { status, body } = await api(path);
-  if (status !== 200) throw new Error(path + ': HTTP ' + status + ' ' + (body.error || ''));
-  return body;
-}
-
 /* RENDERING */
 
 function renderHealth(h) {
@@ -158,7 +99,7 @@ function renderKeeper(k) {
 function renderLiquidations(liqs) {
   const rows = liqs.items.map(l => row([
     cell(String(l.block)),
-    cell(String(l.vault)),
+    nodeCell(vaultLink(l.vault)),
     cell(String(l.market)),
     cell(group(l.repaidAssets), { class: 'num' }),
     cell(group(l.seizedCollateral), { class: 'num' }),
@@ -187,7 +128,7 @@ function renderTopUps(topUps) {
   const healths = t => (t.healthBefore === null ? '–' : t.healthBefore) + ' → ' + (t.healthAfter === null ? 'no debt' : t.healthAfter);
   const rows = topUps.items.map(t => row([
     cell(String(t.block)),
-    cell(String(t.vault)),
+    nodeCell(vaultLink(t.vault)),
     cell(String(t.market)),
     cell(t.mode === 'repay_debt' ? 'repay debt' : 'deposit collateral'),
     cell(group(t.amount), { class: 'num' }),
@@ -203,7 +144,7 @@ function renderTopUps(topUps) {
 
 function renderVaults(vaults, prices) {
   const rows = vaults.items.map(v => row([
-    cell(String(v.id)),
+    nodeCell(vaultLink(v.id)),
     cell(String(v.market)),
     cell(short(v.owner), { title: v.owner }),
     cell(group(v.collateral), { class: 'num' }),

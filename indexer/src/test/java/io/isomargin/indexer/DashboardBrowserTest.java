@@ -109,6 +109,9 @@ class DashboardBrowserTest {
                 assertEquals(List.of(weth.getFirst().longValueExact()), summary.getJsonArray("topUps").getList()
                         .stream().map(n -> ((Number) n).longValue()).toList(), out);
                 assertTrue(summary.getInteger("savedByGuards") >= 1, "the guarded vault is saved at -20%: " + out);
+                JsonObject vaultPage = summary.getJsonObject("vaultPage");
+                assertEquals(weth.get(6).longValueExact(), vaultPage.getLong("id"), "the link led to its page: " + out);
+                assertTrue(vaultPage.getInteger("historyRows") >= 2, "opened, then collateral and debt: " + out);
                 assertTrue(summary.getBoolean("live"), "the page holds /events open: " + out);
                 assertTrue(summary.getLong("pushedBlock") > summary.getLong("block"),
                         "a mined block reached the page through /events: " + out);

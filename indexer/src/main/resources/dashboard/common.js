@@ -1,0 +1,78 @@
+// Helpers both dashboard pages use (index.html and vault.html): formatting exact decimal strings, table cells,
+// and the query API of the same origin.
+'use strict';
+
+const $ = sel => document.querySelector(sel);
+
+/** "1234567.5" -> "1,234,567.5"; exact: works on the digits of the string. */
+function group(s) {
+  if (s === null || s === undefined) return '–';
+  const [int, frac] = String(s).split('.');
+  const neg = int.startsWith('-');
+  const digits = neg ? int.slice(1) : int;
+  const grouped = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return (neg ? '-' : '') + grouped + (frac ? '.' + frac : '');
+}
+
+/** a / b as a percentage with 2 decimals, from decimal strings (BigInt: exact until the rounding). */
+function percent(a, b) {
+  const x = BigInt(a), y = BigInt(b);
+  if (y === 0n) return '–';
+  const bps = (x * 10000n) / y;
+  return (bps / 100n) + '.' + String(bps % 100n).padStart(2, '0') + '%';
+}
+
+function short(addr) {
+  return addr ? addr.slice(0, 6) + '…' + addr.slice(-4) : '–';
+}
+
+function healthClass(h) {
+  if (h === null) return '';
+  const x = Number(h);
+  return x < 1 ? 'health-bad' : x < 1.1 ? 'health-warn' : 'health-ok';
+}
+
+function cell(text, attrs) {
+  const td = document.createElement('td');
+  td.textContent = text;
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === 'class') td.className = v; else td.setAttribute(k, v);
+  }
+  return td;
+}
+
+function row(cells, data) {
+  const tr = document.createElement('tr');
+  for (const [k, v] of Object.entries(data || {})) tr.dataset[k] = v === null ? '' : String(v);
+  tr.append(...cells);
+  return tr;
+}
+
+async function api(path) {
+  const r = await fetch(path, { cache: 'no-store' });
+  let body;
+  try { body = await r.json(); } catch (e) { body = { error: 'not JSON: HTTP ' + r.status }; }
+  return { status: r.status, body };
+}
+
+async function ok(path) {
+  const { status, body } = await api(path);
+  if (status !== 200) throw new Error(path + ': HTTP ' + status + ' ' + (body.error || ''));
+  return body;
+}
+
+/** A link to a vault's page, its id as the text. */
+function vaultLink(id) {
+  const a = document.createElement('a');
+  a.href = 'vault.html?id=' + encodeURIComponent(id);
+  a.textContent = String(id);
+  a.className = 'vault-link';
+  return a;
+}
+
+/** A cell holding {@code node} (a link). */
+function nodeCell(node, attrs) {
+  const td = cell('', attrs);
+  td.append(node);
+  return td;
+}
