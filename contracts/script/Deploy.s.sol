@@ -5,7 +5,9 @@ import {vm} from "../test/utils/Vm.sol";
 import {IsomarginEngine} from "../src/IsomarginEngine.sol";
 import {IsomarginLens} from "../src/IsomarginLens.sol";
 import {MarginGuard} from "../src/MarginGuard.sol";
-import {MarketParams, Tier, RateModel} from "../src/interfaces/IIsomarginEngine.sol";
+import {MarketConfig, MarketParams, Tier, RateModel} from "../src/interfaces/IIsomarginEngine.sol";
+import {SwapLiquidator} from "../src/periphery/SwapLiquidator.sol";
+import {IUniswapV2Factory, IUniswapV2Router} from "../src/periphery/interfaces/IUniswapV2.sol";
 import {DeploymentWriter} from "./DeploymentWriter.sol";
 
 /// @title Deploy
@@ -15,6 +17,10 @@ import {DeploymentWriter} from "./DeploymentWriter.sol";
 /// --account <keystore-name>`. Environment: DEPLOY_CONFIG (required), DEPLOYMENT_FILE (default
 /// deployments/<chainId>.json). The broadcaster creates the markets, then hands ownership to `owner` with
 /// Ownable2Step: `owner` must call `acceptOwnership()`.
+/// Optional capital-free liquidation: with `uniswapRouter` (an existing Uniswap V2 Router02) in the config it also
+/// deploys a SwapLiquidator selling through it, allows `liquidatorOperator` (the keeper's address, optional) and hands
+/// it to `owner` the same way; the deployment file then lists it, the router, its factory and each market's pair
+/// (markets without a pool are listed without one).
 contract Deploy is DeploymentWriter {
     function run() external {
         string memory json = vm.readFile(vm.envString("DEPLOY_CONFIG"));
@@ -35,10 +41,32 @@ contract Deploy is DeploymentWriter {
         for (uint256 i; i < names.length; ++i) {
             ids[i] = engine.createMarket(_market(json, string.concat('.markets["', names[i], '"]')));
         }
+        Periphery memory periphery;
+        if (vm.keyExistsJson(json, ".uniswapRouter")) periphery = _liquidator(json, lens, ids, owner);
         if (owner != msg.sender) engine.transferOwnership(owner);
         vm.stopBroadcast();
 
-        _writeDeployment(path, guard, deployBlock, ids, names);
+        _writeDeployment(path, guard, deployBlock, ids, names, periphery);
+    }
+
+    function _liquidator(string memory json, IsomarginLens lens, uint256[] memory ids, address owner)
+        internal
+        returns (Periphery memory p)
+    {
+        IUniswapV2Router router = IUniswapV2Router(vm.parseJsonAddress(json, ".uniswapRouter"));
+        p.router = address(router);
+        p.factory = router.factory();
+        p.pairs = new address[](ids.length);
+        for (uint256 i; i < ids.length; ++i) {
+            MarketConfig memory c = lens.engine().marketConfig(ids[i]);
+            p.pairs[i] = IUniswapV2Factory(p.factory).getPair(c.loanToken, c.collateralToken);
+        }
+        SwapLiquidator liquidator = new SwapLiquidator(lens, router, msg.sender);
+        if (vm.keyExistsJson(json, ".liquidatorOperator")) {
+            liquidator.setOperator(vm.parseJsonAddress(json, ".liquidatorOperator"), true);
+        }
+        if (owner != msg.sender) liquidator.transferOwnership(owner);
+        p.liquidator = address(liquidator);
     }
 
     function _market(string memory json, string memory key) internal pure returns (MarketParams memory p) {

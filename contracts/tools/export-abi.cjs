@@ -15,7 +15,17 @@ const CONTRACTS = [
   ['MockERC20.sol', 'MockERC20'],
   ['MockAggregator.sol', 'MockAggregator'],
   ['ILiquidationCallback.sol', 'ILiquidationCallback'],
+  ['SwapLiquidator.sol', 'SwapLiquidator'],
 ];
+
+// Uniswap V2, deployed from the pinned npm packages' own compiled artifacts (Solidity 0.5/0.6, not built here): the
+// test harness and the keeper use their bindings (deploy, pools, quotes). Exported with the default list only.
+const UNISWAP = [
+  ['@uniswap/v2-core/build/UniswapV2Factory.json', 'UniswapV2Factory'],
+  ['@uniswap/v2-core/build/UniswapV2Pair.json', 'UniswapV2Pair'],
+  ['@uniswap/v2-periphery/build/UniswapV2Router02.json', 'UniswapV2Router02'],
+];
+const NODE_MODULES = path.join(__dirname, '..', '..', 'node_modules');
 
 // A contract over this size cannot be deployed on mainnet-like chains (Anvil would still accept it).
 const EIP170_LIMIT = 24576;
@@ -44,4 +54,16 @@ for (const [file, name] of selected) {
   if (bytecode) out.bytecode = bytecode;
   fs.writeFileSync(path.join(destDir, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
 }
-console.log(`export-abi: wrote ${selected.length} contracts to ${destDir}`);
+const uniswap = only ? [] : UNISWAP;
+for (const [file, name] of uniswap) {
+  const artifact = path.join(NODE_MODULES, file);
+  if (!fs.existsSync(artifact)) {
+    console.error(`export-abi: ${artifact} not found; run make tools (npm install) first`);
+    process.exit(1);
+  }
+  const a = JSON.parse(fs.readFileSync(artifact, 'utf8'));
+  const hex = a.bytecode.startsWith('0x') ? a.bytecode : `0x${a.bytecode}`;
+  const out = { contractName: name, abi: a.abi, bytecode: hex };
+  fs.writeFileSync(path.join(destDir, `${name}.json`), JSON.stringify(out, null, 2) + '\n');
+}
+console.log(`export-abi: wrote ${selected.length + uniswap.length} contracts to ${destDir}`);

@@ -53,6 +53,7 @@ interface Vm {
     function parseJsonAddress(string calldata, string calldata) external pure returns (address);
     function parseJsonString(string calldata, string calldata) external pure returns (string memory);
     function parseJsonUintArray(string calldata, string calldata) external pure returns (uint256[] memory);
+    function parseBytes(string calldata) external pure returns (bytes memory);
     function keyExistsJson(string calldata, string calldata) external view returns (bool);
     function parseJsonKeys(string calldata, string calldata) external pure returns (string[] memory);
     function serializeAddress(string calldata, string calldata, address) external returns (string memory);

@@ -6,6 +6,7 @@ import io.isomargin.keeper.book.BookFollower;
 import io.isomargin.keeper.book.BookScope;
 import io.isomargin.keeper.book.MirrorSnapshotReader;
 import io.isomargin.keeper.book.PositionBook;
+import io.isomargin.keeper.exec.CapitalFreeRoute;
 import io.isomargin.keeper.exec.EngineCalls;
 import io.isomargin.keeper.exec.ExecutionListener;
 import io.isomargin.keeper.exec.GasPricing;
@@ -50,18 +51,30 @@ public final class Keeper implements AutoCloseable {
      * @param minProfit           the least profit per transaction worth sending, in whole loan tokens
      * @param collateralTokens    each followed market's collateral token (from the deployment file): what a guard's
      *                            deposit top-up moves; needed only when {@code scope} follows a guard
+     * @param capitalFree         capital-free liquidation through a SwapLiquidator ({@code liquidation.mode:
+     *                            capital-free}); null: funded from the keeper's own loan-token balance
      */
     public record Parts(RpcClient rpc, FollowerConfig follow, BookScope scope, Optional<MirrorSnapshotReader> mirror,
             Credentials key, long chainId, FeePolicy fees, int replaceAfterBlocks, int maxInFlight,
             LiquidationPlanner planner, Map<Long, String> loanTokens, Map<Long, Integer> loanDecimals,
             BigDecimal nativePrice, BigDecimal minProfit, boolean dryRun, RiskConfig risk,
-            ExecutionListener listener, Map<Long, String> collateralTokens) {
+            ExecutionListener listener, Map<Long, String> collateralTokens, CapitalFreeRoute capitalFree) {
         public Parts {
             Objects.requireNonNull(rpc, "rpc");
             Objects.requireNonNull(key, "key");
             loanTokens = Map.copyOf(loanTokens);
             loanDecimals = Map.copyOf(loanDecimals);
             collateralTokens = Map.copyOf(collateralTokens);
+        }
+
+        /** Funded. */
+        public Parts(RpcClient rpc, FollowerConfig follow, BookScope scope, Optional<MirrorSnapshotReader> mirror,
+                Credentials key, long chainId, FeePolicy fees, int replaceAfterBlocks, int maxInFlight,
+                LiquidationPlanner planner, Map<Long, String> loanTokens, Map<Long, Integer> loanDecimals,
+                BigDecimal nativePrice, BigDecimal minProfit, boolean dryRun, RiskConfig risk,
+                ExecutionListener listener, Map<Long, String> collateralTokens) {
+            this(rpc, follow, scope, mirror, key, chainId, fees, replaceAfterBlocks, maxInFlight, planner, loanTokens,
+                    loanDecimals, nativePrice, minProfit, dryRun, risk, listener, collateralTokens, null);
         }
 
         /** Without collateral tokens (a scope without a guard). */
@@ -84,7 +97,7 @@ public final class Keeper implements AutoCloseable {
     private final StatusCollector status;
 
     public Keeper(Parts p) {
-        EngineCalls calls = new EngineCalls(p.rpc(), p.scope().engine(), p.key().getAddress());
+        EngineCalls calls = new EngineCalls(p.rpc(), p.scope().engine(), p.key().getAddress(), p.capitalFree());
         Map<Long, LiquidationExecutor.MarketToken> tokens = new HashMap<>();
         for (long market : p.scope().oracleByMarket().keySet()) {
             String loan = p.loanTokens().get(market);

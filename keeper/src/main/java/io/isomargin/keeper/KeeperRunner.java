@@ -9,6 +9,7 @@ import io.isomargin.abi.follower.RpcUnavailableException;
 import io.isomargin.keeper.book.BookScope;
 import io.isomargin.keeper.book.MirrorSnapshotReader;
 import io.isomargin.keeper.config.KeeperConfig;
+import io.isomargin.keeper.exec.CapitalFreeRoute;
 import io.isomargin.keeper.exec.EngineCalls;
 import io.isomargin.keeper.exec.ExecutionListener;
 import io.isomargin.keeper.exec.LiquidationPlanner;
@@ -47,6 +48,9 @@ public final class KeeperRunner implements KeeperApp {
      * one liquidation ~150k, a batch of ten ~373k). */
     static final long BATCH_BASE_GAS = 130_000;
     static final long GAS_PER_VAULT = 30_000;
+    /** Capital-free: the sale on top of a batch (callback, Uniswap V2 swap, exact approvals; forge snapshot: ~171k,
+     * once per transaction whatever the batch's size), rounded up. */
+    static final long SALE_GAS = 190_000;
     private static final Duration APPROVAL_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration MIRROR_CATCH_UP = Duration.ofMinutes(2);
     /** The kinds of {@link KeeperHealth#reasons}, one metric each. */
@@ -79,6 +83,8 @@ public final class KeeperRunner implements KeeperApp {
                 collateralTokens.put(id, m.collateralToken());
                 decimals.put(id, calls.decimals(m.loanToken()));
             }
+            CapitalFreeRoute route = cfg.liquidation().capitalFree() ? capitalFree(calls, cfg, deployment, markets,
+                    key.getAddress()) : null;
             BookScope scope = new BookScope(deployment.engine(), deployment.deployBlock(), oracles,
                     guard(cfg, deployment));
             Optional<MirrorSnapshotReader> mirror = cfg.database().map(db -> new MirrorSnapshotReader(
@@ -86,9 +92,9 @@ public final class KeeperRunner implements KeeperApp {
             keeper = new Keeper(new Keeper.Parts(rpc, cfg.followerConfig(deployment.engine()), scope, mirror, key,
                     deployment.chainId(), cfg.feePolicy(), cfg.gas().replaceAfterBlocks(), cfg.gas().maxInFlight(),
                     new LiquidationPlanner(cfg.liquidation().maxBatch(), cfg.liquidation().gasBudget(),
-                            BATCH_BASE_GAS, GAS_PER_VAULT),
+                            BATCH_BASE_GAS + (route == null ? 0 : SALE_GAS), GAS_PER_VAULT),
                     loanTokens, decimals, cfg.gas().nativePriceInLoanToken(), cfg.liquidation().minProfit(),
-                    cfg.dryRun(), RiskConfig.defaults(), new MetricsListener(metrics), collateralTokens));
+                    cfg.dryRun(), RiskConfig.defaults(), new MetricsListener(metrics), collateralTokens, route));
             Keeper k = keeper;
             metrics.vaultsTracked(() -> k.status().trackedVaults());
             metrics.liquidatable(k::liquidatable);
@@ -106,6 +112,8 @@ public final class KeeperRunner implements KeeperApp {
                     cfg.http().maxHealthyLag(), cfg.http().maxUnminedBlocks()), health, k::status, metrics);
             out.println("keeper: " + key.getAddress() + " watching " + markets.size() + " market(s) of engine "
                     + deployment.engine() + " on chain " + deployment.chainId() + (cfg.dryRun() ? " (DRY RUN)" : "")
+                    + (route == null ? "" : ", capital-free through " + route.liquidator() + " (max slippage "
+                            + route.slippageBps() + " bps)")
                     + "; health, metrics and status on http://" + cfg.http().host() + ":" + ops.port());
             keeper.start(APPROVAL_TIMEOUT);
             return awaitStop(keeper, out);
@@ -116,6 +124,62 @@ public final class KeeperRunner implements KeeperApp {
             vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
                     .exceptionally(t -> null).join();
         }
+    }
+
+    /**
+     * {@code liquidation.mode: capital-free}: the deployment's SwapLiquidator and each followed market's pool, checked
+     * before anything is sent: the file must list them, the liquidator must run on this engine and let the keeper's
+     * key liquidate (owner or operator), and each pair must trade exactly the market's two tokens.
+     *
+     * @throws ConfigException naming {@code liquidation.mode} and what is missing or wrong (exit 2)
+     */
+    private static CapitalFreeRoute capitalFree(EngineCalls calls, KeeperConfig cfg, DeploymentFile deployment,
+            List<DeploymentFile.Market> markets, String keeper) {
+        String mode = KeeperConfig.Mode.CAPITAL_FREE.key();
+        String file = cfg.deployment().toString();
+        if (deployment.liquidator() == null || deployment.uniswap() == null) {
+            throw new ConfigException("liquidation.mode", mode, "needs a deployment file listing a \"liquidator\" "
+                    + "(SwapLiquidator) and \"uniswap\"; " + file + " has none (deploy with UNISWAP_DEPTH=<loan "
+                    + "tokens per pool side>, or set liquidation.mode: funded)");
+        }
+        String liquidator = deployment.liquidator();
+        Optional<String> engine;
+        try {
+            engine = calls.addressView(liquidator, "engine");
+        } catch (RuntimeException e) {
+            engine = Optional.empty();
+        }
+        if (engine.isEmpty() || !engine.get().equalsIgnoreCase(deployment.engine())) {
+            throw new ConfigException("liquidation.mode", mode, "the deployment's liquidator " + liquidator
+                    + " must be a SwapLiquidator of engine " + deployment.engine() + " (it reads "
+                    + engine.orElse("nothing: no SwapLiquidator at that address") + ")");
+        }
+        String owner = calls.addressView(liquidator, "owner").orElse("");
+        if (!owner.equalsIgnoreCase(keeper) && !calls.isOperator(liquidator, keeper)) {
+            throw new ConfigException("liquidation.mode", mode, "the keeper's address " + keeper + " may not "
+                    + "liquidate through the SwapLiquidator " + liquidator + ": its owner " + owner + " must call "
+                    + "setOperator(" + keeper + ", true)");
+        }
+        Map<Long, CapitalFreeRoute.Pool> pools = new HashMap<>();
+        for (DeploymentFile.Market m : markets) {
+            if (m.pair() == null) {
+                throw new ConfigException("liquidation.mode", mode, "market " + m.id() + " (" + m.name() + ") has "
+                        + "no \"pair\" in " + file + ": capital-free liquidation sells on its Uniswap V2 pool (leave "
+                        + "the market out with markets: [...] or create and list its pool)");
+            }
+            String t0 = calls.addressView(m.pair(), "token0").orElse("");
+            String t1 = calls.addressView(m.pair(), "token1").orElse("");
+            boolean loanFirst = t0.equalsIgnoreCase(m.loanToken()) && t1.equalsIgnoreCase(m.collateralToken());
+            if (!loanFirst && !(t1.equalsIgnoreCase(m.loanToken()) && t0.equalsIgnoreCase(m.collateralToken()))) {
+                throw new ConfigException("liquidation.mode", mode, "market " + m.id() + "'s pair " + m.pair()
+                        + " must trade its loan token " + m.loanToken() + " against its collateral "
+                        + m.collateralToken() + " (it trades " + t0 + " / " + t1 + ")");
+            }
+            pools.put(m.id().longValueExact(), new CapitalFreeRoute.Pool(m.pair(), loanFirst));
+        }
+        log.info("capital-free: liquidating through the SwapLiquidator {} (owner {}), selling on {} pool(s), at most "
+                + "{} bps under the oracle", liquidator, owner, pools.size(), cfg.liquidation().maxSlippageBps());
+        return new CapitalFreeRoute(liquidator, cfg.liquidation().maxSlippageBps(), pools);
     }
 
     /** The margin guard to top up through ({@code guard.enabled}), saying once why there is none. */
@@ -242,6 +306,16 @@ public final class KeeperRunner implements KeeperApp {
         @Override
         public void unprofitableNow(long marketId, int vaults) {
             metrics.unprofitableNow(marketId, vaults);
+        }
+
+        @Override
+        public void skippedSwap(long marketId, int vaults) {
+            metrics.swapSkipped(marketId, vaults);
+        }
+
+        @Override
+        public void swapUnprofitableNow(long marketId, int vaults) {
+            metrics.swapUnprofitableNow(marketId, vaults);
         }
 
         @Override

@@ -127,8 +127,83 @@ class KeeperRunnerTest {
                 err.toString());
     }
 
+    @Test
+    void runCapitalFreeLiquidatesWithNoLoanTokenThroughTheSwapLiquidator(AnvilChain chain, Deployment plain)
+            throws Exception {
+        String snapshot = chain.snapshot();
+        try {
+            Credentials key = chain.credentials(5);
+            plain.setPrice(plain.wethMarket(), Deployment.WETH_PRICE);
+            Deployment d = plain.withCapitalFree(5_000_000_000L, key.getAddress());
+            d.fundAndSupply(chain.credentials(1), d.wethMarket(), Deployment.units(20_000_000, 6));
+            List<BigInteger> vaults = Population.open(d, chain.credentials(2), d.wethMarket(), 12, new Random(21));
+            assertEquals(BigInteger.ZERO, d.usdc().balanceOf(key.getAddress()).send());
+            Path config = config(d.writeDeploymentFile(dir.resolve("capital-free.json")),
+                    "http-urls: [" + chain.rpcUrl() + "]", "liquidation:\n  mode: capital-free\n  max-slippage-bps: 200\n");
+            Running keeper = Running.start(config, devKey(key));
+            try {
+                String ops = keeper.awaitFollowing();
+                assertTrue(keeper.out().toString().contains("capital-free through "
+                        + d.capitalFree().liquidator().getContractAddress()), keeper.out().toString());
+                d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(82)).divide(
+                        BigInteger.valueOf(100)));
+                d.pegPool(d.wethMarket());
+                await("every vault healthy again", () -> vaults.stream().noneMatch(v -> liquidatable(d, v)));
+                await("the liquidations counted", () -> get(ops + "/metrics").body()
+                        .contains("isomargin_keeper_liquidations_total{market=\"1\"}"));
+                assertTrue(get(ops + "/metrics").body().contains(
+                        "isomargin_keeper_vaults_swap_unprofitable{market=\"1\"} 0.0"), "the swap gauge is served");
+                assertEquals(BigInteger.ZERO, d.usdc().balanceOf(key.getAddress()).send(), "no loan token, ever");
+                assertTrue(d.usdc().balanceOf(d.capitalFree().liquidator().getContractAddress()).send().signum() > 0);
+            } finally {
+                keeper.thread().interrupt();
+            }
+            assertEquals(0, keeper.exit().get(30, TimeUnit.SECONDS), keeper.out() + " " + keeper.err());
+        } finally {
+            chain.revert(snapshot);
+        }
+    }
+
+    @Test
+    void capitalFreeWithoutALiquidatorOrWithoutOperatorRightsIsRefusedWithExit2(AnvilChain chain, Deployment plain)
+            throws Exception {
+        String snapshot = chain.snapshot();
+        try {
+            Credentials key = chain.credentials(7);
+            String mode = "liquidation:\n  mode: capital-free\n";
+            // a deployment without the periphery
+            Path config = config(plain.writeDeploymentFile(dir.resolve("plain.json")),
+                    "http-urls: [" + chain.rpcUrl() + "]", mode);
+            String err = runExpectingExit2(config, key);
+            assertTrue(err.contains("liquidation.mode") && err.contains("UNISWAP_DEPTH"), err);
+
+            // a liquidator the keeper's key may not use
+            Deployment d = plain.withCapitalFree(1_000_000);
+            config = config(d.writeDeploymentFile(dir.resolve("cf.json")), "http-urls: [" + chain.rpcUrl() + "]",
+                    mode);
+            err = runExpectingExit2(config, key);
+            assertTrue(err.contains("setOperator(" + key.getAddress() + ", true)"), err);
+        } finally {
+            chain.revert(snapshot);
+        }
+    }
+
+    private static String runExpectingExit2(Path config, Credentials key) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = KeeperMain.commandLine(devKey(key), new PrintStream(out, true), new PrintStream(err, true),
+                new KeeperRunner()).execute("run", "--config", config.toString());
+        assertEquals(2, code, out + " " + err);
+        return err.toString();
+    }
+
     /** A keeper config for {@code deployment} with {@code rpc} as its {@code rpc:} section, polling every 100 ms. */
     private Path config(Path deployment, String rpc) throws Exception {
+        return config(deployment, rpc, "");
+    }
+
+    /** {@link #config(Path, String)} with {@code extra} sections appended. */
+    private Path config(Path deployment, String rpc, String extra) throws Exception {
         return Files.writeString(Files.createTempFile(dir, "keeper", ".yaml"), """
                 deployment: %s
                 rpc:
@@ -142,7 +217,7 @@ class KeeperRunnerTest {
                   native-price-in-loan-token: 2000
                 http:
                   port: 0
-                """.formatted(deployment, rpc));
+                """.formatted(deployment, rpc) + extra);
     }
 
     /** The environment holding {@code key} raw, where the configs' {@code key.private-key-env} points. */

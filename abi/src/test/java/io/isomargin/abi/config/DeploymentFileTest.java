@@ -2,6 +2,7 @@ package io.isomargin.abi.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,6 +37,46 @@ class DeploymentFileTest {
         Files.writeString(p, Files.readString(p).replace("\"guard\":\"" + A, "\"guard\":\"0x12"));
         ConfigException e = assertThrows(ConfigException.class, () -> DeploymentFile.read(p));
         assertTrue(e.getMessage().contains("guard"), e.getMessage());
+    }
+
+    @Test
+    void theCapitalFreePeripheryIsOptional() throws IOException {
+        Path p = dir.resolve("local.json");
+        String plain = "{\"chainId\":31337,\"engine\":\"" + A + "\",\"lens\":\"" + L + "\",\"guard\":\"" + A
+                + "\",\"deployBlock\":1,\"owner\":\"" + A + "\",\"guardian\":\"" + A + "\",\"markets\":[{\"id\":1,"
+                + "\"name\":\"WETH/USDC\",\"loanToken\":\"" + A + "\",\"collateralToken\":\"" + A + "\",\"oracle\":\"" + A
+                + "\"}]}";
+        Files.writeString(p, plain);
+        DeploymentFile d = DeploymentFile.read(p);
+        assertNull(d.liquidator());
+        assertNull(d.uniswap());
+        assertNull(d.markets().get(0).pair());
+        assertFalse(d.hasCapitalFree());
+
+        // what DeployLocal writes with UNISWAP_DEPTH
+        String full = plain.replace(",\"markets\"", ",\"liquidator\":\"" + L + "\",\"uniswap\":{\"factory\":\"" + A
+                + "\",\"router\":\"" + L + "\"},\"markets\"").replace("\"oracle\":\"" + A + "\"}",
+                "\"oracle\":\"" + A + "\",\"pair\":\"" + L + "\"}");
+        Files.writeString(p, full);
+        d = DeploymentFile.read(p);
+        assertEquals(L, d.liquidator());
+        assertEquals(new DeploymentFile.Uniswap(A, L), d.uniswap());
+        assertEquals(L, d.markets().get(0).pair());
+        assertTrue(d.hasCapitalFree());
+
+        // a market without a pool: listed, but capital-free liquidation cannot run there
+        Files.writeString(p, full.replace(",\"pair\":\"" + L + "\"", ""));
+        assertFalse(DeploymentFile.read(p).hasCapitalFree());
+
+        Files.writeString(p, full.replace("\"router\":\"" + L, "\"router\":\"0x12"));
+        ConfigException e = assertThrows(ConfigException.class, () -> DeploymentFile.read(p));
+        assertTrue(e.getMessage().contains("uniswap.router"), e.getMessage());
+        Files.writeString(p, full.replace("\"liquidator\":\"" + L, "\"liquidator\":\"nope"));
+        e = assertThrows(ConfigException.class, () -> DeploymentFile.read(p));
+        assertTrue(e.getMessage().contains("liquidator"), e.getMessage());
+        Files.writeString(p, full.replace("\"pair\":\"" + L, "\"pair\":\"0x1"));
+        e = assertThrows(ConfigException.class, () -> DeploymentFile.read(p));
+        assertTrue(e.getMessage().contains("markets[0].pair"), e.getMessage());
     }
 
     @Test

@@ -64,6 +64,63 @@ class AnvilHarnessTest {
         assertEquals(BigInteger.valueOf(1_800_00000000L), d.wethFeed().latestRoundData().send().component2());
     }
 
+    /**
+     * The capital-free periphery: pools at the oracle price, the deployment file lists it, and an operator holding no
+     * USDC liquidates through the SwapLiquidator (the sale pays the engine); prints the gas of that liquidation and of
+     * the same liquidation paid from a funded liquidator's balance.
+     */
+    @Test
+    void capitalFreePeripheryLiquidatesWithoutCapital(AnvilChain chain, Deployment plain, @org.junit.jupiter.api.io.TempDir Path dir)
+            throws Exception {
+        String snapshot = chain.snapshot();
+        try {
+            Credentials keeper = chain.credentials(5);
+            plain.setPrice(plain.wethMarket(), Deployment.WETH_PRICE);
+            Deployment d = plain.withCapitalFree(50_000_000, keeper.getAddress());
+            Deployment.Reserves r = d.reserves(d.wethMarket());
+            assertEquals(units(50_000_000, 6), r.loan());
+            assertEquals(units(25_000, 18), r.collateral()); // $50M of WETH at $2,000
+            assertEquals(units(50_000_000, 18).divide(BigInteger.valueOf(15)), d.reserves(d.linkMarket()).collateral());
+
+            var file = io.isomargin.abi.config.DeploymentFile.read(d.writeDeploymentFile(dir.resolve("d.json")));
+            assertTrue(file.hasCapitalFree());
+            assertEquals(d.capitalFree().liquidator().getContractAddress(), file.liquidator());
+            assertEquals(d.capitalFree().pair(d.linkMarket()).getContractAddress(), file.markets().get(1).pair());
+            assertFalse(io.isomargin.abi.config.DeploymentFile.read(plain.writeDeploymentFile(dir.resolve("p.json")))
+                    .hasCapitalFree());
+
+            d.fundAndSupply(chain.credentials(1), units(1_000_000, 6));
+            BigInteger free = d.openVault(chain.credentials(2), d.wethMarket(), units(100, 18), units(150_000, 6));
+            BigInteger funded = d.openVault(chain.credentials(2), d.wethMarket(), units(100, 18), units(150_000, 6));
+            d.setPrice(d.wethMarket(), BigInteger.valueOf(1_600_00000000L));
+            d.pegPool(d.wethMarket());
+            Deployment.Reserves pegged = d.reserves(d.wethMarket());
+            assertEquals(units(1_600, 6), pegged.loan().multiply(BigInteger.TEN.pow(18)).divide(pegged.collateral()));
+
+            String liq = d.capitalFree().liquidator().getContractAddress();
+            assertEquals(BigInteger.ZERO, d.usdc().balanceOf(keeper.getAddress()).send());
+            var receipt = d.liquidatorAs(keeper).liquidate(free, Deployment.units(1, 30), BigInteger.ZERO,
+                    BigInteger.valueOf(100), BigInteger.ZERO).send();
+            assertTrue(receipt.isStatusOK());
+            BigInteger profit = d.usdc().balanceOf(liq).send();
+            assertTrue(profit.compareTo(units(2_000, 6)) > 0, "profit " + profit);
+            assertEquals(BigInteger.ZERO, d.usdc().balanceOf(keeper.getAddress()).send());
+            var sold = io.isomargin.abi.contracts.SwapLiquidator.getCollateralSoldEvents(receipt);
+            assertEquals(1, sold.size());
+            assertEquals(profit, sold.get(0).proceeds.subtract(sold.get(0).owed));
+
+            Credentials rich = chain.credentials(6);
+            d.mintAndApprove(rich, d.usdc().getContractAddress(), units(100_000, 6));
+            var paid = d.engineAs(rich).liquidate(funded, Deployment.units(1, 30), BigInteger.ZERO, rich.getAddress(),
+                    new byte[0]).send();
+            assertTrue(paid.isStatusOK());
+            System.out.printf("liquidation gas on Anvil: capital-free %s (engine call, callback, Uniswap V2 sale), "
+                    + "funded %s%n", receipt.getGasUsed(), paid.getGasUsed());
+        } finally {
+            chain.revert(snapshot);
+        }
+    }
+
     @Test
     void createsMarketsWithAnyDecimals(AnvilChain chain, Deployment d) throws Exception {
         // 18-decimal loan token against a 6-decimal collateral, priced by an 18-decimal feed at 3 loan per collateral

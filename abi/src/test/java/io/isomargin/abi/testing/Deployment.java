@@ -11,11 +11,17 @@ import io.isomargin.abi.contracts.IsomarginEngine.RateModel;
 import io.isomargin.abi.contracts.IsomarginEngine.Tier;
 import io.isomargin.abi.contracts.MockAggregator;
 import io.isomargin.abi.contracts.MockERC20;
+import io.isomargin.abi.contracts.SwapLiquidator;
+import io.isomargin.abi.contracts.UniswapV2Factory;
+import io.isomargin.abi.contracts.UniswapV2Pair;
+import io.isomargin.abi.contracts.UniswapV2Router02;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.web3j.crypto.Credentials;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
@@ -36,6 +42,7 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  * @param guard      the margin guard (pre-authorized top-ups from owners' wallets)
  * @param wethMarket id of the WETH/USDC market
  * @param linkMarket id of the LINK/USDC market
+ * @param capitalFree the capital-free liquidation periphery ({@link #withCapitalFree}), or null
  */
 public record Deployment(
         TestChain chain,
@@ -49,7 +56,33 @@ public record Deployment(
         MockAggregator wethFeed,
         MockAggregator linkFeed,
         BigInteger wethMarket,
-        BigInteger linkMarket) {
+        BigInteger linkMarket,
+        CapitalFree capitalFree) {
+
+    /** A deployment without the capital-free periphery. */
+    public Deployment(TestChain chain, Credentials deployer, IsomarginEngine engine, IsomarginLens lens,
+            MarginGuard guard, MockERC20 usdc, MockERC20 weth, MockERC20 link, MockAggregator wethFeed,
+            MockAggregator linkFeed, BigInteger wethMarket, BigInteger linkMarket) {
+        this(chain, deployer, engine, lens, guard, usdc, weth, link, wethFeed, linkFeed, wethMarket, linkMarket, null);
+    }
+
+    /**
+     * What {@code DeployLocal.s.sol} deploys with {@code UNISWAP_DEPTH}: Uniswap V2 (factory and Router02 from the
+     * npm packages' artifacts, exported to {@code abi/}), one pool per default market seeded at the oracle price, and
+     * the {@code SwapLiquidator} (owner: the deployer).
+     */
+    public record CapitalFree(UniswapV2Factory factory, UniswapV2Router02 router, SwapLiquidator liquidator,
+            Map<BigInteger, UniswapV2Pair> pairs) {
+        /** The market's pool. */
+        public UniswapV2Pair pair(BigInteger marketId) {
+            UniswapV2Pair p = pairs.get(marketId);
+            if (p == null) throw new IllegalArgumentException("no pool for market " + marketId);
+            return p;
+        }
+    }
+
+    /** A pool's reserves in the market's terms: loan-token and collateral base units. */
+    public record Reserves(BigInteger loan, BigInteger collateral) {}
 
     /** Initial ETH/USD answer (8 decimals): $2,000. */
     public static final BigInteger WETH_PRICE = BigInteger.valueOf(2_000_00000000L);
@@ -61,6 +94,7 @@ public record Deployment(
     private static final long YEAR = 365L * 24 * 3600;
     private static final BigInteger WAD = BigInteger.TEN.pow(18);
     private static final BigInteger UINT128_MAX = BigInteger.ONE.shiftLeft(128).subtract(BigInteger.ONE);
+    private static final BigInteger SCALE = BigInteger.TEN.pow(36); // the engine's price scale
 
     /** A market made by {@link #createMarket(int, int, int, BigInteger)}: fresh tokens and feed. */
     public record Market(BigInteger id, MockERC20 loan, MockERC20 collateral, MockAggregator feed) {}
@@ -127,6 +161,99 @@ public record Deployment(
         return BigInteger.valueOf(whole).multiply(BigInteger.TEN.pow(decimals));
     }
 
+    /* CAPITAL-FREE LIQUIDATION */
+
+    /**
+     * Deploys Uniswap V2, a pool for each default market seeded at the oracle price with {@code depth} whole USDC
+     * (and the collateral worth as much) on each side, and a {@code SwapLiquidator} owned by the deployer with
+     * {@code operators} allowed to liquidate through it; returns this deployment with them. About 14 transactions.
+     */
+    public Deployment withCapitalFree(long depth, String... operators) {
+        var tm = chain.txManager(deployer);
+        var gas = chain.gasProvider();
+        var web3j = chain.web3j();
+        try {
+            UniswapV2Factory factory = UniswapV2Factory.deploy(web3j, tm, gas, deployer.getAddress()).send();
+            UniswapV2Router02 router = UniswapV2Router02.deploy(web3j, tm, gas, factory.getContractAddress(),
+                    weth.getContractAddress()).send();
+            SwapLiquidator liquidator = SwapLiquidator.deploy(web3j, tm, gas, lens.getContractAddress(),
+                    router.getContractAddress(), deployer.getAddress()).send();
+            for (String operator : operators) call(liquidator.setOperator(operator, true)::send);
+            Deployment d = new Deployment(chain, deployer, engine, lens, guard, usdc, weth, link, wethFeed, linkFeed,
+                    wethMarket, linkMarket, new CapitalFree(factory, router, liquidator, new LinkedHashMap<>()));
+            d.seedPool(wethMarket, units(depth, 6));
+            d.seedPool(linkMarket, units(depth, 6));
+            return d;
+        } catch (Exception e) {
+            throw new IllegalStateException("capital-free deployment failed: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Creates the market's pool when missing (registering it with this deployment) and adds {@code loanAmount} loan
+     * base units with the collateral worth as much at the oracle price; the liquidity tokens go to the deployer.
+     */
+    public UniswapV2Pair seedPool(BigInteger marketId, BigInteger loanAmount) {
+        CapitalFree cf = requireCapitalFree();
+        MarketConfig config = call(engine.marketConfig(marketId)::send);
+        String address = call(cf.factory().getPair(config.loanToken, config.collateralToken)::send);
+        if (new BigInteger(address.substring(2), 16).signum() == 0) {
+            call(cf.factory().createPair(config.loanToken, config.collateralToken)::send);
+            address = call(cf.factory().getPair(config.loanToken, config.collateralToken)::send);
+        }
+        UniswapV2Pair pair = UniswapV2Pair.load(address, chain.web3j(), chain.txManager(deployer), chain.gasProvider());
+        cf.pairs().put(marketId, pair);
+        BigInteger price = call(lens.price(marketId)::send);
+        BigInteger collateral = loanAmount.multiply(SCALE).divide(price);
+        call(tokenAs(config.loanToken, deployer).mint(address, loanAmount)::send);
+        call(tokenAs(config.collateralToken, deployer).mint(address, collateral)::send);
+        call(pair.mint(deployer.getAddress())::send);
+        return pair;
+    }
+
+    /** The market's pool reserves. */
+    public Reserves reserves(BigInteger marketId) {
+        UniswapV2Pair pair = requireCapitalFree().pair(marketId);
+        var r = call(pair.getReserves()::send);
+        String loan = call(engine.marketConfig(marketId)::send).loanToken;
+        boolean loanFirst = call(pair.token0()::send).equalsIgnoreCase(loan);
+        return loanFirst ? new Reserves(r.component1(), r.component2()) : new Reserves(r.component2(), r.component1());
+    }
+
+    /**
+     * Moves the market's pool to the oracle price, as arbitrage would after a price update: adds to the side that must
+     * grow (minted) and syncs, so the pool's price equals the oracle's to rounding with no trade.
+     */
+    public TransactionReceipt pegPool(BigInteger marketId) {
+        UniswapV2Pair pair = requireCapitalFree().pair(marketId);
+        MarketConfig config = call(engine.marketConfig(marketId)::send);
+        BigInteger price = call(lens.price(marketId)::send);
+        Reserves r = reserves(marketId);
+        BigInteger wantCollateral = r.loan().multiply(SCALE).divide(price);
+        if (wantCollateral.compareTo(r.collateral()) > 0) {
+            call(tokenAs(config.collateralToken, deployer).mint(pair.getContractAddress(),
+                    wantCollateral.subtract(r.collateral()))::send);
+        } else {
+            BigInteger wantLoan = r.collateral().multiply(price).divide(SCALE);
+            if (wantLoan.compareTo(r.loan()) > 0) {
+                call(tokenAs(config.loanToken, deployer).mint(pair.getContractAddress(),
+                        wantLoan.subtract(r.loan()))::send);
+            }
+        }
+        return call(pair.sync()::send);
+    }
+
+    /** The SwapLiquidator, with calls made from {@code sender}. */
+    public SwapLiquidator liquidatorAs(Credentials sender) {
+        return SwapLiquidator.load(requireCapitalFree().liquidator().getContractAddress(), chain.web3j(),
+                chain.txManager(sender), chain.gasProvider());
+    }
+
+    private CapitalFree requireCapitalFree() {
+        if (capitalFree == null) throw new IllegalStateException("no capital-free periphery: call withCapitalFree");
+        return capitalFree;
+    }
+
     /* MARKETS */
 
     /** Creates a market from {@code params} (as the owner); returns its id. */
@@ -168,19 +295,31 @@ public record Deployment(
 
     /**
      * Writes this deployment as the forge scripts' deployment JSON (the file the services' configs name), with its
-     * two default markets, to {@code file}; returns {@code file}.
+     * two default markets (and, with the capital-free periphery, the liquidator, Uniswap and each market's pool), to
+     * {@code file}; returns {@code file}.
      */
     public Path writeDeploymentFile(Path file) throws IOException {
         String owner = deployer.getAddress();
+        String periphery = capitalFree == null ? "" : """
+                "liquidator": "%s", "uniswap": {"factory": "%s", "router": "%s"},
+                """.formatted(capitalFree.liquidator().getContractAddress(),
+                capitalFree.factory().getContractAddress(), capitalFree.router().getContractAddress());
         return Files.writeString(file, """
                 {"chainId": %d, "engine": "%s", "lens": "%s", "guard": "%s", "deployBlock": %d, "owner": "%s", "guardian": "%s",
-                 "markets": [
-                   {"id": %s, "name": "WETH/USDC", "loanToken": "%s", "collateralToken": "%s", "oracle": "%s"},
-                   {"id": %s, "name": "LINK/USDC", "loanToken": "%s", "collateralToken": "%s", "oracle": "%s"}]}
+                 %s"markets": [
+                   {"id": %s, "name": "WETH/USDC", "loanToken": "%s", "collateralToken": "%s", "oracle": "%s"%s},
+                   {"id": %s, "name": "LINK/USDC", "loanToken": "%s", "collateralToken": "%s", "oracle": "%s"%s}]}
                 """.formatted(chain.chainId(), engine.getContractAddress(), lens.getContractAddress(), guard.getContractAddress(), deployBlock(),
-                owner, owner,
+                owner, owner, periphery,
                 wethMarket, usdc.getContractAddress(), weth.getContractAddress(), wethFeed.getContractAddress(),
-                linkMarket, usdc.getContractAddress(), link.getContractAddress(), linkFeed.getContractAddress()));
+                pairField(wethMarket),
+                linkMarket, usdc.getContractAddress(), link.getContractAddress(), linkFeed.getContractAddress(),
+                pairField(linkMarket)));
+    }
+
+    private String pairField(BigInteger marketId) {
+        if (capitalFree == null || !capitalFree.pairs().containsKey(marketId)) return "";
+        return ", \"pair\": \"" + capitalFree.pair(marketId).getContractAddress() + "\"";
     }
 
     /* ACTIONS */

@@ -56,6 +56,7 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
             "gas.max-fee-cap-gwei", "gas.priority-fee-gwei", "gas.base-fee-multiplier-percent", "gas.bump-percent",
             "gas.replace-after-blocks", "gas.max-in-flight", "gas.native-price-in-loan-token",
             "liquidation.min-profit", "liquidation.max-batch", "liquidation.gas-budget",
+            "liquidation.mode", "liquidation.max-slippage-bps",
             "guard.enabled",
             "dry-run",
             "http.host", "http.port", "http.max-healthy-lag", "http.max-silent-blocks", "http.max-unmined-blocks")
@@ -131,19 +132,60 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
     }
 
     /**
-     * @param minProfit {@code liquidation.min-profit}: loan-token whole units a transaction must earn after gas,
-     *                  default 0
-     * @param maxBatch  {@code liquidation.max-batch}: vaults per transaction, 1..100, default 10
-     * @param gasBudget {@code liquidation.gas-budget}: gas per transaction, 100000..30000000, default 5000000
+     * @param minProfit      {@code liquidation.min-profit}: loan-token whole units a transaction must earn after gas,
+     *                       default 0
+     * @param maxBatch       {@code liquidation.max-batch}: vaults per transaction, 1..100, default 10
+     * @param gasBudget      {@code liquidation.gas-budget}: gas per transaction, 100000..30000000, default 5000000
+     * @param mode           {@code liquidation.mode}: {@code funded} (default: the keeper repays from its own
+     *                       loan-token balance) or {@code capital-free} (through the deployment's SwapLiquidator,
+     *                       which sells the seized collateral on Uniswap V2 inside the engine's callback)
+     * @param maxSlippageBps {@code liquidation.max-slippage-bps}: capital-free only, how far below the oracle value of
+     *                       the seized collateral a sale may go (the pool's 0.3% fee and the price impact included),
+     *                       0..1000 (the SwapLiquidator's MAX_SLIPPAGE_BPS), default 100
      */
-    public record Liquidation(BigDecimal minProfit, int maxBatch, long gasBudget) {
+    public record Liquidation(BigDecimal minProfit, int maxBatch, long gasBudget, Mode mode, int maxSlippageBps) {
+        /** Default slippage bound of a capital-free sale, in basis points. */
+        public static final int DEFAULT_MAX_SLIPPAGE_BPS = 100;
+        /** The SwapLiquidator's {@code MAX_SLIPPAGE_BPS}. */
+        public static final int MAX_SLIPPAGE_BPS = 1_000;
+
         public Liquidation {
             Objects.requireNonNull(minProfit, "minProfit");
+            Objects.requireNonNull(mode, "mode");
+        }
+
+        /** Funded liquidation. */
+        public Liquidation(BigDecimal minProfit, int maxBatch, long gasBudget) {
+            this(minProfit, maxBatch, gasBudget, Mode.FUNDED, DEFAULT_MAX_SLIPPAGE_BPS);
         }
 
         /** {@link #minProfit} in base units of a loan token with {@code loanDecimals} decimals, rounded up. */
         public BigInteger minProfitBaseUnits(int loanDecimals) {
             return minProfit.movePointRight(loanDecimals).setScale(0, RoundingMode.CEILING).toBigIntegerExact();
+        }
+
+        /** True in {@code capital-free} mode. */
+        public boolean capitalFree() {
+            return mode == Mode.CAPITAL_FREE;
+        }
+    }
+
+    /** How liquidations are paid ({@code liquidation.mode}). */
+    public enum Mode {
+        /** From the keeper's own loan-token balance, approved to the engine at start. */
+        FUNDED("funded"),
+        /** With no capital: the deployment's SwapLiquidator sells the seized collateral to repay. */
+        CAPITAL_FREE("capital-free");
+
+        private final String key;
+
+        Mode(String key) {
+            this.key = key;
+        }
+
+        /** The value as written in the config file. */
+        public String key() {
+            return key;
         }
     }
 
@@ -215,11 +257,7 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
                 c.optionalString("key.password-file").map(Path::of), c.optionalString("key.private-key-env"));
 
         Gas gas = gas(c);
-        Liquidation liquidation = new Liquidation(
-                decimal(c, "liquidation.min-profit", BigDecimal.ZERO, BigDecimal.ZERO, "a decimal >= 0 in loan-token "
-                        + "whole units (e.g. 2.5)", d -> true),
-                c.intValue("liquidation.max-batch", 10, 1, 100),
-                c.longValue("liquidation.gas-budget", 5_000_000, 100_000, 30_000_000));
+        Liquidation liquidation = liquidation(c);
         Guard guard = new Guard(c.optionalString("guard.enabled").filter(v -> !v.isEmpty())
                 .map(v -> c.bool("guard.enabled", true)));
         boolean dryRun = c.bool("dry-run", false);
@@ -239,6 +277,34 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
         c.rejectUnknownKeys();
         return new KeeperConfig(deployment, markets, rpc, database, follower, key, gas, liquidation, guard, dryRun,
                 http);
+    }
+
+    private static Liquidation liquidation(ConfigSource c) {
+        BigDecimal minProfit = decimal(c, "liquidation.min-profit", BigDecimal.ZERO, BigDecimal.ZERO, "a decimal >= 0 "
+                + "in loan-token whole units (e.g. 2.5)", d -> true);
+        int maxBatch = c.intValue("liquidation.max-batch", 10, 1, 100);
+        long gasBudget = c.longValue("liquidation.gas-budget", 5_000_000, 100_000, 30_000_000);
+        String modeText = c.string("liquidation.mode", Mode.FUNDED.key());
+        Mode mode = java.util.Arrays.stream(Mode.values()).filter(m -> m.key().equals(modeText)).findFirst()
+                .orElseThrow(() -> new ConfigException("liquidation.mode", modeText, "funded (repay from the keeper's "
+                        + "own loan-token balance) or capital-free (through the deployment's SwapLiquidator, selling "
+                        + "the seized collateral on Uniswap V2)"));
+        boolean slippageSet = c.optionalString("liquidation.max-slippage-bps").filter(v -> !v.isEmpty()).isPresent();
+        int slippage;
+        try {
+            slippage = c.intValue("liquidation.max-slippage-bps", Liquidation.DEFAULT_MAX_SLIPPAGE_BPS, 0,
+                    Liquidation.MAX_SLIPPAGE_BPS);
+        } catch (ConfigException e) {
+            throw new ConfigException("liquidation.max-slippage-bps", c.string("liquidation.max-slippage-bps", ""),
+                    "an integer from 0 to " + Liquidation.MAX_SLIPPAGE_BPS + " (basis points under the oracle value "
+                            + "of the seized collateral a sale may go, the pool's 0.3% fee included; the "
+                            + "SwapLiquidator refuses more than " + Liquidation.MAX_SLIPPAGE_BPS + ")");
+        }
+        if (slippageSet && mode != Mode.CAPITAL_FREE) {
+            throw new ConfigException("liquidation.max-slippage-bps", Integer.toString(slippage), "only with "
+                    + "liquidation.mode: capital-free (a funded keeper sells nothing); remove it or set the mode");
+        }
+        return new Liquidation(minProfit, maxBatch, gasBudget, mode, slippage);
     }
 
     private static List<Long> marketIds(ConfigSource c) {

@@ -24,41 +24,82 @@ import org.web3j.protocol.core.methods.response.EthBlock;
  * The few calls the executor makes, encoded by hand from the ABI (liquidateBatch, liquidate, the lens's engine,
  * ERC-20 balance, allowance, approve, decimals) and sent through the shared {@link RpcClient} (retry, circuit
  * breaker, failover).
+ *
+ * <p>With a {@link CapitalFreeRoute} the liquidations go to the route's {@code SwapLiquidator} instead of the engine
+ * ({@code liquidateBatch(marketId, ids, slippageBps, 0)}, {@code liquidate(vault, maxRepay, minSeized, slippageBps,
+ * 0)}): the same figures come back, plus the loan tokens the sale left ({@code profit}); and the pools' reserves are
+ * read here too.
  */
 public final class EngineCalls {
     private static final BigInteger MAX = BigInteger.TWO.pow(256).subtract(BigInteger.ONE);
 
-    /** What {@code liquidateBatch} returns: vaults liquidated, debt repaid, collateral seized, protocol fee. */
-    public record BatchResult(int liquidated, BigInteger repaid, BigInteger seized, BigInteger fee) {}
+    /**
+     * What {@code liquidateBatch} returns: vaults liquidated, debt repaid, collateral seized, protocol fee; and,
+     * capital-free, the loan tokens the sale left the liquidator ({@code swapProfit}; null when funded).
+     */
+    public record BatchResult(int liquidated, BigInteger repaid, BigInteger seized, BigInteger fee,
+            BigInteger swapProfit) {
+        public BatchResult(int liquidated, BigInteger repaid, BigInteger seized, BigInteger fee) {
+            this(liquidated, repaid, seized, fee, null);
+        }
+    }
 
-    /** What {@code liquidate} returns: debt repaid and collateral seized. */
-    public record SingleResult(BigInteger repaid, BigInteger seized) {}
+    /** What {@code liquidate} returns: debt repaid and collateral seized (and, capital-free, the sale's profit). */
+    public record SingleResult(BigInteger repaid, BigInteger seized, BigInteger swapProfit) {
+        public SingleResult(BigInteger repaid, BigInteger seized) {
+            this(repaid, seized, null);
+        }
+    }
+
+    /** A pool's reserves in its market's terms. */
+    public record Reserves(BigInteger loan, BigInteger collateral) {}
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(EngineCalls.class);
 
     private final RpcClient rpc;
     private final String engine;
     private final String keeper;
+    private final CapitalFreeRoute route; // null: funded
     private volatile DefaultBlockParameterName simulateAt; // null until asked
 
     public EngineCalls(RpcClient rpc, String engine, String keeper) {
+        this(rpc, engine, keeper, null);
+    }
+
+    /** @param route capital-free liquidation through its SwapLiquidator; null: funded, straight to the engine */
+    public EngineCalls(RpcClient rpc, String engine, String keeper, CapitalFreeRoute route) {
         this.rpc = Objects.requireNonNull(rpc, "rpc");
         this.engine = Objects.requireNonNull(engine, "engine");
         this.keeper = Objects.requireNonNull(keeper, "keeper");
+        this.route = route;
     }
 
     public String engine() {
         return engine;
     }
 
-    /** Call data of {@code liquidateBatch(marketId, ids, keeper, "")}: seized collateral goes to the keeper. */
+    /** The capital-free route, or null when funded. */
+    public CapitalFreeRoute route() {
+        return route;
+    }
+
+    /** Where liquidations are sent: the SwapLiquidator when capital-free, else the engine. */
+    public String target() {
+        return route == null ? engine : route.liquidator();
+    }
+
+    /**
+     * Call data of {@code liquidateBatch(marketId, ids, keeper, "")}: seized collateral goes to the keeper (capital-free:
+     * the SwapLiquidator's {@code liquidateBatch(marketId, ids, slippageBps, 0)}).
+     */
     public String liquidateBatchData(long marketId, List<Long> vaultIds) {
         return FunctionEncoder.encode(liquidateBatch(marketId, vaultIds));
     }
 
     /**
      * Call data of {@code liquidate(vaultId, maxRepay, minSeized, keeper, "")}: the engine reverts
-     * {@code SeizedBelowMinimum} when it would seize fewer than {@code minSeized} collateral units.
+     * {@code SeizedBelowMinimum} when it would seize fewer than {@code minSeized} collateral units (capital-free: the
+     * SwapLiquidator's {@code liquidate(vaultId, maxRepay, minSeized, slippageBps, 0)}).
      */
     public String liquidateData(long vaultId, BigInteger maxRepay, BigInteger minSeized) {
         return FunctionEncoder.encode(liquidate(vaultId, maxRepay, minSeized));
@@ -66,8 +107,39 @@ public final class EngineCalls {
 
     /** Simulates one {@code liquidate} from the keeper's address ({@link #simulateAt}); empty when it reverts. */
     public Optional<SingleResult> simulateLiquidate(long vaultId, BigInteger maxRepay, BigInteger minSeized) {
-        return simulateCall(liquidate(vaultId, maxRepay, minSeized), 2)
-                .map(v -> new SingleResult((BigInteger) v.get(0).getValue(), (BigInteger) v.get(1).getValue()));
+        return simulateCall(liquidate(vaultId, maxRepay, minSeized), route == null ? 2 : 3)
+                .map(v -> new SingleResult((BigInteger) v.get(0).getValue(), (BigInteger) v.get(1).getValue(),
+                        route == null ? null : (BigInteger) v.get(2).getValue()));
+    }
+
+    /** The reserves of a market's pool at the state liquidations are simulated against ({@link #simulateAt}). */
+    public Reserves reserves(CapitalFreeRoute.Pool pool) {
+        Function f = new Function("getReserves", List.of(), List.of(new TypeReference<org.web3j.abi.datatypes.generated.Uint112>() {},
+                new TypeReference<org.web3j.abi.datatypes.generated.Uint112>() {},
+                new TypeReference<org.web3j.abi.datatypes.generated.Uint32>() {}));
+        Transaction tx = Transaction.createEthCallTransaction(keeper, pool.pair(), FunctionEncoder.encode(f));
+        DefaultBlockParameterName at = simulateAt();
+        List<Type> v = FunctionReturnDecoder.decode(rpc.call(w -> w.ethCall(tx, at)).getValue(),
+                f.getOutputParameters());
+        if (v.size() != 3) throw new IllegalStateException("getReserves on " + pool.pair() + " returned nothing");
+        BigInteger r0 = (BigInteger) v.get(0).getValue();
+        BigInteger r1 = (BigInteger) v.get(1).getValue();
+        return pool.loanIsToken0() ? new Reserves(r0, r1) : new Reserves(r1, r0);
+    }
+
+    /** An address-returning view without arguments ({@code engine()}, {@code owner()}, {@code token0()}, ...). */
+    public Optional<String> addressView(String contract, String name) {
+        Function f = new Function(name, List.of(), List.of(new TypeReference<Address>() {}));
+        List<Type> v = FunctionReturnDecoder.decode(call(contract, FunctionEncoder.encode(f)), f.getOutputParameters());
+        return v.isEmpty() ? Optional.empty() : Optional.of((String) v.getFirst().getValue());
+    }
+
+    /** The SwapLiquidator's {@code isOperator(who)}. */
+    public boolean isOperator(String liquidator, String who) {
+        Function f = new Function("isOperator", List.of(new Address(who)),
+                List.of(new TypeReference<org.web3j.abi.datatypes.Bool>() {}));
+        List<Type> v = FunctionReturnDecoder.decode(call(liquidator, FunctionEncoder.encode(f)), f.getOutputParameters());
+        return !v.isEmpty() && (Boolean) v.getFirst().getValue();
     }
 
     /**
@@ -79,7 +151,7 @@ public final class EngineCalls {
         String out;
         try {
             String data = FunctionEncoder.encode(f);
-            Transaction tx = Transaction.createEthCallTransaction(keeper, engine, data);
+            Transaction tx = Transaction.createEthCallTransaction(keeper, target(), data);
             DefaultBlockParameterName at = simulateAt();
             out = rpc.call(w -> w.ethCall(tx, at)).getValue();
         } catch (RpcException e) {
@@ -101,9 +173,10 @@ public final class EngineCalls {
      * keeper cannot pay, or the price became unusable).
      */
     public Optional<BatchResult> simulate(long marketId, List<Long> vaultIds) {
-        return simulateCall(liquidateBatch(marketId, vaultIds), 4).map(v -> new BatchResult(
+        return simulateCall(liquidateBatch(marketId, vaultIds), route == null ? 4 : 5).map(v -> new BatchResult(
                 ((BigInteger) v.get(0).getValue()).intValueExact(), (BigInteger) v.get(1).getValue(),
-                (BigInteger) v.get(2).getValue(), (BigInteger) v.get(3).getValue()));
+                (BigInteger) v.get(2).getValue(), (BigInteger) v.get(3).getValue(),
+                route == null ? null : (BigInteger) v.get(4).getValue()));
     }
 
     /** Gas the batch needs by the node's estimate; empty when it would revert. */
@@ -111,9 +184,9 @@ public final class EngineCalls {
         return estimateGas(liquidateBatchData(marketId, vaultIds));
     }
 
-    /** Gas an engine call with {@code data} needs by the node's estimate; empty when it would revert. */
+    /** Gas a liquidation call with {@code data} ({@link #target}) needs by the node's estimate; empty on a revert. */
     public Optional<BigInteger> estimateGas(String data) {
-        Transaction tx = Transaction.createEthCallTransaction(keeper, engine, data);
+        Transaction tx = Transaction.createEthCallTransaction(keeper, target(), data);
         try {
             return Optional.of(rpc.call(w -> w.ethEstimateGas(tx)).getAmountUsed());
         } catch (RpcException e) {
@@ -183,6 +256,13 @@ public final class EngineCalls {
     }
 
     private Function liquidate(long vaultId, BigInteger maxRepay, BigInteger minSeized) {
+        if (route != null) {
+            return new Function("liquidate", List.of(new Uint256(BigInteger.valueOf(vaultId)), new Uint256(maxRepay),
+                    new Uint256(minSeized), new Uint256(BigInteger.valueOf(route.slippageBps())),
+                    new Uint256(BigInteger.ZERO)),
+                    List.of(new TypeReference<Uint256>() {}, new TypeReference<Uint256>() {},
+                            new TypeReference<Uint256>() {}));
+        }
         return new Function("liquidate", List.of(new Uint256(BigInteger.valueOf(vaultId)), new Uint256(maxRepay),
                 new Uint256(minSeized), new Address(keeper), new DynamicBytes(new byte[0])),
                 List.of(new TypeReference<Uint256>() {}, new TypeReference<Uint256>() {}));
@@ -190,6 +270,14 @@ public final class EngineCalls {
 
     private Function liquidateBatch(long marketId, List<Long> vaultIds) {
         List<Uint256> ids = vaultIds.stream().map(id -> new Uint256(BigInteger.valueOf(id))).toList();
+        if (route != null) {
+            return new Function("liquidateBatch", List.of(new Uint256(BigInteger.valueOf(marketId)),
+                    new DynamicArray<>(Uint256.class, ids), new Uint256(BigInteger.valueOf(route.slippageBps())),
+                    new Uint256(BigInteger.ZERO)),
+                    List.of(new TypeReference<Uint256>() {}, new TypeReference<Uint256>() {},
+                            new TypeReference<Uint256>() {}, new TypeReference<Uint256>() {},
+                            new TypeReference<Uint256>() {}));
+        }
         return new Function("liquidateBatch", List.of(new Uint256(BigInteger.valueOf(marketId)),
                 new DynamicArray<>(Uint256.class, ids), new Address(keeper), new DynamicBytes(new byte[0])),
                 List.of(new TypeReference<Uint256>() {}, new TypeReference<Uint256>() {},

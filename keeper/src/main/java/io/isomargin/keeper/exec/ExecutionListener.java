@@ -25,6 +25,16 @@ public interface ExecutionListener {
     default void unprofitableNow(long marketId, int vaults) {}
 
     /**
+     * Capital-free mode: vaults left out of this block's liquidations because selling their collateral on the
+     * market's pool would lose (proceeds under what is owed plus gas, or under the slippage floor: the pool is too
+     * shallow or priced under the oracle).
+     */
+    default void skippedSwap(long marketId, int vaults) {}
+
+    /** Capital-free mode: how many liquidatable vaults of the market the pool made a loss at the latest block. */
+    default void swapUnprofitableNow(long marketId, int vaults) {}
+
+    /**
      * Vaults we meant to liquidate that were no longer liquidatable, at simulation or when our transaction ran:
      * {@code toOthers} taken by another liquidator or made healthy, {@code ours} already liquidated by an earlier
      * transaction of ours (the book had not caught up yet).

@@ -1,6 +1,7 @@
 package io.isomargin.keeper.exec;
 
 import io.isomargin.abi.contracts.IsomarginEngine;
+import io.isomargin.abi.contracts.SwapLiquidator;
 import io.isomargin.abi.math.FullMath;
 import io.isomargin.abi.math.LiquidationMath;
 import io.isomargin.abi.math.MarginMath;
@@ -50,7 +51,14 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  * simulation, never by a blind re-send.
  *
  * <p>Capital: the keeper's own loan-token balance, approved to the engine once at start ({@link #ensureApprovals});
- * seized collateral accrues to the keeper's address.
+ * seized collateral accrues to the keeper's address. Capital-free ({@link EngineCalls#route()}): no balance and no
+ * approval; liquidations go through the route's SwapLiquidator, which sells the seized collateral on the market's
+ * pool and repays from the proceeds. Each block the executor reads the pools' reserves and plans on them
+ * ({@link SaleModel}): a vault's profit is what the pool pays for its collateral less what the engine is owed, each
+ * batch's sale is quoted on the pool the block's earlier batches leave, a vault or batch whose sale would lose (under
+ * the contract's slippage floor, or not covering what is owed plus gas) is skipped and counted
+ * ({@link ExecutionListener#skippedSwap}), and a mined transaction's profit is the sale's (the liquidator's
+ * {@code CollateralSold} events) less gas.
  *
  * <p>Margin guard: with a {@link TopUpExecutor}, every block first tops up the guarded vaults under their trigger,
  * for every market, and only then liquidates: a vault a top-up of ours holds (sent, in flight, or mined in a block
@@ -91,6 +99,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     private final boolean dryRun;
     private final ExecutionListener listener;
     private final TopUpExecutor topUps; // null without a margin guard
+    private final CapitalFreeRoute route; // null: funded
     private final BlockingQueue<LiquidationCandidates> queue = new LinkedBlockingQueue<>();
     private final Map<Long, Held> held = new HashMap<>(); // by nonce; executor thread only
     private final Map<Long, Integer> heldVaults = new HashMap<>(); // vault -> our transactions holding it
@@ -131,6 +140,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         this.tokens = Map.copyOf(tokens);
         this.dryRun = dryRun;
         this.listener = Objects.requireNonNull(listener, "listener");
+        this.route = calls.route();
     }
 
     /**
@@ -138,6 +148,11 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
      * {@code timeout}) until each approval is mined. In dry-run it only logs what it would approve.
      */
     public void ensureApprovals(Duration timeout) throws InterruptedException {
+        if (route != null) {
+            log.info("capital-free: liquidations go through the SwapLiquidator {} (sales at most {} bps under the "
+                    + "oracle); no loan token and no approval needed", route.liquidator(), route.slippageBps());
+            return;
+        }
         Set<String> seen = new HashSet<>();
         for (MarketToken t : tokens.values()) {
             if (!seen.add(t.loanToken()) || calls.allowance(t.loanToken()).compareTo(HALF_MAX) >= 0) continue;
@@ -336,15 +351,21 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
      */
     private void execute(LiquidationCandidates c, long block, BigInteger baseFee, Set<Long> toppingUp) {
         unprofitable = 0;
+        swapSkipped.clear();
         try {
             executeMarket(c, block, baseFee, toppingUp);
         } finally {
             listener.unprofitableNow(c.marketId(), unprofitable);
+            if (route != null) {
+                if (!swapSkipped.isEmpty()) listener.skippedSwap(c.marketId(), swapSkipped.size());
+                listener.swapUnprofitableNow(c.marketId(), swapSkipped.size());
+            }
             if (c.vaults().isEmpty()) priceUpdates.remove(c.marketId());
         }
     }
 
     private int unprofitable; // vaults skipped as unprofitable in the market being executed
+    private final Set<Long> swapSkipped = new HashSet<>(); // capital-free: vaults whose sale would lose, this block
 
     private void executeMarket(LiquidationCandidates c, long block, BigInteger baseFee, Set<Long> toppingUp) {
         if (c.vaults().isEmpty()) return;
@@ -369,7 +390,19 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 .filter(h -> tokens.get(h.marketId()) != null
                         && tokens.get(h.marketId()).loanToken().equalsIgnoreCase(token.loanToken()))
                 .map(Held::capital).reduce(BigInteger.ZERO, BigInteger::add);
-        BigInteger balance = calls.balanceOf(token.loanToken()).subtract(reserved).max(BigInteger.ZERO);
+        BigInteger balance = route != null ? FullMath.UINT256_MAX // capital-free: the sale pays
+                : calls.balanceOf(token.loanToken()).subtract(reserved).max(BigInteger.ZERO);
+        SaleModel sale = null;
+        if (route != null) {
+            try {
+                EngineCalls.Reserves r = calls.reserves(route.pool(marketId));
+                sale = new SaleModel(route, c.market().price(), r.loan(), r.collateral());
+            } catch (RuntimeException e) {
+                log.warn("market {}: the pool's reserves could not be read at #{}: {}", marketId, block, e.toString());
+                listener.notSent(marketId, "pool reserves unreadable: " + e.getMessage());
+                return;
+            }
+        }
         // in flight since an earlier block (their outcome is not known yet), or dropped at a simulation of this block
         Set<Long> blocked = new HashSet<>(heldVaults.keySet());
         blocked.addAll(toppingUp); // saved by a top-up of ours rather than liquidated
@@ -388,7 +421,13 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             Set<Plan> laterRounds = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
             BigInteger left = balance;
             while (plans.size() < slots) {
-                Plan plan = planner.plan(c, inWave, rounds, expectedFee, token.gasPricing(), left);
+                Plan plan = planner.plan(c, inWave, rounds, expectedFee, token.gasPricing(), left, sale);
+                if (!plan.skippedSwap().isEmpty()) {
+                    // the pool cannot take their sale at this block: out of every later batch of the block
+                    swapSkipped.addAll(plan.skippedSwap());
+                    blocked.addAll(plan.skippedSwap());
+                    inWave.addAll(plan.skippedSwap());
+                }
                 if (first && plan.skippedUnprofitable() > 0) {
                     listener.skippedUnprofitable(marketId, plan.skippedUnprofitable());
                     unprofitable += plan.skippedUnprofitable();
@@ -437,7 +476,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 sendable.sort(Comparator.comparingInt(p -> plans.indexOf(p.plan())));
                 List<Optional<TxSender.Pending>> sent;
                 try {
-                    sent = sender.sendAll(sendable.stream().map(p -> new TxSender.Request(calls.engine(), p.data(),
+                    sent = sender.sendAll(sendable.stream().map(p -> new TxSender.Request(calls.target(), p.data(),
                             gasLimit(p.gas(), p.ids().size()), p.label())).toList(), baseFee, block);
                 } catch (GasAboveCapException e) {
                     log.warn("market {}: {} batch(es) not sent: {}", marketId, sendable.size(), e.getMessage());
@@ -488,9 +527,18 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
      * @param modeled      dry run without the approval: quoted, not simulated
      */
     private record Prepared(Plan plan, List<Long> ids, String data, String label, BatchResult result, BigInteger gas,
-            BigInteger profit, List<Long> lost, boolean unprofitable, boolean modeled) {
+            BigInteger profit, List<Long> lost, boolean unprofitable, boolean modeled, List<Long> swapFailed) {
+        Prepared(Plan plan, List<Long> ids, String data, String label, BatchResult result, BigInteger gas,
+                BigInteger profit, List<Long> lost, boolean unprofitable, boolean modeled) {
+            this(plan, ids, data, label, result, gas, profit, lost, unprofitable, modeled, List.of());
+        }
+
         static Prepared nothing(Plan plan, List<Long> lost) {
-            return new Prepared(plan, List.of(), null, null, null, null, null, lost, false, false);
+            return nothing(plan, lost, List.of());
+        }
+
+        static Prepared nothing(Plan plan, List<Long> lost, List<Long> swapFailed) {
+            return new Prepared(plan, List.of(), null, null, null, null, null, lost, false, false, swapFailed);
         }
     }
 
@@ -504,7 +552,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             BigInteger expectedFee) {
         long marketId = c.marketId();
         List<Long> ids = plan.vaultIds();
-        if (dryRun && calls.allowance(token.loanToken()).compareTo(plan.capital()) < 0) {
+        if (route == null && dryRun && calls.allowance(token.loanToken()).compareTo(plan.capital()) < 0) {
             // a simulation from the keeper's address would fail on the missing approval, which a live run gives
             BigInteger modeled = plan.grossProfit().subtract(token.gasPricing().cost(
                     BigInteger.valueOf(planner.gasFor(ids.size())), expectedFee));
@@ -521,38 +569,78 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             BigInteger minSeized = p.quote().seizedCollateral();
             Optional<EngineCalls.SingleResult> sim = calls.simulateLiquidate(p.vaultId(), FullMath.UINT256_MAX,
                     minSeized);
-            if (sim.isEmpty()) return Prepared.nothing(plan, List.of(p.vaultId()));
+            if (sim.isEmpty()) {
+                // capital-free: a sale the pool cannot take reverts too; a batch of one tells it from a lost vault
+                if (route != null && calls.simulate(marketId, List.of(p.vaultId())).isEmpty()) {
+                    return Prepared.nothing(plan, List.of(), List.of(p.vaultId()));
+                }
+                return Prepared.nothing(plan, List.of(p.vaultId()));
+            }
             BigInteger fee = LiquidationMath.protocolFee(sim.get().repaid(), c.market().market().terms());
-            r = new BatchResult(1, sim.get().repaid(), sim.get().seized(), fee);
+            r = new BatchResult(1, sim.get().repaid(), sim.get().seized(), fee, sim.get().swapProfit());
             data = calls.liquidateData(p.vaultId(), FullMath.UINT256_MAX, minSeized);
             label = "liquidate market " + marketId + " vault " + p.vaultId() + " minSeized " + minSeized;
         } else {
             Optional<BatchResult> sim = calls.simulate(marketId, ids);
+            List<Long> swapFailed = new ArrayList<>();
             if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
-                // one vault at a time, side by side: keep the ones that still liquidate, drop the others
+                // one vault at a time, side by side: keep the ones that still liquidate, drop the others (capital-free:
+                // a vault alone that reverts is one whose sale the pool cannot take, not one that is gone)
                 List<CompletableFuture<Integer>> alone = new ArrayList<>();
                 for (long id : ids) {
                     alone.add(CompletableFuture.supplyAsync(() -> calls.simulate(marketId, List.of(id))
-                            .map(BatchResult::liquidated).orElse(0), preparing));
+                            .map(BatchResult::liquidated).orElse(route == null ? 0 : -1), preparing));
                 }
                 List<Long> keep = new ArrayList<>();
-                for (int i = 0; i < ids.size(); i++) (alone.get(i).join() == 0 ? lost : keep).add(ids.get(i));
-                if (keep.isEmpty()) return Prepared.nothing(plan, lost);
+                for (int i = 0; i < ids.size(); i++) {
+                    int n = alone.get(i).join();
+                    (n > 0 ? keep : n == 0 ? lost : swapFailed).add(ids.get(i));
+                }
+                if (keep.isEmpty()) return Prepared.nothing(plan, lost, swapFailed);
                 ids = keep;
                 sim = calls.simulate(marketId, ids);
-                if (sim.isEmpty() || sim.get().liquidated() < ids.size()) return Prepared.nothing(plan, lost);
+                if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
+                    // capital-free: the smaller batch's sale still fails: the pool, not the vaults
+                    return route == null ? Prepared.nothing(plan, lost) : Prepared.nothing(plan, lost, ids);
+                }
             }
             r = sim.get();
             data = calls.liquidateBatchData(marketId, ids);
             label = "liquidateBatch market " + marketId + " vaults " + ids;
+            if (!swapFailed.isEmpty()) {
+                Optional<BigInteger> gas = calls.estimateGas(data);
+                if (gas.isEmpty()) return Prepared.nothing(plan, lost, swapFailed);
+                return priced(c, plan, laterRound, ids, data, label, r, gas.get(), lost, token, expectedFee, swapFailed);
+            }
         }
+        if (route != null) label = label + " (capital-free)";
         Optional<BigInteger> gas = calls.estimateGas(data);
         if (gas.isEmpty()) return Prepared.nothing(plan, lost);
-        BigInteger gasCost = token.gasPricing().cost(gas.get(), expectedFee);
-        BigInteger profit = MarginMath.value(r.seized(), c.market().price()).subtract(r.repaid()).subtract(r.fee())
-                .subtract(gasCost);
-        return new Prepared(plan, ids, data, label, r, gas.get(), profit, lost,
-                profit.compareTo(token.minProfit()) < 0, false);
+        return priced(c, plan, laterRound, ids, data, label, r, gas.get(), lost, token, expectedFee, List.of());
+    }
+
+    /**
+     * The batch with its profit after gas: funded, the seized collateral at the oracle price less repaid and fee;
+     * capital-free, what the sale leaves the liquidator: the planner's quote on the pool the block's earlier batches
+     * leave, less what its plan owes, and never more than the simulation's (which runs against the state before those
+     * batches; a later round's simulation shows the earlier round's figures, so only the quote counts there).
+     */
+    private Prepared priced(LiquidationCandidates c, Plan plan, boolean laterRound, List<Long> ids, String data,
+            String label, BatchResult r, BigInteger gas, List<Long> lost, MarketToken token, BigInteger expectedFee,
+            List<Long> swapFailed) {
+        BigInteger gasCost = token.gasPricing().cost(gas, expectedFee);
+        BigInteger gross;
+        if (route == null) {
+            gross = MarginMath.value(r.seized(), c.market().price()).subtract(r.repaid()).subtract(r.fee());
+        } else if (plan.saleProceeds() == null) {
+            gross = r.swapProfit();
+        } else {
+            BigInteger quoted = plan.saleProceeds().subtract(plan.capital());
+            gross = laterRound ? quoted : quoted.min(r.swapProfit());
+        }
+        BigInteger profit = gross.subtract(gasCost);
+        return new Prepared(plan, ids, data, label, r, gas, profit, lost, profit.compareTo(token.minProfit()) < 0,
+                false, swapFailed);
     }
 
     /**
@@ -567,6 +655,12 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             listener.lostAtSimulation(marketId, p.lost());
             reportLost(marketId, p.lost());
         }
+        if (!p.swapFailed().isEmpty()) {
+            log.info("market {}: vault(s) {} skipped: the pool cannot take the sale of their collateral at the "
+                    + "SwapLiquidator's floor ({} bps under the oracle, and at least what is owed)", marketId,
+                    p.swapFailed(), route.slippageBps());
+            swapSkipped.addAll(p.swapFailed());
+        }
         if (p.modeled()) {
             log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (quoted, not "
                     + "simulated: the loan token is not approved to the engine yet)", marketId, p.ids(), p.profit());
@@ -575,10 +669,15 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         }
         if (p.data() == null) return Verdict.NONE;
         if (p.unprofitable()) {
-            log.info("market {}: batch {} skipped: expected profit {} below the minimum {} (gas {} at {} wei)", marketId,
-                    p.ids(), p.profit(), token.minProfit(), p.gas(), expectedFee);
-            listener.skippedUnprofitable(marketId, p.ids().size());
-            unprofitable += p.ids().size();
+            log.info("market {}: batch {} skipped: expected profit {} below the minimum {} (gas {} at {} wei{})",
+                    marketId, p.ids(), p.profit(), token.minProfit(), p.gas(), expectedFee,
+                    route == null ? "" : "; capital-free: the sale's proceeds less what is owed");
+            if (route == null) {
+                listener.skippedUnprofitable(marketId, p.ids().size());
+                unprofitable += p.ids().size();
+            } else {
+                swapSkipped.addAll(p.ids());
+            }
             return Verdict.NONE;
         }
         if (dryRun) {
@@ -593,7 +692,8 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     /** What a prepared batch comes to: sent, held as a dry run would, or nothing. */
     private enum Verdict { SEND, DRY_RUN, NONE }
 
-    private static BigInteger capital(Prepared p) {
+    private BigInteger capital(Prepared p) {
+        if (route != null) return BigInteger.ZERO; // the sale pays
         return p.result() == null ? BigInteger.ZERO : p.result().repaid().add(p.result().fee());
     }
 
@@ -635,8 +735,15 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                         if (!h.vaultIds().contains(e.vaultId.longValueExact())) continue;
                         liquidated++;
                         taken.add(e.vaultId.longValueExact());
+                        if (route != null) continue; // capital-free: the sale's proceeds, below
                         gained = gained.add(MarginMath.value(e.seizedCollateral, h.price())).subtract(e.repaidAssets)
                                 .subtract(e.protocolFee);
+                    }
+                    if (route != null) {
+                        for (var sold : SwapLiquidator.getCollateralSoldEvents(receipt)) {
+                            if (!route.liquidator().equalsIgnoreCase(sold.log.getAddress())) continue;
+                            gained = gained.add(sold.proceeds).subtract(sold.owed);
+                        }
                     }
                 }
                 int lost = h.vaultIds().size() - liquidated;

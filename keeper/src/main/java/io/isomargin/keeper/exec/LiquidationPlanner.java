@@ -57,8 +57,14 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
      *
      * @param skippedUnprofitable vaults left out because they do not pay for their gas
      * @param skippedCapital      vaults left out because the keeper's loan-token balance does not cover them
+     * @param skippedSwap         capital-free: vaults left out because selling their collateral on the pool would lose
+     *                            (under the slippage floor, or not covering what is owed plus their gas), alone or in
+     *                            this batch
+     * @param saleProceeds        capital-free: what the pool pays for the batch's seized collateral, on the pool the
+     *                            earlier batches of the block leave; null when funded
      */
-    public record Plan(long marketId, long block, List<Planned> vaults, int skippedUnprofitable, int skippedCapital) {
+    public record Plan(long marketId, long block, List<Planned> vaults, int skippedUnprofitable, int skippedCapital,
+            List<Long> skippedSwap, BigInteger saleProceeds) {
         public Plan {
             vaults = vaults.stream().sorted(Comparator.comparingLong(Planned::vaultId)).toList();
             for (int i = 1; i < vaults.size(); i++) {
@@ -66,6 +72,17 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
                     throw new IllegalArgumentException("vault " + vaults.get(i).vaultId() + " twice in one batch");
                 }
             }
+            skippedSwap = List.copyOf(skippedSwap);
+        }
+
+        /** A funded plan. */
+        public Plan(long marketId, long block, List<Planned> vaults, int skippedUnprofitable, int skippedCapital) {
+            this(marketId, block, vaults, skippedUnprofitable, skippedCapital, List.of(), null);
+        }
+
+        /** Collateral the whole batch seizes. */
+        public BigInteger seized() {
+            return vaults.stream().map(v -> v.quote().seizedCollateral()).reduce(BigInteger.ZERO, BigInteger::add);
         }
 
         /** The batch's ids, strictly increasing. */
@@ -100,6 +117,12 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
         return plan(c, exclude, Map.of(), feePerGas, pricing, balance);
     }
 
+    /** A funded plan: {@link #plan(LiquidationCandidates, Set, Map, BigInteger, GasPricing, BigInteger, SaleModel)}. */
+    public Plan plan(LiquidationCandidates c, Set<Long> exclude, Map<Long, Integer> done, BigInteger feePerGas,
+            GasPricing pricing, BigInteger balance) {
+        return plan(c, exclude, done, feePerGas, pricing, balance, null);
+    }
+
     /**
      * @param c            the detector's result for one market
      * @param exclude      vaults already in one of our transactions in flight (of earlier blocks), or dropped
@@ -107,12 +130,18 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
      *                     next one
      * @param feePerGas    the expected price of gas (wei), for the per-vault cut
      * @param pricing      gas in the loan token
-     * @param balance      the keeper's loan-token balance available for this market
+     * @param balance      the keeper's loan-token balance available for this market (ignored capital-free)
+     * @param sale         capital-free: the market's pool as the block's earlier batches leave it; a vault's profit is
+     *                     then what the pool pays for its collateral less what the engine is owed, a vault whose sale
+     *                     would lose is left out ({@link Plan#skippedSwap}), the batch's whole sale must pass the
+     *                     SwapLiquidator's floor (its largest sales are left out until it does), and the chosen batch's
+     *                     sale is taken into {@code sale}. Null: funded, profit at the oracle price.
      */
     public Plan plan(LiquidationCandidates c, Set<Long> exclude, Map<Long, Integer> done, BigInteger feePerGas,
-            GasPricing pricing, BigInteger balance) {
+            GasPricing pricing, BigInteger balance, SaleModel sale) {
         Objects.requireNonNull(c, "candidates");
         List<Planned> profitable = new ArrayList<>();
+        List<Long> swapLoss = new ArrayList<>();
         int unprofitable = 0;
         if (!c.priceUsable() || c.vaults().isEmpty()) return new Plan(c.marketId(), c.block(), List.of(), 0, 0);
         MarketAtBlock m = c.market();
@@ -122,7 +151,19 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
             if (exclude.contains(v.vaultId())) continue;
             Planned p = nextRound(v, m, price, done.getOrDefault(v.vaultId(), 0));
             if (p == null) continue;
-            if (p.grossProfit().compareTo(ownGas) <= 0) {
+            if (sale != null) {
+                BigInteger seized = p.quote().seizedCollateral();
+                if (!sale.clears(seized, p.cost())) {
+                    swapLoss.add(v.vaultId());
+                    continue;
+                }
+                p = new Planned(p.vaultId(), p.round(), p.quote(), p.seizedValue(),
+                        sale.proceeds(seized).subtract(p.cost()));
+                if (p.grossProfit().compareTo(ownGas) <= 0) {
+                    swapLoss.add(v.vaultId());
+                    continue;
+                }
+            } else if (p.grossProfit().compareTo(ownGas) <= 0) {
                 unprofitable++;
                 continue;
             }
@@ -135,14 +176,33 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
         BigInteger left = balance;
         for (Planned p : profitable) {
             if (chosen.size() + 1 > maxBatch || gasFor(chosen.size() + 1) > gasBudget) continue;
-            if (p.cost().compareTo(left) > 0) {
+            if (sale == null && p.cost().compareTo(left) > 0) { // capital-free: the sale pays, no balance needed
                 noCapital++;
                 continue;
             }
             left = left.subtract(p.cost());
             chosen.add(p);
         }
-        return new Plan(c.marketId(), c.block(), chosen, unprofitable, noCapital);
+        if (sale == null) return new Plan(c.marketId(), c.block(), chosen, unprofitable, noCapital);
+        // the batch sells all its collateral at once: drop its largest sales until the whole sale clears the floor
+        // and pays for the batch's gas
+        while (!chosen.isEmpty()) {
+            BigInteger seized = BigInteger.ZERO;
+            BigInteger owed = BigInteger.ZERO;
+            for (Planned p : chosen) {
+                seized = seized.add(p.quote().seizedCollateral());
+                owed = owed.add(p.cost());
+            }
+            BigInteger gas = pricing.cost(BigInteger.valueOf(gasFor(chosen.size())), feePerGas);
+            if (sale.clears(seized, owed) && sale.proceeds(seized).subtract(owed).compareTo(gas) > 0) break;
+            Planned largest = chosen.stream().max(Comparator.comparing((Planned p) -> p.quote().seizedCollateral())
+                    .thenComparingLong(Planned::vaultId)).orElseThrow();
+            chosen.remove(largest);
+            swapLoss.add(largest.vaultId());
+        }
+        if (chosen.isEmpty()) return new Plan(c.marketId(), c.block(), List.of(), 0, noCapital, swapLoss, null);
+        Plan plan = new Plan(c.marketId(), c.block(), chosen, 0, noCapital, swapLoss, BigInteger.ZERO);
+        return new Plan(plan.marketId(), plan.block(), plan.vaults(), 0, noCapital, swapLoss, sale.sell(plan.seized()));
     }
 
     /**

@@ -45,7 +45,10 @@ import org.web3j.utils.Numeric;
  *       {@code isomargin_keeper_liquidations_lost_total{to}} ({@code to="others"}: taken by someone else or healthy
  *       again; {@code to="ours"}: already liquidated by an earlier transaction of ours), gauge
  *       {@code isomargin_keeper_vaults_unprofitable{market}} (liquidatable vaults not worth their gas at the latest
- *       block)
+ *       block); capital-free mode: {@code isomargin_keeper_liquidations_swap_skipped_total{market}} (vaults left out
+ *       of a block's liquidations because selling their collateral on the pool would lose: too shallow a pool, a
+ *       price under the slippage floor, proceeds not covering what is owed plus gas) and gauge
+ *       {@code isomargin_keeper_vaults_swap_unprofitable{market}} (such vaults at the latest block)
  *   <li>margin-guard top-ups: {@code isomargin_keeper_top_ups_sent_total} (vaults in top-up transactions sent),
  *       {@code isomargin_keeper_top_ups_total{market}} (vaults a mined top-up of ours topped up),
  *       {@code isomargin_keeper_top_ups_saved_total} (of those, left at health 1 or above: not liquidatable),
@@ -90,6 +93,7 @@ public final class KeeperMetrics {
     private final Timer priceUpdateToSend;
     private final Counter gasSpentWei;
     private final Map<Long, AtomicLong> unprofitable = new ConcurrentHashMap<>();
+    private final Map<Long, AtomicLong> swapUnprofitable = new ConcurrentHashMap<>();
     private final Map<Long, DoubleAdder> netProfit = new ConcurrentHashMap<>();
     private final Counter rpcErrors;
     private final Counter topUpsSent;
@@ -300,6 +304,24 @@ public final class KeeperMetrics {
         perMarket(unprofitable, AtomicLong::new, AtomicLong::get, "isomargin.keeper.vaults.unprofitable",
                 "Liquidatable vaults not worth their gas at the latest block (liquidation.min-profit)", marketId)
                 .set(vaults);
+    }
+
+    /**
+     * Capital-free mode: liquidatable vaults of {@code marketId} left out at the latest block because selling their
+     * collateral on the market's pool would not cover what the engine is owed plus gas, or would sell under the
+     * slippage floor (a pool too shallow or pushed under the oracle price).
+     */
+    public void swapUnprofitableNow(long marketId, int vaults) {
+        perMarket(swapUnprofitable, AtomicLong::new, AtomicLong::get, "isomargin.keeper.vaults.swap.unprofitable",
+                "Capital-free: liquidatable vaults whose collateral sale on the pool would lose at the latest block",
+                marketId).set(vaults);
+    }
+
+    /** Capital-free mode: {@code vaults} left out of a block's liquidations because their sale would lose. */
+    public void swapSkipped(long marketId, int vaults) {
+        Counter.builder("isomargin.keeper.liquidations.swap.skipped").description("Capital-free: liquidatable vaults "
+                + "skipped at a block because selling their collateral on the pool would lose (its depth or price)")
+                .tag("market", Long.toString(marketId)).register(registry).increment(vaults);
     }
 
     /** A liquidation transaction was mined but every vault in it was already gone. */

@@ -131,6 +131,9 @@ class KeeperConfigTest {
         assertEquals(0, c.liquidation().minProfit().signum());
         assertEquals(10, c.liquidation().maxBatch());
         assertEquals(5_000_000, c.liquidation().gasBudget());
+        assertEquals(KeeperConfig.Mode.FUNDED, c.liquidation().mode());
+        assertFalse(c.liquidation().capitalFree());
+        assertEquals(100, c.liquidation().maxSlippageBps());
         assertEquals(new KeeperConfig.Guard(Optional.empty()), c.guard(), "on when the deployment has a guard");
         assertFalse(c.dryRun());
         assertEquals(new KeeperConfig.Http("127.0.0.1", 9090, 3, 10, 10), c.http());
@@ -214,6 +217,31 @@ class KeeperConfigTest {
             assertTrue(e.getMessage().contains("'" + k.value() + "'"), k + ": " + e.getMessage());
             assertTrue(e.getMessage().contains(k.allowed()), k + ": " + e.getMessage());
         }
+    }
+
+    @Test
+    void capitalFreeModeAndItsSlippageBound() throws Exception {
+        KeeperConfig c = KeeperConfig.load(write(MINIMAL + "liquidation:\n  mode: capital-free\n  max-slippage-bps: 250\n"),
+                Map.of());
+        assertEquals(KeeperConfig.Mode.CAPITAL_FREE, c.liquidation().mode());
+        assertTrue(c.liquidation().capitalFree());
+        assertEquals(250, c.liquidation().maxSlippageBps());
+        // from the environment, like every key
+        c = KeeperConfig.load(write(MINIMAL), Map.of("ISOMARGIN_KEEPER_LIQUIDATION_MODE", "capital-free"));
+        assertEquals(100, c.liquidation().maxSlippageBps(), "default bound");
+
+        ConfigException e = rejected(MINIMAL + "liquidation:\n  mode: flash\n", "liquidation.mode");
+        assertTrue(e.getMessage().contains("'flash'") && e.getMessage().contains("funded")
+                && e.getMessage().contains("capital-free"), e.getMessage());
+        e = rejected(MINIMAL + "liquidation:\n  mode: capital-free\n  max-slippage-bps: 1001\n",
+                "liquidation.max-slippage-bps");
+        assertTrue(e.getMessage().contains("'1001'") && e.getMessage().contains("0 to 1000"), e.getMessage());
+        e = rejected(MINIMAL + "liquidation:\n  mode: capital-free\n  max-slippage-bps: 1%\n",
+                "liquidation.max-slippage-bps");
+        assertTrue(e.getMessage().contains("'1%'"), e.getMessage());
+        // a bound without the mode would silently do nothing
+        e = rejected(MINIMAL + "liquidation:\n  max-slippage-bps: 50\n", "liquidation.max-slippage-bps");
+        assertTrue(e.getMessage().contains("only with liquidation.mode: capital-free"), e.getMessage());
     }
 
     @Test

@@ -118,6 +118,83 @@ class LiquidationPlannerTest {
         assertTrue(plan.vaultIds().get(0) < plan.vaultIds().get(1));
     }
 
+    /** A pool of {@code dollars} USDC a side at the market's oracle price. */
+    static SaleModel pool(LiquidationCandidates c, long dollars, int slippageBps) {
+        BigInteger loan = E6.multiply(BigInteger.valueOf(dollars));
+        BigInteger coll = loan.multiply(BigInteger.TEN.pow(36)).divide(c.market().price());
+        return new SaleModel(new CapitalFreeRoute("0x" + "cc".repeat(20), slippageBps, Map.of()), c.market().price(),
+                loan, coll);
+    }
+
+    @Test
+    void capitalFree_aDeepPoolQuotesEachVaultOnItsSaleAndTakesTheBatchsSale() {
+        LiquidationPlanner planner = new LiquidationPlanner(10, 5_000_000, 320_000, 30_000);
+        LiquidationCandidates c = candidates(4);
+        SaleModel sale = pool(c, 1_000_000_000L, 100);
+        BigInteger loanBefore = sale.loanReserve();
+        LiquidationPlanner.Plan plan = planner.plan(c, Set.of(), Map.of(), FEE, PRICING, BigInteger.ZERO, sale);
+        assertEquals(List.of(97L, 98L, 99L, 100L), plan.vaultIds(), "no capital needed");
+        assertEquals(List.of(), plan.skippedSwap());
+        BigInteger seized = plan.seized();
+        BigInteger expected = CapitalFreeRoute.amountOut(seized, sale.collateralReserve().subtract(seized), loanBefore);
+        assertEquals(expected, plan.saleProceeds(), "the batch's whole sale, by Uniswap's formula");
+        assertEquals(loanBefore.subtract(expected), sale.loanReserve(), "taken into the pool for the next batch");
+        for (LiquidationPlanner.Planned p : plan.vaults()) {
+            // each vault's profit: what its collateral alone would fetch (on the pool before the batch) less the cost
+            BigInteger alone = CapitalFreeRoute.amountOut(p.quote().seizedCollateral(),
+                    sale.collateralReserve().subtract(seized), loanBefore);
+            assertEquals(alone.subtract(p.cost()), p.grossProfit());
+            assertTrue(p.grossProfit().signum() > 0 && p.grossProfit().compareTo(p.seizedValue().subtract(p.cost())) < 0,
+                    "below the oracle-valued profit: the pool's fee and impact");
+        }
+    }
+
+    @Test
+    void capitalFree_aShallowPoolSkipsEveryVault() {
+        LiquidationPlanner planner = new LiquidationPlanner(10, 5_000_000, 320_000, 30_000);
+        LiquidationCandidates c = candidates(4);
+        SaleModel sale = pool(c, 10_000, 100); // a $4,100 sale moves a $10,000 pool by ~40%
+        LiquidationPlanner.Plan plan = planner.plan(c, Set.of(), Map.of(), FEE, PRICING, BigInteger.ZERO, sale);
+        assertEquals(List.of(), plan.vaults());
+        assertEquals(Set.of(97L, 98L, 99L, 100L), Set.copyOf(plan.skippedSwap()));
+        assertNull(plan.saleProceeds());
+        assertEquals(E6.multiply(BigInteger.valueOf(10_000)), sale.loanReserve(), "nothing taken into the pool");
+    }
+
+    @Test
+    void capitalFree_aBatchWhoseWholeSaleWouldMissTheFloorDropsItsLargestSales() {
+        LiquidationPlanner planner = new LiquidationPlanner(10, 5_000_000, 320_000, 30_000);
+        LiquidationCandidates c = candidates(4);
+        // each vault's ~$4,150 sale alone clears 1% under the oracle on $1.2M; all four together (~1.4%) do not
+        SaleModel sale = pool(c, 1_200_000, 100);
+        for (LiquidatableVault v : c.vaults()) {
+            LiquidationPlanner.Planned p = LiquidationPlanner.nextRound(v, c.market(), c.market().price(), 0);
+            assertTrue(sale.clears(p.quote().seizedCollateral(), p.cost()), "alone it clears");
+        }
+        LiquidationPlanner.Plan plan = planner.plan(c, Set.of(), Map.of(), FEE, PRICING, BigInteger.ZERO, sale);
+        assertTrue(plan.vaults().size() >= 1 && plan.vaults().size() < 4, plan.vaultIds().toString());
+        assertEquals(4 - plan.vaults().size(), plan.skippedSwap().size());
+        // the largest sales went: every skipped vault seizes at least as much as every planned one
+        BigInteger smallestSkipped = c.vaults().stream().filter(v -> plan.skippedSwap().contains(v.vaultId()))
+                .map(v -> LiquidationPlanner.nextRound(v, c.market(), c.market().price(), 0).quote().seizedCollateral())
+                .min(BigInteger::compareTo).orElseThrow();
+        for (LiquidationPlanner.Planned p : plan.vaults()) {
+            assertTrue(p.quote().seizedCollateral().compareTo(smallestSkipped) <= 0);
+        }
+    }
+
+    @Test
+    void capitalFree_theFloorIsTheContractsOwn() {
+        CapitalFreeRoute route = new CapitalFreeRoute("0x" + "cc".repeat(20), 100, Map.of());
+        // ceil(fair x 9,900 / 10,000), never under what is owed
+        assertEquals(BigInteger.valueOf(9_900), route.minOut(BigInteger.valueOf(10_000), BigInteger.ONE));
+        assertEquals(BigInteger.valueOf(9_901), route.minOut(BigInteger.valueOf(10_001), BigInteger.ONE));
+        assertEquals(BigInteger.valueOf(9_950), route.minOut(BigInteger.valueOf(10_000), BigInteger.valueOf(9_950)));
+        // Uniswap V2's getAmountOut: 1 WETH into 1,000 WETH / 2,000,000 USDC
+        assertEquals(new BigInteger("1992013962"), CapitalFreeRoute.amountOut(E18, E18.multiply(BigInteger.valueOf(1_000)),
+                E6.multiply(BigInteger.valueOf(2_000_000))));
+    }
+
     @Test
     void aPlanCannotListAVaultTwice() {
         LiquidationCandidates c = candidates(1);
