@@ -20,6 +20,7 @@ import {
 import {ILiquidationCallback} from "./interfaces/ILiquidationCallback.sol";
 import {ConstantsLib as C, MAX_TIERS} from "./libraries/ConstantsLib.sol";
 import {SharesMathLib} from "./libraries/SharesMathLib.sol";
+import {MathLib} from "./libraries/MathLib.sol";
 import {MarginLib} from "./libraries/MarginLib.sol";
 import {PriceLib} from "./libraries/PriceLib.sol";
 import {IsomarginStorage} from "./IsomarginStorage.sol";
@@ -481,9 +482,7 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
             if (r.repaidShares == 0 && r.seized < v.collateral) return (true, LiquidationResult(0, 0, 0, 0));
         }
         // Protocol fee, in loan tokens on top of the repayment, rounded up (in the insurance fund's favour).
-        r.fee = Math.mulDiv(
-            r.repaidAssets, uint256(rp.liquidationBonusBps) * rp.protocolFeeBps, C.BPS * C.BPS, Math.Rounding.Ceil
-        );
+        r.fee = MathLib.mulDivUp(r.repaidAssets, uint256(rp.liquidationBonusBps) * rp.protocolFeeBps, C.BPS * C.BPS);
 
         v.collateral -= uint128(r.seized);
         v.debtShares -= uint128(r.repaidShares);
@@ -530,13 +529,13 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         RiskParams storage rp
     ) internal view returns (uint256 seized, uint256 repaid, bool full) {
         uint256 bonus = rp.liquidationBonusBps;
-        uint256 target = Math.mulDiv(debt, rp.closeFactorBps, C.BPS);
+        uint256 target = MathLib.mulDivDown(debt, rp.closeFactorBps, C.BPS);
         if (target == 0 || debt - target <= rp.minDebt || value * C.BPS < debt * (C.BPS + bonus)) target = debt;
         if (maxRepay < target) target = maxRepay;
         full = target == debt;
-        seized = Math.mulDiv(target * (C.BPS + bonus), C.PRICE_SCALE, C.BPS * price_);
+        seized = MathLib.mulDivDown(target * (C.BPS + bonus), C.PRICE_SCALE, C.BPS * price_);
         if (seized > collateral) seized = collateral;
-        repaid = Math.mulDiv(_value(seized, price_), C.BPS, C.BPS + bonus);
+        repaid = MathLib.mulDivDown(_value(seized, price_), C.BPS, C.BPS + bonus);
     }
 
     /// @dev Writes off the remaining debt of a vault without collateral: insurance fund first, then lenders.
@@ -572,7 +571,7 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
 
     /// @dev Collateral value in loan units, rounded down (against the owner).
     function _value(uint256 collateral, uint256 price_) internal pure returns (uint256) {
-        return Math.mulDiv(collateral, price_, C.PRICE_SCALE);
+        return MathLib.mulDivDown(collateral, price_, C.PRICE_SCALE);
     }
 
     /// @dev Debt in loan units, rounded up (against the owner).
