@@ -483,7 +483,10 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         }
         // Protocol fee, in loan tokens on top of the repayment, rounded up (in the insurance fund's favour).
         StoredConfig storage rp = _config[marketId];
-        r.fee = MathLib.mulDivUp(r.repaidAssets, uint256(rp.liquidationBonusBps) * rp.protocolFeeBps, C.BPS * C.BPS);
+        // Unchecked: bonus x fee <= 2,000 x 5,000 bps (admin checks).
+        unchecked {
+            r.fee = MathLib.mulDivUp(r.repaidAssets, uint256(rp.liquidationBonusBps) * rp.protocolFeeBps, C.BPS * C.BPS);
+        }
 
         v.collateral -= uint128(r.seized);
         v.debtShares -= uint128(r.repaidShares);
@@ -531,14 +534,21 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         uint256 marketId
     ) internal view returns (uint256 seized, uint256 repaid, bool full) {
         StoredConfig storage rp = _config[marketId];
-        uint256 bonus = rp.liquidationBonusBps;
-        uint256 target = MathLib.mulDivDown(debt, rp.closeFactorBps, C.BPS);
-        if (target == 0 || debt - target <= _minDebt(marketId) || value * C.BPS < debt * (C.BPS + bonus)) target = debt;
-        if (maxRepay < target) target = maxRepay;
-        full = target == debt;
-        seized = MathLib.mulDivDown(target * (C.BPS + bonus), C.PRICE_SCALE, C.BPS * price_);
-        if (seized > collateral) seized = collateral;
-        repaid = MathLib.mulDivDown(_value(seized, price_), C.BPS, C.BPS + bonus);
+        // Unchecked, every operand being bounded: bonus <= 2,000 and closeFactor <= 10,000 bps (admin checks), so
+        // target <= debt; debt < 2^256 / 1e6 (shares x (assets + 1) / 1e6, both factors < 2^128); value < 2^209
+        // (collateral < 2^128, price <= 1e60 = PriceLib's bound, / 1e36). No product below reaches 2^256.
+        unchecked {
+            uint256 bonus = rp.liquidationBonusBps;
+            uint256 target = MathLib.mulDivDown(debt, rp.closeFactorBps, C.BPS);
+            if (target == 0 || debt - target <= _minDebt(marketId) || value * C.BPS < debt * (C.BPS + bonus)) {
+                target = debt;
+            }
+            if (maxRepay < target) target = maxRepay;
+            full = target == debt;
+            seized = MathLib.mulDivDown(target * (C.BPS + bonus), C.PRICE_SCALE, C.BPS * price_);
+            if (seized > collateral) seized = collateral;
+            repaid = MathLib.mulDivDown(_value(seized, price_), C.BPS, C.BPS + bonus);
+        }
     }
 
     /// @dev Writes off the remaining debt of a vault without collateral: insurance fund first, then lenders.
@@ -569,7 +579,12 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
     /// @dev Oracle price scaled to loan base units per collateral base unit x 1e36 (see PriceLib).
     function _price(uint256 marketId) internal view returns (uint256) {
         StoredConfig storage cfg = _config[marketId];
-        return PriceLib.scaledPrice(cfg.oracle, 10 ** cfg.priceExponent, cfg.maxOracleAge);
+        uint256 scale;
+        // The exponent is at most 48 (createMarket), so 10^exponent fits: a bare EXP, not the checked helper.
+        unchecked {
+            scale = 10 ** uint256(cfg.priceExponent);
+        }
+        return PriceLib.scaledPrice(cfg.oracle, scale, cfg.maxOracleAge);
     }
 
     /// @dev Collateral value in loan units, rounded down (against the owner).

@@ -110,9 +110,13 @@ abstract contract IsomarginStorage is Ownable2Step, ReentrancyGuardTransient {
         );
         (s.lastAccrual, s.interestRemainder) = (uint40(block.timestamp), uint64(rem));
         if (interest == 0) return;
-        s.totalBorrowAssets = (borrowed + interest).toUint128();
-        s.totalSupplyAssets = (supplied + interest - reserve).toUint128();
-        if (reserve > 0) s.insuranceFund = (s.insuranceFund + reserve).toUint128();
+        // Unchecked: the totals are below 2^128 and interest below 2^256 / 1e18 (a quotient by WAD), so no sum
+        // overflows, and reserve <= interest / 2 (reserveFactorBps <= 5,000); SafeCast then bounds each total.
+        unchecked {
+            s.totalBorrowAssets = (borrowed + interest).toUint128();
+            s.totalSupplyAssets = (supplied + interest - reserve).toUint128();
+            if (reserve > 0) s.insuranceFund = (s.insuranceFund + reserve).toUint128();
+        }
     }
 
     function _emitState(uint256 marketId) internal {
