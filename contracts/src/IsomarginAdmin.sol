@@ -5,9 +5,7 @@ import {Ownable} from "@openzeppelin/contracts/access/Ownable.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 
-import {
-    IIsomarginEngine, MarketParams, RiskParams, RiskUpdate, TierState, RateModel
-} from "./interfaces/IIsomarginEngine.sol";
+import {IIsomarginEngine, MarketParams, RiskUpdate, RateModel} from "./interfaces/IIsomarginEngine.sol";
 import {AggregatorV3Interface} from "./interfaces/AggregatorV3Interface.sol";
 import {ConstantsLib as C, MAX_TIERS} from "./libraries/ConstantsLib.sol";
 import {IsomarginStorage} from "./IsomarginStorage.sol";
@@ -40,20 +38,16 @@ contract IsomarginAdmin is IsomarginStorage {
         if (exponent > 48) revert IIsomarginEngine.UnsupportedDecimalsCombination();
 
         marketId = ++_marketCount;
-        _config[marketId] = StoredConfig({
-            loanToken: p.loanToken,
-            loanDecimals: loanDec,
-            collateralDecimals: collDec,
-            oracleDecimals: feedDec,
-            tierCount: uint8(n),
-            collateralToken: p.collateralToken,
-            priceExponent: uint8(exponent),
-            oracle: p.oracle
-        });
-        TierState[MAX_TIERS] storage ts = _tiers[marketId];
+        // The risk parameters and caps are written below, once checked.
+        StoredConfig storage cfg = _config[marketId];
+        (cfg.loanToken, cfg.tierCount, cfg.priceExponent) = (p.loanToken, uint8(n), uint8(exponent));
+        (cfg.oracle, cfg.loanDecimals, cfg.collateralDecimals, cfg.oracleDecimals) = (p.oracle, loanDec, collDec, feedDec);
+        cfg.collateralToken = p.collateralToken;
+        StoredTier[MAX_TIERS] storage ts = _tiers[marketId];
         for (uint256 i; i < n; ++i) {
             if (i > 0 && p.tiers[i].minValue <= p.tiers[i - 1].minValue) revert IIsomarginEngine.InvalidTierThresholds();
-            ts[i] = TierState(p.tiers[i].minValue, p.tiers[i].imBps, p.tiers[i].mmBps, p.tiers[i].mmBps, 0, 0);
+            // Tier 0's threshold is 0 (checked above): its field is minDebt's, written by _applyRisk below.
+            ts[i] = StoredTier(p.tiers[i].minValue, p.tiers[i].imBps, p.tiers[i].mmBps, p.tiers[i].mmBps, 0, 0);
         }
         _checkTiers(marketId, n);
         _state[marketId].lastAccrual = uint40(block.timestamp);
@@ -83,11 +77,11 @@ contract IsomarginAdmin is IsomarginStorage {
         uint256 n = _market(marketId).tierCount;
         if (imBps.length != n || mmBps.length != n) revert IIsomarginEngine.InvalidTierCount();
         if (rampDuration < C.MIN_RAMP_DURATION || rampDuration > C.MAX_RAMP_DURATION) revert IIsomarginEngine.InvalidRampDuration();
-        TierState[MAX_TIERS] storage ts = _tiers[marketId];
+        StoredTier[MAX_TIERS] storage ts = _tiers[marketId];
         // A new ramp never ends before the one in progress, so re-submitting cannot speed a rise up.
         if (block.timestamp + rampDuration < ts[0].rampEnd) revert IIsomarginEngine.InvalidRampDuration();
         for (uint256 i; i < n; ++i) {
-            TierState storage t = ts[i];
+            StoredTier storage t = ts[i];
             // Today's value rounded down (the live requirement rounds up): repeated calls cannot ratchet it up.
             uint16 current = uint16(_rampedMm(t, Math.Rounding.Floor));
             t.imBps = imBps[i];
@@ -98,7 +92,7 @@ contract IsomarginAdmin is IsomarginStorage {
             t.rampEnd = uint40(block.timestamp + rampDuration);
         }
         _checkTiers(marketId, n);
-        if (_risk[marketId].liquidationBonusBps >= ts[0].mmFromBps) revert IIsomarginEngine.InvalidLiquidationBonus();
+        if (_config[marketId].liquidationBonusBps >= ts[0].mmFromBps) revert IIsomarginEngine.InvalidLiquidationBonus();
         _emitTiers(marketId, n);
     }
 
@@ -106,7 +100,7 @@ contract IsomarginAdmin is IsomarginStorage {
     function setRiskParams(uint256 marketId, RiskUpdate calldata u) external onlyOwner returns (uint64 executableAt) {
         _market(marketId);
         _checkRisk(marketId, u);
-        if (_loosens(_risk[marketId], u)) {
+        if (_loosens(marketId, u)) {
             // An immediate change withdraws any pending proposal: it cannot be revived later with stale values.
             if (_pending[marketId].executableAt != 0) {
                 delete _pending[marketId];
@@ -147,9 +141,9 @@ contract IsomarginAdmin is IsomarginStorage {
     }
 
     function _checkTiers(uint256 marketId, uint256 n) internal view {
-        TierState[MAX_TIERS] storage ts = _tiers[marketId];
+        StoredTier[MAX_TIERS] storage ts = _tiers[marketId];
         for (uint256 i; i < n; ++i) {
-            TierState storage t = ts[i];
+            StoredTier storage t = ts[i];
             if (t.mmToBps < C.MIN_MARGIN_BPS || t.imBps <= t.mmToBps || t.imBps > C.MAX_MARGIN_BPS) {
                 revert IIsomarginEngine.InvalidMargins();
             }
@@ -182,11 +176,12 @@ contract IsomarginAdmin is IsomarginStorage {
     /// below, kink at or above). `maxOracleAge` must stay the same: a longer age lets liquidations use older prices,
     /// and a shorter one can stop liquidations at once (every feed update older than it is refused), so any change
     /// of it waits out the timelock.
-    function _loosens(RiskParams storage r, RiskUpdate calldata u) internal view returns (bool) {
+    function _loosens(uint256 marketId, RiskUpdate calldata u) internal view returns (bool) {
+        StoredConfig storage r = _config[marketId];
         RateModel storage m = r.rateModel;
         return u.maxOracleAge == r.maxOracleAge && u.liquidationBonusBps <= r.liquidationBonusBps
             && u.protocolFeeBps <= r.protocolFeeBps && u.closeFactorBps <= r.closeFactorBps
-            && u.reserveFactorBps <= r.reserveFactorBps && u.minDebt <= r.minDebt
+            && u.reserveFactorBps <= r.reserveFactorBps && u.minDebt <= _minDebt(marketId)
             && u.rateModel.baseRatePerSecond <= m.baseRatePerSecond && u.rateModel.slope1PerSecond <= m.slope1PerSecond
             && u.rateModel.slope2PerSecond <= m.slope2PerSecond && u.rateModel.kink >= m.kink;
     }
@@ -194,13 +189,13 @@ contract IsomarginAdmin is IsomarginStorage {
     /// @dev Writes checked risk parameters; interest accrues at the old rate model up to now first.
     function _applyRisk(uint256 marketId, RiskUpdate memory u) internal {
         _accrue(marketId);
-        RiskParams storage r = _risk[marketId];
+        StoredConfig storage r = _config[marketId];
         r.maxOracleAge = u.maxOracleAge;
         r.liquidationBonusBps = u.liquidationBonusBps;
         r.protocolFeeBps = u.protocolFeeBps;
         r.closeFactorBps = u.closeFactorBps;
         r.reserveFactorBps = u.reserveFactorBps;
-        r.minDebt = u.minDebt;
+        _tiers[marketId][0].minValueOrMinDebt = u.minDebt; // see StoredTier
         r.rateModel = u.rateModel;
         emit IIsomarginEngine.MaxOracleAgeUpdated(marketId, u.maxOracleAge);
         emit IIsomarginEngine.LiquidationParamsUpdated(
@@ -211,7 +206,7 @@ contract IsomarginAdmin is IsomarginStorage {
     }
 
     function _setCaps(uint256 marketId, uint128 supplyCap, uint128 borrowCap) internal {
-        (_risk[marketId].supplyCap, _risk[marketId].borrowCap) = (supplyCap, borrowCap);
+        (_config[marketId].supplyCap, _config[marketId].borrowCap) = (supplyCap, borrowCap);
         emit IIsomarginEngine.CapsUpdated(marketId, supplyCap, borrowCap);
     }
 

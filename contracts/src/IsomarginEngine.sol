@@ -20,6 +20,7 @@ import {
 import {ILiquidationCallback} from "./interfaces/ILiquidationCallback.sol";
 import {ConstantsLib as C, MAX_TIERS} from "./libraries/ConstantsLib.sol";
 import {SharesMathLib} from "./libraries/SharesMathLib.sol";
+import {MathLib} from "./libraries/MathLib.sol";
 import {MarginLib} from "./libraries/MarginLib.sol";
 import {PriceLib} from "./libraries/PriceLib.sol";
 import {IsomarginStorage} from "./IsomarginStorage.sol";
@@ -229,11 +230,12 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         if (s.totalBorrowAssets > s.totalSupplyAssets) {
             revert InsufficientLiquidity(marketId, assets, _zeroFloorSub(s.totalSupplyAssets, s.totalBorrowAssets - assets));
         }
-        if (s.totalBorrowAssets > _risk[marketId].borrowCap) {
-            revert BorrowCapExceeded(marketId, s.totalBorrowAssets, _risk[marketId].borrowCap);
+        if (s.totalBorrowAssets > _config[marketId].borrowCap) {
+            revert BorrowCapExceeded(marketId, s.totalBorrowAssets, _config[marketId].borrowCap);
         }
         uint256 debt = _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
-        if (debt < _risk[marketId].minDebt) revert DebtBelowMinimum(vaultId, debt, _risk[marketId].minDebt);
+        uint256 minDebt = _minDebt(marketId);
+        if (debt < minDebt) revert DebtBelowMinimum(vaultId, debt, minDebt);
         _checkInitialMargin(vaultId, v, _price(marketId));
 
         emit Borrowed(vaultId, msg.sender, receiver, assets, shares, v.debtShares);
@@ -273,7 +275,7 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         s.totalBorrowShares -= uint128(repaidShares);
         s.totalBorrowAssets = uint128(_zeroFloorSub(s.totalBorrowAssets, repaidAssets));
         uint256 debtAfter = _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
-        uint256 minDebt = _risk[marketId].minDebt;
+        uint256 minDebt = _minDebt(marketId);
         // A vault already below the floor (minDebt was raised) may still repay in part: that only lowers risk.
         if (debtAfter > 0 && debtAfter < minDebt && debt >= minDebt) {
             revert DebtBelowMinimum(vaultId, debtAfter, minDebt);
@@ -318,8 +320,8 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         if (shares == 0) revert ZeroAmount();
         s.totalSupplyAssets = (s.totalSupplyAssets + assets).toUint128();
         s.totalSupplyShares = (s.totalSupplyShares + shares).toUint128();
-        if (s.totalSupplyAssets > _risk[marketId].supplyCap) {
-            revert SupplyCapExceeded(marketId, s.totalSupplyAssets, _risk[marketId].supplyCap);
+        if (s.totalSupplyAssets > _config[marketId].supplyCap) {
+            revert SupplyCapExceeded(marketId, s.totalSupplyAssets, _config[marketId].supplyCap);
         }
         uint256 after_ = _supplyShares[marketId][onBehalf] += shares;
 
@@ -468,9 +470,8 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         uint256 value = _value(v.collateral, price_);
         if (debt <= MarginLib.maxDebt(value, m.minValues, m.mm)) return (false, r);
 
-        RiskParams storage rp = _risk[marketId];
         bool full;
-        (r.seized, r.repaidAssets, full) = _amounts(debt, v.collateral, value, price_, maxRepay, rp);
+        (r.seized, r.repaidAssets, full) = _amounts(debt, v.collateral, value, price_, maxRepay, marketId);
         if (r.seized == 0) return (true, r);
         if (r.repaidAssets >= debt) {
             (r.repaidAssets, r.repaidShares) = (debt, v.debtShares);
@@ -481,9 +482,11 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
             if (r.repaidShares == 0 && r.seized < v.collateral) return (true, LiquidationResult(0, 0, 0, 0));
         }
         // Protocol fee, in loan tokens on top of the repayment, rounded up (in the insurance fund's favour).
-        r.fee = Math.mulDiv(
-            r.repaidAssets, uint256(rp.liquidationBonusBps) * rp.protocolFeeBps, C.BPS * C.BPS, Math.Rounding.Ceil
-        );
+        StoredConfig storage rp = _config[marketId];
+        // Unchecked: bonus x fee <= 2,000 x 5,000 bps (admin checks).
+        unchecked {
+            r.fee = MathLib.mulDivUp(r.repaidAssets, uint256(rp.liquidationBonusBps) * rp.protocolFeeBps, C.BPS * C.BPS);
+        }
 
         v.collateral -= uint128(r.seized);
         v.debtShares -= uint128(r.repaidShares);
@@ -499,7 +502,8 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
                 // whole seized units rounded down, so it can fall a unit (or, with coarse collateral, more) short of
                 // the debt; the rest stays with the vault's remaining collateral, which more than covers it.
                 uint256 debtAfter = _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
-                if (debtAfter < rp.minDebt) revert DebtBelowMinimum(vaultId, debtAfter, rp.minDebt);
+                uint256 minDebt = _minDebt(marketId);
+                if (debtAfter < minDebt) revert DebtBelowMinimum(vaultId, debtAfter, minDebt);
             }
         }
         // After any bad-debt write-off, so the event carries the vault's final state.
@@ -527,16 +531,24 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         uint256 value,
         uint256 price_,
         uint256 maxRepay,
-        RiskParams storage rp
+        uint256 marketId
     ) internal view returns (uint256 seized, uint256 repaid, bool full) {
-        uint256 bonus = rp.liquidationBonusBps;
-        uint256 target = Math.mulDiv(debt, rp.closeFactorBps, C.BPS);
-        if (target == 0 || debt - target <= rp.minDebt || value * C.BPS < debt * (C.BPS + bonus)) target = debt;
-        if (maxRepay < target) target = maxRepay;
-        full = target == debt;
-        seized = Math.mulDiv(target * (C.BPS + bonus), C.PRICE_SCALE, C.BPS * price_);
-        if (seized > collateral) seized = collateral;
-        repaid = Math.mulDiv(_value(seized, price_), C.BPS, C.BPS + bonus);
+        StoredConfig storage rp = _config[marketId];
+        // Unchecked, every operand being bounded: bonus <= 2,000 and closeFactor <= 10,000 bps (admin checks), so
+        // target <= debt; debt < 2^256 / 1e6 (shares x (assets + 1) / 1e6, both factors < 2^128); value < 2^209
+        // (collateral < 2^128, price <= 1e60 = PriceLib's bound, / 1e36). No product below reaches 2^256.
+        unchecked {
+            uint256 bonus = rp.liquidationBonusBps;
+            uint256 target = MathLib.mulDivDown(debt, rp.closeFactorBps, C.BPS);
+            if (target == 0 || debt - target <= _minDebt(marketId) || value * C.BPS < debt * (C.BPS + bonus)) {
+                target = debt;
+            }
+            if (maxRepay < target) target = maxRepay;
+            full = target == debt;
+            seized = MathLib.mulDivDown(target * (C.BPS + bonus), C.PRICE_SCALE, C.BPS * price_);
+            if (seized > collateral) seized = collateral;
+            repaid = MathLib.mulDivDown(_value(seized, price_), C.BPS, C.BPS + bonus);
+        }
     }
 
     /// @dev Writes off the remaining debt of a vault without collateral: insurance fund first, then lenders.
@@ -567,12 +579,17 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
     /// @dev Oracle price scaled to loan base units per collateral base unit x 1e36 (see PriceLib).
     function _price(uint256 marketId) internal view returns (uint256) {
         StoredConfig storage cfg = _config[marketId];
-        return PriceLib.scaledPrice(cfg.oracle, 10 ** cfg.priceExponent, _risk[marketId].maxOracleAge);
+        uint256 scale;
+        // The exponent is at most 48 (createMarket), so 10^exponent fits: a bare EXP, not the checked helper.
+        unchecked {
+            scale = 10 ** uint256(cfg.priceExponent);
+        }
+        return PriceLib.scaledPrice(cfg.oracle, scale, cfg.maxOracleAge);
     }
 
     /// @dev Collateral value in loan units, rounded down (against the owner).
     function _value(uint256 collateral, uint256 price_) internal pure returns (uint256) {
-        return Math.mulDiv(collateral, price_, C.PRICE_SCALE);
+        return MathLib.mulDivDown(collateral, price_, C.PRICE_SCALE);
     }
 
     /// @dev Debt in loan units, rounded up (against the owner).
@@ -587,13 +604,13 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
     /// @dev Effective margins of a market now; a ramping maintenance margin rounds up (never below the line).
     function _margins(uint256 marketId) internal view returns (Margins memory m) {
         uint256 n = _config[marketId].tierCount;
-        TierState[MAX_TIERS] storage ts = _tiers[marketId];
+        StoredTier[MAX_TIERS] storage ts = _tiers[marketId];
         m.minValues = new uint256[](n);
         m.im = new uint256[](n);
         m.mm = new uint256[](n);
         for (uint256 i; i < n; ++i) {
-            TierState storage t = ts[i];
-            m.minValues[i] = t.minValue;
+            StoredTier storage t = ts[i];
+            m.minValues[i] = _minValue(t, i);
             m.im[i] = t.imBps;
             m.mm[i] = _rampedMm(t, Math.Rounding.Ceil);
         }
@@ -654,12 +671,24 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
 
     /// @inheritdoc IIsomarginEngine
     function riskParams(uint256 marketId) external view returns (RiskParams memory) {
-        return _risk[marketId];
+        StoredConfig storage c = _config[marketId];
+        return RiskParams(
+            c.maxOracleAge,
+            c.liquidationBonusBps,
+            c.protocolFeeBps,
+            c.closeFactorBps,
+            c.reserveFactorBps,
+            uint128(_minDebt(marketId)),
+            c.rateModel,
+            c.supplyCap,
+            c.borrowCap
+        );
     }
 
     /// @inheritdoc IIsomarginEngine
     function tier(uint256 marketId, uint256 index) external view returns (TierState memory) {
-        return _tiers[marketId][index];
+        StoredTier storage t = _tiers[marketId][index];
+        return TierState(uint128(_minValue(t, index)), t.imBps, t.mmFromBps, t.mmToBps, t.rampStart, t.rampEnd);
     }
 
     /// @inheritdoc IIsomarginEngine

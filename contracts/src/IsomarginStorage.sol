@@ -6,7 +6,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-import {IIsomarginEngine, RiskParams, RiskUpdate, MarketState, TierState, Vault} from "./interfaces/IIsomarginEngine.sol";
+import {IIsomarginEngine, RiskUpdate, MarketState, RateModel, Vault} from "./interfaces/IIsomarginEngine.sol";
 import {MAX_TIERS} from "./libraries/ConstantsLib.sol";
 import {MarginLib} from "./libraries/MarginLib.sol";
 import {InterestLib} from "./libraries/InterestLib.sol";
@@ -24,29 +24,68 @@ abstract contract IsomarginStorage is Ownable2Step, ReentrancyGuardTransient {
     mapping(address owner => mapping(address operator => bool)) internal _isOperator;
     mapping(uint256 marketId => mapping(address lender => uint256)) internal _supplyShares;
     mapping(uint256 marketId => StoredConfig) internal _config;
-    mapping(uint256 marketId => RiskParams) internal _risk;
-    mapping(uint256 marketId => TierState[MAX_TIERS]) internal _tiers;
+    mapping(uint256 marketId => StoredTier[MAX_TIERS]) internal _tiers;
     mapping(uint256 marketId => MarketState) internal _state;
     mapping(uint256 vaultId => Vault) internal _vaults;
     mapping(uint256 marketId => PendingChange) internal _pending;
 
-    /// @dev The immutable part of a market in three slots (a liquidation reads all three): the price scale is
-    /// kept as its power of ten.
+    /// @dev A market's parameters, its immutable part and its risk parameters (the `riskParams` view reassembles
+    /// RiskParams), laid out by use: every slot a call reads costs 2,100 gas cold, so the fields a call needs share
+    /// the slots it reads anyway. A borrow reads slots 0, 1 and 4 and tier 0, a liquidation slots 0 to 3 and tier 0,
+    /// a supply slots 0 and 4, a deposit slot 2 alone (slot 3 only when interest accrues); minDebt lives in tier 0's
+    /// slot (see StoredTier). v1 kept these in three config and three risk slots: a borrow read five, a liquidation
+    /// six, besides the tier.
     struct StoredConfig {
+        // Slot 0: the loan token, the margin and price math, the accrual and liquidation parameters.
         address loanToken;
+        uint8 tierCount;
+        uint8 priceExponent; // the price scale as its power of ten
+        uint32 maxOracleAge;
+        uint16 reserveFactorBps;
+        uint16 liquidationBonusBps;
+        uint16 protocolFeeBps;
+        // Slot 1: the price feed; the decimals only serve the marketConfig view.
+        address oracle;
+        uint16 closeFactorBps;
         uint8 loanDecimals;
         uint8 collateralDecimals;
         uint8 oracleDecimals;
-        uint8 tierCount;
+        // Slot 2.
         address collateralToken;
-        uint8 priceExponent;
-        address oracle;
+        // Slot 3, read to accrue interest.
+        RateModel rateModel;
+        // Slot 4.
+        uint128 supplyCap;
+        uint128 borrowCap;
+    }
+
+    /// @dev A tier as stored: TierState's layout, one slot. Tier 0 always starts at 0 (createMarket requires it and
+    /// nothing changes a threshold later), so its threshold is not stored: that half slot holds the market's minDebt,
+    /// which the calls that read tier 0 (borrow, liquidate, withdrawing against debt) need too, saving them a cold
+    /// slot. Read it only through `_minValue` and `_minDebt`.
+    struct StoredTier {
+        uint128 minValueOrMinDebt;
+        uint16 imBps;
+        uint16 mmFromBps;
+        uint16 mmToBps;
+        uint40 rampStart;
+        uint40 rampEnd;
     }
 
     /// @dev A proposed risk change and when anyone may execute it (0: none pending).
     struct PendingChange {
         RiskUpdate update;
         uint64 executableAt;
+    }
+
+    /// @dev Threshold of tier `i` (see StoredTier).
+    function _minValue(StoredTier storage t, uint256 i) internal view returns (uint256) {
+        return i == 0 ? 0 : t.minValueOrMinDebt;
+    }
+
+    /// @dev The market's minDebt, kept in tier 0's slot (see StoredTier).
+    function _minDebt(uint256 marketId) internal view returns (uint256) {
+        return _tiers[marketId][0].minValueOrMinDebt;
     }
 
     function _market(uint256 marketId) internal view returns (StoredConfig storage cfg) {
@@ -64,16 +103,20 @@ abstract contract IsomarginStorage is Ownable2Step, ReentrancyGuardTransient {
             (s.lastAccrual, s.interestRemainder) = (uint40(block.timestamp), 0);
             return;
         }
-        RiskParams storage r = _risk[marketId];
+        StoredConfig storage c = _config[marketId];
         uint256 supplied = s.totalSupplyAssets;
         (uint256 interest, uint256 reserve, uint256 rem) = InterestLib.accrued(
-            r.rateModel, borrowed, supplied, block.timestamp - last, r.reserveFactorBps, s.interestRemainder
+            c.rateModel, borrowed, supplied, block.timestamp - last, c.reserveFactorBps, s.interestRemainder
         );
         (s.lastAccrual, s.interestRemainder) = (uint40(block.timestamp), uint64(rem));
         if (interest == 0) return;
-        s.totalBorrowAssets = (borrowed + interest).toUint128();
-        s.totalSupplyAssets = (supplied + interest - reserve).toUint128();
-        if (reserve > 0) s.insuranceFund = (s.insuranceFund + reserve).toUint128();
+        // Unchecked: the totals are below 2^128 and interest below 2^256 / 1e18 (a quotient by WAD), so no sum
+        // overflows, and reserve <= interest / 2 (reserveFactorBps <= 5,000); SafeCast then bounds each total.
+        unchecked {
+            s.totalBorrowAssets = (borrowed + interest).toUint128();
+            s.totalSupplyAssets = (supplied + interest - reserve).toUint128();
+            if (reserve > 0) s.insuranceFund = (s.insuranceFund + reserve).toUint128();
+        }
     }
 
     function _emitState(uint256 marketId) internal {
@@ -90,15 +133,15 @@ abstract contract IsomarginStorage is Ownable2Step, ReentrancyGuardTransient {
         );
     }
 
-    function _rampedMm(TierState storage t, Math.Rounding rounding) internal view returns (uint256) {
+    function _rampedMm(StoredTier storage t, Math.Rounding rounding) internal view returns (uint256) {
         return MarginLib.rampedMm(t.mmFromBps, t.mmToBps, t.rampStart, t.rampEnd, block.timestamp, rounding);
     }
 
 
     function _emitTiers(uint256 marketId, uint256 n) internal {
         for (uint256 i; i < n; ++i) {
-            TierState storage t = _tiers[marketId][i];
-            emit IIsomarginEngine.TierSet(marketId, i, t.minValue, t.imBps, t.mmFromBps, t.mmToBps, t.rampStart, t.rampEnd);
+            StoredTier storage t = _tiers[marketId][i];
+            emit IIsomarginEngine.TierSet(marketId, i, uint128(_minValue(t, i)), t.imBps, t.mmFromBps, t.mmToBps, t.rampStart, t.rampEnd);
         }
     }
 

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.0;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {MathLib} from "./MathLib.sol";
 import {RateModel, MarketState} from "../interfaces/IIsomarginEngine.sol";
 import {ConstantsLib} from "./ConstantsLib.sol";
 
@@ -15,17 +16,17 @@ library InterestLib {
     /// @notice Utilization in WAD, rounded down; 0 without supply.
     function utilization(uint256 totalBorrow, uint256 totalSupply) internal pure returns (uint256) {
         if (totalSupply == 0) return 0;
-        return Math.min(Math.mulDiv(totalBorrow, ConstantsLib.WAD, totalSupply), ConstantsLib.WAD);
+        return Math.min(MathLib.mulDivDown(totalBorrow, ConstantsLib.WAD, totalSupply), ConstantsLib.WAD);
     }
 
     /// @notice Per-second borrow rate in WAD, rounded down.
     function borrowRate(RateModel memory m, uint256 totalBorrow, uint256 totalSupply) internal pure returns (uint256) {
         uint256 u = utilization(totalBorrow, totalSupply);
         if (u <= m.kink) {
-            return m.baseRatePerSecond + (m.kink == 0 ? 0 : Math.mulDiv(m.slope1PerSecond, u, m.kink));
+            return m.baseRatePerSecond + (m.kink == 0 ? 0 : MathLib.mulDivDown(m.slope1PerSecond, u, m.kink));
         }
         return m.baseRatePerSecond + m.slope1PerSecond
-            + Math.mulDiv(m.slope2PerSecond, u - m.kink, ConstantsLib.WAD - m.kink);
+            + MathLib.mulDivDown(m.slope2PerSecond, u - m.kink, ConstantsLib.WAD - m.kink);
     }
 
     /// @notice Interest owed on `totalBorrow` over `elapsed` seconds plus the carried `remainder` (loan units x 1e18),

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.0;
 
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {MathLib} from "./MathLib.sol";
 import {ConstantsLib} from "./ConstantsLib.sol";
 
 /// @title MarginLib
@@ -20,7 +21,7 @@ library MarginLib {
         for (uint256 i; i < n; ++i) {
             if (value <= minValues[i]) break;
             uint256 top = i + 1 < n ? Math.min(value, minValues[i + 1]) : value;
-            req += Math.mulDiv(top - minValues[i], bps[i], ConstantsLib.BPS, Math.Rounding.Ceil);
+            req += MathLib.mulDivUp(top - minValues[i], bps[i], ConstantsLib.BPS);
         }
     }
 
@@ -31,7 +32,7 @@ library MarginLib {
         returns (uint256)
     {
         if (now_ >= end || toBps == fromBps) return toBps;
-        return fromBps + Math.mulDiv(toBps - fromBps, now_ - start, end - start, rounding);
+        return fromBps + MathLib.mulDiv(toBps - fromBps, now_ - start, end - start, rounding);
     }
 
     /// @notice Largest debt value `value` can carry under margins `bps`: V - requirement(V).
@@ -51,13 +52,13 @@ library MarginLib {
             uint256 keep = ConstantsLib.BPS - bps[i];
             if (i + 1 < n) {
                 uint256 width = minValues[i + 1] - minValues[i];
-                uint256 debtAtHigh = debtAtLow + width - Math.mulDiv(width, bps[i], ConstantsLib.BPS, Math.Rounding.Ceil);
+                uint256 debtAtHigh = debtAtLow + width - MathLib.mulDivUp(width, bps[i], ConstantsLib.BPS);
                 if (debt > debtAtHigh) {
                     debtAtLow = debtAtHigh;
                     continue;
                 }
             }
-            return minValues[i] + Math.mulDiv(debt - debtAtLow, ConstantsLib.BPS, keep, Math.Rounding.Ceil);
+            return minValues[i] + MathLib.mulDivUp(debt - debtAtLow, ConstantsLib.BPS, keep);
         }
         return 0; // unreachable: the last tier is unbounded
     }

@@ -15,10 +15,15 @@ library PriceLib {
         if (answer <= 0) revert IIsomarginEngine.OracleAnswerNotPositive(answer);
         if (updatedAt == 0) revert IIsomarginEngine.OracleNoTimestamp();
         if (updatedAt > block.timestamp) revert IIsomarginEngine.OracleUpdatedInFuture(updatedAt);
-        if (block.timestamp - updatedAt > maxAge) revert IIsomarginEngine.OracleStale(updatedAt, maxAge);
+        // Unchecked where the line above bounds the operands: updatedAt <= now, and answer <= MAX / priceScale.
+        unchecked {
+            if (block.timestamp - updatedAt > maxAge) revert IIsomarginEngine.OracleStale(updatedAt, maxAge);
+        }
         if (uint256(answer) > ConstantsLib.MAX_SCALED_PRICE / priceScale) {
             revert IIsomarginEngine.OracleAnswerTooLarge(answer);
         }
-        return uint256(answer) * priceScale;
+        unchecked {
+            return uint256(answer) * priceScale;
+        }
     }
 }
