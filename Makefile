@@ -2,7 +2,7 @@
 #   make test            everything CI runs (installs the pinned tools first), the release check included
 #   make test-contracts  the forge suite, the ABI drift check, the gas snapshot check and the deploy smoke test
 #   make test-java       the Maven suite (Java 21+; Anvil from the npm install)
-#   make demo            the end-to-end demo on a local chain (CHAIN=hardhat for a Hardhat node; DEMO_ARGS="--vaults 500")
+#   make demo            the end-to-end demo on a local chain (CHAIN=hardhat for a Hardhat node; DEMO_ARGS="--vaults 500"; DEMO_ARGS="--capital-free": a keeper with no loan token, selling on Uniswap V2)
 #   make up              the demo, left running (chain, indexer, keeper, dashboard) until Ctrl-C
 #   make dist            the release: target/dist/isomargin-<version>.tar.gz (jars, launchers, configs, systemd, monitoring)
 #   make test-dist       checks the release as an operator uses it (launchers, units, rules, a demo on it)

@@ -55,6 +55,11 @@ import picocli.CommandLine.Option;
  * jars as an operator runs them, a 25% price crash in steps, then a summary (also {@code summary.json}) and the
  * indexer's verify. Exits 1 when a liquidatable vault was left, a healthy one was liquidated, or verify found a
  * mismatch. With {@code --keep-running} ({@code make up}) everything stays up until Ctrl-C.
+ *
+ * <p>With {@code --capital-free} the deploy script also deploys Uniswap V2 with a pool per market at the oracle price
+ * ({@code --pool-depth} loan tokens a side) and the SwapLiquidator, the keeper runs in {@code liquidation.mode:
+ * capital-free} with no loan token at all, and an arbitrageur keeps the crashed market's pool at the oracle price
+ * after each price step and while the keeper clears (as arbitrage does on a real chain).
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, description = "The Isomargin end-to-end demo.")
 public final class DemoMain implements Callable<Integer> {
@@ -98,6 +103,18 @@ public final class DemoMain implements Callable<Integer> {
     String database = "isomargin_demo";
     @Option(names = "--seed", description = "the population's random seed (default 7)")
     long seed = 7;
+    @Option(names = "--capital-free", description = "the keeper holds no loan token and liquidates through the "
+            + "SwapLiquidator, selling the seized collateral on Uniswap V2 pools the deploy script seeds")
+    boolean capitalFree;
+    @Option(names = "--pool-depth", description = "capital-free: loan tokens on each side of each pool at the oracle "
+            + "price (default 20000000000)")
+    long poolDepth = 20_000_000_000L;
+    @Option(names = "--max-slippage-bps", description = "capital-free: the keeper's liquidation.max-slippage-bps "
+            + "(default 150)")
+    int maxSlippageBps = 150;
+    @Option(names = "--priority-fee-gwei", description = "capital-free: the keeper's gas.priority-fee-gwei "
+            + "(default 0.1)")
+    String priorityFeeGwei = "0.1";
 
     private final PrintStream console = System.out;
     private final List<ChildProcess> started = new ArrayList<>();
@@ -141,13 +158,24 @@ public final class DemoMain implements Callable<Integer> {
         long chainId = awaitChain(web3j, node);
         say("chain " + chainId + " at " + rpcUrl + ", log " + node.log());
 
-        step("deploying with contracts/script/DeployLocal.s.sol (the real deploy script)");
+        step("deploying with contracts/script/DeployLocal.s.sol (the real deploy script)" + (capitalFree
+                ? String.format(Locale.ROOT, ", with Uniswap V2 pools of %,d USDC a side and the SwapLiquidator",
+                        poolDepth) : ""));
         Path deploymentFile = out.resolve("deployment.json");
         Files.deleteIfExists(deploymentFile);
-        deploy(root, rpcUrl, deploymentFile);
+        Credentials keeperKey = DevAccounts.get(KEEPER_ACCOUNT);
+        deploy(root, rpcUrl, deploymentFile, keeperKey.getAddress());
         DeploymentFile deployment = DeploymentFile.read(deploymentFile);
         say("engine " + deployment.engine() + ", " + deployment.markets().size() + " markets: "
                 + deployment.markets().stream().map(DeploymentFile.Market::name).toList());
+        if (capitalFree) {
+            if (!deployment.hasCapitalFree()) {
+                throw new IllegalStateException("the deployment file lists no liquidator, Uniswap or pools");
+            }
+            say("SwapLiquidator " + deployment.liquidator() + " (operator: the keeper " + keeperKey.getAddress()
+                    + "), router " + deployment.uniswap().router() + ", pools " + deployment.markets().stream()
+                    .map(DeploymentFile.Market::pair).toList());
+        }
 
         step("opening " + vaults + " vaults (collateral $1k-$5M, debt 30%-99.5% of the initial-margin limit)");
         String lens = deployment.lens();
@@ -169,8 +197,14 @@ public final class DemoMain implements Callable<Integer> {
                     guarded.stream().filter(g -> g.mode() == 1).count(),
                     guarded.stream().filter(VaultPopulation.Guarded::starved).count()));
         }
-        Credentials keeperKey = DevAccounts.get(KEEPER_ACCOUNT);
-        fundKeeper(web3j, chainId, deployment, keeperKey);
+        if (!capitalFree) fundKeeper(web3j, chainId, deployment, keeperKey);
+        BigInteger keeperLoanStart = loanBalance(web3j, deployment, keeperKey.getAddress());
+        if (capitalFree) {
+            if (keeperLoanStart.signum() != 0) {
+                throw new IllegalStateException("the capital-free keeper holds " + keeperLoanStart + " loan tokens");
+            }
+            say("keeper " + keeperKey.getAddress() + " holds no loan token (capital-free: the sales repay)");
+        }
 
         step("starting the indexer and the keeper (their jars, as an operator runs them)");
         String databaseUrl = createDatabase();
@@ -190,6 +224,15 @@ public final class DemoMain implements Callable<Integer> {
         keeperEnv.put("ISOMARGIN_KEEPER_LIQUIDATION_GAS_BUDGET", "15000000");
         // every round of every vault in one block needs more than the default 4 transactions in flight
         keeperEnv.put("ISOMARGIN_KEEPER_GAS_MAX_IN_FLIGHT", "16");
+        if (capitalFree) {
+            keeperEnv.put("ISOMARGIN_KEEPER_LIQUIDATION_MODE", "capital-free");
+            keeperEnv.put("ISOMARGIN_KEEPER_LIQUIDATION_MAX_SLIPPAGE_BPS", Integer.toString(maxSlippageBps));
+            // a vault's last round is a full liquidation of $10-$20 of debt; at the default 1 gwei tip its ~255k gas
+            // (the sale included) costs ~$0.51, more than the sale of a vault with under ~$14 of debt brings, and the
+            // keeper rightly leaves it. The demo's blocks are empty, so it tips 0.1 gwei (the funded run's 1 gwei
+            // prices a ~150k-gas liquidation at ~$0.30, under the least such round's ~$0.40).
+            keeperEnv.put("ISOMARGIN_KEEPER_GAS_PRIORITY_FEE_GWEI", priorityFeeGwei);
+        }
         keeperEnv.put("KEEPER_DEV_KEY", Numeric.toHexStringNoPrefixZeroPadded(
                 keeperKey.getEcKeyPair().getPrivateKey(), 64));
         ChildProcess keeper = java(root, "keeper", keeperJar, List.of("run", "--config", "keeper/keeper.example.yaml"),
@@ -211,6 +254,8 @@ public final class DemoMain implements Callable<Integer> {
                 DevAccounts.get(0), chainId, new PollingTransactionReceiptProcessor(web3j, 100, 600)),
                 new StaticEIP1559GasProvider(chainId, TxBatch.MAX_FEE, TxBatch.TIP, BigInteger.valueOf(200_000)));
         BigInteger initial = feed.latestRoundData().send().component2();
+        PoolArbitrageur arbitrage = capitalFree ? new PoolArbitrageur(web3j, chainId, DevAccounts.get(0), deployment,
+                crashed) : null;
         // the guarded vaults of the crashed market as they stand before it: what "saved" is measured against
         Map<Long, BigInteger[]> guardedBefore = new TreeMap<>();
         long preCrash = probe.head();
@@ -228,6 +273,7 @@ public final class DemoMain implements Callable<Integer> {
             long block = feed.setAnswer(answer).send().getBlockNumber().longValueExact();
             if (firstStep < 0) firstStep = block;
             lastStep = block;
+            if (arbitrage != null) arbitrage.peg(); // the pool follows the oracle
             awaitBlock(probe, block + 1); // a view at the newest block may see a state ahead of its timestamp
             Set<Long> now = probe.liquidatableAt(crashedVaults, block);
             everLiquidatable.addAll(now);
@@ -255,6 +301,10 @@ public final class DemoMain implements Callable<Integer> {
             if (clearedAt < 0) {
                 say(String.format(Locale.ROOT, "block #%d: %d still liquidatable, %d liquidated so far", checked,
                         left.size(), distinctVaults(probe.liquidations(firstStep, checked))));
+                if (arbitrage != null) { // the keeper's sales pushed the pool under the oracle: arbitrage buys back
+                    long gap = arbitrage.peg();
+                    if (Math.abs(gap) > PoolArbitrageur.TOLERANCE_BPS) say("arbitrage: pool was " + gap + " bps off");
+                }
                 Thread.sleep(1_000);
             }
         }
@@ -263,6 +313,7 @@ public final class DemoMain implements Callable<Integer> {
         step("summary");
         Map<String, Object> summary = summarize(probe, vaultMarkets.size(), everLiquidatable, atLastStep, firstStep,
                 lastStep, clearedAt, end, left, keeperKey.getAddress(), ops, api, deployment);
+        capitalFreeSummary(summary, web3j, deployment, keeperLoanStart, keeperKey.getAddress(), ops, arbitrage);
         GuardReport guardReport = GuardReport.of(web3j, probe, deployment, guarded, guardedBefore, preCrash, lastStep,
                 end);
         summary.putAll(guardReport.fields());
@@ -284,7 +335,7 @@ public final class DemoMain implements Callable<Integer> {
                     + "+ 1 (cleared_within_minimum_plus_one: false in the summary)%n", blocks, minBlocks);
         }
         boolean ok = left.isEmpty() && clearedAt >= 0 && ((Number) summary.get("healthy_liquidated")).intValue() == 0
-                && mismatches == 0 && guardReport.ok();
+                && mismatches == 0 && guardReport.ok() && (!capitalFree || keeperLoanStart.signum() == 0);
         console.println(ok ? "demo: PASSED" : "demo: FAILED (see the summary above)");
         if (keepRunning) {
             console.println("demo: running until Ctrl-C: dashboard " + api + "/dashboard/, API " + api
@@ -323,13 +374,17 @@ public final class DemoMain implements Callable<Integer> {
 
     /* STEPS */
 
-    private void deploy(Path root, String rpcUrl, Path deploymentFile) throws Exception {
+    private void deploy(Path root, String rpcUrl, Path deploymentFile, String keeper) throws Exception {
         String sender = DevAccounts.get(0).getAddress();
         Path log = out.resolve("forge-deploy.log");
+        Map<String, String> env = new HashMap<>(Map.of("DEPLOYMENT_FILE", deploymentFile.toString()));
+        if (capitalFree) { // Uniswap V2, a pool per market at the oracle price, the SwapLiquidator operated by the keeper
+            env.put("UNISWAP_DEPTH", Long.toString(poolDepth));
+            env.put("LIQUIDATOR_OPERATOR", keeper);
+        }
         ChildProcess forge = ChildProcess.start("forge", List.of(root.resolve("node_modules/.bin/forge").toString(),
                 "script", "script/DeployLocal.s.sol", "--rpc-url", rpcUrl, "--broadcast", "--slow", "--unlocked",
-                "--sender", sender), Map.of("DEPLOYMENT_FILE", deploymentFile.toString()), root.resolve("contracts"),
-                log);
+                "--sender", sender), env, root.resolve("contracts"), log);
         long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
         while (forge.alive()) {
             if (System.nanoTime() > deadline) {
@@ -341,6 +396,39 @@ public final class DemoMain implements Callable<Integer> {
         if (!Files.exists(deploymentFile)) {
             throw new IllegalStateException("the deploy script wrote no deployment file; see " + log);
         }
+    }
+
+    /** What {@code who} holds of the first market's loan token (USDC). */
+    private static BigInteger loanBalance(Web3j web3j, DeploymentFile deployment, String who) throws Exception {
+        String loan = deployment.markets().getFirst().loanToken();
+        return MockERC20.load(loan, web3j, new org.web3j.tx.ReadonlyTransactionManager(web3j, loan),
+                new org.web3j.tx.gas.StaticGasProvider(BigInteger.ZERO, BigInteger.ZERO)).balanceOf(who).send();
+    }
+
+    /**
+     * The summary's capital fields: {@code capital_free}, {@code keeper_loan_token_start} (USDC the keeper held when
+     * it started: 0 capital-free); capital-free also the pools' depth, the slippage bound, what the SwapLiquidator
+     * kept (USDC), the vaults the keeper skipped because their sale would lose, and the arbitrageur's trades.
+     */
+    private void capitalFreeSummary(Map<String, Object> s, Web3j web3j, DeploymentFile deployment,
+            BigInteger keeperLoanStart, String keeper, String ops, PoolArbitrageur arbitrage) throws Exception {
+        s.put("capital_free", capitalFree);
+        s.put("keeper_loan_token_start", new BigDecimal(keeperLoanStart, 6).stripTrailingZeros()); // whole USDC
+        if (!capitalFree) return;
+        BigInteger kept = loanBalance(web3j, deployment, deployment.liquidator());
+        double skipped = metrics(ops + "/metrics").getOrDefault("isomargin_keeper_liquidations_swap_skipped_total",
+                0.0);
+        s.put("keeper_loan_token_end", scaled(loanBalance(web3j, deployment, keeper), 6));
+        s.put("pool_depth_usdc", poolDepth);
+        s.put("max_slippage_bps", maxSlippageBps);
+        s.put("keeper_priority_fee_gwei", new BigDecimal(priorityFeeGwei));
+        s.put("liquidator_profit_usdc", scaled(kept, 6));
+        s.put("swap_skipped", (long) skipped); // vault-blocks: a vault skipped at 3 blocks counts 3
+        s.put("arbitrage_trades", arbitrage.trades());
+        console.printf(Locale.ROOT, "  capital-free               keeper started with %s USDC; SwapLiquidator kept %s "
+                + "USDC from the sales; %d vault-block skip(s) for a losing sale; pools %,d USDC a side, %d bps bound, %d "
+                + "arbitrage trade(s)%n", ((BigDecimal) s.get("keeper_loan_token_start")).toPlainString(), s.get("liquidator_profit_usdc"),
+                (long) skipped, poolDepth, maxSlippageBps, arbitrage.trades());
     }
 
     /** The keeper pays for liquidations from its own loan-token balance. */
@@ -531,7 +619,9 @@ public final class DemoMain implements Callable<Integer> {
 
     private void writeSummary(Map<String, Object> summary) throws IOException {
         Path file = out.resolve("summary.json");
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), summary);
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .enable(com.fasterxml.jackson.core.JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN)
+                .writeValue(file.toFile(), summary);
         say("summary written to " + file);
     }
 

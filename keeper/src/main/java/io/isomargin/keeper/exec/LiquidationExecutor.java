@@ -359,6 +359,13 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             if (route != null) {
                 if (!swapSkipped.isEmpty()) listener.skippedSwap(c.marketId(), swapSkipped.size());
                 listener.swapUnprofitableNow(c.marketId(), swapSkipped.size());
+                Set<Long> before = lastSwapSkipped.put(c.marketId(), Set.copyOf(swapSkipped));
+                if (!swapSkipped.isEmpty() && !swapSkipped.equals(before)) { // said when it changes, not every block
+                    log.info("market {}: {} vault(s) skipped at #{}: selling their seized collateral on the pool would "
+                            + "lose (under the floor of {} bps below the oracle or what is owed, or not paying its "
+                            + "gas): {}", c.marketId(), swapSkipped.size(), c.block(), route.slippageBps(),
+                            new java.util.TreeSet<>(swapSkipped));
+                }
             }
             if (c.vaults().isEmpty()) priceUpdates.remove(c.marketId());
         }
@@ -366,6 +373,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
 
     private int unprofitable; // vaults skipped as unprofitable in the market being executed
     private final Set<Long> swapSkipped = new HashSet<>(); // capital-free: vaults whose sale would lose, this block
+    private final Map<Long, Set<Long>> lastSwapSkipped = new HashMap<>(); // by market: the last block's, for the log
 
     private void executeMarket(LiquidationCandidates c, long block, BigInteger baseFee, Set<Long> toppingUp) {
         if (c.vaults().isEmpty()) return;

@@ -133,9 +133,10 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
      * @param balance      the keeper's loan-token balance available for this market (ignored capital-free)
      * @param sale         capital-free: the market's pool as the block's earlier batches leave it; a vault's profit is
      *                     then what the pool pays for its collateral less what the engine is owed, a vault whose sale
-     *                     would lose is left out ({@link Plan#skippedSwap}), the batch's whole sale must pass the
-     *                     SwapLiquidator's floor (its largest sales are left out until it does), and the chosen batch's
-     *                     sale is taken into {@code sale}. Null: funded, profit at the oracle price.
+     *                     would lose (under the floor, or not paying for its own share of gas) is left out
+     *                     ({@link Plan#skippedSwap}), the batch's whole sale must pass the SwapLiquidator's floor (its
+     *                     largest sales are left out until it does), and the chosen batch's sale is taken into
+     *                     {@code sale}. Null: funded, profit at the oracle price.
      */
     public Plan plan(LiquidationCandidates c, Set<Long> exclude, Map<Long, Integer> done, BigInteger feePerGas,
             GasPricing pricing, BigInteger balance, SaleModel sale) {
@@ -185,7 +186,7 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
         }
         if (sale == null) return new Plan(c.marketId(), c.block(), chosen, unprofitable, noCapital);
         // the batch sells all its collateral at once: drop its largest sales until the whole sale clears the floor
-        // and pays for the batch's gas
+        // (the batch's gas is checked by the executor against the node's estimate, as for a funded batch)
         while (!chosen.isEmpty()) {
             BigInteger seized = BigInteger.ZERO;
             BigInteger owed = BigInteger.ZERO;
@@ -193,8 +194,7 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
                 seized = seized.add(p.quote().seizedCollateral());
                 owed = owed.add(p.cost());
             }
-            BigInteger gas = pricing.cost(BigInteger.valueOf(gasFor(chosen.size())), feePerGas);
-            if (sale.clears(seized, owed) && sale.proceeds(seized).subtract(owed).compareTo(gas) > 0) break;
+            if (sale.clears(seized, owed)) break;
             Planned largest = chosen.stream().max(Comparator.comparing((Planned p) -> p.quote().seizedCollateral())
                     .thenComparingLong(Planned::vaultId)).orElseThrow();
             chosen.remove(largest);
