@@ -76,3 +76,67 @@ function nodeCell(node, attrs) {
   td.append(node);
   return td;
 }
+
+/**
+ * Runs {@code refresh} now, on every block, reorg or resync the indexer pushes (its /events stream), every 15 s
+ * regardless (what is not pushed, like the keeper's status) and every 2 s while the stream is down. Refreshes never
+ * overlap: an event during one triggers one more after it. The page's state goes to body data-* attributes (state,
+ * refreshes, live, events) for the browser check.
+ */
+function liveRefresh(refresh, errorPrefix) {
+  const FALLBACK_MS = 2000;
+  const IDLE_MS = 15000;
+  let running = false;
+  let again = false;
+  let live = false;
+  let timer = null;
+  const data = document.body.dataset;
+
+  async function update() {
+    if (running) {
+      again = true;
+      return;
+    }
+    running = true;
+    clearTimeout(timer);
+    try {
+      await refresh();
+      $('#error').hidden = true;
+      data.state = 'ready';
+    } catch (e) {
+      $('#error').hidden = false;
+      $('#error').textContent = errorPrefix + e.message;
+      data.state = 'error';
+    } finally {
+      running = false;
+    }
+    data.refreshes = Number(data.refreshes) + 1;
+    if (again) {
+      again = false;
+      update();
+      return;
+    }
+    timer = setTimeout(update, live ? IDLE_MS : FALLBACK_MS);
+  }
+
+  if (window.EventSource) {
+    const events = new EventSource('/events');
+    const setLive = on => {
+      live = on;
+      data.live = on ? 'true' : 'false';
+      if (!on) {
+        clearTimeout(timer);
+        if (!running) timer = setTimeout(update, FALLBACK_MS);
+      }
+    };
+    events.addEventListener('open', () => setLive(true));
+    events.addEventListener('error', () => setLive(false)); // the browser reconnects by itself
+    for (const name of ['block', 'reorg', 'resync']) {
+      events.addEventListener(name, () => {
+        data.events = Number(data.events || 0) + 1;
+        update();
+      });
+    }
+  }
+  update();
+}

@@ -7,8 +7,6 @@
 // figure is also kept in a data-* attribute (the browser test compares those with the API).
 'use strict';
 
-const FALLBACK_MS = 2000; // polling while the event stream is down
-const IDLE_MS = 15000; // a refresh at least this often: the keeper's status is not pushed
 const VAULT_ROWS = 50;
 const LIQUIDATION_ROWS = 15;
 const TOP_UP_ROWS = 15;
@@ -244,59 +242,4 @@ async function refresh() {
   document.body.dataset.block = block === null ? '' : block;
 }
 
-let running = false; // a refresh in flight
-let again = false; // an event arrived during it: refresh once more after it
-let live = false; // the event stream is open
-let timer = null;
-
-async function update() {
-  if (running) {
-    again = true;
-    return;
-  }
-  running = true;
-  clearTimeout(timer);
-  try {
-    await refresh();
-    $('#error').hidden = true;
-    document.body.dataset.state = 'ready';
-  } catch (e) {
-    $('#error').hidden = false;
-    $('#error').textContent = 'refresh failed: ' + e.message;
-    document.body.dataset.state = 'error';
-  } finally {
-    running = false;
-  }
-  document.body.dataset.refreshes = Number(document.body.dataset.refreshes) + 1;
-  if (again) {
-    again = false;
-    update();
-    return;
-  }
-  timer = setTimeout(update, live ? IDLE_MS : FALLBACK_MS);
-}
-
-/** Live updates: each committed block, reorg or resync the indexer pushes triggers a refresh. */
-function listen() {
-  if (!window.EventSource) return;
-  const events = new EventSource('/events');
-  const setLive = on => {
-    live = on;
-    document.body.dataset.live = on ? 'true' : 'false';
-    if (!on) {
-      clearTimeout(timer);
-      if (!running) timer = setTimeout(update, FALLBACK_MS);
-    }
-  };
-  events.addEventListener('open', () => setLive(true));
-  events.addEventListener('error', () => setLive(false)); // the browser reconnects by itself
-  for (const name of ['block', 'reorg', 'resync']) {
-    events.addEventListener(name, () => {
-      document.body.dataset.events = Number(document.body.dataset.events || 0) + 1;
-      update();
-    });
-  }
-}
-
-listen();
-update();
+liveRefresh(refresh, 'refresh failed: ');

@@ -4,7 +4,6 @@
 
 const VAULT_ID = new URLSearchParams(location.search).get('id');
 const HISTORY_ROWS = 100;
-const IDLE_MS = 15000;
 
 function kv(label, value, key) {
   const tr = row([cell(label), cell(value === null || value === undefined ? '–' : value, { class: 'num' })],
@@ -65,46 +64,15 @@ function renderTopUps(topUps) {
   ], { block: t.block })));
 }
 
-let running = false;
-let again = false;
-let timer = null;
-
-async function update() {
-  if (running) {
-    again = true;
-    return;
-  }
-  running = true;
-  clearTimeout(timer);
-  try {
-    if (!VAULT_ID) throw new Error('no vault id: open vault.html?id=<vault id>');
-    const [v, h] = await Promise.all([ok('/vaults/' + encodeURIComponent(VAULT_ID)),
-      ok('/vaults/' + encodeURIComponent(VAULT_ID) + '/history?limit=' + HISTORY_ROWS)]);
-    renderPosition(v);
-    renderGuard(v.guard);
-    renderHistory(h);
-    renderTopUps(v.guard && v.guard.topUps);
-    $('#as-of').textContent = v.asOf ? 'as of block ' + v.asOf.block : '';
-    $('#error').hidden = true;
-    document.body.dataset.state = 'ready';
-  } catch (e) {
-    $('#error').hidden = false;
-    $('#error').textContent = e.message;
-    document.body.dataset.state = 'error';
-  } finally {
-    running = false;
-  }
-  document.body.dataset.refreshes = Number(document.body.dataset.refreshes) + 1;
-  if (again) {
-    again = false;
-    update();
-    return;
-  }
-  timer = setTimeout(update, IDLE_MS);
+async function refresh() {
+  if (!VAULT_ID) throw new Error('no vault id: open vault.html?id=<vault id>');
+  const [v, h] = await Promise.all([ok('/vaults/' + encodeURIComponent(VAULT_ID)),
+    ok('/vaults/' + encodeURIComponent(VAULT_ID) + '/history?limit=' + HISTORY_ROWS)]);
+  renderPosition(v);
+  renderGuard(v.guard);
+  renderHistory(h);
+  renderTopUps(v.guard && v.guard.topUps);
+  $('#as-of').textContent = v.asOf ? 'as of block ' + v.asOf.block : '';
 }
 
-if (window.EventSource) {
-  const events = new EventSource('/events');
-  for (const name of ['block', 'reorg', 'resync']) events.addEventListener(name, () => update());
-}
-update();
+liveRefresh(refresh, '');
