@@ -9,7 +9,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {IIsomarginEngine, MarketConfig, Vault} from "./interfaces/IIsomarginEngine.sol";
 import {IIsomarginLens} from "./interfaces/IIsomarginLens.sol";
-import {IMarginGuard, GuardMode, GuardPolicy, StoredPolicy} from "./interfaces/IMarginGuard.sol";
+import {IMarginGuard, ArmedPosition, GuardMode, GuardPolicy, StoredPolicy} from "./interfaces/IMarginGuard.sol";
 import {ConstantsLib as C} from "./libraries/ConstantsLib.sol";
 
 /// @title MarginGuard
@@ -51,6 +51,9 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
     mapping(uint256 vaultId => TopUpRecord[MAX_TOP_UPS_PER_DAY]) internal _records;
     /// @dev Ring index the vault's next top-up is written at.
     mapping(uint256 vaultId => uint256) internal _next;
+    /// @dev The position a policy defends: the vault's collateral and debt shares when the owner set the policy,
+    /// moved to the post-state after each top-up.
+    mapping(uint256 vaultId => ArmedPosition) internal _armed;
 
     constructor(IIsomarginLens lens_) {
         lens = lens_;
@@ -85,11 +88,13 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
     function revokePolicy(uint256 vaultId) external nonReentrant {
         _ownerOrOperator(vaultId);
         delete _policies[vaultId];
+        delete _armed[vaultId];
         emit PolicyRevoked(vaultId, msg.sender);
     }
 
     function _setPolicy(uint256 vaultId, GuardPolicy calldata p) internal returns (address owner) {
-        owner = engine.vault(vaultId).owner;
+        Vault memory v = engine.vault(vaultId);
+        owner = v.owner;
         if (owner == address(0)) revert IIsomarginEngine.VaultNotFound(vaultId);
         // The owner alone: a policy spends the owner's wallet, which an engine operator (who manages the vault) was
         // never given. An operator could otherwise set a policy with wide caps, pull the wallet into the vault and
@@ -103,6 +108,7 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
                 || p.maxPerDay > uint256(p.maxPerTopUp) * MAX_TOP_UPS_PER_DAY || p.expiry <= block.timestamp
         ) revert InvalidPolicy();
         _policies[vaultId] = StoredPolicy({owner: owner, terms: p});
+        _arm(vaultId, v);
         emit PolicySet(
             vaultId,
             owner,
@@ -144,10 +150,19 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         fees = new uint256[](n);
         for (uint256 i; i < n; ++i) {
             // Each entry gets TOP_UP_GAS and no more, so one whose token hook burns gas cannot starve the entries
-            // after it (a call forwards at most 63/64 of what is left, hence the margin); a batch sent with too
-            // little gas for the next entry reverts rather than skipping it silently.
+            // after it (a call forwards at most 63/64 of what is left, hence the margin). A batch with too little
+            // gas left for the next entry stops there and says so: the entries already run stand (a revert would
+            // let whoever burns the gas roll back honest top-ups before theirs), and the results are cut to the
+            // entries tried, so one not tried is never mistaken for one skipped.
             uint256 left = gasleft();
-            if (left < TOP_UP_GAS + TOP_UP_GAS / 63 + BATCH_STEP_GAS) revert BatchGasTooLow(i, left);
+            if (left < TOP_UP_GAS + TOP_UP_GAS / 63 + BATCH_STEP_GAS) {
+                assembly ("memory-safe") {
+                    mstore(amounts, i)
+                    mstore(fees, i)
+                }
+                emit BatchStopped(i, n, left);
+                break;
+            }
             // A self-call so that any revert (engine, token, oracle) skips this vault only; the caller is passed on.
             try this.topUpFor{gas: TOP_UP_GAS}(vaultIds[i], msg.sender) returns (uint256 amount, uint256 fee) {
                 (amounts[i], fees[i]) = (amount, fee);
@@ -169,6 +184,7 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         if (block.timestamp > p.terms.expiry) revert PolicyExpired(vaultId, p.terms.expiry);
         Vault memory v = engine.vault(vaultId);
         if (v.owner != p.owner) revert OwnerChanged(vaultId);
+        _requireArmedRisk(vaultId, v);
         uint256 healthBefore = lens.health(vaultId); // the oracle's checks apply: a stale price reverts
         if (healthBefore >= p.terms.triggerHealth) revert AboveTrigger(vaultId, healthBefore, p.terms.triggerHealth);
 
@@ -179,32 +195,60 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         used += amount + fee;
         _record(vaultId, p.terms.mode, amount + fee);
 
-        amount = _move(vaultId, p, token, amount);
+        uint256 sharesRepaid;
+        (amount, sharesRepaid) = _move(vaultId, p, token, amount);
         // A top-up that leaves the vault liquidatable would only hand the owner's money to its liquidator (a full
         // liquidation seizes it with the rest): it does not run. Checked before the fee is paid: a receive hook on
         // the fee transfer gives the executor control, and a liquidation there would leave no debt to read.
         uint256 healthAfter = lens.health(vaultId);
         if (healthAfter < C.WAD) revert StillLiquidatable(vaultId, healthAfter);
         fee = amount * p.terms.feeBps / C.BPS; // the same or less if the engine took less
+        // the next top-up defends the position as this one left it (the engine took `amount` in or `sharesRepaid` out)
+        if (p.terms.mode == GuardMode.DepositCollateral) v.collateral += uint128(amount);
+        else v.debtShares -= uint128(sharesRepaid);
+        _arm(vaultId, v);
         if (fee > 0) token.safeTransferFrom(p.owner, executor, fee);
         emit ToppedUp(vaultId, p.owner, executor, p.terms.mode, amount, fee, healthBefore, healthAfter, used);
     }
 
-    /// @dev Pulls `amount` from the owner and puts it into the vault; returns what the engine took.
-    function _move(uint256 vaultId, StoredPolicy memory p, IERC20 token, uint256 amount) internal returns (uint256) {
+    /// @dev Records `v` as the position the vault's policy defends.
+    function _arm(uint256 vaultId, Vault memory v) internal {
+        _armed[vaultId] = ArmedPosition({collateral: v.collateral, debtShares: v.debtShares});
+    }
+
+    /// @dev Reverts if the vault's own changes since it was armed lowered its health at a given price: collateral
+    /// per debt share below the armed position's (`c / s < c0 / s0`, compared as `c * s0 < c0 * s`; both sides fit
+    /// 256 bits). Interest and the price move neither figure, deposits and repays raise the ratio, so only a withdraw
+    /// or a borrow (the owner's or an engine operator's) can fail it. Without this, an operator the owner approved
+    /// in the engine could withdraw or borrow the vault under its trigger, collect the fee of the top-up that
+    /// follows, withdraw what it deposited and repeat, draining the owner's wallet up to the daily cap.
+    function _requireArmedRisk(uint256 vaultId, Vault memory v) internal view {
+        ArmedPosition memory a = _armed[vaultId];
+        if (uint256(v.collateral) * a.debtShares < uint256(a.collateral) * v.debtShares) {
+            revert RiskRaisedSinceArmed(vaultId, a.collateral, a.debtShares);
+        }
+    }
+
+    /// @dev Pulls `amount` from the owner and puts it into the vault; returns what the engine took and, for a repay,
+    /// the debt shares it burned.
+    function _move(uint256 vaultId, StoredPolicy memory p, IERC20 token, uint256 amount)
+        internal
+        returns (uint256, uint256 sharesRepaid)
+    {
         token.safeTransferFrom(p.owner, address(this), amount);
         token.forceApprove(address(engine), amount);
         if (p.terms.mode == GuardMode.DepositCollateral) {
             engine.depositCollateral(vaultId, amount);
-            return amount;
+            return (amount, 0);
         }
-        (uint256 repaid,) = engine.repay(vaultId, amount);
+        uint256 repaid;
+        (repaid, sharesRepaid) = engine.repay(vaultId, amount);
         // the engine takes at most the debt, which `_amount` never exceeds; anything left goes back at once
         if (repaid < amount) {
             token.forceApprove(address(engine), 0);
             token.safeTransfer(p.owner, amount - repaid);
         }
-        return repaid;
+        return (repaid, sharesRepaid);
     }
 
     /// @dev The least of what reaches the target and what the caps, balance and allowance allow (net of the fee),
@@ -319,6 +363,11 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
     /// @inheritdoc IMarginGuard
     function policy(uint256 vaultId) external view returns (StoredPolicy memory) {
         return _policies[vaultId];
+    }
+
+    /// @inheritdoc IMarginGuard
+    function armedPosition(uint256 vaultId) external view returns (ArmedPosition memory) {
+        return _armed[vaultId];
     }
 
     /// @inheritdoc IMarginGuard

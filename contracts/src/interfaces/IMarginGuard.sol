@@ -35,6 +35,13 @@ struct StoredPolicy {
     GuardPolicy terms;
 }
 
+/// @notice The position a policy defends: the vault's collateral and debt shares when its owner set the policy, or
+/// after its last top-up. A top-up runs only while the vault holds at least as much collateral per debt share.
+struct ArmedPosition {
+    uint128 collateral;
+    uint128 debtShares;
+}
+
 /// @title IMarginGuard
 /// @notice Pre-authorized top-ups from a vault owner's wallet: when a guarded vault's health falls below its trigger,
 /// anyone may call `topUp`, which moves from the owner's wallet what brings the vault back to its target health
@@ -58,6 +65,9 @@ interface IMarginGuard {
         uint128 maxPerDay
     );
     event PolicyRevoked(uint256 indexed vaultId, address indexed by);
+    /// @notice `topUpBatch` stopped before entry `index` of `length`: `gasLeft` was less than an entry may need
+    /// (`TOP_UP_GAS` and the 1/64 a call keeps). The entries before it ran; its results cover those only.
+    event BatchStopped(uint256 index, uint256 length, uint256 gasLeft);
     /// @notice A top-up ran: `amount` went into the vault (collateral deposited or debt repaid) and `fee` to
     /// `executor`, both from `owner`'s wallet. Healths are before and after, at the same oracle price;
     /// `usedLast24h` is what the vault's top-ups of this `mode` took from the wallet in the 24 hours ending now, this
@@ -97,8 +107,11 @@ interface IMarginGuard {
     /// @dev What the limits allow would leave the vault liquidatable (health `healthAfter` < 1e18): the owner's
     /// money would only be seized with the rest, so the top-up does not run.
     error StillLiquidatable(uint256 vaultId, uint256 healthAfter);
-    /// @dev `topUpBatch` was sent with less gas than entry `index` may need (`TOP_UP_GAS` and the 1/64 a call keeps).
-    error BatchGasTooLow(uint256 index, uint256 gasLeft);
+    /// @dev The vault holds less collateral per debt share than the position its policy defends (`armedPosition`):
+    /// it was withdrawn from or borrowed against since the policy was set or last topped up. The guard spends the
+    /// owner's wallet to defend a position against the price, not to refill one drawn down (by the owner or by an
+    /// engine operator, who could otherwise loop withdraw and top-up); the owner re-arms by setting the policy again.
+    error RiskRaisedSinceArmed(uint256 vaultId, uint128 armedCollateral, uint128 armedDebtShares);
     /// @dev The moved amount cannot change the vault (for example a repay smaller than one debt share).
     error NothingToMove(uint256 vaultId);
     error BatchTooLarge(uint256 length, uint256 max);
@@ -129,8 +142,9 @@ interface IMarginGuard {
     /* TOP-UPS */
 
     /// @notice Tops `vaultId` up toward its target health from its owner's wallet and pays the caller the fee.
-    /// Reverts unless the vault has a live policy and its health, at the current oracle price, is below the
-    /// trigger (a stale oracle reverts). Moves the least of: what reaches the target, the caps, the owner's balance
+    /// Reverts unless the vault has a live policy, holds at least the collateral per debt share of the position the
+    /// policy defends (`RiskRaisedSinceArmed`), and its health, at the current oracle price, is below the trigger (a
+    /// stale oracle reverts). Moves the least of: what reaches the target, the caps, the owner's balance
     /// and allowance; a partial top-up runs when a limit binds, unless the wallet allows less than
     /// 1/`MAX_TOP_UPS_PER_DAY` of what the caps allow (`AllowanceTooLow`/`BalanceTooLow`) or the vault would stay
     /// liquidatable (`StillLiquidatable`).
@@ -140,7 +154,8 @@ interface IMarginGuard {
 
     /// @notice `topUp` for each vault (at most `MAX_BATCH`); a vault that cannot be topped up (no policy, above its
     /// trigger, a limit reached, a stale oracle, more gas than `TOP_UP_GAS`) is skipped with 0, not reverted. Each
-    /// entry is given `TOP_UP_GAS`; the batch reverts (`BatchGasTooLow`) when less than that is left for an entry.
+    /// entry is given `TOP_UP_GAS`; when less than that is left for an entry the batch stops there (`BatchStopped`),
+    /// keeping the entries already run, and returns results for those only.
     function topUpBatch(uint256[] calldata vaultIds) external returns (uint256[] memory amounts, uint256[] memory fees);
 
     /* VIEWS */
@@ -153,6 +168,8 @@ interface IMarginGuard {
     /// @notice The gas each `topUpBatch` entry is given (a top-up takes about half).
     function TOP_UP_GAS() external view returns (uint256);
     function policy(uint256 vaultId) external view returns (StoredPolicy memory);
+    /// @notice The position the vault's policy defends (zero without a policy): see `RiskRaisedSinceArmed`.
+    function armedPosition(uint256 vaultId) external view returns (ArmedPosition memory);
     /// @notice What the vault's top-ups of `mode` took from the owner's wallet in the 24 hours ending now (the cap of
     /// a policy of that mode counts these).
     function usedLast24h(uint256 vaultId, GuardMode mode) external view returns (uint256);

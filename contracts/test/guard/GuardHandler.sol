@@ -5,7 +5,8 @@ import {vm} from "../utils/Vm.sol";
 import {IsomarginEngine} from "../../src/IsomarginEngine.sol";
 import {IsomarginLens} from "../../src/IsomarginLens.sol";
 import {MarginGuard} from "../../src/MarginGuard.sol";
-import {IMarginGuard, GuardMode, GuardPolicy, StoredPolicy} from "../../src/interfaces/IMarginGuard.sol";
+import {IMarginGuard, ArmedPosition, GuardMode, GuardPolicy, StoredPolicy} from "../../src/interfaces/IMarginGuard.sol";
+import {Vault} from "../../src/interfaces/IIsomarginEngine.sol";
 import {MockERC20} from "../../src/mocks/MockERC20.sol";
 import {MockAggregator} from "../../src/mocks/MockAggregator.sol";
 
@@ -56,6 +57,8 @@ contract GuardHandler {
     uint256 public countViolations; // more than MAX_TOP_UPS_PER_DAY draws of a vault, any mode, within 24 hours
     uint256 public policyViolations; // an operator's policy, or one with maxPerDay > 8 x maxPerTopUp, accepted
     uint256 public liquidatableAfterTopUp; // a top-up ran and left its vault at health < 1
+    uint256 public disarmedTopUps; // a top-up ran for a vault holding less collateral per share than armed
+    mapping(uint256 vaultId => bool) internal disarmedBefore;
     uint256 public drawsWithoutPolicy; // a top-up ran for a vault without a policy
     uint256 public foreignDraws; // a wallet lost other than what its own policies' top-ups took
     uint256 public feeViolations; // fee not amount x feeBps / 10,000 rounded down, or above 1%
@@ -220,6 +223,7 @@ contract GuardHandler {
         uint256[] memory ids = new uint256[](1);
         ids[0] = id;
         StoredPolicy[] memory before = _policies(ids);
+        _noteDisarmed(ids);
         Wallets memory w = _wallets();
         vm.prank(executors[e]);
         try guard.topUp(id) returns (uint256 amount, uint256 fee) {
@@ -244,6 +248,7 @@ contract GuardHandler {
             ids[i] = s % 16 == 0 ? 1_000 + s % 7 : vaults[s % vaults.length];
         }
         StoredPolicy[] memory before = _policies(ids);
+        _noteDisarmed(ids);
         Wallets memory w = _wallets();
         vm.prank(executors[e]);
         (uint256[] memory amounts, uint256[] memory fees) = guard.topUpBatch(ids);
@@ -257,6 +262,15 @@ contract GuardHandler {
         ps = new StoredPolicy[](ids.length);
         for (uint256 i; i < ids.length; ++i) {
             ps[i] = guard.policy(ids[i]);
+        }
+    }
+
+    /// @dev Which of `ids` hold less collateral per debt share than their armed position (borrowed since armed).
+    function _noteDisarmed(uint256[] memory ids) internal {
+        for (uint256 i; i < ids.length; ++i) {
+            ArmedPosition memory a = guard.armedPosition(ids[i]);
+            Vault memory v = engine.vault(ids[i]);
+            disarmedBefore[ids[i]] = uint256(v.collateral) * a.debtShares < uint256(a.collateral) * v.debtShares;
         }
     }
 
@@ -279,6 +293,10 @@ contract GuardHandler {
                 continue;
             }
             _checkFee(amounts[i], fees[i], p.terms.feeBps);
+            if (disarmedBefore[ids[i]]) {
+                ++disarmedTopUps;
+                _violation("a top-up ran for a vault borrowed against since it was armed");
+            }
             uint256 taken = amounts[i] + fees[i];
             uint256 o = _ownerIndex(p.owner);
             if (p.terms.mode == GuardMode.DepositCollateral) {

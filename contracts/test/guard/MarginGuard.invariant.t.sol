@@ -65,6 +65,12 @@ contract MarginGuardInvariantTest is BaseTest, InvariantTest {
         vm.assertEq(handler.liquidatableAfterTopUp(), 0, handler.lastViolation());
     }
 
+    /// @notice A top-up runs only for a vault holding at least the collateral per debt share of the position its
+    /// policy defends: never to refill a vault borrowed against since it was armed (the handler's owners borrow).
+    function invariant_topUpsOnlyDefendTheArmedPosition() public view {
+        vm.assertEq(handler.disarmedTopUps(), 0, handler.lastViolation());
+    }
+
     /// @notice Tokens leave a wallet only by the top-ups of policies set for that wallet's vaults: never without a
     /// policy, never from another account; executors receive exactly their fees.
     function invariant_drawsOnlyFromThePolicyOwner() public view {

@@ -108,7 +108,9 @@ class KeeperTopUpTest {
             assertEquals(0.0, metric(k, "isomargin_keeper_top_ups_sent_total"), "nothing under its trigger yet");
 
             long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
-            assertTrue(liquidatableAt(a, crash) && liquidatableAt(c, crash) && !liquidatableAt(b, crash));
+            assertTrue(liquidatableAt(a, crash), "A liquidatable at the crash");
+            assertTrue(liquidatableAt(c, crash), "C liquidatable at the crash");
+            assertFalse(liquidatableAt(b, crash), "B not liquidatable at the crash");
 
             await("both guarded vaults topped up", () -> toppedUp(crash).size() == 2);
             await("the unguarded vault liquidated", () -> !liquidatable(c));
@@ -127,7 +129,7 @@ class KeeperTopUpTest {
 
             assertEquals(2.0, metric(k, "isomargin_keeper_top_ups_sent_total"));
             assertEquals(2.0, metric(k, "isomargin_keeper_top_ups_total{market=\"" + d.wethMarket() + "\"}"));
-            for (String reason : List.of("cap", "allowance", "balance", "expired", "other")) {
+            for (String reason : List.of("cap", "allowance", "balance", "expired", "disarmed", "other")) {
                 assertEquals(0.0, metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"" + reason + "\"}"),
                         reason);
             }
@@ -192,6 +194,29 @@ class KeeperTopUpTest {
                 assertTrue(e.log.getBlockNumber().longValueExact() > firstLiquidation,
                         "a top-up before the liquidation, in #" + e.log.getBlockNumber());
             }
+        }
+    }
+
+    @Test
+    void aVaultBorrowedAgainstSinceItsPolicyWasSetIsCountedDisarmedAndLiquidated() throws Exception {
+        // the guard defends the position as armed: 1,000 USDC borrowed after setPolicy disarms it until re-set
+        Credentials owner = chain.credentials(2);
+        BigInteger a = d.openVault(owner, d.wethMarket(), units(10, 18), units(14_000, 6));
+        fund(owner, units(5, 18), FullMath.UINT256_MAX);
+        setPolicy(owner, a, "1.1", "1.25", units(5, 18), units(5, 18));
+        d.engineAs(owner).borrow(a, units(1_000, 6), owner.getAddress()).send();
+
+        try (Running k = run(config(deployment(), ""))) {
+            await("the policy tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 1);
+            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            assertTrue(liquidatableAt(a, crash));
+
+            await("liquidated", () -> !liquidatable(a));
+            await("counted as disarmed",
+                    () -> metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"disarmed\"}") == 1);
+            assertEquals(List.of(), toppedUp(crash), "no top-up ran");
+            assertEquals(a.longValueExact(), liquidatedSince(crash).getFirst());
+            assertEquals(0.0, metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"other\"}"));
         }
     }
 

@@ -42,7 +42,8 @@ public final class GuardCalls {
     private static final Map<String, String> ERRORS = List.of("NoPolicy(uint256)", "PolicyExpired(uint256,uint256)",
             "OwnerChanged(uint256)", "AboveTrigger(uint256,uint256,uint256)", "CapReached(uint256,uint256,uint256)",
             "TooManyTopUps(uint256)", "AllowanceTooLow(uint256,uint256)", "BalanceTooLow(uint256,uint256)",
-            "NothingToMove(uint256)", "StillLiquidatable(uint256,uint256)", "BatchGasTooLow(uint256,uint256)").stream().collect(Collectors.toUnmodifiableMap(
+            "NothingToMove(uint256)", "StillLiquidatable(uint256,uint256)",
+            "RiskRaisedSinceArmed(uint256,uint128,uint128)").stream().collect(Collectors.toUnmodifiableMap(
                     sig -> Hash.sha3String(sig).substring(0, 10), sig -> sig.substring(0, sig.indexOf('('))));
 
     /** What simulating one vault's top-up said. */
@@ -65,7 +66,11 @@ public final class GuardCalls {
     /** The node did not answer: nothing is known. */
     public record Unknown(String reason) implements Simulation {}
 
-    /** What {@code topUpBatch} returns: per vault (in the batch's order) the amount moved and the fee; 0 = skipped. */
+    /**
+     * What {@code topUpBatch} returns: per vault tried (in the batch's order) the amount moved and the fee, 0 =
+     * skipped. Shorter than the batch when the guard stopped for lack of gas ({@code BatchStopped}): the vaults past
+     * the end were not tried.
+     */
     public record BatchResult(List<BigInteger> amounts, List<BigInteger> fees) {}
 
     private final RpcClient rpc;
@@ -131,7 +136,7 @@ public final class GuardCalls {
         if (v.size() != 2) return Optional.empty();
         List<BigInteger> amounts = ((List<Uint256>) v.get(0).getValue()).stream().map(Uint256::getValue).toList();
         List<BigInteger> fees = ((List<Uint256>) v.get(1).getValue()).stream().map(Uint256::getValue).toList();
-        if (amounts.size() != vaultIds.size() || fees.size() != vaultIds.size()) return Optional.empty();
+        if (amounts.size() > vaultIds.size() || fees.size() != amounts.size()) return Optional.empty();
         return Optional.of(new BatchResult(amounts, fees));
     }
 
@@ -221,6 +226,7 @@ public final class GuardCalls {
             case "AllowanceTooLow" -> TopUpFailure.ALLOWANCE;
             case "BalanceTooLow" -> TopUpFailure.BALANCE;
             case "PolicyExpired" -> TopUpFailure.EXPIRED;
+            case "RiskRaisedSinceArmed" -> TopUpFailure.DISARMED;
             case "AboveTrigger", "NoPolicy" -> null;
             // a limit binds too tightly to lift the vault out of liquidation: the executor names which
             case "StillLiquidatable" -> TopUpFailure.OTHER;

@@ -210,7 +210,8 @@ public final class TopUpExecutor implements AutoCloseable {
             for (Failure f : p.failures()) failed(marketId, f.vault(), f.reason(), f.detail());
             if (!p.skipped().isEmpty()) {
                 log.info("market {}: vault(s) {} left out: the batch's simulation skips them (an owner's wallet "
-                        + "shared with another vault of the batch) or failed; tried again next block", marketId,
+                        + "shared with another vault of the batch), stops before them for gas, or failed; tried again "
+                        + "next block", marketId,
                         p.skipped());
             }
             if (p.data() != null) sendable.add(p);
@@ -279,6 +280,10 @@ public final class TopUpExecutor implements AutoCloseable {
         BigInteger income = BigInteger.ZERO;
         for (int i = 0; i < chunk.size(); i++) {
             TopUpCandidate t = chunk.get(i).vault();
+            if (i >= r.get().amounts().size()) { // the batch would stop before it for gas: not tried, next block
+                skipped.add(t.vaultId());
+                continue;
+            }
             BigInteger amount = r.get().amounts().get(i);
             BigInteger fee = r.get().fees().get(i);
             if (amount.signum() == 0) {
@@ -313,10 +318,20 @@ public final class TopUpExecutor implements AutoCloseable {
         return sum.add(sum.divide(BigInteger.valueOf(63)));
     }
 
+    /** The index the guard stopped a mined batch at for gas ({@code BatchStopped}), or {@code size} if it did not. */
+    private int stoppedAt(TransactionReceipt receipt, int size) {
+        for (MarginGuard.BatchStoppedEventResponse e : MarginGuard.getBatchStoppedEvents(receipt)) {
+            if (e.log != null && e.log.getAddress() != null && e.log.getAddress().equalsIgnoreCase(calls.guard())) {
+                return e.index.intValueExact();
+            }
+        }
+        return size;
+    }
+
     /**
      * A batch's gas limit: {@link LiquidationExecutor#gasLimit} (the state may differ when it runs), and at least
      * {@link #ENTRY_RESERVE} above the batch's own gas: the guard gives each entry its {@code TOP_UP_GAS} and refuses
-     * ({@code BatchGasTooLow}) to start one with less left, though a top-up uses about half of it.
+     * to start one with less left (it stops the batch there, {@code BatchStopped}), though a top-up uses about half.
      */
     static BigInteger gasLimit(BigInteger gas, int vaults) {
         return LiquidationExecutor.gasLimit(gas, vaults).max(gas.add(BigInteger.valueOf(ENTRY_RESERVE)));
@@ -426,7 +441,16 @@ public final class TopUpExecutor implements AutoCloseable {
                 int skipped = h.vaultIds().size() - toppedUp;
                 if (skipped > 0 && o.kind() == TxSender.Kind.MINED) {
                     long retry = receipt.getBlockNumber().longValueExact() + SKIPPED_RETRY_BLOCKS;
-                    for (long id : h.vaultIds()) if (!done.contains(id)) retryFrom.put(id, retry);
+                    int stoppedAt = stoppedAt(receipt, h.vaultIds().size());
+                    for (int i = 0; i < stoppedAt; i++) {
+                        long id = h.vaultIds().get(i);
+                        if (!done.contains(id)) retryFrom.put(id, retry);
+                    }
+                    if (stoppedAt < h.vaultIds().size()) {
+                        log.warn("{}: the guard stopped the batch before vault {} of {} for gas (BatchStopped; the "
+                                + "limit sent was too low for the state it ran in): those not tried are tried again "
+                                + "next block", o.tx(), stoppedAt + 1, h.vaultIds().size());
+                    }
                     log.info("{}: the guard skipped {} of {} vault(s) when it ran (topped up by another executor, back "
                             + "above the trigger, or a limit reached meanwhile); tried again from #{}", o.tx(), skipped,
                             h.vaultIds().size(), retry);

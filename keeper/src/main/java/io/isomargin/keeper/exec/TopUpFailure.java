@@ -17,6 +17,9 @@ public enum TopUpFailure {
     BALANCE,
     /** The policy expired ({@code PolicyExpired}). */
     EXPIRED,
+    /** The vault was withdrawn from or borrowed against since its policy was set or last topped up: the guard
+     * defends the armed position only, until the owner sets the policy again ({@code RiskRaisedSinceArmed}). */
+    DISARMED,
     /** Anything else: the vault's owner changed, nothing to move, an engine or oracle error, an unknown revert. */
     OTHER;
 

@@ -1,5 +1,6 @@
 package io.isomargin.keeper.ops;
 
+import io.isomargin.keeper.exec.TopUpFailure;
 import io.isomargin.keeper.send.TxSender;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -54,7 +55,7 @@ import org.web3j.utils.Numeric;
  *       {@code isomargin_keeper_top_ups_saved_total} (of those, left at health 1 or above: not liquidatable),
  *       {@code isomargin_keeper_top_ups_failed_total{reason}} (a guarded vault under its trigger that could not be
  *       topped up, once per vault and reason until it recovers: {@code cap}, {@code allowance}, {@code balance},
- *       {@code expired}, {@code other}), {@code isomargin_keeper_top_ups_skipped_total} (in a mined top-up of ours
+ *       {@code expired}, {@code disarmed}, {@code other}), {@code isomargin_keeper_top_ups_skipped_total} (in a mined top-up of ours
  *       but skipped by the guard), gauges {@code isomargin_keeper_vaults_guarded} (live policies) and
  *       {@code isomargin_keeper_vaults_below_trigger}
  *   <li>money: {@code isomargin_keeper_gas_spent_wei_total} (gas used x effective price of mined and reverted
@@ -139,7 +140,7 @@ public final class KeeperMetrics {
         topUpsSkipped = counter("isomargin.keeper.top.ups.skipped", "Vaults in a mined top-up transaction of the "
                 + "keeper that the guard skipped (topped up by another executor, recovered, or a limit reached "
                 + "meanwhile)");
-        for (String reason : List.of("cap", "allowance", "balance", "expired", "other")) topUpFailedCounter(reason);
+        for (TopUpFailure reason : TopUpFailure.values()) topUpFailedCounter(reason.label());
         new JvmMemoryMetrics().bindTo(registry);
         new JvmGcMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);

@@ -38,7 +38,8 @@ class GuardCallsTest {
         assertEquals(TopUpFailure.OTHER, GuardCalls.failureOf(GuardCalls.errorName(selector("OwnerChanged(uint256)"))));
         // named, so the executor can count it for the limit that binds (KeeperTopUpTest)
         assertEquals("StillLiquidatable", GuardCalls.errorName(selector("StillLiquidatable(uint256,uint256)")));
-        assertEquals("BatchGasTooLow", GuardCalls.errorName(selector("BatchGasTooLow(uint256,uint256)")));
+        assertEquals("RiskRaisedSinceArmed", GuardCalls.errorName(selector("RiskRaisedSinceArmed(uint256,uint128,uint128)")));
+        assertEquals(TopUpFailure.DISARMED, GuardCalls.failureOf("RiskRaisedSinceArmed"));
         assertEquals(TopUpFailure.OTHER, GuardCalls.failureOf(GuardCalls.errorName(selector("OracleStale(uint256)"))),
                 "not one of the guard's: another contract's error");
         // no failure of the guard: the vault is above its trigger again, the policy is gone
