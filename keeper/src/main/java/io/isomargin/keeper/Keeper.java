@@ -53,18 +53,32 @@ public final class Keeper implements AutoCloseable {
      *                            deposit top-up moves; needed only when {@code scope} follows a guard
      * @param capitalFree         capital-free liquidation through a SwapLiquidator ({@code liquidation.mode:
      *                            capital-free}); null: funded from the keeper's own loan-token balance
+     * @param badDebtMaxLoss      whole loan tokens a transaction may lose to liquidate a vault whose liquidation
+     *                            realizes bad debt ({@code liquidation.bad-debt-max-loss}); null: never at a loss (the
+     *                            planner must then not keep such vaults either)
      */
     public record Parts(RpcClient rpc, FollowerConfig follow, BookScope scope, Optional<MirrorSnapshotReader> mirror,
             Credentials key, long chainId, FeePolicy fees, int replaceAfterBlocks, int maxInFlight,
             LiquidationPlanner planner, Map<Long, String> loanTokens, Map<Long, Integer> loanDecimals,
             BigDecimal nativePrice, BigDecimal minProfit, boolean dryRun, RiskConfig risk,
-            ExecutionListener listener, Map<Long, String> collateralTokens, CapitalFreeRoute capitalFree) {
+            ExecutionListener listener, Map<Long, String> collateralTokens, CapitalFreeRoute capitalFree,
+            BigDecimal badDebtMaxLoss) {
         public Parts {
             Objects.requireNonNull(rpc, "rpc");
             Objects.requireNonNull(key, "key");
             loanTokens = Map.copyOf(loanTokens);
             loanDecimals = Map.copyOf(loanDecimals);
             collateralTokens = Map.copyOf(collateralTokens);
+        }
+
+        /** Never at a loss. */
+        public Parts(RpcClient rpc, FollowerConfig follow, BookScope scope, Optional<MirrorSnapshotReader> mirror,
+                Credentials key, long chainId, FeePolicy fees, int replaceAfterBlocks, int maxInFlight,
+                LiquidationPlanner planner, Map<Long, String> loanTokens, Map<Long, Integer> loanDecimals,
+                BigDecimal nativePrice, BigDecimal minProfit, boolean dryRun, RiskConfig risk,
+                ExecutionListener listener, Map<Long, String> collateralTokens, CapitalFreeRoute capitalFree) {
+            this(rpc, follow, scope, mirror, key, chainId, fees, replaceAfterBlocks, maxInFlight, planner, loanTokens,
+                    loanDecimals, nativePrice, minProfit, dryRun, risk, listener, collateralTokens, capitalFree, null);
         }
 
         /** Funded. */
@@ -106,7 +120,9 @@ public final class Keeper implements AutoCloseable {
                 throw new IllegalArgumentException("market " + market + ": loan token or its decimals unknown");
             }
             tokens.put(market, new LiquidationExecutor.MarketToken(loan, GasPricing.of(p.nativePrice(), decimals),
-                    p.minProfit().movePointRight(decimals).setScale(0, RoundingMode.CEILING).toBigIntegerExact()));
+                    p.minProfit().movePointRight(decimals).setScale(0, RoundingMode.CEILING).toBigIntegerExact(),
+                    p.badDebtMaxLoss() == null ? null : p.badDebtMaxLoss().movePointRight(decimals)
+                            .setScale(0, RoundingMode.FLOOR).toBigIntegerExact()));
         }
         this.sender = new TxSender(p.rpc(), p.key(), p.chainId(), p.fees(),
                 new NonceManager(p.rpc(), p.key().getAddress()), p.replaceAfterBlocks(), p.maxInFlight());

@@ -92,9 +92,11 @@ public final class KeeperRunner implements KeeperApp {
             keeper = new Keeper(new Keeper.Parts(rpc, cfg.followerConfig(deployment.engine()), scope, mirror, key,
                     deployment.chainId(), cfg.feePolicy(), cfg.gas().replaceAfterBlocks(), cfg.gas().maxInFlight(),
                     new LiquidationPlanner(cfg.liquidation().maxBatch(), cfg.liquidation().gasBudget(),
-                            BATCH_BASE_GAS + (route == null ? 0 : SALE_GAS), GAS_PER_VAULT),
+                            BATCH_BASE_GAS + (route == null ? 0 : SALE_GAS), GAS_PER_VAULT,
+                            cfg.liquidation().badDebtMaxLoss().isPresent()),
                     loanTokens, decimals, cfg.gas().nativePriceInLoanToken(), cfg.liquidation().minProfit(),
-                    cfg.dryRun(), RiskConfig.defaults(), new MetricsListener(metrics), collateralTokens, route));
+                    cfg.dryRun(), RiskConfig.defaults(), new MetricsListener(metrics), collateralTokens, route,
+                    cfg.liquidation().badDebtMaxLoss().orElse(null)));
             Keeper k = keeper;
             metrics.vaultsTracked(() -> k.status().trackedVaults());
             metrics.liquidatable(k::liquidatable);

@@ -56,7 +56,7 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
             "gas.max-fee-cap-gwei", "gas.priority-fee-gwei", "gas.base-fee-multiplier-percent", "gas.bump-percent",
             "gas.replace-after-blocks", "gas.max-in-flight", "gas.native-price-in-loan-token",
             "liquidation.min-profit", "liquidation.max-batch", "liquidation.gas-budget",
-            "liquidation.mode", "liquidation.max-slippage-bps",
+            "liquidation.mode", "liquidation.max-slippage-bps", "liquidation.bad-debt-max-loss",
             "guard.enabled",
             "dry-run",
             "http.host", "http.port", "http.max-healthy-lag", "http.max-silent-blocks", "http.max-unmined-blocks")
@@ -142,8 +142,12 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
      * @param maxSlippageBps {@code liquidation.max-slippage-bps}: capital-free only, how far below the oracle value of
      *                       the seized collateral a sale may go (the pool's 0.3% fee and the price impact included),
      *                       0..1000 (the SwapLiquidator's MAX_SLIPPAGE_BPS), default 100
+     * @param badDebtMaxLoss {@code liquidation.bad-debt-max-loss}: funded only, loan-token whole units a transaction
+     *                       may lose (gas included) when it liquidates a vault whose liquidation realizes bad debt
+     *                       (clearing it from the market); empty (default): never at a loss
      */
-    public record Liquidation(BigDecimal minProfit, int maxBatch, long gasBudget, Mode mode, int maxSlippageBps) {
+    public record Liquidation(BigDecimal minProfit, int maxBatch, long gasBudget, Mode mode, int maxSlippageBps,
+            Optional<BigDecimal> badDebtMaxLoss) {
         /** Default slippage bound of a capital-free sale, in basis points. */
         public static final int DEFAULT_MAX_SLIPPAGE_BPS = 100;
         /** The SwapLiquidator's {@code MAX_SLIPPAGE_BPS}. */
@@ -152,6 +156,12 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
         public Liquidation {
             Objects.requireNonNull(minProfit, "minProfit");
             Objects.requireNonNull(mode, "mode");
+            Objects.requireNonNull(badDebtMaxLoss, "badDebtMaxLoss");
+        }
+
+        /** Never at a loss. */
+        public Liquidation(BigDecimal minProfit, int maxBatch, long gasBudget, Mode mode, int maxSlippageBps) {
+            this(minProfit, maxBatch, gasBudget, mode, maxSlippageBps, Optional.empty());
         }
 
         /** Funded liquidation. */
@@ -304,7 +314,16 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
             throw new ConfigException("liquidation.max-slippage-bps", Integer.toString(slippage), "only with "
                     + "liquidation.mode: capital-free (a funded keeper sells nothing); remove it or set the mode");
         }
-        return new Liquidation(minProfit, maxBatch, gasBudget, mode, slippage);
+        Optional<BigDecimal> maxLoss = c.optionalString("liquidation.bad-debt-max-loss").filter(v -> !v.isEmpty())
+                .isEmpty() ? Optional.empty() : Optional.of(decimal(c, "liquidation.bad-debt-max-loss", null,
+                BigDecimal.ZERO, "a decimal >= 0 in loan-token whole units: the most one transaction may lose, gas "
+                        + "included, to liquidate a vault whose liquidation realizes bad debt", d -> true));
+        if (maxLoss.isPresent() && mode == Mode.CAPITAL_FREE) {
+            throw new ConfigException("liquidation.bad-debt-max-loss", maxLoss.get().toPlainString(), "only with "
+                    + "liquidation.mode: funded (a capital-free sale must repay what is owed from the collateral, "
+                    + "which an underwater vault cannot)");
+        }
+        return new Liquidation(minProfit, maxBatch, gasBudget, mode, slippage, maxLoss);
     }
 
     private static List<Long> marketIds(ConfigSource c) {

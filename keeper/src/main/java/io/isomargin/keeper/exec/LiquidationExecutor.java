@@ -84,7 +84,21 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     private static final int RECENTLY_OURS = 10_000;
 
     /** A market's loan token and the price of gas in it. */
-    public record MarketToken(String loanToken, GasPricing gasPricing, BigInteger minProfit) {}
+    public record MarketToken(String loanToken, GasPricing gasPricing, BigInteger minProfit, BigInteger badDebtMaxLoss) {
+        /** Without liquidations at a loss. */
+        public MarketToken(String loanToken, GasPricing gasPricing, BigInteger minProfit) {
+            this(loanToken, gasPricing, minProfit, null);
+        }
+
+        /**
+         * Whether a batch expected to earn {@code profit} (after gas) is not worth sending: under the minimum profit,
+         * unless it realizes bad debt and loses at most {@link #badDebtMaxLoss} (null: never at a loss).
+         */
+        boolean unprofitable(BigInteger profit, boolean realizesBadDebt) {
+            if (profit.compareTo(minProfit) >= 0) return false;
+            return !(realizesBadDebt && badDebtMaxLoss != null && profit.negate().compareTo(badDebtMaxLoss) <= 0);
+        }
+    }
 
     private record Held(long marketId, List<Long> vaultIds, BigInteger price, BigInteger capital) {}
 
@@ -647,8 +661,8 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             gross = laterRound ? quoted : quoted.min(r.swapProfit());
         }
         BigInteger profit = gross.subtract(gasCost);
-        return new Prepared(plan, ids, data, label, r, gas, profit, lost, profit.compareTo(token.minProfit()) < 0,
-                false, swapFailed);
+        return new Prepared(plan, ids, data, label, r, gas, profit, lost,
+                token.unprofitable(profit, route == null && plan.realizesBadDebt()), false, swapFailed);
     }
 
     /**
@@ -687,6 +701,11 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 swapSkipped.addAll(p.ids());
             }
             return Verdict.NONE;
+        }
+        if (p.profit().compareTo(token.minProfit()) < 0) {
+            log.info("market {}: batch {} realizes bad debt: sent at an expected profit of {}, within "
+                    + "liquidation.bad-debt-max-loss ({} base units)", marketId, p.ids(), p.profit(),
+                    token.badDebtMaxLoss());
         }
         if (dryRun) {
             log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (gas {})", marketId,

@@ -34,8 +34,11 @@ import java.util.Set;
  * @param gasBudget      most gas per transaction
  * @param baseGas        gas of a batch transaction besides its vaults (intrinsic cost, settlement, events)
  * @param gasPerVault    marginal gas of one more vault in a batch
+ * @param clearBadDebt   keep a vault whose liquidation realizes bad debt even when it does not pay for its gas
+ *                       ({@code liquidation.bad-debt-max-loss}; funded only: the executor bounds the loss per
+ *                       transaction)
  */
-public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, long gasPerVault) {
+public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, long gasPerVault, boolean clearBadDebt) {
 
     /** Most liquidations of one vault in one block (rounds, each in its own batch; see {@link #plan}). */
     static final int MAX_ROUNDS = 8;
@@ -46,6 +49,11 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
      */
     public record Planned(long vaultId, int round, LiquidationMath.Quote quote, BigInteger seizedValue,
             BigInteger grossProfit) {
+        /** True when this liquidation realizes bad debt (it seizes the last collateral and debt is left). */
+        public boolean realizesBadDebt() {
+            return quote.badDebt().signum() > 0;
+        }
+
         /** Loan tokens the keeper pays: repaid debt plus the protocol fee. */
         public BigInteger cost() {
             return quote.repaidAssets().add(quote.protocolFee());
@@ -95,6 +103,11 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
             return vaults.stream().map(Planned::cost).reduce(BigInteger.ZERO, BigInteger::add);
         }
 
+        /** True when a vault of the batch realizes bad debt (the executor may then accept a bounded loss). */
+        public boolean realizesBadDebt() {
+            return vaults.stream().anyMatch(Planned::realizesBadDebt);
+        }
+
         /** Profit before gas. */
         public BigInteger grossProfit() {
             return vaults.stream().map(Planned::grossProfit).reduce(BigInteger.ZERO, BigInteger::add);
@@ -104,6 +117,11 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
     public LiquidationPlanner {
         if (maxBatch < 1 || maxBatch > 100) throw new IllegalArgumentException("maxBatch must be 1..100");
         if (gasBudget < baseGas + gasPerVault) throw new IllegalArgumentException("gas budget below one vault");
+    }
+
+    /** A planner that leaves out every vault that does not pay for its gas, bad debt or not. */
+    public LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, long gasPerVault) {
+        this(maxBatch, gasBudget, baseGas, gasPerVault, false);
     }
 
     /** Gas of a batch of {@code n} vaults by this model. */
@@ -164,7 +182,7 @@ public record LiquidationPlanner(int maxBatch, long gasBudget, long baseGas, lon
                     swapLoss.add(v.vaultId());
                     continue;
                 }
-            } else if (p.grossProfit().compareTo(ownGas) <= 0) {
+            } else if (p.grossProfit().compareTo(ownGas) <= 0 && !(clearBadDebt && p.realizesBadDebt())) {
                 unprofitable++;
                 continue;
             }

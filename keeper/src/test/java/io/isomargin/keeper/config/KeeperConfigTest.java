@@ -245,6 +245,23 @@ class KeeperConfigTest {
     }
 
     @Test
+    void badDebtMaxLossIsOffByDefaultAndFundedOnly() throws Exception {
+        assertTrue(KeeperConfig.load(write(MINIMAL), Map.of()).liquidation().badDebtMaxLoss().isEmpty(),
+                "never at a loss unless asked");
+        KeeperConfig c = KeeperConfig.load(write(MINIMAL + "liquidation:\n  bad-debt-max-loss: 25.5\n"), Map.of());
+        assertEquals(new java.math.BigDecimal("25.5"), c.liquidation().badDebtMaxLoss().orElseThrow());
+        c = KeeperConfig.load(write(MINIMAL), Map.of("ISOMARGIN_KEEPER_LIQUIDATION_BAD_DEBT_MAX_LOSS", "0"));
+        assertEquals(0, c.liquidation().badDebtMaxLoss().orElseThrow().signum());
+
+        ConfigException e = rejected(MINIMAL + "liquidation:\n  bad-debt-max-loss: -1\n",
+                "liquidation.bad-debt-max-loss");
+        assertTrue(e.getMessage().contains("'-1'"), e.getMessage());
+        e = rejected(MINIMAL + "liquidation:\n  mode: capital-free\n  bad-debt-max-loss: 10\n",
+                "liquidation.bad-debt-max-loss");
+        assertTrue(e.getMessage().contains("only with liquidation.mode: funded"), e.getMessage());
+    }
+
+    @Test
     void requiredKeysAreNamedWhenMissing() throws Exception {
         rejected(MINIMAL.replace("  max-fee-cap-gwei: 100\n", ""), "gas.max-fee-cap-gwei");
         rejected(MINIMAL.replace("  native-price-in-loan-token: 3000\n", ""), "gas.native-price-in-loan-token");

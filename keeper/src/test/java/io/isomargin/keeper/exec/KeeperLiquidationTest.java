@@ -225,6 +225,52 @@ class KeeperLiquidationTest {
         assertTrue(d.lens().isLiquidatable(vault).send(), "left alone");
     }
 
+    /**
+     * A dust vault under water: 0.1 WETH against 150 USDC, the price halved to $1,000, so its liquidation seizes the
+     * last collateral ($100) and leaves bad debt; gas priced at $100,000 per ETH makes it cost more than its bonus.
+     * Without {@code liquidation.bad-debt-max-loss} it is skipped like any unprofitable vault; with a bound above the
+     * loss it is liquidated and the bad debt realized; with a bound under the loss it is skipped.
+     */
+    @Test
+    void aBadDebtLiquidationAtALossIsSentOnlyWithinTheConfiguredBound() throws Exception {
+        BigInteger vault = d.openVault(chain.credentials(2), d.wethMarket(), units(1, 17), units(150, 6));
+        BigDecimal gasPrice = new BigDecimal("100000");
+        BigInteger cap = GWEI.multiply(BigInteger.valueOf(100));
+        String s = chain.snapshot();
+        for (BigDecimal maxLoss : new BigDecimal[] {null, new BigDecimal("0.01")}) {
+            Keeper keeper = start(chain.rpcUrl(), false, gasPrice, BigDecimal.ZERO, cap, maxLoss);
+            long before = nonce();
+            int skippedBefore = recorder.skipped;
+            d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.divide(BigInteger.TWO));
+            await("the vault judged and skipped (bound " + maxLoss + ")", () -> recorder.skipped > skippedBefore);
+            chain.mine();
+            assertEquals(before, nonce(), "no transaction sent with bound " + maxLoss);
+            assertTrue(d.lens().isLiquidatable(vault).send(), "left alone");
+            keeper.close();
+            closing.remove(keeper);
+            chain.revert(s);
+            s = chain.snapshot();
+        }
+
+        Keeper keeper = start(chain.rpcUrl(), false, gasPrice, BigDecimal.ZERO, cap, new BigDecimal("100"));
+        long crash = d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.divide(BigInteger.TWO)).getBlockNumber()
+                .longValueExact();
+        await("liquidated", () -> {
+            try {
+                return liquidatedBy(keeperKey.getAddress(), crash).contains(vault.longValueExact());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await("nothing in flight", () -> keeper.sender().inFlight().isEmpty());
+        EthFilter filter = new EthFilter(DefaultBlockParameter.valueOf(BigInteger.valueOf(crash)),
+                org.web3j.protocol.core.DefaultBlockParameterName.LATEST, d.engine().getContractAddress());
+        filter.addSingleTopic(org.web3j.abi.EventEncoder.encode(IsomarginEngine.BADDEBTREALIZED_EVENT));
+        assertEquals(1, chain.web3j().ethGetLogs(filter).send().getLogs().size(), "the bad debt realized");
+        assertEquals(BigInteger.ZERO, d.engine().vault(vault).send().collateral, "its last collateral seized");
+        assertTrue(recorder.profit().signum() < 0, "sent at a loss: " + recorder.profit());
+    }
+
     @Test
     void gasAboveTheCapMeansNothingIsSentAndItIsReported() throws Exception {
         d.openVault(chain.credentials(2), d.wethMarket(), units(5, 18), units(7_900, 6));
@@ -468,6 +514,12 @@ class KeeperLiquidationTest {
 
     private Keeper start(String rpcUrl, boolean dryRun, BigDecimal nativePrice, BigDecimal minProfit, BigInteger cap)
             throws Exception {
+        return start(rpcUrl, dryRun, nativePrice, minProfit, cap, null);
+    }
+
+    /** {@code badDebtMaxLoss}: {@code liquidation.bad-debt-max-loss} in whole USDC, null when unset. */
+    private Keeper start(String rpcUrl, boolean dryRun, BigDecimal nativePrice, BigDecimal minProfit, BigInteger cap,
+            BigDecimal badDebtMaxLoss) throws Exception {
         RpcClient rpc = rpc(rpcUrl);
         RpcConfig rpcConfig = config(rpcUrl);
         FollowerConfig follow = new FollowerConfig(rpcConfig, Optional.empty(), List.of(d.engine().getContractAddress()),
@@ -475,11 +527,11 @@ class KeeperLiquidationTest {
                 Duration.ofMillis(50), KeeperBookHarness.REORG_WINDOW);
         Keeper keeper = new Keeper(new Keeper.Parts(rpc, follow, KeeperBookHarness.scope(d), Optional.empty(),
                 keeperKey, chain.chainId(), new FeePolicy(cap, GWEI.min(cap), 200, 125), 3, 4,
-                new LiquidationPlanner(10, 5_000_000, 120_000, 90_000),
+                new LiquidationPlanner(10, 5_000_000, 120_000, 90_000, badDebtMaxLoss != null),
                 Map.of(d.wethMarket().longValueExact(), d.usdc().getContractAddress(),
                         d.linkMarket().longValueExact(), d.usdc().getContractAddress()),
                 Map.of(d.wethMarket().longValueExact(), 6, d.linkMarket().longValueExact(), 6), nativePrice,
-                minProfit, dryRun, RiskConfig.defaults(), recorder));
+                minProfit, dryRun, RiskConfig.defaults(), recorder, Map.of(), null, badDebtMaxLoss));
         closing.add(keeper);
         keeper.start(WAIT);
         return keeper;
