@@ -56,19 +56,33 @@ public final class Keeper implements AutoCloseable {
      * @param badDebtMaxLoss      whole loan tokens a transaction may lose to liquidate a vault whose liquidation
      *                            realizes bad debt ({@code liquidation.bad-debt-max-loss}); null: never at a loss (the
      *                            planner must then not keep such vaults either)
+     * @param sendRpc             where signed transactions go ({@code send.rpc-url}); null: {@code rpc}
      */
     public record Parts(RpcClient rpc, FollowerConfig follow, BookScope scope, Optional<MirrorSnapshotReader> mirror,
             Credentials key, long chainId, FeePolicy fees, int replaceAfterBlocks, int maxInFlight,
             LiquidationPlanner planner, Map<Long, String> loanTokens, Map<Long, Integer> loanDecimals,
             BigDecimal nativePrice, BigDecimal minProfit, boolean dryRun, RiskConfig risk,
             ExecutionListener listener, Map<Long, String> collateralTokens, CapitalFreeRoute capitalFree,
-            BigDecimal badDebtMaxLoss) {
+            BigDecimal badDebtMaxLoss, RpcClient sendRpc) {
         public Parts {
             Objects.requireNonNull(rpc, "rpc");
             Objects.requireNonNull(key, "key");
             loanTokens = Map.copyOf(loanTokens);
             loanDecimals = Map.copyOf(loanDecimals);
             collateralTokens = Map.copyOf(collateralTokens);
+            if (sendRpc == null) sendRpc = rpc;
+        }
+
+        /** Transactions to the read endpoints. */
+        public Parts(RpcClient rpc, FollowerConfig follow, BookScope scope, Optional<MirrorSnapshotReader> mirror,
+                Credentials key, long chainId, FeePolicy fees, int replaceAfterBlocks, int maxInFlight,
+                LiquidationPlanner planner, Map<Long, String> loanTokens, Map<Long, Integer> loanDecimals,
+                BigDecimal nativePrice, BigDecimal minProfit, boolean dryRun, RiskConfig risk,
+                ExecutionListener listener, Map<Long, String> collateralTokens, CapitalFreeRoute capitalFree,
+                BigDecimal badDebtMaxLoss) {
+            this(rpc, follow, scope, mirror, key, chainId, fees, replaceAfterBlocks, maxInFlight, planner, loanTokens,
+                    loanDecimals, nativePrice, minProfit, dryRun, risk, listener, collateralTokens, capitalFree,
+                    badDebtMaxLoss, null);
         }
 
         /** Never at a loss. */
@@ -124,7 +138,7 @@ public final class Keeper implements AutoCloseable {
                     p.badDebtMaxLoss() == null ? null : p.badDebtMaxLoss().movePointRight(decimals)
                             .setScale(0, RoundingMode.FLOOR).toBigIntegerExact()));
         }
-        this.sender = new TxSender(p.rpc(), p.key(), p.chainId(), p.fees(),
+        this.sender = new TxSender(p.rpc(), p.sendRpc(), p.key(), p.chainId(), p.fees(),
                 new NonceManager(p.rpc(), p.key().getAddress()), p.replaceAfterBlocks(), p.maxInFlight());
         TopUpExecutor topUps = p.scope().guard().map(guard -> new TopUpExecutor(
                 new GuardCalls(p.rpc(), guard, p.key().getAddress(), calls::simulateAt), sender, p.fees(),

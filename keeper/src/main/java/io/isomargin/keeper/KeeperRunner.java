@@ -64,11 +64,13 @@ public final class KeeperRunner implements KeeperApp {
         for (RpcEndpoint e : rpc.endpoints()) { // every failed attempt, retried or final
             e.retry().getEventPublisher().onRetry(ev -> metrics.rpcError()).onError(ev -> metrics.rpcError());
         }
+        RpcClient sendRpc = cfg.sendRpcConfig().map(RpcClient::connect).orElse(null);
         Vertx vertx = Vertx.vertx();
         Keeper keeper = null;
         OpsServer ops = null;
         try {
             checkChain(rpc, cfg, deployment);
+            if (sendRpc != null) checkSendEndpoint(sendRpc, cfg, deployment);
             List<DeploymentFile.Market> markets = cfg.selectMarkets(deployment);
             Map<Long, String> oracles = new HashMap<>();
             Map<Long, String> loanTokens = new HashMap<>();
@@ -96,7 +98,7 @@ public final class KeeperRunner implements KeeperApp {
                             cfg.liquidation().badDebtMaxLoss().isPresent()),
                     loanTokens, decimals, cfg.gas().nativePriceInLoanToken(), cfg.liquidation().minProfit(),
                     cfg.dryRun(), RiskConfig.defaults(), new MetricsListener(metrics), collateralTokens, route,
-                    cfg.liquidation().badDebtMaxLoss().orElse(null)));
+                    cfg.liquidation().badDebtMaxLoss().orElse(null), sendRpc));
             Keeper k = keeper;
             metrics.vaultsTracked(() -> k.status().trackedVaults());
             metrics.liquidatable(k::liquidatable);
@@ -123,6 +125,7 @@ public final class KeeperRunner implements KeeperApp {
             if (ops != null) ops.close();
             if (keeper != null) keeper.close();
             rpc.close();
+            if (sendRpc != null) sendRpc.close();
             vertx.close().toCompletionStage().toCompletableFuture().orTimeout(10, TimeUnit.SECONDS)
                     .exceptionally(t -> null).join();
         }
@@ -221,6 +224,29 @@ public final class KeeperRunner implements KeeperApp {
         }
         if (chainId != deployment.chainId()) {
             throw new ConfigException("rpc.http-urls", urls,
+                    "serves chain " + chainId + ", but the deployment file is for chain " + deployment.chainId());
+        }
+    }
+
+    /**
+     * The send endpoint ({@code send.rpc-url}) must serve the deployment's chain: a transaction signed for it and
+     * sent elsewhere would never be mined. Unreachable at start: exit 3, as for the read endpoints.
+     */
+    private static void checkSendEndpoint(RpcClient send, KeeperConfig cfg, DeploymentFile deployment) {
+        String url = Redact.url(cfg.rpc().sendUrl().orElseThrow());
+        long chainId;
+        try {
+            chainId = send.call(Web3j::ethChainId).getChainId().longValueExact();
+        } catch (RpcUnavailableException e) {
+            throw new NodeUnreachableException("send endpoint unreachable at start: no answer to eth_chainId from "
+                    + "send.rpc-url " + url + " (" + Redact.scrub(String.valueOf(e.getMessage()),
+                    cfg.rpc().sendUrl().stream().toList()).replace('\n', ' ') + ")");
+        } catch (RuntimeException e) {
+            throw new ConfigException("send.rpc-url", url, "must reach a node: " + Redact.scrub(
+                    String.valueOf(e.getMessage()), cfg.rpc().sendUrl().stream().toList()));
+        }
+        if (chainId != deployment.chainId()) {
+            throw new ConfigException("send.rpc-url", url,
                     "serves chain " + chainId + ", but the deployment file is for chain " + deployment.chainId());
         }
     }

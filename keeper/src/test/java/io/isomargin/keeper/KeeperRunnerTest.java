@@ -10,6 +10,7 @@ import io.isomargin.abi.testing.AnvilExtension;
 import io.isomargin.abi.testing.CapturedLogs;
 import io.isomargin.abi.testing.CredentialedUrl;
 import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.FaultProxy;
 import io.isomargin.abi.testing.Http;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -106,6 +107,54 @@ class KeeperRunnerTest {
         }
         assertTrue(seen.toString().contains(dead.masked("http")), "the failing endpoint shows, masked:\n" + seen);
         CredentialedUrl.assertNoSecretIn(seen);
+    }
+
+    /**
+     * {@code send.rpc-url}: the keeper's signed transactions go to that endpoint alone (a private or protected RPC),
+     * everything else to {@code rpc.http-urls}. Both are proxies counting what they receive.
+     */
+    @Test
+    void transactionsGoToTheSendEndpointAloneAndReadsToTheReadEndpoints(AnvilChain chain, Deployment d)
+            throws Exception {
+        String fresh = chain.snapshot(); // the class's other tests crash the price from where it was deployed
+        Credentials key = chain.credentials(6);
+        d.fundAndSupply(chain.credentials(1), d.wethMarket(), Deployment.units(20_000_000, 6));
+        d.tokenAs(d.usdc().getContractAddress(), key).mint(key.getAddress(), Deployment.units(5_000_000, 6)).send();
+        List<BigInteger> vaults = Population.open(d, chain.credentials(2), d.wethMarket(), 8, new Random(5));
+        try (FaultProxy reads = FaultProxy.start(chain.rpcUrl()); FaultProxy sends = FaultProxy.start(chain.rpcUrl())) {
+            Path config = config(d.writeDeploymentFile(dir.resolve("deployment.json")), "http-urls: [" + reads.url()
+                    + "]", "send:\n  rpc-url: " + sends.url() + "\n");
+            Running keeper = Running.start(config, devKey(key));
+            try {
+                keeper.awaitFollowing();
+                d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(82)).divide(
+                        BigInteger.valueOf(100)));
+                await("every vault healthy again", () -> vaults.stream().noneMatch(v -> liquidatable(d, v)));
+            } finally {
+                keeper.thread().interrupt();
+            }
+            assertEquals(0, keeper.exit().get(30, TimeUnit.SECONDS), keeper.out() + " " + keeper.err());
+            assertTrue(sends.requestCount("eth_sendRawTransaction") >= 2, "the approval and a liquidation");
+            assertEquals(0, reads.requestCount("eth_sendRawTransaction"), "no transaction to the read endpoint");
+            assertTrue(reads.requestCount("eth_call") > 0 && reads.requestCount("eth_getTransactionReceipt") > 0,
+                    "simulations and receipts from the read endpoint");
+        } finally {
+            chain.revert(fresh);
+        }
+    }
+
+    @Test
+    void aSendEndpointUnreachableAtStartExits3NamingItMasked(AnvilChain chain, Deployment d) throws Exception {
+        CredentialedUrl dead = CredentialedUrl.closedPort();
+        Path config = config(d.writeDeploymentFile(dir.resolve("deployment.json")), "http-urls: [" + chain.rpcUrl()
+                + "]\n  timeout: 500ms", "send:\n  rpc-url: '" + dead.url("http") + "'\n");
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int code = KeeperMain.commandLine(devKey(chain.credentials(7)), new PrintStream(out, true),
+                new PrintStream(err, true), new KeeperRunner()).execute("run", "--config", config.toString());
+        assertEquals(3, code, out + " " + err);
+        assertTrue(err.toString().contains("send.rpc-url " + dead.masked("http")), err.toString());
+        CredentialedUrl.assertNoSecretIn(out.toString() + err);
     }
 
     @Test

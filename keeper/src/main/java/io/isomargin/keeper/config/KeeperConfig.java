@@ -50,6 +50,7 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
     /** Every key the file and the environment may set ({@code key.private-key-env} names one more variable). */
     public static final ConfigKeys KEYS = ConfigKeys.of("deployment", "markets",
             "rpc.http-urls", "rpc.ws-url", "rpc.timeout", "rpc.max-requests-per-second",
+            "send.rpc-url",
             "database.url",
             "follower.confirmations", "follower.reorg-window", "follower.max-range", "follower.poll-interval",
             "key.keystore", "key.password-file", "key.private-key-env",
@@ -80,12 +81,17 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
      * @param wsUrl                {@code rpc.ws-url}: a ws(s) endpoint for new-head notifications (optional)
      * @param timeout              {@code rpc.timeout}: one request, 100ms..5m, default 10s
      * @param maxRequestsPerSecond {@code rpc.max-requests-per-second}: per endpoint, 0..100000, default 0 = no limit
+     * @param sendUrl              {@code send.rpc-url}: an http(s) endpoint that alone receives the keeper's signed
+     *                             transactions (a private or protected RPC), distinct from the read endpoints;
+     *                             empty (default): transactions go to {@code rpc.http-urls}
      */
-    public record Rpc(List<String> httpUrls, Optional<String> wsUrl, Duration timeout, int maxRequestsPerSecond) {
+    public record Rpc(List<String> httpUrls, Optional<String> wsUrl, Duration timeout, int maxRequestsPerSecond,
+            Optional<String> sendUrl) {
         public Rpc {
             httpUrls = List.copyOf(httpUrls);
             Objects.requireNonNull(wsUrl, "wsUrl");
             Objects.requireNonNull(timeout, "timeout");
+            Objects.requireNonNull(sendUrl, "sendUrl");
         }
     }
 
@@ -248,7 +254,7 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
 
         Rpc rpc = new Rpc(c.urls("rpc.http-urls", Set.of("http", "https")), c.url("rpc.ws-url", Set.of("ws", "wss")),
                 c.duration("rpc.timeout", Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofMinutes(5)),
-                c.intValue("rpc.max-requests-per-second", 0, 0, 100_000));
+                c.intValue("rpc.max-requests-per-second", 0, 0, 100_000), c.url("send.rpc-url", Set.of("http", "https")));
 
         Optional<PostgresUrl> database = c.optionalString("database.url")
                 .map(url -> PostgresUrl.parse("database.url", url, "the indexer's database"));
@@ -423,6 +429,18 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
         RpcConfig d = RpcConfig.defaults(rpc.httpUrls());
         return new RpcConfig(rpc.httpUrls(), rpc.timeout(), d.maxAttempts(), d.initialBackoff(), d.maxBackoff(),
                 d.circuitWindow(), d.failureRatePercent(), d.circuitOpenDuration(), rpc.maxRequestsPerSecond());
+    }
+
+    /**
+     * The RPC guards of the send endpoint ({@code send.rpc-url}): one endpoint, the read endpoints' timeout and
+     * retries (re-sending the same signed bytes is idempotent); empty when transactions go to the read endpoints.
+     */
+    public Optional<RpcConfig> sendRpcConfig() {
+        return rpc.sendUrl().map(url -> {
+            RpcConfig d = RpcConfig.defaults(List.of(url));
+            return new RpcConfig(List.of(url), rpc.timeout(), d.maxAttempts(), d.initialBackoff(), d.maxBackoff(),
+                    d.circuitWindow(), d.failureRatePercent(), d.circuitOpenDuration(), rpc.maxRequestsPerSecond());
+        });
     }
 
     /** How to follow {@code engine} (the book adds the oracles). */

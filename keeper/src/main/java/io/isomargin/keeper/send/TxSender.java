@@ -150,6 +150,7 @@ public final class TxSender {
     private enum Broadcast { ACCEPTED, UNCERTAIN, NONCE_TOO_LOW, RESYNC, REJECTED }
 
     private final RpcClient rpc;
+    private final RpcClient sendRpc; // where signed transactions go: rpc, or send.rpc-url
     private final Credentials credentials;
     private final long chainId;
     private final FeePolicy fees;
@@ -165,7 +166,19 @@ public final class TxSender {
 
     public TxSender(RpcClient rpc, Credentials credentials, long chainId, FeePolicy fees, NonceManager nonces,
             int replaceAfterBlocks, int maxInFlight) {
+        this(rpc, rpc, credentials, chainId, fees, nonces, replaceAfterBlocks, maxInFlight);
+    }
+
+    /**
+     * A sender whose signed transactions go to {@code sendRpc} alone (a private or protected endpoint,
+     * {@code send.rpc-url}) while receipts, nonces and lookups go to {@code rpc}; a transaction the read endpoints do
+     * not know is looked up on {@code sendRpc} before it is taken as forgotten (a private pool shows it to no one
+     * else until it is mined).
+     */
+    public TxSender(RpcClient rpc, RpcClient sendRpc, Credentials credentials, long chainId, FeePolicy fees,
+            NonceManager nonces, int replaceAfterBlocks, int maxInFlight) {
         this.rpc = Objects.requireNonNull(rpc, "rpc");
+        this.sendRpc = Objects.requireNonNull(sendRpc, "sendRpc");
         this.credentials = Objects.requireNonNull(credentials, "credentials");
         this.chainId = chainId;
         this.fees = Objects.requireNonNull(fees, "fees");
@@ -544,7 +557,7 @@ public final class TxSender {
 
     private Attempt classify(String hex) {
         try {
-            rpc.call(w -> w.ethSendRawTransaction(hex));
+            sendRpc.call(w -> w.ethSendRawTransaction(hex));
             return new Attempt(Broadcast.ACCEPTED, null, false);
         } catch (RpcUnavailableException e) {
             return new Attempt(Broadcast.UNCERTAIN, e.getMessage(), false);
@@ -576,6 +589,12 @@ public final class TxSender {
     }
 
     private boolean known(String hash) {
-        return rpc.call(w -> w.ethGetTransactionByHash(hash)).getTransaction().isPresent();
+        if (rpc.call(w -> w.ethGetTransactionByHash(hash)).getTransaction().isPresent()) return true;
+        if (sendRpc == rpc) return false;
+        try {
+            return sendRpc.call(w -> w.ethGetTransactionByHash(hash)).getTransaction().isPresent();
+        } catch (RuntimeException e) { // a relay that serves no lookups: unknown, so the same bytes go again
+            return false;
+        }
     }
 }
