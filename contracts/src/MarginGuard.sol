@@ -68,6 +68,19 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc IMarginGuard
+    function setPolicyArmedAt(uint256 vaultId, GuardPolicy calldata policy_, ArmedPosition calldata expected)
+        external
+        nonReentrant
+    {
+        Vault memory v = engine.vault(vaultId);
+        if (v.collateral != expected.collateral || v.debtShares != expected.debtShares) {
+            revert PositionMoved(vaultId, v.collateral, v.debtShares);
+        }
+        _setPolicy(vaultId, policy_);
+        _arm(vaultId, v); // the position the owner saw, whatever the record held
+    }
+
+    /// @inheritdoc IMarginGuard
     function setPolicyWithPermit(
         uint256 vaultId,
         GuardPolicy calldata policy_,
@@ -107,8 +120,13 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
             p.triggerHealth <= C.WAD || p.targetHealth <= p.triggerHealth || p.maxPerTopUp == 0 || p.maxPerDay == 0
                 || p.maxPerDay > uint256(p.maxPerTopUp) * MAX_TOP_UPS_PER_DAY || p.expiry <= block.timestamp
         ) revert InvalidPolicy();
+        if (v.collateral == 0 || v.debtShares == 0) revert NoPosition(vaultId);
         _policies[vaultId] = StoredPolicy({owner: owner, terms: p});
-        _arm(vaultId, v);
+        // A first policy arms the vault as it stands; a later one (new terms, a later expiry) only moves the record to
+        // a position at least as safe: a drawn-down one is accepted only through setPolicyArmedAt, so an operator
+        // who borrows just before the owner's update does not get that position armed.
+        ArmedPosition memory a = _armed[vaultId];
+        if ((a.collateral == 0 && a.debtShares == 0) || _atLeastAsSafe(v, a)) _arm(vaultId, v);
         emit PolicySet(
             vaultId,
             owner,
@@ -216,17 +234,25 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         _armed[vaultId] = ArmedPosition({collateral: v.collateral, debtShares: v.debtShares});
     }
 
-    /// @dev Reverts if the vault's own changes since it was armed lowered its health at a given price: collateral
-    /// per debt share below the armed position's (`c / s < c0 / s0`, compared as `c * s0 < c0 * s`; both sides fit
-    /// 256 bits). Interest and the price move neither figure, deposits and repays raise the ratio, so only a withdraw
-    /// or a borrow (the owner's or an engine operator's) can fail it. Without this, an operator the owner approved
-    /// in the engine could withdraw or borrow the vault under its trigger, collect the fee of the top-up that
-    /// follows, withdraw what it deposited and repeat, draining the owner's wallet up to the daily cap.
+    /// @dev Reverts unless the vault is at least as safe as its armed position (`_atLeastAsSafe`). Interest and the
+    /// price move neither figure, deposits and repays keep it, so only a withdraw or a borrow (the owner's or an engine
+    /// operator's; or a deep partial liquidation, which seizes more per share than the vault holds) can fail it.
+    /// Without this, an operator the owner approved in the engine could withdraw or borrow the vault under its
+    /// trigger, collect the fee of the top-up that follows, withdraw what it deposited and repeat, draining the
+    /// owner's wallet up to the daily cap.
     function _requireArmedRisk(uint256 vaultId, Vault memory v) internal view {
         ArmedPosition memory a = _armed[vaultId];
-        if (uint256(v.collateral) * a.debtShares < uint256(a.collateral) * v.debtShares) {
-            revert RiskRaisedSinceArmed(vaultId, a.collateral, a.debtShares);
-        }
+        if (!_atLeastAsSafe(v, a)) revert RiskRaisedSinceArmed(vaultId, a.collateral, a.debtShares);
+    }
+
+    /// @dev `v` is at least as healthy as `a` at any price and interest: no more debt shares, and at least the
+    /// collateral per share (`c / s >= c0 / s0`, compared as `c * s0 >= c0 * s`; both products fit 256 bits). The
+    /// ratio alone is not enough: the engine's margin tiers are progressive, so a position scaled up at the same ratio
+    /// pays a higher marginal margin (the third attack pass levered a vault at its armed ratio under the trigger with
+    /// flash-borrowed collateral). With no more shares, `c >= c0 * s / s0`, and the most a collateral value may
+    /// borrow is concave and zero at zero, so the bound scales at least with `s / s0` as the debt does.
+    function _atLeastAsSafe(Vault memory v, ArmedPosition memory a) internal pure returns (bool) {
+        return v.debtShares <= a.debtShares && uint256(v.collateral) * a.debtShares >= uint256(a.collateral) * v.debtShares;
     }
 
     /// @dev Pulls `amount` from the owner and puts it into the vault; returns what the engine took and, for a repay,

@@ -35,8 +35,9 @@ struct StoredPolicy {
     GuardPolicy terms;
 }
 
-/// @notice The position a policy defends: the vault's collateral and debt shares when its owner set the policy, or
-/// after its last top-up. A top-up runs only while the vault holds at least as much collateral per debt share.
+/// @notice The position a policy defends: the vault's collateral and debt shares when its owner armed the policy, or
+/// after its last top-up. A top-up runs only while the vault holds no more debt shares and at least as much
+/// collateral per debt share (at least as healthy at any price).
 struct ArmedPosition {
     uint128 collateral;
     uint128 debtShares;
@@ -107,11 +108,17 @@ interface IMarginGuard {
     /// @dev What the limits allow would leave the vault liquidatable (health `healthAfter` < 1e18): the owner's
     /// money would only be seized with the rest, so the top-up does not run.
     error StillLiquidatable(uint256 vaultId, uint256 healthAfter);
-    /// @dev The vault holds less collateral per debt share than the position its policy defends (`armedPosition`):
-    /// it was withdrawn from or borrowed against since the policy was set or last topped up. The guard spends the
-    /// owner's wallet to defend a position against the price, not to refill one drawn down (by the owner or by an
-    /// engine operator, who could otherwise loop withdraw and top-up); the owner re-arms by setting the policy again.
+    /// @dev The vault is not at least as safe as the position its policy defends (`armedPosition`): it holds more
+    /// debt shares, or less collateral per debt share; it was withdrawn from or borrowed against since the policy was
+    /// armed or last topped up. The guard spends the owner's wallet to defend a position against the price, not to
+    /// refill one drawn down (by the owner or by an engine operator, who could otherwise loop withdraw and top-up);
+    /// the owner re-arms with `setPolicyArmedAt`.
     error RiskRaisedSinceArmed(uint256 vaultId, uint128 armedCollateral, uint128 armedDebtShares);
+    /// @dev `setPolicyArmedAt`: the vault's position is no longer the one the owner expected (it holds `collateral`
+    /// and `debtShares` now).
+    error PositionMoved(uint256 vaultId, uint128 collateral, uint128 debtShares);
+    /// @dev A policy needs a position to defend: the vault holds no collateral or no debt.
+    error NoPosition(uint256 vaultId);
     /// @dev The moved amount cannot change the vault (for example a repay smaller than one debt share).
     error NothingToMove(uint256 vaultId);
     error BatchTooLarge(uint256 length, uint256 max);
@@ -121,7 +128,15 @@ interface IMarginGuard {
     /// @notice Sets (or replaces) the policy of `vaultId`. Only the vault's owner: a policy spends the owner's
     /// wallet, which an engine operator was never given. Funds always come from the vault's owner, who must also
     /// grant this contract an allowance.
+    /// The vault must hold collateral and debt (`NoPosition`). A first policy (none armed, or after `revokePolicy`)
+    /// arms the vault as it stands; a later one moves the armed position only to one at least as safe (a term update
+    /// never accepts a drawn-down position: use `setPolicyArmedAt`).
     function setPolicy(uint256 vaultId, GuardPolicy calldata policy) external;
+    /// @notice `setPolicy`, arming exactly the position the owner saw: reverts `PositionMoved` unless the vault holds
+    /// `expected`'s collateral and debt shares (so an engine operator's borrow just before cannot be armed), and arms
+    /// it whatever the record held (how an owner accepts a position they levered up themselves).
+    function setPolicyArmedAt(uint256 vaultId, GuardPolicy calldata policy, ArmedPosition calldata expected)
+        external;
 
     /// @notice `setPolicy` after an EIP-2612 permit of the mode's token (owner to this contract, `value` until
     /// `deadline`). A permit that fails (already used, front-run) is ignored; the allowance decides.

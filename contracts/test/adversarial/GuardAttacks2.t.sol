@@ -8,8 +8,8 @@ import {ReentrantToken} from "./Attackers.sol";
 import {GasBurnerOwner} from "./GuardAttacks.t.sol";
 import {IsomarginEngine} from "../../src/IsomarginEngine.sol";
 import {MarginGuard} from "../../src/MarginGuard.sol";
-import {IMarginGuard, GuardMode, GuardPolicy} from "../../src/interfaces/IMarginGuard.sol";
-import {IIsomarginEngine, MarketParams, RiskUpdate, Tier} from "../../src/interfaces/IIsomarginEngine.sol";
+import {IMarginGuard, ArmedPosition, GuardMode, GuardPolicy} from "../../src/interfaces/IMarginGuard.sol";
+import {IIsomarginEngine, MarketParams, RiskUpdate, Tier, Vault} from "../../src/interfaces/IIsomarginEngine.sol";
 import {MockERC20} from "../../src/mocks/MockERC20.sol";
 import {MockAggregator} from "../../src/mocks/MockAggregator.sol";
 
@@ -225,7 +225,13 @@ contract GuardAttacks2Test is UnitBase {
 
         // she re-arms the position as it now stands; a price drop below the trigger is defended, and the operator's
         // withdraw-after-top-up loop stops at once: the top-up re-armed the position at its post-state
-        _setPolicy(ALICE, aliceVault, _policy(GuardMode.RepayDebt, 3_000e6, 10_000e6));
+        Vault memory cur = _vault(aliceVault);
+        vm.prank(ALICE);
+        guard.setPolicyArmedAt(
+            aliceVault,
+            _policy(GuardMode.RepayDebt, 3_000e6, 10_000e6),
+            ArmedPosition({collateral: cur.collateral, debtShares: cur.debtShares})
+        );
         _warpPrice(1, 1_900e8);
         (uint256 amount,) = _topUp(KEEPER, aliceVault);
         vm.assertGt(amount, 0, "a price drop is defended");

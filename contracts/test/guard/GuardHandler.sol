@@ -265,12 +265,14 @@ contract GuardHandler {
         }
     }
 
-    /// @dev Which of `ids` hold less collateral per debt share than their armed position (borrowed since armed).
+    /// @dev Which of `ids` are not at least as safe as their armed position: more debt shares, or less collateral per
+    /// share (borrowed against since armed).
     function _noteDisarmed(uint256[] memory ids) internal {
         for (uint256 i; i < ids.length; ++i) {
             ArmedPosition memory a = guard.armedPosition(ids[i]);
             Vault memory v = engine.vault(ids[i]);
-            disarmedBefore[ids[i]] = uint256(v.collateral) * a.debtShares < uint256(a.collateral) * v.debtShares;
+            disarmedBefore[ids[i]] = v.debtShares > a.debtShares
+                || uint256(v.collateral) * a.debtShares < uint256(a.collateral) * v.debtShares;
         }
     }
 

@@ -5,8 +5,8 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {vm, VmLog} from "../utils/Vm.sol";
 import {GuardBase} from "./GuardBase.sol";
 import {MarginGuard} from "../../src/MarginGuard.sol";
-import {IMarginGuard, GuardMode, GuardPolicy, StoredPolicy} from "../../src/interfaces/IMarginGuard.sol";
-import {IIsomarginEngine} from "../../src/interfaces/IIsomarginEngine.sol";
+import {IMarginGuard, ArmedPosition, GuardMode, GuardPolicy, StoredPolicy} from "../../src/interfaces/IMarginGuard.sol";
+import {IIsomarginEngine, Vault} from "../../src/interfaces/IIsomarginEngine.sol";
 import {MockERC20} from "../../src/mocks/MockERC20.sol";
 import {MockAggregator} from "../../src/mocks/MockAggregator.sol";
 
@@ -377,13 +377,21 @@ contract MarginGuardTest is GuardBase {
     }
 
     function test_topUp_vaultWithoutDebt_revertsAboveTrigger() public {
-        uint256 id = _open(BOB, 1e18, 0);
+        uint256 id = _open(BOB, 1e18, 500e6);
         _setPolicy(BOB, id, _depositTerms());
+        _repay(BOB, id, type(uint256).max); // repaid in full after arming: nothing to defend
         _fundWallet(weth, BOB, 1e18, type(uint256).max);
         _setPrice(1);
         _expectTopUpRevert(
             id, abi.encodeWithSelector(IMarginGuard.AboveTrigger.selector, id, type(uint256).max, uint256(TRIGGER))
         );
+    }
+
+    function test_setPolicy_vaultWithoutCollateralOrDebt_revertsNoPosition() public {
+        uint256 id = _open(BOB, 1e18, 0);
+        vm.prank(BOB);
+        vm.expectRevert(abi.encodeWithSelector(IMarginGuard.NoPosition.selector, id));
+        guard.setPolicy(id, _depositTerms());
     }
 
     /* DEPOSIT MODE: THE LEAST COLLATERAL THAT REACHES THE TARGET */
@@ -438,7 +446,16 @@ contract MarginGuardTest is GuardBase {
             vaultId,
             abi.encodeWithSelector(IMarginGuard.RiskRaisedSinceArmed.selector, vaultId, uint128(10e18), uint128(shares))
         );
-        _setPolicy(ALICE, vaultId, _depositTerms());
+        _setPolicy(ALICE, vaultId, _depositTerms()); // a term update does not accept the drawn-down position
+        _expectTopUpRevert(
+            vaultId,
+            abi.encodeWithSelector(IMarginGuard.RiskRaisedSinceArmed.selector, vaultId, uint128(10e18), uint128(shares))
+        );
+        Vault memory v = _vault(vaultId);
+        vm.prank(ALICE);
+        guard.setPolicyArmedAt(
+            vaultId, _depositTerms(), ArmedPosition({collateral: v.collateral, debtShares: v.debtShares})
+        );
         (uint256 amount,) = _topUp(vaultId);
         vm.assertGt(amount, 0, "re-armed");
         vm.assertGe(lens.health(vaultId), TARGET);

@@ -112,11 +112,12 @@ class GuardPolicyBookTest {
         Credentials owner = chain.credentials(2);
         BigInteger a = d.openVault(owner, d.wethMarket(), units(10, 18), units(15_000, 6));
         BigInteger b = d.openVault(owner, d.wethMarket(), units(10, 18), units(12_000, 6));
-        BigInteger closed = d.openVault(owner, d.wethMarket(), units(1, 18), BigInteger.ZERO);
+        BigInteger closed = d.openVault(owner, d.wethMarket(), units(1, 18), units(200, 6)); // a position to guard
         GuardPolicies.set(d, owner, a, "1.1", "1.25", FIVE_WETH, FIVE_WETH);
         GuardPolicies.set(d, owner, b, "1.3", "1.5", FIVE_WETH, FIVE_WETH);
         d.guardAs(owner).revokePolicy(b).send();
         GuardPolicies.set(d, owner, closed, "1.1", "1.25", FIVE_WETH, FIVE_WETH);
+        d.mintAndApprove(owner, d.usdc().getContractAddress(), units(300, 6)); // the debt and its interest
         d.engineAs(owner).closeVault(closed, owner.getAddress()).send();
 
         try (InProcessIndexer indexer = new InProcessIndexer(d, db).startAndCatchUp(d);
