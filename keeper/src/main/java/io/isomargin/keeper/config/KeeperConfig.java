@@ -55,7 +55,7 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
             "follower.confirmations", "follower.reorg-window", "follower.max-range", "follower.poll-interval",
             "key.keystore", "key.password-file", "key.private-key-env",
             "gas.max-fee-cap-gwei", "gas.priority-fee-gwei", "gas.base-fee-multiplier-percent", "gas.bump-percent",
-            "gas.replace-after-blocks", "gas.max-in-flight", "gas.native-price-in-loan-token",
+            "gas.replace-after-blocks", "gas.max-in-flight", "gas.native-price-in-loan-token", "gas.tip-share-percent",
             "liquidation.min-profit", "liquidation.max-batch", "liquidation.gas-budget",
             "liquidation.mode", "liquidation.max-slippage-bps", "liquidation.bad-debt-max-loss",
             "guard.enabled",
@@ -118,9 +118,11 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
      * @param maxInFlight              {@code gas.max-in-flight}: unmined transactions at once, 1..64, default 4
      * @param nativePriceInLoanToken   {@code gas.native-price-in-loan-token}: loan-token whole units one native coin
      *                                 (1e18 wei) is worth, to price gas in the loan token (required, positive)
+     * @param tipSharePercent          {@code gas.tip-share-percent}: share of a liquidation's expected profit offered
+     *                                 as a higher tip, 0..90, default 0 (the fixed {@code priorityFee})
      */
     public record Gas(BigInteger maxFeeCap, BigInteger priorityFee, int baseFeeMultiplierPercent, int bumpPerMille,
-            int replaceAfterBlocks, int maxInFlight, BigDecimal nativePriceInLoanToken) {
+            int replaceAfterBlocks, int maxInFlight, BigDecimal nativePriceInLoanToken, int tipSharePercent) {
         public Gas {
             Objects.requireNonNull(maxFeeCap, "maxFeeCap");
             Objects.requireNonNull(priorityFee, "priorityFee");
@@ -368,7 +370,8 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
         BigDecimal nativePrice = decimal(c, "gas.native-price-in-loan-token", null, new BigDecimal("1e-30"),
                 "a positive decimal: how many loan-token whole units one native coin (1e18 wei) is worth, e.g. 3000 "
                         + "for ETH in a USD stablecoin", d -> true);
-        return new Gas(cap, tip, multiplier, bumpPerMille, replaceAfter, maxInFlight, nativePrice);
+        int tipShare = c.intValue("gas.tip-share-percent", 0, 0, FeePolicy.MAX_TIP_SHARE_PERCENT);
+        return new Gas(cap, tip, multiplier, bumpPerMille, replaceAfter, maxInFlight, nativePrice, tipShare);
     }
 
     /**
@@ -453,7 +456,8 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
 
     /** The fee policy of {@code gas.*}. */
     public FeePolicy feePolicy() {
-        return new FeePolicy(gas.maxFeeCap(), gas.priorityFee(), gas.baseFeeMultiplierPercent(), gas.bumpPerMille());
+        return new FeePolicy(gas.maxFeeCap(), gas.priorityFee(), gas.baseFeeMultiplierPercent(), gas.bumpPerMille(),
+                gas.tipSharePercent());
     }
 
     private static String gweiText(BigInteger wei) {

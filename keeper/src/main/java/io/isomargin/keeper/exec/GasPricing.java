@@ -26,6 +26,12 @@ public record GasPricing(BigInteger loanUnitsPerNative) {
                 .toBigIntegerExact());
     }
 
+    /** {@code loanUnits} of the loan token in wei of the native coin, rounded down (0 when the price is 0). */
+    public BigInteger toWei(BigInteger loanUnits) {
+        if (loanUnitsPerNative.signum() == 0 || loanUnits.signum() <= 0) return BigInteger.ZERO;
+        return loanUnits.multiply(WEI_PER_NATIVE).divide(loanUnitsPerNative);
+    }
+
     /** The cost of {@code gas} at {@code feePerGas} wei, in loan-token base units, rounded up. */
     public BigInteger cost(BigInteger gas, BigInteger feePerGas) {
         BigInteger[] qr = gas.multiply(feePerGas).multiply(loanUnitsPerNative).divideAndRemainder(WEI_PER_NATIVE);

@@ -498,8 +498,10 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 sendable.sort(Comparator.comparingInt(p -> plans.indexOf(p.plan())));
                 List<Optional<TxSender.Pending>> sent;
                 try {
+                    // a share of each batch's expected profit may raise its tip (gas.tip-share-percent)
                     sent = sender.sendAll(sendable.stream().map(p -> new TxSender.Request(calls.target(), p.data(),
-                            gasLimit(p.gas(), p.ids().size()), p.label())).toList(), baseFee, block);
+                            gasLimit(p.gas(), p.ids().size()), p.label(), token.gasPricing().toWei(
+                                    fees.tipBudget(p.profit(), token.minProfit())))).toList(), baseFee, block);
                 } catch (GasAboveCapException e) {
                     log.warn("market {}: {} batch(es) not sent: {}", marketId, sendable.size(), e.getMessage());
                     listener.notSent(marketId, e.getMessage());

@@ -13,8 +13,16 @@ import java.util.Optional;
  * @param baseFeeMultiplierPercent  headroom over the latest base fee, in percent (200 = 2x, the usual choice: it
  *                                  survives six full blocks of base-fee rises)
  * @param bumpPerMille              a replacement's raise of both fees, in per mille (at least 125)
+ * @param tipSharePercent           the share of a transaction's expected profit (after gas at {@code priorityFee})
+ *                                  offered to the block builder as a higher tip, 0..90 (0: always
+ *                                  {@code priorityFee}); the tip per gas is that budget over the gas limit, never under
+ *                                  {@code priorityFee}, never past the cap
  */
-public record FeePolicy(BigInteger maxFeeCap, BigInteger priorityFee, int baseFeeMultiplierPercent, int bumpPerMille) {
+public record FeePolicy(BigInteger maxFeeCap, BigInteger priorityFee, int baseFeeMultiplierPercent, int bumpPerMille,
+        int tipSharePercent) {
+    /** The most of a transaction's expected profit that may go to the tip. */
+    public static final int MAX_TIP_SHARE_PERCENT = 90;
+
     private static final BigInteger MILLE = BigInteger.valueOf(1_000);
     private static final BigInteger HUNDRED = BigInteger.valueOf(100);
 
@@ -30,6 +38,39 @@ public record FeePolicy(BigInteger maxFeeCap, BigInteger priorityFee, int baseFe
         }
         if (baseFeeMultiplierPercent < 100) throw new IllegalArgumentException("baseFeeMultiplierPercent below 100");
         if (bumpPerMille < 125) throw new IllegalArgumentException("bumpPerMille below 125 (12.5%)");
+        if (tipSharePercent < 0 || tipSharePercent > MAX_TIP_SHARE_PERCENT) {
+            throw new IllegalArgumentException("tipSharePercent must be 0.." + MAX_TIP_SHARE_PERCENT);
+        }
+    }
+
+    /** A fixed tip. */
+    public FeePolicy(BigInteger maxFeeCap, BigInteger priorityFee, int baseFeeMultiplierPercent, int bumpPerMille) {
+        this(maxFeeCap, priorityFee, baseFeeMultiplierPercent, bumpPerMille, 0);
+    }
+
+    /**
+     * What a transaction expected to earn {@code profit} (after its gas at {@link #priorityFee}, in any unit) may add
+     * to its tip, in the same unit: {@link #tipSharePercent} of it, and never so much that less than
+     * {@code minProfit} is left; 0 when the profit is not above the minimum or the share is 0.
+     */
+    public BigInteger tipBudget(BigInteger profit, BigInteger minProfit) {
+        if (tipSharePercent == 0 || profit.compareTo(minProfit) <= 0) return BigInteger.ZERO;
+        return profit.multiply(BigInteger.valueOf(tipSharePercent)).divide(HUNDRED).min(profit.subtract(minProfit));
+    }
+
+    /**
+     * {@link #initial(BigInteger)} with the tip raised by {@code extraTipWei} spread over {@code gasLimit} (a
+     * transaction never uses more gas than its limit, so it never spends more than the budget on the raise), the
+     * tip kept within the cap at this base fee.
+     *
+     * @throws GasAboveCapException as {@link #initial(BigInteger)}
+     */
+    public Fees initial(BigInteger baseFee, BigInteger extraTipWei, BigInteger gasLimit) {
+        Fees plain = initial(baseFee);
+        if (extraTipWei.signum() <= 0 || gasLimit.signum() <= 0) return plain;
+        BigInteger tip = priorityFee.add(extraTipWei.divide(gasLimit)).min(maxFeeCap.subtract(baseFee));
+        if (tip.compareTo(priorityFee) <= 0) return plain;
+        return new Fees(target(baseFee, tip).min(maxFeeCap), tip);
     }
 
     /**

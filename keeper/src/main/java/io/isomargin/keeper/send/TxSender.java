@@ -46,13 +46,22 @@ public final class TxSender {
     private static final Logger log = LoggerFactory.getLogger(TxSender.class);
     private static final BigInteger SELF_TRANSFER_GAS = BigInteger.valueOf(21_000);
 
-    /** A call to send: {@code data} to contract {@code to}, with a gas limit; {@code label} names it in logs. */
-    public record Request(String to, String data, BigInteger gasLimit, String label) {
+    /**
+     * A call to send: {@code data} to contract {@code to}, with a gas limit; {@code label} names it in logs;
+     * {@code extraTipWei} what it may add to the tip ({@link FeePolicy#initial(BigInteger, BigInteger, BigInteger)}).
+     */
+    public record Request(String to, String data, BigInteger gasLimit, String label, BigInteger extraTipWei) {
         public Request {
             Objects.requireNonNull(to, "to");
             Objects.requireNonNull(data, "data");
             Objects.requireNonNull(gasLimit, "gasLimit");
             Objects.requireNonNull(label, "label");
+            Objects.requireNonNull(extraTipWei, "extraTipWei");
+        }
+
+        /** At the policy's own tip. */
+        public Request(String to, String data, BigInteger gasLimit, String label) {
+            this(to, data, gasLimit, label, BigInteger.ZERO);
         }
     }
 
@@ -234,7 +243,7 @@ public final class TxSender {
             throw new IllegalStateException(maxInFlight + " transaction(s) in flight, the configured limit: not sending "
                     + r.label());
         }
-        Fees f = fees.initial(baseFee);
+        Fees f = fees.initial(baseFee, r.extraTipWei(), r.gasLimit());
         for (int attempt = 0; attempt < 3; attempt++) {
             // never a nonce still in flight, whatever a resync read from a node that forgot some of them
             Pending p = new Pending(r, nonces.take(inFlight.isEmpty() ? 0 : inFlight.lastKey() + 1));
@@ -284,15 +293,18 @@ public final class TxSender {
             }
             return out;
         }
-        Fees f = fees.initial(baseFee);
+        fees.initial(baseFee); // above the cap: nothing of the wave is sent
         int n = Math.min(requests.size(), freeSlots());
         List<Pending> wave = new ArrayList<>();
         List<String> hexes = new ArrayList<>();
+        List<Fees> waveFees = new ArrayList<>();
         long floor = inFlight.isEmpty() ? 0 : inFlight.lastKey() + 1;
         for (int i = 0; i < n; i++) {
             Pending p = new Pending(requests.get(i), nonces.take(floor));
             floor = p.nonce + 1;
             wave.add(p);
+            Fees f = fees.initial(baseFee, p.request.extraTipWei(), p.request.gasLimit());
+            waveFees.add(f);
             hexes.add(sign(p.nonce, p.request, f));
         }
         List<java.util.concurrent.CompletableFuture<Attempt>> attempts = new ArrayList<>();
@@ -312,7 +324,7 @@ public final class TxSender {
             }
             note(a);
             if (a.result() == Broadcast.ACCEPTED || a.result() == Broadcast.UNCERTAIN) {
-                record(p, f, hexes.get(i), block);
+                record(p, waveFees.get(i), hexes.get(i), block);
                 p.firstSentBlock = block;
                 inFlight.put(p.nonce, p);
                 lastAccepted = p.nonce;
@@ -417,7 +429,7 @@ public final class TxSender {
         }
         Fees f;
         try {
-            f = fees.initial(baseFee);
+            f = fees.initial(baseFee, p.request.extraTipWei(), p.request.gasLimit());
         } catch (GasAboveCapException e) {
             return stranded(p, block, e.getMessage());
         }

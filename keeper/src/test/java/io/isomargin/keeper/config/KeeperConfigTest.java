@@ -245,6 +245,15 @@ class KeeperConfigTest {
     }
 
     @Test
+    void tipSharePercentIsZeroByDefaultAndAtMostNinety() throws Exception {
+        assertEquals(0, KeeperConfig.load(write(MINIMAL), Map.of()).feePolicy().tipSharePercent());
+        KeeperConfig c = KeeperConfig.load(write(MINIMAL), Map.of("ISOMARGIN_KEEPER_GAS_TIP_SHARE_PERCENT", "30"));
+        assertEquals(30, c.feePolicy().tipSharePercent());
+        rejected(MINIMAL.replace("  max-fee-cap-gwei: 100\n", "  max-fee-cap-gwei: 100\n  tip-share-percent: 95\n"),
+                "gas.tip-share-percent");
+    }
+
+    @Test
     void badDebtMaxLossIsOffByDefaultAndFundedOnly() throws Exception {
         assertTrue(KeeperConfig.load(write(MINIMAL), Map.of()).liquidation().badDebtMaxLoss().isEmpty(),
                 "never at a loss unless asked");

@@ -62,6 +62,7 @@ class KeeperLiquidationTest {
     private final Recorder recorder = new Recorder();
     private final List<AutoCloseable> closing = new ArrayList<>();
     private String snapshot;
+    private int tipShare; // gas.tip-share-percent of the keepers a test starts
 
     @BeforeEach
     void marketWithLenders(AnvilChain chain, Deployment d) throws Exception {
@@ -269,6 +270,29 @@ class KeeperLiquidationTest {
         assertEquals(1, chain.web3j().ethGetLogs(filter).send().getLogs().size(), "the bad debt realized");
         assertEquals(BigInteger.ZERO, d.engine().vault(vault).send().collateral, "its last collateral seized");
         assertTrue(recorder.profit().signum() < 0, "sent at a loss: " + recorder.profit());
+    }
+
+    /**
+     * {@code gas.tip-share-percent: 50}: each liquidation's tip rises above the configured 1 gwei by half its expected
+     * profit over its gas limit (capped), and the liquidations still make money.
+     */
+    @Test
+    void aShareOfTheExpectedProfitRaisesTheTipAndTheLiquidationsStillPay() throws Exception {
+        tipShare = 50;
+        List<BigInteger> vaults = Population.open(d, chain.credentials(2), d.wethMarket(), 10, new Random(3));
+        BigInteger cap = GWEI.multiply(BigInteger.valueOf(100));
+        Keeper keeper = start(chain.rpcUrl(), false, new BigDecimal("2000"), BigDecimal.ZERO, cap);
+        long crash = d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(83)).divide(
+                BigInteger.valueOf(100))).getBlockNumber().longValueExact();
+        Set<Long> liquidatable = liquidatableAt(vaults, crash);
+        assertFalse(liquidatable.isEmpty());
+        await("no vault liquidatable", () -> liquidatableAt(vaults, chain.blockNumber()).isEmpty());
+        await("nothing in flight", () -> keeper.sender().inFlight().isEmpty());
+        assertFalse(recorder.sentTips.isEmpty());
+        for (BigInteger tip : recorder.sentTips) {
+            assertTrue(tip.compareTo(GWEI) > 0 && tip.compareTo(cap) < 0, "tip raised within the cap: " + tip);
+        }
+        assertTrue(recorder.profit().signum() > 0, "still profitable after the tips: " + recorder.profit());
     }
 
     @Test
@@ -526,7 +550,7 @@ class KeeperLiquidationTest {
                 List.of(), 0, 8, 1, 64,
                 Duration.ofMillis(50), KeeperBookHarness.REORG_WINDOW);
         Keeper keeper = new Keeper(new Keeper.Parts(rpc, follow, KeeperBookHarness.scope(d), Optional.empty(),
-                keeperKey, chain.chainId(), new FeePolicy(cap, GWEI.min(cap), 200, 125), 3, 4,
+                keeperKey, chain.chainId(), new FeePolicy(cap, GWEI.min(cap), 200, 125, tipShare), 3, 4,
                 new LiquidationPlanner(10, 5_000_000, 120_000, 90_000, badDebtMaxLoss != null),
                 Map.of(d.wethMarket().longValueExact(), d.usdc().getContractAddress(),
                         d.linkMarket().longValueExact(), d.usdc().getContractAddress()),
@@ -608,11 +632,13 @@ class KeeperLiquidationTest {
         final List<String> notSent = new CopyOnWriteArrayList<>();
         final List<List<Long>> dryRuns = new CopyOnWriteArrayList<>();
         final List<BigInteger> profits = new CopyOnWriteArrayList<>();
+        final List<BigInteger> sentTips = new CopyOnWriteArrayList<>();
         volatile int skipped;
 
         @Override
         public void sent(long marketId, List<Long> vaultIds, BigInteger expectedProfit, TxSender.Pending tx) {
             sent.add(vaultIds);
+            sentTips.add(tx.fees().maxPriorityFeePerGas());
         }
 
         @Override

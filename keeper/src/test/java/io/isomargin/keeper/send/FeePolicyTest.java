@@ -49,6 +49,29 @@ class FeePolicyTest {
     }
 
     @Test
+    void aShareOfTheExpectedProfitRaisesTheTipWithinTheBudgetAndTheCap() {
+        FeePolicy p = new FeePolicy(g(100), g(2), 200, 125, 50);
+        // half of a 1,000 profit, but never below the minimum profit left
+        assertEquals(BigInteger.valueOf(500), p.tipBudget(BigInteger.valueOf(1_000), BigInteger.ZERO));
+        assertEquals(BigInteger.valueOf(100), p.tipBudget(BigInteger.valueOf(1_000), BigInteger.valueOf(900)));
+        assertEquals(BigInteger.ZERO, p.tipBudget(BigInteger.valueOf(1_000), BigInteger.valueOf(1_000)));
+        assertEquals(BigInteger.ZERO, p.tipBudget(BigInteger.valueOf(-5), BigInteger.ZERO), "a loss tips nothing");
+        assertEquals(BigInteger.ZERO, new FeePolicy(g(100), g(2), 200, 125).tipBudget(BigInteger.valueOf(1_000),
+                BigInteger.ZERO), "share 0: the fixed tip");
+
+        // 3 gwei x 1,000,000 gas of budget over a 1,000,000 limit: the tip rises by 3 gwei, the max fee with it
+        BigInteger limit = BigInteger.valueOf(1_000_000);
+        assertEquals(new Fees(g(45), g(5)), p.initial(g(20), g(3).multiply(limit), limit));
+        // the tip never passes the cap at this base fee, and the gas limit bounds what the raise can cost
+        Fees capped = p.initial(g(90), g(1_000).multiply(limit), limit);
+        assertEquals(g(10), capped.maxPriorityFeePerGas());
+        assertEquals(g(100), capped.maxFeePerGas());
+        assertEquals(p.initial(g(20)), p.initial(g(20), BigInteger.ZERO, limit), "no budget: the plain fees");
+        assertThrows(GasAboveCapException.class, () -> p.initial(g(99), g(1).multiply(limit), limit));
+        assertThrows(IllegalArgumentException.class, () -> new FeePolicy(g(100), g(2), 200, 125, 91));
+    }
+
+    @Test
     void aBumpBelowTwelveAndAHalfPercentIsRefused() {
         assertThrows(IllegalArgumentException.class, () -> new FeePolicy(g(1), BigInteger.ZERO, 100, 100));
     }
