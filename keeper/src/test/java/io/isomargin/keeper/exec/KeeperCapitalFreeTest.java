@@ -139,9 +139,43 @@ class KeeperCapitalFreeTest {
         await("nothing skipped at the latest block", () -> recorder.swapUnprofitableNow.get() == 0);
     }
 
+    /**
+     * A capital-free dry run simulates through the SwapLiquidator (the sale on the real pool) and says what it
+     * would liquidate and earn, and sends nothing: no nonce used, every vault still liquidatable.
+     */
+    @Test
+    void aCapitalFreeDryRunSaysWhatItWouldLiquidateAndSendsNothing() throws Exception {
+        Deployment d = plain.withCapitalFree(5_000_000_000L, keeperKey.getAddress());
+        List<BigInteger> vaults = Population.open(d, chain.credentials(2), d.wethMarket(), 12, new Random(4));
+        long nonce = chain.web3j().ethGetTransactionCount(keeperKey.getAddress(),
+                org.web3j.protocol.core.DefaultBlockParameterName.PENDING).send().getTransactionCount().longValueExact();
+        start(d, true);
+        long crash = d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(83)).divide(
+                BigInteger.valueOf(100))).getBlockNumber().longValueExact();
+        d.pegPool(d.wethMarket());
+        Set<Long> liquidatable = liquidatableAt(d, vaults, crash);
+        assertFalse(liquidatable.isEmpty());
+        await("the dry run reported", () -> !recorder.dryRuns.isEmpty());
+        chain.mine();
+        chain.mine();
+        Set<Long> reported = new TreeSet<>();
+        recorder.dryRuns.forEach(reported::addAll);
+        assertEquals(liquidatable, reported, "would liquidate exactly the liquidatable vaults");
+        assertTrue(recorder.dryRunProfits.stream().allMatch(p -> p.signum() > 0), "each at a profit from the sale");
+        assertEquals(nonce, chain.web3j().ethGetTransactionCount(keeperKey.getAddress(),
+                org.web3j.protocol.core.DefaultBlockParameterName.PENDING).send().getTransactionCount().longValueExact(),
+                "nothing sent");
+        assertEquals(liquidatable, liquidatableAt(d, vaults, chain.blockNumber()), "all left liquidatable");
+        assertTrue(recorder.sent.isEmpty());
+    }
+
     /* HELPERS */
 
     private Keeper start(Deployment d) throws Exception {
+        return start(d, false);
+    }
+
+    private Keeper start(Deployment d, boolean dryRun) throws Exception {
         RpcConfig rpcConfig = new RpcConfig(List.of(chain.rpcUrl()), Duration.ofSeconds(2), 3, Duration.ofMillis(10),
                 Duration.ofMillis(50), 4, 50, Duration.ofMillis(300), 0);
         RpcClient rpc = RpcClient.connect(rpcConfig);
@@ -160,7 +194,7 @@ class KeeperCapitalFreeTest {
                 Map.of(d.wethMarket().longValueExact(), d.usdc().getContractAddress(),
                         d.linkMarket().longValueExact(), d.usdc().getContractAddress()),
                 Map.of(d.wethMarket().longValueExact(), 6, d.linkMarket().longValueExact(), 6), new BigDecimal("2000"),
-                BigDecimal.ZERO, false, RiskConfig.defaults(), recorder, Map.of(), route));
+                BigDecimal.ZERO, dryRun, RiskConfig.defaults(), recorder, Map.of(), route));
         closing.add(keeper);
         keeper.start(WAIT);
         return keeper;
@@ -217,6 +251,14 @@ class KeeperCapitalFreeTest {
         final List<BigInteger> profits = new CopyOnWriteArrayList<>();
         final AtomicInteger swapSkipped = new AtomicInteger();
         final AtomicInteger swapUnprofitableNow = new AtomicInteger(-1);
+        final List<List<Long>> dryRuns = new CopyOnWriteArrayList<>();
+        final List<BigInteger> dryRunProfits = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void dryRun(long marketId, List<Long> vaultIds, BigInteger expectedProfit) {
+            dryRuns.add(vaultIds);
+            dryRunProfits.add(expectedProfit);
+        }
 
         @Override
         public void sent(long marketId, List<Long> vaultIds, BigInteger expectedProfit, TxSender.Pending tx) {
