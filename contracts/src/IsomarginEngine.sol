@@ -66,38 +66,46 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
     /// (`_storeAmounts`).
     function _openVault(uint256 vaultId) internal view returns (Vault storage v, Vault memory d) {
         v = _vaults[vaultId];
-        d = _loadHead(v);
-        if (d.owner == address(0)) revert VaultNotFound(vaultId);
-        if (d.closed) revert VaultIsClosed(vaultId);
-        _loadAmounts(v, d);
+        uint256 head;
+        assembly ("memory-safe") {
+            head := sload(v.slot)
+        }
+        if (uint160(head) == 0) revert VaultNotFound(vaultId);
+        if (uint8(head >> 224) != 0) revert VaultIsClosed(vaultId);
+        // Both slots into `d` as `_loadHead` and `_loadAmounts` do (closed is false here).
+        assembly ("memory-safe") {
+            let w := sload(add(v.slot, 1))
+            mstore(d, and(head, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(d, 0x20), and(shr(160, head), 0xffffffffffffffff))
+            mstore(add(d, 0x60), and(w, 0xffffffffffffffffffffffffffffffff))
+            mstore(add(d, 0x80), shr(128, w))
+        }
     }
 
     /// @dev Vault's layout: slot 0 owner | marketId << 160 | closed << 224; slot 1 collateral | debtShares << 128.
-    /// `_loadHead` reads slot 0 (the amounts left zero), `_loadAmounts` slot 1 into `d`.
+    /// `_loadHead` reads slot 0 (the amounts left zero), `_loadAmounts` slot 1 into `d`. Assembly writes the memory
+    /// struct's fields at their places (one 32-byte word each, in declaration order), each masked to its type.
     function _loadHead(Vault storage v) internal view returns (Vault memory d) {
-        uint256 w;
         assembly ("memory-safe") {
-            w := sload(v.slot)
+            let w := sload(v.slot)
+            mstore(d, and(w, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(d, 0x20), and(shr(160, w), 0xffffffffffffffff))
+            mstore(add(d, 0x40), and(shr(224, w), 0xff))
         }
-        d.owner = address(uint160(w));
-        d.marketId = uint64(w >> 160);
-        d.closed = uint8(w >> 224) != 0;
     }
 
     function _loadAmounts(Vault storage v, Vault memory d) internal view {
-        uint256 w;
         assembly ("memory-safe") {
-            w := sload(add(v.slot, 1))
+            let w := sload(add(v.slot, 1))
+            mstore(add(d, 0x60), and(w, 0xffffffffffffffffffffffffffffffff))
+            mstore(add(d, 0x80), shr(128, w))
         }
-        d.collateral = uint128(w);
-        d.debtShares = uint128(w >> 128);
     }
 
     /// @dev Writes the vault's collateral and debt shares from `d` with one SSTORE (both are uint128 fields of `d`).
     function _storeAmounts(Vault storage v, Vault memory d) internal {
-        uint256 w = uint256(d.collateral) | uint256(d.debtShares) << 128;
         assembly ("memory-safe") {
-            sstore(add(v.slot, 1), w)
+            sstore(add(v.slot, 1), or(and(mload(add(d, 0x60)), 0xffffffffffffffffffffffffffffffff), shl(128, mload(add(d, 0x80)))))
         }
     }
 
@@ -207,22 +215,33 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
             sstore(v.slot, head)
         }
         emit VaultOpened(vaultId, marketId, msg.sender);
-        if (collateral > 0) _depositCollateral(vaultId, v, d, collateral);
+        if (collateral > 0) d.collateral = _depositCollateral(vaultId, v, marketId, collateral);
         if (borrowAssets > 0) _borrow(vaultId, v, d, p, borrowAssets, msg.sender);
     }
 
     /// @inheritdoc IIsomarginEngine
     function depositCollateral(uint256 vaultId, uint256 amount) external nonReentrant {
-        (Vault storage v, Vault memory d) = _openVault(vaultId);
-        _depositCollateral(vaultId, v, d, amount);
+        // Slot 0's checks and market, then one read-modify-write of slot 1: no memory copy of the vault needed.
+        Vault storage v = _vaults[vaultId];
+        uint256 head;
+        assembly ("memory-safe") {
+            head := sload(v.slot)
+        }
+        if (uint160(head) == 0) revert VaultNotFound(vaultId);
+        if (uint8(head >> 224) != 0) revert VaultIsClosed(vaultId);
+        _depositCollateral(vaultId, v, uint64(head >> 160), amount);
     }
 
-    function _depositCollateral(uint256 vaultId, Vault storage v, Vault memory d, uint256 amount) internal {
+    /// @dev Adds `amount` to the vault's collateral (slot 1 read and written once) and returns the new collateral.
+    function _depositCollateral(uint256 vaultId, Vault storage v, uint256 marketId, uint256 amount)
+        internal
+        returns (uint128 collateral)
+    {
         if (amount == 0) revert ZeroAmount();
-        d.collateral = (d.collateral + amount).toUint128();
-        _storeAmounts(v, d);
-        emit CollateralDeposited(vaultId, msg.sender, amount, d.collateral);
-        IERC20(_config[d.marketId].collateralToken).safeTransferFrom(msg.sender, address(this), amount);
+        collateral = (v.collateral + amount).toUint128();
+        v.collateral = collateral;
+        emit CollateralDeposited(vaultId, msg.sender, amount, collateral);
+        IERC20(_config[marketId].collateralToken).safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc IIsomarginEngine
@@ -241,8 +260,10 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         // Withdrawing against debt is new risk (paused with the market); a debt-free vault can always exit.
         if (d.debtShares > 0) {
             if (s.paused) revert MarketPaused(marketId);
-            uint256 price_ = _price(marketId, p);
-            _checkInitialMargin(vaultId, d, s, p, price_, _loadTier(_tiers[marketId][0]));
+            _price(marketId, p);
+            _checkInitialMargin(
+                vaultId, _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares), d, p, _loadTier(_tiers[marketId][0])
+            );
         }
 
         _storeAmounts(v, d);
@@ -289,8 +310,9 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         {
             uint256 debt = _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
             if (debt < t0.minValueOrMinDebt) revert DebtBelowMinimum(vaultId, debt, t0.minValueOrMinDebt);
+            _price(marketId, p);
+            _checkInitialMargin(vaultId, debt, d, p, t0);
         }
-        _checkInitialMargin(vaultId, d, s, p, _price(marketId, p), t0);
 
         _storeAmounts(v, d);
         _storeState(marketId, s, slots);
@@ -707,18 +729,17 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
     }
 
     /// @dev StoredTier's layout: minValueOrMinDebt | imBps << 128 | mmFromBps << 144 | mmToBps << 160 |
-    /// rampStart << 176 | rampEnd << 216; one SLOAD.
+    /// rampStart << 176 | rampEnd << 216; one SLOAD, written into the memory struct as in `_loadHead`.
     function _loadTier(StoredTier storage t) internal view returns (StoredTier memory m) {
-        uint256 w;
         assembly ("memory-safe") {
-            w := sload(t.slot)
+            let w := sload(t.slot)
+            mstore(m, and(w, 0xffffffffffffffffffffffffffffffff))
+            mstore(add(m, 0x20), and(shr(128, w), 0xffff))
+            mstore(add(m, 0x40), and(shr(144, w), 0xffff))
+            mstore(add(m, 0x60), and(shr(160, w), 0xffff))
+            mstore(add(m, 0x80), and(shr(176, w), 0xffffffffff))
+            mstore(add(m, 0xa0), shr(216, w))
         }
-        m.minValueOrMinDebt = uint128(w);
-        m.imBps = uint16(w >> 128);
-        m.mmFromBps = uint16(w >> 144);
-        m.mmToBps = uint16(w >> 160);
-        m.rampStart = uint40(w >> 176);
-        m.rampEnd = uint40(w >> 216);
     }
 
     /// @dev MarginLib.maxDebt of `value` under the market's `n` tiers now: V - requirement(V), the requirement at the
@@ -731,7 +752,6 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         view
         returns (uint256)
     {
-        StoredTier[MAX_TIERS] storage ts = _tiers[marketId];
         uint256 req;
         uint256 low; // tier i's threshold
         for (uint256 i; i < n; ++i) {
@@ -741,7 +761,7 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
                 : t.imBps;
             uint256 high = type(uint256).max; // the last tier has no top
             if (i + 1 < n) {
-                t = _loadTier(ts[i + 1]);
+                t = _loadTier(_tiers[marketId][i + 1]);
                 high = t.minValueOrMinDebt;
             }
             req += MathLib.mulDivUp((value < high ? value : high) - low, bps, C.BPS);
@@ -750,17 +770,13 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         return value - req;
     }
 
-    /// @dev Reverts unless the vault's debt is within its initial-margin limit at `price_` (`t` is tier 0).
-    function _checkInitialMargin(
-        uint256 vaultId,
-        Vault memory d,
-        MarketState memory s,
-        Params memory p,
-        uint256 price_,
-        StoredTier memory t
-    ) internal view {
-        uint256 debt = _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
-        uint256 maxDebt_ = _maxDebt(d.marketId, p.tierCount, _value(d.collateral, price_), false, t);
+    /// @dev Reverts unless the vault's debt `debt` is within its initial-margin limit at the price read into `p`
+    /// (`t` is tier 0).
+    function _checkInitialMargin(uint256 vaultId, uint256 debt, Vault memory d, Params memory p, StoredTier memory t)
+        internal
+        view
+    {
+        uint256 maxDebt_ = _maxDebt(d.marketId, p.tierCount, _value(d.collateral, p.price), false, t);
         if (debt > maxDebt_) revert InsufficientMargin(vaultId, debt, maxDebt_);
     }
 

@@ -108,66 +108,73 @@ abstract contract IsomarginStorage is Ownable2Step, ReentrancyGuardTransient {
         uint256 price; // loan base units per collateral base unit x 1e36, once read (see the engine's `_price`)
     }
 
-    /// @dev MarketState's three slots, as a mask of the ones a call changed (see `_storeState`).
+    /// @dev MarketState's three slots, as a mask of the ones a call changed (see `_storeState`, which tests these
+    /// bits).
     uint256 internal constant SUPPLY_SLOT = 1; // totalSupplyAssets, totalSupplyShares
     uint256 internal constant BORROW_SLOT = 2; // totalBorrowAssets, totalBorrowShares
     uint256 internal constant META_SLOT = 4; // insuranceFund, lastAccrual, paused, interestRemainder
     uint256 internal constant ALL_SLOTS = 7;
 
-    /// @dev Reads the market's slot 0 into `p` unless it already holds it.
+    /// @dev Reads the market's slot 0 into `p` unless it already holds it. StoredConfig's slot 0: loanToken |
+    /// tierCount << 160 | priceExponent << 168 | maxOracleAge << 176 | reserveFactorBps << 208 |
+    /// liquidationBonusBps << 224 | protocolFeeBps << 240. (Here and below, assembly writes a memory struct's fields
+    /// at their documented places, one 32-byte word each in declaration order, every value masked to its type.)
     function _loadParams(uint256 marketId, Params memory p) internal view {
         if (p.loanToken != address(0)) return;
         StoredConfig storage c = _config[marketId];
-        // One expression, one basic block: the optimizer reads the slot once for all seven fields.
-        (p.loanToken, p.tierCount, p.priceExponent, p.maxOracleAge, p.reserveFactorBps, p.liquidationBonusBps, p.protocolFeeBps)
-        = (c.loanToken, c.tierCount, c.priceExponent, c.maxOracleAge, c.reserveFactorBps, c.liquidationBonusBps, c.protocolFeeBps);
+        assembly ("memory-safe") {
+            let w := sload(c.slot)
+            mstore(p, and(w, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(p, 0x20), and(shr(160, w), 0xff))
+            mstore(add(p, 0x40), and(shr(168, w), 0xff))
+            mstore(add(p, 0x60), and(shr(176, w), 0xffffffff))
+            mstore(add(p, 0x80), and(shr(208, w), 0xffff))
+            mstore(add(p, 0xa0), and(shr(224, w), 0xffff))
+            mstore(add(p, 0xc0), shr(240, w))
+        }
     }
 
     /// @dev The market's accounting, its three slots read once; `_storeState` writes back the ones a call changed.
-    function _loadState(uint256 marketId) internal view returns (MarketState memory s) {
-        MarketState storage t = _state[marketId];
-        uint256 w0;
-        uint256 w1;
-        uint256 w2;
-        assembly ("memory-safe") {
-            let slot := t.slot
-            w0 := sload(slot)
-            w1 := sload(add(slot, 1))
-            w2 := sload(add(slot, 2))
-        }
-        s.totalSupplyAssets = uint128(w0);
-        s.totalSupplyShares = uint128(w0 >> 128);
-        s.totalBorrowAssets = uint128(w1);
-        s.totalBorrowShares = uint128(w1 >> 128);
-        s.insuranceFund = uint128(w2);
-        s.lastAccrual = uint40(w2 >> 128);
-        s.paused = uint8(w2 >> 168) != 0;
-        s.interestRemainder = uint64(w2 >> 176);
-    }
-
-    /// @dev Writes the slots of `s` that `slots` names (SUPPLY_SLOT | BORROW_SLOT | META_SLOT), each with one SSTORE.
     /// MarketState's layout: slot 0 totalSupplyAssets | totalSupplyShares << 128; slot 1 totalBorrowAssets |
     /// totalBorrowShares << 128; slot 2 insuranceFund | lastAccrual << 128 | paused << 168 | interestRemainder << 176.
-    /// Every field comes from its typed memory field, so it fits its bits.
+    function _loadState(uint256 marketId) internal view returns (MarketState memory s) {
+        MarketState storage t = _state[marketId];
+        assembly ("memory-safe") {
+            let m := 0xffffffffffffffffffffffffffffffff
+            let w := sload(t.slot)
+            mstore(s, and(w, m))
+            mstore(add(s, 0x20), shr(128, w))
+            w := sload(add(t.slot, 1))
+            mstore(add(s, 0x40), and(w, m))
+            mstore(add(s, 0x60), shr(128, w))
+            w := sload(add(t.slot, 2))
+            mstore(add(s, 0x80), and(w, m))
+            mstore(add(s, 0xa0), and(shr(128, w), 0xffffffffff))
+            mstore(add(s, 0xc0), and(shr(168, w), 0xff))
+            mstore(add(s, 0xe0), and(shr(176, w), 0xffffffffffffffff))
+        }
+    }
+
+    /// @dev Writes the slots of `s` that `slots` names (SUPPLY_SLOT | BORROW_SLOT | META_SLOT), each with one SSTORE,
+    /// in `_loadState`'s layout.
     function _storeState(uint256 marketId, MarketState memory s, uint256 slots) internal {
         MarketState storage t = _state[marketId];
-        if (slots & SUPPLY_SLOT != 0) {
-            uint256 w = uint256(s.totalSupplyAssets) | uint256(s.totalSupplyShares) << 128;
-            assembly ("memory-safe") {
-                sstore(t.slot, w)
+        assembly ("memory-safe") {
+            let m := 0xffffffffffffffffffffffffffffffff
+            if and(slots, 1) {
+                sstore(t.slot, or(and(mload(s), m), shl(128, mload(add(s, 0x20)))))
             }
-        }
-        if (slots & BORROW_SLOT != 0) {
-            uint256 w = uint256(s.totalBorrowAssets) | uint256(s.totalBorrowShares) << 128;
-            assembly ("memory-safe") {
-                sstore(add(t.slot, 1), w)
+            if and(slots, 2) {
+                sstore(add(t.slot, 1), or(and(mload(add(s, 0x40)), m), shl(128, mload(add(s, 0x60)))))
             }
-        }
-        if (slots & META_SLOT != 0) {
-            uint256 w = uint256(s.insuranceFund) | uint256(s.lastAccrual) << 128 | (s.paused ? uint256(1) << 168 : 0)
-                | uint256(s.interestRemainder) << 176;
-            assembly ("memory-safe") {
-                sstore(add(t.slot, 2), w)
+            if and(slots, 4) {
+                sstore(
+                    add(t.slot, 2),
+                    or(
+                        or(and(mload(add(s, 0x80)), m), shl(128, and(mload(add(s, 0xa0)), 0xffffffffff))),
+                        or(shl(168, iszero(iszero(mload(add(s, 0xc0))))), shl(176, and(mload(add(s, 0xe0)), 0xffffffffffffffff)))
+                    )
+                )
             }
         }
     }
