@@ -725,7 +725,13 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         pure
         returns (uint256)
     {
-        return shares.toAssetsUp(totalBorrowAssets, totalBorrowShares);
+        // SharesMathLib.toAssetsUp, one call layer less; unchecked: both totals come from uint128 fields, so adding
+        // the virtual amounts cannot overflow.
+        unchecked {
+            return MathLib.mulDivUp(
+                shares, totalBorrowAssets + SharesMathLib.VIRTUAL_ASSETS, totalBorrowShares + SharesMathLib.VIRTUAL_SHARES
+            );
+        }
     }
 
     /// @dev StoredTier's layout: minValueOrMinDebt | imBps << 128 | mmFromBps << 144 | mmToBps << 160 |
