@@ -72,31 +72,18 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         }
         if (uint160(head) == 0) revert VaultNotFound(vaultId);
         if (uint8(head >> 224) != 0) revert VaultIsClosed(vaultId);
-        // Both slots into `d` as `_loadHead` and `_loadAmounts` do (closed is false here).
+        _fillVault(v, head, d);
+    }
+
+    /// @dev Writes the vault into `d`: `head` is its slot 0 as read, slot 1 is read here. Vault's layout: slot 0
+    /// owner | marketId << 160 | closed << 224; slot 1 collateral | debtShares << 128. Assembly writes the memory
+    /// struct's fields at their places (one 32-byte word each, in declaration order), each masked to its type.
+    function _fillVault(Vault storage v, uint256 head, Vault memory d) internal view {
         assembly ("memory-safe") {
             let w := sload(add(v.slot, 1))
             mstore(d, and(head, 0xffffffffffffffffffffffffffffffffffffffff))
             mstore(add(d, 0x20), and(shr(160, head), 0xffffffffffffffff))
-            mstore(add(d, 0x60), and(w, 0xffffffffffffffffffffffffffffffff))
-            mstore(add(d, 0x80), shr(128, w))
-        }
-    }
-
-    /// @dev Vault's layout: slot 0 owner | marketId << 160 | closed << 224; slot 1 collateral | debtShares << 128.
-    /// `_loadHead` reads slot 0 (the amounts left zero), `_loadAmounts` slot 1 into `d`. Assembly writes the memory
-    /// struct's fields at their places (one 32-byte word each, in declaration order), each masked to its type.
-    function _loadHead(Vault storage v) internal view returns (Vault memory d) {
-        assembly ("memory-safe") {
-            let w := sload(v.slot)
-            mstore(d, and(w, 0xffffffffffffffffffffffffffffffffffffffff))
-            mstore(add(d, 0x20), and(shr(160, w), 0xffffffffffffffff))
-            mstore(add(d, 0x40), and(shr(224, w), 0xff))
-        }
-    }
-
-    function _loadAmounts(Vault storage v, Vault memory d) internal view {
-        assembly ("memory-safe") {
-            let w := sload(add(v.slot, 1))
+            mstore(add(d, 0x40), and(shr(224, head), 0xff))
             mstore(add(d, 0x60), and(w, 0xffffffffffffffffffffffffffffffff))
             mstore(add(d, 0x80), shr(128, w))
         }
@@ -262,7 +249,7 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
             if (s.paused) revert MarketPaused(marketId);
             _price(marketId, p);
             _checkInitialMargin(
-                vaultId, _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares), d, p, _loadTier(_tiers[marketId][0])
+                vaultId, _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares), d, p, _tierWord(marketId, 0)
             );
         }
 
@@ -306,10 +293,11 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
             if (s.totalBorrowAssets > cap) revert BorrowCapExceeded(marketId, s.totalBorrowAssets, cap);
         }
         // Tier 0's slot holds minDebt and the first tier's margins: read once for both checks.
-        StoredTier memory t0 = _loadTier(_tiers[marketId][0]);
+        uint256 t0 = _tierWord(marketId, 0);
         {
             uint256 debt = _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
-            if (debt < t0.minValueOrMinDebt) revert DebtBelowMinimum(vaultId, debt, t0.minValueOrMinDebt);
+            uint256 minDebt = uint128(t0); // see StoredTier
+            if (debt < minDebt) revert DebtBelowMinimum(vaultId, debt, minDebt);
             _price(marketId, p);
             _checkInitialMargin(vaultId, debt, d, p, t0);
         }
@@ -555,14 +543,21 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         returns (uint256 liquidated, LiquidationResult memory total)
     {
         _price(marketId, p);
+        Vault memory d; // one buffer for every vault of the batch (memory is never freed)
+        uint256 previous;
         for (uint256 i; i < vaultIds.length; ++i) {
             uint256 id = vaultIds[i];
             // Strictly increasing ids: a vault appears once, so the close factor holds per vault per batch.
-            if (i > 0 && id <= vaultIds[i - 1]) revert BatchNotSorted(i);
+            if (i > 0 && id <= previous) revert BatchNotSorted(i);
+            previous = id;
             Vault storage v = _vaults[id];
-            Vault memory d = _loadHead(v);
-            if (d.owner == address(0) || d.closed || d.marketId != marketId) continue;
-            _loadAmounts(v, d);
+            uint256 head;
+            assembly ("memory-safe") {
+                head := sload(v.slot)
+            }
+            // No owner (unknown id), closed, or another market's (see Vault's layout at `_fillVault`).
+            if (uint160(head) == 0 || uint8(head >> 224) != 0 || uint64(head >> 160) != marketId) continue;
+            _fillVault(v, head, d);
             (, LiquidationResult memory r) = _liquidate(id, v, d, type(uint256).max, s, p);
             if (r.seized == 0) continue; // healthy, or too small to seize one collateral unit yet
             ++liquidated;
@@ -589,11 +584,11 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         uint256 debt = _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
         uint256 value = _value(d.collateral, p.price);
         // Tier 0's slot: the first tier's margins and the market's minDebt.
-        StoredTier memory t0 = _loadTier(_tiers[d.marketId][0]);
+        uint256 t0 = _tierWord(d.marketId, 0);
         if (debt <= _maxDebt(d.marketId, p.tierCount, value, true, t0)) return (false, r);
 
         bool full;
-        (r.seized, r.repaidAssets, full) = _amounts(debt, d.collateral, value, maxRepay, t0.minValueOrMinDebt, p);
+        (r.seized, r.repaidAssets, full) = _amounts(debt, d.collateral, value, maxRepay, uint128(t0), p);
         if (r.seized == 0) return (true, r);
         if (r.repaidAssets >= debt) {
             (r.repaidAssets, r.repaidShares) = (debt, d.debtShares);
@@ -623,7 +618,7 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
                 // whole seized units rounded down, so it can fall a unit (or, with coarse collateral, more) short of
                 // the debt; the rest stays with the vault's remaining collateral, which more than covers it.
                 uint256 debtAfter = _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
-                if (debtAfter < t0.minValueOrMinDebt) revert DebtBelowMinimum(vaultId, debtAfter, t0.minValueOrMinDebt);
+                if (debtAfter < uint128(t0)) revert DebtBelowMinimum(vaultId, debtAfter, uint128(t0));
             }
         }
         _storeAmounts(v, d);
@@ -734,26 +729,21 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         }
     }
 
-    /// @dev StoredTier's layout: minValueOrMinDebt | imBps << 128 | mmFromBps << 144 | mmToBps << 160 |
-    /// rampStart << 176 | rampEnd << 216; one SLOAD, written into the memory struct as in `_loadHead`.
-    function _loadTier(StoredTier storage t) internal view returns (StoredTier memory m) {
+    /// @dev Tier `i`'s slot as one word, StoredTier's layout: minValueOrMinDebt | imBps << 128 | mmFromBps << 144 |
+    /// mmToBps << 160 | rampStart << 176 | rampEnd << 216 (tier 0's low half is the market's minDebt).
+    function _tierWord(uint256 marketId, uint256 i) internal view returns (uint256 w) {
+        StoredTier storage t = _tiers[marketId][i];
         assembly ("memory-safe") {
-            let w := sload(t.slot)
-            mstore(m, and(w, 0xffffffffffffffffffffffffffffffff))
-            mstore(add(m, 0x20), and(shr(128, w), 0xffff))
-            mstore(add(m, 0x40), and(shr(144, w), 0xffff))
-            mstore(add(m, 0x60), and(shr(160, w), 0xffff))
-            mstore(add(m, 0x80), and(shr(176, w), 0xffffffffff))
-            mstore(add(m, 0xa0), shr(216, w))
+            w := sload(t.slot)
         }
     }
 
     /// @dev MarginLib.maxDebt of `value` under the market's `n` tiers now: V - requirement(V), the requirement at the
     /// initial margins, or at the maintenance margins with a ramping one rounded up (never below the line): exactly
     /// `MarginLib.maxDebt` over the tiers' thresholds and margins (the lens's `_maintenance` path), read straight from
-    /// the tier slots, each once, without building the arrays. `t` is tier 0, which the caller has read for minDebt
-    /// (tier 0 starts at 0 and its threshold field holds minDebt, see StoredTier).
-    function _maxDebt(uint256 marketId, uint256 n, uint256 value, bool maintenance, StoredTier memory t)
+    /// the tier slots, each once, without building the arrays. `t` is tier 0's word (see `_tierWord`), which the
+    /// caller has read for minDebt; tier 0 starts at 0 (its threshold field holds minDebt, see StoredTier).
+    function _maxDebt(uint256 marketId, uint256 n, uint256 value, bool maintenance, uint256 t)
         internal
         view
         returns (uint256)
@@ -763,12 +753,14 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         for (uint256 i; i < n; ++i) {
             if (value <= low) break;
             uint256 bps = maintenance
-                ? MarginLib.rampedMm(t.mmFromBps, t.mmToBps, t.rampStart, t.rampEnd, block.timestamp, Math.Rounding.Ceil)
-                : t.imBps;
+                ? MarginLib.rampedMm(
+                    uint16(t >> 144), uint16(t >> 160), uint40(t >> 176), uint40(t >> 216), block.timestamp, Math.Rounding.Ceil
+                )
+                : uint16(t >> 128);
             uint256 high = type(uint256).max; // the last tier has no top
             if (i + 1 < n) {
-                t = _loadTier(_tiers[marketId][i + 1]);
-                high = t.minValueOrMinDebt;
+                t = _tierWord(marketId, i + 1);
+                high = uint128(t);
             }
             req += MathLib.mulDivUp((value < high ? value : high) - low, bps, C.BPS);
             low = high;
@@ -777,8 +769,8 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
     }
 
     /// @dev Reverts unless the vault's debt `debt` is within its initial-margin limit at the price read into `p`
-    /// (`t` is tier 0).
-    function _checkInitialMargin(uint256 vaultId, uint256 debt, Vault memory d, Params memory p, StoredTier memory t)
+    /// (`t` is tier 0's word).
+    function _checkInitialMargin(uint256 vaultId, uint256 debt, Vault memory d, Params memory p, uint256 t)
         internal
         view
     {
