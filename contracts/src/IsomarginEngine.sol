@@ -41,13 +41,6 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
     /// @notice The admin module (see IsomarginAdmin), deployed by the constructor.
     address public immutable ADMIN;
 
-    /// @dev Effective margins of a market at one moment, for the margin math.
-    struct Margins {
-        uint256[] minValues;
-        uint256[] im;
-        uint256[] mm;
-    }
-
     /// @dev What one liquidation moved.
     struct LiquidationResult {
         uint256 repaidAssets;
@@ -69,18 +62,52 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         _;
     }
 
-    function _openVault(uint256 vaultId) internal view returns (Vault storage v) {
+    /// @dev The vault, both its slots read once into `d`; the call works on `d` and writes its amounts back once
+    /// (`_storeAmounts`).
+    function _openVault(uint256 vaultId) internal view returns (Vault storage v, Vault memory d) {
         v = _vaults[vaultId];
-        if (v.owner == address(0)) revert VaultNotFound(vaultId);
-        if (v.closed) revert VaultIsClosed(vaultId);
+        uint256 head;
+        assembly ("memory-safe") {
+            head := sload(v.slot)
+        }
+        if (uint160(head) == 0) revert VaultNotFound(vaultId);
+        if (uint8(head >> 224) != 0) revert VaultIsClosed(vaultId);
+        _fillVault(v, head, d);
     }
 
-    function _authorized(uint256 vaultId, Vault storage v) internal view {
-        if (msg.sender != v.owner && !_isOperator[v.owner][msg.sender]) revert Unauthorized(vaultId, msg.sender);
+    /// @dev Writes the vault into `d`: `head` is its slot 0 as read, slot 1 is read here. Vault's layout: slot 0
+    /// owner | marketId << 160 | closed << 224; slot 1 collateral | debtShares << 128. Assembly writes the memory
+    /// struct's fields at their places (one 32-byte word each, in declaration order), each masked to its type.
+    function _fillVault(Vault storage v, uint256 head, Vault memory d) internal view {
+        assembly ("memory-safe") {
+            let w := sload(add(v.slot, 1))
+            mstore(d, and(head, 0xffffffffffffffffffffffffffffffffffffffff))
+            mstore(add(d, 0x20), and(shr(160, head), 0xffffffffffffffff))
+            mstore(add(d, 0x40), and(shr(224, head), 0xff))
+            mstore(add(d, 0x60), and(w, 0xffffffffffffffffffffffffffffffff))
+            mstore(add(d, 0x80), shr(128, w))
+        }
+    }
+
+    /// @dev Writes the vault's collateral and debt shares from `d` with one SSTORE (both are uint128 fields of `d`).
+    function _storeAmounts(Vault storage v, Vault memory d) internal {
+        assembly ("memory-safe") {
+            sstore(add(v.slot, 1), or(and(mload(add(d, 0x60)), 0xffffffffffffffffffffffffffffffff), shl(128, mload(add(d, 0x80)))))
+        }
+    }
+
+    function _authorized(uint256 vaultId, address owner_) internal view {
+        if (msg.sender != owner_ && !_isOperator[owner_][msg.sender]) revert Unauthorized(vaultId, msg.sender);
     }
 
     function _notPaused(uint256 marketId) internal view {
         if (_state[marketId].paused) revert MarketPaused(marketId);
+    }
+
+    /// @dev The market's slot-0 parameters (see Params); reverts for an unknown market.
+    function _marketParams(uint256 marketId) internal view returns (Params memory p) {
+        _loadParams(marketId, p);
+        if (p.loanToken == address(0)) revert MarketNotFound(marketId);
     }
 
 
@@ -163,103 +190,143 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         nonReentrant
         returns (uint256 vaultId)
     {
-        _market(marketId);
+        Params memory p = _marketParams(marketId);
         _notPaused(marketId);
         vaultId = ++_vaultCount;
-        _vaults[vaultId] = Vault({owner: msg.sender, marketId: uint64(marketId), closed: false, collateral: 0, debtShares: 0});
+        Vault memory d = Vault({owner: msg.sender, marketId: uint64(marketId), closed: false, collateral: 0, debtShares: 0});
+        Vault storage v = _vaults[vaultId];
+        // A new id's slots are zero (ids only come from the counter above): slot 0 takes the owner and the market in
+        // one SSTORE; the amounts stay zero until the deposit or the borrow below writes them.
+        uint256 head = uint256(uint160(msg.sender)) | uint256(uint64(marketId)) << 160;
+        assembly ("memory-safe") {
+            sstore(v.slot, head)
+        }
         emit VaultOpened(vaultId, marketId, msg.sender);
-        if (collateral > 0) _depositCollateral(vaultId, _vaults[vaultId], collateral);
-        if (borrowAssets > 0) _borrow(vaultId, _vaults[vaultId], borrowAssets, msg.sender);
+        if (collateral > 0) d.collateral = _depositCollateral(vaultId, v, marketId, collateral);
+        if (borrowAssets > 0) _borrow(vaultId, v, d, p, borrowAssets, msg.sender);
     }
 
     /// @inheritdoc IIsomarginEngine
     function depositCollateral(uint256 vaultId, uint256 amount) external nonReentrant {
-        _depositCollateral(vaultId, _openVault(vaultId), amount);
+        // Slot 0's checks and market, then one read-modify-write of slot 1: no memory copy of the vault needed.
+        Vault storage v = _vaults[vaultId];
+        uint256 head;
+        assembly ("memory-safe") {
+            head := sload(v.slot)
+        }
+        if (uint160(head) == 0) revert VaultNotFound(vaultId);
+        if (uint8(head >> 224) != 0) revert VaultIsClosed(vaultId);
+        _depositCollateral(vaultId, v, uint64(head >> 160), amount);
     }
 
-    function _depositCollateral(uint256 vaultId, Vault storage v, uint256 amount) internal {
+    /// @dev Adds `amount` to the vault's collateral (slot 1 read and written once) and returns the new collateral.
+    function _depositCollateral(uint256 vaultId, Vault storage v, uint256 marketId, uint256 amount)
+        internal
+        returns (uint128 collateral)
+    {
         if (amount == 0) revert ZeroAmount();
-        v.collateral = (v.collateral + amount).toUint128();
-        emit CollateralDeposited(vaultId, msg.sender, amount, v.collateral);
-        IERC20(_config[v.marketId].collateralToken).safeTransferFrom(msg.sender, address(this), amount);
+        collateral = (v.collateral + amount).toUint128();
+        v.collateral = collateral;
+        emit CollateralDeposited(vaultId, msg.sender, amount, collateral);
+        IERC20(_config[marketId].collateralToken).safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc IIsomarginEngine
     function withdrawCollateral(uint256 vaultId, uint256 amount, address receiver) external nonReentrant {
-        Vault storage v = _openVault(vaultId);
-        _authorized(vaultId, v);
-        uint256 marketId = v.marketId;
+        (Vault storage v, Vault memory d) = _openVault(vaultId);
+        _authorized(vaultId, d.owner);
+        uint256 marketId = d.marketId;
         if (amount == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
-        if (amount > v.collateral) revert InsufficientCollateral(vaultId, amount, v.collateral);
-        _accrue(marketId);
+        if (amount > d.collateral) revert InsufficientCollateral(vaultId, amount, d.collateral);
+        Params memory p;
+        MarketState memory s = _loadState(marketId);
+        uint256 slots = _accrueState(marketId, s, p);
 
-        v.collateral -= uint128(amount);
+        d.collateral -= uint128(amount);
         // Withdrawing against debt is new risk (paused with the market); a debt-free vault can always exit.
-        if (v.debtShares > 0) {
-            _notPaused(marketId);
-            _checkInitialMargin(vaultId, v, _price(marketId));
+        if (d.debtShares > 0) {
+            if (s.paused) revert MarketPaused(marketId);
+            _price(marketId, p);
+            _checkInitialMargin(
+                vaultId, _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares), d, p, _tierWord(marketId, 0)
+            );
         }
 
-        emit CollateralWithdrawn(vaultId, msg.sender, receiver, amount, v.collateral);
-        _emitState(marketId);
+        _storeAmounts(v, d);
+        _storeState(marketId, s, slots);
+        emit CollateralWithdrawn(vaultId, msg.sender, receiver, amount, d.collateral);
+        _emitState(marketId, s);
         IERC20(_config[marketId].collateralToken).safeTransfer(receiver, amount);
     }
 
     /// @inheritdoc IIsomarginEngine
     function borrow(uint256 vaultId, uint256 assets, address receiver) external nonReentrant returns (uint256 shares) {
-        Vault storage v = _openVault(vaultId);
-        _authorized(vaultId, v);
+        (Vault storage v, Vault memory d) = _openVault(vaultId);
+        _authorized(vaultId, d.owner);
         if (receiver == address(0)) revert ZeroAddress();
-        return _borrow(vaultId, v, assets, receiver);
+        Params memory p;
+        return _borrow(vaultId, v, d, p, assets, receiver);
     }
 
-    function _borrow(uint256 vaultId, Vault storage v, uint256 assets, address receiver) internal returns (uint256 shares) {
-        uint256 marketId = v.marketId;
-        _notPaused(marketId);
+    function _borrow(uint256 vaultId, Vault storage v, Vault memory d, Params memory p, uint256 assets, address receiver)
+        internal
+        returns (uint256 shares)
+    {
+        uint256 marketId = d.marketId;
+        MarketState memory s = _loadState(marketId);
+        if (s.paused) revert MarketPaused(marketId);
         if (assets == 0) revert ZeroAmount();
-        _accrue(marketId);
-        MarketState storage s = _state[marketId];
+        uint256 slots = _accrueState(marketId, s, p) | BORROW_SLOT;
 
         // Rounds up: the borrower owes at least what was lent.
         shares = assets.toSharesUp(s.totalBorrowAssets, s.totalBorrowShares);
-        v.debtShares = (v.debtShares + shares).toUint128();
+        d.debtShares = (d.debtShares + shares).toUint128();
         s.totalBorrowShares = (s.totalBorrowShares + shares).toUint128();
         s.totalBorrowAssets = (s.totalBorrowAssets + assets).toUint128();
 
         if (s.totalBorrowAssets > s.totalSupplyAssets) {
             revert InsufficientLiquidity(marketId, assets, _zeroFloorSub(s.totalSupplyAssets, s.totalBorrowAssets - assets));
         }
-        if (s.totalBorrowAssets > _config[marketId].borrowCap) {
-            revert BorrowCapExceeded(marketId, s.totalBorrowAssets, _config[marketId].borrowCap);
+        {
+            uint256 cap = _config[marketId].borrowCap;
+            if (s.totalBorrowAssets > cap) revert BorrowCapExceeded(marketId, s.totalBorrowAssets, cap);
         }
-        uint256 debt = _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
-        uint256 minDebt = _minDebt(marketId);
-        if (debt < minDebt) revert DebtBelowMinimum(vaultId, debt, minDebt);
-        _checkInitialMargin(vaultId, v, _price(marketId));
+        // Tier 0's slot holds minDebt and the first tier's margins: read once for both checks.
+        uint256 t0 = _tierWord(marketId, 0);
+        {
+            uint256 debt = _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
+            uint256 minDebt = uint128(t0); // see StoredTier
+            if (debt < minDebt) revert DebtBelowMinimum(vaultId, debt, minDebt);
+            _price(marketId, p);
+            _checkInitialMargin(vaultId, debt, d, p, t0);
+        }
 
-        emit Borrowed(vaultId, msg.sender, receiver, assets, shares, v.debtShares);
-        _emitState(marketId);
-        IERC20(_config[marketId].loanToken).safeTransfer(receiver, assets);
+        _storeAmounts(v, d);
+        _storeState(marketId, s, slots);
+        emit Borrowed(vaultId, msg.sender, receiver, assets, shares, d.debtShares);
+        _emitState(marketId, s);
+        IERC20(p.loanToken).safeTransfer(receiver, assets);
     }
 
     /// @inheritdoc IIsomarginEngine
     function repay(uint256 vaultId, uint256 assets) external nonReentrant returns (uint256, uint256) {
         if (assets == 0) revert ZeroAmount();
-        Vault storage v = _openVault(vaultId);
-        return _repay(vaultId, v, assets);
+        (Vault storage v, Vault memory d) = _openVault(vaultId);
+        return _repay(vaultId, v, d, assets);
     }
 
-    function _repay(uint256 vaultId, Vault storage v, uint256 assets)
+    function _repay(uint256 vaultId, Vault storage v, Vault memory d, uint256 assets)
         internal
         returns (uint256 repaidAssets, uint256 repaidShares)
     {
-        uint256 marketId = v.marketId;
-        _accrue(marketId);
-        MarketState storage s = _state[marketId];
-        uint256 debt = _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
+        uint256 marketId = d.marketId;
+        Params memory p;
+        MarketState memory s = _loadState(marketId);
+        uint256 slots = _accrueState(marketId, s, p);
+        uint256 debt = _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
         if (assets >= debt) {
-            (repaidAssets, repaidShares) = (debt, v.debtShares);
+            (repaidAssets, repaidShares) = (debt, d.debtShares);
         } else {
             // Rounds down: the repayment removes at most the debt it pays for.
             repaidShares = assets.toSharesDown(s.totalBorrowAssets, s.totalBorrowShares);
@@ -267,23 +334,29 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
             repaidAssets = assets;
         }
         if (repaidShares == 0) {
-            _emitState(marketId); // nothing to repay, but interest was accrued
+            _storeState(marketId, s, slots);
+            _emitState(marketId, s); // nothing to repay, but interest was accrued
             return (0, 0);
         }
 
-        v.debtShares -= uint128(repaidShares);
+        d.debtShares -= uint128(repaidShares);
         s.totalBorrowShares -= uint128(repaidShares);
         s.totalBorrowAssets = uint128(_zeroFloorSub(s.totalBorrowAssets, repaidAssets));
-        uint256 debtAfter = _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
-        uint256 minDebt = _minDebt(marketId);
-        // A vault already below the floor (minDebt was raised) may still repay in part: that only lowers risk.
-        if (debtAfter > 0 && debtAfter < minDebt && debt >= minDebt) {
-            revert DebtBelowMinimum(vaultId, debtAfter, minDebt);
+        {
+            uint256 debtAfter = _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
+            uint256 minDebt = _minDebt(marketId);
+            // A vault already below the floor (minDebt was raised) may still repay in part: that only lowers risk.
+            if (debtAfter > 0 && debtAfter < minDebt && debt >= minDebt) {
+                revert DebtBelowMinimum(vaultId, debtAfter, minDebt);
+            }
         }
 
-        emit Repaid(vaultId, msg.sender, repaidAssets, repaidShares, v.debtShares);
-        _emitState(marketId);
-        IERC20(_config[marketId].loanToken).safeTransferFrom(msg.sender, address(this), repaidAssets);
+        _storeAmounts(v, d);
+        _storeState(marketId, s, slots | BORROW_SLOT);
+        emit Repaid(vaultId, msg.sender, repaidAssets, repaidShares, d.debtShares);
+        _emitState(marketId, s);
+        _loadParams(marketId, p);
+        IERC20(p.loanToken).safeTransferFrom(msg.sender, address(this), repaidAssets);
     }
 
     /// @inheritdoc IIsomarginEngine
@@ -292,70 +365,80 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         nonReentrant
         returns (uint256 repaidAssets, uint256 collateral)
     {
-        Vault storage v = _openVault(vaultId);
-        _authorized(vaultId, v);
+        (Vault storage v, Vault memory d) = _openVault(vaultId);
+        _authorized(vaultId, d.owner);
         if (receiver == address(0)) revert ZeroAddress();
-        if (v.debtShares > 0) (repaidAssets,) = _repay(vaultId, v, type(uint256).max);
+        if (d.debtShares > 0) (repaidAssets,) = _repay(vaultId, v, d, type(uint256).max);
 
-        collateral = v.collateral;
-        v.collateral = 0;
+        collateral = d.collateral;
+        d.collateral = 0;
+        _storeAmounts(v, d);
         v.closed = true;
         emit VaultClosed(vaultId, msg.sender, receiver, collateral);
-        if (collateral > 0) IERC20(_config[v.marketId].collateralToken).safeTransfer(receiver, collateral);
+        if (collateral > 0) IERC20(_config[d.marketId].collateralToken).safeTransfer(receiver, collateral);
     }
 
     /* LENDERS */
 
     /// @inheritdoc IIsomarginEngine
     function supply(uint256 marketId, uint256 assets, address onBehalf) external nonReentrant returns (uint256 shares) {
-        _market(marketId);
-        _notPaused(marketId);
+        Params memory p = _marketParams(marketId);
+        MarketState memory s = _loadState(marketId);
+        if (s.paused) revert MarketPaused(marketId);
         if (assets == 0) revert ZeroAmount();
         if (onBehalf == address(0)) revert ZeroAddress();
-        _accrue(marketId);
-        MarketState storage s = _state[marketId];
+        uint256 slots = _accrueState(marketId, s, p) | SUPPLY_SLOT;
 
         // Rounds down: a lender never gets more shares than the assets buy.
         shares = assets.toSharesDown(s.totalSupplyAssets, s.totalSupplyShares);
         if (shares == 0) revert ZeroAmount();
         s.totalSupplyAssets = (s.totalSupplyAssets + assets).toUint128();
         s.totalSupplyShares = (s.totalSupplyShares + shares).toUint128();
-        if (s.totalSupplyAssets > _config[marketId].supplyCap) {
-            revert SupplyCapExceeded(marketId, s.totalSupplyAssets, _config[marketId].supplyCap);
+        {
+            uint256 cap = _config[marketId].supplyCap;
+            if (s.totalSupplyAssets > cap) revert SupplyCapExceeded(marketId, s.totalSupplyAssets, cap);
         }
         uint256 after_ = _supplyShares[marketId][onBehalf] += shares;
 
+        _storeState(marketId, s, slots);
         emit Supplied(marketId, msg.sender, onBehalf, assets, shares, after_);
-        _emitState(marketId);
-        IERC20(_config[marketId].loanToken).safeTransferFrom(msg.sender, address(this), assets);
+        _emitState(marketId, s);
+        IERC20(p.loanToken).safeTransferFrom(msg.sender, address(this), assets);
     }
 
     /// @inheritdoc IIsomarginEngine
     function withdraw(uint256 marketId, uint256 assets, address receiver) external nonReentrant returns (uint256 shares) {
-        _market(marketId);
+        Params memory p = _marketParams(marketId);
         if (assets == 0) revert ZeroAmount();
-        _accrue(marketId);
-        MarketState storage s = _state[marketId];
+        MarketState memory s = _loadState(marketId);
+        uint256 slots = _accrueState(marketId, s, p);
         // Rounds up: a lender burns at least the shares the assets are worth.
         shares = assets.toSharesUp(s.totalSupplyAssets, s.totalSupplyShares);
-        _withdraw(marketId, assets, shares, receiver);
+        _withdraw(marketId, p, s, slots, assets, shares, receiver);
     }
 
     /// @inheritdoc IIsomarginEngine
     function redeem(uint256 marketId, uint256 shares, address receiver) external nonReentrant returns (uint256 assets) {
-        _market(marketId);
+        Params memory p = _marketParams(marketId);
         if (shares == 0) revert ZeroAmount();
-        _accrue(marketId);
-        MarketState storage s = _state[marketId];
+        MarketState memory s = _loadState(marketId);
+        uint256 slots = _accrueState(marketId, s, p);
         // Rounds down: a lender receives at most what the shares are worth.
         assets = shares.toAssetsDown(s.totalSupplyAssets, s.totalSupplyShares);
         if (assets == 0) revert ZeroAmount();
-        _withdraw(marketId, assets, shares, receiver);
+        _withdraw(marketId, p, s, slots, assets, shares, receiver);
     }
 
-    function _withdraw(uint256 marketId, uint256 assets, uint256 shares, address receiver) internal {
+    function _withdraw(
+        uint256 marketId,
+        Params memory p,
+        MarketState memory s,
+        uint256 slots,
+        uint256 assets,
+        uint256 shares,
+        address receiver
+    ) internal {
         if (receiver == address(0)) revert ZeroAddress();
-        MarketState storage s = _state[marketId];
         uint256 held = _supplyShares[marketId][msg.sender];
         if (shares > held) revert InsufficientShares(marketId, shares, held);
         // Reserve accrual can push total borrow above total supply: then there is no lender liquidity.
@@ -366,28 +449,31 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         s.totalSupplyShares -= uint128(shares);
         s.totalSupplyAssets -= uint128(assets);
 
+        _storeState(marketId, s, slots | SUPPLY_SLOT);
         emit Withdrawn(marketId, msg.sender, receiver, assets, shares, held - shares);
-        _emitState(marketId);
-        IERC20(_config[marketId].loanToken).safeTransfer(receiver, assets);
+        _emitState(marketId, s);
+        IERC20(p.loanToken).safeTransfer(receiver, assets);
     }
 
     /// @inheritdoc IIsomarginEngine
     function fundInsurance(uint256 marketId, uint256 amount) external nonReentrant {
-        _market(marketId);
+        Params memory p = _marketParams(marketId);
         if (amount == 0) revert ZeroAmount();
-        _accrue(marketId);
-        MarketState storage s = _state[marketId];
+        MarketState memory s = _loadState(marketId);
+        uint256 slots = _accrueState(marketId, s, p) | META_SLOT;
         s.insuranceFund = (s.insuranceFund + amount).toUint128();
+        _storeState(marketId, s, slots);
         emit InsuranceFunded(marketId, msg.sender, amount);
-        _emitState(marketId);
-        IERC20(_config[marketId].loanToken).safeTransferFrom(msg.sender, address(this), amount);
+        _emitState(marketId, s);
+        IERC20(p.loanToken).safeTransferFrom(msg.sender, address(this), amount);
     }
 
     /// @inheritdoc IIsomarginEngine
     function accrueInterest(uint256 marketId) external nonReentrant {
-        _market(marketId);
-        _accrue(marketId);
-        _emitState(marketId);
+        Params memory p = _marketParams(marketId);
+        MarketState memory s = _loadState(marketId);
+        _storeState(marketId, s, _accrueState(marketId, s, p));
+        _emitState(marketId, s);
     }
 
     /* LIQUIDATION */
@@ -398,19 +484,35 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         nonReentrant
         returns (uint256, uint256)
     {
-        Vault storage v = _openVault(vaultId);
+        (Vault storage v, Vault memory d) = _openVault(vaultId);
         if (maxRepayAssets == 0) revert ZeroAmount();
         if (receiver == address(0)) revert ZeroAddress();
-        uint256 marketId = v.marketId;
-        _accrue(marketId);
-        (bool liquidatable, LiquidationResult memory r) =
-            _liquidate(vaultId, v, marketId, maxRepayAssets, _price(marketId), _margins(marketId));
+        (LiquidationResult memory r, address loanToken) = _liquidateOne(vaultId, v, d, maxRepayAssets, minSeized);
+        _settle(d.marketId, loanToken, receiver, r.seized, r.repaidAssets + r.fee, data);
+        return (r.repaidAssets, r.seized);
+    }
+
+    /// @dev `liquidate`'s checks and effects: accrual, the liquidation, the market's state written and announced.
+    function _liquidateOne(uint256 vaultId, Vault storage v, Vault memory d, uint256 maxRepay, uint256 minSeized)
+        internal
+        returns (LiquidationResult memory r, address)
+    {
+        uint256 marketId = d.marketId;
+        Params memory p;
+        _loadParams(marketId, p);
+        MarketState memory s = _loadState(marketId);
+        // The accrual's slots are written below with the liquidation's (which changes the borrow and metadata slots,
+        // and the supply slot with bad debt): each slot once.
+        _accrueState(marketId, s, p);
+        bool liquidatable;
+        _price(marketId, p);
+        (liquidatable, r) = _liquidate(vaultId, v, d, maxRepay, s, p);
         if (!liquidatable) revert VaultHealthy(vaultId);
         if (r.seized == 0) revert ZeroAmount();
         if (r.seized < minSeized) revert SeizedBelowMinimum(r.seized, minSeized);
-        _emitState(marketId);
-        _settle(marketId, receiver, r.seized, r.repaidAssets + r.fee, data);
-        return (r.repaidAssets, r.seized);
+        _storeState(marketId, s, ALL_SLOTS);
+        _emitState(marketId, s);
+        return (r, p.loanToken);
     }
 
     /// @inheritdoc IIsomarginEngine
@@ -419,22 +521,29 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         nonReentrant
         returns (uint256, uint256, uint256, uint256)
     {
-        _market(marketId);
+        Params memory p = _marketParams(marketId);
         if (vaultIds.length > C.MAX_BATCH) revert BatchTooLarge(vaultIds.length, C.MAX_BATCH);
         if (receiver == address(0)) revert ZeroAddress();
-        _accrue(marketId);
-        (uint256 liquidated, LiquidationResult memory t) = _liquidateMany(marketId, vaultIds);
-        _emitState(marketId);
-        if (liquidated > 0) _settle(marketId, receiver, t.seized, t.repaidAssets + t.fee, data);
+        MarketState memory s = _loadState(marketId);
+        uint256 liquidated;
+        LiquidationResult memory t;
+        {
+            uint256 slots = _accrueState(marketId, s, p);
+            (liquidated, t) = _liquidateMany(marketId, vaultIds, s, p);
+            // Nothing liquidated: only the accrual's slots changed.
+            _storeState(marketId, s, liquidated > 0 ? ALL_SLOTS : slots);
+        }
+        _emitState(marketId, s);
+        if (liquidated > 0) _settle(marketId, p.loanToken, receiver, t.seized, t.repaidAssets + t.fee, data);
         return (liquidated, t.repaidAssets, t.seized, t.fee);
     }
 
-    function _liquidateMany(uint256 marketId, uint256[] calldata vaultIds)
+    function _liquidateMany(uint256 marketId, uint256[] calldata vaultIds, MarketState memory s, Params memory p)
         internal
         returns (uint256 liquidated, LiquidationResult memory total)
     {
-        uint256 price_ = _price(marketId);
-        Margins memory m = _margins(marketId);
+        _price(marketId, p);
+        Vault memory d; // one buffer for every vault of the batch (memory is never freed)
         uint256 previous;
         for (uint256 i; i < vaultIds.length; ++i) {
             uint256 id = vaultIds[i];
@@ -442,8 +551,14 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
             if (i > 0 && id <= previous) revert BatchNotSorted(i);
             previous = id;
             Vault storage v = _vaults[id];
-            if (v.owner == address(0) || v.closed || v.marketId != marketId) continue;
-            (, LiquidationResult memory r) = _liquidate(id, v, marketId, type(uint256).max, price_, m);
+            uint256 head;
+            assembly ("memory-safe") {
+                head := sload(v.slot)
+            }
+            // No owner (unknown id), closed, or another market's (see Vault's layout at `_fillVault`).
+            if (uint160(head) == 0 || uint8(head >> 224) != 0 || uint64(head >> 160) != marketId) continue;
+            _fillVault(v, head, d);
+            (, LiquidationResult memory r) = _liquidate(id, v, d, type(uint256).max, s, p);
             if (r.seized == 0) continue; // healthy, or too small to seize one collateral unit yet
             ++liquidated;
             total.repaidAssets += r.repaidAssets;
@@ -452,68 +567,69 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         }
     }
 
-    /// @dev Effects of one liquidation, the tokens being settled by the caller. Returns `liquidatable` false (and
-    /// changes nothing) for a healthy vault, and an all-zero result when the repayment would seize nothing.
+    /// @dev Effects of one liquidation on the vault `d` (written back to `v`) and the loaded market state `s` (the
+    /// caller writes it), the tokens being settled by the caller. Returns `liquidatable` false (and changes nothing)
+    /// for a healthy vault, and an all-zero result when the repayment would seize nothing.
     /// The repayment follows from the collateral actually seized (whole units): the liquidator never pays more than
     /// the oracle value of what they receive, whatever the collateral's decimals, and never more than `maxRepay`.
     function _liquidate(
         uint256 vaultId,
         Vault storage v,
-        uint256 marketId,
+        Vault memory d,
         uint256 maxRepay,
-        uint256 price_,
-        Margins memory m
+        MarketState memory s,
+        Params memory p
     ) internal returns (bool, LiquidationResult memory r) {
-        MarketState storage s = _state[marketId];
-        if (v.debtShares == 0) return (false, r);
-        uint256 debt = _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
-        uint256 value = _value(v.collateral, price_);
-        if (debt <= MarginLib.maxDebt(value, m.minValues, m.mm)) return (false, r);
+        if (d.debtShares == 0) return (false, r);
+        uint256 debt = _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
+        uint256 value = _value(d.collateral, p.price);
+        // Tier 0's slot: the first tier's margins and the market's minDebt.
+        uint256 t0 = _tierWord(d.marketId, 0);
+        if (debt <= _maxDebt(d.marketId, p.tierCount, value, true, t0)) return (false, r);
 
         bool full;
-        (r.seized, r.repaidAssets, full) = _amounts(debt, v.collateral, value, price_, maxRepay, marketId);
+        (r.seized, r.repaidAssets, full) = _amounts(debt, d.collateral, value, maxRepay, uint128(t0), p);
         if (r.seized == 0) return (true, r);
         if (r.repaidAssets >= debt) {
-            (r.repaidAssets, r.repaidShares) = (debt, v.debtShares);
+            (r.repaidAssets, r.repaidShares) = (debt, d.debtShares);
         } else {
             // Rounds down: a repayment removes at most the debt it pays for.
             r.repaidShares = r.repaidAssets.toSharesDown(s.totalBorrowAssets, s.totalBorrowShares);
             // A repayment too small to remove a debt share (outside a write-off): no effect at all.
-            if (r.repaidShares == 0 && r.seized < v.collateral) return (true, LiquidationResult(0, 0, 0, 0));
+            if (r.repaidShares == 0 && r.seized < d.collateral) return (true, LiquidationResult(0, 0, 0, 0));
         }
         // Protocol fee, in loan tokens on top of the repayment, rounded up (in the insurance fund's favour).
-        StoredConfig storage rp = _config[marketId];
         // Unchecked: bonus x fee <= 2,000 x 5,000 bps (admin checks).
         unchecked {
-            r.fee = MathLib.mulDivUp(r.repaidAssets, uint256(rp.liquidationBonusBps) * rp.protocolFeeBps, C.BPS * C.BPS);
+            r.fee = MathLib.mulDivUp(r.repaidAssets, p.liquidationBonusBps * p.protocolFeeBps, C.BPS * C.BPS);
         }
 
-        v.collateral -= uint128(r.seized);
-        v.debtShares -= uint128(r.repaidShares);
+        d.collateral -= uint128(r.seized);
+        d.debtShares -= uint128(r.repaidShares);
         s.totalBorrowShares -= uint128(r.repaidShares);
         s.totalBorrowAssets = uint128(_zeroFloorSub(s.totalBorrowAssets, r.repaidAssets));
         s.insuranceFund = (s.insuranceFund + r.fee).toUint128();
 
-        if (v.debtShares > 0) {
-            if (v.collateral == 0) {
-                _realizeBadDebt(vaultId, v, marketId, s);
+        if (d.debtShares > 0) {
+            if (d.collateral == 0) {
+                _realizeBadDebt(vaultId, d, s);
             } else if (!full) {
                 // A partial liquidation may not leave dust under minDebt. A full one may: the repayment follows from
                 // whole seized units rounded down, so it can fall a unit (or, with coarse collateral, more) short of
                 // the debt; the rest stays with the vault's remaining collateral, which more than covers it.
-                uint256 debtAfter = _debt(v.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
-                uint256 minDebt = _minDebt(marketId);
-                if (debtAfter < minDebt) revert DebtBelowMinimum(vaultId, debtAfter, minDebt);
+                uint256 debtAfter = _debt(d.debtShares, s.totalBorrowAssets, s.totalBorrowShares);
+                if (debtAfter < uint128(t0)) revert DebtBelowMinimum(vaultId, debtAfter, uint128(t0));
             }
         }
+        _storeAmounts(v, d);
         // After any bad-debt write-off, so the event carries the vault's final state.
-        _emitLiquidated(vaultId, marketId, r, v);
+        _emitLiquidated(vaultId, r, d);
         return (true, r);
     }
 
-    function _emitLiquidated(uint256 vaultId, uint256 marketId, LiquidationResult memory r, Vault storage v) internal {
+    function _emitLiquidated(uint256 vaultId, LiquidationResult memory r, Vault memory d) internal {
         emit Liquidated(
-            vaultId, marketId, msg.sender, r.repaidAssets, r.repaidShares, r.seized, r.fee, v.collateral, v.debtShares
+            vaultId, d.marketId, msg.sender, r.repaidAssets, r.repaidShares, r.seized, r.fee, d.collateral, d.debtShares
         );
     }
 
@@ -529,18 +645,18 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         uint256 debt,
         uint256 collateral,
         uint256 value,
-        uint256 price_,
         uint256 maxRepay,
-        uint256 marketId
-    ) internal view returns (uint256 seized, uint256 repaid, bool full) {
-        StoredConfig storage rp = _config[marketId];
+        uint256 minDebt,
+        Params memory p
+    ) internal pure returns (uint256 seized, uint256 repaid, bool full) {
         // Unchecked, every operand being bounded: bonus <= 2,000 and closeFactor <= 10,000 bps (admin checks), so
         // target <= debt; debt < 2^256 / 1e6 (shares x (assets + 1) / 1e6, both factors < 2^128); value < 2^209
         // (collateral < 2^128, price <= 1e60 = PriceLib's bound, / 1e36). No product below reaches 2^256.
         unchecked {
-            uint256 bonus = rp.liquidationBonusBps;
-            uint256 target = MathLib.mulDivDown(debt, rp.closeFactorBps, C.BPS);
-            if (target == 0 || debt - target <= _minDebt(marketId) || value * C.BPS < debt * (C.BPS + bonus)) {
+            uint256 bonus = p.liquidationBonusBps;
+            uint256 price_ = p.price;
+            uint256 target = MathLib.mulDivDown(debt, p.closeFactorBps, C.BPS);
+            if (target == 0 || debt - target <= minDebt || value * C.BPS < debt * (C.BPS + bonus)) {
                 target = debt;
             }
             if (maxRepay < target) target = maxRepay;
@@ -552,39 +668,45 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
     }
 
     /// @dev Writes off the remaining debt of a vault without collateral: insurance fund first, then lenders.
-    function _realizeBadDebt(uint256 vaultId, Vault storage v, uint256 marketId, MarketState storage s) internal {
-        uint256 shares = v.debtShares;
+    function _realizeBadDebt(uint256 vaultId, Vault memory d, MarketState memory s) internal {
+        uint256 shares = d.debtShares;
         uint256 bad = Math.min(shares.toAssetsUp(s.totalBorrowAssets, s.totalBorrowShares), s.totalBorrowAssets);
         uint256 covered = Math.min(bad, s.insuranceFund);
         uint256 socialized = bad - covered;
 
-        v.debtShares = 0;
+        d.debtShares = 0;
         s.totalBorrowShares -= uint128(shares);
         s.totalBorrowAssets -= uint128(bad);
         s.insuranceFund -= uint128(covered);
         s.totalSupplyAssets = uint128(_zeroFloorSub(s.totalSupplyAssets, socialized));
-        emit BadDebtRealized(vaultId, marketId, bad, shares, covered, socialized);
+        emit BadDebtRealized(vaultId, d.marketId, bad, shares, covered, socialized);
     }
 
     /// @dev Interactions of a liquidation: collateral out, optional callback, loan tokens in.
-    function _settle(uint256 marketId, address receiver, uint256 seized, uint256 owed, bytes calldata data) internal {
-        StoredConfig storage cfg = _config[marketId];
-        if (seized > 0) IERC20(cfg.collateralToken).safeTransfer(receiver, seized);
+    function _settle(uint256 marketId, address loanToken, address receiver, uint256 seized, uint256 owed, bytes calldata data)
+        internal
+    {
+        if (seized > 0) IERC20(_config[marketId].collateralToken).safeTransfer(receiver, seized);
         if (data.length > 0) ILiquidationCallback(msg.sender).onIsomarginLiquidation(marketId, seized, owed, data);
-        if (owed > 0) IERC20(cfg.loanToken).safeTransferFrom(msg.sender, address(this), owed);
+        if (owed > 0) IERC20(loanToken).safeTransferFrom(msg.sender, address(this), owed);
     }
 
     /* PRICE AND MARGIN */
 
-    /// @dev Oracle price scaled to loan base units per collateral base unit x 1e36 (see PriceLib).
-    function _price(uint256 marketId) internal view returns (uint256) {
+    /// @dev Oracle price scaled to loan base units per collateral base unit x 1e36 (see PriceLib), also kept in
+    /// `p.price`. Reads the market's slot 1 once: the oracle, and the close factor into `p` for a liquidation.
+    function _price(uint256 marketId, Params memory p) internal view returns (uint256 price_) {
+        _loadParams(marketId, p);
         StoredConfig storage cfg = _config[marketId];
+        address oracle;
+        (oracle, p.closeFactorBps) = (cfg.oracle, cfg.closeFactorBps);
         uint256 scale;
         // The exponent is at most 48 (createMarket), so 10^exponent fits: a bare EXP, not the checked helper.
         unchecked {
-            scale = 10 ** uint256(cfg.priceExponent);
+            scale = 10 ** p.priceExponent;
         }
-        return PriceLib.scaledPrice(cfg.oracle, scale, cfg.maxOracleAge);
+        price_ = PriceLib.scaledPrice(oracle, scale, p.maxOracleAge);
+        p.price = price_;
     }
 
     /// @dev Collateral value in loan units, rounded down (against the owner).
@@ -598,28 +720,61 @@ contract IsomarginEngine is IIsomarginEngine, IsomarginStorage {
         pure
         returns (uint256)
     {
-        return shares.toAssetsUp(totalBorrowAssets, totalBorrowShares);
-    }
-
-    /// @dev Effective margins of a market now; a ramping maintenance margin rounds up (never below the line).
-    function _margins(uint256 marketId) internal view returns (Margins memory m) {
-        uint256 n = _config[marketId].tierCount;
-        StoredTier[MAX_TIERS] storage ts = _tiers[marketId];
-        m.minValues = new uint256[](n);
-        m.im = new uint256[](n);
-        m.mm = new uint256[](n);
-        for (uint256 i; i < n; ++i) {
-            StoredTier storage t = ts[i];
-            m.minValues[i] = _minValue(t, i);
-            m.im[i] = t.imBps;
-            m.mm[i] = _rampedMm(t, Math.Rounding.Ceil);
+        // SharesMathLib.toAssetsUp, one call layer less; unchecked: both totals come from uint128 fields, so adding
+        // the virtual amounts cannot overflow.
+        unchecked {
+            return MathLib.mulDivUp(
+                shares, totalBorrowAssets + SharesMathLib.VIRTUAL_ASSETS, totalBorrowShares + SharesMathLib.VIRTUAL_SHARES
+            );
         }
     }
 
-    function _checkInitialMargin(uint256 vaultId, Vault storage v, uint256 price_) internal view {
-        Margins memory m = _margins(v.marketId);
-        uint256 debt = _debt(v.debtShares, _state[v.marketId].totalBorrowAssets, _state[v.marketId].totalBorrowShares);
-        uint256 maxDebt_ = MarginLib.maxDebt(_value(v.collateral, price_), m.minValues, m.im);
+    /// @dev Tier `i`'s slot as one word, StoredTier's layout: minValueOrMinDebt | imBps << 128 | mmFromBps << 144 |
+    /// mmToBps << 160 | rampStart << 176 | rampEnd << 216 (tier 0's low half is the market's minDebt).
+    function _tierWord(uint256 marketId, uint256 i) internal view returns (uint256 w) {
+        StoredTier storage t = _tiers[marketId][i];
+        assembly ("memory-safe") {
+            w := sload(t.slot)
+        }
+    }
+
+    /// @dev MarginLib.maxDebt of `value` under the market's `n` tiers now: V - requirement(V), the requirement at the
+    /// initial margins, or at the maintenance margins with a ramping one rounded up (never below the line): exactly
+    /// `MarginLib.maxDebt` over the tiers' thresholds and margins (the lens's `_maintenance` path), read straight from
+    /// the tier slots, each once, without building the arrays. `t` is tier 0's word (see `_tierWord`), which the
+    /// caller has read for minDebt; tier 0 starts at 0 (its threshold field holds minDebt, see StoredTier).
+    function _maxDebt(uint256 marketId, uint256 n, uint256 value, bool maintenance, uint256 t)
+        internal
+        view
+        returns (uint256)
+    {
+        uint256 req;
+        uint256 low; // tier i's threshold
+        for (uint256 i; i < n; ++i) {
+            if (value <= low) break;
+            uint256 bps = maintenance
+                ? MarginLib.rampedMm(
+                    uint16(t >> 144), uint16(t >> 160), uint40(t >> 176), uint40(t >> 216), block.timestamp, Math.Rounding.Ceil
+                )
+                : uint16(t >> 128);
+            uint256 high = type(uint256).max; // the last tier has no top
+            if (i + 1 < n) {
+                t = _tierWord(marketId, i + 1);
+                high = uint128(t);
+            }
+            req += MathLib.mulDivUp((value < high ? value : high) - low, bps, C.BPS);
+            low = high;
+        }
+        return value - req;
+    }
+
+    /// @dev Reverts unless the vault's debt `debt` is within its initial-margin limit at the price read into `p`
+    /// (`t` is tier 0's word).
+    function _checkInitialMargin(uint256 vaultId, uint256 debt, Vault memory d, Params memory p, uint256 t)
+        internal
+        view
+    {
+        uint256 maxDebt_ = _maxDebt(d.marketId, p.tierCount, _value(d.collateral, p.price), false, t);
         if (debt > maxDebt_) revert InsufficientMargin(vaultId, debt, maxDebt_);
     }
 
