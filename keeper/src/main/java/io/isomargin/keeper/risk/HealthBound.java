@@ -11,14 +11,14 @@ import java.util.List;
  * undecided.
  *
  * <p>The exact quantities are {@code debt = ceil(shares x A / S)} (A, S the accrued borrow totals with the virtual
- * asset and shares), {@code value = floor(collateral x price / 1e36)} and {@code maxDebt = value - sum of the tiers'
- * parts of value times their margins, each part rounded up}. Computed in doubles from the same inputs, each is within a
- * few units in the last place of its real (unrounded) counterpart; the engine's roundings move {@code debt} by less than
- * one unit and {@code maxDebt} by less than one unit per tier plus the slope of {@code maxDebt} in value (at most
- * {@code lipschitz}) times one unit. The test answers only when {@code debt - maxDebt} in doubles clears
- * {@link #RELATIVE} of the amounts involved plus those units: {@code RELATIVE} (1e-12) is about ten thousand times the
- * doubles' own error for any number of tiers below a hundred, and the undecided band is a few base units of debt wide,
- * about a millionth of a cent of USDC.
+ * asset and shares), {@code value = floor(collateral x price / 1e36)} and {@code maxDebt = value - sum of the
+ * tiers' parts of value times their margins, each part rounded up}. Computed in doubles from the same inputs, each
+ * is within a few units in the last place of its real (unrounded) counterpart; the engine's roundings move
+ * {@code debt} by less than one unit and {@code maxDebt} by less than one unit per tier plus the slope of
+ * {@code maxDebt} in value (at most {@code lipschitz}) times one unit. The test answers only when
+ * {@code debt - maxDebt} in doubles clears {@link #RELATIVE} of the amounts involved plus those units:
+ * {@code RELATIVE} (1e-12) is about ten thousand times the doubles' own error for any number of tiers below a
+ * hundred, and the undecided band is a few base units of debt wide (for USDC, a few millionths of a dollar).
  */
 final class HealthBound {
     /** The answer when the doubles cannot tell: compute exactly. */

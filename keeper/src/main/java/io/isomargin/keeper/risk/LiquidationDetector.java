@@ -141,18 +141,21 @@ public final class LiquidationDetector implements BookListener, BlockObserver {
         }
         OraclePrice oracle = book.price(m.oracle());
         MarketAtBlock at = new MarketAtBlock(m, oracle, timestamp);
-        List<LiquidatableVault> found = new ArrayList<>();
+        List<LiquidatableVault> found = List.of();
         int examined = 0;
         if (at.hasPrice()) {
             LiquidationPriceIndex index = idx.index();
             HealthBound bound = new HealthBound(at);
-            for (int i = index.firstAbove(floor(oracle.answer())); i < index.size(); i++) {
+            int from = index.firstAbove(floor(oracle.answer()));
+            ConfirmedVaults confirmed = new ConfirmedVaults(at, index.size() - from);
+            for (int i = from; i < index.size(); i++) {
                 examined++;
                 int verdict = bound.verdict(index.debtSharesAt(i), index.collateralAt(i));
                 if (verdict == HealthBound.HEALTHY) continue;
                 VaultPosition v = index.positionAt(i);
-                if (verdict == HealthBound.LIQUIDATABLE || at.liquidatable(v)) found.add(new LiquidatableVault(v, at));
+                if (verdict == HealthBound.LIQUIDATABLE || at.liquidatable(v)) confirmed.addVault(v);
             }
+            found = confirmed;
         }
         return new LiquidationCandidates(m.id(), block, timestamp, oracle, at.hasPrice() ? at.price() : null,
                 at.priceUsable(), at.priceProblem(), found, examined, idx.index().size(), at,
