@@ -122,9 +122,9 @@ bench: build
 	$(if $(BENCH_QUICK),ISOMARGIN_BENCH_QUICK=1) $(BENCH_JAVA) io.isomargin.bench.keeper.KeeperDetectBench
 	@echo "==> [4/5] keeper end to end: 10,000 vaults, 1,000 liquidatable at once, 1 s blocks"
 	$(BENCH_JAVA) io.isomargin.bench.keeper.KeeperE2eBench --vaults 10000 --liquidatable 1000
-	@echo "==> [5/5] memory: the indexer's and the keeper's jars following 100,000 vaults"
+	@echo "==> [5/5] memory: the indexer's and the keeper's jars following 100,000 vaults (keeper: -Xmx512m)"
 	$(BENCH_JAVA) io.isomargin.bench.keeper.KeeperE2eBench --vaults 100000 --liquidatable 0 --indexer \
-	  --opens-per-tx 1000 --gas-limit 1000000000
+	  --keeper-java-opts -Xmx512m --opens-per-tx 1000 --gas-limit 1000000000
 	$(BENCH_JAVA) io.isomargin.bench.report.BenchReport --dir target/bench
 
 # The benchmark runs in its own JVM (BENCH_JAVA_OPTS, e.g. -XX:StartFlightRecording=filename=/tmp/bench.jfr).

@@ -483,7 +483,8 @@ public final class DemoMain implements Callable<Integer> {
         List<String> cmd = serviceCommand(root, name, jar);
         cmd.addAll(args);
         Map<String, String> withOpts = new HashMap<>(env);
-        if (dist != null) withOpts.put("JAVA_OPTS", "-Xmx1g");
+        // the release's keeper launcher brings its own default heap; the indexer's takes the JVM's
+        if (dist != null && !name.equals("keeper")) withOpts.put("JAVA_OPTS", heap(name));
         ChildProcess p = ChildProcess.start(name, cmd, withOpts, root, out.resolve(name + ".log"));
         started.add(p);
         return p;
@@ -588,8 +589,13 @@ public final class DemoMain implements Callable<Integer> {
         }
         List<String> cmd = new ArrayList<>(List.of(ProcessHandle.current().info().command().orElse("java")));
         cmd.addAll(ChildProcess.unsafeAccessFlag());
-        cmd.addAll(List.of("-Xmx1g", "-jar", root.resolve(jar).toString()));
+        cmd.addAll(List.of(heap(name), "-jar", root.resolve(jar).toString()));
         return cmd;
+    }
+
+    /** The service's heap bound: the keeper's launcher default (its live heap is ~100 MB at 100k vaults), 1 GB else. */
+    private static String heap(String name) {
+        return name.equals("keeper") ? "-Xmx512m" : "-Xmx1g";
     }
 
     /** Both services' {@code /metrics} as they are now, into the out folder (the release check reads them). */

@@ -52,7 +52,9 @@ import picocli.CommandLine.Option;
  * the block gas limit allows: {@code ceil(total gas / block gas limit)}, the total gas being what liquidating them in
  * batches of 100 ({@code liquidateBatch}'s maximum) actually uses, measured on a snapshot of the same chain before the
  * keeper starts (batches sent from another account, receipts summed, state reverted). Also reads the keeper's peak
- * RSS ({@code VmHWM}). Prints the numbers and merges them into {@code target/bench/keeper.json}. Not a test.
+ * RSS ({@code VmHWM}) and its heap after a full collection (the live set: {@code jcmd GC.run}, then the keeper's own
+ * {@code jvm_memory_used_bytes{area="heap"}} on {@code /metrics}). Prints the numbers and merges them into
+ * {@code target/bench/keeper.json}. Not a test.
  */
 @Command(name = "bench-keeper-e2e", mixinStandardHelpOptions = true,
         description = "Keeper end to end: blocks to liquidate a crash at 1 s blocks against the block-gas minimum.")
@@ -114,6 +116,10 @@ public final class KeeperE2eBench implements Callable<Integer> {
     @Option(names = "--indexer", description = "also run the indexer's jar on the same chain (a fresh database) and "
             + "report its backfill time and peak RSS beside the keeper's")
     boolean withIndexer;
+
+    @Option(names = "--histogram", description = "also write the keeper's live objects by class (jcmd "
+            + "GC.class_histogram, after the memory figures) to target/bench/keeper-histogram.txt")
+    boolean histogram;
 
     private final PrintStream out;
     private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -208,8 +214,20 @@ public final class KeeperE2eBench implements Callable<Integer> {
             long hwm = hwmMb(pid);
             report.put("keeper_rss_mb_" + size, hwm);
             report.put("keeper_java_opts_" + size, keeperJavaOpts);
-            out.println("keeper peak RSS (VmHWM): " + hwm + " MB at " + pop.all.size() + " vaults"
-                    + (keeperJavaOpts.isBlank() ? " (JVM defaults)" : " (" + keeperJavaOpts + ")"));
+            String opts = keeperJavaOpts.isBlank() ? " (JVM defaults)" : " (" + keeperJavaOpts + ")";
+            out.println("keeper peak RSS (VmHWM): " + hwm + " MB at " + pop.all.size() + " vaults" + opts);
+            long[] heap = heapAfterGcMb(pid, port);
+            if (heap != null) {
+                report.put("keeper_heap_after_gc_mb_" + size, heap[0]);
+                report.put("keeper_heap_committed_mb_" + size, heap[1]);
+                out.println("keeper heap after a full GC: " + heap[0] + " MB used, " + heap[1] + " MB committed at "
+                        + pop.all.size() + " vaults" + opts);
+            }
+            if (histogram) {
+                Path file = KeeperReport.dir().resolve("keeper-histogram.txt");
+                jcmd(pid, "GC.class_histogram").redirectOutput(file.toFile()).start().waitFor();
+                out.println("keeper's live objects by class: " + file);
+            }
             Path file = KeeperReport.merge(report);
             out.println("wrote " + file + "; keeper log: " + work.resolve("keeper.log"));
             return 0;
@@ -548,6 +566,42 @@ public final class KeeperE2eBench implements Callable<Integer> {
         } catch (IOException e) {
             return -1;
         }
+    }
+
+    private static final Pattern HEAP_USED =
+            Pattern.compile("(?m)^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*} (\\S+)$");
+    private static final Pattern HEAP_COMMITTED =
+            Pattern.compile("(?m)^jvm_memory_committed_bytes\\{[^}]*area=\"heap\"[^}]*} (\\S+)$");
+
+    /**
+     * The keeper's heap right after a full collection, MB used (the live set) and committed: {@code jcmd <pid> GC.run}
+     * (the JDK's tool beside this JVM's {@code java}), then the keeper's own JVM gauges on {@code /metrics}, summed
+     * over the heap's pools. Null when either is unavailable.
+     */
+    private long[] heapAfterGcMb(long pid, int port) throws IOException, InterruptedException {
+        try {
+            Process gc = jcmd(pid, "GC.run").start();
+            gc.getInputStream().readAllBytes();
+            if (gc.waitFor() != 0) return null;
+        } catch (IOException e) {
+            out.println("heap after GC not measured: " + e.getMessage());
+            return null;
+        }
+        String metrics = get(port, "/metrics");
+        if (metrics == null) return null;
+        return new long[] {sumMb(HEAP_USED, metrics), sumMb(HEAP_COMMITTED, metrics)};
+    }
+
+    /** {@code jcmd <pid> <command>}, the JDK's tool beside this JVM's {@code java}. */
+    private static ProcessBuilder jcmd(long pid, String command) {
+        Path jcmd = Path.of(ProcessHandle.current().info().command().orElse("java")).resolveSibling("jcmd");
+        return new ProcessBuilder(jcmd.toString(), Long.toString(pid), command).redirectErrorStream(true);
+    }
+
+    private static long sumMb(Pattern gauge, String metrics) {
+        double bytes = 0;
+        for (Matcher m = gauge.matcher(metrics); m.find(); ) bytes += Double.parseDouble(m.group(1));
+        return Math.round(bytes / (1024 * 1024));
     }
 
     private static void stop(Process p) throws InterruptedException {

@@ -18,7 +18,7 @@ import java.util.List;
  *                     {@code vaults} says
  * @param priceProblem why it does not (null when it does)
  * @param vaults       the liquidatable vaults, by ascending liquidation-price bound
- * @param examined     how many index candidates exact health was computed for (at least {@code vaults.size()})
+ * @param examined     how many index candidates were judged (at least {@code vaults.size()})
  * @param indexed      how many of the market's vaults have debt and are indexed
  * @param market       the market at that block (totals accrued, margins in force), for quoting
  * @param priceUpdateNanos {@link System#nanoTime} when the keeper applied a new answer of the market's oracle in this
@@ -31,7 +31,7 @@ public record LiquidationCandidates(long marketId, long block, long timestamp, O
         boolean priceUsable, String priceProblem, List<LiquidatableVault> vaults, int examined, int indexed,
         MarketAtBlock market, long priceUpdateNanos, List<TopUpCandidate> topUps, int guarded) {
     public LiquidationCandidates {
-        vaults = List.copyOf(vaults);
+        vaults = vaults instanceof ConfirmedVaults ? vaults : List.copyOf(vaults); // the detector's: read-only
         topUps = List.copyOf(topUps);
     }
 

@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
  * {@link LiquidationPriceIndex} (keys are upper bounds of liquidation prices, see {@link ThresholdBound}). At each
  * block ({@link #onBlock}, after every oracle update or vault change of the block is applied, and after time moved
  * the debts and ramps on) it takes, per market, the index suffix of keys above the current answer: no vault outside
- * it can be liquidatable. Each of those candidates is then confirmed with the exact health at the block's timestamp
- * ({@link MarketAtBlock}), and the result goes to the {@link CandidateSink}. A market whose bound no longer holds is
- * re-indexed first.
+ * it can be liquidatable. Each of those candidates is then judged at the block's timestamp ({@link MarketAtBlock}):
+ * first in doubles ({@link HealthBound}, which answers only where its rounding cannot matter), then, for the few it
+ * leaves undecided, with the exact big-integer health; the result is exactly the exact health's, and goes to the
+ * {@link CandidateSink}. A market whose bound no longer holds is re-indexed first.
  *
  * <p>Guarded vaults (a live margin-guard policy in the book: not expired at the block, set by the vault's owner) are
  * judged beside: each one's exact health is compared with its policy's trigger, and those below it go out with the
@@ -140,17 +141,21 @@ public final class LiquidationDetector implements BookListener, BlockObserver {
         }
         OraclePrice oracle = book.price(m.oracle());
         MarketAtBlock at = new MarketAtBlock(m, oracle, timestamp);
-        List<LiquidatableVault> found = new ArrayList<>();
+        List<LiquidatableVault> found = List.of();
         int examined = 0;
         if (at.hasPrice()) {
             LiquidationPriceIndex index = idx.index();
-            for (int i = index.firstAbove(floor(oracle.answer())); i < index.size(); i++) {
-                VaultPosition v = book.vault(index.vaultAt(i));
+            HealthBound bound = new HealthBound(at);
+            int from = index.firstAbove(floor(oracle.answer()));
+            ConfirmedVaults confirmed = new ConfirmedVaults(at, index.size() - from);
+            for (int i = from; i < index.size(); i++) {
                 examined++;
-                BigInteger debt = at.debt(v);
-                BigInteger maxDebt = at.maxDebt(v);
-                if (debt.compareTo(maxDebt) > 0) found.add(new LiquidatableVault(v, debt, maxDebt));
+                int verdict = bound.verdict(index.debtSharesAt(i), index.collateralAt(i));
+                if (verdict == HealthBound.HEALTHY) continue;
+                VaultPosition v = index.positionAt(i);
+                if (verdict == HealthBound.LIQUIDATABLE || at.liquidatable(v)) confirmed.addVault(v);
             }
+            found = confirmed;
         }
         return new LiquidationCandidates(m.id(), block, timestamp, oracle, at.hasPrice() ? at.price() : null,
                 at.priceUsable(), at.priceProblem(), found, examined, idx.index().size(), at,

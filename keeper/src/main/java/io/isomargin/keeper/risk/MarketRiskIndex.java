@@ -17,16 +17,16 @@ final class MarketRiskIndex {
     boolean ensure(TrackedMarket m, Collection<VaultPosition> vaults, long now, RiskConfig config) {
         if (bound != null && bound.covers(m, now)) return false;
         bound = new ThresholdBound(m, now, config);
-        long[] ids = new long[vaults.size()];
+        VaultPosition[] indexed = new VaultPosition[vaults.size()];
         double[] keys = new double[vaults.size()];
         int n = 0;
         for (VaultPosition v : vaults) {
             double key = bound.key(v);
             if (Double.isNaN(key)) continue;
-            ids[n] = v.id();
+            indexed[n] = v;
             keys[n++] = key;
         }
-        index.replaceAll(ids, keys, n);
+        index.replaceAll(indexed, keys, n);
         return true;
     }
 
@@ -38,7 +38,7 @@ final class MarketRiskIndex {
         if (bound == null) return; // the next ensure rebuilds everything
         double key = bound.key(after);
         if (Double.isNaN(key)) index.remove(after.id());
-        else index.put(after.id(), key);
+        else index.put(after, key);
     }
 
     void vaultRemoved(long id) {

@@ -38,6 +38,7 @@ final class ThresholdBound {
     private final BigInteger ratioNum;
     private final BigInteger ratioDen;
     private final MarginMath.Margins maxMargins;
+    private TrackedMarket covered; // the last market state covers() accepted (immutable, compared by identity)
 
     ThresholdBound(TrackedMarket m, long now, RiskConfig config) {
         this.builtAt = now;
@@ -59,13 +60,21 @@ final class ThresholdBound {
         return validUntil;
     }
 
-    /** Whether the bound still holds for {@code m} (its current parameters and totals) at time {@code now}. */
+    /**
+     * Whether the bound still holds for {@code m} (its current parameters and totals) at time {@code now}. Apart from
+     * the window, the answer depends on {@code m} alone (its totals are accrued to the window's end), so the last
+     * market state found covered is remembered: blocks without a market event cost no big-integer work here.
+     */
     boolean covers(TrackedMarket m, long now) {
-        if (now < builtAt || now > validUntil || !sameShape(m)) return false;
+        if (now < builtAt || now > validUntil) return false;
+        if (m == covered) return true;
+        if (!sameShape(m)) return false;
         MarketTotals h = accruedToEnd(m);
         BigInteger lhs = h.totalBorrowAssets().add(SharesMath.VIRTUAL_ASSETS).multiply(ratioDen);
         BigInteger rhs = ratioNum.multiply(h.totalBorrowShares().add(SharesMath.VIRTUAL_SHARES));
-        return lhs.compareTo(rhs) <= 0;
+        if (lhs.compareTo(rhs) > 0) return false;
+        covered = m;
+        return true;
     }
 
     /** Whether {@code m}'s margins (tiers with their ramps) and price scale are those the bound was built for. */

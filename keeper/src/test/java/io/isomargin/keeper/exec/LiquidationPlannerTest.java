@@ -64,7 +64,7 @@ class LiquidationPlannerTest {
                     debts.get(i).multiply(E6));
             BigInteger debt = MarginMath.debt(p.debtShares(), at.accruedTotals());
             assertTrue(MarginMath.isLiquidatable(p.collateral(), debt, at.price(), at.margins()));
-            vaults.add(new LiquidatableVault(p, debt, BigInteger.ZERO));
+            vaults.add(new LiquidatableVault(p, at));
         }
         return new LiquidationCandidates(1, 10, NOW, null, at.price(), true, null, vaults, n, n, at);
     }
