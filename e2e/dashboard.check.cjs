@@ -39,10 +39,15 @@ async function apiOk(p) {
   return r.body;
 }
 
-/** What the page shows: visible texts (thousands separators removed) and the data-* values of each figure. */
+/**
+ * What the page shows: visible texts (thousands separators removed) and the data-* values of each figure; an amount as
+ * its text ("1234.5 USDC") and the raw value it carries (data-raw, also its hover title).
+ */
 function readPage() {
   const plain = s => s.replace(/,/g, '').trim();
   const rows = sel => [...document.querySelectorAll(sel)];
+  const amt = td => ({ text: plain(td.textContent), raw: td.dataset.raw === undefined ? null : td.dataset.raw,
+    title: td.title });
   return {
     block: document.body.dataset.block,
     state: document.body.dataset.state,
@@ -50,30 +55,31 @@ function readPage() {
     error: document.getElementById('error').hidden ? null : document.getElementById('error').textContent,
     marketCount: document.getElementById('market-count').dataset.count,
     markets: rows('#markets tbody tr').map(tr => ({
-      id: tr.dataset.marketId, price: plain(tr.querySelector('.price').textContent),
+      id: tr.dataset.marketId, price: amt(tr.querySelector('.price')),
+      name: tr.querySelector('.market-name').textContent,
       openVaults: tr.querySelector('.open-vaults').textContent,
       pendingExecutableAt: tr.querySelector('.pending-risk').dataset.executableAt || '',
     })),
     vaults: rows('#vaults tbody tr').map(tr => ({
-      id: tr.dataset.vaultId, market: tr.children[1].textContent, debt: plain(tr.children[4].textContent),
-      health: tr.children[5].textContent, liquidationPrice: plain(tr.children[6].textContent),
+      id: tr.dataset.vaultId, market: tr.children[1].textContent, debt: amt(tr.children[4]),
+      health: tr.children[5].textContent, liquidationPrice: amt(tr.children[6]),
       liquidatable: tr.dataset.liquidatable, guardedBadge: !!tr.querySelector('.badge.guard'),
     })),
     topUps: rows('#top-ups tbody tr[data-vault]').map(tr => ({
-      block: tr.children[0].textContent, vault: tr.children[1].textContent,
-      amount: plain(tr.children[4].textContent), fee: plain(tr.children[5].textContent),
+      block: tr.dataset.block, time: tr.children[0].textContent, vault: tr.children[1].textContent,
+      amount: amt(tr.children[4]), fee: amt(tr.children[5]),
     })),
     liquidations: rows('#liquidations tbody tr[data-vault]').map(tr => ({
-      block: tr.children[0].textContent, vault: tr.children[1].textContent,
-      repaidAssets: plain(tr.children[3].textContent), badDebt: plain(tr.children[5].textContent),
+      block: tr.dataset.block, time: tr.children[0].textContent, vault: tr.children[1].textContent,
+      market: tr.children[2].textContent, repaidAssets: amt(tr.children[3]), badDebt: amt(tr.children[5]),
     })),
     risk: rows('#market-charts section[data-market]').map(card => ({
       market: card.dataset.market,
       histogram: card.querySelector('svg.histogram').dataset.buckets,
       curvePath: !!card.querySelector('svg.risk path.curve'),
       rows: [...card.querySelectorAll('.risk-table tbody tr')].map(tr => ({
-        drop: tr.dataset.drop, vaults: tr.children[2].textContent, debt: plain(tr.children[3].textContent),
-        badDebt: plain(tr.children[4].textContent), saved: tr.children[5].textContent,
+        drop: tr.dataset.drop, vaults: tr.children[2].textContent, debt: amt(tr.children[3]),
+        badDebt: amt(tr.children[4]), saved: tr.children[5].textContent,
         guardedLiquidatable: tr.children[6].textContent,
       })),
     })),
@@ -87,16 +93,28 @@ function readPage() {
 async function compare(shown) {
   const bad = [];
   const eq = (what, got, want) => { if (String(got) !== String(want)) bad.push(`${what}: page shows ${got}, API ${want}`); };
+  // an amount: shown in whole tokens with its symbol (the API's formatted value), the raw value on hover
+  const eqAmount = (what, got, formatted, raw, symbol) => {
+    if (raw === null || raw === undefined) return eq(what, got.text, '–');
+    eq(what, got.text, (formatted === null || formatted === undefined ? raw : formatted) + ' ' + symbol);
+    eq(what + ' (raw, on hover)', got.raw, raw);
+    if (!got.title.includes(raw)) bad.push(`${what}: hover title ${got.title} lacks the raw ${raw}`);
+  };
+  // a block's time as the page shows it: "2025-01-31 12:00:05 UTC"
+  const shownTime = iso => (iso ? iso.replace('T', ' ').replace('Z', ' UTC') : '–');
   if (shown.error) bad.push('page shows an error: ' + shown.error);
 
   const markets = await apiOk('/markets');
+  const symbols = new Map(markets.items.map(m => [m.id, { loan: m.tokens.loan.symbol, collateral: m.tokens.collateral.symbol }]));
   eq('asOf block', shown.block, markets.asOf ? markets.asOf.block : '');
   eq('market count', shown.marketCount, markets.items.length);
   eq('market rows', shown.markets.length, markets.items.length);
   markets.items.forEach((m, i) => {
     const s = shown.markets[i] || {};
     eq(`market row ${i} id`, s.id, m.id);
-    eq(`market ${m.id} price`, s.price, m.price ? m.price.answer : '–');
+    eq(`market ${m.id} name`, s.name, m.name);
+    eqAmount(`market ${m.id} price`, s.price || {}, m.price && m.price.answerFormatted, m.price && m.price.answer,
+      m.tokens.loan.symbol);
     eq(`market ${m.id} open vaults`, s.openVaults, m.openVaults);
     eq(`market ${m.id} pending risk change`, s.pendingExecutableAt,
       m.pendingRiskChange ? m.pendingRiskChange.executableAt : '');
@@ -108,8 +126,10 @@ async function compare(shown) {
     const s = shown.vaults[i] || {};
     eq(`vault row ${i} id`, s.id, v.id);
     eq(`vault ${v.id} health`, s.health, v.health === null ? '–' : v.health);
-    eq(`vault ${v.id} debt`, s.debt, v.debt);
-    eq(`vault ${v.id} liquidation price`, s.liquidationPrice, v.liquidationPrice === null ? '–' : v.liquidationPrice);
+    eq(`vault ${v.id} market`, s.market, v.marketName);
+    eqAmount(`vault ${v.id} debt`, s.debt || {}, v.debtFormatted, v.debt, symbols.get(v.market).loan);
+    eqAmount(`vault ${v.id} liquidation price`, s.liquidationPrice || {}, v.liquidationPriceFormatted, v.liquidationPrice,
+      symbols.get(v.market).loan);
     eq(`vault ${v.id} liquidatable`, s.liquidatable, v.liquidatable);
     eq(`vault ${v.id} guarded badge`, s.guardedBadge, v.guarded);
   });
@@ -120,8 +140,9 @@ async function compare(shown) {
     const s = shown.topUps[i] || {};
     eq(`top-up ${i} vault`, s.vault, t.vault);
     eq(`top-up ${i} block`, s.block, t.block);
-    eq(`top-up ${i} amount`, s.amount, t.amount);
-    eq(`top-up ${i} fee`, s.fee, t.fee);
+    eq(`top-up ${i} time`, s.time, shownTime(t.time));
+    eqAmount(`top-up ${i} amount`, s.amount || {}, t.amountFormatted, t.amount, t.tokenSymbol);
+    eqAmount(`top-up ${i} fee`, s.fee || {}, t.feeFormatted, t.fee, t.tokenSymbol);
   });
 
   const liqs = await apiOk('/liquidations?order=desc&limit=15');
@@ -130,8 +151,11 @@ async function compare(shown) {
     const s = shown.liquidations[i] || {};
     eq(`liquidation ${i} vault`, s.vault, l.vault);
     eq(`liquidation ${i} block`, s.block, l.block);
-    eq(`liquidation ${i} repaid`, s.repaidAssets, l.repaidAssets);
-    eq(`liquidation ${i} bad debt`, s.badDebt, l.badDebt);
+    eq(`liquidation ${i} time`, s.time, shownTime(l.time));
+    eq(`liquidation ${i} market`, s.market, l.marketName);
+    eqAmount(`liquidation ${i} repaid`, s.repaidAssets || {}, l.repaidAssetsFormatted, l.repaidAssets,
+      symbols.get(l.market).loan);
+    eqAmount(`liquidation ${i} bad debt`, s.badDebt || {}, l.badDebtFormatted, l.badDebt, symbols.get(l.market).loan);
   });
 
   const priced = markets.items.filter(m => m.price);
@@ -142,8 +166,10 @@ async function compare(shown) {
     for (const r of card.rows) {
       const risk = await apiOk(`/risk/${card.market}?drop=${r.drop}`);
       eq(`market ${card.market} at -${r.drop}% liquidatable vaults`, r.vaults, risk.liquidatableVaults);
-      eq(`market ${card.market} at -${r.drop}% liquidatable debt`, r.debt, risk.liquidatableDebt);
-      eq(`market ${card.market} at -${r.drop}% bad debt`, r.badDebt, risk.badDebt);
+      const loan = symbols.get(Number(card.market)).loan;
+      eqAmount(`market ${card.market} at -${r.drop}% liquidatable debt`, r.debt, risk.liquidatableDebtFormatted,
+        risk.liquidatableDebt, loan);
+      eqAmount(`market ${card.market} at -${r.drop}% bad debt`, r.badDebt, risk.badDebtFormatted, risk.badDebt, loan);
       eq(`market ${card.market} at -${r.drop}% saved by guards`, r.saved, risk.withGuards.savedVaults);
       eq(`market ${card.market} at -${r.drop}% liquidatable with guards`, r.guardedLiquidatable,
         risk.withGuards.liquidatableVaults);
@@ -260,6 +286,9 @@ async function main() {
       topUps: result.shown.topUps.map(t => Number(t.vault)),
       savedByGuards: result.shown.risk.reduce((n, c) => Math.max(n, ...c.rows.map(r => Number(r.saved))), 0),
       pendingRiskChanges: result.shown.markets.filter(m => m.pendingExecutableAt !== '').length,
+      marketNames: result.shown.markets.map(m => m.name),
+      liquidationsShown: result.shown.liquidations.map(l => ({ time: l.time, market: l.market,
+        repaid: l.repaidAssets.text, repaidRaw: l.repaidAssets.raw })),
       keeper: result.shown.keeperState, keeperTracked: result.shown.keeperTracked === undefined ? null : Number(result.shown.keeperTracked),
       screenshot: shot, live: result.shown.live, pushedBlock, vaultPage,
     };

@@ -22,6 +22,40 @@ function percent(a, b) {
   return (bps / 100n) + '.' + String(bps % 100n).padStart(2, '0') + '%';
 }
 
+/**
+ * A cell showing an amount in whole tokens with its symbol ("1,234.5 USDC"), the API's exact raw value on hover (the
+ * title) and in data-raw; the raw value grouped when the token's decimals are unknown (no formatted value).
+ */
+function amountCell(formatted, raw, symbol, attrs) {
+  const known = formatted !== null && formatted !== undefined;
+  const text = raw === null || raw === undefined ? '–' : (known ? group(formatted) : group(raw)) + (symbol ? ' ' + symbol : '');
+  const td = cell(text, Object.assign({ class: 'num' }, attrs || {}));
+  if (raw !== null && raw !== undefined) {
+    td.title = 'raw: ' + raw + (known ? '' : ' (token decimals unknown)');
+    td.dataset.raw = raw;
+  }
+  return td;
+}
+
+/** An ISO 8601 UTC time as "2025-01-31 12:00:05 UTC"; "–" without one. */
+function when(iso) {
+  return iso ? iso.replace('T', ' ').replace('Z', ' UTC') : '–';
+}
+
+/** A cell showing a block's time, its number on hover and in data-block. */
+function timeCell(block, iso) {
+  const td = cell(when(iso), { title: 'block ' + block, class: 'time' });
+  td.dataset.block = block;
+  return td;
+}
+
+/** Symbols of each market's tokens, by market id, from /markets. */
+function marketTokens(markets) {
+  return new Map(markets.items.map(m => [m.id, {
+    name: m.name, loan: m.tokens.loan.symbol, collateral: m.tokens.collateral.symbol,
+  }]));
+}
+
 function short(addr) {
   return addr ? addr.slice(0, 6) + '…' + addr.slice(-4) : '–';
 }

@@ -3,8 +3,9 @@
 // markets, keeper status,
 // recent liquidations and margin-guard top-ups, a health histogram and a risk curve per market (with and without the
 // guards' remaining capacity), and the vaults closest to liquidation (guarded ones marked).
-// Numbers are the API's exact decimal strings, only grouped into thousands for reading; the exact value of each
-// figure is also kept in a data-* attribute (the browser test compares those with the API).
+// Amounts are shown in whole tokens with their symbols (the API's formatted values, exact, grouped into thousands),
+// markets by name (WETH/USDC) and events by their block's time (UTC); the raw value of each figure is on hover (the
+// title) and kept in a data-* attribute (the browser test compares both with the API).
 'use strict';
 
 const VAULT_ROWS = 50;
@@ -29,16 +30,17 @@ function renderMarkets(markets) {
   $('#market-count').dataset.count = markets.items.length;
   const rows = markets.items.map(m => {
     const st = m.state;
+    const loan = m.tokens.loan.symbol;
     const tiers = (m.tiers || []).map(t => (t.mmToBps / 100) + '%').join(' / ');
     const liq = m.liquidation ? (m.liquidation.bonusBps / 100) + '% / ' + (m.liquidation.closeFactorBps / 100) + '%' : '–';
     return row([
       cell(String(m.id)),
-      cell(short(m.collateralToken) + ' / ' + short(m.loanToken), { title: m.collateralToken + ' / ' + m.loanToken }),
-      cell(group(m.price && m.price.answer), { class: 'num price' }),
-      cell(group(st.totalSupplyAssets), { class: 'num' }),
-      cell(group(st.totalBorrowAssets), { class: 'num' }),
+      cell(m.name, { class: 'market-name', title: m.collateralToken + ' / ' + m.loanToken }),
+      amountCell(m.price && m.price.answerFormatted, m.price && m.price.answer, loan, { class: 'num price' }),
+      amountCell(st.totalSupplyAssetsFormatted, st.totalSupplyAssets, loan),
+      amountCell(st.totalBorrowAssetsFormatted, st.totalBorrowAssets, loan),
       cell(percent(st.totalBorrowAssets, st.totalSupplyAssets)),
-      cell(group(st.insuranceFund), { class: 'num' }),
+      amountCell(st.insuranceFundFormatted, st.insuranceFund, loan),
       cell(String(m.openVaults), { class: 'open-vaults' }),
       cell(liq),
       cell(tiers),
@@ -53,13 +55,12 @@ function renderMarkets(markets) {
 // A market's pending risk-parameter change (timelocked): when anyone may execute it, and what it sets.
 function pendingCell(p) {
   if (!p) return cell('–', { class: 'pending-risk' });
-  const when = new Date(p.executableAt * 1000).toISOString().replace('.000Z', 'Z');
   const c = cell(p.executable ? 'executable' : 'pending', {
     class: 'pending-risk',
-    title: `pending, executable from ${when} (UTC): bonus ${p.liquidation.bonusBps / 100}%, `
-      + `close factor ${p.liquidation.closeFactorBps / 100}%, protocol fee ${p.liquidation.protocolFeeBps / 100}%, min debt ${p.liquidation.minDebt}, `
+    title: `pending, executable from ${when(p.executableAtTime)}: bonus ${p.liquidation.bonusBps / 100}%, `
+      + `close factor ${p.liquidation.closeFactorBps / 100}%, protocol fee ${p.liquidation.protocolFeeBps / 100}%, min debt ${group(p.liquidation.minDebtFormatted)} (raw ${p.liquidation.minDebt}), `
       + `reserve ${p.interest.reserveFactorBps / 100}%, max oracle age ${p.maxOracleAge} s (proposed in block `
-      + `${p.proposedBlock})`,
+      + `${p.proposedBlock}, ${when(p.proposedTime)})`,
   });
   c.dataset.executableAt = p.executableAt;
   return c;
@@ -84,24 +85,25 @@ function renderKeeper(k) {
   table.id = 'keeper-table';
   const add = (label, value, key) => table.append(row([cell(label), cell(value, { class: 'num' })], { key, value }));
   add('sender', short(s.sender) + (s.dryRun ? ' (dry run)' : ''), 'sender');
-  add('block', String(s.block), 'block');
+  add('block', String(s.block) + (s.blockTime ? ' · ' + when(s.blockTime) : ''), 'block');
   add('vaults tracked', String(s.trackedVaults), 'trackedVaults');
   add('liquidatable now', String(liquidatable), 'liquidatable');
   add('transactions in flight', String((s.pending || []).length), 'pending');
   for (const m of s.markets || []) {
-    add('market ' + m.marketId, m.vaults + ' vaults, ' + m.liquidatable + ' liquidatable', 'market-' + m.marketId);
+    add('market ' + m.marketId + (m.name ? ' ' + m.name : ''), m.vaults + ' vaults, ' + m.liquidatable + ' liquidatable',
+      'market-' + m.marketId);
   }
   box.replaceChildren(table);
 }
 
-function renderLiquidations(liqs) {
+function renderLiquidations(liqs, tokens) {
   const rows = liqs.items.map(l => row([
-    cell(String(l.block)),
+    timeCell(l.block, l.time),
     nodeCell(vaultLink(l.vault)),
-    cell(String(l.market)),
-    cell(group(l.repaidAssets), { class: 'num' }),
-    cell(group(l.seizedCollateral), { class: 'num' }),
-    cell(group(l.badDebt), { class: 'num' + (l.badDebt !== '0' ? ' health-bad' : '') }),
+    cell(l.marketName, { title: 'market ' + l.market }),
+    amountCell(l.repaidAssetsFormatted, l.repaidAssets, tokens.get(l.market).loan),
+    amountCell(l.seizedCollateralFormatted, l.seizedCollateral, tokens.get(l.market).collateral),
+    amountCell(l.badDebtFormatted, l.badDebt, tokens.get(l.market).loan, { class: 'num' + (l.badDebt !== '0' ? ' health-bad' : '') }),
     cell(short(l.liquidator), { title: l.liquidator }),
   ], { block: l.block, logIndex: l.logIndex, vault: l.vault, market: l.market, repaidAssets: l.repaidAssets,
     seizedCollateral: l.seizedCollateral, badDebt: l.badDebt }));
@@ -125,14 +127,14 @@ function badgesCell(v) {
 function renderTopUps(topUps) {
   const healths = t => (t.healthBefore === null ? '–' : t.healthBefore) + ' → ' + (t.healthAfter === null ? 'no debt' : t.healthAfter);
   const rows = topUps.items.map(t => row([
-    cell(String(t.block)),
+    timeCell(t.block, t.time),
     nodeCell(vaultLink(t.vault)),
-    cell(String(t.market)),
+    cell(t.marketName, { title: 'market ' + t.market }),
     cell(t.mode === 'repay_debt' ? 'repay debt' : 'deposit collateral'),
-    cell(group(t.amount), { class: 'num' }),
-    cell(group(t.fee), { class: 'num' }),
+    amountCell(t.amountFormatted, t.amount, t.tokenSymbol),
+    amountCell(t.feeFormatted, t.fee, t.tokenSymbol),
     cell(healths(t), { class: 'num' }),
-    cell(group(t.usedLast24h), { class: 'num' }),
+    amountCell(t.usedLast24hFormatted, t.usedLast24h, t.tokenSymbol),
     cell(short(t.executor), { title: t.executor }),
   ], { block: t.block, logIndex: t.logIndex, vault: t.vault, amount: t.amount, fee: t.fee,
     healthAfterWad: t.healthAfterWad }));
@@ -140,37 +142,39 @@ function renderTopUps(topUps) {
   $('#top-ups tbody').replaceChildren(...rows);
 }
 
-function renderVaults(vaults, prices) {
+function renderVaults(vaults, prices, tokens) {
   const rows = vaults.items.map(v => row([
     nodeCell(vaultLink(v.id)),
-    cell(String(v.market)),
+    cell(v.marketName, { title: 'market ' + v.market }),
     cell(short(v.owner), { title: v.owner }),
-    cell(group(v.collateral), { class: 'num' }),
-    cell(group(v.debt), { class: 'num' }),
+    amountCell(v.collateralFormatted, v.collateral, tokens.get(v.market).collateral),
+    amountCell(v.debtFormatted, v.debt, tokens.get(v.market).loan),
     cell(v.health === null ? '–' : v.health, { class: 'num ' + healthClass(v.health) }),
-    cell(group(v.liquidationPrice), { class: 'num' }),
-    cell(group(prices.get(v.market)), { class: 'num' }),
+    amountCell(v.liquidationPriceFormatted, v.liquidationPrice, tokens.get(v.market).loan),
+    amountCell(...(prices.get(v.market) || [null, null]), tokens.get(v.market).loan),
     badgesCell(v),
   ], { vaultId: v.id, market: v.market, health: v.health, healthWad: v.healthWad || null,
     debt: v.debt, liquidationPrice: v.liquidationPrice, liquidatable: v.liquidatable, guarded: !!v.guarded }));
   $('#vaults tbody').replaceChildren(...rows);
 }
 
-function marketCard(id) {
+function marketCard(id, t) {
   let card = document.getElementById('market-card-' + id);
   if (card) return card;
   card = document.createElement('section');
   card.className = 'card';
   card.id = 'market-card-' + id;
   card.dataset.market = id;
-  card.innerHTML = `<h2>Market ${id}: health of vaults with debt</h2>
+  card.innerHTML = `<h2>Market ${id} <span class="card-name"></span>: health of vaults with debt</h2>
     <svg class="histogram" role="img" aria-label="health histogram of market ${id}"></svg>
-    <h2>Market ${id}: liquidatable debt if the price drops</h2>
+    <h2>Market ${id} <span class="card-name"></span>: liquidatable debt if the price drops</h2>
     <svg class="risk" role="img" aria-label="liquidatable debt against price drop, market ${id}"></svg>
-    <div class="legend"><i></i>liquidatable debt<i class="guarded"></i>with the guards' top-ups<i class="bad-debt"></i>bad debt their liquidation would leave (loan units)</div>
+    <div class="legend"><i></i>liquidatable debt<i class="guarded"></i>with the guards' top-ups<i class="bad-debt"></i>bad debt their liquidation would leave (<span class="loan-symbol"></span>)</div>
     <table class="risk-table"><thead><tr><th>price drop</th><th>shocked price</th><th>liquidatable</th>
       <th>their debt</th><th>bad debt</th><th title="vaults a top-up of their guard's remaining capacity brings back above health 1">saved</th>
       <th title="vaults liquidatable even with the guards' top-ups">with guards</th></tr></thead><tbody></tbody></table>`;
+  card.querySelectorAll('.card-name').forEach(e => { e.textContent = t.name; });
+  card.querySelector('.loan-symbol').textContent = t.loan;
   $('#market-charts').append(card);
   return card;
 }
@@ -187,25 +191,29 @@ function renderHistogram(card, h) {
   svg.dataset.debtFree = h.debtFreeVaults;
 }
 
-function renderCurve(card, c) {
+function renderCurve(card, c, t) {
+  // drawn in whole tokens (a float is fine for a picture; the table and the data-* keep the exact values)
+  const whole = (f, raw) => Number(f === null || f === undefined ? raw : f);
   const xs = c.points.map(p => Number(p.drop));
-  const debt = c.points.map(p => Number(p.liquidatableDebt));
-  const bad = c.points.map(p => Number(p.badDebt));
-  const guarded = c.points.map(p => Number(p.withGuards.liquidatableDebt));
-  const maxDebt = c.points.reduce((m, p) => (BigInt(p.liquidatableDebt) > BigInt(m) ? p.liquidatableDebt : m), '0');
+  const debt = c.points.map(p => whole(p.liquidatableDebtFormatted, p.liquidatableDebt));
+  const bad = c.points.map(p => whole(p.badDebtFormatted, p.badDebt));
+  const guarded = c.points.map(p => whole(p.withGuards.liquidatableDebtFormatted, p.withGuards.liquidatableDebt));
+  const maxPoint = c.points.reduce((m, p) => (BigInt(p.liquidatableDebt) > BigInt(m.liquidatableDebt) ? p : m), c.points[0]);
   const svg = card.querySelector('svg.risk');
   Charts.lines(svg, {
     xs, series: [{ ys: debt }, { ys: guarded, cls: 'guarded' }, { ys: bad, cls: 'bad-debt' }], xLabel: 'oracle price drop',
-    xTicks: [0, 10, 20, 30, 40, 50].filter(t => t <= CURVE.max), yLabel: 'loan units', yMaxText: 'max ' + group(maxDebt),
+    xTicks: [0, 10, 20, 30, 40, 50].filter(x => x <= CURVE.max), yLabel: t.loan,
+    yMaxText: 'max ' + group(maxPoint.liquidatableDebtFormatted || maxPoint.liquidatableDebt) + ' ' + t.loan,
   });
   svg.dataset.points = JSON.stringify(c.points.map(p => [p.drop, p.liquidatableVaults, p.liquidatableDebt, p.badDebt]));
   const rows = c.points.filter(p => CURVE_TABLE_DROPS.includes(p.drop)).map(p => row([
     cell('−' + p.drop + '%'),
-    cell(group(p.shockedPrice), { class: 'num' }),
+    amountCell(p.shockedPriceFormatted, p.shockedPrice, t.loan),
     cell(String(p.liquidatableVaults)),
-    cell(group(p.liquidatableDebt), { class: 'num' }),
-    cell(group(p.badDebt), { class: 'num' }),
-    cell(String(p.withGuards.savedVaults), { class: 'saved', title: 'debt saved: ' + group(p.withGuards.savedDebt) }),
+    amountCell(p.liquidatableDebtFormatted, p.liquidatableDebt, t.loan),
+    amountCell(p.badDebtFormatted, p.badDebt, t.loan),
+    cell(String(p.withGuards.savedVaults), { class: 'saved',
+      title: 'debt saved: ' + group(p.withGuards.savedDebtFormatted || p.withGuards.savedDebt) + ' ' + t.loan }),
     cell(String(p.withGuards.liquidatableVaults), { class: 'guarded-liquidatable' }),
   ], { drop: p.drop, liquidatableVaults: p.liquidatableVaults, liquidatableDebt: p.liquidatableDebt,
     badDebt: p.badDebt, savedVaults: p.withGuards.savedVaults }));
@@ -225,20 +233,22 @@ async function refresh() {
     histogram: await api('/markets/' + m.id + '/health-histogram'),
     curve: await api('/risk/' + m.id + '/curve?max=' + CURVE.max + '&step=' + CURVE.step),
   })));
+  const tokens = marketTokens(markets);
   renderHealth(health);
   renderMarkets(markets);
   renderKeeper(keeper);
-  renderLiquidations(liqs);
+  renderLiquidations(liqs, tokens);
   renderTopUps(topUps);
-  renderVaults(vaults, new Map(markets.items.map(m => [m.id, m.price && m.price.answer])));
+  renderVaults(vaults, new Map(markets.items.map(m => [m.id, m.price ? [m.price.answerFormatted, m.price.answer]
+    : [null, null]])), tokens);
   for (const m of perMarket) {
-    const card = marketCard(m.id);
+    const card = marketCard(m.id, tokens.get(m.id));
     if (m.histogram.status === 200) renderHistogram(card, m.histogram.body);
-    if (m.curve.status === 200) renderCurve(card, m.curve.body);
+    if (m.curve.status === 200) renderCurve(card, m.curve.body, tokens.get(m.id));
   }
   const block = markets.asOf ? markets.asOf.block : null;
   $('#as-of').textContent = block === null ? 'nothing indexed yet'
-    : 'as of block ' + block + ' · updated ' + new Date().toLocaleTimeString();
+    : 'as of block ' + block + ' (' + when(markets.asOf.time) + ') · updated ' + new Date().toLocaleTimeString();
   document.body.dataset.block = block === null ? '' : block;
 }
 

@@ -11,17 +11,23 @@ function kv(label, value, key) {
   return tr;
 }
 
-function renderPosition(v) {
+/** A row of an amount in whole tokens, raw on hover. */
+function kvAmount(label, formatted, raw, symbol, key) {
+  return row([cell(label), amountCell(formatted, raw, symbol)], { key });
+}
+
+function renderPosition(v, t) {
   $('#vault-id').textContent = v.id;
   $('#position tbody').replaceChildren(
-    kv('market', String(v.market), 'market'),
+    kv('market', v.marketName + ' (market ' + v.market + ')', 'market'),
     kv('owner', v.owner, 'owner'),
     kv('state', v.closed ? 'closed' : 'open', 'state'),
-    kv('collateral', group(v.collateral), 'collateral'),
-    kv('debt', group(v.debt), 'debt'),
+    kv('opened', when(v.openedTime) + ' (block ' + v.openedBlock + ')', 'opened'),
+    kvAmount('collateral', v.collateralFormatted, v.collateral, t.collateral, 'collateral'),
+    kvAmount('debt', v.debtFormatted, v.debt, t.loan, 'debt'),
     kv('health', v.health, 'health'),
     kv('liquidatable', v.liquidatable === null ? null : String(v.liquidatable), 'liquidatable'),
-    kv('liquidation price', group(v.liquidationPrice), 'liquidationPrice'),
+    kvAmount('liquidation price', v.liquidationPriceFormatted, v.liquidationPrice, t.loan, 'liquidationPrice'),
   );
   const data = document.body.dataset;
   data.vault = v.id;
@@ -38,17 +44,21 @@ function renderGuard(guard) {
     return;
   }
   $('#guard').dataset.guarded = 'true';
+  const amount = (f, raw) => (f === null ? group(raw) : group(f)) + ' ' + p.tokenSymbol;
   $('#guard').textContent = `${p.mode === 'deposit_collateral' ? 'deposits collateral' : 'repays debt'} below health `
-    + `${p.triggerHealth} up to ${p.targetHealth}; fee ${p.feeBps / 100}%; per top-up ${group(p.maxPerTopUp)}, per `
-    + `24 h ${group(p.maxPerDay)} (used ${group(p.usedLast24h)}); ${p.live ? 'live' : 'not live'}, expires `
-    + new Date(p.expiry * 1000).toISOString();
+    + `${p.triggerHealth} up to ${p.targetHealth}; fee ${p.feeBps / 100}%; per top-up `
+    + `${amount(p.maxPerTopUpFormatted, p.maxPerTopUp)}, per 24 h ${amount(p.maxPerDayFormatted, p.maxPerDay)} (used `
+    + `${amount(p.usedLast24hFormatted, p.usedLast24h)}); ${p.live ? 'live' : 'not live'}, expires ${when(p.expiryTime)}`;
+  $('#guard').title = `raw: per top-up ${p.maxPerTopUp}, per 24 h ${p.maxPerDay}, used ${p.usedLast24h}`;
 }
 
-function renderHistory(h) {
+function renderHistory(h, t) {
+  const coll = (f, raw) => (f === null ? group(raw) : group(f));
   $('#history tbody').replaceChildren(...h.items.map(e => row([
-    cell(String(e.block)),
+    timeCell(e.block, e.time),
     cell(e.event),
-    cell(group(e.collateralBefore) + ' → ' + group(e.collateralAfter), { class: 'num' }),
+    cell(coll(e.collateralBeforeFormatted, e.collateralBefore) + ' → ' + coll(e.collateralAfterFormatted, e.collateralAfter)
+      + ' ' + t.collateral, { class: 'num', title: 'raw: ' + e.collateralBefore + ' → ' + e.collateralAfter }),
     cell(group(e.debtSharesBefore) + ' → ' + group(e.debtSharesAfter), { class: 'num' }),
     cell(short(e.txHash), { title: e.txHash }),
   ], { block: e.block, event: e.event })));
@@ -56,23 +66,24 @@ function renderHistory(h) {
 
 function renderTopUps(topUps) {
   $('#vault-top-ups tbody').replaceChildren(...(topUps || []).map(t => row([
-    cell(String(t.block)),
+    timeCell(t.block, t.time),
     cell(t.mode),
-    cell(group(t.amount), { class: 'num' }),
-    cell(group(t.fee), { class: 'num' }),
+    amountCell(t.amountFormatted, t.amount, t.tokenSymbol),
+    amountCell(t.feeFormatted, t.fee, t.tokenSymbol),
     cell((t.healthBefore || '–') + ' → ' + (t.healthAfter || '–')),
   ], { block: t.block })));
 }
 
 async function refresh() {
   if (!VAULT_ID) throw new Error('no vault id: open vault.html?id=<vault id>');
-  const [v, h] = await Promise.all([ok('/vaults/' + encodeURIComponent(VAULT_ID)),
-    ok('/vaults/' + encodeURIComponent(VAULT_ID) + '/history?limit=' + HISTORY_ROWS)]);
-  renderPosition(v);
+  const [v, h, markets] = await Promise.all([ok('/vaults/' + encodeURIComponent(VAULT_ID)),
+    ok('/vaults/' + encodeURIComponent(VAULT_ID) + '/history?limit=' + HISTORY_ROWS), ok('/markets')]);
+  const t = marketTokens(markets).get(v.market);
+  renderPosition(v, t);
   renderGuard(v.guard);
-  renderHistory(h);
+  renderHistory(h, t);
   renderTopUps(v.guard && v.guard.topUps);
-  $('#as-of').textContent = v.asOf ? 'as of block ' + v.asOf.block : '';
+  $('#as-of').textContent = v.asOf ? 'as of block ' + v.asOf.block + ' (' + when(v.asOf.time) + ')' : '';
 }
 
 liveRefresh(refresh, '');

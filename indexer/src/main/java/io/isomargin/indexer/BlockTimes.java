@@ -8,8 +8,8 @@ import java.util.OptionalLong;
 
 /**
  * The times of some blocks of a batch (seconds), by number: every block whose header the batch carries (its
- * unfinalized ones), plus those the runner read for the batch (the blocks holding guard top-ups and the batch's last
- * block when they are final, see {@link IndexerRunner}).
+ * unfinalized ones), plus those the runner read for the batch (the blocks holding its logs and the batch's last block
+ * when they are final, see {@link IndexerRunner}).
  */
 public record BlockTimes(Map<Long, Long> byNumber) {
     public BlockTimes {
@@ -27,6 +27,13 @@ public record BlockTimes(Map<Long, Long> byNumber) {
     public BlockTimes with(long number, long timestamp) {
         Map<Long, Long> times = new HashMap<>(byNumber);
         times.put(number, timestamp);
+        return new BlockTimes(times);
+    }
+
+    /** These times and {@code more}. */
+    public BlockTimes withAll(Map<Long, Long> more) {
+        Map<Long, Long> times = new HashMap<>(byNumber);
+        times.putAll(more);
         return new BlockTimes(times);
     }
 

@@ -10,6 +10,8 @@ import io.isomargin.abi.follower.ReorgTooDeepException;
 import io.isomargin.abi.follower.RpcClient;
 import io.isomargin.abi.follower.RpcErrorKind;
 import io.isomargin.abi.oracle.FeedReader;
+import io.isomargin.abi.tokens.TokenMetadata;
+import io.isomargin.abi.tokens.TokenReader;
 import io.isomargin.indexer.api.ApiServer;
 import io.vertx.core.Future;
 import java.math.BigInteger;
@@ -70,10 +72,16 @@ import org.web3j.utils.Numeric;
  * each batch by one extra {@code eth_getLogs}, checked against the batch's block headers, until the next (re)start
  * puts it in the filter.
  *
- * <p><b>Block times.</b> With a guard, the store needs the time of every block holding a top-up and of the batch's
- * last block (the rolling 24-hour cap counts back from it). An unfinalized batch carries its headers; for a final one
- * the runner reads those few headers ({@code eth_getBlockByNumber}: one per block with top-ups, plus the last block),
- * checking each top-up's block hash against its log.
+ * <p><b>Block times.</b> The store keeps the time of every block holding a log (what a person reads beside a block
+ * number; a guard's rolling 24-hour cap counts back from its top-ups' times) and of the batch's last block. An
+ * unfinalized batch carries its headers; for a final one the runner reads them ({@code eth_getBlockByNumber}, 8 at a
+ * time: one per block with logs, plus the last block), checking each against its logs' block hash.
+ *
+ * <p><b>Tokens.</b> The symbol and decimals of each market token are read once ({@link TokenReader}) when a batch
+ * creates a market naming a token not yet known, and stored before the batch commits (immutable per address: outside
+ * the batch's transaction, never rolled back). A transient RPC failure there fails the batch like any other and is
+ * retried from the cursor; no fallback is stored for it. At the first start on a database from before they were kept,
+ * the mirrored markets' tokens and the mirrored blocks' times are read before following.
  */
 public final class IndexerRunner implements AutoCloseable {
     private static final String ANSWER_UPDATED = EventEncoder.encode(MockAggregator.ANSWERUPDATED_EVENT);
@@ -91,6 +99,9 @@ public final class IndexerRunner implements AutoCloseable {
     private final Set<String> knownOracles;
     private final Duration storeTimeout;
     private final FeedReader feeds;
+    private final TokenReader tokens;
+    private final Set<String> knownTokens = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean readableCaughtUp; // tokens and block times of a database from before V6 read once
     private final Set<String> lateOracles = new LinkedHashSet<>(); // the running follower's thread only
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private final AtomicLong eventsIndexed = new AtomicLong();
@@ -134,6 +145,7 @@ public final class IndexerRunner implements AutoCloseable {
                 .collect(Collectors.toCollection(LinkedHashSet::new));
         this.storeTimeout = Objects.requireNonNull(storeTimeout, "storeTimeout");
         this.feeds = new FeedReader(rpc);
+        this.tokens = new TokenReader(rpc);
     }
 
     /**
@@ -282,9 +294,108 @@ public final class IndexerRunner implements AutoCloseable {
         Set<String> oracles = new LinkedHashSet<>(knownOracles);
         oracles.addAll(await(store.loadOracles(), "loading the markets' oracles"));
         Optional<Integer> range = await(store.loadFollowerRange(), "loading the eth_getLogs range");
+        catchUpReadable();
         long from = Math.max(meta.deployBlock(), cursor.map(c -> c.blockNumber() + 1).orElse(0L));
         if (recent.isEmpty() || recent.getLast().number() != from - 1) recent = List.of();
         return new ResumePoint(from, cursor, recent, oracles, range);
+    }
+
+    /**
+     * Once per runner: reads the metadata of mirrored markets' tokens and the times of mirrored blocks that the
+     * database does not hold yet (a database from before they were kept, V6), so every answer is readable. A transient
+     * RPC failure is thrown (the supervisor retries); nothing wrong is stored meanwhile.
+     */
+    private void catchUpReadable() {
+        if (readableCaughtUp) return;
+        knownTokens.addAll(await(store.loadTokenAddresses(), "loading the known tokens"));
+        Set<String> missing = await(store.tokensWithoutMetadata(), "finding tokens without metadata");
+        if (!missing.isEmpty()) {
+            log.info("reading symbol and decimals of {} mirrored token(s)", missing.size());
+            saveTokens(missing);
+        }
+        List<Long> blocks = await(store.blocksWithoutTime(), "finding mirrored blocks without a time");
+        if (!blocks.isEmpty()) {
+            log.info("reading the times of {} mirrored block(s) kept before block times were", blocks.size());
+            for (int from = 0; from < blocks.size(); from += 1_000) {
+                List<Long> chunk = blocks.subList(from, Math.min(blocks.size(), from + 1_000));
+                Map<Long, Long> times = new java.util.TreeMap<>();
+                headers(chunk).forEach((n, b) -> times.put(n, b.getTimestamp().longValueExact()));
+                await(store.saveBlockTimes(times), "keeping block times");
+            }
+        }
+        readableCaughtUp = true;
+    }
+
+    /** Reads and stores the metadata of {@code addresses} (not yet known), each read once. */
+    private void saveTokens(Collection<String> addresses) {
+        List<TokenMetadata> read = new ArrayList<>();
+        for (String a : addresses) {
+            if (knownTokens.contains(a)) continue;
+            TokenMetadata t = tokens.read(a);
+            if (t.source() == TokenMetadata.Source.ADDRESS) {
+                log.info("token {} answers no readable symbol(): called {}", a, t.symbol());
+            }
+            read.add(t);
+        }
+        await(store.saveTokens(read), "keeping token metadata");
+        read.forEach(t -> knownTokens.add(t.address()));
+    }
+
+    /** The headers of {@code numbers} (8 requests at a time, each retried as {@link #header} does), by number. */
+    private Map<Long, org.web3j.protocol.core.methods.response.EthBlock.Block> headers(Collection<Long> numbers) {
+        Map<Long, org.web3j.protocol.core.methods.response.EthBlock.Block> out =
+                new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.Semaphore permits = new java.util.concurrent.Semaphore(8);
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            List<java.util.concurrent.Future<?>> reads = new ArrayList<>();
+            for (long n : numbers) {
+                reads.add(pool.submit(() -> {
+                    permits.acquire();
+                    try {
+                        var block = header(n);
+                        if (block == null) {
+                            throw new ResumeFromCursorException("block #" + n + " vanished while its time was read");
+                        }
+                        out.put(n, block);
+                    } finally {
+                        permits.release();
+                    }
+                    return null;
+                }));
+            }
+            for (var r : reads) {
+                try {
+                    r.get();
+                } catch (ExecutionException e) {
+                    if (e.getCause() instanceof RuntimeException re) throw re;
+                    throw new IllegalStateException(e.getCause());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while reading block headers", e);
+                }
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Block {@code number}'s header, asked again (up to 5 tries, 100 ms doubling between them) after a transient
+     * failure: an idempotent read, and one failed header would otherwise restart the follower for the whole batch.
+     */
+    private org.web3j.protocol.core.methods.response.EthBlock.Block header(long number) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return rpc.call(w -> w.ethGetBlockByNumber(block(number), false)).getBlock();
+            } catch (RuntimeException e) {
+                if (attempt == 5 || !TransientFailures.isTransient(e)) throw e;
+                try {
+                    Thread.sleep(100L << (attempt - 1));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
     }
 
     /** Starts a follower at {@code p}; false (and nothing started) when the runner was closed meanwhile. */
@@ -454,6 +565,13 @@ public final class IndexerRunner implements AutoCloseable {
                             oracle, batch.fromBlock(), batch.toBlock());
                 }
             }
+            List<String> newTokens = new ArrayList<>();
+            for (MirrorProjection.CreatedMarket m : projection.createdMarkets(batch)) {
+                for (String t : List.of(m.loanToken(), m.collateralToken())) {
+                    if (!knownTokens.contains(t) && !newTokens.contains(t)) newTokens.add(t);
+                }
+            }
+            if (!newTokens.isEmpty()) saveTokens(newTokens); // before the market is committed: never nameless
             LogBatch withOracles = lateOracles.isEmpty() ? batch : withLateOracleLogs(batch);
             LogBatch complete = withInitialAnswers(withOracles);
             MirrorStore.BatchResult result = await(store.applyBatch(complete, blockTimes(complete)),
@@ -535,47 +653,28 @@ public final class IndexerRunner implements AutoCloseable {
         }
 
         /**
-         * The times the store needs for {@code batch}: its headers', plus, with a guard, those of its blocks holding
-         * top-ups and of its last block, read from the node when the batch is final (no headers).
+         * The times the store needs for {@code batch}: those of every block holding one of its logs (the rows a person
+         * reads with a time, guard top-ups among them) and of its last block (the cursor's). An unfinalized batch
+         * carries its headers; for a final one they are read from the node, each checked against its logs' block
+         * hash.
          */
         private BlockTimes blockTimes(LogBatch batch) {
             BlockTimes times = BlockTimes.of(batch);
-            if (meta.guard() == null) return times;
-            Map<Long, String> needed = new java.util.TreeMap<>(projection.topUpBlocks(batch));
+            Map<Long, String> needed = new java.util.TreeMap<>();
+            for (Log l : batch.logs()) needed.putIfAbsent(l.getBlockNumber().longValueExact(), l.getBlockHash());
             needed.putIfAbsent(batch.toBlock(), null);
-            for (Map.Entry<Long, String> b : needed.entrySet()) {
-                if (times.at(b.getKey()).isPresent()) continue;
-                var block = header(b.getKey());
-                if (block == null) {
-                    throw new ResumeFromCursorException("block #" + b.getKey() + " vanished while its time was read");
+            List<Long> missing = needed.keySet().stream().filter(n -> times.at(n).isEmpty()).toList();
+            if (missing.isEmpty()) return times;
+            Map<Long, Long> read = new java.util.HashMap<>();
+            for (var e : headers(missing).entrySet()) {
+                String expected = needed.get(e.getKey());
+                if (expected != null && !expected.equalsIgnoreCase(e.getValue().getHash())) {
+                    throw new ResumeFromCursorException("block #" + e.getKey() + " is now " + e.getValue().getHash()
+                            + ", its logs' " + expected + ": the chain moved");
                 }
-                if (b.getValue() != null && !b.getValue().equalsIgnoreCase(block.getHash())) {
-                    throw new ResumeFromCursorException("block #" + b.getKey() + " is now " + block.getHash()
-                            + ", its top-up log's " + b.getValue() + ": the chain moved");
-                }
-                times = times.with(b.getKey(), block.getTimestamp().longValueExact());
+                read.put(e.getKey(), e.getValue().getTimestamp().longValueExact());
             }
-            return times;
-        }
-
-        /**
-         * Block {@code number}'s header, asked again (up to 5 tries, 100 ms doubling between them) after a transient
-         * failure: an idempotent read, and one failed header would otherwise restart the follower for the whole batch.
-         */
-        private org.web3j.protocol.core.methods.response.EthBlock.Block header(long number) {
-            for (int attempt = 1; ; attempt++) {
-                try {
-                    return rpc.call(w -> w.ethGetBlockByNumber(block(number), false)).getBlock();
-                } catch (RuntimeException e) {
-                    if (attempt == 5 || !TransientFailures.isTransient(e)) throw e;
-                    try {
-                        Thread.sleep(100L << (attempt - 1));
-                    } catch (InterruptedException interrupted) {
-                        Thread.currentThread().interrupt();
-                        throw e;
-                    }
-                }
-            }
+            return times.withAll(read);
         }
 
         /** The batch plus the logs of oracles outside the follower's filter, checked against its headers. */

@@ -198,8 +198,8 @@ public final class MirrorProjection {
         return blocks;
     }
 
-    /** A {@code MarketCreated} log and the market's oracle (lower-case). */
-    public record CreatedMarket(Log log, String oracle) {}
+    /** A {@code MarketCreated} log and the market's oracle and tokens (lower-case). */
+    public record CreatedMarket(Log log, String oracle, String loanToken, String collateralToken) {}
 
     /** The {@code MarketCreated} logs of {@code batch}, in order. */
     public List<CreatedMarket> createdMarkets(LogBatch batch) {
@@ -208,7 +208,8 @@ public final class MirrorProjection {
             if (!engine.equals(address(log)) || !MARKET_CREATED.equals(topic0(log))) continue;
             decoder.decodeEngine(log).ifPresent(e -> {
                 if (e instanceof IsomarginEngine.MarketCreatedEventResponse m) {
-                    created.add(new CreatedMarket(log, lower(m.oracle)));
+                    created.add(new CreatedMarket(log, lower(m.oracle), lower(m.loanToken),
+                            lower(m.collateralToken)));
                 }
             });
         }

@@ -287,6 +287,35 @@ public final class MirrorReader {
                             r.getLong("updated_block"))));
         }
 
+        /** Every market's tokens (their metadata where read, see {@link io.isomargin.abi.tokens.TokenReader}) and
+         * price scale, by market id. */
+        public Future<Map<Long, io.isomargin.indexer.api.MarketLabel>> marketLabels() {
+            return query("SELECT m.market_id, m.loan_token, m.collateral_token, m.price_scale,"
+                    + " l.symbol AS l_symbol, l.decimals AS l_decimals, l.symbol_source AS l_source,"
+                    + " c.symbol AS c_symbol, c.decimals AS c_decimals, c.symbol_source AS c_source"
+                    + " FROM markets m LEFT JOIN tokens l ON l.address = m.loan_token"
+                    + " LEFT JOIN tokens c ON c.address = m.collateral_token", Tuple.tuple()).map(rows -> {
+                        Map<Long, io.isomargin.indexer.api.MarketLabel> out = new HashMap<>();
+                        for (Row r : rows) {
+                            out.put(r.getLong("market_id"), new io.isomargin.indexer.api.MarketLabel(
+                                    r.getLong("market_id"), token(r, "loan_token", "l_"),
+                                    token(r, "collateral_token", "c_"), MirrorTables.big(r, "price_scale")));
+                        }
+                        return out;
+                    });
+        }
+
+        /** The stored times (seconds) of {@code blocks}, by number; blocks without one are left out. */
+        public Future<Map<Long, Long>> blockTimes(Collection<Long> blocks) {
+            if (blocks.isEmpty()) return Future.succeededFuture(Map.of());
+            return query("SELECT number, timestamp FROM block_times WHERE number = ANY($1)",
+                    Tuple.of(blocks.toArray(Long[]::new))).map(rows -> {
+                        Map<Long, Long> out = new HashMap<>();
+                        for (Row r : rows) out.put(r.getLong(0), r.getLong(1));
+                        return out;
+                    });
+        }
+
         private Future<RowSet<Row>> query(String sql, Tuple args) {
             return conn.preparedQuery(sql).execute(args);
         }
@@ -295,6 +324,21 @@ public final class MirrorReader {
     /** One event of a vault, with its collateral and debt shares before and after. */
     public record VaultEvent(EventRef at, java.math.BigInteger collateralBefore, java.math.BigInteger collateralAfter,
             java.math.BigInteger debtSharesBefore, java.math.BigInteger debtSharesAfter, boolean closed) {}
+
+    /** A market token's metadata from a {@link Snapshot#marketLabels} row; not read yet: named by its short address,
+     * decimals unknown. */
+    private static io.isomargin.abi.tokens.TokenMetadata token(Row r, String addressColumn, String prefix) {
+        String address = r.getString(addressColumn);
+        String symbol = r.getString(prefix + "symbol");
+        if (symbol == null) {
+            return new io.isomargin.abi.tokens.TokenMetadata(address,
+                    io.isomargin.abi.tokens.TokenMetadata.shortAddress(address), null,
+                    io.isomargin.abi.tokens.TokenMetadata.Source.ADDRESS);
+        }
+        Short decimals = r.getShort(prefix + "decimals");
+        return new io.isomargin.abi.tokens.TokenMetadata(address, symbol, decimals == null ? null : (int) decimals,
+                io.isomargin.abi.tokens.TokenMetadata.Source.of(r.getString(prefix + "source")));
+    }
 
     private static TierState tier(Row r) {
         return new TierState(MirrorTables.big(r, "min_value"), r.getInteger("im_bps"), r.getInteger("mm_from_bps"),

@@ -165,6 +165,59 @@ public final class MirrorStore {
                 });
     }
 
+    /* READABLE DATA: token metadata and block times (see V6__readable.sql) */
+
+    /** The tokens whose metadata is stored. */
+    public Future<Set<String>> loadTokenAddresses() {
+        return pool.query("SELECT address FROM tokens").execute().map(rows -> {
+            Set<String> out = new HashSet<>();
+            rows.forEach(r -> out.add(r.getString(0)));
+            return out;
+        });
+    }
+
+    /** The tokens of mirrored markets without stored metadata (a database from before it was kept). */
+    public Future<Set<String>> tokensWithoutMetadata() {
+        return pool.query("SELECT loan_token FROM markets UNION SELECT collateral_token FROM markets"
+                + " EXCEPT SELECT address FROM tokens").execute().map(rows -> {
+                    Set<String> out = new java.util.TreeSet<>();
+                    rows.forEach(r -> out.add(r.getString(0)));
+                    return out;
+                });
+    }
+
+    /** Stores token metadata (immutable per address: outside any batch, never rolled back; a row kept stays). */
+    public Future<Void> saveTokens(List<io.isomargin.abi.tokens.TokenMetadata> tokens) {
+        if (tokens.isEmpty()) return Future.succeededFuture();
+        return pool.withConnection(conn -> batch(conn, "INSERT INTO tokens (address, symbol, decimals, symbol_source)"
+                + " VALUES ($1, $2, $3, $4) ON CONFLICT (address) DO NOTHING", tokens, t -> Tuple.of(t.address(),
+                        t.symbol(), t.decimals() == null ? null : t.decimals().shortValue(), t.source().column())));
+    }
+
+    /**
+     * The blocks that hold a mirrored row, or are the cursor's, and have no stored time, ascending (a database from
+     * before times were kept; empty afterwards).
+     */
+    public Future<List<Long>> blocksWithoutTime() {
+        String rows = String.join(" UNION ", java.util.stream.Stream.of("market_history", "tier_history",
+                "vault_history", "lender_history", "operator_history", "prices", "liquidations", "insurance_events",
+                "risk_change_history", "guard_policy_history", "guard_top_ups", "cursor")
+                .map(t -> "SELECT block_number FROM " + t).toList());
+        return pool.query("SELECT n FROM (" + rows + ") AS used (n) WHERE NOT EXISTS"
+                + " (SELECT 1 FROM block_times WHERE number = n) ORDER BY n").execute().map(result -> {
+                    List<Long> out = new ArrayList<>();
+                    result.forEach(r -> out.add(r.getLong(0)));
+                    return out;
+                });
+    }
+
+    /** Stores block times read for {@link #blocksWithoutTime} (at start, before following). */
+    public Future<Void> saveBlockTimes(Map<Long, Long> times) {
+        if (times.isEmpty()) return Future.succeededFuture();
+        return pool.withConnection(conn -> batch(conn, MirrorTables.UPSERT_BLOCK_TIME,
+                List.copyOf(times.entrySet()), e -> Tuple.of(e.getKey(), e.getValue())));
+    }
+
     /**
      * Commits {@code batch} with the block times its headers carry; see {@link #applyBatch(LogBatch, BlockTimes)}.
      */
@@ -173,11 +226,13 @@ public final class MirrorStore {
     }
 
     /**
-     * Commits {@code batch}: its rows, its unfinalized block headers and {@code batch.toBlock()} as the cursor (with
-     * its time when {@code times} has it), in one transaction. A batch starting at or below the committed cursor is
+     * Commits {@code batch}: its rows, its unfinalized block headers, the times {@code times} has of the blocks holding
+     * its logs and of its last block, and {@code batch.toBlock()} as the cursor (with its time when known), in one
+     * transaction. A batch starting at or below the committed cursor is
      * skipped ({@code applied == false}); one that would leave a gap above it fails.
      *
-     * @param times the times of at least the blocks holding guard top-ups
+     * @param times the times of at least the blocks holding guard top-ups; the runner passes those of every block
+     *              holding a log and of the last block
      */
     public Future<BatchResult> applyBatch(LogBatch batch, BlockTimes times) {
         MirrorProjection.Decoded decoded; // the costly part of the projection, on the caller's thread
@@ -206,14 +261,16 @@ public final class MirrorStore {
 
     /**
      * Undoes everything above {@code ancestor}: deletes the history, prices, liquidations, insurance events, guard
-     * top-ups and block headers above it, rebuilds the current vaults, markets, tiers, lenders, operators, risk changes
-     * and guard policies they touched from the latest history that remains (deleting those with none), and sets the
-     * cursor to {@code ancestor} (with its time); atomically.
+     * top-ups, block headers and block times above it, rebuilds the current vaults, markets, tiers, lenders,
+     * operators, risk changes and guard policies they touched from the latest history that remains (deleting those
+     * with none), and sets the cursor to {@code ancestor} (with its time); atomically.
      */
     public Future<Void> rollbackTo(BlockRef ancestor) {
         return pool.withTransaction(conn -> lockCursor(conn)
                 .compose(ignored -> conn.query(MirrorTables.rollbackScript(ancestor.number())).execute())
                 .compose(ignored -> conn.preparedQuery(MirrorTables.UPSERT_BLOCK).execute(blockTuple(ancestor)))
+                .compose(ignored -> conn.preparedQuery(MirrorTables.UPSERT_BLOCK_TIME)
+                        .execute(Tuple.of(ancestor.number(), ancestor.timestamp())))
                 .compose(ignored -> saveCursor(conn, ancestor.number(), ancestor.hash(), ancestor.timestamp()))
                 .mapEmpty());
     }
@@ -342,7 +399,21 @@ public final class MirrorStore {
         String hash = cursorHash;
         java.util.OptionalLong time = times.at(b.toBlock());
         Long timestamp = time.isPresent() ? time.getAsLong() : null;
-        return blocks.compose(v -> saveCursor(conn, b.toBlock(), hash, timestamp));
+        return blocks.compose(v -> batch(conn, MirrorTables.UPSERT_BLOCK_TIME, blockTimeRows(b, times),
+                        t -> Tuple.of(t[0], t[1])))
+                .compose(v -> saveCursor(conn, b.toBlock(), hash, timestamp));
+    }
+
+    /** The times to keep for {@code b}: of each block holding one of its logs and of its last block, where known. */
+    private static List<long[]> blockTimeRows(LogBatch b, BlockTimes times) {
+        java.util.TreeSet<Long> numbers = new java.util.TreeSet<>();
+        for (org.web3j.protocol.core.methods.response.Log l : b.logs()) {
+            numbers.add(l.getBlockNumber().longValueExact());
+        }
+        numbers.add(b.toBlock());
+        List<long[]> rows = new ArrayList<>();
+        for (long n : numbers) times.at(n).ifPresent(t -> rows.add(new long[] {n, t}));
+        return rows;
     }
 
     private static Future<Void> saveCursor(SqlConnection conn, long number, String hash, Long timestamp) {

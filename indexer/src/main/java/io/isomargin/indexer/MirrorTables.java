@@ -88,6 +88,7 @@ final class MirrorTables {
 
     static final String UPSERT_BLOCK = upsert("blocks", List.of("number", "hash", "parent_hash", "timestamp"),
             "number");
+    static final String UPSERT_BLOCK_TIME = upsert("block_times", List.of("number", "timestamp"), "number");
 
     static final List<String> GUARD_POLICY_COLUMNS = List.of("vault_id", "status", "owner", "mode", "trigger_health",
             "target_health", "fee_bps", "expiry", "max_per_top_up", "max_per_day", "set_by", "set_block",
@@ -102,7 +103,7 @@ final class MirrorTables {
     /**
      * The rollback above block {@code n}, as one script: for every current table, delete the rows whose key has
      * history above {@code n}, re-insert them from their latest history at or below {@code n} (keys without any
-     * stay deleted), then delete that history; then drop the facts and block headers above {@code n}.
+     * stay deleted), then delete that history; then drop the facts, block headers and block times above {@code n}.
      */
     static String rollbackScript(long n) {
         String above = "block_number > " + n;
@@ -174,7 +175,8 @@ final class MirrorTables {
                 "DELETE FROM liquidations WHERE " + above,
                 "DELETE FROM insurance_events WHERE " + above,
                 "DELETE FROM guard_top_ups WHERE " + above,
-                "DELETE FROM blocks WHERE number > " + n);
+                "DELETE FROM blocks WHERE number > " + n,
+                "DELETE FROM block_times WHERE number > " + n);
     }
 
     /* ROWS TO TUPLES */

@@ -100,6 +100,17 @@ class DashboardBrowserTest {
                 assertTrue(Double.parseDouble(summary.getString("lowestHealth")) < 1, "it is liquidatable: " + out);
                 assertEquals(List.of(underwater.longValueExact()), summary.getJsonArray("liquidatedVaults").getList()
                         .stream().map(n -> ((Number) n).longValue()).toList(), out);
+                // readable: markets by name, a liquidation at its block's time with its amount in USDC (raw on hover)
+                assertEquals(List.of("WETH/USDC", "LINK/USDC"), summary.getJsonArray("marketNames").getList(), out);
+                JsonObject liquidation = summary.getJsonArray("liquidationsShown").getJsonObject(0);
+                assertTrue(liquidation.getString("time").matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d UTC"),
+                        "a time, not a block number: " + out);
+                assertEquals("WETH/USDC", liquidation.getString("market"), out);
+                String repaid = liquidation.getString("repaid");
+                assertTrue(repaid.endsWith(" USDC"), out);
+                assertEquals(new java.math.BigDecimal(liquidation.getString("repaidRaw")).movePointLeft(6),
+                        new java.math.BigDecimal(repaid.substring(0, repaid.length() - " USDC".length())),
+                        "whole USDC, exactly the raw base units moved by 6 decimals: " + out);
                 assertEquals("ok", summary.getString("keeper"), out);
                 assertEquals(KEEPER_TRACKED, summary.getInteger("keeperTracked"), out);
                 assertTrue(summary.getInteger("riskRows") >= 2 * 7, "a risk table per market: " + out);

@@ -2,6 +2,8 @@ package io.isomargin.keeper;
 
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.RpcClient;
+import io.isomargin.abi.tokens.TokenMetadata;
+import io.isomargin.abi.tokens.TokenReader;
 import io.isomargin.keeper.book.BookFollower;
 import io.isomargin.keeper.book.BookScope;
 import io.isomargin.keeper.book.MirrorSnapshotReader;
@@ -145,7 +147,7 @@ public final class Keeper implements AutoCloseable {
                 topUpTokens(p, tokens), p.dryRun(), p.listener())).orElse(null);
         this.executor = new LiquidationExecutor(calls, sender, p.fees(), p.planner(), tokens, p.dryRun(),
                 p.listener(), topUps);
-        this.status = new StatusCollector(book, STATUS_EVERY);
+        this.status = new StatusCollector(book, STATUS_EVERY, marketLabels(p));
         this.detector = new LiquidationDetector(book, p.risk(), c -> {
             executor.accept(c);
             status.accept(c);
@@ -200,6 +202,27 @@ public final class Keeper implements AutoCloseable {
 
     public boolean dryRun() {
         return dryRun;
+    }
+
+    /**
+     * Each followed market's name and tokens for {@code /status}: the symbol and decimals of its loan and collateral
+     * tokens (from the deployment file), each token read once ({@link TokenReader}: a token whose {@code symbol()}
+     * reverts is named by its short address; a transient RPC failure is thrown, at start, rather than a wrong name).
+     * A market whose collateral token the parts do not name gets none.
+     */
+    private static Map<Long, KeeperStatus.MarketLabel> marketLabels(Parts p) {
+        TokenReader reader = new TokenReader(p.rpc());
+        Map<String, TokenMetadata> read = new HashMap<>();
+        Map<Long, KeeperStatus.MarketLabel> labels = new HashMap<>();
+        for (long market : p.scope().oracleByMarket().keySet()) {
+            String loan = p.loanTokens().get(market);
+            String collateral = p.collateralTokens().get(market);
+            if (loan == null || collateral == null) continue;
+            TokenMetadata l = read.computeIfAbsent(loan.toLowerCase(java.util.Locale.ROOT), reader::read);
+            TokenMetadata c = read.computeIfAbsent(collateral.toLowerCase(java.util.Locale.ROOT), reader::read);
+            labels.put(market, new KeeperStatus.MarketLabel(market, l, c));
+        }
+        return labels;
     }
 
     /** What {@code /status} shows (any thread). */

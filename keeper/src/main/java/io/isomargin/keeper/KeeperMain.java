@@ -144,6 +144,10 @@ public final class KeeperMain implements Callable<Integer> {
                 description = "the keeper's base URL instead, e.g. http://127.0.0.1:9090")
         String url;
 
+        @Option(names = "--json", description = "print the keeper's /status JSON as it answered (exact raw amounts "
+                + "beside the formatted ones) instead of tables")
+        boolean json;
+
         @Override
         public Integer call() throws Exception {
             URI uri = statusUri();
@@ -175,7 +179,8 @@ public final class KeeperMain implements Callable<Integer> {
                 err.println("keeper: " + uri + " did not answer a keeper status: " + e.getMessage());
                 return 1;
             }
-            StatusTable.print(status, out);
+            if (json) out.println(response.body());
+            else StatusTable.print(status, out);
             return 0;
         }
 

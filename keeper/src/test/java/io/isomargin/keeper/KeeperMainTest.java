@@ -235,6 +235,10 @@ class KeeperMainTest {
             Path config = config(31337, keystoreKey(), "http:\n  port: " + server.port() + "\n");
             assertEquals(0, execute("status", "--config", config.toString()));
             assertTrue(out().contains("keeper 0x" + "12".repeat(20) + " at block #77"), out());
+            outBuf.reset();
+            assertEquals(0, execute("status", "--url", "http://127.0.0.1:" + server.port(), "--json"));
+            io.vertx.core.json.JsonObject json = new io.vertx.core.json.JsonObject(out().strip());
+            assertEquals("5000000", json.getJsonArray("closest").getJsonObject(0).getString("debt"), "raw, exact");
         } finally {
             server.close();
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -66,6 +66,19 @@ class KeeperRunnerTest {
             JsonObject status = new JsonObject(get(ops + "/status").body());
             assertEquals(key.getAddress(), status.getString("sender"));
             assertTrue(status.getInteger("trackedVaults") >= vaults.size(), status.encode());
+            // readable: the market named by its tokens' symbols (read from the chain), amounts in whole USDC exactly
+            JsonObject weth = status.getJsonArray("markets").stream().map(JsonObject.class::cast)
+                    .filter(m -> m.getLong("marketId") == d.wethMarket().longValueExact()).findFirst().orElseThrow();
+            assertEquals("WETH/USDC", weth.getString("name"), status.encode());
+            assertEquals(6, weth.getJsonObject("loanToken").getInteger("decimals"));
+            assertTrue(status.getString("blockTime").matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ"),
+                    status.encode());
+            for (Object o : status.getJsonArray("closest")) {
+                JsonObject v = (JsonObject) o;
+                assertEquals("WETH/USDC", v.getString("marketName"), v.encode());
+                assertEquals(new java.math.BigDecimal(v.getString("debt")).movePointLeft(6),
+                        new java.math.BigDecimal(v.getString("debtFormatted")), "exact: " + v.encode());
+            }
             // counted once the keeper has seen the block holding its transaction, which may be after the vaults heal
             await("the liquidations counted", () -> get(ops + "/metrics").body()
                     .contains("isomargin_keeper_liquidations_total{market=\"1\"}"));
@@ -76,6 +89,8 @@ class KeeperRunnerTest {
                     new KeeperRunner()).execute("status", "--url", ops);
             assertEquals(0, code, err.toString());
             assertTrue(statusOut.toString().contains(key.getAddress()), statusOut.toString());
+            assertTrue(statusOut.toString().contains("market " + d.wethMarket() + " WETH/USDC: "),
+                    statusOut.toString());
         } finally {
             keeper.thread().interrupt();
         }

@@ -288,7 +288,7 @@ public final class ApiServer implements AutoCloseable {
     private Router router(Vertx vertx) {
         Router router = Router.router(vertx);
         router.route().handler(this::timed);
-        events = new EventStream(vertx);
+        events = new EventStream(vertx, reader);
         router.get("/events").handler(events::handle); // long-lived: not timed, not in the request metrics
         if (!options.corsOrigins().isEmpty()) {
             // a front end served from another origin may read the API (GET only: it has nothing else)
@@ -377,14 +377,15 @@ public final class ApiServer implements AutoCloseable {
         BigInteger maxHealthWad = maxHealth == null ? null : RequestParams.wad(maxHealth);
         if (byHealth) {
             HealthOrder.Position after = p.healthCursor();
-            respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+            respond(ctx, read((snap, labels) -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
                     .compose(markets -> allVaults(snap, filter, -1, new ArrayList<>()).compose(rows -> {
                         HealthOrder.Page page = HealthOrder.page(rows, v -> valuation(markets.get(v.marketId()), v),
                                 maxHealthWad, after, limit);
                         JsonArray items = new JsonArray();
                         for (HealthOrder.Entry e : page.items()) {
                             items.add(JsonViews.vault(e.vault(), e.valuation(),
-                                    debt(markets.get(e.vault().marketId()), e.vault())));
+                                    debt(markets.get(e.vault().marketId()), e.vault()),
+                                    labels.of(e.vault().marketId())));
                         }
                         return markGuarded(snap, items, now(asOf)).map(marked -> new JsonObject()
                                 .put("asOf", asOf.map(JsonViews::asOf).orElse(null))
@@ -396,9 +397,9 @@ public final class ApiServer implements AutoCloseable {
         }
         long[] cursor = p.cursor("v", 1);
         long afterId = cursor == null ? -1 : cursor[0];
-        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+        respond(ctx, read((snap, labels) -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
                 .compose(markets -> {
-                    VaultPage page = new VaultPage(markets, maxHealthWad, limit);
+                    VaultPage page = new VaultPage(markets, labels, maxHealthWad, limit);
                     return scan(snap, filter, afterId, page).compose(done -> markGuarded(snap, page.items, now(asOf)))
                             .map(marked -> new JsonObject()
                             .put("asOf", asOf.map(JsonViews::asOf).orElse(null))
@@ -420,14 +421,16 @@ public final class ApiServer implements AutoCloseable {
     /** Accumulates one page of {@code /vaults}: matching vaults until the limit, or the scan budget runs out. */
     private static final class VaultPage {
         final Map<Long, MarketSnapshot> markets;
+        final Labels labels;
         final BigInteger maxHealthWad;
         final int limit;
         final JsonArray items = new JsonArray();
         int scanned;
         long next = -1;
 
-        VaultPage(Map<Long, MarketSnapshot> markets, BigInteger maxHealthWad, int limit) {
+        VaultPage(Map<Long, MarketSnapshot> markets, Labels labels, BigInteger maxHealthWad, int limit) {
             this.markets = markets;
+            this.labels = labels;
             this.maxHealthWad = maxHealthWad;
             this.limit = limit;
         }
@@ -450,7 +453,7 @@ public final class ApiServer implements AutoCloseable {
                 MarketSnapshot.Valuation val = valuation(m, v);
                 boolean matches = page.maxHealthWad == null
                         || (val != null && val.health().compareTo(page.maxHealthWad) <= 0);
-                if (matches) page.items.add(JsonViews.vault(v, val, debt(m, v)));
+                if (matches) page.items.add(JsonViews.vault(v, val, debt(m, v), page.labels.of(v.marketId())));
                 if (page.items.size() == page.limit || page.scanned >= MAX_SCAN) {
                     page.next = moreAfter ? v.vaultId() : -1;
                     return Future.succeededFuture();
@@ -483,7 +486,7 @@ public final class ApiServer implements AutoCloseable {
      */
     private void vault(RoutingContext ctx) {
         long id = new RequestParams(ctx).only().pathId("id");
-        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snap.vault(id).compose(v -> {
+        respond(ctx, read((snap, labels) -> snap.asOf().compose(asOf -> snap.vault(id).compose(v -> {
             if (v.isEmpty()) return Future.failedFuture(ApiError.notFound("vault " + id + " not found"));
             VaultRow vault = v.get();
             long now = now(asOf);
@@ -494,16 +497,17 @@ public final class ApiServer implements AutoCloseable {
                     .compose(topUps -> snap.topUpCount(id)
                     .compose(count -> snap.policyHistory(id, VAULT_GUARD_ROWS).map(history -> {
                         MarketSnapshot m = markets.get(vault.marketId());
+                        MarketLabel u = labels.of(vault.marketId());
                         GuardPolicyRow active = policy.filter(GuardPolicyRow::active).orElse(null);
                         JsonObject guard = new JsonObject()
                                 .put("policy", active == null || m == null ? null : JsonViews.policy(active,
                                         usage.getOrDefault(id, GuardWindow.Usage.NONE), now,
-                                        JsonViews.token(m.market(), active.mode()), vault.owner()))
+                                        JsonViews.token(m.market(), active.mode()), vault.owner(), u))
                                 .put("topUpCount", count)
-                                .put("topUps", new JsonArray(topUps.stream().map(JsonViews::topUp).toList()))
-                                .put("policyHistory", new JsonArray(history.stream().map(JsonViews::policyChange)
-                                        .toList()));
-                        return JsonViews.vault(vault, valuation(m, vault), debt(m, vault))
+                                .put("topUps", new JsonArray(topUps.stream().map(t -> JsonViews.topUp(t, u)).toList()))
+                                .put("policyHistory", new JsonArray(history.stream()
+                                        .map(c -> JsonViews.policyChange(c, u)).toList()));
+                        return JsonViews.vault(vault, valuation(m, vault), debt(m, vault), u)
                                 .put("guarded", active != null && active.live(now, vault.owner()))
                                 .put("guard", guard)
                                 .put("asOf", asOf.map(JsonViews::asOf).orElse(null));
@@ -523,10 +527,10 @@ public final class ApiServer implements AutoCloseable {
         long afterBlock = cursor != null ? cursor[0] : newestFirst ? Long.MAX_VALUE : -1;
         int afterLog = cursor != null ? (int) Math.min(cursor[1], Integer.MAX_VALUE)
                 : newestFirst ? Integer.MAX_VALUE : -1;
-        respond(ctx, reader.read(snap -> snap.topUps(vault, market, since == null ? 0 : since, afterBlock, afterLog,
+        respond(ctx, read((snap, labels) -> snap.topUps(vault, market, since == null ? 0 : since, afterBlock, afterLog,
                 limit + 1, newestFirst).map(rows -> {
                     JsonArray items = new JsonArray();
-                    rows.stream().limit(limit).forEach(t -> items.add(JsonViews.topUp(t)));
+                    rows.stream().limit(limit).forEach(t -> items.add(JsonViews.topUp(t, labels.of(t.marketId()))));
                     TopUpRow last = rows.size() > limit ? rows.get(limit - 1) : null;
                     return new JsonObject().put("items", items).put("nextCursor", last == null ? null
                             : RequestParams.encodeCursor("g", last.at().blockNumber(), last.at().logIndex()));
@@ -535,25 +539,25 @@ public final class ApiServer implements AutoCloseable {
 
     private void markets(RoutingContext ctx) {
         new RequestParams(ctx).only();
-        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+        respond(ctx, read((snap, labels) -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
                 .compose(markets -> snap.openVaultCounts().compose(counts -> snap.pendingRiskChanges().map(pending -> {
                     JsonArray items = new JsonArray();
                     markets.values().stream().sorted((a, b) -> Long.compare(a.market().marketId(),
                             b.market().marketId())).forEach(m -> items.add(JsonViews.market(m,
                                     counts.getOrDefault(m.market().marketId(), 0L),
-                                    pending.get(m.market().marketId()))));
+                                    pending.get(m.market().marketId()), labels.of(m.market().marketId()))));
                     return new JsonObject().put("asOf", asOf.map(JsonViews::asOf).orElse(null)).put("items", items);
                 }))))));
     }
 
     private void market(RoutingContext ctx) {
         long id = new RequestParams(ctx).only().pathId("id");
-        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+        respond(ctx, read((snap, labels) -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
                 .compose(markets -> {
                     MarketSnapshot m = markets.get(id);
                     if (m == null) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
                     return snap.openVaultCounts().compose(counts -> snap.pendingRiskChanges().map(pending ->
-                            JsonViews.market(m, counts.getOrDefault(id, 0L), pending.get(id))
+                            JsonViews.market(m, counts.getOrDefault(id, 0L), pending.get(id), labels.of(id))
                                     .put("asOf", asOf.map(JsonViews::asOf).orElse(null))));
                 }))));
     }
@@ -568,14 +572,15 @@ public final class ApiServer implements AutoCloseable {
         long[] cursor = p.cursor("r", 2);
         long beforeBlock = cursor != null ? cursor[0] : Long.MAX_VALUE;
         int beforeLog = cursor != null ? (int) Math.min(cursor[1], Integer.MAX_VALUE) : Integer.MAX_VALUE;
-        respond(ctx, reader.read(snap -> snap.market(id).compose(market -> {
+        respond(ctx, read((snap, labels) -> snap.market(id).compose(market -> {
             if (market.isEmpty()) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
             return snap.riskChanges(id, status == null ? null : RiskChangeRow.Status.of(status), beforeBlock,
                     beforeLog, limit + 1).map(rows -> {
                         JsonArray items = new JsonArray();
-                        rows.stream().limit(limit).forEach(r -> items.add(JsonViews.riskChange(r)));
+                        rows.stream().limit(limit).forEach(r -> items.add(JsonViews.riskChange(r, labels.of(id))));
                         RiskChangeRow last = rows.size() > limit ? rows.get(limit - 1) : null;
-                        return new JsonObject().put("market", id).put("items", items).put("nextCursor", last == null
+                        return new JsonObject().put("market", id).put("marketName", labels.of(id).name())
+                                .put("items", items).put("nextCursor", last == null
                                 ? null : RequestParams.encodeCursor("r", last.proposedBlock(),
                                         last.proposedLogIndex()));
                     });
@@ -589,11 +594,12 @@ public final class ApiServer implements AutoCloseable {
         long[] cursor = p.cursor("h", 2);
         long beforeBlock = cursor != null ? cursor[0] : Long.MAX_VALUE;
         int beforeLog = cursor != null ? (int) Math.min(cursor[1], Integer.MAX_VALUE) : Integer.MAX_VALUE;
-        respond(ctx, reader.read(snap -> snap.vault(id).compose(vault -> {
+        respond(ctx, read((snap, labels) -> snap.vault(id).compose(vault -> {
             if (vault.isEmpty()) return Future.failedFuture(ApiError.notFound("vault " + id + " not found"));
             return snap.vaultHistory(id, beforeBlock, beforeLog, limit + 1).map(rows -> {
                 JsonArray items = new JsonArray();
-                rows.stream().limit(limit).forEach(e -> items.add(JsonViews.vaultEvent(e)));
+                MarketLabel u = labels.of(vault.get().marketId());
+                rows.stream().limit(limit).forEach(e -> items.add(JsonViews.vaultEvent(e, u)));
                 MirrorReader.VaultEvent last = rows.size() > limit ? rows.get(limit - 1) : null;
                 return new JsonObject().put("vault", id).put("items", items).put("nextCursor", last == null ? null
                         : RequestParams.encodeCursor("h", last.at().blockNumber(), last.at().logIndex()));
@@ -608,13 +614,15 @@ public final class ApiServer implements AutoCloseable {
         long[] cursor = p.cursor("p", 2);
         long beforeBlock = cursor != null ? cursor[0] : Long.MAX_VALUE;
         int beforeLog = cursor != null ? (int) Math.min(cursor[1], Integer.MAX_VALUE) : Integer.MAX_VALUE;
-        respond(ctx, reader.read(snap -> snap.market(id).compose(market -> {
+        respond(ctx, read((snap, labels) -> snap.market(id).compose(market -> {
             if (market.isEmpty()) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
             return snap.prices(id, beforeBlock, beforeLog, limit + 1).map(rows -> {
                 JsonArray items = new JsonArray();
-                rows.stream().limit(limit).forEach(r -> items.add(JsonViews.price(r).put("logIndex", r.logIndex())));
+                rows.stream().limit(limit).forEach(r -> items.add(JsonViews.price(r, labels.of(id)).put("logIndex",
+                        r.logIndex())));
                 PriceRow last = rows.size() > limit ? rows.get(limit - 1) : null;
-                return new JsonObject().put("market", id).put("items", items).put("nextCursor", last == null ? null
+                return new JsonObject().put("market", id).put("marketName", labels.of(id).name())
+                        .put("items", items).put("nextCursor", last == null ? null
                         : RequestParams.encodeCursor("p", last.blockNumber(), last.logIndex()));
             });
         })));
@@ -631,13 +639,14 @@ public final class ApiServer implements AutoCloseable {
         long beforeBlock = cursor != null ? cursor[0] : Long.MAX_VALUE;
         int beforeLog = cursor != null ? (int) Math.min(cursor[1], Integer.MAX_VALUE) : Integer.MAX_VALUE;
         String beforeKind = cursor != null ? kinds.get((int) cursor[2]).column() : "~";
-        respond(ctx, reader.read(snap -> snap.market(id).compose(market -> {
+        respond(ctx, read((snap, labels) -> snap.market(id).compose(market -> {
             if (market.isEmpty()) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
             return snap.insurance(id, beforeBlock, beforeLog, beforeKind, limit + 1).map(rows -> {
                 JsonArray items = new JsonArray();
-                rows.stream().limit(limit).forEach(e -> items.add(JsonViews.insurance(e)));
+                rows.stream().limit(limit).forEach(e -> items.add(JsonViews.insurance(e, labels.of(id))));
                 MirrorChanges.InsuranceEvent last = rows.size() > limit ? rows.get(limit - 1) : null;
-                return new JsonObject().put("market", id).put("items", items).put("nextCursor", last == null ? null
+                return new JsonObject().put("market", id).put("marketName", labels.of(id).name())
+                        .put("items", items).put("nextCursor", last == null ? null
                         : RequestParams.encodeCursor("i", last.at().blockNumber(), last.at().logIndex(),
                                 last.kind().ordinal()));
             });
@@ -648,13 +657,13 @@ public final class ApiServer implements AutoCloseable {
         RequestParams p = new RequestParams(ctx).only("limit");
         long id = p.pathId("id");
         int limit = p.limit();
-        respond(ctx, reader.read(snap -> snap.market(id).compose(market -> {
+        respond(ctx, read((snap, labels) -> snap.market(id).compose(market -> {
             if (market.isEmpty()) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
             return snap.lenders(id, limit).map(rows -> {
                 JsonArray items = new JsonArray();
                 rows.forEach(l -> items.add(new JsonObject().put("lender", l.lender())
                         .put("shares", l.shares().toString()).put("updatedBlock", l.updatedBlock())));
-                return new JsonObject().put("market", id).put("items", items);
+                return new JsonObject().put("market", id).put("marketName", labels.of(id).name()).put("items", items);
             });
         })));
     }
@@ -669,10 +678,11 @@ public final class ApiServer implements AutoCloseable {
         long afterBlock = cursor != null ? cursor[0] : newestFirst ? Long.MAX_VALUE : -1;
         int afterLog = cursor != null ? (int) Math.min(cursor[1], Integer.MAX_VALUE)
                 : newestFirst ? Integer.MAX_VALUE : -1;
-        respond(ctx, reader.read(snap -> snap.liquidations(market, since == null ? 0 : since, afterBlock, afterLog,
+        respond(ctx, read((snap, labels) -> snap.liquidations(market, since == null ? 0 : since, afterBlock, afterLog,
                 limit + 1, newestFirst).map(rows -> {
                     JsonArray items = new JsonArray();
-                    rows.stream().limit(limit).forEach(l -> items.add(JsonViews.liquidation(l)));
+                    rows.stream().limit(limit).forEach(l -> items.add(JsonViews.liquidation(l,
+                            labels.of(l.marketId()))));
                     LiquidationRow last = rows.size() > limit ? rows.get(limit - 1) : null;
                     return new JsonObject().put("items", items).put("nextCursor", last == null ? null
                             : RequestParams.encodeCursor("l", last.at().blockNumber(), last.at().logIndex()));
@@ -684,12 +694,12 @@ public final class ApiServer implements AutoCloseable {
         long id = p.pathId("id");
         List<BigDecimal> edges = p.increasingDecimals("edges", HealthHistogram.MAX_EDGES,
                 HealthHistogram.DEFAULT_EDGES);
-        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+        respond(ctx, read((snap, labels) -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
                 .compose(markets -> {
                     MarketSnapshot m = readyMarket(markets, id);
                     return snap.indebtedVaults(id).compose(vaults -> snap.openVaultCounts().map(counts ->
                             JsonViews.histogram(id, m.price(), HealthHistogram.of(m, vaults, edges),
-                                    counts.getOrDefault(id, 0L) - vaults.size())
+                                    counts.getOrDefault(id, 0L) - vaults.size(), labels.of(id))
                                     .put("asOf", asOf.map(JsonViews::asOf).orElse(null))));
                 }))));
     }
@@ -703,7 +713,7 @@ public final class ApiServer implements AutoCloseable {
             throw ApiError.badParameter("step", new BigDecimal(stepBps).movePointLeft(2).toPlainString(),
                     "large enough for at most " + MAX_CURVE_POINTS + " points from 0 to max");
         }
-        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+        respond(ctx, read((snap, labels) -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
                 .compose(markets -> {
                     MarketSnapshot m = readyMarket(markets, id);
                     return snap.indebtedVaults(id).compose(vaults -> guardCapacities(snap, id, vaults, now(asOf))
@@ -711,9 +721,11 @@ public final class ApiServer implements AutoCloseable {
                         JsonArray points = new JsonArray();
                         for (int bps = 0; bps <= maxBps; bps += stepBps) {
                             points.add(JsonViews.stress(id, BigDecimal.valueOf(bps, 2), m.price(),
-                                    m.stress(vaults, bps, guards)));
+                                    m.stress(vaults, bps, guards), labels.of(id)));
                         }
-                        return new JsonObject().put("market", id).put("price", JsonViews.str(m.price().answer()))
+                        return labels.of(id).prices(new JsonObject().put("market", id)
+                                .put("marketName", labels.of(id).name())
+                                .put("price", JsonViews.str(m.price().answer())), "price")
                                 .put("points", points).put("asOf", asOf.map(JsonViews::asOf).orElse(null));
                     }));
                 }))));
@@ -736,7 +748,7 @@ public final class ApiServer implements AutoCloseable {
             throw ApiError.badParameter("drop", drop.toPlainString(), "a percentage with at most 2 decimals");
         }
         int dropBps = drop.movePointRight(2).intValueExact();
-        respond(ctx, reader.read(snap -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
+        respond(ctx, read((snap, labels) -> snap.asOf().compose(asOf -> snapshots(snap, asOf.orElse(null))
                 .compose(markets -> {
                     MarketSnapshot m = markets.get(id);
                     if (m == null) return Future.failedFuture(ApiError.notFound("market " + id + " not found"));
@@ -744,7 +756,8 @@ public final class ApiServer implements AutoCloseable {
                         return Future.failedFuture(ApiError.notReady("market " + id + " has no mirrored price yet"));
                     }
                     return snap.indebtedVaults(id).compose(vaults -> guardCapacities(snap, id, vaults, now(asOf))
-                            .map(guards -> JsonViews.stress(id, drop, m.price(), m.stress(vaults, dropBps, guards))
+                            .map(guards -> JsonViews.stress(id, drop, m.price(), m.stress(vaults, dropBps, guards),
+                                    labels.of(id))
                                     .put("asOf", asOf.map(JsonViews::asOf).orElse(null))));
                 }))));
     }
@@ -778,6 +791,25 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /* HELPERS */
+
+    /** Every market's {@link MarketLabel} in one answer's snapshot. */
+    record Labels(Map<Long, MarketLabel> byMarket) {
+        MarketLabel of(long marketId) {
+            MarketLabel u = byMarket.get(marketId);
+            if (u == null) throw new IllegalStateException("market " + marketId + " is named but not mirrored");
+            return u;
+        }
+    }
+
+    /**
+     * Runs {@code work} in one snapshot of the mirror ({@link MirrorReader#read}) with every market's tokens, then
+     * puts the ISO times beside the answer's block numbers and seconds ({@link BlockClock}) from the same snapshot.
+     */
+    private Future<JsonObject> read(java.util.function.BiFunction<MirrorReader.Snapshot, Labels, Future<JsonObject>>
+            work) {
+        return reader.read(snap -> snap.marketLabels().compose(labels -> work.apply(snap, new Labels(labels)))
+                .compose(answer -> BlockClock.stamp(snap, answer)));
+    }
 
     /** The mirror's time: its block's ({@link AsOf#timestamp}), 0 before anything is mirrored. */
     private static long now(Optional<AsOf> asOf) {

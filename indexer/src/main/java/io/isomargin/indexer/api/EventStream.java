@@ -4,7 +4,9 @@ import io.isomargin.indexer.CommitListener;
 import io.isomargin.indexer.MirrorChanges;
 import io.isomargin.indexer.VaultRow;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.isomargin.indexer.MirrorReader;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -32,14 +34,18 @@ public final class EventStream implements CommitListener, AutoCloseable {
     static final long KEEPALIVE_MS = 15_000;
 
     private final Vertx vertx;
+    private final MirrorReader reader;
+    /** The event being built: each waits for the one before, so clients get them in commit order. */
+    private Future<Void> last = Future.succeededFuture();
     /** Each client with its connection's context: every write to a response happens there (writes from two threads
      * at once interleaved the chunked framing: a client read "chunked transfer encoding, state: READING_LENGTH"). */
     private final Map<HttpServerResponse, Context> clients = new ConcurrentHashMap<>();
     private final Set<HttpServerResponse> lagging = ConcurrentHashMap.newKeySet();
     private final long keepalive;
 
-    EventStream(Vertx vertx) {
+    EventStream(Vertx vertx, MirrorReader reader) {
         this.vertx = Objects.requireNonNull(vertx, "vertx");
+        this.reader = Objects.requireNonNull(reader, "reader");
         this.keepalive = vertx.setPeriodic(KEEPALIVE_MS, id -> send(": keepalive\n\n"));
     }
 
@@ -58,23 +64,41 @@ public final class EventStream implements CommitListener, AutoCloseable {
         r.exceptionHandler(e -> forget(r));
     }
 
+    /**
+     * Builds the batch's {@code block} event with the market names, formatted amounts and times of the list endpoints
+     * (read from the committed mirror) and sends it; when that read fails, clients get {@code resync} instead.
+     */
     @Override
     public void committed(long fromBlock, long toBlock, MirrorChanges changes) {
         if (clients.isEmpty() || changes == null) return;
-        JsonObject data = new JsonObject().put("fromBlock", fromBlock).put("toBlock", toBlock);
-        Map<Long, VaultRow> vaults = new LinkedHashMap<>(); // the last state of each vault in the batch
-        for (MirrorChanges.VaultChange v : changes.vaults()) vaults.put(v.after().vaultId(), v.after());
-        put(data, "vaults", List.copyOf(vaults.values()), EventStream::vault);
-        put(data, "liquidations", changes.liquidations(), JsonViews::liquidation);
-        put(data, "prices", changes.prices(), p -> JsonViews.price(p).put("market", p.marketId()));
-        put(data, "topUps", changes.topUps(), JsonViews::topUp);
-        send("id: " + toBlock + "\nevent: block\ndata: " + data.encode() + "\n\n");
+        enqueue(() -> reader.read(snap -> snap.marketLabels().compose(byMarket -> {
+            ApiServer.Labels labels = new ApiServer.Labels(byMarket);
+            JsonObject data = new JsonObject().put("fromBlock", fromBlock).put("toBlock", toBlock);
+            Map<Long, VaultRow> vaults = new LinkedHashMap<>(); // the last state of each vault in the batch
+            for (MirrorChanges.VaultChange v : changes.vaults()) vaults.put(v.after().vaultId(), v.after());
+            put(data, "vaults", List.copyOf(vaults.values()), EventStream::vault);
+            put(data, "liquidations", changes.liquidations(), l -> JsonViews.liquidation(l, labels.of(l.marketId())));
+            put(data, "prices", changes.prices(), p -> JsonViews.price(p, labels.of(p.marketId()))
+                    .put("market", p.marketId()).put("marketName", labels.of(p.marketId()).name()));
+            put(data, "topUps", changes.topUps(), t -> JsonViews.topUp(t, labels.of(t.marketId())));
+            return BlockClock.stamp(snap, data);
+        })).map(data -> "id: " + toBlock + "\nevent: block\ndata: " + data.encode() + "\n\n"));
     }
 
     @Override
     public void rolledBack(long ancestor) {
         if (clients.isEmpty()) return;
-        send("id: " + ancestor + "\nevent: reorg\ndata: " + new JsonObject().put("block", ancestor).encode() + "\n\n");
+        enqueue(() -> Future.succeededFuture("id: " + ancestor + "\nevent: reorg\ndata: "
+                + new JsonObject().put("block", ancestor).encode() + "\n\n"));
+    }
+
+    /** Sends the frame {@code build} makes after every frame enqueued before it. */
+    private synchronized void enqueue(java.util.function.Supplier<Future<String>> build) {
+        last = last.transform(ignored -> build.get().transform(frame -> {
+            if (frame.succeeded()) send(frame.result());
+            else send("event: resync\ndata: {}\n\n"); // could not read what to show: refetch
+            return Future.<Void>succeededFuture();
+        }));
     }
 
     @Override

@@ -21,7 +21,9 @@ import java.math.BigInteger;
 
 /**
  * The API's JSON shapes. Amounts (token base units, shares, oracle answers, WAD) are decimal strings, exact for any
- * uint256; ids and block numbers are numbers; addresses are lower-case.
+ * uint256; ids and block numbers are numbers; addresses are lower-case. Beside each token amount and oracle answer
+ * {@code <field>Formatted} gives it in whole tokens (a {@link MarketLabel}), beside each market id the market's name;
+ * the ISO times beside block numbers and seconds are added to the whole answer by {@link BlockClock}.
  */
 final class JsonViews {
     private JsonViews() {}
@@ -30,12 +32,15 @@ final class JsonViews {
         return new JsonObject().put("block", a.block()).put("timestamp", a.timestamp());
     }
 
-    /** A market; {@code pending} its pending risk change, or null. */
-    static JsonObject market(MarketSnapshot s, long openVaults, RiskChangeRow pending) {
+    /** A market; {@code pending} its pending risk change, or null; {@code u} its tokens. */
+    static JsonObject market(MarketSnapshot s, long openVaults, RiskChangeRow pending, MarketLabel u) {
         MarketRow m = s.market();
         MarketRow.State st = m.state();
         JsonObject o = new JsonObject()
                 .put("id", m.marketId())
+                .put("name", u.name())
+                .put("tokens", new JsonObject().put("loan", MarketLabel.token(u.loan()))
+                        .put("collateral", MarketLabel.token(u.collateral())))
                 .put("loanToken", m.config().loanToken())
                 .put("collateralToken", m.config().collateralToken())
                 .put("oracle", m.config().oracle())
@@ -44,20 +49,20 @@ final class JsonViews {
                 .put("paused", m.paused())
                 .put("openVaults", openVaults)
                 .put("maxOracleAge", m.maxOracleAge());
-        if (m.liquidation() != null) o.put("liquidation", liquidation(m.liquidation()));
+        if (m.liquidation() != null) o.put("liquidation", liquidation(m.liquidation(), u));
         if (m.interest() != null) o.put("interest", interest(m.interest()));
         if (m.caps() != null) {
-            o.put("caps", new JsonObject().put("supplyCap", str(m.caps().supplyCap()))
-                    .put("borrowCap", str(m.caps().borrowCap())));
+            o.put("caps", u.loanAmounts(new JsonObject().put("supplyCap", str(m.caps().supplyCap()))
+                    .put("borrowCap", str(m.caps().borrowCap())), "supplyCap", "borrowCap"));
         }
         JsonArray tiers = new JsonArray();
         for (TierState t : s.tiers()) {
-            tiers.add(new JsonObject().put("minValue", str(t.minValue())).put("imBps", t.imBps())
-                    .put("mmFromBps", t.mmFromBps()).put("mmToBps", t.mmToBps()));
+            tiers.add(u.loanAmounts(new JsonObject().put("minValue", str(t.minValue())).put("imBps", t.imBps())
+                    .put("mmFromBps", t.mmFromBps()).put("mmToBps", t.mmToBps()), "minValue"));
         }
         o.put("tiers", tiers);
         if (m.ramp() != null) o.put("ramp", new JsonObject().put("start", m.ramp().start()).put("end", m.ramp().end()));
-        o.put("state", new JsonObject()
+        o.put("state", u.loanAmounts(new JsonObject()
                 .put("totalSupplyAssets", str(st.totalSupplyAssets()))
                 .put("totalSupplyShares", str(st.totalSupplyShares()))
                 .put("totalBorrowAssets", str(st.totalBorrowAssets()))
@@ -65,17 +70,17 @@ final class JsonViews {
                 .put("insuranceFund", str(st.insuranceFund()))
                 .put("lastAccrual", st.lastAccrual())
                 .put("interestRemainder", str(st.interestRemainder()))
-                .put("updatedBlock", m.updatedBlock()));
-        o.put("price", price(s.price()));
-        o.put("pendingRiskChange", pending == null ? null : pendingRiskChange(pending, s.timestamp()));
+                .put("updatedBlock", m.updatedBlock()), "totalSupplyAssets", "totalBorrowAssets", "insuranceFund"));
+        o.put("price", price(s.price(), u));
+        o.put("pendingRiskChange", pending == null ? null : pendingRiskChange(pending, s.timestamp(), u));
         return o;
     }
 
-    static JsonObject liquidation(MarketRow.LiquidationParams l) {
-        return new JsonObject().put("bonusBps", l.bonusBps())
+    static JsonObject liquidation(MarketRow.LiquidationParams l, MarketLabel u) {
+        return u.loanAmounts(new JsonObject().put("bonusBps", l.bonusBps())
                 .put("protocolFeeBps", l.protocolFeeBps())
                 .put("closeFactorBps", l.closeFactorBps())
-                .put("minDebt", str(l.minDebt()));
+                .put("minDebt", str(l.minDebt())), "minDebt");
     }
 
     static JsonObject interest(MarketRow.InterestParams i) {
@@ -90,10 +95,10 @@ final class JsonViews {
      * A market's pending change: the parameters it would set (same shapes as the market's), when it becomes
      * executable and whether it is at {@code now}.
      */
-    static JsonObject pendingRiskChange(RiskChangeRow r, long now) {
+    static JsonObject pendingRiskChange(RiskChangeRow r, long now, MarketLabel u) {
         return new JsonObject()
                 .put("maxOracleAge", r.maxOracleAge())
-                .put("liquidation", liquidation(r.liquidation()))
+                .put("liquidation", liquidation(r.liquidation(), u))
                 .put("interest", interest(r.interest()))
                 .put("executableAt", r.executableAt())
                 .put("executable", r.executableAt() != null && now >= r.executableAt())
@@ -103,13 +108,14 @@ final class JsonViews {
     }
 
     /** One row of a market's risk-change history. */
-    static JsonObject riskChange(RiskChangeRow r) {
+    static JsonObject riskChange(RiskChangeRow r, MarketLabel u) {
         RiskChangeRow.Position p = r.resolved();
         return new JsonObject()
                 .put("market", r.marketId())
+                .put("marketName", u.name())
                 .put("status", r.status().column())
                 .put("maxOracleAge", r.maxOracleAge())
-                .put("liquidation", liquidation(r.liquidation()))
+                .put("liquidation", liquidation(r.liquidation(), u))
                 .put("interest", interest(r.interest()))
                 .put("executableAt", r.executableAt())
                 .put("proposedBlock", r.proposedBlock())
@@ -121,17 +127,19 @@ final class JsonViews {
                 .put("executedBy", r.executedBy());
     }
 
-    static JsonObject price(PriceRow p) {
+    /** An oracle answer with {@code answerFormatted}: whole loan tokens per whole collateral token. */
+    static JsonObject price(PriceRow p, MarketLabel u) {
         if (p == null) return null;
-        return new JsonObject().put("answer", str(p.answer())).put("roundId", str(p.roundId()))
-                .put("updatedAt", p.updatedAt()).put("block", p.blockNumber()).put("txHash", p.txHash());
+        return u.prices(new JsonObject().put("answer", str(p.answer())).put("roundId", str(p.roundId()))
+                .put("updatedAt", p.updatedAt()).put("block", p.blockNumber()).put("txHash", p.txHash()), "answer");
     }
 
     /** A vault; {@code valuation} null when its market has no price yet. */
-    static JsonObject vault(VaultRow v, MarketSnapshot.Valuation valuation, BigInteger debt) {
+    static JsonObject vault(VaultRow v, MarketSnapshot.Valuation valuation, BigInteger debt, MarketLabel u) {
         JsonObject o = new JsonObject()
                 .put("id", v.vaultId())
                 .put("market", v.marketId())
+                .put("marketName", u.name())
                 .put("owner", v.owner())
                 .put("closed", v.closed())
                 .put("collateral", str(v.collateral()))
@@ -149,10 +157,12 @@ final class JsonViews {
                     .put("liquidatable", valuation.liquidatable())
                     .put("liquidationPrice", noDebt ? null : str(valuation.liquidationPrice()));
         }
-        return o;
+        u.collateralAmounts(o, "collateral");
+        u.loanAmounts(o, "debt", "collateralValue");
+        return u.prices(o, "liquidationPrice");
     }
 
-    static JsonObject vaultEvent(io.isomargin.indexer.MirrorReader.VaultEvent e) {
+    static JsonObject vaultEvent(io.isomargin.indexer.MirrorReader.VaultEvent e, MarketLabel u) {
         return new JsonObject()
                 .put("block", e.at().blockNumber())
                 .put("logIndex", e.at().logIndex())
@@ -162,26 +172,29 @@ final class JsonViews {
                 .put("collateralAfter", str(e.collateralAfter()))
                 .put("debtSharesBefore", str(e.debtSharesBefore()))
                 .put("debtSharesAfter", str(e.debtSharesAfter()))
-                .put("closed", e.closed());
+                .put("closed", e.closed())
+                .put("collateralBeforeFormatted", u.collateral().format(e.collateralBefore()))
+                .put("collateralAfterFormatted", u.collateral().format(e.collateralAfter()));
     }
 
-    static JsonObject insurance(io.isomargin.indexer.MirrorChanges.InsuranceEvent e) {
-        return new JsonObject()
+    static JsonObject insurance(io.isomargin.indexer.MirrorChanges.InsuranceEvent e, MarketLabel u) {
+        return u.loanAmounts(new JsonObject()
                 .put("block", e.at().blockNumber())
                 .put("logIndex", e.at().logIndex())
                 .put("txHash", e.at().txHash())
                 .put("kind", e.kind().column())
                 .put("amount", str(e.amount()))
-                .put("account", e.account());
+                .put("account", e.account()), "amount");
     }
 
-    static JsonObject liquidation(LiquidationRow l) {
-        return new JsonObject()
+    static JsonObject liquidation(LiquidationRow l, MarketLabel u) {
+        JsonObject o = new JsonObject()
                 .put("block", l.at().blockNumber())
                 .put("logIndex", l.at().logIndex())
                 .put("txHash", l.at().txHash())
                 .put("vault", l.vaultId())
                 .put("market", l.marketId())
+                .put("marketName", u.name())
                 .put("liquidator", l.liquidator())
                 .put("repaidAssets", str(l.repaidAssets()))
                 .put("repaidShares", str(l.repaidShares()))
@@ -192,11 +205,14 @@ final class JsonViews {
                 .put("badDebt", str(l.badDebt()))
                 .put("coveredByInsurance", str(l.coveredByInsurance()))
                 .put("socialized", str(l.socialized()));
+        u.loanAmounts(o, "repaidAssets", "protocolFee", "badDebt", "coveredByInsurance", "socialized");
+        return u.collateralAmounts(o, "seizedCollateral", "collateralAfter");
     }
 
-    static JsonObject stress(long marketId, BigDecimal drop, PriceRow price, MarketSnapshot.Stress s) {
-        return new JsonObject()
+    static JsonObject stress(long marketId, BigDecimal drop, PriceRow price, MarketSnapshot.Stress s, MarketLabel u) {
+        JsonObject o = new JsonObject()
                 .put("market", marketId)
+                .put("marketName", u.name())
                 .put("drop", drop.stripTrailingZeros().toPlainString())
                 .put("price", str(price.answer()))
                 .put("shockedPrice", str(s.shockedAnswer()))
@@ -207,12 +223,15 @@ final class JsonViews {
                 .put("liquidatableDebt", str(s.debt()))
                 .put("liquidatableCollateral", str(s.collateral()))
                 .put("badDebt", str(s.badDebt()))
-                .put("withGuards", guarded(s.guarded()));
+                .put("withGuards", guarded(s.guarded(), u));
+        u.prices(o, "price", "shockedPrice");
+        u.loanAmounts(o, "indebtedDebt", "liquidatableDebt", "badDebt");
+        return u.collateralAmounts(o, "liquidatableCollateral");
     }
 
     /** The stress figures with the guards' remaining capacity. */
-    static JsonObject guarded(MarketSnapshot.Guarded g) {
-        return new JsonObject()
+    static JsonObject guarded(MarketSnapshot.Guarded g, MarketLabel u) {
+        JsonObject o = new JsonObject()
                 .put("guardedVaults", g.guardedVaults())
                 .put("savedVaults", g.savedVaults())
                 .put("savedDebt", str(g.savedDebt()))
@@ -220,6 +239,8 @@ final class JsonViews {
                 .put("liquidatableDebt", str(g.debt()))
                 .put("liquidatableCollateral", str(g.collateral()))
                 .put("badDebt", str(g.badDebt()));
+        u.loanAmounts(o, "savedDebt", "liquidatableDebt", "badDebt");
+        return u.collateralAmounts(o, "liquidatableCollateral");
     }
 
     /**
@@ -231,9 +252,10 @@ final class JsonViews {
      * @param token      the token the mode moves (the market's collateral or loan token)
      * @param vaultOwner the vault's owner now
      */
-    static JsonObject policy(GuardPolicyRow p, GuardWindow.Usage usage, long now, String token, String vaultOwner) {
+    static JsonObject policy(GuardPolicyRow p, GuardWindow.Usage usage, long now, String token, String vaultOwner,
+            MarketLabel u) {
         BigInteger capacity = usage.capacity(p);
-        return terms(new JsonObject(), p)
+        JsonObject o = terms(new JsonObject(), p, u)
                 .put("live", p.live(now, vaultOwner))
                 .put("expired", now > p.expiry())
                 .put("token", token)
@@ -246,12 +268,15 @@ final class JsonViews {
                 .put("setBy", p.setBy())
                 .put("setBlock", p.set().block())
                 .put("setLogIndex", p.set().logIndex())
-                .put("setTxHash", p.set().txHash());
+                .put("setTxHash", p.set().txHash())
+                .put("tokenSymbol", u.token(p.mode()).symbol());
+        return MarketLabel.amounts(o, u.token(p.mode()), "usedLast24h", "remainingDailyCap", "capacity",
+                "capacityNet");
     }
 
-    /** A policy's terms, into {@code o}. */
-    private static JsonObject terms(JsonObject o, GuardPolicyRow p) {
-        return o.put("owner", p.owner())
+    /** A policy's terms, into {@code o}, its caps also in whole tokens of the token its mode moves. */
+    private static JsonObject terms(JsonObject o, GuardPolicyRow p, MarketLabel u) {
+        o.put("owner", p.owner())
                 .put("mode", p.mode().column())
                 .put("triggerHealth", ratio(p.triggerHealth()))
                 .put("triggerHealthWad", str(p.triggerHealth()))
@@ -261,21 +286,22 @@ final class JsonViews {
                 .put("expiry", p.expiry())
                 .put("maxPerTopUp", str(p.maxPerTopUp()))
                 .put("maxPerDay", str(p.maxPerDay()));
+        return MarketLabel.amounts(o, u.token(p.mode()), "maxPerTopUp", "maxPerDay");
     }
 
     /** One entry of a vault's policy history: what happened and the policy's terms after it. */
-    static JsonObject policyChange(PolicyChange c) {
+    static JsonObject policyChange(PolicyChange c, MarketLabel u) {
         GuardPolicyRow p = c.after();
         return terms(new JsonObject()
                 .put("action", c.action().column())
                 .put("block", c.at().blockNumber())
                 .put("logIndex", c.at().logIndex())
                 .put("txHash", c.at().txHash())
-                .put("by", c.action() == PolicyChange.Action.REVOKED ? p.revokedBy() : p.setBy()), p);
+                .put("by", c.action() == PolicyChange.Action.REVOKED ? p.revokedBy() : p.setBy()), p, u);
     }
 
-    static JsonObject topUp(TopUpRow t) {
-        return new JsonObject()
+    static JsonObject topUp(TopUpRow t, MarketLabel u) {
+        JsonObject o = new JsonObject()
                 .put("block", t.at().blockNumber())
                 .put("logIndex", t.at().logIndex())
                 .put("txHash", t.at().txHash())
@@ -292,7 +318,10 @@ final class JsonViews {
                 .put("healthAfter", health(t.healthAfter()))
                 .put("healthAfterWad", str(t.healthAfter()))
                 .put("usedLast24h", str(t.usedLast24h()))
-                .put("taken", str(t.taken()));
+                .put("taken", str(t.taken()))
+                .put("marketName", u.name())
+                .put("tokenSymbol", u.token(t.mode()).symbol());
+        return MarketLabel.amounts(o, u.token(t.mode()), "amount", "fee", "usedLast24h", "taken");
     }
 
     /** A health as a ratio; null for a vault without debt ({@code 2^256 - 1}). */
@@ -306,24 +335,25 @@ final class JsonViews {
     }
 
     /** {@code debtFree}: open vaults without debt (not in the buckets). */
-    static JsonObject histogram(long marketId, PriceRow price, HealthHistogram h, long debtFree) {
+    static JsonObject histogram(long marketId, PriceRow price, HealthHistogram h, long debtFree, MarketLabel u) {
         JsonArray buckets = new JsonArray();
         int indebted = 0;
         for (HealthHistogram.Bucket b : h.buckets()) {
             indebted += b.vaults();
-            buckets.add(new JsonObject()
+            buckets.add(u.loanAmounts(new JsonObject()
                     .put("from", b.from() == null ? null : b.from().toPlainString())
                     .put("to", b.to() == null ? null : b.to().toPlainString())
                     .put("vaults", b.vaults())
-                    .put("debt", str(b.debt())));
+                    .put("debt", str(b.debt())), "debt"));
         }
-        return new JsonObject()
+        return u.prices(new JsonObject()
                 .put("market", marketId)
+                .put("marketName", u.name())
                 .put("price", str(price.answer()))
                 .put("edges", new JsonArray(h.edges().stream().map(BigDecimal::toPlainString).toList()))
                 .put("buckets", buckets)
                 .put("indebtedVaults", indebted)
-                .put("debtFreeVaults", debtFree);
+                .put("debtFreeVaults", debtFree), "price");
     }
 
     /** WAD as a plain decimal: 1250000000000000000 -> "1.25". */

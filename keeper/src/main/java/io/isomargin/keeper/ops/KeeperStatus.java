@@ -1,5 +1,8 @@
 package io.isomargin.keeper.ops;
 
+import io.isomargin.abi.tokens.Amounts;
+import io.isomargin.abi.tokens.TokenMetadata;
+import io.isomargin.abi.tokens.TokenReader;
 import io.isomargin.keeper.book.VaultPosition;
 import io.isomargin.keeper.risk.VaultHealth;
 import io.isomargin.keeper.send.TxSender;
@@ -23,9 +26,10 @@ import java.util.PriorityQueue;
  * @param pending       transactions sent and not yet mined, by nonce
  * @param conditions    what is wrong outside the keeper, per market (a stale oracle): its vaults are not counted as
  *                      liquidatable meanwhile
+ * @param blockTime     {@code block}'s time in ISO 8601 UTC (null before the first block, or from an older keeper)
  */
 public record KeeperStatus(String sender, boolean dryRun, long block, int trackedVaults, List<MarketVaults> markets,
-        List<VaultRisk> closest, List<PendingTx> pending, List<Condition> conditions) {
+        List<VaultRisk> closest, List<PendingTx> pending, List<Condition> conditions, String blockTime) {
     /** How many vaults {@code /status} lists as closest to liquidation. */
     public static final int CLOSEST = 10;
 
@@ -41,6 +45,43 @@ public record KeeperStatus(String sender, boolean dryRun, long block, int tracke
     public KeeperStatus(String sender, boolean dryRun, long block, int trackedVaults, List<MarketVaults> markets,
             List<VaultRisk> closest, List<PendingTx> pending) {
         this(sender, dryRun, block, trackedVaults, markets, closest, pending, List.of());
+    }
+
+    /** Without the block's time. */
+    public KeeperStatus(String sender, boolean dryRun, long block, int trackedVaults, List<MarketVaults> markets,
+            List<VaultRisk> closest, List<PendingTx> pending, List<Condition> conditions) {
+        this(sender, dryRun, block, trackedVaults, markets, closest, pending, conditions, null);
+    }
+
+    /**
+     * A market token as the keeper read it once ({@link TokenReader}).
+     *
+     * @param decimals     null when the token answers no {@code decimals()}
+     * @param symbolSource {@code string}, {@code bytes32}, or {@code address} when {@code symbol} is the short address
+     */
+    public record Token(String address, String symbol, Integer decimals, String symbolSource) {
+        public static Token of(TokenMetadata t) {
+            return new Token(t.address(), t.symbol(), t.decimals(), t.source().column());
+        }
+    }
+
+    /** What a person reads a market's figures in: its name ({@code WETH/USDC}) and tokens. */
+    public record MarketLabel(long marketId, TokenMetadata loan, TokenMetadata collateral) {
+        public MarketLabel {
+            Objects.requireNonNull(loan, "loan");
+            Objects.requireNonNull(collateral, "collateral");
+        }
+
+        public String name() {
+            return TokenMetadata.marketName(collateral, loan);
+        }
+
+        /** An oracle answer as whole loan tokens per whole collateral token (the engine's {@code priceScale});
+         * null without both decimals. */
+        String price(BigInteger answer, BigInteger priceScale) {
+            if (loan.decimals() == null || collateral.decimals() == null) return null;
+            return Amounts.price(answer, priceScale, loan.decimals(), collateral.decimals());
+        }
     }
 
     /**
@@ -63,10 +104,24 @@ public record KeeperStatus(String sender, boolean dryRun, long block, int tracke
      * @param guarded      open vaults with a live margin-guard policy (not expired, set by the vault's owner)
      * @param belowTrigger guarded vaults whose health is below their policy's trigger (to be topped up)
      */
-    public record MarketVaults(long marketId, int vaults, int liquidatable, int guarded, int belowTrigger) {
+    public record MarketVaults(long marketId, int vaults, int liquidatable, int guarded, int belowTrigger,
+            String name, Token loanToken, Token collateralToken) {
         /** Without guarded vaults. */
         public MarketVaults(long marketId, int vaults, int liquidatable) {
             this(marketId, vaults, liquidatable, 0, 0);
+        }
+
+        /** Without names. */
+        public MarketVaults(long marketId, int vaults, int liquidatable, int guarded, int belowTrigger) {
+            this(marketId, vaults, liquidatable, guarded, belowTrigger, null, null, null);
+        }
+
+        /** With the market's name and tokens from {@code label} (none when null). */
+        static MarketVaults of(long marketId, int vaults, int liquidatable, int guarded, int belowTrigger,
+                MarketLabel label) {
+            return label == null ? new MarketVaults(marketId, vaults, liquidatable, guarded, belowTrigger)
+                    : new MarketVaults(marketId, vaults, liquidatable, guarded, belowTrigger, label.name(),
+                            Token.of(label.loan()), Token.of(label.collateral()));
         }
     }
 
@@ -76,9 +131,15 @@ public record KeeperStatus(String sender, boolean dryRun, long block, int tracke
      * @param health           WAD ({@code 1e18} = the liquidation threshold); liquidatable below it
      * @param debt             loan-token base units with interest
      * @param liquidationPrice the lowest oracle answer at which the vault is healthy
+     * @param marketName       the market's name ({@code WETH/USDC}; null without token metadata)
+     * @param loanSymbol       the loan token's symbol: what {@code debtFormatted} and {@code liquidationPriceFormatted}
+     *                         are in
+     * @param debtFormatted    {@code debt} in whole loan tokens, exact (null when the decimals are unknown)
+     * @param liquidationPriceFormatted {@code liquidationPrice} in whole loan tokens per whole collateral token
      */
     public record VaultRisk(long vaultId, long marketId, String owner, BigInteger health, BigInteger debt,
-            BigInteger liquidationPrice, boolean liquidatable) {
+            BigInteger liquidationPrice, boolean liquidatable, String marketName, String loanSymbol,
+            String debtFormatted, String liquidationPriceFormatted) {
         public VaultRisk {
             Objects.requireNonNull(owner, "owner");
             Objects.requireNonNull(health, "health");
@@ -86,10 +147,23 @@ public record KeeperStatus(String sender, boolean dryRun, long block, int tracke
             Objects.requireNonNull(liquidationPrice, "liquidationPrice");
         }
 
-        /** From the book's position and its exact health. */
-        public static VaultRisk of(VaultPosition position, VaultHealth health) {
+        /** Without names and formatted amounts. */
+        public VaultRisk(long vaultId, long marketId, String owner, BigInteger health, BigInteger debt,
+                BigInteger liquidationPrice, boolean liquidatable) {
+            this(vaultId, marketId, owner, health, debt, liquidationPrice, liquidatable, null, null, null, null);
+        }
+
+        /** From the book's position and its exact health, read in {@code label}'s units (none when null) with the
+         * market's {@code priceScale}. */
+        public static VaultRisk of(VaultPosition position, VaultHealth health, MarketLabel label,
+                BigInteger priceScale) {
+            if (label == null) {
+                return new VaultRisk(position.id(), position.marketId(), position.owner(), health.health(),
+                        health.debt(), health.liquidationPrice(), health.liquidatable());
+            }
             return new VaultRisk(position.id(), position.marketId(), position.owner(), health.health(), health.debt(),
-                    health.liquidationPrice(), health.liquidatable());
+                    health.liquidationPrice(), health.liquidatable(), label.name(), label.loan().symbol(),
+                    label.loan().format(health.debt()), label.price(health.liquidationPrice(), priceScale));
         }
     }
 

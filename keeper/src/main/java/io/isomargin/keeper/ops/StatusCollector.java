@@ -26,18 +26,25 @@ import org.slf4j.LoggerFactory;
  */
 public final class StatusCollector implements CandidateSink {
     private static final Logger log = LoggerFactory.getLogger(StatusCollector.class);
-    private record MarketSummary(long block, int vaults, int liquidatable, int guarded, int belowTrigger,
-            List<KeeperStatus.VaultRisk> closest, long valuedAtNanos) {}
+    private record MarketSummary(long block, long timestamp, int vaults, int liquidatable, int guarded,
+            int belowTrigger, List<KeeperStatus.VaultRisk> closest, long valuedAtNanos) {}
 
     private final PositionBook book;
     private final Duration every;
+    private final Map<Long, KeeperStatus.MarketLabel> labels;
     private final Map<Long, MarketSummary> markets = new ConcurrentHashMap<>();
     private final Map<Long, KeeperStatus.Condition> conditions = new ConcurrentHashMap<>();
     private final Map<Long, Long> oracleAge = new ConcurrentHashMap<>(); // seconds behind the judged block
 
     public StatusCollector(PositionBook book, Duration every) {
+        this(book, every, Map.of());
+    }
+
+    /** @param labels each market's tokens, to show its name and amounts in whole tokens */
+    public StatusCollector(PositionBook book, Duration every, Map<Long, KeeperStatus.MarketLabel> labels) {
         this.book = Objects.requireNonNull(book, "book");
         this.every = Objects.requireNonNull(every, "every");
+        this.labels = Map.copyOf(labels);
     }
 
     /** On the book's thread. */
@@ -52,7 +59,7 @@ public final class StatusCollector implements CandidateSink {
         // from a judgement before the vaults were opened showed an empty book for `every` after a backfill)
         int vaults = book.vaultsOf(c.marketId()).size();
         if (fresh) {
-            markets.put(c.marketId(), new MarketSummary(c.block(), vaults, liquidatable, c.guarded(),
+            markets.put(c.marketId(), new MarketSummary(c.block(), c.timestamp(), vaults, liquidatable, c.guarded(),
                     c.topUps().size(), last.closest(), last.valuedAtNanos()));
             return;
         }
@@ -60,11 +67,12 @@ public final class StatusCollector implements CandidateSink {
         List<KeeperStatus.VaultRisk> risks = new ArrayList<>();
         for (VaultPosition v : book.vaultsOf(c.marketId())) {
             if (m != null && m.hasPrice() && v.debtShares().signum() > 0) {
-                risks.add(KeeperStatus.VaultRisk.of(v, m.health(v)));
+                risks.add(KeeperStatus.VaultRisk.of(v, m.health(v), labels.get(c.marketId()),
+                        m.market().priceScale()));
             }
         }
-        markets.put(c.marketId(), new MarketSummary(c.block(), vaults, liquidatable, c.guarded(), c.topUps().size(),
-                KeeperStatus.closest(risks, KeeperStatus.CLOSEST), now));
+        markets.put(c.marketId(), new MarketSummary(c.block(), c.timestamp(), vaults, liquidatable, c.guarded(),
+                c.topUps().size(), KeeperStatus.closest(risks, KeeperStatus.CLOSEST), now));
     }
 
     private void watchPrice(LiquidationCandidates c) {
@@ -103,17 +111,22 @@ public final class StatusCollector implements CandidateSink {
         List<KeeperStatus.MarketVaults> perMarket = new ArrayList<>();
         List<KeeperStatus.VaultRisk> all = new ArrayList<>();
         long block = -1;
+        long timestamp = -1;
         int tracked = 0;
         for (var e : snapshot.entrySet()) {
             MarketSummary s = e.getValue();
-            perMarket.add(new KeeperStatus.MarketVaults(e.getKey(), s.vaults(), s.liquidatable(), s.guarded(),
-                    s.belowTrigger()));
+            perMarket.add(KeeperStatus.MarketVaults.of(e.getKey(), s.vaults(), s.liquidatable(), s.guarded(),
+                    s.belowTrigger(), labels.get(e.getKey())));
             all.addAll(s.closest());
-            block = Math.max(block, s.block());
+            if (s.block() > block) {
+                block = s.block();
+                timestamp = s.timestamp();
+            }
             tracked += s.vaults();
         }
         return new KeeperStatus(sender, dryRun, block, tracked, perMarket, KeeperStatus.closest(all,
-                KeeperStatus.CLOSEST), pending, conditions());
+                KeeperStatus.CLOSEST), pending, conditions(),
+                timestamp < 0 ? null : java.time.Instant.ofEpochSecond(timestamp).toString());
     }
 
     /** Guarded vaults (a live policy) in the latest judgement of every market. */

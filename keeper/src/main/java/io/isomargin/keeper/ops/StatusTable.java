@@ -9,18 +9,26 @@ import java.math.BigInteger;
 import java.math.RoundingMode;
 import java.util.Locale;
 
-/** Prints a {@link KeeperStatus} as the readable tables of {@code keeper status}. */
+/**
+ * Prints a {@link KeeperStatus} as the readable tables of {@code keeper status}: markets by name, amounts in whole
+ * tokens with their symbols, the block with its time (a status from a keeper without token metadata prints the raw
+ * figures; {@code keeper status --json} prints the answer as it came, raw values included).
+ */
 public final class StatusTable {
     private static final BigInteger NO_DEBT = BigInteger.TWO.pow(256).subtract(BigInteger.ONE);
 
     private StatusTable() {}
 
     public static void print(KeeperStatus s, PrintStream out) {
-        out.printf(Locale.ROOT, "keeper %s at block #%d%s%n", s.sender(), s.block(),
+        out.printf(Locale.ROOT, "keeper %s at block #%d%s%s%n", s.sender(), s.block(),
+                s.blockTime() == null ? "" : " (" + s.blockTime().replace('T', ' ').replace("Z", " UTC") + ")",
                 s.dryRun() ? " (DRY RUN: nothing is sent)" : "");
         out.printf(Locale.ROOT, "tracked vaults: %,d%n", s.trackedVaults());
+        java.util.Map<Long, String> names = new java.util.HashMap<>();
         for (MarketVaults m : s.markets()) {
-            out.printf(Locale.ROOT, "  market %d: %,d open, %,d liquidatable%s%n", m.marketId(), m.vaults(),
+            if (m.name() != null) names.put(m.marketId(), m.name());
+            out.printf(Locale.ROOT, "  market %d%s: %,d open, %,d liquidatable%s%n", m.marketId(),
+                    m.name() == null ? "" : " " + m.name(), m.vaults(),
                     m.liquidatable(), m.guarded() == 0 ? "" : String.format(Locale.ROOT,
                             ", %,d guarded (%,d under their top-up trigger)", m.guarded(), m.belowTrigger()));
         }
@@ -32,11 +40,15 @@ public final class StatusTable {
         if (s.closest().isEmpty()) {
             out.println("  (no vault with debt)");
         } else {
-            out.printf(Locale.ROOT, "  %8s %6s  %-42s %10s %-4s %24s %24s%n", "vault", "market", "owner", "health",
-                    "", "debt", "liquidation price");
+            out.printf(Locale.ROOT, "  %8s %-14s  %-42s %10s %-4s %28s %28s%n", "vault", "market", "owner",
+                    "health", "", "debt", "liquidation price");
             for (VaultRisk v : s.closest()) {
-                out.printf(Locale.ROOT, "  %8d %6d  %-42s %10s %-4s %24s %24s%n", v.vaultId(), v.marketId(),
-                        v.owner(), health(v.health()), v.liquidatable() ? "LIQ" : "", v.debt(), v.liquidationPrice());
+                String market = v.marketName() != null ? v.marketName()
+                        : names.getOrDefault(v.marketId(), String.valueOf(v.marketId()));
+                out.printf(Locale.ROOT, "  %8d %-14s  %-42s %10s %-4s %28s %28s%n", v.vaultId(), market,
+                        v.owner(), health(v.health()), v.liquidatable() ? "LIQ" : "",
+                        amount(v.debtFormatted(), v.debt(), v.loanSymbol()),
+                        amount(v.liquidationPriceFormatted(), v.liquidationPrice(), v.loanSymbol()));
             }
         }
         out.println();
@@ -52,6 +64,12 @@ public final class StatusTable {
                         t.replacements());
             }
         }
+    }
+
+    /** {@code 1,234.5 USDC} from a formatted amount; the raw one (grouped) when there is none. */
+    static String amount(String formatted, BigInteger raw, String symbol) {
+        if (formatted == null) return io.isomargin.abi.tokens.Amounts.group(raw.toString());
+        return io.isomargin.abi.tokens.Amounts.group(formatted) + (symbol == null ? "" : " " + symbol);
     }
 
     /** A WAD health as a ratio with 4 decimals, rounded down (1.0000 is the liquidation threshold). */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.isomargin.abi.testing.Http;
+import io.isomargin.abi.tokens.TokenMetadata;
 import io.isomargin.keeper.book.VaultPosition;
 import io.isomargin.keeper.ops.KeeperStatus.MarketVaults;
 import io.isomargin.keeper.ops.KeeperStatus.PendingTx;
@@ -207,9 +208,38 @@ class OpsServerTest {
     void vaultRiskAndPendingTxAreBuiltFromTheBookAndTheSender() {
         VaultRisk v = VaultRisk.of(new VaultPosition(5, 2, "0x" + "ee".repeat(20), BigInteger.TEN, BigInteger.ONE),
                 new VaultHealth(5, BigInteger.valueOf(900), BigInteger.valueOf(800), WAD.subtract(BigInteger.ONE),
-                        true, BigInteger.valueOf(123)));
+                        true, BigInteger.valueOf(123)), null, BigInteger.ONE);
         assertEquals(new VaultRisk(5, 2, "0x" + "ee".repeat(20), WAD.subtract(BigInteger.ONE), BigInteger.valueOf(900),
                 BigInteger.valueOf(123), true), v);
+    }
+
+    /** A 6-decimal loan token and an 18-decimal collateral: the debt and liquidation price in whole USDC, exactly. */
+    @Test
+    void aVaultsDebtAndLiquidationPriceReadInWholeLoanTokens() {
+        KeeperStatus.MarketLabel label = new KeeperStatus.MarketLabel(2,
+                new TokenMetadata("0x" + "01".repeat(20), "USDC", 6, TokenMetadata.Source.STRING),
+                new TokenMetadata("0x" + "02".repeat(20), "WETH", 18, TokenMetadata.Source.STRING));
+        BigInteger priceScale = BigInteger.TEN.pow(36 + 6 - 18 - 8); // an 8-decimal feed
+        VaultRisk v = VaultRisk.of(new VaultPosition(5, 2, "0x" + "ee".repeat(20), BigInteger.TEN, BigInteger.ONE),
+                new VaultHealth(5, BigInteger.valueOf(1_234_500_000L), BigInteger.valueOf(800), WAD, false,
+                        BigInteger.valueOf(1_580_12345678L)), label, priceScale);
+        assertEquals("WETH/USDC", v.marketName());
+        assertEquals("USDC", v.loanSymbol());
+        assertEquals("1234.5", v.debtFormatted());
+        assertEquals("1580.12345678", v.liquidationPriceFormatted());
+        ByteArrayOutputStream table = new ByteArrayOutputStream();
+        StatusTable.print(new KeeperStatus("0x" + "12".repeat(20), false, 77, 1, List.of(
+                KeeperStatus.MarketVaults.of(2, 1, 0, 0, 0, label)), List.of(v), List.of(), List.of(),
+                "2025-01-31T12:00:05Z"), new PrintStream(table, true));
+        String out = table.toString();
+        assertTrue(out.contains("at block #77 (2025-01-31 12:00:05 UTC)"), out);
+        assertTrue(out.contains("market 2 WETH/USDC: 1 open"), out);
+        assertTrue(out.contains("1,234.5 USDC"), out);
+        assertTrue(out.contains("1,580.12345678 USDC"), out);
+        KeeperStatus back = new StatusJson().read(new StatusJson().write(new KeeperStatus("0x" + "12".repeat(20),
+                false, 77, 1, List.of(KeeperStatus.MarketVaults.of(2, 1, 0, 0, 0, label)), List.of(v), List.of(),
+                List.of(), "2025-01-31T12:00:05Z")));
+        assertEquals(v, back.closest().getFirst(), "the JSON keeps the raw and the formatted values");
     }
 
     @Test
