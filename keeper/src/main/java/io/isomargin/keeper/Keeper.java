@@ -8,6 +8,7 @@ import io.isomargin.keeper.book.BookFollower;
 import io.isomargin.keeper.book.BookScope;
 import io.isomargin.keeper.book.MirrorSnapshotReader;
 import io.isomargin.keeper.book.PositionBook;
+import io.isomargin.keeper.config.KeeperConfig;
 import io.isomargin.keeper.exec.CapitalFreeRoute;
 import io.isomargin.keeper.exec.EngineCalls;
 import io.isomargin.keeper.exec.ExecutionListener;
@@ -124,6 +125,7 @@ public final class Keeper implements AutoCloseable {
     private final LiquidationDetector detector;
     private final BookFollower follower;
     private final boolean dryRun;
+    private final String liquidationMode;
     private final StatusCollector status;
 
     public Keeper(Parts p) {
@@ -155,6 +157,8 @@ public final class Keeper implements AutoCloseable {
         book.listener(detector);
         this.follower = new BookFollower(p.rpc(), p.follow(), p.scope(), p.mirror(), book, detector);
         this.dryRun = p.dryRun();
+        this.liquidationMode = (p.capitalFree() != null ? KeeperConfig.Mode.CAPITAL_FREE : KeeperConfig.Mode.FUNDED)
+                .key();
     }
 
     /** Each market's tokens as a top-up moves them. */
@@ -227,7 +231,7 @@ public final class Keeper implements AutoCloseable {
 
     /** What {@code /status} shows (any thread). */
     public KeeperStatus status() {
-        return status.status(sender, dryRun);
+        return status.status(sender, dryRun, liquidationMode);
     }
 
     /**

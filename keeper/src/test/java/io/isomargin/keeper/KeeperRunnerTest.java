@@ -65,6 +65,7 @@ class KeeperRunnerTest {
 
             JsonObject status = new JsonObject(get(ops + "/status").body());
             assertEquals(key.getAddress(), status.getString("sender"));
+            assertEquals("funded", status.getString("liquidationMode"), status.encode());
             assertTrue(status.getInteger("trackedVaults") >= vaults.size(), status.encode());
             // readable: the market named by its tokens' symbols (read from the chain), amounts in whole USDC exactly
             JsonObject weth = status.getJsonArray("markets").stream().map(JsonObject.class::cast)

@@ -27,9 +27,12 @@ import java.util.PriorityQueue;
  * @param conditions    what is wrong outside the keeper, per market (a stale oracle): its vaults are not counted as
  *                      liquidatable meanwhile
  * @param blockTime     {@code block}'s time in ISO 8601 UTC (null before the first block, or from an older keeper)
+ * @param liquidationMode how liquidations are paid ({@code liquidation.mode}): {@code funded} from the keeper's own
+ *                      loan tokens, {@code capital-free} by selling the seized collateral (null from an older keeper)
  */
 public record KeeperStatus(String sender, boolean dryRun, long block, int trackedVaults, List<MarketVaults> markets,
-        List<VaultRisk> closest, List<PendingTx> pending, List<Condition> conditions, String blockTime) {
+        List<VaultRisk> closest, List<PendingTx> pending, List<Condition> conditions, String blockTime,
+        String liquidationMode) {
     /** How many vaults {@code /status} lists as closest to liquidation. */
     public static final int CLOSEST = 10;
 
@@ -50,7 +53,7 @@ public record KeeperStatus(String sender, boolean dryRun, long block, int tracke
     /** Without the block's time. */
     public KeeperStatus(String sender, boolean dryRun, long block, int trackedVaults, List<MarketVaults> markets,
             List<VaultRisk> closest, List<PendingTx> pending, List<Condition> conditions) {
-        this(sender, dryRun, block, trackedVaults, markets, closest, pending, conditions, null);
+        this(sender, dryRun, block, trackedVaults, markets, closest, pending, conditions, null, null);
     }
 
     /**

@@ -100,13 +100,18 @@ public final class StatusCollector implements CandidateSink {
         return Map.copyOf(oracleAge);
     }
 
-    /** The latest summary, with the sender's transactions in flight. */
-    public KeeperStatus status(TxSender sender, boolean dryRun) {
-        return status(sender.address(), sender.inFlight().stream().map(KeeperStatus.PendingTx::of).toList(), dryRun);
+    /**
+     * The latest summary, with the sender's transactions in flight.
+     *
+     * @param liquidationMode {@code liquidation.mode} as configured ({@code funded} or {@code capital-free})
+     */
+    public KeeperStatus status(TxSender sender, boolean dryRun, String liquidationMode) {
+        return status(sender.address(), sender.inFlight().stream().map(KeeperStatus.PendingTx::of).toList(), dryRun,
+                liquidationMode);
     }
 
     /** The latest summary, with {@code pending} as the transactions in flight. */
-    KeeperStatus status(String sender, List<KeeperStatus.PendingTx> pending, boolean dryRun) {
+    KeeperStatus status(String sender, List<KeeperStatus.PendingTx> pending, boolean dryRun, String liquidationMode) {
         Map<Long, MarketSummary> snapshot = new TreeMap<>(markets);
         List<KeeperStatus.MarketVaults> perMarket = new ArrayList<>();
         List<KeeperStatus.VaultRisk> all = new ArrayList<>();
@@ -126,7 +131,7 @@ public final class StatusCollector implements CandidateSink {
         }
         return new KeeperStatus(sender, dryRun, block, tracked, perMarket, KeeperStatus.closest(all,
                 KeeperStatus.CLOSEST), pending, conditions(),
-                timestamp < 0 ? null : java.time.Instant.ofEpochSecond(timestamp).toString());
+                timestamp < 0 ? null : java.time.Instant.ofEpochSecond(timestamp).toString(), liquidationMode);
     }
 
     /** Guarded vaults (a live policy) in the latest judgement of every market. */

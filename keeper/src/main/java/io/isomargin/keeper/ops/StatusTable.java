@@ -23,6 +23,11 @@ public final class StatusTable {
         out.printf(Locale.ROOT, "keeper %s at block #%d%s%s%n", s.sender(), s.block(),
                 s.blockTime() == null ? "" : " (" + s.blockTime().replace('T', ' ').replace("Z", " UTC") + ")",
                 s.dryRun() ? " (DRY RUN: nothing is sent)" : "");
+        if (s.liquidationMode() != null) {
+            out.printf(Locale.ROOT, "liquidation mode: %s%n", s.liquidationMode().equals("capital-free")
+                    ? "capital-free (repays by selling the seized collateral)"
+                    : s.liquidationMode() + " (repays from the keeper's own loan tokens)");
+        }
         out.printf(Locale.ROOT, "tracked vaults: %,d%n", s.trackedVaults());
         java.util.Map<Long, String> names = new java.util.HashMap<>();
         for (MarketVaults m : s.markets()) {

@@ -85,6 +85,7 @@ class KeeperCapitalFreeTest {
         List<BigInteger> vaults = Population.open(d, chain.credentials(2), d.wethMarket(), 30, new Random(11));
         assertEquals(BigInteger.ZERO, d.usdc().balanceOf(keeperKey.getAddress()).send(), "no loan token at all");
         Keeper keeper = start(d);
+        assertEquals("capital-free", keeper.status().liquidationMode(), "/status names the mode");
 
         long crash = d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(83)).divide(
                 BigInteger.valueOf(100))).getBlockNumber().longValueExact();

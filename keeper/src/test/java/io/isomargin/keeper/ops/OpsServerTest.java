@@ -230,16 +230,18 @@ class OpsServerTest {
         ByteArrayOutputStream table = new ByteArrayOutputStream();
         StatusTable.print(new KeeperStatus("0x" + "12".repeat(20), false, 77, 1, List.of(
                 KeeperStatus.MarketVaults.of(2, 1, 0, 0, 0, label)), List.of(v), List.of(), List.of(),
-                "2025-01-31T12:00:05Z"), new PrintStream(table, true));
+                "2025-01-31T12:00:05Z", "capital-free"), new PrintStream(table, true));
         String out = table.toString();
+        assertTrue(out.contains("liquidation mode: capital-free (repays by selling the seized collateral)"), out);
         assertTrue(out.contains("at block #77 (2025-01-31 12:00:05 UTC)"), out);
         assertTrue(out.contains("market 2 WETH/USDC: 1 open"), out);
         assertTrue(out.contains("1,234.5 USDC"), out);
         assertTrue(out.contains("1,580.12345678 USDC"), out);
         KeeperStatus back = new StatusJson().read(new StatusJson().write(new KeeperStatus("0x" + "12".repeat(20),
                 false, 77, 1, List.of(KeeperStatus.MarketVaults.of(2, 1, 0, 0, 0, label)), List.of(v), List.of(),
-                List.of(), "2025-01-31T12:00:05Z")));
+                List.of(), "2025-01-31T12:00:05Z", "funded")));
         assertEquals(v, back.closest().getFirst(), "the JSON keeps the raw and the formatted values");
+        assertEquals("funded", back.liquidationMode());
     }
 
     @Test

@@ -24,7 +24,7 @@ class StatusCollectorTest {
         StatusCollector status = new StatusCollector(book, Duration.ofHours(1));
         book.at(10);
         status.accept(judged(1, 10));
-        assertEquals(0, status.status("0xabc", List.of(), false).trackedVaults());
+        assertEquals(0, status.status("0xabc", List.of(), false, "funded").trackedVaults());
 
         // a backfill's next batch opens vaults: the count is the book's at the new block, not the first pass's
         book.at(25);
@@ -34,7 +34,7 @@ class StatusCollectorTest {
         book.putVault(new VaultPosition(4, 2, "0x" + "bb".repeat(20), BigInteger.TEN, BigInteger.ONE));
         status.accept(judged(1, 25));
         status.accept(judged(2, 25));
-        KeeperStatus s = status.status("0xabc", List.of(), false);
+        KeeperStatus s = status.status("0xabc", List.of(), false, "funded");
         assertEquals(4, s.trackedVaults(), s.toString());
         assertEquals(25, s.block());
         assertEquals(List.of(new KeeperStatus.MarketVaults(1, 3, 0, 0, 0), new KeeperStatus.MarketVaults(2, 1, 0, 0,
@@ -43,6 +43,6 @@ class StatusCollectorTest {
         book.at(26);
         book.removeVault(2);
         status.accept(judged(1, 26));
-        assertEquals(3, status.status("0xabc", List.of(), false).trackedVaults());
+        assertEquals(3, status.status("0xabc", List.of(), false, "funded").trackedVaults());
     }
 }
