@@ -2,7 +2,7 @@ package io.isomargin.indexer;
 
 /**
  * The indexer's exit codes, one meaning each, so a supervisor can tell "restart me" from "fix me" (listed by each
- * command's {@code --help} and in the README). 3 means what it means for the keeper.
+ * command's {@code --help} and in docs/running-on-a-real-chain.md). 3 means what it means for the keeper.
  */
 final class ExitCode {
     /** {@code run} stopped when asked, {@code verify} found no mismatch, {@code rebuild} rolled the mirror back. */

@@ -56,7 +56,7 @@ import org.slf4j.LoggerFactory;
  * {@code /risk/{market}/curve}, {@code /health}, {@code /metrics}, {@code /keeper/status} (relayed,
  * {@link KeeperStatusProxy}), {@code /openapi.json} (this API's OpenAPI 3.1 document, {@link #openApi()}), and the
  * dashboard's static files at {@code /dashboard/} ({@code /} leads there). The endpoints and their parameters are
- * documented in the README ("Query API", "Dashboard") and, with the exact shape of every answer, in
+ * documented in docs/architecture.md ("Query API", "Dashboard") and, with the exact shape of every answer, in
  * {@code openapi.json} ({@code OpenApiContractTest} checks the real answers against it).
  *
  * <p>Health, debt and liquidation prices are computed on each request with the engine's exact math

@@ -18,7 +18,7 @@ import java.util.Random;
 /**
  * Prints how long detection takes for one market of 100,000 vaults (a standalone timing, not a test; the JMH
  * benchmark comes with the execution layer). Run from the repository root after {@code ./mvnw -pl keeper -am
- * test-compile}: see the keeper's part of the README.
+ * test-compile}: see docs/benchmarks.md ("Keeper detection timing").
  */
 public final class DetectionTiming {
     private static final int VAULTS = 100_000;
