@@ -12,7 +12,7 @@ import io.isomargin.abi.testing.HardhatNode;
 import io.isomargin.abi.testing.Http;
 import io.isomargin.abi.testing.PostgresDatabase;
 import io.isomargin.abi.testing.PostgresExtension;
-import io.isomargin.indexer.Verifier;
+import io.isomargin.indexer.verify.Verifier;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.math.BigInteger;
