@@ -1,19 +1,22 @@
 package io.isomargin.indexer.app;
 
+import io.isomargin.abi.cli.ServiceCli;
+
 /**
  * The indexer's exit codes, one meaning each, so a supervisor can tell "restart me" from "fix me" (listed by each
- * command's {@code --help} and in the README). 3 means what it means for the keeper.
+ * command's {@code --help} and in the README). 0 to 3 are the ones every service shares ({@link ServiceCli}): 3 means
+ * what it means for the keeper.
  */
 final class ExitCode {
     /** {@code run} stopped when asked, {@code verify} found no mismatch, {@code rebuild} rolled the mirror back. */
-    static final int OK = 0;
+    static final int OK = ServiceCli.OK;
     /** {@code run} failed while running; {@code verify} found mismatches. */
-    static final int FAILED = 1;
+    static final int FAILED = ServiceCli.FAILED;
     /** A bad setting, deployment file or argument, an unreachable database ({@code run}, {@code rebuild}), the API
      * port taken. */
-    static final int CONFIG = 2;
+    static final int CONFIG = ServiceCli.CONFIG;
     /** No RPC endpoint answered at start after the RPC client's retries: worth a restart. */
-    static final int NODE_UNREACHABLE = 3;
+    static final int NODE_UNREACHABLE = ServiceCli.NODE_UNREACHABLE;
     /** The node, the deployment file and the database do not describe one deployment (another chain id, no code at
      * the engine or an oracle, the deployment block past the head, a database of another chain or engine, a block the
      * mirror keeps that is not on the node's chain); nothing was written. */

@@ -1,6 +1,6 @@
 package io.isomargin.indexer.app;
 
-import io.isomargin.abi.config.ConfigException;
+import io.isomargin.abi.cli.ServiceCli;
 import io.isomargin.abi.config.DeploymentFile;
 import io.isomargin.abi.config.PostgresUrl;
 import io.isomargin.abi.config.Redact;
@@ -42,7 +42,9 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The indexer's command line: {@code indexer run --config <file>} mirrors the deployment into PostgreSQL until
@@ -56,20 +58,15 @@ import picocli.CommandLine.Option;
  * describe one deployment (nothing written), 5 verify could not check, 6 {@code run} stopped on a reorg deeper than
  * the window (run {@code rebuild}).
  */
-@Command(name = "indexer", mixinStandardHelpOptions = true, versionProvider = IndexerMain.Version.class,
+@Command(name = "indexer", mixinStandardHelpOptions = true,
         description = "Mirrors an Isomargin deployment into PostgreSQL and checks the mirror against the chain.")
 public final class IndexerMain implements Callable<Integer> {
-    /** {@code --version}: the version and the commit the jar was built from. */
-    static final class Version implements picocli.CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {io.isomargin.abi.BuildInfo.describe("indexer")};
-        }
-    }
-
     private static final Logger log = LoggerFactory.getLogger(IndexerMain.class);
     private static final Duration STORE_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(5);
+
+    @Spec
+    CommandSpec spec;
 
     private final Map<String, String> env;
     private final PrintStream out;
@@ -85,36 +82,15 @@ public final class IndexerMain implements Callable<Integer> {
         System.exit(commandLine(System.getenv(), System.out, System.err).execute(args));
     }
 
-    /** The command line with its subcommands, reading environment overrides from {@code env}. */
+    /** The command line with its subcommands ({@link ServiceCli}), reading environment overrides from {@code env}. */
     public static CommandLine commandLine(Map<String, String> env, PrintStream out, PrintStream err) {
         IndexerMain main = new IndexerMain(env, out, err);
-        CommandLine cl = new CommandLine(main)
-                .addSubcommand("run", main.new Run())
-                .addSubcommand("verify", main.new Verify())
-                .addSubcommand("rebuild", main.new Rebuild());
-        cl.setOut(new java.io.PrintWriter(out, true));
-        cl.setErr(new java.io.PrintWriter(err, true));
-        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            if (ex instanceof ConfigException) {
-                err.println("indexer: " + ex.getMessage());
-                return ExitCode.CONFIG;
-            }
-            if (ex instanceof StartupException e) {
-                err.println("indexer: " + e.getMessage());
-                log.debug("indexer: exit {}", e.exitCode(), e);
-                return e.exitCode();
-            }
-            err.println("indexer: " + ex);
-            log.error("indexer failed", ex);
-            return ExitCode.FAILED;
-        });
-        return cl;
+        return ServiceCli.commandLine("indexer", out, err, main, main.new Run(), main.new Verify(), main.new Rebuild());
     }
 
     @Override
     public Integer call() {
-        CommandLine.usage(this, out);
-        return 2;
+        return ServiceCli.usage(spec, out);
     }
 
     /** The {@code --config} option of every subcommand. */
