@@ -51,7 +51,7 @@ final class InProcessIndexer implements AutoCloseable {
      */
     static InProcessIndexer create(PostgresDatabase db, String httpUrl, Optional<String> wsUrl, int maxRange,
             IndexerMeta meta, Collection<String> oracles) {
-        PostgresUrl dbUrl = new PostgresUrl(db.host(), db.port(), db.database(), db.user(), db.password());
+        PostgresUrl dbUrl = db.postgresUrl();
         IndexerConfig config = new IndexerConfig(Path.of("(in-process)"), List.of(httpUrl), wsUrl,
                 Duration.ofSeconds(10), dbUrl, 0, 64, maxRange, Duration.ofSeconds(2),
                 "127.0.0.1", 0, 5, Optional.empty()); // the query API is not started by the benchmark

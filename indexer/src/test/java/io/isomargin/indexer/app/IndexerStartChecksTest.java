@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.isomargin.abi.config.PostgresUrl;
 import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.AnvilExtension;
 import io.isomargin.abi.testing.CredentialedUrl;
@@ -116,8 +115,7 @@ class IndexerStartChecksTest {
             for (String command : List.of("run", "verify")) {
                 assertEquals(4, cli.execute(command, "--config", restartedConfig.toString()), command + ": "
                         + cli.err());
-                assertEquals("indexer: the database " + new PostgresUrl(db.host(), db.port(), db.database(),
-                        db.user(), db.password()) + " mirrors another chain (genesis " + genesis + "; the node's is "
+                assertEquals("indexer: the database " + db.postgresUrl() + " mirrors another chain (genesis " + genesis + "; the node's is "
                         + otherGenesis + ") with the same chain id " + chain.chainId() + " and engine "
                         + d.engine().getContractAddress().toLowerCase() + ", as when a dev chain is started anew; drop"
                         + " it or point database.url elsewhere\n", cli.err(), command);

@@ -8,7 +8,6 @@ import io.isomargin.abi.testing.PostgresDatabase;
 import io.isomargin.indexer.app.IndexerMain;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,8 +43,7 @@ public final class IndexerCli {
     /** A config over the node at {@code rpcUrl}, the deployment file {@code deployment}, {@code db} and the
      * {@code extra} YAML. */
     public Path config(String rpcUrl, Path deployment, PostgresDatabase db, String extra) throws Exception {
-        String dbUrl = "postgres://" + enc(db.user()) + ":" + enc(db.password()) + "@" + db.host() + ":" + db.port()
-                + "/" + db.database();
+        String dbUrl = db.postgresUrl().toUrlWithPassword();
         String yaml = """
                 deployment: %s
                 rpc:
@@ -151,9 +149,5 @@ public final class IndexerCli {
             r.next();
             return r.getLong(1);
         }
-    }
-
-    private static String enc(String s) {
-        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 }

@@ -2,7 +2,6 @@ package io.isomargin.indexer.testing;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.isomargin.abi.config.PostgresUrl;
 import io.isomargin.abi.events.EventDecoder;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.RpcClient;
@@ -91,8 +90,7 @@ public final class IndexerHarness implements AutoCloseable {
     public static IndexerHarness create(Deployment d, PostgresDatabase db, IndexerMeta meta, Options o) {
         Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
         Vertx vertx = Vertx.vertx();
-        Pool pool = MirrorPool.create(new PostgresUrl(db.host(), db.port(), db.database(), db.user(),
-                db.password()), vertx);
+        Pool pool = MirrorPool.create(db.postgresUrl(), vertx);
         RpcConfig rpcConfig = new RpcConfig(List.of(o.rpcUrl()), o.rpcTimeout(), 3,
                 Duration.ofMillis(10), Duration.ofMillis(50), 4, 50, Duration.ofMillis(300), 0);
         RpcClient rpc = RpcClient.connect(rpcConfig);
