@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
  * {@code backfill: #1200/#5000 (24.0%), 51,230 events, 48,100 events/s, ETA 0:07}; once caught up, one summary line
  * and then silence (live following logs per batch at debug level instead).
  */
-public final class BackfillProgress implements AutoCloseable {
+final class BackfillProgress implements AutoCloseable {
     private static final Duration CHECK = Duration.ofMillis(200);
     private final PrintStream out;
     private final LongSupplier indexed;
@@ -27,7 +27,7 @@ public final class BackfillProgress implements AutoCloseable {
      * @param events   logs committed since start
      * @param interval time between lines
      */
-    public BackfillProgress(PrintStream out, LongSupplier indexed, LongSupplier head, LongSupplier events,
+    BackfillProgress(PrintStream out, LongSupplier indexed, LongSupplier head, LongSupplier events,
             Duration interval) {
         this.out = Objects.requireNonNull(out, "out");
         this.indexed = Objects.requireNonNull(indexed, "indexed");
@@ -38,7 +38,7 @@ public final class BackfillProgress implements AutoCloseable {
     }
 
     /** Starts reporting in the background. */
-    public BackfillProgress start() {
+    BackfillProgress start() {
         thread.start();
         return this;
     }
