@@ -5,13 +5,13 @@ import io.isomargin.abi.events.EventDecoder;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.RpcClient;
 import io.isomargin.abi.testing.PostgresDatabase;
-import io.isomargin.indexer.IndexerConfig;
-import io.isomargin.indexer.IndexerMeta;
-import io.isomargin.indexer.IndexerRunner;
-import io.isomargin.indexer.Migrations;
-import io.isomargin.indexer.MirrorPool;
-import io.isomargin.indexer.MirrorProjection;
-import io.isomargin.indexer.MirrorStore;
+import io.isomargin.indexer.app.IndexerConfig;
+import io.isomargin.indexer.intake.IndexerRunner;
+import io.isomargin.indexer.projection.MirrorProjection;
+import io.isomargin.indexer.store.IndexerMeta;
+import io.isomargin.indexer.store.Migrations;
+import io.isomargin.indexer.store.MirrorPool;
+import io.isomargin.indexer.store.MirrorStore;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 import java.nio.file.Path;
@@ -51,7 +51,7 @@ final class InProcessIndexer implements AutoCloseable {
      */
     static InProcessIndexer create(PostgresDatabase db, String httpUrl, Optional<String> wsUrl, int maxRange,
             IndexerMeta meta, Collection<String> oracles) {
-        PostgresUrl dbUrl = new PostgresUrl(db.host(), db.port(), db.database(), db.user(), db.password());
+        PostgresUrl dbUrl = db.postgresUrl();
         IndexerConfig config = new IndexerConfig(Path.of("(in-process)"), List.of(httpUrl), wsUrl,
                 Duration.ofSeconds(10), dbUrl, 0, 64, maxRange, Duration.ofSeconds(2),
                 "127.0.0.1", 0, 5, Optional.empty()); // the query API is not started by the benchmark

@@ -1,7 +1,7 @@
 package io.isomargin.bench;
 
 import io.isomargin.abi.testing.AnvilChain;
-import io.isomargin.indexer.IndexerRunner;
+import io.isomargin.indexer.intake.IndexerRunner;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

@@ -3,6 +3,7 @@ package io.isomargin.demo;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.isomargin.abi.config.DeploymentFile;
+import io.isomargin.abi.config.PostgresUrl;
 import io.isomargin.abi.contracts.IsomarginEngine;
 import io.isomargin.abi.contracts.MockAggregator;
 import io.isomargin.abi.contracts.MockERC20;
@@ -460,22 +461,20 @@ public final class DemoMain implements Callable<Integer> {
         return env;
     }
 
-    /** A fresh database {@link #database} on the server `make` ensured (DATABASE_URL, else local). */
+    /**
+     * A fresh database {@link #database} on the server `make` ensured (DATABASE_URL, read as the services read
+     * {@code database.url}, else local); its URL with the password, for the indexer.
+     */
     private String createDatabase() throws Exception {
-        String admin = System.getenv().getOrDefault("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/postgres");
-        URI uri = URI.create(admin);
-        String[] user = uri.getUserInfo() == null ? new String[] {"postgres", "postgres"}
-                : uri.getUserInfo().split(":", 2);
-        String jdbc = "jdbc:postgresql://" + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort())
-                + uri.getPath();
-        try (Connection c = DriverManager.getConnection(jdbc, user[0], user.length > 1 ? user[1] : "");
+        PostgresUrl admin = PostgresUrl.parse("DATABASE_URL", System.getenv().getOrDefault("DATABASE_URL",
+                "postgres://postgres:postgres@127.0.0.1:5432/postgres"), "a server the demo may create a database on");
+        try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.user(), admin.password());
                 Statement s = c.createStatement()) {
             s.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
             s.execute("CREATE DATABASE " + database);
         }
-        say("database " + database + " on " + uri.getHost() + ":" + (uri.getPort() < 0 ? 5432 : uri.getPort()));
-        return "postgres://" + user[0] + ":" + (user.length > 1 ? user[1] : "") + "@" + uri.getHost() + ":"
-                + (uri.getPort() < 0 ? 5432 : uri.getPort()) + "/" + database;
+        say("database " + database + " on " + admin.host() + ":" + admin.port());
+        return admin.withDatabase(database).toUrlWithPassword();
     }
 
     private ChildProcess java(Path root, String name, Path jar, List<String> args, Map<String, String> env)

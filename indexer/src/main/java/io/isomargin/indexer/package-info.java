@@ -1,24 +1,13 @@
 /**
  * The indexer: mirrors every vault, market, lender balance, oracle price and liquidation, and the margin guard's
  * policies and top-ups, into PostgreSQL through the shared chain follower ({@code io.isomargin.abi.follower}), exactly
- * once and reorg-safe.
- *
- * <ul>
- * <li>{@link io.isomargin.indexer.MirrorProjection}: a log batch to row changes, without I/O;</li>
- * <li>{@link io.isomargin.indexer.MirrorStore}: those rows, the block headers and the cursor in one transaction,
- *     and rollbacks to a common ancestor (schema: {@code db/migration}, applied by
- *     {@link io.isomargin.indexer.Migrations});</li>
- * <li>{@link io.isomargin.indexer.IndexerRunner}: the follower wired to the store, resuming from the cursor, also by
- *     itself after transient database or RPC failures ({@link io.isomargin.indexer.TransientFailures});</li>
- * <li>{@link io.isomargin.indexer.GuardWindow}: the guard's rolling 24-hour cap, as the contract counts it, from the
- *     mirrored top-ups and their block times ({@link io.isomargin.indexer.BlockTimes});</li>
- * <li>{@link io.isomargin.indexer.Verifier}: the mirror compared with the engine's and the guard's views at the cursor
- *     block;</li>
- * <li>{@link io.isomargin.indexer.StartChecks}: the node and the database checked against the deployment file before
- *     anything is written;</li>
- * <li>{@link io.isomargin.indexer.IndexerMain}: the {@code run}, {@code verify} and {@code rebuild} commands and their
- *     exit codes ({@link io.isomargin.indexer.ExitCode}), configured by {@link io.isomargin.indexer.IndexerConfig}
- *     ({@code indexer/indexer.example.yaml}).</li>
- * </ul>
+ * once and reorg-safe. Its packages follow the data: {@code intake} takes the follower's log batches and reorgs and
+ * hands each to {@code projection}, which turns it into row changes without I/O, which {@code store} commits with the
+ * cursor in one transaction; {@code api} serves the committed mirror (read through {@code store}) and what
+ * {@code intake} reports, {@code verify} compares the mirror with the chain, and {@code app} is the command line that
+ * checks the deployment, migrates the schema and wires the others together. The dependencies have no cycle:
+ * {@code projection} uses none of the others, {@code store} only {@code projection}, {@code intake} both, {@code verify}
+ * {@code projection}, {@code api} {@code store}, {@code projection} and what {@code intake} reports, and {@code app}
+ * everything.
  */
 package io.isomargin.indexer;

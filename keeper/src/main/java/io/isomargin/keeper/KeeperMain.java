@@ -1,16 +1,15 @@
 package io.isomargin.keeper;
 
+import io.isomargin.abi.cli.ServiceCli;
 import io.isomargin.abi.config.ConfigException;
 import io.isomargin.abi.config.DeploymentFile;
 import io.isomargin.keeper.config.KeeperConfig;
-import io.isomargin.keeper.config.KeyException;
 import io.isomargin.keeper.config.KeyLoader;
 import io.isomargin.keeper.ops.KeeperMetrics;
 import io.isomargin.keeper.ops.KeeperStatus;
 import io.isomargin.keeper.ops.StatusJson;
 import io.isomargin.keeper.ops.StatusTable;
 import java.io.PrintStream;
-import java.io.PrintWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -21,12 +20,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.Callable;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import org.web3j.crypto.Credentials;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The keeper's command line: {@code keeper run --config <file> [--dry-run]} liquidates unhealthy vaults until
@@ -37,19 +36,13 @@ import picocli.CommandLine.Option;
  * deployment file or key (the message names what is wrong; never the key or its password), 3 no RPC endpoint
  * answered at start (worth a restart by a supervisor; the message masks the URLs' credentials).
  */
-@Command(name = "keeper", mixinStandardHelpOptions = true, versionProvider = KeeperMain.Version.class,
+@Command(name = "keeper", mixinStandardHelpOptions = true,
         description = "Finds unhealthy Isomargin vaults and liquidates them.")
 public final class KeeperMain implements Callable<Integer> {
-    /** {@code --version}: the version and the commit the jar was built from. */
-    static final class Version implements picocli.CommandLine.IVersionProvider {
-        @Override
-        public String[] getVersion() {
-            return new String[] {io.isomargin.abi.BuildInfo.describe("keeper")};
-        }
-    }
-
-    private static final Logger log = LoggerFactory.getLogger(KeeperMain.class);
     private static final Duration STATUS_TIMEOUT = Duration.ofSeconds(10);
+
+    @Spec
+    CommandSpec spec;
 
     private final Map<String, String> env;
     private final PrintStream out;
@@ -69,7 +62,8 @@ public final class KeeperMain implements Callable<Integer> {
     }
 
     /**
-     * The command line with its subcommands.
+     * The command line with its subcommands ({@link ServiceCli}: a bad key exits 2 like a bad setting, no node at
+     * start 3).
      *
      * @param env environment overrides ({@code ISOMARGIN_KEEPER_*}) and the variable {@code key.private-key-env}
      *            names
@@ -77,31 +71,12 @@ public final class KeeperMain implements Callable<Integer> {
      */
     public static CommandLine commandLine(Map<String, String> env, PrintStream out, PrintStream err, KeeperApp app) {
         KeeperMain main = new KeeperMain(env, out, err, Objects.requireNonNull(app, "app"));
-        CommandLine cl = new CommandLine(main)
-                .addSubcommand("run", main.new Run())
-                .addSubcommand("status", main.new Status());
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        cl.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            if (ex instanceof ConfigException || ex instanceof KeyException) {
-                err.println("keeper: " + ex.getMessage());
-                return 2;
-            }
-            if (ex instanceof NodeUnreachableException) {
-                err.println("keeper: " + ex.getMessage());
-                return 3;
-            }
-            err.println("keeper: " + ex);
-            log.error("keeper failed", ex);
-            return 1;
-        });
-        return cl;
+        return ServiceCli.commandLine("keeper", out, err, main, main.new Run(), main.new Status());
     }
 
     @Override
     public Integer call() {
-        CommandLine.usage(this, out);
-        return 2;
+        return ServiceCli.usage(spec, out);
     }
 
     @Command(name = "run", mixinStandardHelpOptions = true,
@@ -164,24 +139,24 @@ public final class KeeperMain implements Callable<Integer> {
                         ? e.getCause() : e;
                 err.println("keeper: no keeper answers at " + uri + " (" + reason(cause) + "): is `keeper run` "
                         + "running with this config?");
-                return 1;
+                return ServiceCli.FAILED;
             } finally {
                 http.close();
             }
             if (response.statusCode() != 200) {
                 err.println("keeper: " + uri + " answered HTTP " + response.statusCode() + ": " + response.body());
-                return 1;
+                return ServiceCli.FAILED;
             }
             KeeperStatus status;
             try {
                 status = new StatusJson().read(response.body());
             } catch (IllegalArgumentException e) {
                 err.println("keeper: " + uri + " did not answer a keeper status: " + e.getMessage());
-                return 1;
+                return ServiceCli.FAILED;
             }
             if (json) out.println(response.body());
             else StatusTable.print(status, out);
-            return 0;
+            return ServiceCli.OK;
         }
 
         private URI statusUri() {

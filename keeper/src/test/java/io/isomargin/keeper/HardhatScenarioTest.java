@@ -12,7 +12,7 @@ import io.isomargin.abi.testing.HardhatNode;
 import io.isomargin.abi.testing.Http;
 import io.isomargin.abi.testing.PostgresDatabase;
 import io.isomargin.abi.testing.PostgresExtension;
-import io.isomargin.indexer.Verifier;
+import io.isomargin.indexer.verify.Verifier;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.math.BigInteger;
@@ -146,7 +146,7 @@ class HardhatScenarioTest {
                   http-urls: [%s]
                   ws-url: %s
                 database:
-                  url: postgres://%s:%s@%s:%d/%s
+                  url: %s
                 follower:
                   poll-interval: 100ms
                 key:
@@ -157,8 +157,7 @@ class HardhatScenarioTest {
                 http:
                   port: 0
                 """.formatted(d.writeDeploymentFile(dir.resolve("deployment.json")), chain.rpcUrl(),
-                chain.rpcUrl().replace("http://", "ws://"), db.user(), db.password(), db.host(), db.port(),
-                db.database()));
+                chain.rpcUrl().replace("http://", "ws://"), db.postgresUrl().toUrlWithPassword()));
         Map<String, String> env = Map.of("KEEPER_TEST_KEY",
                 Numeric.toHexStringNoPrefixZeroPadded(key.getEcKeyPair().getPrivateKey(), 64));
         Thread run = new Thread(() -> exit.complete(KeeperMain.commandLine(env, new PrintStream(out, true),

@@ -2,19 +2,18 @@ package io.isomargin.keeper;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.isomargin.abi.config.PostgresUrl;
 import io.isomargin.abi.events.EventDecoder;
 import io.isomargin.abi.follower.FollowerConfig;
 import io.isomargin.abi.follower.RpcClient;
 import io.isomargin.abi.follower.RpcConfig;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.abi.testing.PostgresDatabase;
-import io.isomargin.indexer.IndexerMeta;
-import io.isomargin.indexer.IndexerRunner;
-import io.isomargin.indexer.Migrations;
-import io.isomargin.indexer.MirrorPool;
-import io.isomargin.indexer.MirrorProjection;
-import io.isomargin.indexer.MirrorStore;
+import io.isomargin.indexer.intake.IndexerRunner;
+import io.isomargin.indexer.projection.MirrorProjection;
+import io.isomargin.indexer.store.IndexerMeta;
+import io.isomargin.indexer.store.Migrations;
+import io.isomargin.indexer.store.MirrorPool;
+import io.isomargin.indexer.store.MirrorStore;
 import io.isomargin.keeper.book.MirrorSnapshotReader;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
@@ -33,8 +32,7 @@ public final class InProcessIndexer implements AutoCloseable {
     public InProcessIndexer(Deployment d, PostgresDatabase db) {
         Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
         vertx = Vertx.vertx();
-        pool = MirrorPool.create(new PostgresUrl(db.host(), db.port(), db.database(), db.user(), db.password()),
-                vertx);
+        pool = MirrorPool.create(db.postgresUrl(), vertx);
         RpcConfig rpcConfig = new RpcConfig(List.of(d.chain().rpcUrl()), Duration.ofSeconds(2), 3,
                 Duration.ofMillis(10), Duration.ofMillis(50), 4, 50, Duration.ofMillis(300), 0);
         rpc = RpcClient.connect(rpcConfig);

@@ -3,6 +3,7 @@ package io.isomargin.abi.config;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 
@@ -56,6 +57,20 @@ public record PostgresUrl(String host, int port, String database, String user, S
         return parse(key, url, "");
     }
 
+    /** The same server and login, database {@code name}. */
+    public PostgresUrl withDatabase(String name) {
+        return new PostgresUrl(host, port, name, user, password);
+    }
+
+    /**
+     * The {@code postgres://} URL with the password, user and password percent-encoded so that {@link #parse} reads
+     * them back: for a child process's environment or a config file; never for a message or a log line (that is
+     * {@link #toString()}).
+     */
+    public String toUrlWithPassword() {
+        return "postgres://" + encode(user) + ":" + encode(password) + "@" + host + ":" + port + "/" + database;
+    }
+
     /** The JDBC URL (without credentials: pass {@link #user()} and {@link #password()} beside it). */
     public String jdbcUrl() {
         return "jdbc:postgresql://" + host + ":" + port + "/" + database;
@@ -64,6 +79,10 @@ public record PostgresUrl(String host, int port, String database, String user, S
     @Override
     public String toString() {
         return "postgres://" + user + ":***@" + host + ":" + port + "/" + database;
+    }
+
+    private static String encode(String s) {
+        return URLEncoder.encode(s, StandardCharsets.UTF_8).replace("+", "%20");
     }
 
     private static String decode(String s) {

@@ -1,5 +1,6 @@
 package io.isomargin.abi.testing;
 
+import io.isomargin.abi.config.PostgresUrl;
 import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -56,6 +57,14 @@ public final class PostgresDatabase implements AutoCloseable {
     /** {@code jdbc:postgresql://host:port/isomargin_test_...}, plus any parameters of a configured URL. */
     public String jdbcUrl() {
         return server.jdbcUrl();
+    }
+
+    /**
+     * This database as the services' {@code database.url} names it ({@link PostgresUrl}: without the parameters of a
+     * configured URL, which the services do not take); {@link PostgresUrl#toUrlWithPassword()} is the URL to configure.
+     */
+    public PostgresUrl postgresUrl() {
+        return new PostgresUrl(host(), port(), database(), user(), password());
     }
 
     /** The role to log in as. */

@@ -498,8 +498,7 @@ public final class KeeperE2eBench implements Callable<Integer> {
         env.put("ISOMARGIN_INDEXER_DEPLOYMENT", deployment.toString());
         env.put("ISOMARGIN_INDEXER_RPC_HTTP_URLS", chain.rpcUrl());
         env.put("ISOMARGIN_INDEXER_RPC_WS_URL", chain.rpcUrl().replace("http://", "ws://"));
-        env.put("ISOMARGIN_INDEXER_DATABASE_URL", "postgres://" + db.user() + ":" + db.password() + "@" + db.host()
-                + ":" + db.port() + "/" + db.database());
+        env.put("ISOMARGIN_INDEXER_DATABASE_URL", db.postgresUrl().toUrlWithPassword());
         env.put("ISOMARGIN_INDEXER_API_PORT", Integer.toString(port));
         return new RunningIndexer(pb.start(), port);
     }

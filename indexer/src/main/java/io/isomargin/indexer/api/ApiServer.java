@@ -2,18 +2,19 @@ package io.isomargin.indexer.api;
 
 import io.isomargin.abi.BuildInfo;
 import io.isomargin.abi.math.TierState;
-import io.isomargin.indexer.GuardPolicyRow;
-import io.isomargin.indexer.GuardWindow;
-import io.isomargin.indexer.MarketRow;
-import io.isomargin.indexer.MirrorChanges;
-import io.isomargin.indexer.MirrorChanges.LiquidationRow;
-import io.isomargin.indexer.MirrorChanges.PriceRow;
-import io.isomargin.indexer.MirrorReader;
-import io.isomargin.indexer.MirrorReader.AsOf;
-import io.isomargin.indexer.MirrorReader.VaultFilter;
-import io.isomargin.indexer.RiskChangeRow;
-import io.isomargin.indexer.TopUpRow;
-import io.isomargin.indexer.VaultRow;
+import io.isomargin.indexer.intake.FollowStatus;
+import io.isomargin.indexer.projection.GuardPolicyRow;
+import io.isomargin.indexer.projection.GuardWindow;
+import io.isomargin.indexer.projection.MarketRow;
+import io.isomargin.indexer.projection.MirrorChanges;
+import io.isomargin.indexer.projection.MirrorChanges.LiquidationRow;
+import io.isomargin.indexer.projection.MirrorChanges.PriceRow;
+import io.isomargin.indexer.projection.RiskChangeRow;
+import io.isomargin.indexer.projection.TopUpRow;
+import io.isomargin.indexer.projection.VaultRow;
+import io.isomargin.indexer.store.MirrorReader;
+import io.isomargin.indexer.store.MirrorReader.AsOf;
+import io.isomargin.indexer.store.MirrorReader.VaultFilter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -76,75 +77,6 @@ public final class ApiServer implements AutoCloseable {
     /** {@code /risk/{market}/curve} answers at most this many drops. */
     static final int MAX_CURVE_POINTS = 201;
 
-    /**
-     * What the indexer is doing, for {@code /health} (read on the event loop: a few fields, nothing blocking).
-     *
-     * @param indexedBlock    the last block committed to the mirror
-     * @param headBlock       the latest chain head seen (-1 before the first poll)
-     * @param reorgs          reorgs rolled back since start
-     * @param following       false once following stopped (or before it started)
-     * @param sinceCommit     how long since the last batch was committed (since start before the first)
-     * @param commitDue       whether the head moved since that commit with blocks to index above the mirror
-     * @param blockInterval   the observed wall time per block: the unit of the stall and silence limits
-     * @param sinceHeadAnswer how long since an endpoint answered a head poll
-     */
-    public record Status(long indexedBlock, long headBlock, int reorgs, boolean following, Duration sinceCommit,
-            boolean commitDue, Duration blockInterval, Duration sinceHeadAnswer) {
-        public Status {
-            Objects.requireNonNull(sinceCommit, "sinceCommit");
-            Objects.requireNonNull(blockInterval, "blockInterval");
-            Objects.requireNonNull(sinceHeadAnswer, "sinceHeadAnswer");
-        }
-
-        /** Following state only: no stall, the node answering. */
-        public Status(long indexedBlock, long headBlock, int reorgs, boolean following) {
-            this(indexedBlock, headBlock, reorgs, following, Duration.ZERO, false, Duration.ofSeconds(1),
-                    Duration.ZERO);
-        }
-
-        /** Head minus indexed block; 0 before the head is known. */
-        public long lag() {
-            return headBlock < 0 ? 0 : Math.max(0, headBlock - indexedBlock);
-        }
-
-        /** The longest {@code sinceCommit} that is healthy while a commit is due: {@code maxStalledBlocks} block
-         * times. */
-        public Duration maxStall(long maxStalledBlocks) {
-            return blockInterval.multipliedBy(maxStalledBlocks);
-        }
-
-        /** The longest {@code sinceHeadAnswer} that is healthy: {@code maxSilentBlocks} block times. */
-        public Duration maxSilence(long maxSilentBlocks) {
-            return blockInterval.multipliedBy(maxSilentBlocks);
-        }
-
-        /** The checks that fail against {@code o}'s limits, most fundamental first; empty when healthy. */
-        public List<Reason> reasons(Options o) {
-            List<Reason> out = new ArrayList<>();
-            if (!following) out.add(new Reason("stopped", "the indexer is not following the chain"));
-            Duration maxSilence = maxSilence(o.maxSilentBlocks());
-            if (sinceHeadAnswer.compareTo(maxSilence) > 0) {
-                out.add(new Reason("node-silent", "no endpoint answered a head poll for " + seconds(sinceHeadAnswer)
-                        + " (limit " + o.maxSilentBlocks() + " block times, " + seconds(maxSilence) + ")"));
-            }
-            Duration maxStall = maxStall(o.maxStalledBlocks());
-            if (following && commitDue && sinceCommit.compareTo(maxStall) > 0) {
-                out.add(new Reason("stalled", "no batch committed for " + seconds(sinceCommit) + " (limit "
-                        + o.maxStalledBlocks() + " block times, " + seconds(maxStall) + ") while the head moved to #"
-                        + headBlock + "; indexed #" + indexedBlock));
-            }
-            if (following && lag() > o.maxHealthyLag()) {
-                out.add(new Reason("lagging", "indexed #" + indexedBlock + ", " + lag() + " block(s) behind head #"
-                        + headBlock + " (limit " + o.maxHealthyLag() + ")"));
-            }
-            return out;
-        }
-
-        private static String seconds(Duration d) {
-            return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
-        }
-    }
-
     /** One failed health check: {@code kind} is stable for alerts, {@code message} says what is wrong. */
     public record Reason(String kind, String message) {}
 
@@ -192,7 +124,7 @@ public final class ApiServer implements AutoCloseable {
     }
 
     private final MirrorReader reader;
-    private final Supplier<Status> status;
+    private final Supplier<FollowStatus> status;
     private final PrometheusMeterRegistry metrics;
     private final Options options;
     private final KeeperStatusProxy keeper;
@@ -201,7 +133,7 @@ public final class ApiServer implements AutoCloseable {
     private HttpServer server;
     private EventStream events;
 
-    private ApiServer(MirrorReader reader, Supplier<Status> status, PrometheusMeterRegistry metrics, Options options,
+    private ApiServer(MirrorReader reader, Supplier<FollowStatus> status, PrometheusMeterRegistry metrics, Options options,
             KeeperStatusProxy keeper) {
         this.reader = reader;
         this.status = status;
@@ -215,7 +147,7 @@ public final class ApiServer implements AutoCloseable {
      *
      * @throws IllegalStateException naming the address when it cannot listen (port in use, bad host)
      */
-    public static ApiServer start(Vertx vertx, Options options, MirrorReader reader, Supplier<Status> status,
+    public static ApiServer start(Vertx vertx, Options options, MirrorReader reader, Supplier<FollowStatus> status,
             PrometheusMeterRegistry metrics) {
         ApiServer api = new ApiServer(Objects.requireNonNull(reader, "reader"), Objects.requireNonNull(status,
                 "status"), Objects.requireNonNull(metrics, "metrics"), options,
@@ -764,8 +696,8 @@ public final class ApiServer implements AutoCloseable {
 
     private void health(RoutingContext ctx) {
         new RequestParams(ctx).only();
-        Status s = status.get();
-        List<Reason> reasons = s.reasons(options);
+        FollowStatus s = status.get();
+        List<Reason> reasons = reasons(s, options);
         JsonArray why = new JsonArray();
         for (Reason r : reasons) why.add(new JsonObject().put("kind", r.kind()).put("message", r.message()));
         send(ctx, reasons.isEmpty() ? 200 : 503, new JsonObject()
@@ -779,10 +711,47 @@ public final class ApiServer implements AutoCloseable {
                 .put("following", s.following())
                 .put("lastCommitAgeMs", s.sinceCommit().toMillis())
                 .put("commitDue", s.commitDue())
-                .put("maxStallMs", s.maxStall(options.maxStalledBlocks()).toMillis())
+                .put("maxStallMs", maxStall(s, options.maxStalledBlocks()).toMillis())
                 .put("sinceHeadAnswerMs", s.sinceHeadAnswer().toMillis())
-                .put("maxSilenceMs", s.maxSilence(options.maxSilentBlocks()).toMillis())
+                .put("maxSilenceMs", maxSilence(s, options.maxSilentBlocks()).toMillis())
                 .put("blockIntervalMs", s.blockInterval().toMillis()));
+    }
+
+    /** The longest {@code sinceCommit} that is healthy while a commit is due: {@code maxStalledBlocks} block times. */
+    static Duration maxStall(FollowStatus s, long maxStalledBlocks) {
+        return s.blockInterval().multipliedBy(maxStalledBlocks);
+    }
+
+    /** The longest {@code sinceHeadAnswer} that is healthy: {@code maxSilentBlocks} block times. */
+    static Duration maxSilence(FollowStatus s, long maxSilentBlocks) {
+        return s.blockInterval().multipliedBy(maxSilentBlocks);
+    }
+
+    /** The checks of {@code /health} that {@code s} fails against {@code o}'s limits, most fundamental first; empty
+     * when healthy. */
+    static List<Reason> reasons(FollowStatus s, Options o) {
+        List<Reason> out = new ArrayList<>();
+        if (!s.following()) out.add(new Reason("stopped", "the indexer is not following the chain"));
+        Duration maxSilence = maxSilence(s, o.maxSilentBlocks());
+        if (s.sinceHeadAnswer().compareTo(maxSilence) > 0) {
+            out.add(new Reason("node-silent", "no endpoint answered a head poll for " + seconds(s.sinceHeadAnswer())
+                    + " (limit " + o.maxSilentBlocks() + " block times, " + seconds(maxSilence) + ")"));
+        }
+        Duration maxStall = maxStall(s, o.maxStalledBlocks());
+        if (s.following() && s.commitDue() && s.sinceCommit().compareTo(maxStall) > 0) {
+            out.add(new Reason("stalled", "no batch committed for " + seconds(s.sinceCommit()) + " (limit "
+                    + o.maxStalledBlocks() + " block times, " + seconds(maxStall) + ") while the head moved to #"
+                    + s.headBlock() + "; indexed #" + s.indexedBlock()));
+        }
+        if (s.following() && s.lag() > o.maxHealthyLag()) {
+            out.add(new Reason("lagging", "indexed #" + s.indexedBlock() + ", " + s.lag() + " block(s) behind head #"
+                    + s.headBlock() + " (limit " + o.maxHealthyLag() + ")"));
+        }
+        return out;
+    }
+
+    private static String seconds(Duration d) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
     }
 
     private void metrics(RoutingContext ctx) {
@@ -794,6 +763,13 @@ public final class ApiServer implements AutoCloseable {
 
     /** Every market's {@link MarketLabel} in one answer's snapshot. */
     record Labels(Map<Long, MarketLabel> byMarket) {
+        /** The labels of the markets the mirror holds. */
+        static Labels from(Map<Long, MirrorReader.MarketTokens> tokens) {
+            Map<Long, MarketLabel> byMarket = new HashMap<>();
+            tokens.forEach((id, t) -> byMarket.put(id, MarketLabel.of(t)));
+            return new Labels(byMarket);
+        }
+
         MarketLabel of(long marketId) {
             MarketLabel u = byMarket.get(marketId);
             if (u == null) throw new IllegalStateException("market " + marketId + " is named but not mirrored");
@@ -807,7 +783,7 @@ public final class ApiServer implements AutoCloseable {
      */
     private Future<JsonObject> read(java.util.function.BiFunction<MirrorReader.Snapshot, Labels, Future<JsonObject>>
             work) {
-        return reader.read(snap -> snap.marketLabels().compose(labels -> work.apply(snap, new Labels(labels)))
+        return reader.read(snap -> snap.marketTokens().compose(tokens -> work.apply(snap, Labels.from(tokens)))
                 .compose(answer -> BlockClock.stamp(snap, answer)));
     }
 

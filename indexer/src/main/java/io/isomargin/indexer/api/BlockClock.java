@@ -1,6 +1,6 @@
 package io.isomargin.indexer.api;
 
-import io.isomargin.indexer.MirrorReader;
+import io.isomargin.indexer.store.MirrorReader;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

@@ -1,12 +1,12 @@
 package io.isomargin.indexer.api;
 
-import io.isomargin.indexer.CommitListener;
-import io.isomargin.indexer.MirrorChanges;
-import io.isomargin.indexer.VaultRow;
+import io.isomargin.indexer.intake.CommitListener;
+import io.isomargin.indexer.projection.MirrorChanges;
+import io.isomargin.indexer.projection.VaultRow;
+import io.isomargin.indexer.store.MirrorReader;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.isomargin.indexer.MirrorReader;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -71,8 +71,8 @@ public final class EventStream implements CommitListener, AutoCloseable {
     @Override
     public void committed(long fromBlock, long toBlock, MirrorChanges changes) {
         if (clients.isEmpty() || changes == null) return;
-        enqueue(() -> reader.read(snap -> snap.marketLabels().compose(byMarket -> {
-            ApiServer.Labels labels = new ApiServer.Labels(byMarket);
+        enqueue(() -> reader.read(snap -> snap.marketTokens().compose(tokens -> {
+            ApiServer.Labels labels = ApiServer.Labels.from(tokens);
             JsonObject data = new JsonObject().put("fromBlock", fromBlock).put("toBlock", toBlock);
             Map<Long, VaultRow> vaults = new LinkedHashMap<>(); // the last state of each vault in the batch
             for (MirrorChanges.VaultChange v : changes.vaults()) vaults.put(v.after().vaultId(), v.after());

@@ -4,9 +4,9 @@ import io.isomargin.abi.math.FullMath;
 import io.isomargin.abi.math.MarginMath;
 import io.isomargin.abi.math.MarketTotals;
 import io.isomargin.abi.math.SharesMath;
-import io.isomargin.indexer.GuardMode;
-import io.isomargin.indexer.GuardPolicyRow;
-import io.isomargin.indexer.GuardWindow;
+import io.isomargin.indexer.projection.GuardMode;
+import io.isomargin.indexer.projection.GuardPolicyRow;
+import io.isomargin.indexer.projection.GuardWindow;
 import java.math.BigInteger;
 import java.util.Objects;
 

@@ -1,6 +1,6 @@
 package io.isomargin.indexer.api;
 
-import io.isomargin.indexer.VaultRow;
+import io.isomargin.indexer.projection.VaultRow;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;

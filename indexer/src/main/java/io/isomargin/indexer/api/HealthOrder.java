@@ -2,7 +2,7 @@ package io.isomargin.indexer.api;
 
 import static io.isomargin.abi.math.FullMath.UINT256_MAX;
 
-import io.isomargin.indexer.VaultRow;
+import io.isomargin.indexer.projection.VaultRow;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Comparator;

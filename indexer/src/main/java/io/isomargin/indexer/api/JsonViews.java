@@ -3,17 +3,17 @@ package io.isomargin.indexer.api;
 import static io.isomargin.abi.math.FullMath.UINT256_MAX;
 
 import io.isomargin.abi.math.TierState;
-import io.isomargin.indexer.GuardMode;
-import io.isomargin.indexer.GuardPolicyRow;
-import io.isomargin.indexer.GuardWindow;
-import io.isomargin.indexer.MarketRow;
-import io.isomargin.indexer.MirrorChanges.LiquidationRow;
-import io.isomargin.indexer.MirrorChanges.PolicyChange;
-import io.isomargin.indexer.MirrorChanges.PriceRow;
-import io.isomargin.indexer.MirrorReader.AsOf;
-import io.isomargin.indexer.RiskChangeRow;
-import io.isomargin.indexer.TopUpRow;
-import io.isomargin.indexer.VaultRow;
+import io.isomargin.indexer.projection.GuardMode;
+import io.isomargin.indexer.projection.GuardPolicyRow;
+import io.isomargin.indexer.projection.GuardWindow;
+import io.isomargin.indexer.projection.MarketRow;
+import io.isomargin.indexer.projection.MirrorChanges.LiquidationRow;
+import io.isomargin.indexer.projection.MirrorChanges.PolicyChange;
+import io.isomargin.indexer.projection.MirrorChanges.PriceRow;
+import io.isomargin.indexer.projection.RiskChangeRow;
+import io.isomargin.indexer.projection.TopUpRow;
+import io.isomargin.indexer.projection.VaultRow;
+import io.isomargin.indexer.store.MirrorReader.AsOf;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
@@ -162,7 +162,7 @@ final class JsonViews {
         return u.prices(o, "liquidationPrice");
     }
 
-    static JsonObject vaultEvent(io.isomargin.indexer.MirrorReader.VaultEvent e, MarketLabel u) {
+    static JsonObject vaultEvent(io.isomargin.indexer.store.MirrorReader.VaultEvent e, MarketLabel u) {
         return new JsonObject()
                 .put("block", e.at().blockNumber())
                 .put("logIndex", e.at().logIndex())
@@ -177,7 +177,7 @@ final class JsonViews {
                 .put("collateralAfterFormatted", u.collateral().format(e.collateralAfter()));
     }
 
-    static JsonObject insurance(io.isomargin.indexer.MirrorChanges.InsuranceEvent e, MarketLabel u) {
+    static JsonObject insurance(io.isomargin.indexer.projection.MirrorChanges.InsuranceEvent e, MarketLabel u) {
         return u.loanAmounts(new JsonObject()
                 .put("block", e.at().blockNumber())
                 .put("logIndex", e.at().logIndex())

@@ -2,7 +2,8 @@ package io.isomargin.indexer.api;
 
 import io.isomargin.abi.tokens.Amounts;
 import io.isomargin.abi.tokens.TokenMetadata;
-import io.isomargin.indexer.GuardMode;
+import io.isomargin.indexer.projection.GuardMode;
+import io.isomargin.indexer.store.MirrorReader;
 import io.vertx.core.json.JsonObject;
 import java.math.BigInteger;
 import java.util.Objects;
@@ -17,6 +18,11 @@ public record MarketLabel(long marketId, TokenMetadata loan, TokenMetadata colla
         Objects.requireNonNull(loan, "loan");
         Objects.requireNonNull(collateral, "collateral");
         Objects.requireNonNull(priceScale, "priceScale");
+    }
+
+    /** The label of a market the mirror holds. */
+    public static MarketLabel of(MirrorReader.MarketTokens t) {
+        return new MarketLabel(t.marketId(), t.loan(), t.collateral(), t.priceScale());
     }
 
     /** {@code WETH/USDC}: collateral over loan token, as the pair is quoted. */

@@ -1,0 +1,62 @@
+package io.isomargin.indexer.projection;
+
+import java.math.BigInteger;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * A vault's margin-guard policy as mirrored in {@code guard_policies}: the terms of the last {@code PolicySet}, and
+ * whether a {@code PolicyRevoked} deleted them since (the chain then has no policy: {@code policy(id)} has a zero
+ * owner).
+ *
+ * @param owner        the vault owner the policy was set for (funds only ever move from it), lower-case
+ * @param triggerHealth top-ups may run below this health (WAD)
+ * @param targetHealth what a top-up brings the vault to (WAD)
+ * @param feeBps       the executor's fee in bps of the amount moved
+ * @param expiry       the policy stops working after this time (seconds)
+ * @param maxPerTopUp  the most one top-up may take from the wallet (amount plus fee)
+ * @param maxPerDay    the most the vault's top-ups may take in any 24 hours (amount plus fee)
+ * @param setBy        who set the terms (the owner or an operator), lower-case
+ * @param set          the {@code PolicySet} log
+ * @param revokedBy    who revoked the policy (lower-case), or null while it is active
+ * @param updatedBlock block of the last event that changed the row
+ */
+public record GuardPolicyRow(long vaultId, String owner, GuardMode mode, BigInteger triggerHealth,
+        BigInteger targetHealth, int feeBps, long expiry, BigInteger maxPerTopUp, BigInteger maxPerDay, String setBy,
+        RiskChangeRow.Position set, String revokedBy, long updatedBlock) {
+
+    public GuardPolicyRow {
+        Objects.requireNonNull(owner, "owner");
+        Objects.requireNonNull(mode, "mode");
+        Objects.requireNonNull(triggerHealth, "triggerHealth");
+        Objects.requireNonNull(targetHealth, "targetHealth");
+        Objects.requireNonNull(maxPerTopUp, "maxPerTopUp");
+        Objects.requireNonNull(maxPerDay, "maxPerDay");
+        Objects.requireNonNull(setBy, "setBy");
+        Objects.requireNonNull(set, "set");
+    }
+
+    /** False once revoked. */
+    public boolean active() {
+        return revokedBy == null;
+    }
+
+    /** {@code guard_policies.status}. */
+    public String status() {
+        return active() ? "active" : "revoked";
+    }
+
+    /**
+     * Whether a top-up could run under this policy at {@code now} for a vault owned by {@code vaultOwner}: active, not
+     * expired, and the vault still belongs to the owner it was set for (the guard refuses otherwise).
+     */
+    public boolean live(long now, String vaultOwner) {
+        return active() && now <= expiry && owner.equals(vaultOwner.toLowerCase(Locale.ROOT));
+    }
+
+    /** The same terms, revoked by {@code by} at {@code block}. */
+    GuardPolicyRow revoked(String by, long block) {
+        return new GuardPolicyRow(vaultId, owner, mode, triggerHealth, targetHealth, feeBps, expiry, maxPerTopUp,
+                maxPerDay, setBy, set, Objects.requireNonNull(by, "by"), block);
+    }
+}

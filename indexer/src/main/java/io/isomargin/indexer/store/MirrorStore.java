@@ -1,0 +1,497 @@
+package io.isomargin.indexer.store;
+
+import io.isomargin.abi.follower.BlockRef;
+import io.isomargin.abi.follower.LogBatch;
+import io.isomargin.indexer.projection.BlockTimes;
+import io.isomargin.indexer.projection.GuardPolicyRow;
+import io.isomargin.indexer.projection.GuardWindow;
+import io.isomargin.indexer.projection.MarketRow;
+import io.isomargin.indexer.projection.MirrorChanges;
+import io.isomargin.indexer.projection.MirrorProjection;
+import io.isomargin.indexer.projection.MirrorState;
+import io.isomargin.indexer.projection.RiskChangeRow;
+import io.isomargin.indexer.projection.TopUpRow;
+import io.isomargin.indexer.projection.VaultRow;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * The mirror in PostgreSQL, written through the reactive client (every method returns a {@link Future} and never
+ * blocks an event loop).
+ *
+ * <p>{@link #applyBatch} commits a batch's rows, its unfinalized block headers and the cursor in one transaction, so
+ * a crash leaves either all of a batch or none of it, and a batch at or below the committed cursor is skipped inside
+ * that transaction: each batch lands exactly once. Rows go in with one batched statement per table, never one round
+ * trip per row. {@link #rollbackTo} undoes everything above a block, also in one transaction.
+ */
+public final class MirrorStore {
+    /** Rows per multi-row statement (and never more than {@value #MAX_PARAMETERS} parameters). */
+    private static final int ROWS_PER_STATEMENT = 1_000;
+    /** PostgreSQL's limit of bind parameters per statement. */
+    private static final int MAX_PARAMETERS = 65_535;
+
+    private final Pool pool;
+    private final MirrorProjection projection;
+    private final int reorgWindow;
+
+    /**
+     * @param pool        connections to the migrated database (see {@link Migrations})
+     * @param projection  turns batches into rows
+     * @param reorgWindow how many recent block headers to keep (the follower's {@code reorgWindow})
+     */
+    public MirrorStore(Pool pool, MirrorProjection projection, int reorgWindow) {
+        this.pool = Objects.requireNonNull(pool, "pool");
+        this.projection = Objects.requireNonNull(projection, "projection");
+        if (reorgWindow < 1) {
+            throw new IllegalArgumentException("reorgWindow must be at least 1, got " + reorgWindow);
+        }
+        this.reorgWindow = reorgWindow;
+    }
+
+    /**
+     * What {@link #applyBatch} did.
+     *
+     * @param applied false when the batch was at or below the cursor and skipped
+     * @param rows    rows written (history and facts)
+     * @param cursor  the cursor after the call
+     */
+    /** What {@link #applyBatch} did: {@code changes} are the committed rows (null when the batch was skipped). */
+    public record BatchResult(boolean applied, int rows, long cursor, MirrorChanges changes) {}
+
+    /**
+     * Records {@code expected} as the deployment this database mirrors, or checks it against the one recorded; a
+     * genesis hash not recorded yet (a database from before it was kept) is recorded now when {@code expected} has one.
+     *
+     * @return a failed future with {@link MetaMismatchException} when the database mirrors another chain or engine,
+     *         or another margin guard (or was written without following the configured one)
+     */
+    public Future<IndexerMeta> ensureMeta(IndexerMeta expected) {
+        return pool.withTransaction(conn -> conn
+                .preparedQuery("INSERT INTO indexer_meta (chain_id, engine, deploy_block, genesis_hash, guard)"
+                        + " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (singleton) DO NOTHING")
+                .execute(Tuple.of(expected.chainId(), expected.engine(), expected.deployBlock(),
+                        expected.genesisHash(), expected.guard()))
+                .compose(ignored -> conn.query("SELECT chain_id, engine, deploy_block, genesis_hash, guard"
+                        + " FROM indexer_meta FOR UPDATE").execute())
+                .compose(rows -> {
+                    Row row = rows.iterator().next();
+                    IndexerMeta stored = new IndexerMeta(row.getLong("chain_id"), row.getString("engine"),
+                            row.getLong("deploy_block"), row.getString("genesis_hash"), row.getString("guard"));
+                    if (stored.mismatch(expected).isPresent()) {
+                        return Future.failedFuture(new MetaMismatchException(stored, expected));
+                    }
+                    if (stored.genesisHash() != null || expected.genesisHash() == null) {
+                        return Future.succeededFuture(stored);
+                    }
+                    return conn.preparedQuery("UPDATE indexer_meta SET genesis_hash = $1")
+                            .execute(Tuple.of(expected.genesisHash()))
+                            .map(ignored -> new IndexerMeta(stored.chainId(), stored.engine(), stored.deployBlock(),
+                                    expected.genesisHash(), stored.guard()));
+                }));
+    }
+
+    /** The {@code eth_getLogs} range the follower had learned at the last commit ({@link #saveFollowerRange}); empty
+     * before the first (or for a database from before it was kept). */
+    public Future<Optional<Integer>> loadFollowerRange() {
+        return pool.query("SELECT follower_range FROM indexer_meta").execute().map(rows -> rows.size() == 0
+                ? Optional.empty() : Optional.ofNullable(rows.iterator().next().getInteger(0)));
+    }
+
+    /** Keeps {@code blocks} as the follower's learned {@code eth_getLogs} range, for the next start (after
+     * {@link #ensureMeta}; a hint, outside any batch's transaction). */
+    public Future<Void> saveFollowerRange(int blocks) {
+        if (blocks < 1) return Future.failedFuture(new IllegalArgumentException("range must be positive: " + blocks));
+        return pool.preparedQuery("UPDATE indexer_meta SET follower_range = $1").execute(Tuple.of(blocks)).mapEmpty();
+    }
+
+    /** The committed cursor; empty before the first batch. */
+    public Future<Optional<IndexedCursor>> loadCursor() {
+        return pool.query("SELECT block_number, block_hash FROM cursor").execute().map(rows -> {
+            if (rows.size() == 0) return Optional.empty();
+            Row row = rows.iterator().next();
+            return Optional.of(new IndexedCursor(row.getLong("block_number"),
+                    Optional.ofNullable(row.getString("block_hash"))));
+        });
+    }
+
+    /** The oracle of every mirrored market, lower-case. */
+    public Future<Set<String>> loadOracles() {
+        return pool.query("SELECT DISTINCT oracle FROM markets").execute().map(rows -> {
+            Set<String> oracles = new HashSet<>();
+            rows.forEach(r -> oracles.add(r.getString(0)));
+            return oracles;
+        });
+    }
+
+    /**
+     * The stored headers of the blocks up to the cursor, ascending and linked by parent hash, ending at the cursor
+     * (what {@code ChainFollower.start} takes as {@code knownRecentBlocks}); empty when the cursor block was final.
+     */
+    public Future<List<BlockRef>> loadRecentBlocks() {
+        return loadCursor().compose(cursor -> {
+            if (cursor.isEmpty()) return Future.succeededFuture(List.of());
+            return pool.query("SELECT number, hash, parent_hash, timestamp FROM blocks ORDER BY number DESC")
+                    .execute().map(rows -> {
+                        List<BlockRef> run = new ArrayList<>();
+                        for (Row row : rows) {
+                            BlockRef b = new BlockRef(row.getLong("number"), row.getString("hash"),
+                                    row.getString("parent_hash"), row.getLong("timestamp"));
+                            boolean links = run.isEmpty()
+                                    ? b.number() == cursor.get().blockNumber()
+                                    : b.isParentOf(run.getLast());
+                            if (!links) break;
+                            run.add(b);
+                        }
+                        return run.reversed();
+                    });
+        });
+    }
+
+    /**
+     * The block hashes the mirror holds for blocks at or below {@code number}, newest first: the kept headers and the
+     * newest vault event's block (what tells whether the mirror up to {@code number} is on a given chain).
+     */
+    public Future<Map<Long, String>> knownHashesAtOrBelow(long number) {
+        return pool.preparedQuery("SELECT number, hash FROM blocks WHERE number <= $1 UNION"
+                        + " (SELECT block_number, block_hash FROM vault_history WHERE block_number <= $1"
+                        + " ORDER BY block_number DESC, log_index DESC LIMIT 1) ORDER BY 1 DESC")
+                .execute(Tuple.of(number)).map(rows -> {
+                    Map<Long, String> hashes = new LinkedHashMap<>();
+                    rows.forEach(r -> hashes.putIfAbsent(r.getLong(0), r.getString(1)));
+                    return hashes;
+                });
+    }
+
+    /* READABLE DATA: token metadata and block times (see V6__readable.sql) */
+
+    /** The tokens whose metadata is stored. */
+    public Future<Set<String>> loadTokenAddresses() {
+        return pool.query("SELECT address FROM tokens").execute().map(rows -> {
+            Set<String> out = new HashSet<>();
+            rows.forEach(r -> out.add(r.getString(0)));
+            return out;
+        });
+    }
+
+    /** The tokens of mirrored markets without stored metadata (a database from before it was kept). */
+    public Future<Set<String>> tokensWithoutMetadata() {
+        return pool.query("SELECT loan_token FROM markets UNION SELECT collateral_token FROM markets"
+                + " EXCEPT SELECT address FROM tokens").execute().map(rows -> {
+                    Set<String> out = new java.util.TreeSet<>();
+                    rows.forEach(r -> out.add(r.getString(0)));
+                    return out;
+                });
+    }
+
+    /** Stores token metadata (immutable per address: outside any batch, never rolled back; a row kept stays). */
+    public Future<Void> saveTokens(List<io.isomargin.abi.tokens.TokenMetadata> tokens) {
+        if (tokens.isEmpty()) return Future.succeededFuture();
+        return pool.withConnection(conn -> batch(conn, "INSERT INTO tokens (address, symbol, decimals, symbol_source)"
+                + " VALUES ($1, $2, $3, $4) ON CONFLICT (address) DO NOTHING", tokens, t -> Tuple.of(t.address(),
+                        t.symbol(), t.decimals() == null ? null : t.decimals().shortValue(), t.source().column())));
+    }
+
+    /**
+     * The blocks that hold a mirrored row, or are the cursor's, and have no stored time, ascending (a database from
+     * before times were kept; empty afterwards).
+     */
+    public Future<List<Long>> blocksWithoutTime() {
+        String rows = String.join(" UNION ", java.util.stream.Stream.of("market_history", "tier_history",
+                "vault_history", "lender_history", "operator_history", "prices", "liquidations", "insurance_events",
+                "risk_change_history", "guard_policy_history", "guard_top_ups", "cursor")
+                .map(t -> "SELECT block_number FROM " + t).toList());
+        return pool.query("SELECT n FROM (" + rows + ") AS used (n) WHERE NOT EXISTS"
+                + " (SELECT 1 FROM block_times WHERE number = n) ORDER BY n").execute().map(result -> {
+                    List<Long> out = new ArrayList<>();
+                    result.forEach(r -> out.add(r.getLong(0)));
+                    return out;
+                });
+    }
+
+    /** Stores block times read for {@link #blocksWithoutTime} (at start, before following). */
+    public Future<Void> saveBlockTimes(Map<Long, Long> times) {
+        if (times.isEmpty()) return Future.succeededFuture();
+        return pool.withConnection(conn -> batch(conn, Tables.UPSERT_BLOCK_TIME,
+                List.copyOf(times.entrySet()), e -> Tuple.of(e.getKey(), e.getValue())));
+    }
+
+    /**
+     * Commits {@code batch} with the block times its headers carry; see {@link #applyBatch(LogBatch, BlockTimes)}.
+     */
+    public Future<BatchResult> applyBatch(LogBatch batch) {
+        return applyBatch(batch, BlockTimes.of(batch));
+    }
+
+    /**
+     * Commits {@code batch}: its rows, its unfinalized block headers, the times {@code times} has of the blocks holding
+     * its logs and of its last block, and {@code batch.toBlock()} as the cursor (with its time when known), in one
+     * transaction. A batch starting at or below the committed cursor is
+     * skipped ({@code applied == false}); one that would leave a gap above it fails.
+     *
+     * @param times the times of at least the blocks holding guard top-ups; the runner passes those of every block
+     *              holding a log and of the last block
+     */
+    public Future<BatchResult> applyBatch(LogBatch batch, BlockTimes times) {
+        MirrorProjection.Decoded decoded; // the costly part of the projection, on the caller's thread
+        try {
+            decoded = projection.decode(batch);
+        } catch (RuntimeException e) {
+            return Future.failedFuture(e);
+        }
+        return pool.withTransaction(conn -> lockCursor(conn).compose(cursor -> {
+            if (cursor.isPresent() && batch.fromBlock() <= cursor.get()) {
+                return Future.succeededFuture(new BatchResult(false, 0, cursor.get(), null));
+            }
+            if (cursor.isPresent() && batch.fromBlock() != cursor.get() + 1) {
+                return Future.failedFuture(new IllegalStateException("batch #" + batch.fromBlock() + "..#"
+                        + batch.toBlock() + " does not follow the cursor #" + cursor.get() + ": blocks would be missed"));
+            }
+            return loadState(conn, decoded).compose(state -> {
+                MirrorChanges changes = projection.project(decoded, state, times);
+                return writeChanges(conn, changes)
+                        .compose(ignored -> writeBlocksAndCursor(conn, batch, times))
+                        .map(ignored -> new BatchResult(true, changes.size(), batch.toBlock(),
+                                changes));
+            });
+        }));
+    }
+
+    /**
+     * Undoes everything above {@code ancestor}: deletes the history, prices, liquidations, insurance events, guard
+     * top-ups, block headers and block times above it, rebuilds the current vaults, markets, tiers, lenders,
+     * operators, risk changes and guard policies they touched from the latest history that remains (deleting those
+     * with none), and sets the cursor to {@code ancestor} (with its time); atomically.
+     */
+    public Future<Void> rollbackTo(BlockRef ancestor) {
+        return pool.withTransaction(conn -> lockCursor(conn)
+                .compose(ignored -> conn.query(Tables.rollbackScript(ancestor.number())).execute())
+                .compose(ignored -> conn.preparedQuery(Tables.UPSERT_BLOCK).execute(blockTuple(ancestor)))
+                .compose(ignored -> conn.preparedQuery(Tables.UPSERT_BLOCK_TIME)
+                        .execute(Tuple.of(ancestor.number(), ancestor.timestamp())))
+                .compose(ignored -> saveCursor(conn, ancestor.number(), ancestor.hash(), ancestor.timestamp()))
+                .mapEmpty());
+    }
+
+    /* INTERNALS */
+
+    private static Future<Optional<Long>> lockCursor(SqlConnection conn) {
+        return conn.query("SELECT block_number FROM cursor FOR UPDATE").execute()
+                .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getLong(0)));
+    }
+
+    /**
+     * Every market (few; oracle logs need them all), their pending risk changes, the existing vaults the batch names,
+     * the guard policies of the vaults its guard events name and the recent top-ups of those it tops up.
+     */
+    private static Future<MirrorState> loadState(SqlConnection conn, MirrorProjection.Decoded batch) {
+        return loadEngineState(conn, batch.vaultIds()).compose(engine -> loadPolicies(conn, batch.guardVaultIds())
+                .compose(policies -> loadRecentTopUps(conn, batch.topUpVaultIds())
+                        .map(topUps -> new MirrorState(engine.markets(), engine.vaults(), engine.pendingRisk(),
+                                policies, topUps))));
+    }
+
+    private static Future<Map<Long, GuardPolicyRow>> loadPolicies(SqlConnection conn, Set<Long> vaultIds) {
+        if (vaultIds.isEmpty()) return Future.succeededFuture(Map.of());
+        return conn.preparedQuery("SELECT * FROM guard_policies WHERE vault_id = ANY($1)")
+                .execute(Tuple.of(vaultIds.toArray(Long[]::new))).map(rows -> {
+                    Map<Long, GuardPolicyRow> byId = new HashMap<>();
+                    rows.forEach(r -> byId.put(r.getLong("vault_id"), Tables.policy(r)));
+                    return byId;
+                });
+    }
+
+    /** The latest {@value GuardWindow#MAX_TOP_UPS_PER_DAY} top-ups of each vault: all its rolling cap can count. */
+    private static Future<Map<Long, List<TopUpRow>>> loadRecentTopUps(SqlConnection conn, Set<Long> vaultIds) {
+        if (vaultIds.isEmpty()) return Future.succeededFuture(Map.of());
+        return conn.preparedQuery("SELECT * FROM (SELECT *, row_number() OVER (PARTITION BY vault_id"
+                        + " ORDER BY block_number DESC, log_index DESC) AS recent FROM guard_top_ups"
+                        + " WHERE vault_id = ANY($1)) t WHERE recent <= $2 ORDER BY block_number, log_index")
+                .execute(Tuple.of(vaultIds.toArray(Long[]::new), GuardWindow.MAX_TOP_UPS_PER_DAY)).map(rows -> {
+                    Map<Long, List<TopUpRow>> byId = new HashMap<>();
+                    rows.forEach(r -> byId.computeIfAbsent(r.getLong("vault_id"), k -> new ArrayList<>())
+                            .add(Tables.topUp(r)));
+                    return byId;
+                });
+    }
+
+    private static Future<MirrorState> loadEngineState(SqlConnection conn, Set<Long> vaultIds) {
+        Future<Map<Long, MarketRow>> markets = conn.query("SELECT * FROM markets").execute().map(rows -> {
+            Map<Long, MarketRow> byId = new HashMap<>();
+            rows.forEach(r -> byId.put(r.getLong("market_id"), Tables.market(r)));
+            return byId;
+        });
+        return markets.compose(m -> conn.query("SELECT * FROM risk_changes WHERE status = 'proposed'").execute()
+                .compose(pendingRows -> {
+                    Map<Long, RiskChangeRow> pending = new HashMap<>();
+                    pendingRows.forEach(r -> pending.put(r.getLong("market_id"), Tables.riskChange(r)));
+                    if (vaultIds.isEmpty()) return Future.succeededFuture(new MirrorState(m, Map.of(), pending));
+                    return conn.preparedQuery("SELECT * FROM vaults WHERE vault_id = ANY($1)")
+                            .execute(Tuple.of(vaultIds.toArray(Long[]::new)))
+                            .map(rows -> {
+                                Map<Long, VaultRow> byId = new HashMap<>();
+                                rows.forEach(r -> byId.put(r.getLong("vault_id"), Tables.vault(r)));
+                                return new MirrorState(m, byId, pending);
+                            });
+                }));
+    }
+
+    private static Future<Void> writeChanges(SqlConnection conn, MirrorChanges c) {
+        return Future.<Void>succeededFuture()
+                .compose(v -> batch(conn, Tables.INSERT_MARKET_HISTORY, c.markets(), Tables::marketHistory))
+                .compose(v -> batch(conn, Tables.UPSERT_MARKET,
+                        latest(c.markets(), m -> m.after().marketId(), MirrorChanges.MarketChange::after),
+                        Tables::market))
+                .compose(v -> batch(conn, Tables.INSERT_TIER_HISTORY, c.tiers(), Tables::tierHistory))
+                .compose(v -> batch(conn, Tables.UPSERT_TIER,
+                        latest(c.tiers(), t -> List.of(t.after().marketId(), t.after().index()),
+                                MirrorChanges.TierChange::after),
+                        Tables::tier))
+                .compose(v -> batch(conn, Tables.INSERT_VAULT_HISTORY, c.vaults(), Tables::vaultHistory))
+                .compose(v -> batch(conn, Tables.UPSERT_VAULT,
+                        latest(c.vaults(), x -> x.after().vaultId(), MirrorChanges.VaultChange::after),
+                        Tables::vault))
+                .compose(v -> batch(conn, Tables.INSERT_LENDER_HISTORY, c.lenders(), Tables::lenderHistory))
+                .compose(v -> batch(conn, Tables.UPSERT_LENDER,
+                        latest(c.lenders(), l -> List.of(l.after().marketId(), l.after().lender()),
+                                MirrorChanges.LenderChange::after),
+                        Tables::lender))
+                .compose(v -> batch(conn, Tables.INSERT_OPERATOR_HISTORY, c.operators(),
+                        Tables::operatorHistory))
+                .compose(v -> batch(conn, Tables.UPSERT_OPERATOR,
+                        latest(c.operators(), o -> List.of(o.after().owner(), o.after().operator()),
+                                MirrorChanges.OperatorChange::after),
+                        Tables::operator))
+                .compose(v -> batch(conn, Tables.INSERT_PRICE, c.prices(), Tables::price))
+                .compose(v -> batch(conn, Tables.INSERT_LIQUIDATION, c.liquidations(), Tables::liquidation))
+                .compose(v -> batch(conn, Tables.INSERT_INSURANCE, c.insuranceEvents(), Tables::insurance))
+                .compose(v -> batch(conn, Tables.INSERT_RISK_CHANGE_HISTORY, c.riskChanges(),
+                        Tables::riskChangeHistory))
+                .compose(v -> batch(conn, Tables.UPSERT_RISK_CHANGE,
+                        latest(c.riskChanges(), r -> List.of(r.after().proposedBlock(), r.after().proposedLogIndex()),
+                                MirrorChanges.RiskChange::after),
+                        Tables::riskChange))
+                .compose(v -> batch(conn, Tables.INSERT_GUARD_POLICY_HISTORY, c.policies(),
+                        Tables::policyHistory))
+                .compose(v -> batch(conn, Tables.UPSERT_GUARD_POLICY,
+                        latest(c.policies(), p -> p.after().vaultId(), MirrorChanges.PolicyChange::after),
+                        Tables::policy))
+                .compose(v -> batch(conn, Tables.INSERT_TOP_UP, c.topUps(), Tables::topUp));
+    }
+
+    /** Headers of the batch's unfinalized blocks (a final batch means every kept header is final: all go) and the
+     * cursor, with its time when known. */
+    private Future<Void> writeBlocksAndCursor(SqlConnection conn, LogBatch b, BlockTimes times) {
+        Future<Void> blocks;
+        String cursorHash = null;
+        if (b.blocks().isEmpty()) {
+            blocks = conn.query("DELETE FROM blocks").execute().mapEmpty();
+        } else {
+            BlockRef last = b.blocks().getLast();
+            cursorHash = last.number() == b.toBlock() ? last.hash() : null;
+            blocks = batch(conn, Tables.UPSERT_BLOCK, b.blocks(), MirrorStore::blockTuple)
+                    .compose(v -> conn.preparedQuery("DELETE FROM blocks WHERE number <= $1")
+                            .execute(Tuple.of(b.toBlock() - reorgWindow)))
+                    .mapEmpty();
+        }
+        String hash = cursorHash;
+        java.util.OptionalLong time = times.at(b.toBlock());
+        Long timestamp = time.isPresent() ? time.getAsLong() : null;
+        return blocks.compose(v -> batch(conn, Tables.UPSERT_BLOCK_TIME, blockTimeRows(b, times),
+                        t -> Tuple.of(t[0], t[1])))
+                .compose(v -> saveCursor(conn, b.toBlock(), hash, timestamp));
+    }
+
+    /** The times to keep for {@code b}: of each block holding one of its logs and of its last block, where known. */
+    private static List<long[]> blockTimeRows(LogBatch b, BlockTimes times) {
+        java.util.TreeSet<Long> numbers = new java.util.TreeSet<>();
+        for (org.web3j.protocol.core.methods.response.Log l : b.logs()) {
+            numbers.add(l.getBlockNumber().longValueExact());
+        }
+        numbers.add(b.toBlock());
+        List<long[]> rows = new ArrayList<>();
+        for (long n : numbers) times.at(n).ifPresent(t -> rows.add(new long[] {n, t}));
+        return rows;
+    }
+
+    private static Future<Void> saveCursor(SqlConnection conn, long number, String hash, Long timestamp) {
+        return conn.preparedQuery("INSERT INTO cursor (block_number, block_hash, block_timestamp) VALUES ($1, $2, $3)"
+                        + " ON CONFLICT (singleton) DO UPDATE SET block_number = EXCLUDED.block_number,"
+                        + " block_hash = EXCLUDED.block_hash, block_timestamp = EXCLUDED.block_timestamp")
+                .execute(Tuple.of(number, hash, timestamp)).mapEmpty();
+    }
+
+    private static Tuple blockTuple(BlockRef b) {
+        return Tuple.of(b.number(), b.hash(), b.parentHash(), b.timestamp());
+    }
+
+    /**
+     * Writes all {@code rows} with the single-row statement {@code sql} ({@code INSERT ... VALUES ($1, ..., $n) ...})
+     * turned into multi-row statements of up to {@value #ROWS_PER_STATEMENT} rows each (one parse, plan and execution
+     * per statement instead of per row), sent back to back on the connection. Nothing when there are no rows. Rows
+     * of an upsert must have distinct keys (PostgreSQL refuses to update a row twice in one statement).
+     */
+    private static <T> Future<Void> batch(SqlConnection conn, String sql, List<T> rows, Function<T, Tuple> toTuple) {
+        if (rows.isEmpty()) return Future.succeededFuture();
+        List<Tuple> tuples = rows.stream().map(toTuple).toList();
+        int columns = tuples.getFirst().size();
+        int perStatement = Math.max(1, Math.min(ROWS_PER_STATEMENT, MAX_PARAMETERS / columns));
+        List<Future<?>> statements = new ArrayList<>();
+        for (int start = 0; start < tuples.size(); start += perStatement) {
+            List<Tuple> chunk = tuples.subList(start, Math.min(tuples.size(), start + perStatement));
+            Tuple params = Tuple.tuple();
+            chunk.forEach(t -> {
+                for (int i = 0; i < columns; i++) params.addValue(t.getValue(i));
+            });
+            // the full-size text is the same for every batch of a table: built once; a tail is built when needed
+            String text = chunk.size() == perStatement
+                    ? MULTI_ROW.computeIfAbsent(new MultiRowKey(sql, columns, perStatement),
+                            k -> multiRow(k.sql(), k.columns(), k.rows()))
+                    : multiRow(sql, columns, chunk.size());
+            statements.add(conn.preparedQuery(text).execute(params));
+        }
+        return Future.all(statements).mapEmpty();
+    }
+
+    private record MultiRowKey(String sql, int columns, int rows) {}
+
+    /** The full-size statement of each table, built once. */
+    private static final Map<MultiRowKey, String> MULTI_ROW = new java.util.concurrent.ConcurrentHashMap<>();
+
+    /** {@code sql}'s {@code VALUES ($1, ..., $columns)} repeated for {@code rows} rows, renumbered. */
+    static String multiRow(String sql, int columns, int rows) {
+        int values = sql.indexOf("VALUES (");
+        int close = sql.indexOf(')', values);
+        if (values < 0 || close < 0) throw new IllegalArgumentException("not a single-row INSERT ... VALUES: " + sql);
+        StringBuilder b = new StringBuilder(sql.length() + rows * columns * 7).append(sql, 0, values + 7);
+        int p = 1;
+        for (int r = 0; r < rows; r++) {
+            b.append(r == 0 ? "(" : ", (");
+            for (int c = 0; c < columns; c++) {
+                if (c > 0) b.append(", ");
+                b.append('$').append(p++);
+            }
+            b.append(')');
+        }
+        return b.append(sql, close + 1, sql.length()).toString();
+    }
+
+    /** The last row per key, in first-seen key order. */
+    private static <C, R> List<R> latest(List<C> changes, Function<C, Object> key, Function<C, R> row) {
+        Map<Object, R> byKey = new LinkedHashMap<>();
+        changes.forEach(c -> byKey.put(key.apply(c), row.apply(c)));
+        return List.copyOf(byKey.values());
+    }
+}

@@ -1,0 +1,420 @@
+package io.isomargin.indexer.store;
+
+import io.isomargin.indexer.projection.EventRef;
+import io.isomargin.indexer.projection.GuardMode;
+import io.isomargin.indexer.projection.GuardPolicyRow;
+import io.isomargin.indexer.projection.MarketRow;
+import io.isomargin.indexer.projection.MarketRow.Caps;
+import io.isomargin.indexer.projection.MarketRow.InterestParams;
+import io.isomargin.indexer.projection.MarketRow.LiquidationParams;
+import io.isomargin.indexer.projection.MarketRow.Ramp;
+import io.isomargin.indexer.projection.MarketRow.State;
+import io.isomargin.indexer.projection.MirrorChanges;
+import io.isomargin.indexer.projection.MirrorChanges.InsuranceEvent;
+import io.isomargin.indexer.projection.MirrorChanges.LenderChange;
+import io.isomargin.indexer.projection.MirrorChanges.LiquidationRow;
+import io.isomargin.indexer.projection.MirrorChanges.MarketChange;
+import io.isomargin.indexer.projection.MirrorChanges.OperatorChange;
+import io.isomargin.indexer.projection.MirrorChanges.PolicyChange;
+import io.isomargin.indexer.projection.MirrorChanges.PriceRow;
+import io.isomargin.indexer.projection.MirrorChanges.RiskChange;
+import io.isomargin.indexer.projection.MirrorChanges.TierChange;
+import io.isomargin.indexer.projection.MirrorChanges.VaultChange;
+import io.isomargin.indexer.projection.RiskChangeRow;
+import io.isomargin.indexer.projection.TopUpRow;
+import io.isomargin.indexer.projection.VaultRow;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import io.vertx.sqlclient.data.Numeric;
+import java.math.BigDecimal;
+import java.math.BigInteger;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/** The SQL of the mirror's tables and the mapping between their rows and the row records. */
+final class Tables {
+    private Tables() {}
+
+    static final List<String> MARKET_COLUMNS = List.of("market_id", "loan_token", "collateral_token", "oracle",
+            "price_scale", "created_block", "max_oracle_age", "liquidation_bonus_bps", "protocol_fee_bps",
+            "close_factor_bps", "min_debt", "base_rate_per_second", "slope1_per_second", "slope2_per_second", "kink",
+            "reserve_factor_bps", "supply_cap", "borrow_cap", "ramp_start", "ramp_end", "total_supply_assets",
+            "total_supply_shares", "total_borrow_assets", "total_borrow_shares", "insurance_fund", "last_accrual",
+            "interest_remainder", "paused", "updated_block");
+
+    static final List<String> VAULT_COLUMNS = List.of("vault_id", "market_id", "owner", "collateral", "debt_shares",
+            "closed", "opened_block", "updated_block");
+
+    /* STATEMENTS */
+
+    static final String INSERT_MARKET_HISTORY = insert("market_history",
+            concat(List.of("block_number", "log_index", "tx_hash", "event"), MARKET_COLUMNS));
+    static final String UPSERT_MARKET = upsert("markets", MARKET_COLUMNS, "market_id");
+
+    static final String INSERT_VAULT_HISTORY = insert("vault_history", List.of("block_number", "log_index",
+            "block_hash", "tx_hash", "event", "vault_id", "market_id", "owner", "collateral_before",
+            "collateral_after", "debt_shares_before", "debt_shares_after", "closed", "opened_block"));
+    static final String UPSERT_VAULT = upsert("vaults", VAULT_COLUMNS, "vault_id");
+
+    static final List<String> TIER_COLUMNS = List.of("market_id", "idx", "min_value", "im_bps", "mm_from_bps",
+            "mm_to_bps");
+    static final String INSERT_TIER_HISTORY = insert("tier_history",
+            concat(List.of("block_number", "log_index", "tx_hash"), TIER_COLUMNS));
+    static final String UPSERT_TIER = upsert("market_tiers", TIER_COLUMNS, "market_id, idx");
+
+    static final String INSERT_LENDER_HISTORY = insert("lender_history", List.of("block_number", "log_index",
+            "tx_hash", "event", "market_id", "lender", "shares_after"));
+    static final String UPSERT_LENDER = upsert("lenders", List.of("market_id", "lender", "shares", "updated_block"),
+            "market_id, lender");
+
+    static final String INSERT_OPERATOR_HISTORY = insert("operator_history", List.of("block_number", "log_index",
+            "tx_hash", "owner", "operator", "approved"));
+    static final String UPSERT_OPERATOR = upsert("operators", List.of("owner", "operator", "approved",
+            "updated_block"), "owner, operator");
+
+    static final String INSERT_PRICE = insert("prices", List.of("market_id", "block_number", "log_index", "tx_hash",
+            "answer", "round_id", "updated_at"));
+    static final String INSERT_LIQUIDATION = insert("liquidations", List.of("block_number", "log_index", "tx_hash",
+            "vault_id", "market_id", "liquidator", "repaid_assets", "repaid_shares", "seized_collateral",
+            "protocol_fee", "collateral_after", "debt_shares_after", "bad_debt", "covered_by_insurance",
+            "socialized"));
+    static final String INSERT_INSURANCE = insert("insurance_events", List.of("block_number", "log_index", "tx_hash",
+            "market_id", "kind", "amount", "account"));
+
+    static final List<String> RISK_CHANGE_COLUMNS = List.of("proposed_block", "proposed_log_index", "proposed_tx",
+            "market_id", "status", "executable_at", "max_oracle_age", "liquidation_bonus_bps", "protocol_fee_bps",
+            "close_factor_bps", "reserve_factor_bps", "min_debt", "base_rate_per_second", "slope1_per_second",
+            "slope2_per_second", "kink", "resolved_block", "resolved_log_index", "resolved_tx", "executed_by",
+            "updated_block");
+    static final String INSERT_RISK_CHANGE_HISTORY = insert("risk_change_history",
+            concat(List.of("block_number", "log_index", "tx_hash", "event"), RISK_CHANGE_COLUMNS));
+    static final String UPSERT_RISK_CHANGE = upsert("risk_changes", RISK_CHANGE_COLUMNS,
+            "proposed_block, proposed_log_index");
+
+    static final String UPSERT_BLOCK = upsert("blocks", List.of("number", "hash", "parent_hash", "timestamp"),
+            "number");
+    static final String UPSERT_BLOCK_TIME = upsert("block_times", List.of("number", "timestamp"), "number");
+
+    static final List<String> GUARD_POLICY_COLUMNS = List.of("vault_id", "status", "owner", "mode", "trigger_health",
+            "target_health", "fee_bps", "expiry", "max_per_top_up", "max_per_day", "set_by", "set_block",
+            "set_log_index", "set_tx", "revoked_by", "updated_block");
+    static final String INSERT_GUARD_POLICY_HISTORY = insert("guard_policy_history",
+            concat(List.of("block_number", "log_index", "tx_hash", "action"), GUARD_POLICY_COLUMNS));
+    static final String UPSERT_GUARD_POLICY = upsert("guard_policies", GUARD_POLICY_COLUMNS, "vault_id");
+    static final String INSERT_TOP_UP = insert("guard_top_ups", List.of("block_number", "log_index", "tx_hash",
+            "block_timestamp", "vault_id", "market_id", "owner", "executor", "mode", "amount", "fee", "health_before",
+            "health_after", "used_last_24h", "taken"));
+
+    /**
+     * The rollback above block {@code n}, as one script: for every current table, delete the rows whose key has
+     * history above {@code n}, re-insert them from their latest history at or below {@code n} (keys without any
+     * stay deleted), then delete that history; then drop the facts, block headers and block times above {@code n}.
+     */
+    static String rollbackScript(long n) {
+        String above = "block_number > " + n;
+        String atOrBelow = "block_number <= " + n;
+        String market = String.join(", ", MARKET_COLUMNS);
+        return String.join(";\n",
+                "DELETE FROM markets c USING market_history h WHERE h." + above + " AND c.market_id = h.market_id",
+                "INSERT INTO markets (" + market + ") SELECT DISTINCT ON (market_id) " + market
+                        + " FROM market_history WHERE " + atOrBelow
+                        + " AND market_id IN (SELECT market_id FROM market_history WHERE " + above + ")"
+                        + " ORDER BY market_id, block_number DESC, log_index DESC",
+                "DELETE FROM market_history WHERE " + above,
+
+                "DELETE FROM market_tiers c USING tier_history h WHERE h." + above
+                        + " AND c.market_id = h.market_id AND c.idx = h.idx",
+                "INSERT INTO market_tiers (market_id, idx, min_value, im_bps, mm_from_bps, mm_to_bps)"
+                        + " SELECT DISTINCT ON (market_id, idx) market_id, idx, min_value, im_bps, mm_from_bps,"
+                        + " mm_to_bps FROM tier_history WHERE " + atOrBelow
+                        + " AND (market_id, idx) IN (SELECT market_id, idx FROM tier_history WHERE " + above + ")"
+                        + " ORDER BY market_id, idx, block_number DESC, log_index DESC",
+                "DELETE FROM tier_history WHERE " + above,
+
+                "DELETE FROM vaults c USING vault_history h WHERE h." + above + " AND c.vault_id = h.vault_id",
+                "INSERT INTO vaults (" + String.join(", ", VAULT_COLUMNS) + ")"
+                        + " SELECT DISTINCT ON (vault_id) vault_id, market_id, owner, collateral_after,"
+                        + " debt_shares_after, closed, opened_block, block_number FROM vault_history WHERE "
+                        + atOrBelow + " AND vault_id IN (SELECT vault_id FROM vault_history WHERE " + above + ")"
+                        + " ORDER BY vault_id, block_number DESC, log_index DESC",
+                "DELETE FROM vault_history WHERE " + above,
+
+                "DELETE FROM lenders c USING lender_history h WHERE h." + above
+                        + " AND c.market_id = h.market_id AND c.lender = h.lender",
+                "INSERT INTO lenders (market_id, lender, shares, updated_block)"
+                        + " SELECT DISTINCT ON (market_id, lender) market_id, lender, shares_after, block_number"
+                        + " FROM lender_history WHERE " + atOrBelow
+                        + " AND (market_id, lender) IN (SELECT market_id, lender FROM lender_history WHERE "
+                        + above + ") ORDER BY market_id, lender, block_number DESC, log_index DESC",
+                "DELETE FROM lender_history WHERE " + above,
+
+                "DELETE FROM operators c USING operator_history h WHERE h." + above
+                        + " AND c.owner = h.owner AND c.operator = h.operator",
+                "INSERT INTO operators (owner, operator, approved, updated_block)"
+                        + " SELECT DISTINCT ON (owner, operator) owner, operator, approved, block_number"
+                        + " FROM operator_history WHERE " + atOrBelow
+                        + " AND (owner, operator) IN (SELECT owner, operator FROM operator_history WHERE "
+                        + above + ") ORDER BY owner, operator, block_number DESC, log_index DESC",
+                "DELETE FROM operator_history WHERE " + above,
+
+                "DELETE FROM risk_changes c USING risk_change_history h WHERE h." + above
+                        + " AND c.proposed_block = h.proposed_block AND c.proposed_log_index = h.proposed_log_index",
+                "INSERT INTO risk_changes (" + String.join(", ", RISK_CHANGE_COLUMNS) + ")"
+                        + " SELECT DISTINCT ON (proposed_block, proposed_log_index) "
+                        + String.join(", ", RISK_CHANGE_COLUMNS) + " FROM risk_change_history WHERE " + atOrBelow
+                        + " AND (proposed_block, proposed_log_index) IN (SELECT proposed_block, proposed_log_index"
+                        + " FROM risk_change_history WHERE " + above + ")"
+                        + " ORDER BY proposed_block, proposed_log_index, block_number DESC, log_index DESC",
+                "DELETE FROM risk_change_history WHERE " + above,
+
+                "DELETE FROM guard_policies c USING guard_policy_history h WHERE h." + above
+                        + " AND c.vault_id = h.vault_id",
+                "INSERT INTO guard_policies (" + String.join(", ", GUARD_POLICY_COLUMNS) + ")"
+                        + " SELECT DISTINCT ON (vault_id) " + String.join(", ", GUARD_POLICY_COLUMNS)
+                        + " FROM guard_policy_history WHERE " + atOrBelow
+                        + " AND vault_id IN (SELECT vault_id FROM guard_policy_history WHERE " + above + ")"
+                        + " ORDER BY vault_id, block_number DESC, log_index DESC",
+                "DELETE FROM guard_policy_history WHERE " + above,
+
+                "DELETE FROM prices WHERE " + above,
+                "DELETE FROM liquidations WHERE " + above,
+                "DELETE FROM insurance_events WHERE " + above,
+                "DELETE FROM guard_top_ups WHERE " + above,
+                "DELETE FROM blocks WHERE number > " + n,
+                "DELETE FROM block_times WHERE number > " + n);
+    }
+
+    /* ROWS TO TUPLES */
+
+    static Tuple marketHistory(MarketChange c) {
+        List<Object> values = new ArrayList<>(List.of(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(),
+                c.at().event()));
+        values.addAll(marketValues(c.after()));
+        return Tuple.from(values);
+    }
+
+    static Tuple market(MarketRow m) {
+        return Tuple.from(marketValues(m));
+    }
+
+    private static List<Object> marketValues(MarketRow m) {
+        LiquidationParams l = m.liquidation();
+        InterestParams i = m.interest();
+        Caps c = m.caps();
+        Ramp r = m.ramp();
+        State s = m.state();
+        return Arrays.asList(m.marketId(), m.config().loanToken(), m.config().collateralToken(), m.config().oracle(),
+                num(m.config().priceScale()), m.config().createdBlock(), m.maxOracleAge(),
+                l == null ? null : l.bonusBps(), l == null ? null : l.protocolFeeBps(),
+                l == null ? null : l.closeFactorBps(), l == null ? null : num(l.minDebt()),
+                i == null ? null : num(i.baseRatePerSecond()), i == null ? null : num(i.slope1PerSecond()),
+                i == null ? null : num(i.slope2PerSecond()), i == null ? null : num(i.kink()),
+                i == null ? null : i.reserveFactorBps(),
+                c == null ? null : num(c.supplyCap()), c == null ? null : num(c.borrowCap()),
+                r == null ? null : r.start(), r == null ? null : r.end(),
+                num(s.totalSupplyAssets()), num(s.totalSupplyShares()), num(s.totalBorrowAssets()),
+                num(s.totalBorrowShares()), num(s.insuranceFund()), s.lastAccrual(), num(s.interestRemainder()),
+                m.paused(), m.updatedBlock());
+    }
+
+    static MarketRow market(Row row) {
+        MarketRow.Config config = new MarketRow.Config(row.getString("loan_token"), row.getString("collateral_token"),
+                row.getString("oracle"), big(row, "price_scale"), row.getLong("created_block"));
+        LiquidationParams l = row.getValue("liquidation_bonus_bps") == null ? null : new LiquidationParams(
+                row.getInteger("liquidation_bonus_bps"), row.getInteger("protocol_fee_bps"),
+                row.getInteger("close_factor_bps"), big(row, "min_debt"));
+        InterestParams i = row.getValue("kink") == null ? null : new InterestParams(big(row, "base_rate_per_second"),
+                big(row, "slope1_per_second"), big(row, "slope2_per_second"), big(row, "kink"),
+                row.getInteger("reserve_factor_bps"));
+        Caps c = row.getValue("supply_cap") == null ? null : new Caps(big(row, "supply_cap"), big(row, "borrow_cap"));
+        Ramp r = row.getValue("ramp_start") == null ? null : new Ramp(row.getLong("ramp_start"),
+                row.getLong("ramp_end"));
+        State s = new State(big(row, "total_supply_assets"), big(row, "total_supply_shares"),
+                big(row, "total_borrow_assets"), big(row, "total_borrow_shares"), big(row, "insurance_fund"),
+                row.getLong("last_accrual"), big(row, "interest_remainder"));
+        return new MarketRow(row.getLong("market_id"), config, row.getLong("max_oracle_age"), l, i, c, r, s,
+                row.getBoolean("paused"), row.getLong("updated_block"));
+    }
+
+    static Tuple vaultHistory(VaultChange c) {
+        VaultRow v = c.after();
+        return Tuple.from(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().blockHash(), c.at().txHash(),
+                c.at().event(), v.vaultId(), v.marketId(), v.owner(), num(c.collateralBefore()), num(v.collateral()),
+                num(c.debtSharesBefore()), num(v.debtShares()), v.closed(), v.openedBlock()));
+    }
+
+    static Tuple vault(VaultRow v) {
+        return Tuple.from(Arrays.asList(v.vaultId(), v.marketId(), v.owner(), num(v.collateral()),
+                num(v.debtShares()), v.closed(), v.openedBlock(), v.updatedBlock()));
+    }
+
+    static VaultRow vault(Row row) {
+        return new VaultRow(row.getLong("vault_id"), row.getLong("market_id"), row.getString("owner"),
+                big(row, "collateral"), big(row, "debt_shares"), row.getBoolean("closed"),
+                row.getLong("opened_block"), row.getLong("updated_block"));
+    }
+
+    static Tuple tierHistory(TierChange c) {
+        var t = c.after();
+        return Tuple.from(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(), t.marketId(),
+                t.index(), num(t.minValue()), t.imBps(), t.mmFromBps(), t.mmToBps()));
+    }
+
+    static Tuple tier(MirrorChanges.TierRow t) {
+        return Tuple.from(Arrays.asList(t.marketId(), t.index(), num(t.minValue()), t.imBps(), t.mmFromBps(),
+                t.mmToBps()));
+    }
+
+    static Tuple lenderHistory(LenderChange c) {
+        var l = c.after();
+        return Tuple.from(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(), c.at().event(),
+                l.marketId(), l.lender(), num(l.shares())));
+    }
+
+    static Tuple lender(MirrorChanges.LenderRow l) {
+        return Tuple.from(Arrays.asList(l.marketId(), l.lender(), num(l.shares()), l.updatedBlock()));
+    }
+
+    static Tuple operatorHistory(OperatorChange c) {
+        var o = c.after();
+        return Tuple.from(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(), o.owner(),
+                o.operator(), o.approved()));
+    }
+
+    static Tuple operator(MirrorChanges.OperatorRow o) {
+        return Tuple.from(Arrays.asList(o.owner(), o.operator(), o.approved(), o.updatedBlock()));
+    }
+
+    static Tuple riskChangeHistory(RiskChange c) {
+        List<Object> values = new ArrayList<>(List.of(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(),
+                c.at().event()));
+        values.addAll(riskChangeValues(c.after()));
+        return Tuple.from(values);
+    }
+
+    static Tuple riskChange(RiskChangeRow r) {
+        return Tuple.from(riskChangeValues(r));
+    }
+
+    private static List<Object> riskChangeValues(RiskChangeRow r) {
+        LiquidationParams l = r.liquidation();
+        InterestParams i = r.interest();
+        RiskChangeRow.Position p = r.resolved();
+        return Arrays.asList(r.proposedBlock(), r.proposedLogIndex(), r.proposedTx(), r.marketId(),
+                r.status().column(), r.executableAt(), r.maxOracleAge(), l.bonusBps(), l.protocolFeeBps(),
+                l.closeFactorBps(), i.reserveFactorBps(), num(l.minDebt()), num(i.baseRatePerSecond()),
+                num(i.slope1PerSecond()), num(i.slope2PerSecond()), num(i.kink()), p == null ? null : p.block(),
+                p == null ? null : p.logIndex(), p == null ? null : p.txHash(), r.executedBy(), r.updatedBlock());
+    }
+
+    static RiskChangeRow riskChange(Row row) {
+        Long resolvedBlock = row.getLong("resolved_block");
+        return new RiskChangeRow(row.getLong("proposed_block"), row.getInteger("proposed_log_index"),
+                row.getString("proposed_tx"), row.getLong("market_id"),
+                RiskChangeRow.Status.of(row.getString("status")), row.getLong("executable_at"),
+                row.getLong("max_oracle_age"),
+                new LiquidationParams(row.getInteger("liquidation_bonus_bps"), row.getInteger("protocol_fee_bps"),
+                        row.getInteger("close_factor_bps"), big(row, "min_debt")),
+                new InterestParams(big(row, "base_rate_per_second"), big(row, "slope1_per_second"),
+                        big(row, "slope2_per_second"), big(row, "kink"), row.getInteger("reserve_factor_bps")),
+                resolvedBlock == null ? null : new RiskChangeRow.Position(resolvedBlock,
+                        row.getInteger("resolved_log_index"), row.getString("resolved_tx")),
+                row.getString("executed_by"), row.getLong("updated_block"));
+    }
+
+    static Tuple price(PriceRow p) {
+        return Tuple.from(Arrays.asList(p.marketId(), p.blockNumber(), p.logIndex(), p.txHash(), num(p.answer()),
+                num(p.roundId()), p.updatedAt()));
+    }
+
+    static Tuple liquidation(LiquidationRow l) {
+        return Tuple.from(Arrays.asList(l.at().blockNumber(), l.at().logIndex(), l.at().txHash(), l.vaultId(),
+                l.marketId(), l.liquidator(), num(l.repaidAssets()), num(l.repaidShares()), num(l.seizedCollateral()),
+                num(l.protocolFee()), num(l.collateralAfter()), num(l.debtSharesAfter()), num(l.badDebt()),
+                num(l.coveredByInsurance()), num(l.socialized())));
+    }
+
+    static Tuple insurance(InsuranceEvent e) {
+        return Tuple.from(Arrays.asList(e.at().blockNumber(), e.at().logIndex(), e.at().txHash(), e.marketId(),
+                e.kind().column(), num(e.amount()), e.account()));
+    }
+
+    static Tuple policyHistory(PolicyChange c) {
+        List<Object> values = new ArrayList<>(List.of(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(),
+                c.action().column()));
+        values.addAll(policyValues(c.after()));
+        return Tuple.from(values);
+    }
+
+    static Tuple policy(GuardPolicyRow p) {
+        return Tuple.from(policyValues(p));
+    }
+
+    private static List<Object> policyValues(GuardPolicyRow p) {
+        return Arrays.asList(p.vaultId(), p.status(), p.owner(), p.mode().column(), num(p.triggerHealth()),
+                num(p.targetHealth()), p.feeBps(), p.expiry(), num(p.maxPerTopUp()), num(p.maxPerDay()), p.setBy(),
+                p.set().block(), p.set().logIndex(), p.set().txHash(), p.revokedBy(), p.updatedBlock());
+    }
+
+    /** A {@code guard_policies} row (or a {@code guard_policy_history} row's post-state). */
+    static GuardPolicyRow policy(Row row) {
+        return new GuardPolicyRow(row.getLong("vault_id"), row.getString("owner"), GuardMode.of(row.getString("mode")),
+                big(row, "trigger_health"), big(row, "target_health"), row.getInteger("fee_bps"),
+                row.getLong("expiry"), big(row, "max_per_top_up"), big(row, "max_per_day"), row.getString("set_by"),
+                new RiskChangeRow.Position(row.getLong("set_block"), row.getInteger("set_log_index"),
+                        row.getString("set_tx")),
+                row.getString("revoked_by"), row.getLong("updated_block"));
+    }
+
+    static Tuple topUp(TopUpRow t) {
+        return Tuple.from(Arrays.asList(t.at().blockNumber(), t.at().logIndex(), t.at().txHash(), t.timestamp(),
+                t.vaultId(), t.marketId(), t.owner(), t.executor(), t.mode().column(), num(t.amount()), num(t.fee()),
+                num(t.healthBefore()), num(t.healthAfter()), num(t.usedLast24h()), num(t.taken())));
+    }
+
+    /** A {@code guard_top_ups} row (its {@link EventRef} without the block hash, which the table does not keep). */
+    static TopUpRow topUp(Row row) {
+        EventRef at = new EventRef(row.getLong("block_number"), row.getInteger("log_index"), "",
+                row.getString("tx_hash"), "ToppedUp");
+        return new TopUpRow(at, row.getLong("block_timestamp"), row.getLong("vault_id"), row.getLong("market_id"),
+                row.getString("owner"), row.getString("executor"), GuardMode.of(row.getString("mode")),
+                big(row, "amount"), big(row, "fee"), big(row, "health_before"), big(row, "health_after"),
+                big(row, "used_last_24h"), big(row, "taken"));
+    }
+
+    /* HELPERS */
+
+    static Numeric num(BigInteger value) {
+        return value == null ? null : Numeric.create(new BigDecimal(value));
+    }
+
+    static BigInteger big(Row row, String column) {
+        Numeric n = row.getNumeric(column);
+        return n == null ? null : n.bigIntegerValue();
+    }
+
+    private static String insert(String table, List<String> columns) {
+        return "INSERT INTO " + table + " (" + String.join(", ", columns) + ") VALUES (" + placeholders(columns.size())
+                + ")";
+    }
+
+    private static String upsert(String table, List<String> columns, String key) {
+        List<String> keys = Arrays.stream(key.split(",")).map(String::trim).toList();
+        String set = columns.stream().filter(c -> !keys.contains(c)).map(c -> c + " = EXCLUDED." + c)
+                .collect(Collectors.joining(", "));
+        return insert(table, columns) + " ON CONFLICT (" + key + ") DO UPDATE SET " + set;
+    }
+
+    private static String placeholders(int n) {
+        return IntStream.rangeClosed(1, n).mapToObj(i -> "$" + i).collect(Collectors.joining(", "));
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
+    }
+}
