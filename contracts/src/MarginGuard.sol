@@ -76,8 +76,8 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         if (v.collateral != expected.collateral || v.debtShares != expected.debtShares) {
             revert PositionMoved(vaultId, v.collateral, v.debtShares);
         }
+        _arm(vaultId, v); // the position the owner saw, whatever the record held (PolicySet then carries it)
         _setPolicy(vaultId, policy_);
-        _arm(vaultId, v); // the position the owner saw, whatever the record held
     }
 
     /// @inheritdoc IMarginGuard
@@ -126,7 +126,10 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         // a position at least as safe: a drawn-down one is accepted only through setPolicyArmedAt, so an operator
         // who borrows just before the owner's update does not get that position armed.
         ArmedPosition memory a = _armed[vaultId];
-        if ((a.collateral == 0 && a.debtShares == 0) || _atLeastAsSafe(v, a)) _arm(vaultId, v);
+        if ((a.collateral == 0 && a.debtShares == 0) || _atLeastAsSafe(v, a)) {
+            _arm(vaultId, v);
+            a = ArmedPosition({collateral: v.collateral, debtShares: v.debtShares});
+        }
         emit PolicySet(
             vaultId,
             owner,
@@ -137,7 +140,9 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
             p.feeBps,
             p.expiry,
             p.maxPerTopUp,
-            p.maxPerDay
+            p.maxPerDay,
+            a.collateral,
+            a.debtShares
         );
     }
 
@@ -213,20 +218,35 @@ contract MarginGuard is IMarginGuard, ReentrancyGuardTransient {
         used += amount + fee;
         _record(vaultId, p.terms.mode, amount + fee);
 
-        uint256 sharesRepaid;
-        (amount, sharesRepaid) = _move(vaultId, p, token, amount);
+        {
+            uint256 sharesRepaid;
+            (amount, sharesRepaid) = _move(vaultId, p, token, amount);
+            // the next top-up defends the position as this one leaves it (the engine took `amount` in or
+            // `sharesRepaid` out); recorded below, once the vault is known not to be left liquidatable
+            if (p.terms.mode == GuardMode.DepositCollateral) v.collateral += uint128(amount);
+            else v.debtShares -= uint128(sharesRepaid);
+        }
         // A top-up that leaves the vault liquidatable would only hand the owner's money to its liquidator (a full
         // liquidation seizes it with the rest): it does not run. Checked before the fee is paid: a receive hook on
         // the fee transfer gives the executor control, and a liquidation there would leave no debt to read.
         uint256 healthAfter = lens.health(vaultId);
         if (healthAfter < C.WAD) revert StillLiquidatable(vaultId, healthAfter);
         fee = amount * p.terms.feeBps / C.BPS; // the same or less if the engine took less
-        // the next top-up defends the position as this one left it (the engine took `amount` in or `sharesRepaid` out)
-        if (p.terms.mode == GuardMode.DepositCollateral) v.collateral += uint128(amount);
-        else v.debtShares -= uint128(sharesRepaid);
         _arm(vaultId, v);
         if (fee > 0) token.safeTransferFrom(p.owner, executor, fee);
-        emit ToppedUp(vaultId, p.owner, executor, p.terms.mode, amount, fee, healthBefore, healthAfter, used);
+        emit ToppedUp(
+            vaultId,
+            p.owner,
+            executor,
+            p.terms.mode,
+            amount,
+            fee,
+            healthBefore,
+            healthAfter,
+            used,
+            v.collateral,
+            v.debtShares
+        );
     }
 
     /// @dev Records `v` as the position the vault's policy defends.

@@ -52,7 +52,9 @@ struct ArmedPosition {
 interface IMarginGuard {
     /* EVENTS */
 
-    /// @notice A policy was set (or replaced) for `vaultId`, whose owner is `owner`, by `by` (the owner).
+    /// @notice A policy was set (or replaced) for `vaultId`, whose owner is `owner`, by `by` (the owner). The armed
+    /// position after it (`armedPosition(vaultId)`: the collateral and debt shares top-ups defend) is
+    /// `armedCollateral` and `armedDebtShares`.
     event PolicySet(
         uint256 indexed vaultId,
         address indexed owner,
@@ -63,7 +65,9 @@ interface IMarginGuard {
         uint16 feeBps,
         uint40 expiry,
         uint128 maxPerTopUp,
-        uint128 maxPerDay
+        uint128 maxPerDay,
+        uint128 armedCollateral,
+        uint128 armedDebtShares
     );
     event PolicyRevoked(uint256 indexed vaultId, address indexed by);
     /// @notice `topUpBatch` stopped before entry `index` of `length`: `gasLeft` was less than an entry may need
@@ -72,7 +76,8 @@ interface IMarginGuard {
     /// @notice A top-up ran: `amount` went into the vault (collateral deposited or debt repaid) and `fee` to
     /// `executor`, both from `owner`'s wallet. Healths are before and after, at the same oracle price;
     /// `usedLast24h` is what the vault's top-ups of this `mode` took from the wallet in the 24 hours ending now, this
-    /// one included.
+    /// one included. The armed position moves to the vault as the top-up left it: `armedCollateral` and
+    /// `armedDebtShares`.
     event ToppedUp(
         uint256 indexed vaultId,
         address indexed owner,
@@ -82,7 +87,9 @@ interface IMarginGuard {
         uint256 fee,
         uint256 healthBefore,
         uint256 healthAfter,
-        uint256 usedLast24h
+        uint256 usedLast24h,
+        uint128 armedCollateral,
+        uint128 armedDebtShares
     );
 
     /* ERRORS */

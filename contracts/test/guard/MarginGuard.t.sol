@@ -42,14 +42,45 @@ contract MarginGuardTest is GuardBase {
         vm.assertEq(keccak256(abi.encode(a)), keccak256(abi.encode(b)), "policy terms");
     }
 
+    /// @dev The next call emits ALICE's PolicySet for `id` with terms `p`, arming `collateral` and `debtShares`.
+    function _expectPolicySet(uint256 id, GuardPolicy memory p, uint128 collateral, uint128 debtShares) internal {
+        vm.expectEmit(true, true, true, true, address(guard));
+        emit IMarginGuard.PolicySet(
+            id,
+            ALICE,
+            ALICE,
+            p.mode,
+            p.triggerHealth,
+            p.targetHealth,
+            p.feeBps,
+            p.expiry,
+            p.maxPerTopUp,
+            p.maxPerDay,
+            collateral,
+            debtShares
+        );
+    }
+
+    function _assertArmed(uint256 id, uint256 collateral, uint256 debtShares) internal view {
+        ArmedPosition memory a = guard.armedPosition(id);
+        vm.assertEq(a.collateral, collateral, "armed collateral");
+        vm.assertEq(a.debtShares, debtShares, "armed debt shares");
+    }
+
+    /// @dev The vault's collateral and debt shares: what a policy set now arms, what a top-up leaves armed.
+    function _position(uint256 id) internal view returns (uint128 collateral, uint128 debtShares) {
+        Vault memory v = engine.vault(id);
+        return (v.collateral, v.debtShares);
+    }
+
     /* SET, REPLACE, REVOKE */
 
     function test_setPolicy_byOwner_storesTermsAndEmitsPolicySet() public {
         GuardPolicy memory p = _depositTerms();
-        vm.expectEmit(true, true, true, true, address(guard));
-        emit IMarginGuard.PolicySet(
-            vaultId, ALICE, ALICE, p.mode, p.triggerHealth, p.targetHealth, p.feeBps, p.expiry, p.maxPerTopUp, p.maxPerDay
-        );
+        (uint128 c0, uint128 s0) = _position(vaultId);
+        vm.assertGt(c0, 0);
+        vm.assertGt(s0, 0);
+        _expectPolicySet(vaultId, p, c0, s0);
         _setPolicy(ALICE, vaultId, p);
         StoredPolicy memory s = guard.policy(vaultId);
         vm.assertEq(s.owner, ALICE);
@@ -70,10 +101,10 @@ contract MarginGuardTest is GuardBase {
         guard.setPolicy(vaultId, p);
         vm.assertEq(guard.policy(vaultId).owner, address(0), "no policy stored");
 
-        vm.expectEmit(true, true, true, true, address(guard));
-        emit IMarginGuard.PolicySet(
-            vaultId, ALICE, ALICE, p.mode, p.triggerHealth, p.targetHealth, p.feeBps, p.expiry, p.maxPerTopUp, p.maxPerDay
-        );
+        (uint128 c0, uint128 s0) = _position(vaultId);
+        vm.assertGt(c0, 0);
+        vm.assertGt(s0, 0);
+        _expectPolicySet(vaultId, p, c0, s0);
         _setPolicy(ALICE, vaultId, p);
         vm.assertEq(guard.policy(vaultId).owner, ALICE);
 
@@ -446,16 +477,21 @@ contract MarginGuardTest is GuardBase {
             vaultId,
             abi.encodeWithSelector(IMarginGuard.RiskRaisedSinceArmed.selector, vaultId, uint128(10e18), uint128(shares))
         );
-        _setPolicy(ALICE, vaultId, _depositTerms()); // a term update does not accept the drawn-down position
+        // a term update does not accept the drawn-down position, and its PolicySet says so (the old record)
+        GuardPolicy memory p = _depositTerms();
+        _expectPolicySet(vaultId, p, uint128(10e18), uint128(shares));
+        _setPolicy(ALICE, vaultId, p);
         _expectTopUpRevert(
             vaultId,
             abi.encodeWithSelector(IMarginGuard.RiskRaisedSinceArmed.selector, vaultId, uint128(10e18), uint128(shares))
         );
         Vault memory v = _vault(vaultId);
+        vm.assertGt(v.debtShares, shares);
+        // re-arming names the position the owner sees, and the PolicySet carries it
+        _expectPolicySet(vaultId, p, v.collateral, v.debtShares);
         vm.prank(ALICE);
-        guard.setPolicyArmedAt(
-            vaultId, _depositTerms(), ArmedPosition({collateral: v.collateral, debtShares: v.debtShares})
-        );
+        guard.setPolicyArmedAt(vaultId, p, ArmedPosition({collateral: v.collateral, debtShares: v.debtShares}));
+        _assertArmed(vaultId, v.collateral, v.debtShares);
         (uint256 amount,) = _topUp(vaultId);
         vm.assertGt(amount, 0, "re-armed");
         vm.assertGe(lens.health(vaultId), TARGET);
@@ -1004,11 +1040,27 @@ contract MarginGuardTest is GuardBase {
         uint256 healthAfter = lens.health(vaultId);
         vm.revertToState(snap);
 
+        // the armed position moves to the vault as the top-up leaves it: the amount deposited, the same debt
+        (uint128 c0, uint128 s0) = _position(vaultId);
         vm.expectEmit(true, true, true, true, address(guard));
         emit IMarginGuard.ToppedUp(
-            vaultId, ALICE, KEEPER, GuardMode.DepositCollateral, amount, fee, 1.08e18, healthAfter, amount + fee
+            vaultId,
+            ALICE,
+            KEEPER,
+            GuardMode.DepositCollateral,
+            amount,
+            fee,
+            1.08e18,
+            healthAfter,
+            amount + fee,
+            c0 + uint128(amount),
+            s0
         );
         _topUp(vaultId);
+        (uint128 c1, uint128 s1) = _position(vaultId);
+        vm.assertEq(c1, c0 + amount);
+        vm.assertEq(s1, s0);
+        _assertArmed(vaultId, c1, s1);
     }
 
     function test_topUp_repay_emitsToppedUpWithExactFields() public {
@@ -1020,11 +1072,31 @@ contract MarginGuardTest is GuardBase {
         uint256 fee = 10_200_000; // 2,040,000,001 x 50 / 10,000, rounded down
         uint256 healthAfter = uint256(16_200e6) * WAD / (12_960e6 - 1);
 
+        // the armed position moves to the vault as the repayment leaves it: the engine's shares after the repay
+        Vault memory before = _vault(vaultId);
+        uint256 snap = vm.snapshotState();
+        _topUp(vaultId);
+        Vault memory after_ = _vault(vaultId);
+        vm.revertToState(snap);
+        vm.assertEq(after_.collateral, before.collateral);
+        vm.assertLt(after_.debtShares, before.debtShares);
+
         vm.expectEmit(true, true, true, true, address(guard));
         emit IMarginGuard.ToppedUp(
-            vaultId, ALICE, KEEPER, GuardMode.RepayDebt, amount, fee, 1.08e18, healthAfter, amount + fee
+            vaultId,
+            ALICE,
+            KEEPER,
+            GuardMode.RepayDebt,
+            amount,
+            fee,
+            1.08e18,
+            healthAfter,
+            amount + fee,
+            after_.collateral,
+            after_.debtShares
         );
         _topUp(vaultId);
+        _assertArmed(vaultId, after_.collateral, after_.debtShares);
     }
 
     /// @dev usedLast24h in the event counts the earlier top-ups of the day.
@@ -1037,8 +1109,11 @@ contract MarginGuardTest is GuardBase {
         _deposit(BOB, vaultId, 1e18);
         uint256 healthAfter = lens.health(vaultId);
         vm.revertToState(snap);
+        (uint128 c0, uint128 s0) = _position(vaultId);
         vm.expectEmit(true, true, true, true, address(guard));
-        emit IMarginGuard.ToppedUp(vaultId, ALICE, KEEPER, GuardMode.DepositCollateral, 1e18, 0, h, healthAfter, 2e18);
+        emit IMarginGuard.ToppedUp(
+            vaultId, ALICE, KEEPER, GuardMode.DepositCollateral, 1e18, 0, h, healthAfter, 2e18, c0 + 1e18, s0
+        );
         _topUp(vaultId);
     }
 

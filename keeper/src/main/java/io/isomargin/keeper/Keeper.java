@@ -256,7 +256,7 @@ public final class Keeper implements AutoCloseable {
         return status.oracleAgeSeconds();
     }
 
-    /** Guarded vaults (a live margin-guard policy) at the latest judged block (any thread). */
+    /** Guarded vaults (a live margin-guard policy, the vault armed) at the latest judged block (any thread). */
     public long guarded() {
         return status.guarded();
     }

@@ -198,24 +198,29 @@ class KeeperTopUpTest {
     }
 
     @Test
-    void aVaultBorrowedAgainstSinceItsPolicyWasSetIsCountedDisarmedAndLiquidated() throws Exception {
-        // the guard defends the position as armed: 1,000 USDC borrowed after setPolicy disarms it until re-set
+    void aVaultBorrowedAgainstSinceItsPolicyWasSetIsKnownDisarmedAndLiquidatedWithoutATopUp() throws Exception {
+        // the guard defends the position as armed: 1,000 USDC borrowed after setPolicy disarms it until re-set. The
+        // keeper knows from the PolicySet's armed position (and the ToppedUps since) and does not try a top-up.
         Credentials owner = chain.credentials(2);
         BigInteger a = d.openVault(owner, d.wethMarket(), units(10, 18), units(14_000, 6));
         fund(owner, units(5, 18), FullMath.UINT256_MAX);
         setPolicy(owner, a, "1.1", "1.25", units(5, 18), units(5, 18));
-        d.engineAs(owner).borrow(a, units(1_000, 6), owner.getAddress()).send();
+        BigInteger b = d.openVault(owner, d.wethMarket(), units(10, 18), units(14_000, 6));
+        setPolicy(owner, b, "1.1", "1.25", units(5, 18), units(5, 18));
 
         try (Running k = run(config(deployment(), ""))) {
-            await("the policy tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 1);
+            await("both policies tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 2);
+            d.engineAs(owner).borrow(a, units(1_000, 6), owner.getAddress()).send();
+            await("the borrow disarmed one", () -> metric(k, "isomargin_keeper_vaults_guarded") == 1);
             long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
             assertTrue(liquidatableAt(a, crash));
 
             await("liquidated", () -> !liquidatable(a));
-            await("counted as disarmed",
-                    () -> metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"disarmed\"}") == 1);
-            assertEquals(List.of(), toppedUp(crash), "no top-up ran");
+            await("the armed one topped up", () -> toppedUp(crash).size() == 1);
+            assertEquals(b, toppedUp(crash).getFirst().vaultId, "only the armed vault");
             assertEquals(a.longValueExact(), liquidatedSince(crash).getFirst());
+            assertEquals(0.0, metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"disarmed\"}"),
+                    "never sent: the keeper knew");
             assertEquals(0.0, metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"other\"}"));
         }
     }

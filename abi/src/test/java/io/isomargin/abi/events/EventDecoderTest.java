@@ -138,6 +138,8 @@ class EventDecoderTest {
         assertEquals(owner.getAddress(), set.owner);
         assertEquals(trigger, set.triggerHealth);
         assertEquals(expiry, set.expiry);
+        assertEquals(Deployment.units(10, 18), set.armedCollateral, "the policy arms the vault as it stood");
+        assertTrue(set.armedDebtShares.signum() > 0);
         MarginGuard.ToppedUpEventResponse top = (MarginGuard.ToppedUpEventResponse) events.get(1);
         assertEquals(executor.getAddress(), top.executor);
         IsomarginEngine.Vault after = d.engine().vault(vault).send();
@@ -147,6 +149,9 @@ class EventDecoderTest {
         assertTrue(top.healthBefore.compareTo(trigger) < 0 && top.healthAfter.compareTo(target) >= 0,
                 top.healthBefore + " -> " + top.healthAfter);
         assertEquals(top.healthAfter, d.lens().health(vault).send());
+        assertEquals(after.collateral, top.armedCollateral, "the top-up re-arms the vault where it left it");
+        assertEquals(after.debtShares, top.armedDebtShares);
+        assertEquals(set.armedDebtShares, top.armedDebtShares);
         assertEquals(vault, ((MarginGuard.PolicyRevokedEventResponse) events.get(2)).vaultId);
         assertEquals(3, decoder.guardTopics().size());
     }

@@ -396,8 +396,8 @@ public final class ApiServer implements AutoCloseable {
     }
 
     /**
-     * Sets {@code guarded} on each vault of {@code items}: whether it has a live guard policy at {@code now} (active,
-     * not expired, the vault still its owner's).
+     * Sets {@code guarded} on each vault of {@code items}: whether a guard policy defends it at {@code now} (active,
+     * not expired, the vault still its owner's, and armed: no riskier than the position the policy defends).
      */
     private static Future<Void> markGuarded(MirrorReader.Snapshot snap, JsonArray items, long now) {
         List<Long> ids = new ArrayList<>(items.size());
@@ -406,7 +406,8 @@ public final class ApiServer implements AutoCloseable {
             for (int i = 0; i < items.size(); i++) {
                 JsonObject v = items.getJsonObject(i);
                 GuardPolicyRow p = policies.get(v.getLong("id"));
-                v.put("guarded", p != null && p.live(now, v.getString("owner")));
+                v.put("guarded", p != null && p.defends(now, v.getString("owner"),
+                        new BigInteger(v.getString("collateral")), new BigInteger(v.getString("debtShares"))));
             }
             return null;
         });
@@ -434,13 +435,14 @@ public final class ApiServer implements AutoCloseable {
                         JsonObject guard = new JsonObject()
                                 .put("policy", active == null || m == null ? null : JsonViews.policy(active,
                                         usage.getOrDefault(id, GuardWindow.Usage.NONE), now,
-                                        JsonViews.token(m.market(), active.mode()), vault.owner(), u))
+                                        JsonViews.token(m.market(), active.mode()), vault, u))
                                 .put("topUpCount", count)
                                 .put("topUps", new JsonArray(topUps.stream().map(t -> JsonViews.topUp(t, u)).toList()))
                                 .put("policyHistory", new JsonArray(history.stream()
                                         .map(c -> JsonViews.policyChange(c, u)).toList()));
                         return JsonViews.vault(vault, valuation(m, vault), debt(m, vault), u)
-                                .put("guarded", active != null && active.live(now, vault.owner()))
+                                .put("guarded", active != null && active.defends(now, vault.owner(),
+                                        vault.collateral(), vault.debtShares()))
                                 .put("guard", guard)
                                 .put("asOf", asOf.map(JsonViews::asOf).orElse(null));
                     }))))));
@@ -792,15 +794,15 @@ public final class ApiServer implements AutoCloseable {
         return asOf.map(AsOf::timestamp).orElse(0L);
     }
 
-    /** The remaining guard capacity at {@code now} of each of {@code vaults} (of market {@code marketId}) with a live
-     * policy, by vault id. */
+    /** The remaining guard capacity at {@code now} of each of {@code vaults} (of market {@code marketId}) that a
+     * policy defends (live and armed: a disarmed vault's top-up reverts {@code RiskRaisedSinceArmed}), by vault id. */
     private static Future<Map<Long, GuardCapacity>> guardCapacities(MirrorReader.Snapshot snap, long marketId,
             List<VaultRow> vaults, long now) {
         return snap.activePolicies(marketId).compose(policies -> {
             Map<Long, GuardPolicyRow> live = new HashMap<>();
             for (VaultRow v : vaults) {
                 GuardPolicyRow p = policies.get(v.vaultId());
-                if (p != null && p.live(now, v.owner())) live.put(v.vaultId(), p);
+                if (p != null && p.defends(now, v.owner(), v.collateral(), v.debtShares())) live.put(v.vaultId(), p);
             }
             return snap.guardUsage(live.keySet(), now).map(usage -> {
                 Map<Long, GuardCapacity> out = new HashMap<>();

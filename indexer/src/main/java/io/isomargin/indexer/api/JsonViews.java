@@ -245,18 +245,23 @@ final class JsonViews {
 
     /**
      * A vault's active guard policy at {@code now}: its terms, whether it can run ({@code live}: not expired, the vault
-     * still the policy owner's), and its rolling cap: used in the last 24 hours, what the daily cap leaves, and the
+     * still the policy owner's), the position it defends ({@code armedCollateral}, {@code armedDebtShares}) and
+     * whether the vault is still no riskier than that ({@code armed}; a borrow or withdraw since disarms it until the
+     * owner sets the policy again), and its rolling cap: used in the last 24 hours, what the daily cap leaves, and the
      * most the next top-up may take from the wallet ({@code capacity}) and put into the vault after the fee
      * ({@code capacityNet}).
      *
-     * @param token      the token the mode moves (the market's collateral or loan token)
-     * @param vaultOwner the vault's owner now
+     * @param token the token the mode moves (the market's collateral or loan token)
+     * @param vault the vault now
      */
-    static JsonObject policy(GuardPolicyRow p, GuardWindow.Usage usage, long now, String token, String vaultOwner,
+    static JsonObject policy(GuardPolicyRow p, GuardWindow.Usage usage, long now, String token, VaultRow vault,
             MarketLabel u) {
         BigInteger capacity = usage.capacity(p);
         JsonObject o = terms(new JsonObject(), p, u)
-                .put("live", p.live(now, vaultOwner))
+                .put("live", p.live(now, vault.owner()))
+                .put("armed", p.armed().defends(vault.collateral(), vault.debtShares()))
+                .put("armedCollateral", str(p.armed().collateral()))
+                .put("armedDebtShares", str(p.armed().debtShares()))
                 .put("expired", now > p.expiry())
                 .put("token", token)
                 .put("usedLast24h", str(usage.used(p.mode())))
@@ -270,6 +275,7 @@ final class JsonViews {
                 .put("setLogIndex", p.set().logIndex())
                 .put("setTxHash", p.set().txHash())
                 .put("tokenSymbol", u.token(p.mode()).symbol());
+        u.collateralAmounts(o, "armedCollateral");
         return MarketLabel.amounts(o, u.token(p.mode()), "usedLast24h", "remainingDailyCap", "capacity",
                 "capacityNet");
     }
@@ -292,12 +298,20 @@ final class JsonViews {
     /** One entry of a vault's policy history: what happened and the policy's terms after it. */
     static JsonObject policyChange(PolicyChange c, MarketLabel u) {
         GuardPolicyRow p = c.after();
-        return terms(new JsonObject()
+        String by = switch (c.action()) {
+            case REVOKED -> p.revokedBy();
+            case TOPPED_UP -> null; // the top-up's executor is in its topUps entry
+            case SET, REPLACED -> p.setBy();
+        };
+        JsonObject o = terms(new JsonObject()
                 .put("action", c.action().column())
                 .put("block", c.at().blockNumber())
                 .put("logIndex", c.at().logIndex())
                 .put("txHash", c.at().txHash())
-                .put("by", c.action() == PolicyChange.Action.REVOKED ? p.revokedBy() : p.setBy()), p, u);
+                .put("by", by)
+                .put("armedCollateral", str(p.armed().collateral()))
+                .put("armedDebtShares", str(p.armed().debtShares())), p, u);
+        return u.collateralAmounts(o, "armedCollateral");
     }
 
     static JsonObject topUp(TopUpRow t, MarketLabel u) {

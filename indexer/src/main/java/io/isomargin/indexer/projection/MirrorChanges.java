@@ -63,7 +63,9 @@ public record MirrorChanges(
             /** A {@code PolicySet} over an active policy. */
             REPLACED("replaced"),
             /** A {@code PolicyRevoked} of an active policy. */
-            REVOKED("revoked");
+            REVOKED("revoked"),
+            /** A {@code ToppedUp}: the same terms, re-armed at the position the top-up left. */
+            TOPPED_UP("topped_up");
 
             private final String column;
 

@@ -320,7 +320,8 @@ public final class MirrorProjection {
                     EventRef at = ref(log, "PolicySet");
                     GuardPolicyRow row = new GuardPolicyRow(v.vaultId(), lower(e.owner), GuardMode.ofEvent(e.mode),
                             e.triggerHealth, e.targetHealth, e.feeBps.intValueExact(), e.expiry.longValueExact(),
-                            e.maxPerTopUp, e.maxPerDay, lower(e.by), position(at), null, block);
+                            e.maxPerTopUp, e.maxPerDay, new GuardPolicyRow.Armed(e.armedCollateral,
+                            e.armedDebtShares), lower(e.by), position(at), null, block);
                     policy(at, previous != null && previous.active() ? PolicyChange.Action.REPLACED
                             : PolicyChange.Action.SET, row);
                 }
@@ -365,6 +366,14 @@ public final class MirrorProjection {
                     e.healthAfter, e.usedLast24h, taken);
             earlier.add(row);
             topUps.add(row);
+            // the guard re-arms the vault at the position the top-up left; a top-up runs only under a live policy
+            GuardPolicyRow policy = policies.get(v.vaultId());
+            if (policy == null || !policy.active()) {
+                throw new IllegalStateException("log " + describe(log) + " (ToppedUp of vault " + v.vaultId()
+                        + "): the mirror holds no active policy for it (logs are missing)");
+            }
+            policy(row.at(), PolicyChange.Action.TOPPED_UP, policy.rearmed(new GuardPolicyRow.Armed(
+                    e.armedCollateral, e.armedDebtShares), block));
         }
 
         private void engineEvent(Log log, BaseEventResponse event) {

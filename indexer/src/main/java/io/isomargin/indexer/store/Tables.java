@@ -99,8 +99,8 @@ final class Tables {
     static final String UPSERT_BLOCK_TIME = upsert("block_times", List.of("number", "timestamp"), "number");
 
     static final List<String> GUARD_POLICY_COLUMNS = List.of("vault_id", "status", "owner", "mode", "trigger_health",
-            "target_health", "fee_bps", "expiry", "max_per_top_up", "max_per_day", "set_by", "set_block",
-            "set_log_index", "set_tx", "revoked_by", "updated_block");
+            "target_health", "fee_bps", "expiry", "max_per_top_up", "max_per_day", "armed_collateral",
+            "armed_debt_shares", "set_by", "set_block", "set_log_index", "set_tx", "revoked_by", "updated_block");
     static final String INSERT_GUARD_POLICY_HISTORY = insert("guard_policy_history",
             concat(List.of("block_number", "log_index", "tx_hash", "action"), GUARD_POLICY_COLUMNS));
     static final String UPSERT_GUARD_POLICY = upsert("guard_policies", GUARD_POLICY_COLUMNS, "vault_id");
@@ -355,7 +355,8 @@ final class Tables {
 
     private static List<Object> policyValues(GuardPolicyRow p) {
         return Arrays.asList(p.vaultId(), p.status(), p.owner(), p.mode().column(), num(p.triggerHealth()),
-                num(p.targetHealth()), p.feeBps(), p.expiry(), num(p.maxPerTopUp()), num(p.maxPerDay()), p.setBy(),
+                num(p.targetHealth()), p.feeBps(), p.expiry(), num(p.maxPerTopUp()), num(p.maxPerDay()),
+                num(p.armed().collateral()), num(p.armed().debtShares()), p.setBy(),
                 p.set().block(), p.set().logIndex(), p.set().txHash(), p.revokedBy(), p.updatedBlock());
     }
 
@@ -363,7 +364,9 @@ final class Tables {
     static GuardPolicyRow policy(Row row) {
         return new GuardPolicyRow(row.getLong("vault_id"), row.getString("owner"), GuardMode.of(row.getString("mode")),
                 big(row, "trigger_health"), big(row, "target_health"), row.getInteger("fee_bps"),
-                row.getLong("expiry"), big(row, "max_per_top_up"), big(row, "max_per_day"), row.getString("set_by"),
+                row.getLong("expiry"), big(row, "max_per_top_up"), big(row, "max_per_day"),
+                new GuardPolicyRow.Armed(big(row, "armed_collateral"), big(row, "armed_debt_shares")),
+                row.getString("set_by"),
                 new RiskChangeRow.Position(row.getLong("set_block"), row.getInteger("set_log_index"),
                         row.getString("set_tx")),
                 row.getString("revoked_by"), row.getLong("updated_block"));

@@ -196,7 +196,8 @@ public final class Verifier {
 
     /** A policy as the mirror holds it, read over JDBC. */
     private record MirroredPolicy(boolean active, String owner, String mode, BigInteger triggerHealth,
-            BigInteger targetHealth, long feeBps, long expiry, BigInteger maxPerTopUp, BigInteger maxPerDay) {}
+            BigInteger targetHealth, long feeBps, long expiry, BigInteger maxPerTopUp, BigInteger maxPerDay,
+            BigInteger armedCollateral, BigInteger armedDebtShares) {}
 
     /** Every vault's guard policy and, where the guard has touched the vault, its rolling-cap usage. */
     private void checkGuard(Connection db, long block, long vaultCount, List<Mismatch> out) throws SQLException {
@@ -214,7 +215,8 @@ public final class Verifier {
             while (r.next()) {
                 policies.put(r.getLong("vault_id"), new MirroredPolicy(r.getString("status").equals("active"),
                         r.getString("owner"), r.getString("mode"), big(r, "trigger_health"), big(r, "target_health"),
-                        r.getLong("fee_bps"), r.getLong("expiry"), big(r, "max_per_top_up"), big(r, "max_per_day")));
+                        r.getLong("fee_bps"), r.getLong("expiry"), big(r, "max_per_top_up"), big(r, "max_per_day"),
+                        big(r, "armed_collateral"), big(r, "armed_debt_shares")));
             }
         }
         Map<Long, Map<GuardMode, BigInteger>> used = new HashMap<>();
@@ -249,6 +251,9 @@ public final class Verifier {
                 check(out, p + " expiry", t.expiry.longValueExact(), m.expiry());
                 check(out, p + " maxPerTopUp", t.maxPerTopUp, m.maxPerTopUp());
                 check(out, p + " maxPerDay", t.maxPerDay, m.maxPerDay());
+                MarginGuard.ArmedPosition armed = call(g.armedPosition(vid), "guard armedPosition(" + id + ")", block);
+                check(out, p + " armed collateral", armed.collateral, m.armedCollateral());
+                check(out, p + " armed debtShares", armed.debtShares, m.armedDebtShares());
             }
             if (chainActive || m != null || used.containsKey(id)) {
                 for (GuardMode mode : GuardMode.values()) {

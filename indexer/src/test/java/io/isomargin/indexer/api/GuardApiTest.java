@@ -171,7 +171,71 @@ class GuardApiTest {
         assertEquals(keeper.getAddress().toLowerCase(), t.getString("executor"));
         assertEquals(toppedAt, t.getLong("timestamp"));
         assertEquals(topUp.amount.add(topUp.fee).toString(), t.getString("taken"));
-        assertEquals(List.of("set"), actions(guard));
+        // the top-up re-armed the policy where it left the vault: the chain's armedPosition at the mirror's block
+        assertEquals(List.of("topped_up", "set"), actions(guard));
+        MarginGuard.ArmedPosition armed = pinnedGuard(block).armedPosition(id).send();
+        assertEquals(armed.collateral.toString(), policy.getString("armedCollateral"));
+        assertEquals(armed.debtShares.toString(), policy.getString("armedDebtShares"));
+        assertEquals(v.getString("collateral"), policy.getString("armedCollateral"), "nothing moved it since");
+        assertTrue(policy.getBoolean("armed"), policy.encode());
+        JsonObject rearmed = guard.getJsonArray("policyHistory").getJsonObject(0);
+        assertNull(rearmed.getValue("by"), "the top-up's executor is in its topUps entry");
+        assertEquals(armed.collateral.toString(), rearmed.getString("armedCollateral"));
+    }
+
+    /**
+     * A borrow since the policy armed the vault disarms it (the guard reverts {@code RiskRaisedSinceArmed}): the API
+     * stops calling it guarded and the risk view stops counting on its capacity, until the owner arms it again at the
+     * position it holds ({@code setPolicyArmedAt}).
+     */
+    @Test
+    void aBorrowSinceArmingDisarmsTheGuardInTheApiAndTheRiskViewUntilReArmed() throws Exception {
+        BigInteger id = vaults.get("saved");
+        JsonObject before = getOk("/risk/" + m.id() + "?drop=20").getJsonObject("withGuards");
+        assertEquals(4, before.getInteger("guardedVaults"), before.encode());
+        assertEquals(2, before.getInteger("savedVaults"), before.encode());
+        String snapshot = chain.snapshot();
+        try {
+            Scenario.send(d.engineAs(alice).borrow(id, units(10, 6), alice.getAddress())::send);
+            indexer.catchUp(chain);
+            JsonObject v = getOk("/vaults/" + id);
+            assertFalse(v.getBoolean("guarded"), v.encode());
+            JsonObject policy = v.getJsonObject("guard").getJsonObject("policy");
+            assertTrue(policy.getBoolean("live") && !policy.getBoolean("armed"), policy.encode());
+            MarginGuard.ArmedPosition armed = d.guard().armedPosition(id).send();
+            assertEquals(armed.debtShares.toString(), policy.getString("armedDebtShares"));
+            assertTrue(new BigInteger(v.getString("debtShares")).compareTo(armed.debtShares) > 0);
+            JsonObject g = getOk("/risk/" + m.id() + "?drop=20").getJsonObject("withGuards");
+            assertEquals(3, g.getInteger("guardedVaults"), g.encode());
+            assertEquals(1, g.getInteger("savedVaults"), "only the repaid one: " + g.encode());
+            assertEquals(before.getInteger("liquidatableVaults") + 1, g.getInteger("liquidatableVaults"), g.encode());
+            boolean listed = getOk("/vaults?market=" + m.id()).getJsonArray("items").stream()
+                    .map(o -> (JsonObject) o).filter(o -> o.getLong("id") == id.longValueExact())
+                    .allMatch(o -> !o.getBoolean("guarded"));
+            assertTrue(listed, "the list agrees");
+            // the chain agrees: at the shocked price the guard refuses this vault
+            String shocked = chain.snapshot();
+            d.setPrice(m.id(), new BigInteger(getOk("/risk/" + m.id() + "?drop=20").getString("shockedPrice")));
+            assertTrue(reverts(() -> d.guardAs(keeper).topUp(id).send()), "RiskRaisedSinceArmed");
+            revertAndFollow(shocked);
+
+            // re-armed at the position the owner sees: guarded again, and the PolicySet carried the new position
+            IsomarginEngine.Vault now = d.engine().vault(id).send();
+            Scenario.send(d.guardAs(alice).setPolicyArmedAt(id, Guards.terms(Guards.DEPOSIT, 1_100, 1_300, 0,
+                    chain.latestTimestamp() + 10 * GuardWindow.DAY, units(2, 18), units(2, 18)),
+                    new MarginGuard.ArmedPosition(now.collateral, now.debtShares))::send);
+            indexer.catchUp(chain);
+            JsonObject again = getOk("/vaults/" + id);
+            assertTrue(again.getBoolean("guarded"), again.encode());
+            JsonObject p2 = again.getJsonObject("guard").getJsonObject("policy");
+            assertTrue(p2.getBoolean("armed"), p2.encode());
+            assertEquals(now.debtShares.toString(), p2.getString("armedDebtShares"));
+            assertEquals("replaced", actions(again.getJsonObject("guard")).getFirst());
+            assertEquals(4, getOk("/risk/" + m.id() + "?drop=20").getJsonObject("withGuards")
+                    .getInteger("guardedVaults"));
+        } finally {
+            revertAndFollow(snapshot);
+        }
     }
 
     @Test

@@ -8,6 +8,7 @@ import static io.isomargin.indexer.testing.Guards.topUps;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.isomargin.abi.contracts.IsomarginEngine;
 import io.isomargin.abi.contracts.MarginGuard;
 import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.AnvilExtension;
@@ -73,7 +74,14 @@ class GuardMirrorTest {
                 assertEquals(first.usedLast24h, t.used());
                 assertEquals(time(chain, chain.blockNumber()), MirrorComparison.single(c,
                         "SELECT block_timestamp FROM cursor").longValueExact(), "the cursor's time is recorded");
-                assertEquals(List.of("set"), actions(c, vault));
+                assertEquals(List.of("set", "topped_up"), actions(c, vault), "a top-up re-arms the policy");
+                MarginGuard.ArmedPosition armed = d.guard().armedPosition(vault).send();
+                IsomarginEngine.Vault now = d.engine().vault(vault).send();
+                assertEquals(now.collateral, armed.collateral, "armed where the top-up left the vault");
+                assertEquals(armed.collateral, MirrorComparison.single(c,
+                        "SELECT armed_collateral FROM guard_policies WHERE vault_id = " + vault));
+                assertEquals(armed.debtShares, MirrorComparison.single(c,
+                        "SELECT armed_debt_shares FROM guard_policies WHERE vault_id = " + vault));
                 try (ResultSet r = c.createStatement().executeQuery("SELECT owner, set_by FROM guard_policies"
                         + " WHERE vault_id = " + vault2)) {
                     r.next();
@@ -111,7 +119,7 @@ class GuardMirrorTest {
                         && third.amount.compareTo(units(490, 6)) > 0, "capped at 500 USDC per top-up, fee included");
                 assertEquals(third.amount.add(third.fee), t.taken());
                 assertEquals(third.usedLast24h, t.taken(), "alone in its mode's window");
-                assertEquals(List.of("set", "replaced"), actions(c, vault));
+                assertEquals(List.of("set", "topped_up", "topped_up", "replaced", "topped_up"), actions(c, vault));
                 assertEquals("repay_debt", string(c, "SELECT mode FROM guard_policies WHERE vault_id = " + vault));
             }
             chain.increaseTime(GuardWindow.DAY + 1);
@@ -131,7 +139,11 @@ class GuardMirrorTest {
             indexer.catchUp(chain);
             assertEquals(List.of(), MirrorComparison.differences(d, db, List.of()));
             try (Connection c = db.connect()) {
-                assertEquals(List.of("set", "replaced", "revoked"), actions(c, vault));
+                assertEquals(List.of("set", "topped_up", "topped_up", "replaced", "topped_up", "topped_up", "revoked"),
+                        actions(c, vault));
+                assertEquals(BigInteger.ZERO, MirrorComparison.single(c,
+                        "SELECT armed_collateral + armed_debt_shares FROM guard_policies WHERE vault_id = " + vault),
+                        "the guard deletes the armed position with the policy");
                 assertEquals("revoked", string(c, "SELECT status FROM guard_policies WHERE vault_id = " + vault));
                 assertEquals(owner.getAddress().toLowerCase(), string(c,
                         "SELECT revoked_by FROM guard_policies WHERE vault_id = " + vault));
@@ -142,8 +154,8 @@ class GuardMirrorTest {
         // the indexer is stopped: every tampered guard row is a mismatch of its own
         try (Connection c = db.connect()) {
             assertEquals(List.of(), MirrorComparison.differences(d, db, List.of()));
-            c.createStatement().executeUpdate("UPDATE guard_policies SET max_per_day = max_per_day + 1"
-                    + " WHERE vault_id = " + vault2);
+            c.createStatement().executeUpdate("UPDATE guard_policies SET max_per_day = max_per_day + 1,"
+                    + " armed_debt_shares = armed_debt_shares - 1 WHERE vault_id = " + vault2);
             c.createStatement().executeUpdate("UPDATE guard_policies SET status = 'active', revoked_by = NULL"
                     + " WHERE vault_id = " + vault);
             c.createStatement().executeUpdate("UPDATE guard_top_ups SET taken = taken + 7 WHERE (block_number,"
@@ -151,13 +163,16 @@ class GuardMirrorTest {
                     + " LIMIT 1)");
             c.createStatement().executeUpdate("UPDATE cursor SET block_timestamp = block_timestamp - 1");
             List<String> lines = MirrorComparison.differences(d, db, List.of());
-            assertEquals(4, lines.size(), String.join("\n", lines));
+            assertEquals(5, lines.size(), String.join("\n", lines));
             assertTrue(lines.get(0).matches("cursor block #\\d+ timestamp: chain \\d+, mirror \\d+"), lines.get(0));
             assertEquals("vault " + vault + " guard policy: chain none, mirror active", lines.get(1));
             assertTrue(lines.get(2).matches("vault " + vault + " guard usedLast24h (deposit_collateral|repay_debt): chain "
                     + "\\d+, mirror \\d+"), lines.get(2));
             assertEquals("vault " + vault2 + " guard policy maxPerDay: chain " + units(3, 18) + ", mirror "
                     + units(3, 18).add(BigInteger.ONE), lines.get(3));
+            BigInteger shares2 = d.guard().armedPosition(vault2).send().debtShares;
+            assertEquals("vault " + vault2 + " guard policy armed debtShares: chain " + shares2 + ", mirror "
+                    + shares2.subtract(BigInteger.ONE), lines.get(4));
         }
     }
 }

@@ -81,7 +81,10 @@ class GuardReorgTest {
                         "SELECT revoked_by FROM guard_policies WHERE vault_id = " + vault));
                 assertEquals(units(3, 18).toString(), Guards.string(c,
                         "SELECT max_per_day FROM guard_policies WHERE vault_id = " + vault));
-                assertEquals(List.of("set"), Guards.actions(c, vault));
+                assertEquals(List.of("set", "topped_up"), Guards.actions(c, vault), "the kept top-up re-armed it");
+                assertEquals(kept.armedCollateral, MirrorComparison.single(c,
+                        "SELECT armed_collateral FROM guard_policies WHERE vault_id = " + vault),
+                        "armed where the kept top-up left it, not the orphaned one");
                 assertEquals(BigInteger.ZERO, MirrorComparison.single(c,
                         "SELECT count(*) FROM guard_policies WHERE vault_id = " + other), "only orphaned it was guarded");
                 assertEquals(BigInteger.ZERO, MirrorComparison.single(c,

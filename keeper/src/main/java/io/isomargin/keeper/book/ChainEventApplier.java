@@ -20,7 +20,8 @@ import org.web3j.protocol.core.methods.response.Log;
  * book is set from event values, never recomputed. Events of markets outside the {@link BookScope}, and of their
  * vaults, are ignored; events that change nothing health depends on (lenders, operators, caps, ownership) too. Of the
  * guard's events, {@code PolicySet} and {@code PolicyRevoked} set and delete a followed vault's policy; a
- * {@code ToppedUp} changes the vault through the engine's own events in the same transaction.
+ * {@code ToppedUp} changes the vault through the engine's own events in the same transaction and re-arms its policy at
+ * the position it left.
  */
 public final class ChainEventApplier {
     private final BookScope scope;
@@ -111,6 +112,10 @@ public final class ChainEventApplier {
                 if (book.vault(e.vaultId.longValueExact()) != null) book.putPolicy(GuardPolicy.of(e));
             }
             case MarginGuard.PolicyRevokedEventResponse e -> book.removePolicy(e.vaultId.longValueExact());
+            case MarginGuard.ToppedUpEventResponse e -> {
+                GuardPolicy p = book.policy(e.vaultId.longValueExact());
+                if (p != null) book.putPolicy(p.rearmed(e)); // the guard re-arms the vault where the top-up left it
+            }
             default -> { }
         }
     }

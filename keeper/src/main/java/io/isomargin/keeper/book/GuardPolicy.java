@@ -20,9 +20,13 @@ import java.util.Objects;
  * @param expiry        the last timestamp (seconds) at which the policy works
  * @param maxPerTopUp   the most one top-up takes from the owner's wallet, fee included
  * @param maxPerDay     the most the vault's top-ups take in any 24 hours, fee included
+ * @param armedCollateral the collateral of the position the policy defends ({@code armedPosition(vaultId)}), as the
+ *                      last {@code PolicySet} or {@code ToppedUp} left it
+ * @param armedDebtShares the debt shares of that position
  */
 public record GuardPolicy(long vaultId, String owner, Mode mode, BigInteger triggerHealth, BigInteger targetHealth,
-        int feeBps, long expiry, BigInteger maxPerTopUp, BigInteger maxPerDay) {
+        int feeBps, long expiry, BigInteger maxPerTopUp, BigInteger maxPerDay, BigInteger armedCollateral,
+        BigInteger armedDebtShares) {
 
     /** What a top-up does, as the guard's {@code GuardMode}. */
     public enum Mode {
@@ -49,16 +53,40 @@ public record GuardPolicy(long vaultId, String owner, Mode mode, BigInteger trig
         Objects.requireNonNull(targetHealth, "targetHealth");
         Objects.requireNonNull(maxPerTopUp, "maxPerTopUp");
         Objects.requireNonNull(maxPerDay, "maxPerDay");
+        Objects.requireNonNull(armedCollateral, "armedCollateral");
+        Objects.requireNonNull(armedDebtShares, "armedDebtShares");
     }
 
     /** The policy a {@code PolicySet} event set. */
     public static GuardPolicy of(MarginGuard.PolicySetEventResponse e) {
         return new GuardPolicy(e.vaultId.longValueExact(), e.owner, Mode.of(e.mode), e.triggerHealth, e.targetHealth,
-                e.feeBps.intValueExact(), e.expiry.longValueExact(), e.maxPerTopUp, e.maxPerDay);
+                e.feeBps.intValueExact(), e.expiry.longValueExact(), e.maxPerTopUp, e.maxPerDay, e.armedCollateral,
+                e.armedDebtShares);
     }
 
-    /** Whether the guard would act on it for {@code vault} at timestamp {@code now}: not expired, same owner. */
+    /** The same terms, re-armed at the position a {@code ToppedUp} left. */
+    public GuardPolicy rearmed(MarginGuard.ToppedUpEventResponse e) {
+        if (e.vaultId.longValueExact() != vaultId) {
+            throw new IllegalArgumentException("a top-up of vault " + e.vaultId + " cannot re-arm vault " + vaultId);
+        }
+        return new GuardPolicy(vaultId, owner, mode, triggerHealth, targetHealth, feeBps, expiry, maxPerTopUp,
+                maxPerDay, e.armedCollateral, e.armedDebtShares);
+    }
+
+    /**
+     * Whether the guard would act on it for {@code vault} at timestamp {@code now}: not expired, same owner, and the
+     * vault armed, i.e. no riskier than the position the policy defends (the guard's {@code _atLeastAsSafe}: no more
+     * debt shares, at least the collateral per share; otherwise a top-up reverts {@code RiskRaisedSinceArmed}).
+     */
     public boolean live(VaultPosition vault, long now) {
-        return vault != null && vault.id() == vaultId && now <= expiry && owner.equalsIgnoreCase(vault.owner());
+        return vault != null && vault.id() == vaultId && now <= expiry && owner.equalsIgnoreCase(vault.owner())
+                && armed(vault);
+    }
+
+    /** Whether {@code vault} is no riskier than the position the policy defends. */
+    public boolean armed(VaultPosition vault) {
+        return vault.debtShares().compareTo(armedDebtShares) <= 0
+                && vault.collateral().multiply(armedDebtShares).compareTo(armedCollateral.multiply(vault.debtShares()))
+                        >= 0;
     }
 }

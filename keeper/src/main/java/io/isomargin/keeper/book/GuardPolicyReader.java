@@ -17,15 +17,15 @@ import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
 
 /**
- * The margin-guard policies in force at the end of a block, rebuilt from the guard's {@code PolicySet} and
- * {@code PolicyRevoked} logs since the deployment block: what a book loaded from the indexer's mirror needs before it
- * follows the chain (the chain path reads the same logs as it backfills). Only the guard's two policy events are asked
- * for, so the whole history is a few {@code eth_getLogs} calls: ranges of up to {@code maxRange} blocks, halved when
- * the provider refuses a range as too large.
+ * The margin-guard policies in force at the end of a block, rebuilt from the guard's {@code PolicySet},
+ * {@code PolicyRevoked} and {@code ToppedUp} (which re-arms a policy) logs since the deployment block: what a book
+ * loaded from the indexer's mirror needs before it follows the chain (the chain path reads the same logs as it
+ * backfills). Only these three events are asked for, so the whole history is a few {@code eth_getLogs} calls: ranges
+ * of up to {@code maxRange} blocks, halved when the provider refuses a range as too large.
  */
 public final class GuardPolicyReader {
     private static final List<String> TOPICS = List.of(EventEncoder.encode(MarginGuard.POLICYSET_EVENT),
-            EventEncoder.encode(MarginGuard.POLICYREVOKED_EVENT));
+            EventEncoder.encode(MarginGuard.POLICYREVOKED_EVENT), EventEncoder.encode(MarginGuard.TOPPEDUP_EVENT));
 
     private final RpcClient rpc;
     private final String guard;
@@ -67,6 +67,8 @@ public final class GuardPolicyReader {
                                 policies.put(set.vaultId.longValueExact(), GuardPolicy.of(set));
                         case MarginGuard.PolicyRevokedEventResponse revoked ->
                                 policies.remove(revoked.vaultId.longValueExact());
+                        case MarginGuard.ToppedUpEventResponse topUp ->
+                                policies.computeIfPresent(topUp.vaultId.longValueExact(), (id, p) -> p.rearmed(topUp));
                         default -> { }
                     }
                 });

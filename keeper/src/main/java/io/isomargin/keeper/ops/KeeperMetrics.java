@@ -56,7 +56,7 @@ import org.web3j.utils.Numeric;
  *       {@code isomargin_keeper_top_ups_failed_total{reason}} (a guarded vault under its trigger that could not be
  *       topped up, once per vault and reason until it recovers: {@code cap}, {@code allowance}, {@code balance},
  *       {@code expired}, {@code disarmed}, {@code other}), {@code isomargin_keeper_top_ups_skipped_total} (in a mined top-up of ours
- *       but skipped by the guard), gauges {@code isomargin_keeper_vaults_guarded} (live policies) and
+ *       but skipped by the guard), gauges {@code isomargin_keeper_vaults_guarded} (live policies on armed vaults) and
  *       {@code isomargin_keeper_vaults_below_trigger}
  *   <li>money: {@code isomargin_keeper_gas_spent_wei_total} (gas used x effective price of mined and reverted
  *       transactions), gauge {@code isomargin_keeper_net_profit{market}} (loan-token base units, signed: seized
@@ -130,8 +130,8 @@ public final class KeeperMetrics {
                 .description("Gas paid: gas used x effective gas price of mined and reverted transactions")
                 .register(registry);
         rpcErrors = counter("isomargin.keeper.rpc.errors", "RPC calls that failed after retries and failover");
-        gauge("isomargin.keeper.vaults.guarded", "Open vaults with a live margin-guard policy at the latest judged "
-                + "block", guarded);
+        gauge("isomargin.keeper.vaults.guarded", "Open vaults a margin-guard policy defends (live, the vault armed) at "
+                + "the latest judged block", guarded);
         gauge("isomargin.keeper.vaults.below.trigger", "Guarded vaults under their top-up trigger at the latest "
                 + "judged block", belowTrigger);
         topUpsSent = counter("isomargin.keeper.top.ups.sent", "Vaults in margin-guard top-up transactions sent");

@@ -104,7 +104,7 @@ public record KeeperStatus(String sender, boolean dryRun, long block, int tracke
     /**
      * One market's vault counts.
      *
-     * @param guarded      open vaults with a live margin-guard policy (not expired, set by the vault's owner)
+     * @param guarded      open vaults a live margin-guard policy defends (not expired, set by the vault's owner, armed)
      * @param belowTrigger guarded vaults whose health is below their policy's trigger (to be topped up)
      */
     public record MarketVaults(long marketId, int vaults, int liquidatable, int guarded, int belowTrigger,

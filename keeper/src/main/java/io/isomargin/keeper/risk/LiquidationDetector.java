@@ -30,9 +30,9 @@ import org.slf4j.LoggerFactory;
  * leaves undecided, with the exact big-integer health; the result is exactly the exact health's, and goes to the
  * {@link CandidateSink}. A market whose bound no longer holds is re-indexed first.
  *
- * <p>Guarded vaults (a live margin-guard policy in the book: not expired at the block, set by the vault's owner) are
- * judged beside: each one's exact health is compared with its policy's trigger, and those below it go out with the
- * market's result as {@link TopUpCandidate}s, whether or not they are liquidatable yet.
+ * <p>Guarded vaults (a live margin-guard policy in the book: not expired at the block, set by the vault's owner, the
+ * vault armed) are judged beside: each one's exact health is compared with its policy's trigger, and those below it go
+ * out with the market's result as {@link TopUpCandidate}s, whether or not they are liquidatable yet.
  *
  * <p>Runs on the book's writer thread; {@link #latest} may be read from any thread.
  */

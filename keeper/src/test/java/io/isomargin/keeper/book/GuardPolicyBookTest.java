@@ -140,6 +140,43 @@ class GuardPolicyBookTest {
         }
     }
 
+    /**
+     * The armed position a policy defends, as the guard records it: from the PolicySet, moved by each ToppedUp, both
+     * on the chain path and with a mirror snapshot (the guard's logs); a borrow since disarms the vault, which then
+     * no longer counts as guarded.
+     */
+    @Test
+    void theArmedPositionFollowsPolicySetAndToppedUpAndABorrowDisarms(PostgresDatabase db) throws Exception {
+        Credentials owner = chain.credentials(2);
+        Credentials executor = chain.credentials(5);
+        BigInteger a = d.openVault(owner, d.wethMarket(), units(10, 18), units(15_000, 6)); // health 1.2
+        GuardPolicies.set(d, owner, a, "1.3", "1.5", FIVE_WETH, FIVE_WETH); // under its trigger already
+        d.mintAndApprove(owner, d.weth().getContractAddress(), FIVE_WETH);
+        d.tokenAs(d.weth().getContractAddress(), owner).approve(d.guard().getContractAddress(), FIVE_WETH).send();
+        d.guardAs(executor).topUp(a).send();
+        var armed = d.guard().armedPosition(a).send();
+        assertTrue(armed.collateral.compareTo(units(10, 18)) > 0, "the top-up moved the armed position");
+
+        try (InProcessIndexer indexer = new InProcessIndexer(d, db).startAndCatchUp(d);
+                KeeperBookHarness fromMirror = KeeperBookHarness.guardedFromMirror(d, InProcessIndexer.database(db));
+                KeeperBookHarness fromChain = KeeperBookHarness.guardedFromChain(d).start()) {
+            fromMirror.follower.start();
+            for (KeeperBookHarness k : List.of(fromMirror, fromChain)) {
+                GuardPolicy p = k.book.policy(a.longValueExact());
+                assertEquals(armed.collateral, p.armedCollateral());
+                assertEquals(armed.debtShares, p.armedDebtShares());
+                assertTrue(p.armed(k.book.vault(a.longValueExact())));
+                assertEquals(1, k.detector.latest().get(d.wethMarket().longValueExact()).guarded());
+            }
+            d.engineAs(owner).borrow(a, units(100, 6), owner.getAddress()).send();
+            for (KeeperBookHarness k : List.of(fromMirror, fromChain)) {
+                k.catchUp();
+                assertTrue(!k.book.policy(a.longValueExact()).armed(k.book.vault(a.longValueExact())), "disarmed");
+                assertEquals(0, k.detector.latest().get(d.wethMarket().longValueExact()).guarded());
+            }
+        }
+    }
+
     private static List<Long> ids(LiquidationCandidates c) {
         return c.topUps().stream().map(TopUpCandidate::vaultId).toList();
     }
