@@ -18,7 +18,7 @@ import java.util.Objects;
  * @param maxPerDay    the most the vault's top-ups may take in any 24 hours (amount plus fee)
  * @param armed        the position top-ups defend ({@code armedPosition(vaultId)}): as the last {@code PolicySet} or
  *                     {@code ToppedUp} left it; zero once revoked
- * @param setBy        who set the terms (the owner or an operator), lower-case
+ * @param setBy        who set the terms (the vault's owner: the guard refuses operators), lower-case
  * @param set          the {@code PolicySet} log
  * @param revokedBy    who revoked the policy (lower-case), or null while it is active
  * @param updatedBlock block of the last event that changed the row
