@@ -8,6 +8,8 @@
 # Environment:
 #   HARDHAT_INTERVAL_MS  0 or unset: automine (a block per transaction); N > 0: a block every N ms (the demo: 1000)
 #   HARDHAT_NODE_TIMEOUT seconds to wait for the node to answer (default 60)
+#   HARDHAT_GC_INTERVAL_MS  a forced garbage collection every N ms (default 1000, 0 = none): read by the config,
+#                        see tools/hardhat/hardhat.config.cjs
 # The node's output goes to LOG_FILE (default target/hardhat/node-PORT.log). Chain id 31337, the 20 dev accounts of
 # the default mnemonic (the same keys as Anvil's), 30M block gas limit, EIP-170 contract size limit enforced.
 set -euo pipefail

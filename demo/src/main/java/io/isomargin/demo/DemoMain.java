@@ -225,6 +225,12 @@ public final class DemoMain implements Callable<Integer> {
         keeperEnv.put("ISOMARGIN_KEEPER_LIQUIDATION_GAS_BUDGET", "15000000");
         // every round of every vault in one block needs more than the default 4 transactions in flight
         keeperEnv.put("ISOMARGIN_KEEPER_GAS_MAX_IN_FLIGHT", "16");
+        if (localChain == LocalChain.HARDHAT) {
+            // a Hardhat node answers slowly: up to 5 s a call here with the keeper's call limit, up to 20 s without.
+            // A call the keeper gives up at its default 10 s and sends again still runs in the node (it never drops
+            // one), so the keeper waits longer instead
+            keeperEnv.put("ISOMARGIN_KEEPER_RPC_TIMEOUT", "60s");
+        }
         if (capitalFree) {
             keeperEnv.put("ISOMARGIN_KEEPER_LIQUIDATION_MODE", "capital-free");
             keeperEnv.put("ISOMARGIN_KEEPER_LIQUIDATION_MAX_SLIPPAGE_BPS", Integer.toString(maxSlippageBps));

@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -46,6 +47,14 @@ import org.web3j.protocol.http.HttpService;
  * same endpoint (the next endpoint still gets it): the caller, which can ask for less, hears of it at once. Both
  * circuits share the endpoint's rate limiter.
  *
+ * <p><b>Calls that execute code.</b> {@code eth_call}, {@code eth_estimateGas} and the like ({@link
+ * #EXECUTING_METHODS}) cost the node a contract execution each (an estimate, several), and a node runs the ones it
+ * is sent side by side: a burst of them makes each slow, the slow ones time out here and are retried while the node
+ * still works on the ones given up, and a Hardhat node holds each one's execution trace in memory until it is
+ * answered (30-58 estimates at once, 3-20 s each, in the 2,000-vault demo). With {@link RpcConfig#maxConcurrentCalls()} set, at most
+ * that many are in flight per endpoint; the others wait here, in arrival order, for a free slot before they are sent,
+ * and the wait does not count against the request timeout. Every other call goes past the queue.
+ *
  * <pre>{@code
  * try (RpcClient rpc = RpcClient.connect(RpcConfig.defaults(List.of(primary, fallback)))) {
  *     long head = rpc.call(Web3j::ethBlockNumber).getBlockNumber().longValueExact();
@@ -56,6 +65,9 @@ public final class RpcClient implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RpcClient.class);
     /** The methods whose answers grow with what is asked: sent through the endpoints' bulk circuit breakers. */
     public static final Set<String> BULK_METHODS = Set.of("eth_getLogs", "eth_getBlockReceipts");
+    /** The methods that run contract code on the node: limited by {@link RpcConfig#maxConcurrentCalls()}. */
+    public static final Set<String> EXECUTING_METHODS = Set.of("eth_call", "eth_estimateGas", "eth_createAccessList",
+            "eth_simulateV1", "debug_traceCall");
 
     private final List<RpcEndpoint> endpoints;
     private final OkHttpClient http;
@@ -112,8 +124,10 @@ public final class RpcClient implements AutoCloseable {
                             .limitRefreshPeriod(Duration.ofSeconds(1))
                             .timeoutDuration(config.requestTimeout())
                             .build()));
+            Optional<Semaphore> slots = config.maxConcurrentCalls() == 0 ? Optional.empty()
+                    : Optional.of(new Semaphore(config.maxConcurrentCalls(), true)); // fair: in arrival order
             endpoints.add(new RpcEndpoint(url, web3j, CircuitBreaker.of(name, circuitConfig),
-                    CircuitBreaker.of(name + "-bulk", circuitConfig), Retry.of(name, retryConfig), limiter));
+                    CircuitBreaker.of(name + "-bulk", circuitConfig), Retry.of(name, retryConfig), limiter, slots));
         }
         return new RpcClient(endpoints, http, executor);
     }
@@ -195,7 +209,13 @@ public final class RpcClient implements AutoCloseable {
 
     /** One try on {@code endpoint} outside its circuit breaker (which stays as it is), through its rate limiter. */
     private <T extends Response<?>> T lastResort(RpcEndpoint endpoint, Request<?, T> request) {
-        endpoint.rateLimiter().ifPresent(RateLimiter::acquirePermission);
+        Semaphore slot = takeSlot(endpoint, request.getMethod());
+        try {
+            endpoint.rateLimiter().ifPresent(RateLimiter::acquirePermission);
+        } catch (RuntimeException e) {
+            if (slot != null) slot.release();
+            throw e;
+        }
         try {
             T response = request.send();
             if (response.hasError()) {
@@ -211,14 +231,40 @@ public final class RpcClient implements AutoCloseable {
                             List.of(endpoint.url())), e);
             errors[failure.kind().ordinal()].increment();
             throw failure;
+        } finally {
+            if (slot != null) slot.release();
         }
+    }
+
+    /**
+     * Waits for a free call slot of {@code endpoint} when {@code method} executes code and the endpoint limits such
+     * calls; returns the semaphore to release after the request, or null when none was taken.
+     */
+    private static Semaphore takeSlot(RpcEndpoint endpoint, String method) {
+        if (endpoint.callSlots().isEmpty() || !EXECUTING_METHODS.contains(method)) return null;
+        Semaphore slots = endpoint.callSlots().get();
+        try {
+            slots.acquire();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RpcException(RpcErrorKind.PERMANENT, method, endpoint.displayName(), null,
+                    "interrupted while waiting for a free call slot", e);
+        }
+        return slots;
     }
 
     /** One try on one endpoint, through its rate limiter and the circuit breaker of the request's method. */
     private <T extends Response<?>> T attempt(RpcEndpoint endpoint, Request<?, T> request) {
-        endpoint.rateLimiter().ifPresent(RateLimiter::acquirePermission);
+        // the slot first: a call queued behind others holds no rate permit and no (half-open) circuit permission
+        Semaphore slot = takeSlot(endpoint, request.getMethod());
         CircuitBreaker circuit = endpoint.circuitBreakerFor(request.getMethod());
-        circuit.acquirePermission();
+        try {
+            endpoint.rateLimiter().ifPresent(RateLimiter::acquirePermission);
+            circuit.acquirePermission();
+        } catch (RuntimeException e) {
+            if (slot != null) slot.release();
+            throw e;
+        }
         long start = System.nanoTime();
         try {
             T response = request.send();
@@ -238,6 +284,8 @@ public final class RpcClient implements AutoCloseable {
             // the breaker's predicate counts only transient failures; the others release the permission
             circuit.onError(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS, failure);
             throw failure;
+        } finally {
+            if (slot != null) slot.release();
         }
     }
 

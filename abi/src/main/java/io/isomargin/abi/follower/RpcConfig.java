@@ -22,6 +22,11 @@ import java.util.Objects;
  * @param failureRatePercent  failure rate (of transient failures) in the window that opens the circuit, 1..100
  * @param circuitOpenDuration how long an open circuit skips its endpoint before one trial (half-open) call
  * @param maxRequestsPerSecond per-endpoint request rate limit; 0 for none
+ * @param maxConcurrentCalls  per endpoint, how many requests that execute contract code ({@link
+ *                            RpcClient#EXECUTING_METHODS}: {@code eth_call}, {@code eth_estimateGas}, ...) may be in
+ *                            flight at once; further ones wait for a free slot before they are sent (the wait is not
+ *                            part of the request timeout); 0 for no limit. Other calls (head polls, logs, receipts,
+ *                            sends) are never held back by it.
  */
 public record RpcConfig(
         List<String> httpUrls,
@@ -32,7 +37,19 @@ public record RpcConfig(
         int circuitWindow,
         int failureRatePercent,
         Duration circuitOpenDuration,
-        int maxRequestsPerSecond) {
+        int maxRequestsPerSecond,
+        int maxConcurrentCalls) {
+
+    /** The largest {@link #maxConcurrentCalls} accepted. */
+    public static final int MAX_CONCURRENT_CALLS_LIMIT = 1024;
+
+    /** Without a limit on calls in flight ({@code maxConcurrentCalls} 0). */
+    public RpcConfig(List<String> httpUrls, Duration requestTimeout, int maxAttempts, Duration initialBackoff,
+            Duration maxBackoff, int circuitWindow, int failureRatePercent, Duration circuitOpenDuration,
+            int maxRequestsPerSecond) {
+        this(httpUrls, requestTimeout, maxAttempts, initialBackoff, maxBackoff, circuitWindow, failureRatePercent,
+                circuitOpenDuration, maxRequestsPerSecond, 0);
+    }
 
     public RpcConfig {
         Objects.requireNonNull(httpUrls, "rpc.httpUrls must be set");
@@ -75,13 +92,24 @@ public record RpcConfig(
             throw new IllegalArgumentException("rpc.maxRequestsPerSecond must be 0 (unlimited) or positive, got "
                     + maxRequestsPerSecond);
         }
+        if (maxConcurrentCalls < 0 || maxConcurrentCalls > MAX_CONCURRENT_CALLS_LIMIT) {
+            throw new IllegalArgumentException("rpc.maxConcurrentCalls must be 0 (unlimited) to "
+                    + MAX_CONCURRENT_CALLS_LIMIT + ", got " + maxConcurrentCalls);
+        }
+    }
+
+    /** This config with at most {@code maxConcurrentCalls} executing calls in flight per endpoint (0: no limit). */
+    public RpcConfig withMaxConcurrentCalls(int maxConcurrentCalls) {
+        return new RpcConfig(httpUrls, requestTimeout, maxAttempts, initialBackoff, maxBackoff, circuitWindow,
+                failureRatePercent, circuitOpenDuration, maxRequestsPerSecond, maxConcurrentCalls);
     }
 
     /** Production defaults for {@code httpUrls}: 10 s timeout, 4 attempts from 250 ms up to 5 s apart, a circuit
-     * that opens at 50% failures of the last 10 calls for 30 s, no rate limit. */
+     * that opens at 50% failures of the last 10 calls for 30 s, no rate limit, no limit on calls in flight.
+     */
     public static RpcConfig defaults(List<String> httpUrls) {
         return new RpcConfig(httpUrls, Duration.ofSeconds(10), 4, Duration.ofMillis(250), Duration.ofSeconds(5),
-                10, 50, Duration.ofSeconds(30), 0);
+                10, 50, Duration.ofSeconds(30), 0, 0);
     }
 
     static void requirePositive(Duration d, String name) {

@@ -5,6 +5,7 @@ import io.github.resilience4j.ratelimiter.RateLimiter;
 import io.github.resilience4j.retry.Retry;
 import io.isomargin.abi.config.Redact;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
 import org.web3j.protocol.Web3j;
 
 /**
@@ -22,9 +23,11 @@ import org.web3j.protocol.Web3j;
  * @param retry              retries transient failures with exponential backoff and jitter (a bulk read that timed
  *                           out is not retried: the caller asks for less)
  * @param rateLimiter        caps its request rate (every call, bulk or not), when configured
+ * @param callSlots          caps how many of its calls that execute contract code ({@link
+ *                           RpcClient#EXECUTING_METHODS}) are in flight at once, when configured: one permit each
  */
 public record RpcEndpoint(String url, Web3j web3j, CircuitBreaker circuitBreaker, CircuitBreaker bulkCircuitBreaker,
-        Retry retry, Optional<RateLimiter> rateLimiter) {
+        Retry retry, Optional<RateLimiter> rateLimiter, Optional<Semaphore> callSlots) {
 
     /** Its URL with credentials (user info, API-key path segments, query) masked, for logs and error messages. */
     public String displayName() {

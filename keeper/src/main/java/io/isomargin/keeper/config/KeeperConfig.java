@@ -44,12 +44,21 @@ import java.util.function.Predicate;
 public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optional<PostgresUrl> database,
         Follower follower, KeyConfig key, Gas gas, Liquidation liquidation, Guard guard, boolean dryRun, Http http) {
 
+    /**
+     * {@code rpc.max-concurrent-calls} unless configured: the keeper simulates a block's liquidations and top-ups side
+     * by side, and a node runs what it is sent side by side; without a limit a Hardhat node ran 30-58 gas estimates
+     * at once, each slow enough to time out and be sent again while the node still ran it, and held every one's
+     * execution trace in memory.
+     */
+    public static final int DEFAULT_MAX_CONCURRENT_CALLS = 8;
+
     /** The prefix of the environment variables that override the file. */
     public static final String ENV_PREFIX = "ISOMARGIN_KEEPER_";
 
     /** Every key the file and the environment may set ({@code key.private-key-env} names one more variable). */
     public static final ConfigKeys KEYS = ConfigKeys.of("deployment", "markets",
             "rpc.http-urls", "rpc.ws-url", "rpc.timeout", "rpc.max-requests-per-second",
+            "rpc.max-concurrent-calls",
             "send.rpc-url",
             "database.url",
             "follower.confirmations", "follower.reorg-window", "follower.max-range", "follower.poll-interval",
@@ -81,12 +90,15 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
      * @param wsUrl                {@code rpc.ws-url}: a ws(s) endpoint for new-head notifications (optional)
      * @param timeout              {@code rpc.timeout}: one request, 100ms..5m, default 10s
      * @param maxRequestsPerSecond {@code rpc.max-requests-per-second}: per endpoint, 0..100000, default 0 = no limit
+     * @param maxConcurrentCalls   {@code rpc.max-concurrent-calls}: per endpoint, how many simulations and gas
+     *                             estimates ({@code eth_call}, {@code eth_estimateGas}) are in flight at once, 0..1024,
+     *                             default {@value #DEFAULT_MAX_CONCURRENT_CALLS}; 0 = no limit
      * @param sendUrl              {@code send.rpc-url}: an http(s) endpoint that alone receives the keeper's signed
      *                             transactions (a private or protected RPC), distinct from the read endpoints;
      *                             empty (default): transactions go to {@code rpc.http-urls}
      */
     public record Rpc(List<String> httpUrls, Optional<String> wsUrl, Duration timeout, int maxRequestsPerSecond,
-            Optional<String> sendUrl) {
+            int maxConcurrentCalls, Optional<String> sendUrl) {
         public Rpc {
             httpUrls = List.copyOf(httpUrls);
             Objects.requireNonNull(wsUrl, "wsUrl");
@@ -256,7 +268,10 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
 
         Rpc rpc = new Rpc(c.urls("rpc.http-urls", Set.of("http", "https")), c.url("rpc.ws-url", Set.of("ws", "wss")),
                 c.duration("rpc.timeout", Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofMinutes(5)),
-                c.intValue("rpc.max-requests-per-second", 0, 0, 100_000), c.url("send.rpc-url", Set.of("http", "https")));
+                c.intValue("rpc.max-requests-per-second", 0, 0, 100_000),
+                c.intValue("rpc.max-concurrent-calls", DEFAULT_MAX_CONCURRENT_CALLS, 0,
+                        RpcConfig.MAX_CONCURRENT_CALLS_LIMIT),
+                c.url("send.rpc-url", Set.of("http", "https")));
 
         Optional<PostgresUrl> database = c.optionalString("database.url")
                 .map(url -> PostgresUrl.parse("database.url", url, "the indexer's database"));
@@ -427,11 +442,12 @@ public record KeeperConfig(Path deployment, List<Long> markets, Rpc rpc, Optiona
         return List.copyOf(out);
     }
 
-    /** The RPC guards: production defaults with this config's endpoints, timeout and rate limit. */
+    /** The RPC guards: production defaults with this config's endpoints, timeout, rate limit and call slots. */
     public RpcConfig rpcConfig() {
         RpcConfig d = RpcConfig.defaults(rpc.httpUrls());
         return new RpcConfig(rpc.httpUrls(), rpc.timeout(), d.maxAttempts(), d.initialBackoff(), d.maxBackoff(),
-                d.circuitWindow(), d.failureRatePercent(), d.circuitOpenDuration(), rpc.maxRequestsPerSecond());
+                d.circuitWindow(), d.failureRatePercent(), d.circuitOpenDuration(), rpc.maxRequestsPerSecond(),
+                rpc.maxConcurrentCalls());
     }
 
     /**

@@ -76,6 +76,12 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
      * into a block.
      */
     static final long STATE_HEADROOM_PER_VAULT = 10_000;
+    /**
+     * The most gas one transaction may have (EIP-7825, from Osaka: 2^24). A node refuses a transaction, and an
+     * {@code eth_call}, with a larger limit ("transaction gas limit ... is greater than the cap"), so no limit the
+     * keeper sends or simulates with goes above it.
+     */
+    public static final long MAX_TX_GAS = 16_777_216;
     /** Waves of batches per market and block (a wave stops at the in-flight limit; the next one takes what is left). */
     private static final int MAX_WAVES = 8;
     /** Batches prepared at once in a wave when the in-flight limit does not bound it (dry run). */
@@ -798,12 +804,25 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
      * against another when a rival's transaction, a price update or our own earlier batch lands first in the block
      * (a partial round estimated becomes the round that seizes everything and writes bad debt off). The limit is the
      * larger of 1.25x the estimate and the estimate plus {@link #STATE_HEADROOM_PER_VAULT} per vault, so a big batch
-     * keeps a margin that grows with its vaults. Unused gas is not paid.
+     * keeps a margin that grows with its vaults, and at most {@link #MAX_TX_GAS}. Unused gas is not paid.
      */
     static BigInteger gasLimit(BigInteger estimate, int vaults) {
+        return capped(wantedGasLimit(estimate, vaults), estimate);
+    }
+
+    /** {@link #gasLimit} before the per-transaction cap. */
+    static BigInteger wantedGasLimit(BigInteger estimate, int vaults) {
         BigInteger proportional = estimate.multiply(BigInteger.valueOf(5)).divide(BigInteger.valueOf(4));
         BigInteger perVault = estimate.add(BigInteger.valueOf(STATE_HEADROOM_PER_VAULT * (long) vaults));
         return proportional.max(perVault);
+    }
+
+    /**
+     * {@code limit}, at most {@link #MAX_TX_GAS}; an {@code estimate} above the cap is left as it is (no limit would
+     * run it, and the node says so).
+     */
+    static BigInteger capped(BigInteger limit, BigInteger estimate) {
+        return limit.min(BigInteger.valueOf(MAX_TX_GAS).max(estimate));
     }
 
     /**

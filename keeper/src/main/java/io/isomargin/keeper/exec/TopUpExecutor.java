@@ -200,8 +200,7 @@ public final class TopUpExecutor implements AutoCloseable {
 
         // then together, in batches prepared side by side
         List<CompletableFuture<Prepared>> batches = new ArrayList<>();
-        for (int from = 0; from < runnable.size(); from += MAX_BATCH) {
-            List<Ready> chunk = runnable.subList(from, Math.min(runnable.size(), from + MAX_BATCH));
+        for (List<Ready> chunk : batches(runnable)) {
             batches.add(CompletableFuture.supplyAsync(() -> prepare(c, chunk, token, expectedFee), preparing));
         }
         List<Prepared> sendable = new ArrayList<>();
@@ -306,14 +305,49 @@ public final class TopUpExecutor implements AutoCloseable {
     }
 
     /**
+     * {@code vaults} in order, cut into batches of at most {@link #MAX_BATCH} whose gas limit ({@link
+     * #wantedGasLimit}) stays within the per-transaction cap ({@link LiquidationExecutor#MAX_TX_GAS}). Cut at
+     * {@code MAX_BATCH} alone, 50 top-ups asked for more than the cap: a Hardhat node refused the batch's simulation,
+     * every vault of it was left out, and the same 50 were simulated again block after block and never topped up.
+     */
+    static <T> List<List<T>> batches(List<T> vaults, java.util.function.Function<T, BigInteger> gas) {
+        List<List<T>> out = new ArrayList<>();
+        List<T> current = new ArrayList<>();
+        List<BigInteger> currentGas = new ArrayList<>();
+        for (T v : vaults) {
+            current.add(v);
+            currentGas.add(gas.apply(v));
+            boolean tooMany = current.size() > MAX_BATCH;
+            if (current.size() > 1 && (tooMany || wantedGasLimit(batchGasOf(currentGas), current.size())
+                    .compareTo(BigInteger.valueOf(LiquidationExecutor.MAX_TX_GAS)) > 0)) {
+                current.removeLast();
+                currentGas.removeLast();
+                out.add(current);
+                current = new ArrayList<>(List.of(v));
+                currentGas = new ArrayList<>(List.of(gas.apply(v)));
+            }
+        }
+        if (!current.isEmpty()) out.add(current);
+        return out;
+    }
+
+    private static List<List<Ready>> batches(List<Ready> runnable) {
+        return batches(runnable, Ready::gas);
+    }
+
+    /**
      * The gas of a batch by its vaults' estimates alone: the sum, less the intrinsic 21,000 of every transaction but
      * one (each vault's self-call inside the batch costs less than that), raised by 1/63 since a self-call is given at
      * most 63/64 of the gas left (EIP-150).
      */
     private static BigInteger batchGas(List<Ready> vaults) {
+        return batchGasOf(vaults.stream().map(Ready::gas).toList());
+    }
+
+    static BigInteger batchGasOf(List<BigInteger> estimates) {
         BigInteger sum = BigInteger.valueOf(INTRINSIC_GAS);
-        for (Ready r : vaults) {
-            sum = sum.add(r.gas().subtract(BigInteger.valueOf(INTRINSIC_GAS)).max(BigInteger.ZERO));
+        for (BigInteger g : estimates) {
+            sum = sum.add(g.subtract(BigInteger.valueOf(INTRINSIC_GAS)).max(BigInteger.ZERO));
         }
         return sum.add(sum.divide(BigInteger.valueOf(63)));
     }
@@ -334,7 +368,12 @@ public final class TopUpExecutor implements AutoCloseable {
      * to start one with less left (it stops the batch there, {@code BatchStopped}), though a top-up uses about half.
      */
     static BigInteger gasLimit(BigInteger gas, int vaults) {
-        return LiquidationExecutor.gasLimit(gas, vaults).max(gas.add(BigInteger.valueOf(ENTRY_RESERVE)));
+        return LiquidationExecutor.capped(wantedGasLimit(gas, vaults), gas);
+    }
+
+    /** {@link #gasLimit} before the per-transaction cap: what {@link #batches} keeps within it. */
+    static BigInteger wantedGasLimit(BigInteger gas, int vaults) {
+        return LiquidationExecutor.wantedGasLimit(gas, vaults).max(gas.add(BigInteger.valueOf(ENTRY_RESERVE)));
     }
 
     /**

@@ -29,6 +29,7 @@ class KeeperConfigTest {
               ws-url: ws://127.0.0.1:8545
               timeout: 5s
               max-requests-per-second: 25
+              max-concurrent-calls: 3
             database:
               url: postgres://keeper:p%40ss@db.local:6543/mirror
             follower:
@@ -85,6 +86,7 @@ class KeeperConfigTest {
         assertEquals(Optional.of("ws://127.0.0.1:8545"), c.rpc().wsUrl());
         assertEquals(Duration.ofSeconds(5), c.rpc().timeout());
         assertEquals(25, c.rpcConfig().maxRequestsPerSecond());
+        assertEquals(3, c.rpcConfig().maxConcurrentCalls());
         assertEquals(Duration.ofSeconds(5), c.rpcConfig().requestTimeout());
         assertEquals(new PostgresUrl("db.local", 6543, "mirror", "keeper", "p@ss"), c.database().orElseThrow());
         assertEquals("jdbc:postgresql://db.local:6543/mirror", c.database().get().jdbcUrl());
@@ -122,6 +124,8 @@ class KeeperConfigTest {
         assertEquals(Optional.empty(), c.rpc().wsUrl());
         assertEquals(Duration.ofSeconds(10), c.rpc().timeout());
         assertEquals(0, c.rpc().maxRequestsPerSecond());
+        assertEquals(KeeperConfig.DEFAULT_MAX_CONCURRENT_CALLS, c.rpcConfig().maxConcurrentCalls());
+        assertEquals(0, c.sendRpcConfig().map(r -> r.maxConcurrentCalls()).orElse(0));
         assertEquals(new KeeperConfig.Follower(0, 64, 2000, Duration.ofSeconds(1)), c.follower());
         assertEquals(KeyConfig.privateKeyEnv("KEEPER_DEV_KEY"), c.key());
         assertEquals(new FeePolicy(new BigInteger("100000000000"), new BigInteger("1000000000"), 200, 125),
@@ -208,6 +212,10 @@ class KeeperConfigTest {
                 new Case("markets: [2, 1]", "markets: [2, x]", "markets", "x", "market ids"),
                 new Case("max-requests-per-second: 25", "max-requests-per-second: -1", "rpc.max-requests-per-second",
                         "-1", "0 to 100000"),
+                new Case("max-concurrent-calls: 3", "max-concurrent-calls: -1", "rpc.max-concurrent-calls", "-1",
+                        "0 to 1024"),
+                new Case("max-concurrent-calls: 3", "max-concurrent-calls: 1025", "rpc.max-concurrent-calls",
+                        "1025", "0 to 1024"),
                 new Case("ws-url: ws://127.0.0.1:8545", "ws-url: http://127.0.0.1:8545", "rpc.ws-url",
                         "http://127.0.0.1:8545", "ws or wss"),
                 new Case("confirmations: 2", "confirmations: 32", "follower.confirmations", "32", "reorg-window"));
