@@ -243,6 +243,22 @@ public final class MirrorProjection {
         return new Run(before, times).apply(batch);
     }
 
+    /**
+     * The changes and the rows after them: {@code after} holds every market and pending risk change of
+     * {@code before} as the batch left them, and the vaults, guard policies and recent top-ups of {@code before}
+     * plus those the batch created, as it left them (what a writer that keeps the current rows in memory carries on
+     * to the next batch).
+     */
+    public record Projected(MirrorChanges changes, MirrorState after) {}
+
+    /** {@link #project(Decoded, MirrorState, BlockTimes)}, with the rows after the batch. */
+    public Projected projectWithState(Decoded batch, MirrorState before, BlockTimes times) {
+        Run run = new Run(before, times);
+        MirrorChanges changes = run.apply(batch);
+        return new Projected(changes, new MirrorState(run.markets, run.vaults, run.pendingRisk, run.policies,
+                run.recentTopUps));
+    }
+
     private static String position(Log log) {
         return log.getBlockNumber() + ":" + log.getLogIndex();
     }

@@ -26,7 +26,6 @@ import io.isomargin.indexer.projection.VaultRow;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import io.vertx.sqlclient.data.Numeric;
-import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -390,8 +389,14 @@ final class Tables {
 
     /* HELPERS */
 
+    /**
+     * {@code value} as a {@code NUMERIC} parameter, which the PostgreSQL client sends as the text of
+     * {@code Number.toString()}: a {@code Long} when it fits (its text is cheap), else the {@code BigInteger} itself
+     * (not wrapped in a {@code BigDecimal}, whose text costs a second layout).
+     */
     static Numeric num(BigInteger value) {
-        return value == null ? null : Numeric.create(new BigDecimal(value));
+        if (value == null) return null;
+        return Numeric.create(value.bitLength() < 64 ? (Number) value.longValue() : value);
     }
 
     static BigInteger big(Row row, String column) {
