@@ -50,7 +50,10 @@ import org.web3j.utils.Numeric;
 
 /**
  * Keeps the mirror in step with the chain: a {@link ChainFollower} over the engine and the markets' oracles feeds
- * {@link MirrorStore}, batch by batch (each committed before the next is fetched) and reorg by reorg.
+ * {@link MirrorStore}, batch by batch and reorg by reorg. While backfilling, a batch is decoded and projected while the
+ * one before it commits (at most {@value #MAX_COMMITS_IN_FLIGHT} commits in flight, taken in in order: the indexed
+ * block, the commit listeners and the kept range follow each); at the tip and before a rollback every commit is
+ * awaited before the follower moves on.
  *
  * <p>{@link #start()} checks that the node's chain id and the database's recorded deployment match {@code meta}
  * (refusing to start otherwise), then follows from the block after the committed cursor (or the deployment block),

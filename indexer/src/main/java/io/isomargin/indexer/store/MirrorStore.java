@@ -368,7 +368,9 @@ public final class MirrorStore {
     /** The transaction writing a projected batch; {@code locked} completes once it holds the cursor's lock. */
     private Future<BatchResult> commit(LogBatch batch, BlockTimes times, MirrorChanges changes, Promise<Void> locked) {
         return pool.withTransaction(conn -> lockCursor(conn).compose(cursor -> {
-            locked.tryComplete();
+            // without a cursor row (the first batch) there is no row lock to queue behind: the next batch waits for
+            // this one to end instead
+            if (cursor.isPresent()) locked.tryComplete();
             if (cursor.isPresent() && batch.fromBlock() <= cursor.get()) {
                 return Future.succeededFuture(new BatchResult(false, 0, cursor.get(), null));
             }
