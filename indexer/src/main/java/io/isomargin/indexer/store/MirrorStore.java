@@ -573,7 +573,24 @@ public final class MirrorStore {
     private record MultiRowKey(String sql, int columns, int rows) {}
 
     /** The full-size statement of each table, built once. */
-    private static final Map<MultiRowKey, String> MULTI_ROW = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<MultiRowKey, String> MULTI_ROW = new java.util.concurrent.ConcurrentHashMap<>() {
+        @Override
+        public String computeIfAbsent(MultiRowKey key, Function<? super MultiRowKey, ? extends String> build) {
+            String text = super.computeIfAbsent(key, build);
+            FULL_SIZE.add(text);
+            return text;
+        }
+    };
+    private static final Set<String> FULL_SIZE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Whether {@code sql} is one of the full-size multi-row statements, which every batch sends again: the pool
+     * keeps them prepared ({@link MirrorPool}), so PostgreSQL parses and plans each once per connection, not once a
+     * batch (the tail statements, of any size, are not kept).
+     */
+    static boolean isFullSizeStatement(String sql) {
+        return FULL_SIZE.contains(sql);
+    }
 
     /** {@code sql}'s {@code VALUES ($1, ..., $columns)} repeated for {@code rows} rows, renumbered. */
     static String multiRow(String sql, int columns, int rows) {
