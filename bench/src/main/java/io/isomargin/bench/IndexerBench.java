@@ -67,6 +67,12 @@ public final class IndexerBench implements Callable<Integer> {
     @Option(names = "--verify", description = "after the runs, compare every vault with the engine (slow)")
     boolean verify;
 
+    @Option(names = "--repeat", defaultValue = "1", paramLabel = "<n>",
+            description = "backfill the largest size this many times (each a fresh indexer on a fresh database, each "
+                    + "after its own measure of Anvil's eth_getLogs rate), so one fill gives several paired figures "
+                    + "(default ${DEFAULT-VALUE})")
+    int repeat;
+
     @Option(names = "--json", paramLabel = "<file>", description = "also write the results as JSON to this file")
     Path json;
 
@@ -90,6 +96,7 @@ public final class IndexerBench implements Callable<Integer> {
         if (sizes != null && sizes.stream().anyMatch(n -> n == null || n < 1)) {
             throw new CommandLine.ParameterException(new CommandLine(this), "--sizes must all be positive");
         }
+        if (repeat < 1) throw new CommandLine.ParameterException(new CommandLine(this), "--repeat must be positive");
         if (events < 1 || eventsPerTx < 20 || liveSeconds < 0 || liveEventsPerBlock < 20 || maxRange < 1) {
             throw new CommandLine.ParameterException(new CommandLine(this),
                     "--events must be positive, --events-per-tx and --live-events-per-block at least 20, "
@@ -107,6 +114,7 @@ public final class IndexerBench implements Callable<Integer> {
             List<String> addresses = List.of(meta.engine(), d.wethFeed().getContractAddress(),
                     d.linkFeed().getContractAddress());
             List<Map<String, Object>> bySize = new ArrayList<>();
+            List<Map<String, Object>> runs = new ArrayList<>();
             long emitted = 0;
             double fillSeconds = 0;
             for (int i = 0; i < targets.size(); i++) {
@@ -124,13 +132,14 @@ public final class IndexerBench implements Callable<Integer> {
                 }
                 fillSeconds += seconds(System.nanoTime() - fillStart);
                 long head = chain.blockNumber();
+                boolean last = i == targets.size() - 1;
+                for (int run = 1; run <= (last ? repeat : 1); run++) {
                 long readStart = System.nanoTime();
                 long total = countLogs(chain, addresses, meta.deployBlock(), head);
                 double readSeconds = seconds(System.nanoTime() - readStart);
                 out.printf(Locale.ROOT, "fill: %,d events (%,d from the fillers) in blocks #%d..#%d, %.1f s so far; "
                         + "anvil eth_getLogs alone (50-block ranges): %,.0f logs/s%n", total, emitted,
                         meta.deployBlock(), head, fillSeconds, total / readSeconds);
-                boolean last = i == targets.size() - 1;
                 try (PostgresDatabase db = PostgresDatabase.create()) {
                     Optional<String> ws = noWs ? Optional.empty()
                             : Optional.of(chain.rpcUrl().replace("http://", "ws://"));
@@ -139,8 +148,14 @@ public final class IndexerBench implements Callable<Integer> {
                         Map<String, Object> backfill = backfill(indexer, meta, head, total);
                         backfill.put("anvilGetLogsPerSecond", Math.round(total / readSeconds));
                         backfill.put("fillSeconds", round(fillSeconds));
-                        bySize.add(backfill);
-                        if (!last) continue;
+                        backfill.put("ratioToAnvil", Math.round(1000 * readSeconds
+                                / (double) backfill.get("seconds")) / 1000.0);
+                        out.printf(Locale.ROOT, "backfill run %d of %d: %.3f of anvil's eth_getLogs rate%n", run,
+                                last ? repeat : 1, backfill.get("ratioToAnvil"));
+                        if (run == 1) bySize.add(backfill);
+                        runs.add(backfill);
+                        if (!last || run < repeat) continue;
+                        if (repeat > 1) report.put("backfillRuns", runs);
                         report.put("backfill", backfill);
                         report.put("backfillBySize", bySize);
                         if (liveSeconds > 0) {
@@ -156,6 +171,7 @@ public final class IndexerBench implements Callable<Integer> {
                             }
                         }
                     }
+                }
                 }
             }
         }

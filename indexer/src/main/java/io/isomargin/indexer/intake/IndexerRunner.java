@@ -14,6 +14,7 @@ import io.isomargin.abi.tokens.TokenMetadata;
 import io.isomargin.abi.tokens.TokenReader;
 import io.isomargin.indexer.projection.BlockTimes;
 import io.isomargin.indexer.projection.MirrorProjection;
+import io.isomargin.indexer.store.CommitPendingException;
 import io.isomargin.indexer.store.IndexedCursor;
 import io.isomargin.indexer.store.IndexerMeta;
 import io.isomargin.indexer.store.MetaMismatchException;
@@ -49,7 +50,10 @@ import org.web3j.utils.Numeric;
 
 /**
  * Keeps the mirror in step with the chain: a {@link ChainFollower} over the engine and the markets' oracles feeds
- * {@link MirrorStore}, batch by batch (each committed before the next is fetched) and reorg by reorg.
+ * {@link MirrorStore}, batch by batch and reorg by reorg. While backfilling, a batch is decoded and projected while the
+ * one before it commits (at most {@value #MAX_COMMITS_IN_FLIGHT} commits in flight, taken in in order: the indexed
+ * block, the commit listeners and the kept range follow each); at the tip and before a rollback every commit is
+ * awaited before the follower moves on.
  *
  * <p>{@link #start()} checks that the node's chain id and the database's recorded deployment match {@code meta}
  * (refusing to start otherwise), then follows from the block after the committed cursor (or the deployment block),
@@ -95,6 +99,8 @@ public final class IndexerRunner implements AutoCloseable {
     private static final Duration FIRST_RETRY = Duration.ofMillis(500);
     private static final Duration MAX_RETRY = Duration.ofSeconds(30);
     private static final Duration CLOSE_GRACE = Duration.ofSeconds(5);
+    /** Commits in flight at most while backfilling: the batch committing and the next one, projected meanwhile. */
+    private static final int MAX_COMMITS_IN_FLIGHT = 2;
 
     private final RpcClient rpc;
     private final FollowerConfig followerConfig;
@@ -122,6 +128,8 @@ public final class IndexerRunner implements AutoCloseable {
     private volatile boolean closed;
     private volatile ChainFollower follower; // written under this
     private volatile CompletableFuture<?> inFlight = CompletableFuture.completedFuture(null);
+    /** Commits handed to the store and not taken in yet, oldest first (the follower's thread, then the supervisor). */
+    private final java.util.ArrayDeque<PendingCommit> pending = new java.util.ArrayDeque<>();
     private Thread supervisor; // guarded by this
     private volatile boolean started;
 
@@ -293,6 +301,7 @@ public final class IndexerRunner implements AutoCloseable {
             Optional<Integer> range) {}
 
     private ResumePoint loadResumePoint() {
+        store.forgetRows(); // the next batch is projected from the database's rows, not from what was in flight
         await(store.ensureMeta(meta), "checking the database's deployment");
         Optional<IndexedCursor> cursor = await(store.loadCursor(), "loading the cursor");
         List<BlockRef> recent = await(store.loadRecentBlocks(), "loading the recent block headers");
@@ -441,6 +450,7 @@ public final class IndexerRunner implements AutoCloseable {
         try {
             while (true) {
                 Throwable failure = outcome(follower.done());
+                drain(0, false); // commits still in flight land (listeners told) or are dropped before anything else
                 if (failure == null || closed) {
                     done.complete(null);
                     return;
@@ -492,7 +502,7 @@ public final class IndexerRunner implements AutoCloseable {
 
     private static boolean retryable(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause()) {
-            if (t instanceof ResumeFromCursorException) return true;
+            if (t instanceof ResumeFromCursorException || t instanceof CommitPendingException) return true;
         }
         return TransientFailures.isTransient(failure);
     }
@@ -579,30 +589,19 @@ public final class IndexerRunner implements AutoCloseable {
             if (!newTokens.isEmpty()) saveTokens(newTokens); // before the market is committed: never nameless
             LogBatch withOracles = lateOracles.isEmpty() ? batch : withLateOracleLogs(batch);
             LogBatch complete = withInitialAnswers(withOracles);
-            MirrorStore.BatchResult result = await(store.applyBatch(complete, blockTimes(complete)),
-                    "committing #" + batch.fromBlock() + "..#" + batch.toBlock());
-            if (result.applied()) {
-                indexedBlock = result.cursor();
-                committed();
-                for (CommitListener l : commitListeners) {
-                    l.committed(batch.fromBlock(), batch.toBlock(), result.changes());
-                }
-                eventsIndexed.addAndGet(withOracles.logs().size());
-                log.debug("committed #{}..#{}: {} log(s), {} row(s)", batch.fromBlock(), batch.toBlock(),
-                        complete.logs().size(), result.rows());
-                keepRange();
-            } else if (result.cursor() == batch.toBlock()) {
-                indexedBlock = result.cursor();
-                committed();
-                log.warn("batch #{}..#{} skipped: already committed", batch.fromBlock(), batch.toBlock());
-            } else {
-                throw new ResumeFromCursorException("batch #" + batch.fromBlock() + "..#" + batch.toBlock()
-                        + " skipped: the committed cursor is #" + result.cursor() + ", not where the follower was");
+            Future<MirrorStore.BatchResult> commit = store.applyBatch(complete, blockTimes(complete));
+            synchronized (pending) {
+                pending.addLast(new PendingCommit(batch, complete.logs().size(), withOracles.logs().size(), commit));
             }
+            // the next batch is decoded and projected while this one commits; at the tip (unfinalized blocks, or
+            // caught up) every commit is awaited before the follower moves on, as before the pipeline
+            boolean atTip = !batch.blocks().isEmpty() || batch.toBlock() >= head() - followerConfig.confirmations();
+            drain(atTip ? 0 : MAX_COMMITS_IN_FLIGHT - 1, true);
         }
 
         @Override
         public void onReorg(BlockRef commonAncestor) throws Exception {
+            drain(0, true); // what is in flight commits (or fails) first: the rollback then undoes it
             long before = indexedBlock;
             await(store.rollbackTo(commonAncestor), "rolling back to " + commonAncestor);
             indexedBlock = commonAncestor.number();
@@ -701,6 +700,80 @@ public final class IndexerRunner implements AutoCloseable {
             }
             logs.sort(Comparator.comparing(Log::getBlockNumber).thenComparing(Log::getLogIndex));
             return new LogBatch(batch.fromBlock(), batch.toBlock(), batch.blocks(), logs);
+        }
+    }
+
+    /** A batch handed to the store whose commit the runner has not taken in yet. */
+    private record PendingCommit(LogBatch batch, int logs, int events, Future<MirrorStore.BatchResult> commit) {}
+
+    /**
+     * Takes in the oldest commits in flight, in order, until at most {@code keep} are left: each awaited within
+     * {@code storeTimeout}, then the indexed block, the commit listeners and the kept range follow it. A failure is
+     * thrown ({@code strict}) after the commits behind it settled, or (not strict: the supervisor, after the follower
+     * stopped) ends the draining quietly, the rest awaited and dropped: the next follower resumes from the cursor.
+     */
+    private void drain(int keep, boolean strict) {
+        while (true) {
+            PendingCommit p;
+            synchronized (pending) {
+                if (pending.size() <= keep) return;
+                p = pending.peekFirst();
+            }
+            MirrorStore.BatchResult result;
+            try {
+                result = await(p.commit(), "committing #" + p.batch().fromBlock() + "..#" + p.batch().toBlock());
+                takeIn(p, result);
+            } catch (RuntimeException e) {
+                settleRest();
+                if (strict) throw e;
+                log.debug("indexer: commit in flight when following stopped failed: {}", message(e));
+                return;
+            }
+            synchronized (pending) {
+                pending.pollFirst();
+            }
+        }
+    }
+
+    /** Awaits (within {@code storeTimeout} each) and drops every commit still in flight, whatever its outcome. */
+    private void settleRest() {
+        List<PendingCommit> rest;
+        synchronized (pending) {
+            rest = List.copyOf(pending);
+            pending.clear();
+        }
+        for (PendingCommit p : rest) {
+            try {
+                p.commit().toCompletionStage().toCompletableFuture().get(storeTimeout.toMillis(),
+                        TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException | TimeoutException ignored) {
+                // failed or still hanging: the store refuses new batches until it settles, then resumes clean
+            }
+        }
+    }
+
+    private void takeIn(PendingCommit p, MirrorStore.BatchResult result) {
+        LogBatch batch = p.batch();
+        if (result.applied()) {
+            indexedBlock = result.cursor();
+            committed();
+            for (CommitListener l : commitListeners) {
+                l.committed(batch.fromBlock(), batch.toBlock(), result.changes());
+            }
+            eventsIndexed.addAndGet(p.events());
+            log.debug("committed #{}..#{}: {} log(s), {} row(s)", batch.fromBlock(), batch.toBlock(), p.logs(),
+                    result.rows());
+            keepRange();
+        } else if (result.cursor() == batch.toBlock()) {
+            indexedBlock = result.cursor();
+            committed();
+            log.warn("batch #{}..#{} skipped: already committed", batch.fromBlock(), batch.toBlock());
+        } else {
+            throw new ResumeFromCursorException("batch #" + batch.fromBlock() + "..#" + batch.toBlock()
+                    + " skipped: the committed cursor is #" + result.cursor() + ", not where the follower was");
         }
     }
 

@@ -160,15 +160,14 @@ public final class MirrorProjection {
 
     /** One log: an engine or guard event, an oracle's answer, or null for anything else. */
     private DecodedEvent decode(Log log) {
-        String address = address(log);
-        if (engine.equals(address)) {
+        if (isFrom(log, engine)) {
             return decoder.decodeEngine(log).map(e -> new DecodedEvent(log, e, null)).orElse(null);
         }
-        if (guard != null && guard.equals(address)) {
+        if (guard != null && isFrom(log, guard)) {
             return decoder.decodeGuard(log).map(e -> new DecodedEvent(log, e, null)).orElse(null);
         }
-        if (ANSWER_UPDATED.equals(topic0(log))) {
-            return decoder.decodeOracle(log).map(e -> new DecodedEvent(log, e, address)).orElse(null);
+        if (hasTopic0(log, ANSWER_UPDATED)) {
+            return decoder.decodeOracle(log).map(e -> new DecodedEvent(log, e, address(log))).orElse(null);
         }
         return null;
     }
@@ -191,7 +190,7 @@ public final class MirrorProjection {
         Map<Long, String> blocks = new java.util.TreeMap<>();
         if (guard == null) return blocks;
         for (Log log : batch.logs()) {
-            if (guard.equals(address(log)) && TOPPED_UP.equals(topic0(log))) {
+            if (isFrom(log, guard) && hasTopic0(log, TOPPED_UP)) {
                 blocks.put(log.getBlockNumber().longValueExact(), lower(log.getBlockHash()));
             }
         }
@@ -205,7 +204,7 @@ public final class MirrorProjection {
     public List<CreatedMarket> createdMarkets(LogBatch batch) {
         List<CreatedMarket> created = new ArrayList<>();
         for (Log log : batch.logs()) {
-            if (!engine.equals(address(log)) || !MARKET_CREATED.equals(topic0(log))) continue;
+            if (!isFrom(log, engine) || !hasTopic0(log, MARKET_CREATED)) continue;
             decoder.decodeEngine(log).ifPresent(e -> {
                 if (e instanceof IsomarginEngine.MarketCreatedEventResponse m) {
                     created.add(new CreatedMarket(log, lower(m.oracle), lower(m.loanToken),
@@ -243,13 +242,36 @@ public final class MirrorProjection {
         return new Run(before, times).apply(batch);
     }
 
+    /**
+     * The changes and the rows after them: {@code after} holds every market and pending risk change of
+     * {@code before} as the batch left them, and the vaults, guard policies and recent top-ups of {@code before}
+     * plus those the batch created, as it left them (what a writer that keeps the current rows in memory carries on
+     * to the next batch).
+     */
+    public record Projected(MirrorChanges changes, MirrorState after) {}
+
+    /** {@link #project(Decoded, MirrorState, BlockTimes)}, with the rows after the batch. */
+    public Projected projectWithState(Decoded batch, MirrorState before, BlockTimes times) {
+        Run run = new Run(before, times);
+        MirrorChanges changes = run.apply(batch);
+        return new Projected(changes, new MirrorState(run.markets, run.vaults, run.pendingRisk, run.policies,
+                run.recentTopUps));
+    }
+
     private static String position(Log log) {
         return log.getBlockNumber() + ":" + log.getLogIndex();
     }
 
-    private static String topic0(Log log) {
+    /** Whether {@code log} was emitted by {@code contract} (lower-case), without a lower-cased copy of every address:
+     * this runs for every log, several times a batch. */
+    private static boolean isFrom(Log log, String contract) {
+        return contract.equalsIgnoreCase(log.getAddress());
+    }
+
+    /** Whether {@code log}'s first topic is {@code topic} (lower-case), without a lower-cased copy. */
+    private static boolean hasTopic0(Log log, String topic) {
         List<String> topics = log.getTopics();
-        return topics == null || topics.isEmpty() ? "" : topics.get(0).toLowerCase(Locale.ROOT);
+        return topics != null && !topics.isEmpty() && topic.equalsIgnoreCase(topics.get(0));
     }
 
     private static String address(Log log) {

@@ -13,6 +13,7 @@ import io.isomargin.indexer.projection.RiskChangeRow;
 import io.isomargin.indexer.projection.TopUpRow;
 import io.isomargin.indexer.projection.VaultRow;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -42,10 +43,20 @@ public final class MirrorStore {
     private static final int ROWS_PER_STATEMENT = 1_000;
     /** PostgreSQL's limit of bind parameters per statement. */
     private static final int MAX_PARAMETERS = 65_535;
+    /** Vaults (and as many guard policies and top-up lists) kept in memory at most, least recently used dropped. */
+    private static final int CACHED_ROWS = 50_000;
 
     private final Pool pool;
     private final MirrorProjection projection;
     private final int reorgWindow;
+    /** The current rows as the last batch projected them; guarded by itself. */
+    private final RowCache rows = new RowCache(CACHED_ROWS);
+    /** Guards the fields below: the order batches are projected and take the cursor's lock in. */
+    private final Object pipeline = new Object();
+    private Future<?> lastPrepared = Future.succeededFuture();
+    private Future<Void> lastLocked = Future.succeededFuture();
+    private int inFlight;
+    private boolean rowsSpoiled;
 
     /**
      * @param pool        connections to the migrated database (see {@link Migrations})
@@ -241,6 +252,15 @@ public final class MirrorStore {
      * transaction. A batch starting at or below the committed cursor is
      * skipped ({@code applied == false}); one that would leave a gap above it fails.
      *
+     * <p><b>Pipelined.</b> The call returns once the batch is decoded; its projection starts from the rows the
+     * previous batch <em>projected</em> (kept in memory, {@link RowCache}, rows not kept there read from the
+     * database), not from its commit, so the caller can hand in the next batch while this one commits. Transactions
+     * take the cursor row's lock in the order the batches were handed in, and each checks that its batch follows the
+     * committed cursor, so commits land in order and exactly once: when a commit fails, every later one fails that
+     * check (or is refused here), and the rows kept in memory are dropped before the next batch is projected (once
+     * nothing is in flight; until then a batch is refused with {@link CommitPendingException}). The futures of
+     * batches handed in one after another complete in that order.
+     *
      * @param times the times of at least the blocks holding guard top-ups; the runner passes those of every block
      *              holding a log and of the last block
      */
@@ -251,7 +271,106 @@ public final class MirrorStore {
         } catch (RuntimeException e) {
             return Future.failedFuture(e);
         }
+        Promise<Void> locked = Promise.promise();
+        Future<BatchResult> result;
+        synchronized (pipeline) {
+            if (inFlight == 0 && rowsSpoiled) {
+                synchronized (rows) {
+                    rows.clear();
+                }
+                rowsSpoiled = false;
+            } else if (rowsSpoiled) {
+                return Future.failedFuture(new CommitPendingException("batch #" + batch.fromBlock() + "..#"
+                        + batch.toBlock() + " refused: an earlier batch's commit failed or was skipped and "
+                        + inFlight + " commit(s) are still in flight; resume from the committed cursor"));
+            }
+            inFlight++;
+            Future<Prepared> prepared = lastPrepared.transform(ignored -> prepare(decoded, batch, times));
+            lastPrepared = prepared;
+            Future<Void> previousLocked = lastLocked;
+            lastLocked = locked.future();
+            result = prepared.compose(p -> p.skipped() != null ? Future.succeededFuture(p.skipped())
+                    : previousLocked.transform(ignored -> commit(batch, times, p.changes(), locked)));
+        }
+        return result.andThen(ar -> {
+            locked.tryComplete(); // whatever happened, the next batch may take the lock: its own check guards it
+            synchronized (pipeline) {
+                if (ar.succeeded() && ar.result().applied()) {
+                    synchronized (rows) {
+                        rows.committed(ar.result().cursor());
+                    }
+                } else {
+                    rowsSpoiled = true; // a failed or skipped commit: what was projected on top of it is void
+                }
+                inFlight--;
+            }
+        });
+    }
+
+    /** A projected batch: its changes, or the result of skipping it (the mirror is already past it). */
+    private record Prepared(MirrorChanges changes, BatchResult skipped) {}
+
+    /**
+     * Projects {@code d} from the rows kept in memory, reading those missing in one snapshot of the database (with the
+     * cursor: a mirror already past the batch skips it, as the commit would).
+     */
+    private Future<Prepared> prepare(MirrorProjection.Decoded d, LogBatch batch, BlockTimes times) {
+        RowCache.Misses misses;
+        synchronized (rows) {
+            misses = rows.misses(d.vaultIds(), d.guardVaultIds(), d.topUpVaultIds());
+        }
+        Future<BatchResult> loaded = misses.none() ? Future.succeededFuture() : loadMisses(misses).map(read -> {
+            if (read.cursor().isPresent() && batch.fromBlock() <= read.cursor().get()) {
+                return new BatchResult(false, 0, read.cursor().get(), null);
+            }
+            synchronized (rows) {
+                rows.load(read.state(), misses.marketsAndPending());
+                read.cursor().ifPresent(rows::committed);
+            }
+            return null;
+        });
+        return loaded.map(skipped -> {
+            if (skipped != null) return new Prepared(null, skipped);
+            MirrorState state;
+            synchronized (rows) {
+                state = rows.state(d.vaultIds(), d.guardVaultIds(), d.topUpVaultIds());
+            }
+            MirrorProjection.Projected p = projection.projectWithState(d, state, times);
+            synchronized (rows) {
+                rows.update(p.after());
+            }
+            return new Prepared(p.changes(), null);
+        });
+    }
+
+    private record Read(Optional<Long> cursor, MirrorState state) {}
+
+    /** The rows {@code m} names and the cursor, from one snapshot (a read-only repeatable-read transaction). */
+    private Future<Read> loadMisses(RowCache.Misses m) {
+        return pool.withTransaction(conn -> conn.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute().compose(ignored -> {
+                    Future<Optional<Long>> cursor = conn.query("SELECT block_number FROM cursor").execute()
+                            .map(r -> r.size() == 0 ? Optional.<Long>empty() : Optional.of(r.iterator().next()
+                                    .getLong(0)));
+                    Future<Map<Long, MarketRow>> markets = m.marketsAndPending() ? loadMarkets(conn)
+                            : Future.succeededFuture(Map.of());
+                    Future<Map<Long, RiskChangeRow>> pending = m.marketsAndPending() ? loadPendingRisk(conn)
+                            : Future.succeededFuture(Map.of());
+                    Future<Map<Long, VaultRow>> vaults = loadVaults(conn, m.vaults());
+                    Future<Map<Long, GuardPolicyRow>> policies = loadPolicies(conn, m.policies());
+                    Future<Map<Long, List<TopUpRow>>> topUps = loadRecentTopUps(conn, m.topUps());
+                    return Future.all(cursor, markets, pending, vaults, policies, topUps).map(all -> new Read(
+                            cursor.result(), new MirrorState(markets.result(), vaults.result(), pending.result(),
+                                    policies.result(), topUps.result())));
+                }));
+    }
+
+    /** The transaction writing a projected batch; {@code locked} completes once it holds the cursor's lock. */
+    private Future<BatchResult> commit(LogBatch batch, BlockTimes times, MirrorChanges changes, Promise<Void> locked) {
         return pool.withTransaction(conn -> lockCursor(conn).compose(cursor -> {
+            // without a cursor row (the first batch) there is no row lock to queue behind: the next batch waits for
+            // this one to end instead
+            if (cursor.isPresent()) locked.tryComplete();
             if (cursor.isPresent() && batch.fromBlock() <= cursor.get()) {
                 return Future.succeededFuture(new BatchResult(false, 0, cursor.get(), null));
             }
@@ -259,13 +378,11 @@ public final class MirrorStore {
                 return Future.failedFuture(new IllegalStateException("batch #" + batch.fromBlock() + "..#"
                         + batch.toBlock() + " does not follow the cursor #" + cursor.get() + ": blocks would be missed"));
             }
-            return loadState(conn, decoded).compose(state -> {
-                MirrorChanges changes = projection.project(decoded, state, times);
-                return writeChanges(conn, changes)
-                        .compose(ignored -> writeBlocksAndCursor(conn, batch, times))
-                        .map(ignored -> new BatchResult(true, changes.size(), batch.toBlock(),
-                                changes));
-            });
+            // every statement sent at once (the connection pipelines them in order), then awaited together
+            List<Future<?>> writes = new ArrayList<>();
+            writeChanges(conn, changes, writes);
+            writeBlocksAndCursor(conn, batch, times, writes);
+            return Future.all(writes).map(ignored -> new BatchResult(true, changes.size(), batch.toBlock(), changes));
         }));
     }
 
@@ -276,13 +393,24 @@ public final class MirrorStore {
      * with none), and sets the cursor to {@code ancestor} (with its time); atomically.
      */
     public Future<Void> rollbackTo(BlockRef ancestor) {
+        forgetRows();
         return pool.withTransaction(conn -> lockCursor(conn)
                 .compose(ignored -> conn.query(Tables.rollbackScript(ancestor.number())).execute())
                 .compose(ignored -> conn.preparedQuery(Tables.UPSERT_BLOCK).execute(blockTuple(ancestor)))
                 .compose(ignored -> conn.preparedQuery(Tables.UPSERT_BLOCK_TIME)
                         .execute(Tuple.of(ancestor.number(), ancestor.timestamp())))
                 .compose(ignored -> saveCursor(conn, ancestor.number(), ancestor.hash(), ancestor.timestamp()))
-                .mapEmpty());
+                .<Void>mapEmpty()).andThen(ignored -> forgetRows());
+    }
+
+    /**
+     * Drops the rows kept in memory before the next batch is projected (once no commit is in flight): for a caller
+     * that resumes from the committed cursor, or wrote the mirror by other means.
+     */
+    public void forgetRows() {
+        synchronized (pipeline) {
+            rowsSpoiled = true;
+        }
     }
 
     /* INTERNALS */
@@ -290,17 +418,6 @@ public final class MirrorStore {
     private static Future<Optional<Long>> lockCursor(SqlConnection conn) {
         return conn.query("SELECT block_number FROM cursor FOR UPDATE").execute()
                 .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getLong(0)));
-    }
-
-    /**
-     * Every market (few; oracle logs need them all), their pending risk changes, the existing vaults the batch names,
-     * the guard policies of the vaults its guard events name and the recent top-ups of those it tops up.
-     */
-    private static Future<MirrorState> loadState(SqlConnection conn, MirrorProjection.Decoded batch) {
-        return loadEngineState(conn, batch.vaultIds()).compose(engine -> loadPolicies(conn, batch.guardVaultIds())
-                .compose(policies -> loadRecentTopUps(conn, batch.topUpVaultIds())
-                        .map(topUps -> new MirrorState(engine.markets(), engine.vaults(), engine.pendingRisk(),
-                                policies, topUps))));
     }
 
     private static Future<Map<Long, GuardPolicyRow>> loadPolicies(SqlConnection conn, Set<Long> vaultIds) {
@@ -327,91 +444,79 @@ public final class MirrorStore {
                 });
     }
 
-    private static Future<MirrorState> loadEngineState(SqlConnection conn, Set<Long> vaultIds) {
-        Future<Map<Long, MarketRow>> markets = conn.query("SELECT * FROM markets").execute().map(rows -> {
+    private static Future<Map<Long, MarketRow>> loadMarkets(SqlConnection conn) {
+        return conn.query("SELECT * FROM markets").execute().map(rows -> {
             Map<Long, MarketRow> byId = new HashMap<>();
             rows.forEach(r -> byId.put(r.getLong("market_id"), Tables.market(r)));
             return byId;
         });
-        return markets.compose(m -> conn.query("SELECT * FROM risk_changes WHERE status = 'proposed'").execute()
-                .compose(pendingRows -> {
-                    Map<Long, RiskChangeRow> pending = new HashMap<>();
-                    pendingRows.forEach(r -> pending.put(r.getLong("market_id"), Tables.riskChange(r)));
-                    if (vaultIds.isEmpty()) return Future.succeededFuture(new MirrorState(m, Map.of(), pending));
-                    return conn.preparedQuery("SELECT * FROM vaults WHERE vault_id = ANY($1)")
-                            .execute(Tuple.of(vaultIds.toArray(Long[]::new)))
-                            .map(rows -> {
-                                Map<Long, VaultRow> byId = new HashMap<>();
-                                rows.forEach(r -> byId.put(r.getLong("vault_id"), Tables.vault(r)));
-                                return new MirrorState(m, byId, pending);
-                            });
-                }));
     }
 
-    private static Future<Void> writeChanges(SqlConnection conn, MirrorChanges c) {
-        return Future.<Void>succeededFuture()
-                .compose(v -> batch(conn, Tables.INSERT_MARKET_HISTORY, c.markets(), Tables::marketHistory))
-                .compose(v -> batch(conn, Tables.UPSERT_MARKET,
-                        latest(c.markets(), m -> m.after().marketId(), MirrorChanges.MarketChange::after),
-                        Tables::market))
-                .compose(v -> batch(conn, Tables.INSERT_TIER_HISTORY, c.tiers(), Tables::tierHistory))
-                .compose(v -> batch(conn, Tables.UPSERT_TIER,
-                        latest(c.tiers(), t -> List.of(t.after().marketId(), t.after().index()),
-                                MirrorChanges.TierChange::after),
-                        Tables::tier))
-                .compose(v -> batch(conn, Tables.INSERT_VAULT_HISTORY, c.vaults(), Tables::vaultHistory))
-                .compose(v -> batch(conn, Tables.UPSERT_VAULT,
-                        latest(c.vaults(), x -> x.after().vaultId(), MirrorChanges.VaultChange::after),
-                        Tables::vault))
-                .compose(v -> batch(conn, Tables.INSERT_LENDER_HISTORY, c.lenders(), Tables::lenderHistory))
-                .compose(v -> batch(conn, Tables.UPSERT_LENDER,
-                        latest(c.lenders(), l -> List.of(l.after().marketId(), l.after().lender()),
-                                MirrorChanges.LenderChange::after),
-                        Tables::lender))
-                .compose(v -> batch(conn, Tables.INSERT_OPERATOR_HISTORY, c.operators(),
-                        Tables::operatorHistory))
-                .compose(v -> batch(conn, Tables.UPSERT_OPERATOR,
-                        latest(c.operators(), o -> List.of(o.after().owner(), o.after().operator()),
-                                MirrorChanges.OperatorChange::after),
-                        Tables::operator))
-                .compose(v -> batch(conn, Tables.INSERT_PRICE, c.prices(), Tables::price))
-                .compose(v -> batch(conn, Tables.INSERT_LIQUIDATION, c.liquidations(), Tables::liquidation))
-                .compose(v -> batch(conn, Tables.INSERT_INSURANCE, c.insuranceEvents(), Tables::insurance))
-                .compose(v -> batch(conn, Tables.INSERT_RISK_CHANGE_HISTORY, c.riskChanges(),
-                        Tables::riskChangeHistory))
-                .compose(v -> batch(conn, Tables.UPSERT_RISK_CHANGE,
-                        latest(c.riskChanges(), r -> List.of(r.after().proposedBlock(), r.after().proposedLogIndex()),
-                                MirrorChanges.RiskChange::after),
-                        Tables::riskChange))
-                .compose(v -> batch(conn, Tables.INSERT_GUARD_POLICY_HISTORY, c.policies(),
-                        Tables::policyHistory))
-                .compose(v -> batch(conn, Tables.UPSERT_GUARD_POLICY,
-                        latest(c.policies(), p -> p.after().vaultId(), MirrorChanges.PolicyChange::after),
-                        Tables::policy))
-                .compose(v -> batch(conn, Tables.INSERT_TOP_UP, c.topUps(), Tables::topUp));
+    private static Future<Map<Long, RiskChangeRow>> loadPendingRisk(SqlConnection conn) {
+        return conn.query("SELECT * FROM risk_changes WHERE status = 'proposed'").execute().map(rows -> {
+            Map<Long, RiskChangeRow> pending = new HashMap<>();
+            rows.forEach(r -> pending.put(r.getLong("market_id"), Tables.riskChange(r)));
+            return pending;
+        });
+    }
+
+    private static Future<Map<Long, VaultRow>> loadVaults(SqlConnection conn, Set<Long> vaultIds) {
+        if (vaultIds.isEmpty()) return Future.succeededFuture(Map.of());
+        return conn.preparedQuery("SELECT * FROM vaults WHERE vault_id = ANY($1)")
+                .execute(Tuple.of(vaultIds.toArray(Long[]::new))).map(rows -> {
+                    Map<Long, VaultRow> byId = new HashMap<>();
+                    rows.forEach(r -> byId.put(r.getLong("vault_id"), Tables.vault(r)));
+                    return byId;
+                });
+    }
+
+    /** Sends the statements writing {@code c}, adding their futures to {@code writes}. */
+    private static void writeChanges(SqlConnection conn, MirrorChanges c, List<Future<?>> writes) {
+        writes.add(batch(conn, Tables.INSERT_MARKET_HISTORY, c.markets(), Tables::marketHistory));
+        writes.add(batch(conn, Tables.UPSERT_MARKET,
+                latest(c.markets(), m -> m.after().marketId(), MirrorChanges.MarketChange::after), Tables::market));
+        writes.add(batch(conn, Tables.INSERT_TIER_HISTORY, c.tiers(), Tables::tierHistory));
+        writes.add(batch(conn, Tables.UPSERT_TIER, latest(c.tiers(), t -> List.of(t.after().marketId(),
+                t.after().index()), MirrorChanges.TierChange::after), Tables::tier));
+        writes.add(batch(conn, Tables.INSERT_VAULT_HISTORY, c.vaults(), Tables::vaultHistory));
+        writes.add(batch(conn, Tables.UPSERT_VAULT,
+                latest(c.vaults(), x -> x.after().vaultId(), MirrorChanges.VaultChange::after), Tables::vault));
+        writes.add(batch(conn, Tables.INSERT_LENDER_HISTORY, c.lenders(), Tables::lenderHistory));
+        writes.add(batch(conn, Tables.UPSERT_LENDER, latest(c.lenders(), l -> List.of(l.after().marketId(),
+                l.after().lender()), MirrorChanges.LenderChange::after), Tables::lender));
+        writes.add(batch(conn, Tables.INSERT_OPERATOR_HISTORY, c.operators(), Tables::operatorHistory));
+        writes.add(batch(conn, Tables.UPSERT_OPERATOR, latest(c.operators(), o -> List.of(o.after().owner(),
+                o.after().operator()), MirrorChanges.OperatorChange::after), Tables::operator));
+        writes.add(batch(conn, Tables.INSERT_PRICE, c.prices(), Tables::price));
+        writes.add(batch(conn, Tables.INSERT_LIQUIDATION, c.liquidations(), Tables::liquidation));
+        writes.add(batch(conn, Tables.INSERT_INSURANCE, c.insuranceEvents(), Tables::insurance));
+        writes.add(batch(conn, Tables.INSERT_RISK_CHANGE_HISTORY, c.riskChanges(), Tables::riskChangeHistory));
+        writes.add(batch(conn, Tables.UPSERT_RISK_CHANGE, latest(c.riskChanges(), r -> List.of(
+                r.after().proposedBlock(), r.after().proposedLogIndex()), MirrorChanges.RiskChange::after),
+                Tables::riskChange));
+        writes.add(batch(conn, Tables.INSERT_GUARD_POLICY_HISTORY, c.policies(), Tables::policyHistory));
+        writes.add(batch(conn, Tables.UPSERT_GUARD_POLICY,
+                latest(c.policies(), p -> p.after().vaultId(), MirrorChanges.PolicyChange::after), Tables::policy));
+        writes.add(batch(conn, Tables.INSERT_TOP_UP, c.topUps(), Tables::topUp));
     }
 
     /** Headers of the batch's unfinalized blocks (a final batch means every kept header is final: all go) and the
      * cursor, with its time when known. */
-    private Future<Void> writeBlocksAndCursor(SqlConnection conn, LogBatch b, BlockTimes times) {
-        Future<Void> blocks;
+    private void writeBlocksAndCursor(SqlConnection conn, LogBatch b, BlockTimes times, List<Future<?>> writes) {
         String cursorHash = null;
         if (b.blocks().isEmpty()) {
-            blocks = conn.query("DELETE FROM blocks").execute().mapEmpty();
+            writes.add(conn.query("DELETE FROM blocks").execute());
         } else {
             BlockRef last = b.blocks().getLast();
             cursorHash = last.number() == b.toBlock() ? last.hash() : null;
-            blocks = batch(conn, Tables.UPSERT_BLOCK, b.blocks(), MirrorStore::blockTuple)
-                    .compose(v -> conn.preparedQuery("DELETE FROM blocks WHERE number <= $1")
-                            .execute(Tuple.of(b.toBlock() - reorgWindow)))
-                    .mapEmpty();
+            writes.add(batch(conn, Tables.UPSERT_BLOCK, b.blocks(), MirrorStore::blockTuple));
+            writes.add(conn.preparedQuery("DELETE FROM blocks WHERE number <= $1")
+                    .execute(Tuple.of(b.toBlock() - reorgWindow)));
         }
-        String hash = cursorHash;
         java.util.OptionalLong time = times.at(b.toBlock());
         Long timestamp = time.isPresent() ? time.getAsLong() : null;
-        return blocks.compose(v -> batch(conn, Tables.UPSERT_BLOCK_TIME, blockTimeRows(b, times),
-                        t -> Tuple.of(t[0], t[1])))
-                .compose(v -> saveCursor(conn, b.toBlock(), hash, timestamp));
+        writes.add(batch(conn, Tables.UPSERT_BLOCK_TIME, blockTimeRows(b, times), t -> Tuple.of(t[0], t[1])));
+        writes.add(saveCursor(conn, b.toBlock(), cursorHash, timestamp));
     }
 
     /** The times to keep for {@code b}: of each block holding one of its logs and of its last block, where known. */
@@ -468,7 +573,24 @@ public final class MirrorStore {
     private record MultiRowKey(String sql, int columns, int rows) {}
 
     /** The full-size statement of each table, built once. */
-    private static final Map<MultiRowKey, String> MULTI_ROW = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<MultiRowKey, String> MULTI_ROW = new java.util.concurrent.ConcurrentHashMap<>() {
+        @Override
+        public String computeIfAbsent(MultiRowKey key, Function<? super MultiRowKey, ? extends String> build) {
+            String text = super.computeIfAbsent(key, build);
+            FULL_SIZE.add(text);
+            return text;
+        }
+    };
+    private static final Set<String> FULL_SIZE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * Whether {@code sql} is one of the full-size multi-row statements, which every batch sends again: the pool
+     * keeps them prepared ({@link MirrorPool}), so PostgreSQL parses and plans each once per connection, not once a
+     * batch (the tail statements, of any size, are not kept).
+     */
+    static boolean isFullSizeStatement(String sql) {
+        return FULL_SIZE.contains(sql);
+    }
 
     /** {@code sql}'s {@code VALUES ($1, ..., $columns)} repeated for {@code rows} rows, renumbered. */
     static String multiRow(String sql, int columns, int rows) {
