@@ -97,6 +97,24 @@ public final class PostgresDatabase implements AutoCloseable {
         return PostgresServerLocator.connect(server);
     }
 
+    /**
+     * Waits, polling every 20 ms for up to 20 s, until at least {@code count} sessions of this database wait for a
+     * lock (a transaction queued behind another's row lock); fails the test with {@code what} otherwise.
+     */
+    public void awaitLockWaiters(int count, String what) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            try (Connection c = connect(); Statement st = c.createStatement();
+                    java.sql.ResultSet r = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname ="
+                            + " current_database() AND wait_event_type = 'Lock'")) {
+                r.next();
+                if (r.getInt(1) >= count) return;
+            }
+            if (System.nanoTime() > deadline) throw new AssertionError(what);
+            Thread.sleep(20);
+        }
+    }
+
     /** Drops the database, ending any connection still open to it; idempotent. */
     @Override
     public void close() {

@@ -421,11 +421,17 @@ public final class MirrorStore {
     }
 
     private static Future<Map<Long, GuardPolicyRow>> loadPolicies(SqlConnection conn, Set<Long> vaultIds) {
+        return loadByVault(conn, "guard_policies", vaultIds, Tables::policy);
+    }
+
+    /** The rows of {@code table} (keyed by {@code vault_id}) of {@code vaultIds}, by vault id. */
+    private static <R> Future<Map<Long, R>> loadByVault(SqlConnection conn, String table, Set<Long> vaultIds,
+            Function<Row, R> row) {
         if (vaultIds.isEmpty()) return Future.succeededFuture(Map.of());
-        return conn.preparedQuery("SELECT * FROM guard_policies WHERE vault_id = ANY($1)")
+        return conn.preparedQuery("SELECT * FROM " + table + " WHERE vault_id = ANY($1)")
                 .execute(Tuple.of(vaultIds.toArray(Long[]::new))).map(rows -> {
-                    Map<Long, GuardPolicyRow> byId = new HashMap<>();
-                    rows.forEach(r -> byId.put(r.getLong("vault_id"), Tables.policy(r)));
+                    Map<Long, R> byId = new HashMap<>();
+                    rows.forEach(r -> byId.put(r.getLong("vault_id"), row.apply(r)));
                     return byId;
                 });
     }
@@ -461,13 +467,7 @@ public final class MirrorStore {
     }
 
     private static Future<Map<Long, VaultRow>> loadVaults(SqlConnection conn, Set<Long> vaultIds) {
-        if (vaultIds.isEmpty()) return Future.succeededFuture(Map.of());
-        return conn.preparedQuery("SELECT * FROM vaults WHERE vault_id = ANY($1)")
-                .execute(Tuple.of(vaultIds.toArray(Long[]::new))).map(rows -> {
-                    Map<Long, VaultRow> byId = new HashMap<>();
-                    rows.forEach(r -> byId.put(r.getLong("vault_id"), Tables.vault(r)));
-                    return byId;
-                });
+        return loadByVault(conn, "vaults", vaultIds, Tables::vault);
     }
 
     /** Sends the statements writing {@code c}, adding their futures to {@code writes}. */

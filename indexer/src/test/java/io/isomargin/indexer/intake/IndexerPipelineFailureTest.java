@@ -22,7 +22,6 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -71,7 +70,7 @@ class IndexerPipelineFailureTest {
                     resumeFrom = r.getLong(1) + 1;
                 }
                 indexer.runner.start();
-                awaitLockWaiter(db);
+                db.awaitLockWaiters(1, "the runner's first commit never waited for the cursor's lock");
                 try (Connection c = db.connect(); Statement st = c.createStatement()) {
                     st.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname ="
                             + " current_database() AND wait_event_type = 'Lock'").close();
@@ -91,20 +90,6 @@ class IndexerPipelineFailureTest {
                 }
                 assertEquals(chain.blockNumber() + 1, next);
             }
-        }
-    }
-
-    private static void awaitLockWaiter(PostgresDatabase db) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            try (Connection c = db.connect(); Statement st = c.createStatement();
-                    ResultSet r = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname ="
-                            + " current_database() AND wait_event_type = 'Lock'")) {
-                r.next();
-                if (r.getInt(1) >= 1) return;
-            }
-            if (System.nanoTime() > deadline) fail("the runner's first commit never waited for the cursor's lock");
-            Thread.sleep(20);
         }
     }
 }

@@ -123,9 +123,10 @@ class MirrorPipelineTest {
                 holder.setAutoCommit(false);
                 holder.createStatement().executeQuery("SELECT * FROM cursor FOR UPDATE").close();
                 inFlight = s.store.applyBatch(batches.get(k));
-                awaitLockWaiters(db, 1); // batch k waits for the lock first, the rollback behind it
+                // batch k waits for the lock first, the rollback behind it
+                db.awaitLockWaiters(1, "no 1 session(s) waiting for the cursor's lock");
                 rollback = s.store.rollbackTo(ancestor);
-                awaitLockWaiters(db, 2);
+                db.awaitLockWaiters(2, "no 2 session(s) waiting for the cursor's lock");
                 holder.rollback();
             }
             assertTrue(await(inFlight).applied(), "the commit in flight landed first");
@@ -218,7 +219,7 @@ class MirrorPipelineTest {
 
     /** Ends the session waiting for the cursor's lock; how many there were. */
     private static int killLockWaiter(PostgresDatabase db) throws Exception {
-        awaitLockWaiters(db, 1);
+        db.awaitLockWaiters(1, "no 1 session(s) waiting for the cursor's lock");
         try (Connection c = db.connect(); Statement st = c.createStatement();
                 ResultSet r = st.executeQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE"
                         + " datname = current_database() AND wait_event_type = 'Lock'"
@@ -226,20 +227,6 @@ class MirrorPipelineTest {
             int n = 0;
             while (r.next()) if (r.getBoolean(1)) n++;
             return n;
-        }
-    }
-
-    private static void awaitLockWaiters(PostgresDatabase db, int count) throws Exception {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (true) {
-            try (Connection c = db.connect(); Statement st = c.createStatement();
-                    ResultSet r = st.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE datname ="
-                            + " current_database() AND wait_event_type = 'Lock'")) {
-                r.next();
-                if (r.getInt(1) >= count) return;
-            }
-            if (System.nanoTime() > deadline) fail("no " + count + " session(s) waiting for the cursor's lock");
-            Thread.sleep(20);
         }
     }
 
