@@ -95,6 +95,7 @@ class KeeperLiquidationTest {
 
         await("no vault liquidatable", () -> liquidatableAt(vaults, chain.blockNumber()).isEmpty());
         await("nothing in flight", () -> keeper.sender().inFlight().isEmpty());
+        await("every sent transaction reported", () -> recorder.settled() >= recorder.sent.size());
         Set<Long> touched = liquidatedBy(keeperKey.getAddress(), crash);
         assertEquals(liquidatable, touched, "liquidated exactly the vaults the engine said were liquidatable");
         assertTrue(recorder.kinds().contains(TxSender.Kind.MINED));
@@ -288,6 +289,8 @@ class KeeperLiquidationTest {
         assertFalse(liquidatable.isEmpty());
         await("no vault liquidatable", () -> liquidatableAt(vaults, chain.blockNumber()).isEmpty());
         await("nothing in flight", () -> keeper.sender().inFlight().isEmpty());
+        // the sender forgets a mined transaction before the executor reports its outcome: wait for every report
+        await("every sent transaction reported", () -> recorder.settled() >= recorder.sent.size());
         assertFalse(recorder.sentTips.isEmpty());
         for (BigInteger tip : recorder.sentTips) {
             assertTrue(tip.compareTo(GWEI) > 0 && tip.compareTo(cap) < 0, "tip raised within the cap: " + tip);
@@ -676,6 +679,14 @@ class KeeperLiquidationTest {
 
         BigInteger profit() {
             return profits.stream().reduce(BigInteger.ZERO, BigInteger::add);
+        }
+
+        /** Outcomes that end a sent transaction (each sent one ends in exactly one). */
+        long settled() {
+            return outcomes.stream().filter(o -> switch (o.kind()) {
+                case MINED, REVERTED, DROPPED -> true;
+                default -> false;
+            }).count();
         }
     }
 }
