@@ -62,6 +62,15 @@ contract IsomarginLens is IIsomarginLens {
     }
 
     /// @inheritdoc IIsomarginLens
+    function liquidatableAmong(uint256[] calldata vaultIds) external view returns (bool[] memory out) {
+        out = new bool[](vaultIds.length);
+        for (uint256 i; i < vaultIds.length; ++i) {
+            (uint256 debt, uint256 maxDebt_) = _debtAndMaxDebt(vaultIds[i]);
+            out[i] = debt > maxDebt_;
+        }
+    }
+
+    /// @inheritdoc IIsomarginLens
     function liquidationPrice(uint256 vaultId) external view returns (uint256) {
         Vault memory v = engine.vault(vaultId);
         uint256 debt = debtOf(vaultId);

@@ -27,6 +27,11 @@ interface IIsomarginLens {
     /// @notice True iff the vault has debt and its health is below 1.
     function isLiquidatable(uint256 vaultId) external view returns (bool);
 
+    /// @notice `isLiquidatable` of each vault, in order, in one call (reverts like it on an unknown vault). For
+    /// off-chain readers checking many vaults at one block: a node answers one call instead of one per vault. About
+    /// 75,000 gas a vault; keep a call's list within what the node's call gas limit allows.
+    function liquidatableAmong(uint256[] calldata vaultIds) external view returns (bool[] memory);
+
     /// @notice The lowest oracle answer (in the feed's own decimals) at which the vault is still healthy: at any
     /// answer below it the vault is liquidatable (with today's debt and margins). 0 without debt;
     /// `type(uint256).max` with debt and no collateral.

@@ -54,6 +54,25 @@ contract ViewsTest is UnitBase {
         vm.assertEq(lens.liquidationPrice(3), 0);
     }
 
+    function test_liquidatableAmong_answersIsLiquidatableForEachVaultInOrder() public {
+        uint256 safe = _open(BORROWER, 10e18, 10_000e6);
+        uint256 risky = _open(BORROWER, 10e18, 15_000e6);
+        uint256 noDebt = _open(BORROWER, 1e18, 0);
+        _setPrice(1_600e8); // risky: 16,000 - 10% = 14,400 < 15,000; safe: 14,400 > 10,000
+        uint256[] memory ids = new uint256[](4);
+        (ids[0], ids[1], ids[2], ids[3]) = (risky, safe, noDebt, risky);
+        bool[] memory got = lens.liquidatableAmong(ids);
+        vm.assertEq(got.length, 4);
+        for (uint256 i; i < ids.length; ++i) vm.assertEq(got[i], lens.isLiquidatable(ids[i]));
+        vm.assertTrue(got[0] && got[3]);
+        vm.assertFalse(got[1] || got[2]);
+        vm.assertEq(lens.liquidatableAmong(new uint256[](0)).length, 0);
+
+        ids[2] = 99;
+        vm.expectRevert(abi.encodeWithSelector(IIsomarginEngine.VaultNotFound.selector, 99));
+        lens.liquidatableAmong(ids);
+    }
+
     /* LIQUIDATION PRICE */
 
     function test_liquidationPrice_tier0IsLowestHealthyAnswer() public {
