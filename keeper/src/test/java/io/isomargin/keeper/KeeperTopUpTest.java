@@ -124,6 +124,13 @@ class KeeperTopUpTest {
             }
             assertEquals(List.of(c.longValueExact()), liquidatedSince(crash).stream().distinct().toList(),
                     "only the unguarded vault liquidated, none of the guarded ones");
+            // the liquidation no top-up could change went first, not behind the top-ups' simulations
+            long liquidationNonce = nonceOf(logs(d.engine().getContractAddress(),
+                    EventEncoder.encode(IsomarginEngine.LIQUIDATED_EVENT), crash).get(0));
+            for (MarginGuard.ToppedUpEventResponse e : toppedUp(crash)) {
+                assertTrue(nonceOf(e.log) > liquidationNonce, "top-up of vault " + e.vaultId + " sent before the "
+                        + "unguarded vault's liquidation");
+            }
             assertTrue(health(a).compareTo(wad("1.24")) > 0 && health(b).compareTo(wad("1.49")) > 0,
                     "both healthy (a little interest since)");
 
@@ -387,6 +394,15 @@ class KeeperTopUpTest {
             if (e.liquidator.equalsIgnoreCase(keeperKey.getAddress())) out.add(e.vaultId.longValueExact());
         }
         return out;
+    }
+
+    private long nonceOf(Log l) {
+        try {
+            return chain.web3j().ethGetTransactionByHash(l.getTransactionHash()).send().getTransaction().orElseThrow()
+                    .getNonce().longValueExact();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private long firstLiquidationBlock(BigInteger vault, long fromBlock) {

@@ -60,10 +60,14 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  * ({@link ExecutionListener#skippedSwap}), and a mined transaction's profit is the sale's (the liquidator's
  * {@code CollateralSold} events) less gas.
  *
- * <p>Margin guard: with a {@link TopUpExecutor}, every block first tops up the guarded vaults under their trigger,
- * for every market, and only then liquidates: a vault a top-up of ours holds (sent, in flight, or mined in a block
- * the candidates do not show yet) is left out of the liquidation plans. Between a profitable liquidation and a
- * top-up that saves the vault, the top-up goes; a vault whose top-up cannot run is liquidated as usual.
+ * <p>Margin guard: with a {@link TopUpExecutor}, a block runs in three phases. First, for every market, the
+ * liquidations no top-up of ours can change: every vault but those a top-up of ours holds (sent, in flight, or mined
+ * in a block the candidates do not show yet) or may save this block ({@link TopUpExecutor#claim}), leaving the
+ * in-flight slots those top-ups need; they do not wait for the top-ups' simulations, which take seconds on a slow
+ * node. Then the top-ups of each market, and then the liquidations of the claimed vaults whose top-up did not go.
+ * Between a profitable liquidation and a top-up that saves the vault, the top-up goes; a vault whose top-up cannot
+ * run is liquidated as usual, in the same block (a liquidatable vault whose top-up the previous block's simulation
+ * refused goes with the first phase).
  */
 public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LiquidationExecutor.class);
@@ -311,21 +315,37 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             }
             lastBlock = block;
         }
-        // top-ups first, for every market: they go out with the lower nonces, and their vaults stay out of the
-        // liquidations
-        Map<Long, Set<Long>> toppingUp = new HashMap<>();
-        if (topUps != null) {
+        unprofitable.clear();
+        swapSkipped.clear();
+        try {
+            // 1. the liquidations no top-up of ours can change, for every market, first: they do not wait for the
+            //    top-ups' simulations (seconds, on a slow node). A vault a top-up of ours holds or may save this block
+            //    stays out, and so do the in-flight slots its top-ups need.
+            Map<Long, TopUpExecutor.Claim> claims = new HashMap<>();
             for (LiquidationCandidates c : latest.values()) {
+                TopUpExecutor.Claim claim = topUps == null ? TopUpExecutor.Claim.NONE : topUps.claim(c, block);
+                claims.put(c.marketId(), claim);
+                executeMarket(c, block, baseFee, claim.vaults(), claim.batches());
+            }
+            if (topUps == null) return;
+            for (LiquidationCandidates c : latest.values()) {
+                // 2. the top-ups, of vaults no liquidation of ours holds
+                Set<Long> toppingUp;
                 try {
-                    toppingUp.put(c.marketId(), topUps.run(c, block, baseFee));
+                    toppingUp = topUps.run(c, block, baseFee, heldVaults.keySet());
                 } catch (RuntimeException e) { // the liquidations still go
                     log.warn("market {}: top-ups skipped at #{}: {}", c.marketId(), block, e.toString());
-                    toppingUp.put(c.marketId(), topUps.heldVaults());
+                    toppingUp = topUps.heldVaults();
                 }
+                // 3. the vaults left to the top-ups whose top-up does not go: liquidated as usual, in this block
+                Set<Long> left = new HashSet<>(claims.get(c.marketId()).vaults());
+                left.removeAll(toppingUp);
+                Set<Long> others = new HashSet<>();
+                for (var v : c.vaults()) if (!left.contains(v.vaultId())) others.add(v.vaultId());
+                if (others.size() < c.vaults().size()) executeMarket(c, block, baseFee, others, 0);
             }
-        }
-        for (LiquidationCandidates c : latest.values()) {
-            execute(c, block, baseFee, toppingUp.getOrDefault(c.marketId(), Set.of()));
+        } finally {
+            for (LiquidationCandidates c : latest.values()) reportMarket(c);
         }
     }
 
@@ -361,6 +381,29 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         }
     }
 
+    /** The block's per-market counts, reported once both liquidation phases of the block have run. */
+    private void reportMarket(LiquidationCandidates c) {
+        long marketId = c.marketId();
+        listener.unprofitableNow(marketId, unprofitable.getOrDefault(marketId, 0));
+        if (route != null) {
+            Set<Long> skipped = swapSkipped.getOrDefault(marketId, Set.of());
+            if (!skipped.isEmpty()) listener.skippedSwap(marketId, skipped.size());
+            listener.swapUnprofitableNow(marketId, skipped.size());
+            Set<Long> before = lastSwapSkipped.put(marketId, Set.copyOf(skipped));
+            if (!skipped.isEmpty() && !skipped.equals(before)) { // said when it changes, not every block
+                log.info("market {}: {} vault(s) skipped at #{}: selling their seized collateral on the pool would "
+                        + "lose (under the floor of {} bps below the oracle or what is owed, or not paying its "
+                        + "gas): {}", marketId, skipped.size(), c.block(), route.slippageBps(),
+                        new java.util.TreeSet<>(skipped));
+            }
+        }
+        if (c.vaults().isEmpty()) priceUpdates.remove(marketId);
+    }
+
+    private final Map<Long, Integer> unprofitable = new HashMap<>(); // by market: vaults skipped as unprofitable
+    private final Map<Long, Set<Long>> swapSkipped = new HashMap<>(); // capital-free, by market: sales that would lose
+    private final Map<Long, Set<Long>> lastSwapSkipped = new HashMap<>(); // by market: the last block's, for the log
+
     /**
      * Sends as many batches for one market as the candidates, the capital and the in-flight limit allow, in waves:
      * each wave plans batches of distinct vaults that no transaction still in flight holds, prepares them side by side
@@ -368,34 +411,12 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
      * sendable ones together ({@link TxSender#sendAll}: consecutive nonces, broadcast side by side). A crash that leaves
      * hundreds of vaults liquidatable is therefore sent in one go, several batches in the same block. Later rounds of
      * partially liquidated vaults go in the next wave; stops when a wave sends nothing or nothing is left to plan.
+     *
+     * @param keepOut vaults left out of this call's batches (a top-up's, or those of the other phase of the block)
+     * @param slotsForTopUps in-flight slots left free for the block's top-ups
      */
-    private void execute(LiquidationCandidates c, long block, BigInteger baseFee, Set<Long> toppingUp) {
-        unprofitable = 0;
-        swapSkipped.clear();
-        try {
-            executeMarket(c, block, baseFee, toppingUp);
-        } finally {
-            listener.unprofitableNow(c.marketId(), unprofitable);
-            if (route != null) {
-                if (!swapSkipped.isEmpty()) listener.skippedSwap(c.marketId(), swapSkipped.size());
-                listener.swapUnprofitableNow(c.marketId(), swapSkipped.size());
-                Set<Long> before = lastSwapSkipped.put(c.marketId(), Set.copyOf(swapSkipped));
-                if (!swapSkipped.isEmpty() && !swapSkipped.equals(before)) { // said when it changes, not every block
-                    log.info("market {}: {} vault(s) skipped at #{}: selling their seized collateral on the pool would "
-                            + "lose (under the floor of {} bps below the oracle or what is owed, or not paying its "
-                            + "gas): {}", c.marketId(), swapSkipped.size(), c.block(), route.slippageBps(),
-                            new java.util.TreeSet<>(swapSkipped));
-                }
-            }
-            if (c.vaults().isEmpty()) priceUpdates.remove(c.marketId());
-        }
-    }
-
-    private int unprofitable; // vaults skipped as unprofitable in the market being executed
-    private final Set<Long> swapSkipped = new HashSet<>(); // capital-free: vaults whose sale would lose, this block
-    private final Map<Long, Set<Long>> lastSwapSkipped = new HashMap<>(); // by market: the last block's, for the log
-
-    private void executeMarket(LiquidationCandidates c, long block, BigInteger baseFee, Set<Long> toppingUp) {
+    private void executeMarket(LiquidationCandidates c, long block, BigInteger baseFee, Set<Long> keepOut,
+            int slotsForTopUps) {
         if (c.vaults().isEmpty()) return;
         long marketId = c.marketId();
         if (!c.priceUsable()) {
@@ -433,12 +454,12 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         }
         // in flight since an earlier block (their outcome is not known yet), or dropped at a simulation of this block
         Set<Long> blocked = new HashSet<>(heldVaults.keySet());
-        blocked.addAll(toppingUp); // saved by a top-up of ours rather than liquidated
+        blocked.addAll(keepOut); // a top-up's, or the other phase's
         Map<Long, Integer> rounds = new HashMap<>(); // liquidations of a vault in the batches of this block
         boolean first = true;
         for (int wave = 0; wave < MAX_WAVES; wave++) {
             // plan a wave: batches of distinct vaults, as many as may be in flight
-            int slots = dryRun ? MAX_WAVE_BATCHES : Math.min(MAX_WAVE_BATCHES, sender.freeSlots());
+            int slots = dryRun ? MAX_WAVE_BATCHES : Math.min(MAX_WAVE_BATCHES, Math.max(0, sender.freeSlots() - slotsForTopUps));
             if (slots == 0) {
                 listener.notSent(marketId, "the in-flight transaction limit is reached");
                 return;
@@ -452,13 +473,13 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 Plan plan = planner.plan(c, inWave, rounds, expectedFee, token.gasPricing(), left, sale);
                 if (!plan.skippedSwap().isEmpty()) {
                     // the pool cannot take their sale at this block: out of every later batch of the block
-                    swapSkipped.addAll(plan.skippedSwap());
+                    skippedSwaps(marketId).addAll(plan.skippedSwap());
                     blocked.addAll(plan.skippedSwap());
                     inWave.addAll(plan.skippedSwap());
                 }
                 if (first && plan.skippedUnprofitable() > 0) {
                     listener.skippedUnprofitable(marketId, plan.skippedUnprofitable());
-                    unprofitable += plan.skippedUnprofitable();
+                    unprofitable.merge(marketId, plan.skippedUnprofitable(), Integer::sum);
                 }
                 if (plan.skippedCapital() > 0 && (first || plan.vaults().isEmpty())) {
                     listener.notSent(marketId, plan.skippedCapital() + " vault(s) need more loan token than the "
@@ -532,6 +553,10 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             }
             if (!anySent) return; // the chain moved under the whole wave: the next block's candidates tell
         }
+    }
+
+    private Set<Long> skippedSwaps(long marketId) {
+        return swapSkipped.computeIfAbsent(marketId, k -> new HashSet<>());
     }
 
     private static int takeReady(BlockingQueue<Integer> ready) {
@@ -689,7 +714,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             log.info("market {}: vault(s) {} skipped: the pool cannot take the sale of their collateral at the "
                     + "SwapLiquidator's floor ({} bps under the oracle, and at least what is owed)", marketId,
                     p.swapFailed(), route.slippageBps());
-            swapSkipped.addAll(p.swapFailed());
+            skippedSwaps(marketId).addAll(p.swapFailed());
         }
         if (p.modeled()) {
             log.info("dry-run: would liquidate market {} vault(s) {} for an expected profit of {} (quoted, not "
@@ -704,9 +729,9 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                     route == null ? "" : "; capital-free: the sale's proceeds less what is owed");
             if (route == null) {
                 listener.skippedUnprofitable(marketId, p.ids().size());
-                unprofitable += p.ids().size();
+                unprofitable.merge(marketId, p.ids().size(), Integer::sum);
             } else {
-                swapSkipped.addAll(p.ids());
+                skippedSwaps(marketId).addAll(p.ids());
             }
             return Verdict.NONE;
         }

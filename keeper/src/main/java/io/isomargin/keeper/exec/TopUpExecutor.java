@@ -34,9 +34,9 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
 /**
  * Tops up guarded vaults from their owners' wallets ({@code MarginGuard.topUpBatch}) before anything of theirs is
- * liquidated, on the executor's thread ({@link LiquidationExecutor} runs it for every market of a block before its
- * liquidations, through the same {@link TxSender}: nonces, fees, re-sends, replacements and the in-flight limit
- * apply alike).
+ * liquidated, on the executor's thread ({@link LiquidationExecutor} runs it for every market of a block, after the
+ * liquidations of the vaults it does not {@link #claim} and before those of the claimed vaults it could not top up,
+ * through the same {@link TxSender}: nonces, fees, re-sends, replacements and the in-flight limit apply alike).
  *
  * <p>Per market and block, the detector's {@link TopUpCandidate}s (live policy, health under its trigger) that no
  * top-up of ours holds are simulated one by one, side by side, with {@code topUp(vault)} from the keeper's address
@@ -144,13 +144,50 @@ public final class TopUpExecutor implements AutoCloseable {
     }
 
     /**
+     * What a block's top-ups of a market may hold: the vaults the liquidations sent before them must leave alone,
+     * and the in-flight slots to leave free.
+     *
+     * @param vaults  held by a top-up of ours (in flight, or mined in a block the candidates do not show yet), or to be
+     *                simulated for one this block
+     * @param batches at most how many top-up transactions this block may send for them
+     */
+    public record Claim(Set<Long> vaults, int batches) {
+        public static final Claim NONE = new Claim(Set.of(), 0);
+    }
+
+    /**
+     * The vaults of one market that this block's {@link #run} may top up or already holds, read before any RPC: the
+     * executor liquidates every other vault first. A guarded vault whose top-up the last simulation refused (a cap,
+     * the owner's allowance or balance, an expired policy) and that is liquidatable is not claimed: it is liquidated
+     * with the others, without waiting for the top-ups' simulations, and {@code run} leaves it to that liquidation.
+     */
+    public Claim claim(LiquidationCandidates c, long block) {
+        Set<Long> vaults = new HashSet<>(heldVaults.keySet());
+        minedIn.forEach((vault, mined) -> {
+            if (mined > c.block()) vaults.add(vault);
+        });
+        if (c.topUps().isEmpty() || tokens.get(c.marketId()) == null || !c.priceUsable()) {
+            return new Claim(vaults, 0);
+        }
+        int fresh = 0;
+        for (TopUpCandidate t : c.topUps()) {
+            long id = t.vaultId();
+            if (vaults.contains(id) || retryFrom.getOrDefault(id, Long.MIN_VALUE) > block) continue;
+            if (t.liquidatable() && failing.containsKey(id)) continue; // refused last time: liquidated now
+            vaults.add(id);
+            fresh++;
+        }
+        return new Claim(vaults, (fresh + MAX_BATCH - 1) / MAX_BATCH);
+    }
+
+    /**
      * Tops up what it can of one market's guarded vaults under their trigger (see the class comment), on the
-     * executor's thread.
+     * executor's thread, leaving out the vaults a liquidation of ours holds ({@code liquidating}).
      *
      * @return the vaults this block's liquidations of the market must leave alone: held by a top-up of ours in
      *         flight, topped up in a block the candidates do not show yet, or topped up now (in dry run: that would be)
      */
-    public Set<Long> run(LiquidationCandidates c, long block, BigInteger baseFee) {
+    public Set<Long> run(LiquidationCandidates c, long block, BigInteger baseFee, Set<Long> liquidating) {
         long marketId = c.marketId();
         minedIn.values().removeIf(mined -> mined <= c.block()); // the book shows those top-ups now
         Set<Long> keepOut = new HashSet<>(heldVaults.keySet());
@@ -163,7 +200,8 @@ public final class TopUpExecutor implements AutoCloseable {
         if (!c.priceUsable()) return keepOut; // the guard reads the same price: a top-up reverts like a liquidation
         retryFrom.values().removeIf(from -> from <= block);
         List<TopUpCandidate> todo = c.topUps().stream()
-                .filter(t -> !keepOut.contains(t.vaultId()) && !retryFrom.containsKey(t.vaultId())).toList();
+                .filter(t -> !keepOut.contains(t.vaultId()) && !retryFrom.containsKey(t.vaultId())
+                        && !liquidating.contains(t.vaultId())).toList();
         if (todo.isEmpty()) return keepOut;
         BigInteger expectedFee;
         try {

@@ -244,6 +244,7 @@ public final class TxSender {
                     + r.label());
         }
         Fees f = fees.initial(baseFee, r.extraTipWei(), r.gasLimit());
+        block = headNow(block);
         for (int attempt = 0; attempt < 3; attempt++) {
             // never a nonce still in flight, whatever a resync read from a node that forgot some of them
             Pending p = new Pending(r, nonces.take(inFlight.isEmpty() ? 0 : inFlight.lastKey() + 1));
@@ -294,6 +295,7 @@ public final class TxSender {
             return out;
         }
         fees.initial(baseFee); // above the cap: nothing of the wave is sent
+        block = headNow(block);
         int n = Math.min(requests.size(), freeSlots());
         List<Pending> wave = new ArrayList<>();
         List<String> hexes = new ArrayList<>();
@@ -363,6 +365,20 @@ public final class TxSender {
     }
 
     /**
+     * The block a send happens at: the node's head now, or {@code block} (the one the caller planned at) when that is
+     * later or the node does not answer. A caller whose simulations took many blocks (seconds a call on a slow node)
+     * would otherwise date its sends back to where it started, and {@link #onBlock} would replace them as unmined at
+     * once, with bumped fees.
+     */
+    private long headNow(long block) {
+        try {
+            return Math.max(block, rpc.call(w -> w.ethBlockNumber()).getBlockNumber().longValueExact());
+        } catch (RuntimeException e) {
+            return block;
+        }
+    }
+
+    /**
      * Follows the transactions in flight at a new block whose base fee is {@code baseFee}: receipts, re-sends of what
      * the node forgot, replacements, nonce gaps. Also resyncs the nonce when another sender used the key. Returns what
      * happened.
@@ -374,12 +390,23 @@ public final class TxSender {
             nonces.detectExternalUse();
             return out;
         }
+        // the mined count first: a nonce under it whose receipt the lookups below do not find was used by another
+        // transaction (read after them, it could count one of ours mined in between as taken by another)
         long minedCount = nonces.minedCount();
-        for (Pending p : List.copyOf(inFlight.values())) {
+        // the receipts, side by side (one round trip, not one per transaction: seconds a block on a slow node)
+        List<Pending> flying = List.copyOf(inFlight.values());
+        List<java.util.concurrent.CompletableFuture<TransactionReceipt>> receipts = new ArrayList<>();
+        for (Pending p : flying) {
+            receipts.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> receipt(p), broadcasting));
+        }
+        for (int i = 0; i < flying.size(); i++) {
+            Pending p = flying.get(i);
             try {
-                follow(p, minedCount, block, baseFee, out);
+                follow(p, receipts.get(i).join(), minedCount, block, baseFee, out);
             } catch (RuntimeException e) { // one lookup failing must not lose the outcomes already found
-                log.warn("following {} at #{} failed, tried again next block: {}", p, block, e.toString());
+                Throwable cause = e instanceof java.util.concurrent.CompletionException && e.getCause() != null
+                        ? e.getCause() : e;
+                log.warn("following {} at #{} failed, tried again next block: {}", p, block, cause.toString());
             }
         }
         try {
@@ -391,8 +418,8 @@ public final class TxSender {
     }
 
     /** One transaction in flight at a new block: receipt, replaced nonce, forgotten, or due for a fee bump. */
-    private void follow(Pending p, long minedCount, long block, BigInteger baseFee, List<Outcome> out) {
-        TransactionReceipt receipt = receipt(p);
+    private void follow(Pending p, TransactionReceipt receipt, long minedCount, long block, BigInteger baseFee,
+            List<Outcome> out) {
         {
             if (receipt != null) {
                 inFlight.remove(p.nonce);

@@ -85,6 +85,25 @@ class TxSenderTest {
     }
 
     @Test
+    void aSendPlannedBlocksAgoCountsItsWaitFromTheBlockItWasSentAt() {
+        // a caller whose simulations took several blocks (a slow node) sends with the block it started planning at
+        TxSender sender = sender(policy(gwei(100)), 2);
+        long planned = chain.blockNumber();
+        for (int i = 0; i < 4; i++) mineAtBaseFee(gwei(10));
+        List<java.util.Optional<Pending>> sent = sender.sendAll(List.of(transfer, transfer), gwei(10), planned);
+        Pending p = sender.send(transfer, gwei(10), planned);
+        assertEquals(List.of(), sender.onBlock(chain.blockNumber(), gwei(10)),
+                "not replaced as unmined for blocks it was not out yet");
+        assertEquals(1, sent.getFirst().orElseThrow().hashes().size());
+        assertEquals(1, p.hashes().size());
+
+        mineWithoutIncluding(gwei(10));
+        mineWithoutIncluding(gwei(10));
+        assertEquals(List.of(Kind.REPLACED, Kind.REPLACED, Kind.REPLACED),
+                kinds(sender.onBlock(chain.blockNumber(), gwei(10))), "replaced after its 2 blocks");
+    }
+
+    @Test
     void aTransactionStuckAtTheCapIsReportedOnceYetStillReSentWhenTheNodeForgetsIt() {
         TxSender sender = sender(policy(gwei(12)), 1); // 11 gwei now; 12.375 after a bump
         Pending p = sender.send(transfer, gwei(10), chain.blockNumber());
