@@ -17,7 +17,6 @@ import org.web3j.protocol.Web3j;
 import org.web3j.protocol.core.DefaultBlockParameter;
 import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.response.EthBlock;
-import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
 import org.web3j.protocol.core.methods.response.TransactionReceipt;
 
@@ -671,14 +670,13 @@ public final class ChainFollower implements AutoCloseable {
         if (!topics.isEmpty()) {
             filter.addOptionalTopics(topics.toArray(String[]::new));
         }
-        EthLog response = rpc.call(w -> w.ethGetLogs(filter));
-        List<Log> logs = new ArrayList<>(response.getLogs().size());
-        for (EthLog.LogResult<?> result : response.getLogs()) {
-            if (result.get() instanceof Log l && !l.isRemoved()) {
-                logs.add(DecodedLog.of(l));
-            } else if (!(result.get() instanceof Log)) {
-                throw new IllegalStateException("eth_getLogs returned a non-log entry: " + result.get());
-            }
+        EthLogsResponse.Result answer = rpc.call("eth_getLogs", List.of(filter), EthLogsResponse.class).logs();
+        if (answer.nonLogEntry() != null) {
+            throw new IllegalStateException("eth_getLogs returned a non-log entry: " + answer.nonLogEntry());
+        }
+        List<Log> logs = new ArrayList<>(answer.logs().size());
+        for (Log l : answer.logs()) {
+            if (!l.isRemoved()) logs.add(l);
         }
         logs.sort(Comparator.comparing(Log::getBlockNumber).thenComparing(Log::getLogIndex));
         for (Log l : logs) {
