@@ -5,7 +5,6 @@ import java.lang.reflect.Modifier;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Function;
 import org.web3j.abi.EventEncoder;
 import org.web3j.abi.TypeReference;
@@ -116,9 +115,16 @@ final class FastEventDecoding {
                 BaseEventResponse r = constructor.newInstance();
                 for (Setter s : setters) {
                     int i = s.param();
-                    String w = indexed[i] ? strip(tp.get(position[i]))
-                            : data.substring(2 + 64 * position[i], 2 + 64 * (position[i] + 1));
-                    s.field().set(r, read(kinds[i], w));
+                    Object value;
+                    if (indexed[i]) {
+                        String topic = tp.get(position[i]);
+                        int at = topic.startsWith("0x") ? 2 : 0;
+                        if (topic.length() != at + 64) return slow.apply(log);
+                        value = read(kinds[i], topic, at);
+                    } else {
+                        value = read(kinds[i], data, 2 + 64 * position[i]);
+                    }
+                    s.field().set(r, value);
                 }
                 r.log = log;
                 return r;
@@ -129,8 +135,13 @@ final class FastEventDecoding {
     }
 
     private static Object read(Kind kind, String word) {
-        if (kind == Kind.ADDRESS) return "0x" + word.substring(24).toLowerCase(Locale.ROOT);
-        BigInteger v = unsigned(word);
+        return read(kind, word, 0);
+    }
+
+    /** The value of the 64-digit word at {@code at} of {@code hex}, which must end there (a topic) or go on (data). */
+    private static Object read(Kind kind, String hex, int at) {
+        if (kind == Kind.ADDRESS) return address(hex, at);
+        BigInteger v = unsigned(hex, at);
         return switch (kind) {
             case UINT -> v;
             case INT -> v.compareTo(INT_MIN) >= 0 ? v.subtract(TWO_256) : v;
@@ -139,26 +150,55 @@ final class FastEventDecoding {
         };
     }
 
-    /** A 64-digit hex word as an unsigned number; most amounts fit a long, parsed without BigInteger's general path. */
-    static BigInteger unsigned(String word) {
-        int n = word.length();
-        if (n != 64) throw new NumberFormatException("not a 32-byte word: " + word); // web3j's decoder says why
-        int first = 0;
-        while (first < n && word.charAt(first) == '0') first++;
-        if (n - first <= 15) {
-            long v = 0;
-            for (int i = first; i < n; i++) {
-                int digit = Character.digit(word.charAt(i), 16);
-                if (digit < 0) throw new NumberFormatException("not hex: " + word);
-                v = (v << 4) | digit;
-            }
-            return BigInteger.valueOf(v);
+    /** The address in the word at {@code at}: its last 20 bytes, {@code 0x} and lower-case, as web3j gives it. */
+    private static String address(String hex, int at) {
+        checkWord(hex, at);
+        char[] chars = new char[42];
+        chars[0] = '0';
+        chars[1] = 'x';
+        for (int i = 0; i < 40; i++) {
+            char c = hex.charAt(at + 24 + i);
+            if (Character.digit(c, 16) < 0) throw new NumberFormatException("not hex: " + hex);
+            chars[2 + i] = Character.toLowerCase(c);
         }
-        return new BigInteger(word, 16);
+        return new String(chars);
     }
 
-    private static String strip(String topic) {
-        return topic.startsWith("0x") ? topic.substring(2) : topic;
+    /** A 64-digit hex word as an unsigned number; most amounts fit a long, parsed without BigInteger's general path. */
+    static BigInteger unsigned(String word) {
+        if (word.length() != 64) throw new NumberFormatException("not a 32-byte word: " + word);
+        return unsigned(word, 0);
+    }
+
+    /**
+     * The 64-digit hex word at {@code at} of {@code hex} as an unsigned number, read in place: up to 15 significant
+     * digits as a long, longer ones byte by byte (no substring, no radix conversion).
+     */
+    private static BigInteger unsigned(String hex, int at) {
+        checkWord(hex, at);
+        int end = at + 64;
+        int first = at;
+        while (first < end && hex.charAt(first) == '0') first++;
+        if (end - first <= 15) {
+            long v = 0;
+            for (int i = first; i < end; i++) v = (v << 4) | digit(hex, i);
+            return BigInteger.valueOf(v);
+        }
+        byte[] bytes = new byte[32];
+        for (int b = (first - at) / 2; b < 32; b++) {
+            bytes[b] = (byte) (digit(hex, at + 2 * b) << 4 | digit(hex, at + 2 * b + 1));
+        }
+        return new BigInteger(1, bytes);
+    }
+
+    private static void checkWord(String hex, int at) {
+        if (hex.length() < at + 64) throw new NumberFormatException("not a 32-byte word at " + at + ": " + hex);
+    }
+
+    private static int digit(String hex, int i) {
+        int d = Character.digit(hex.charAt(i), 16);
+        if (d < 0) throw new NumberFormatException("not hex: " + hex);
+        return d;
     }
 
     private static String word(BigInteger v) {
