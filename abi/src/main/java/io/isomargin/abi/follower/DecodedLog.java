@@ -15,18 +15,22 @@ final class DecodedLog extends Log {
     private final BigInteger blockNumber;
     private final BigInteger logIndex;
     private final BigInteger transactionIndex;
+    private final String blockTimestampRaw;
+    private final Long blockTimestamp;
 
     private DecodedLog(Log l) {
         this(l.isRemoved(), l.getLogIndexRaw(), l.getTransactionIndexRaw(), l.getTransactionHash(), l.getBlockHash(),
-                l.getBlockNumberRaw(), l.getAddress(), l.getData(), l.getType(), l.getTopics(), null);
+                l.getBlockNumberRaw(), l.getAddress(), l.getData(), l.getType(), l.getTopics(), null, null);
     }
 
     /**
      * A log from its JSON fields (as {@link Log}'s constructor takes them). {@code previous}, when not null, is the
      * log read before it: a raw quantity that is the very string of {@code previous}'s reuses its decoded value.
+     * {@code blockTimestamp} is the block's time the node sent with the log (raw), or null.
      */
     DecodedLog(boolean removed, String logIndex, String transactionIndex, String transactionHash, String blockHash,
-            String blockNumber, String address, String data, String type, List<String> topics, DecodedLog previous) {
+            String blockNumber, String address, String data, String type, List<String> topics, String blockTimestamp,
+            DecodedLog previous) {
         super(removed, logIndex, transactionIndex, transactionHash, blockHash, blockNumber, address, data, type,
                 topics);
         boolean samePrevious = previous != null;
@@ -35,6 +39,14 @@ final class DecodedLog extends Log {
         this.logIndex = quantity(logIndex);
         this.transactionIndex = samePrevious && transactionIndex == previous.getTransactionIndexRaw()
                 ? previous.transactionIndex : quantity(transactionIndex);
+        this.blockTimestampRaw = blockTimestamp;
+        this.blockTimestamp = samePrevious && blockTimestamp != null && blockTimestamp == previous.blockTimestampRaw
+                ? previous.blockTimestamp : seconds(blockTimestamp);
+    }
+
+    /** The time of the log's block in seconds, when the node sent it with the log; else null. */
+    Long blockTimestamp() {
+        return blockTimestamp;
     }
 
     /** {@code l} itself when already decoded, else a decoded copy. */
@@ -55,6 +67,21 @@ final class DecodedLog extends Log {
     @Override
     public BigInteger getTransactionIndex() {
         return transactionIndex;
+    }
+
+    String blockTimestampRaw() {
+        return blockTimestampRaw;
+    }
+
+    /** A block time the node added to a log, or null when it sent none or none that reads as a quantity: the time is
+     * then read from the block's header, as from a node that never sends it. */
+    private static Long seconds(String raw) {
+        if (raw == null) return null;
+        try {
+            return quantity(raw).longValueExact();
+        } catch (ArithmeticException | NumberFormatException e) {
+            return null;
+        }
     }
 
     /** A JSON-RPC quantity ({@code 0x}-prefixed hex; plain decimal accepted too), or null when absent (pending). */

@@ -80,6 +80,7 @@ final class EthLogsResponse extends Response<EthLogsResponse.Result> {
             String address = null;
             String data = null;
             String type = null;
+            String blockTimestamp = null;
             List<String> topics = null;
             boolean hasPrevious = previous != null;
             while (p.nextToken() == JsonToken.FIELD_NAME) {
@@ -98,13 +99,15 @@ final class EthLogsResponse extends Response<EthLogsResponse.Result> {
                             hasPrevious ? previous.getTransactionIndexRaw() : null);
                     case "logIndex" -> logIndex = string(p, ctx, null);
                     case "type" -> type = string(p, ctx, null);
+                    case "blockTimestamp" -> blockTimestamp = string(p, ctx,
+                            hasPrevious ? previous.blockTimestampRaw() : null);
                     case "removed" -> removed = p.currentToken() == JsonToken.VALUE_NULL ? false
                             : p.getValueAsBoolean();
                     default -> p.skipChildren();
                 }
             }
             return new DecodedLog(removed, logIndex, transactionIndex, transactionHash, blockHash, blockNumber,
-                    address, data, type, topics, previous);
+                    address, data, type, topics, blockTimestamp, previous);
         }
 
         private static List<String> topics(JsonParser p, DeserializationContext ctx, List<String> previous)

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.util.List;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.web3j.protocol.ObjectMapperFactory;
 import org.web3j.protocol.core.methods.response.EthLog;
@@ -55,6 +56,17 @@ class EthLogsResponseTest {
         assertTrue(ours.get(1).isRemoved());
         assertSame(ours.get(0).getTransactionHash(), ours.get(2).getTransactionHash(), "equal strings shared");
         assertSame(ours.get(0).getTopics().get(0), ours.get(2).getTopics().get(0));
+    }
+
+    @Test
+    void theBlockTimeANodeSendsWithALogIsKept() throws IOException {
+        List<Log> logs = MAPPER.readValue(answer("[" + log("0x0", false, "") + "," + log("0x1", false, "")
+                + "," + log("0x2", false, "").replace("0x6650a1b2", "soon") + "]"), EthLogsResponse.class).logs()
+                .logs();
+        assertEquals(OptionalLong.of(0x6650a1b2L), LogBatch.blockTimestamp(logs.get(0)));
+        assertEquals(OptionalLong.of(0x6650a1b2L), LogBatch.blockTimestamp(logs.get(1)));
+        assertEquals(OptionalLong.empty(), LogBatch.blockTimestamp(logs.get(2)), "unreadable: the header has it");
+        assertEquals(OptionalLong.empty(), LogBatch.blockTimestamp(new Log()));
     }
 
     @Test
