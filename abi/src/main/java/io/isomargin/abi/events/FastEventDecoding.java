@@ -3,6 +3,7 @@ package io.isomargin.abi.events;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -153,15 +154,17 @@ final class FastEventDecoding {
     /** The address in the word at {@code at}: its last 20 bytes, {@code 0x} and lower-case, as web3j gives it. */
     private static String address(String hex, int at) {
         checkWord(hex, at);
-        char[] chars = new char[42];
-        chars[0] = '0';
-        chars[1] = 'x';
+        byte[] text = new byte[42];
+        text[0] = '0';
+        text[1] = 'x';
+        int bad = 0;
         for (int i = 0; i < 40; i++) {
             char c = hex.charAt(at + 24 + i);
-            if (Character.digit(c, 16) < 0) throw new NumberFormatException("not hex: " + hex);
-            chars[2 + i] = Character.toLowerCase(c);
+            bad |= digit(c);
+            text[2 + i] = (byte) (c | 0x20); // 'A'-'F' to 'a'-'f'; digits and 'a'-'f' have the bit already
         }
-        return new String(chars);
+        if (bad < 0) throw new NumberFormatException("not hex: " + hex);
+        return new String(text, StandardCharsets.ISO_8859_1);
     }
 
     /** A 64-digit hex word as an unsigned number; most amounts fit a long, parsed without BigInteger's general path. */
@@ -171,34 +174,54 @@ final class FastEventDecoding {
     }
 
     /**
-     * The 64-digit hex word at {@code at} of {@code hex} as an unsigned number, read in place: up to 15 significant
-     * digits as a long, longer ones byte by byte (no substring, no radix conversion).
+     * The 64-digit hex word at {@code at} of {@code hex} as an unsigned number, read in place as four longs of 16
+     * digits: a value under 2^63 without further work, a larger one through its 32 bytes (no substring, no radix
+     * conversion).
      */
     private static BigInteger unsigned(String hex, int at) {
         checkWord(hex, at);
-        int end = at + 64;
-        int first = at;
-        while (first < end && hex.charAt(first) == '0') first++;
-        if (end - first <= 15) {
-            long v = 0;
-            for (int i = first; i < end; i++) v = (v << 4) | digit(hex, i);
-            return BigInteger.valueOf(v);
-        }
+        long w0 = long16(hex, at);
+        long w1 = long16(hex, at + 16);
+        long w2 = long16(hex, at + 32);
+        long w3 = long16(hex, at + 48);
+        if ((w0 | w1 | w2) == 0 && w3 >= 0) return BigInteger.valueOf(w3);
         byte[] bytes = new byte[32];
-        for (int b = (first - at) / 2; b < 32; b++) {
-            bytes[b] = (byte) (digit(hex, at + 2 * b) << 4 | digit(hex, at + 2 * b + 1));
-        }
+        long[] words = {w0, w1, w2, w3};
+        for (int b = 0; b < 32; b++) bytes[b] = (byte) (words[b >> 3] >>> (56 - 8 * (b & 7)));
         return new BigInteger(1, bytes);
+    }
+
+    /** The 16 hex digits at {@code at} as the bits of a long. */
+    private static long long16(String hex, int at) {
+        long v = 0;
+        int bad = 0;
+        for (int i = at; i < at + 16; i++) {
+            int d = digit(hex.charAt(i));
+            bad |= d;
+            v = (v << 4) | (d & 0xF);
+        }
+        if (bad < 0) throw new NumberFormatException("not hex: " + hex);
+        return v;
     }
 
     private static void checkWord(String hex, int at) {
         if (hex.length() < at + 64) throw new NumberFormatException("not a 32-byte word at " + at + ": " + hex);
     }
 
-    private static int digit(String hex, int i) {
-        int d = Character.digit(hex.charAt(i), 16);
-        if (d < 0) throw new NumberFormatException("not hex: " + hex);
-        return d;
+    /** The value of hex digit {@code c}, or -1. */
+    private static int digit(char c) {
+        return c < 128 ? HEX[c] : -1;
+    }
+
+    private static final byte[] HEX = new byte[128];
+
+    static {
+        java.util.Arrays.fill(HEX, (byte) -1);
+        for (int i = 0; i < 10; i++) HEX['0' + i] = (byte) i;
+        for (int i = 0; i < 6; i++) {
+            HEX['a' + i] = (byte) (10 + i);
+            HEX['A' + i] = (byte) (10 + i);
+        }
     }
 
     private static String word(BigInteger v) {
