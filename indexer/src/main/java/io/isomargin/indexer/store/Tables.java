@@ -401,12 +401,12 @@ final class Tables {
         return Numeric.create(value.bitLength() < 64 ? (Number) value.longValue() : new DecimalText(value));
     }
 
-    /** {@link #num} of a value many rows repeat (a market's configuration: one text per distinct value). */
+    /** {@link #num} of a value many rows repeat (a market's configuration: one text per distinct value, written
+     * once, a {@code long}'s too). */
     static Numeric numRepeated(BigInteger value) {
         if (value == null) return null;
         if (REPEATED.size() > 4_096) REPEATED.clear();
-        return REPEATED.computeIfAbsent(value, v -> Numeric.create(v.bitLength() < 64 ? (Number) v.longValue()
-                : new DecimalText(v, decimal(v))));
+        return REPEATED.computeIfAbsent(value, v -> Numeric.create(new DecimalText(v, decimal(v))));
     }
 
     private static final java.util.Map<BigInteger, Numeric> REPEATED = new java.util.concurrent.ConcurrentHashMap<>();
