@@ -3,9 +3,9 @@ package io.isomargin.abi.events;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.math.BigInteger;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.function.Function;
 import org.web3j.abi.EventEncoder;
 import org.web3j.abi.TypeReference;
@@ -116,9 +116,16 @@ final class FastEventDecoding {
                 BaseEventResponse r = constructor.newInstance();
                 for (Setter s : setters) {
                     int i = s.param();
-                    String w = indexed[i] ? strip(tp.get(position[i]))
-                            : data.substring(2 + 64 * position[i], 2 + 64 * (position[i] + 1));
-                    s.field().set(r, read(kinds[i], w));
+                    Object value;
+                    if (indexed[i]) {
+                        String topic = tp.get(position[i]);
+                        int at = topic.startsWith("0x") ? 2 : 0;
+                        if (topic.length() != at + 64) return slow.apply(log);
+                        value = read(kinds[i], topic, at);
+                    } else {
+                        value = read(kinds[i], data, 2 + 64 * position[i]);
+                    }
+                    s.field().set(r, value);
                 }
                 r.log = log;
                 return r;
@@ -129,8 +136,13 @@ final class FastEventDecoding {
     }
 
     private static Object read(Kind kind, String word) {
-        if (kind == Kind.ADDRESS) return "0x" + word.substring(24).toLowerCase(Locale.ROOT);
-        BigInteger v = unsigned(word);
+        return read(kind, word, 0);
+    }
+
+    /** The value of the 64-digit word at {@code at} of {@code hex}, which must end there (a topic) or go on (data). */
+    private static Object read(Kind kind, String hex, int at) {
+        if (kind == Kind.ADDRESS) return address(hex, at);
+        BigInteger v = unsigned(hex, at);
         return switch (kind) {
             case UINT -> v;
             case INT -> v.compareTo(INT_MIN) >= 0 ? v.subtract(TWO_256) : v;
@@ -139,26 +151,77 @@ final class FastEventDecoding {
         };
     }
 
-    /** A 64-digit hex word as an unsigned number; most amounts fit a long, parsed without BigInteger's general path. */
-    static BigInteger unsigned(String word) {
-        int n = word.length();
-        if (n != 64) throw new NumberFormatException("not a 32-byte word: " + word); // web3j's decoder says why
-        int first = 0;
-        while (first < n && word.charAt(first) == '0') first++;
-        if (n - first <= 15) {
-            long v = 0;
-            for (int i = first; i < n; i++) {
-                int digit = Character.digit(word.charAt(i), 16);
-                if (digit < 0) throw new NumberFormatException("not hex: " + word);
-                v = (v << 4) | digit;
-            }
-            return BigInteger.valueOf(v);
+    /** The address in the word at {@code at}: its last 20 bytes, {@code 0x} and lower-case, as web3j gives it. */
+    private static String address(String hex, int at) {
+        checkWord(hex, at);
+        byte[] text = new byte[42];
+        text[0] = '0';
+        text[1] = 'x';
+        int bad = 0;
+        for (int i = 0; i < 40; i++) {
+            char c = hex.charAt(at + 24 + i);
+            bad |= digit(c);
+            text[2 + i] = (byte) (c | 0x20); // 'A'-'F' to 'a'-'f'; digits and 'a'-'f' have the bit already
         }
-        return new BigInteger(word, 16);
+        if (bad < 0) throw new NumberFormatException("not hex: " + hex);
+        return new String(text, StandardCharsets.ISO_8859_1);
     }
 
-    private static String strip(String topic) {
-        return topic.startsWith("0x") ? topic.substring(2) : topic;
+    /** A 64-digit hex word as an unsigned number; most amounts fit a long, parsed without BigInteger's general path. */
+    static BigInteger unsigned(String word) {
+        if (word.length() != 64) throw new NumberFormatException("not a 32-byte word: " + word);
+        return unsigned(word, 0);
+    }
+
+    /**
+     * The 64-digit hex word at {@code at} of {@code hex} as an unsigned number, read in place as four longs of 16
+     * digits: a value under 2^63 without further work, a larger one through its 32 bytes (no substring, no radix
+     * conversion).
+     */
+    private static BigInteger unsigned(String hex, int at) {
+        checkWord(hex, at);
+        long w0 = long16(hex, at);
+        long w1 = long16(hex, at + 16);
+        long w2 = long16(hex, at + 32);
+        long w3 = long16(hex, at + 48);
+        if ((w0 | w1 | w2) == 0 && w3 >= 0) return BigInteger.valueOf(w3);
+        byte[] bytes = new byte[32];
+        long[] words = {w0, w1, w2, w3};
+        for (int b = 0; b < 32; b++) bytes[b] = (byte) (words[b >> 3] >>> (56 - 8 * (b & 7)));
+        return new BigInteger(1, bytes);
+    }
+
+    /** The 16 hex digits at {@code at} as the bits of a long. */
+    private static long long16(String hex, int at) {
+        long v = 0;
+        int bad = 0;
+        for (int i = at; i < at + 16; i++) {
+            int d = digit(hex.charAt(i));
+            bad |= d;
+            v = (v << 4) | (d & 0xF);
+        }
+        if (bad < 0) throw new NumberFormatException("not hex: " + hex);
+        return v;
+    }
+
+    private static void checkWord(String hex, int at) {
+        if (hex.length() < at + 64) throw new NumberFormatException("not a 32-byte word at " + at + ": " + hex);
+    }
+
+    /** The value of hex digit {@code c}, or -1. */
+    private static int digit(char c) {
+        return c < 128 ? HEX[c] : -1;
+    }
+
+    private static final byte[] HEX = new byte[128];
+
+    static {
+        java.util.Arrays.fill(HEX, (byte) -1);
+        for (int i = 0; i < 10; i++) HEX['0' + i] = (byte) i;
+        for (int i = 0; i < 6; i++) {
+            HEX['a' + i] = (byte) (10 + i);
+            HEX['A' + i] = (byte) (10 + i);
+        }
     }
 
     private static String word(BigInteger v) {

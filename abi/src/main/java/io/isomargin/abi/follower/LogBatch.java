@@ -1,6 +1,7 @@
 package io.isomargin.abi.follower;
 
 import java.util.List;
+import java.util.OptionalLong;
 import org.web3j.protocol.core.methods.response.Log;
 
 /**
@@ -20,5 +21,14 @@ public record LogBatch(long fromBlock, long toBlock, List<BlockRef> blocks, List
         }
         blocks = List.copyOf(blocks);
         logs = List.copyOf(logs);
+    }
+
+    /**
+     * The time (seconds) of {@code log}'s block when the node sent it with the log ({@code blockTimestamp}, as Anvil
+     * and newer geth do) and the follower read it; empty otherwise (the block's header has it).
+     */
+    public static OptionalLong blockTimestamp(Log log) {
+        return log instanceof DecodedLog d && d.blockTimestamp() != null ? OptionalLong.of(d.blockTimestamp())
+                : OptionalLong.empty();
     }
 }

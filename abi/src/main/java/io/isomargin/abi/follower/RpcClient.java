@@ -13,7 +13,9 @@ import io.isomargin.abi.config.Redact;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -26,6 +28,7 @@ import okhttp3.OkHttpClient;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.web3j.protocol.Web3j;
+import org.web3j.protocol.Web3jService;
 import org.web3j.protocol.core.Request;
 import org.web3j.protocol.core.Response;
 import org.web3j.protocol.http.HttpService;
@@ -73,9 +76,13 @@ public final class RpcClient implements AutoCloseable {
     private final OkHttpClient http;
     private final ScheduledExecutorService web3jExecutor;
     private final LongAdder[] errors = new LongAdder[RpcErrorKind.values().length];
+    /** Each endpoint's client and the transport it sends through, for requests web3j has no method for. */
+    private final Map<Web3j, Web3jService> services;
 
-    private RpcClient(List<RpcEndpoint> endpoints, OkHttpClient http, ScheduledExecutorService web3jExecutor) {
+    private RpcClient(List<RpcEndpoint> endpoints, Map<Web3j, Web3jService> services, OkHttpClient http,
+            ScheduledExecutorService web3jExecutor) {
         this.endpoints = List.copyOf(endpoints);
+        this.services = services;
         this.http = http;
         this.web3jExecutor = web3jExecutor;
         for (int i = 0; i < errors.length; i++) errors[i] = new LongAdder();
@@ -115,8 +122,11 @@ public final class RpcClient implements AutoCloseable {
                 .failAfterMaxAttempts(false)
                 .build();
         List<RpcEndpoint> endpoints = new ArrayList<>();
+        Map<Web3j, Web3jService> services = new IdentityHashMap<>();
         for (String url : config.httpUrls()) {
-            Web3j web3j = Web3j.build(new HttpService(url, http), 1_000, executor);
+            HttpService service = new HttpService(url, http);
+            Web3j web3j = Web3j.build(service, 1_000, executor);
+            services.put(web3j, service);
             String name = "rpc-" + endpoints.size();
             Optional<RateLimiter> limiter = config.maxRequestsPerSecond() == 0 ? Optional.empty()
                     : Optional.of(RateLimiter.of(name, RateLimiterConfig.custom()
@@ -129,7 +139,7 @@ public final class RpcClient implements AutoCloseable {
             endpoints.add(new RpcEndpoint(url, web3j, CircuitBreaker.of(name, circuitConfig),
                     CircuitBreaker.of(name + "-bulk", circuitConfig), Retry.of(name, retryConfig), limiter, slots));
         }
-        return new RpcClient(endpoints, http, executor);
+        return new RpcClient(endpoints, services, http, executor);
     }
 
     /**
@@ -205,6 +215,14 @@ public final class RpcClient implements AutoCloseable {
             }
         }
         throw new RpcUnavailableException(method, attempts, last);
+    }
+
+    /**
+     * Sends {@code method} with {@code params} as {@link #call(Function)} does, the answer read as {@code responseType}:
+     * for a response class that reads its result its own way ({@link EthLogsResponse}).
+     */
+    <T extends Response<?>> T call(String method, List<Object> params, Class<T> responseType) {
+        return call(w -> new Request<>(method, params, services.get(w), responseType));
     }
 
     /** One try on {@code endpoint} outside its circuit breaker (which stays as it is), through its rate limiter. */

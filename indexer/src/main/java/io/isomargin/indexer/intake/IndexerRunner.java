@@ -31,6 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -574,21 +575,22 @@ public final class IndexerRunner implements AutoCloseable {
 
         @Override
         public void onBatch(LogBatch batch) throws Exception {
-            for (String oracle : projection.createdOracles(batch)) {
-                if (!followed.contains(oracle) && lateOracles.add(oracle)) {
+            List<MirrorProjection.CreatedMarket> created = projection.createdMarkets(batch); // one scan a batch
+            for (MirrorProjection.CreatedMarket m : created) {
+                if (!followed.contains(m.oracle()) && lateOracles.add(m.oracle())) {
                     log.info("new market oracle {} at #{}..#{}: fetching its logs beside each batch until restart",
-                            oracle, batch.fromBlock(), batch.toBlock());
+                            m.oracle(), batch.fromBlock(), batch.toBlock());
                 }
             }
             List<String> newTokens = new ArrayList<>();
-            for (MirrorProjection.CreatedMarket m : projection.createdMarkets(batch)) {
+            for (MirrorProjection.CreatedMarket m : created) {
                 for (String t : List.of(m.loanToken(), m.collateralToken())) {
                     if (!knownTokens.contains(t) && !newTokens.contains(t)) newTokens.add(t);
                 }
             }
             if (!newTokens.isEmpty()) saveTokens(newTokens); // before the market is committed: never nameless
             LogBatch withOracles = lateOracles.isEmpty() ? batch : withLateOracleLogs(batch);
-            LogBatch complete = withInitialAnswers(withOracles);
+            LogBatch complete = withInitialAnswers(withOracles, created);
             Future<MirrorStore.BatchResult> commit = store.applyBatch(complete, blockTimes(complete));
             synchronized (pending) {
                 pending.addLast(new PendingCommit(batch, complete.logs().size(), withOracles.logs().size(), commit));
@@ -617,10 +619,10 @@ public final class IndexerRunner implements AutoCloseable {
          * carrying its {@code latestRoundData} at that block, at the same position: the answer already in force when
          * the market was created (a feed may not publish again for hours), so the mirror has a price from the
          * market's first block. The projection stores it as a price row like any other; a feed that reverts (no
-         * round yet) adds nothing.
+         * round yet) adds nothing. {@code created} are the batch's {@code MarketCreated} logs (the late oracles' logs
+         * added to it hold none).
          */
-        private LogBatch withInitialAnswers(LogBatch batch) {
-            List<MirrorProjection.CreatedMarket> created = projection.createdMarkets(batch);
+        private LogBatch withInitialAnswers(LogBatch batch, List<MirrorProjection.CreatedMarket> created) {
             if (created.isEmpty()) return batch;
             List<Log> logs = new ArrayList<>(batch.logs().size() + created.size());
             int next = 0;
@@ -659,26 +661,41 @@ public final class IndexerRunner implements AutoCloseable {
         /**
          * The times the store needs for {@code batch}: those of every block holding one of its logs (the rows a person
          * reads with a time, guard top-ups among them) and of its last block (the cursor's). An unfinalized batch
-         * carries its headers; for a final one they are read from the node, each checked against its logs' block
-         * hash.
+         * carries its headers; for a final one they come with the logs when the node sends each log's
+         * {@code blockTimestamp} (Anvil, newer geth), else they are read from the node, each header checked against
+         * its logs' block hash.
          */
         private BlockTimes blockTimes(LogBatch batch) {
             BlockTimes times = BlockTimes.of(batch);
             Map<Long, String> needed = new java.util.TreeMap<>();
-            for (Log l : batch.logs()) needed.putIfAbsent(l.getBlockNumber().longValueExact(), l.getBlockHash());
+            Map<Long, Long> known = new java.util.HashMap<>();
+            long lastBlock = -1;
+            long lastTimed = -1;
+            for (Log l : batch.logs()) { // ordered by block: one entry a block, not one a log
+                long n = l.getBlockNumber().longValueExact();
+                if (n != lastBlock) needed.putIfAbsent(n, l.getBlockHash());
+                lastBlock = n;
+                if (n != lastTimed) {
+                    OptionalLong sent = LogBatch.blockTimestamp(l);
+                    if (sent.isPresent()) {
+                        known.put(n, sent.getAsLong());
+                        lastTimed = n;
+                    }
+                }
+            }
             needed.putIfAbsent(batch.toBlock(), null);
-            List<Long> missing = needed.keySet().stream().filter(n -> times.at(n).isEmpty()).toList();
-            if (missing.isEmpty()) return times;
-            Map<Long, Long> read = new java.util.HashMap<>();
+            List<Long> missing = needed.keySet().stream()
+                    .filter(n -> times.at(n).isEmpty() && !known.containsKey(n)).toList();
+            if (missing.isEmpty()) return known.isEmpty() ? times : times.withAll(known);
             for (var e : headers(missing).entrySet()) {
                 String expected = needed.get(e.getKey());
                 if (expected != null && !expected.equalsIgnoreCase(e.getValue().getHash())) {
                     throw new ResumeFromCursorException("block #" + e.getKey() + " is now " + e.getValue().getHash()
                             + ", its logs' " + expected + ": the chain moved");
                 }
-                read.put(e.getKey(), e.getValue().getTimestamp().longValueExact());
+                known.put(e.getKey(), e.getValue().getTimestamp().longValueExact());
             }
-            return times.withAll(read);
+            return times.withAll(known);
         }
 
         /** The batch plus the logs of oracles outside the follower's filter, checked against its headers. */

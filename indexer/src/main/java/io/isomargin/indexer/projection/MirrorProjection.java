@@ -265,13 +265,16 @@ public final class MirrorProjection {
     /** Whether {@code log} was emitted by {@code contract} (lower-case), without a lower-cased copy of every address:
      * this runs for every log, several times a batch. */
     private static boolean isFrom(Log log, String contract) {
-        return contract.equalsIgnoreCase(log.getAddress());
+        String address = log.getAddress();
+        return contract.equals(address) || contract.equalsIgnoreCase(address); // nodes mostly send lower case
     }
 
     /** Whether {@code log}'s first topic is {@code topic} (lower-case), without a lower-cased copy. */
     private static boolean hasTopic0(Log log, String topic) {
         List<String> topics = log.getTopics();
-        return topics != null && !topics.isEmpty() && topic.equalsIgnoreCase(topics.get(0));
+        if (topics == null || topics.isEmpty()) return false;
+        String topic0 = topics.get(0);
+        return topic.equals(topic0) || topic.equalsIgnoreCase(topic0);
     }
 
     private static String address(Log log) {

@@ -522,8 +522,11 @@ public final class MirrorStore {
     /** The times to keep for {@code b}: of each block holding one of its logs and of its last block, where known. */
     private static List<long[]> blockTimeRows(LogBatch b, BlockTimes times) {
         java.util.TreeSet<Long> numbers = new java.util.TreeSet<>();
-        for (org.web3j.protocol.core.methods.response.Log l : b.logs()) {
-            numbers.add(l.getBlockNumber().longValueExact());
+        long last = -1;
+        for (org.web3j.protocol.core.methods.response.Log l : b.logs()) { // ordered by block: one add a block
+            long n = l.getBlockNumber().longValueExact();
+            if (n != last) numbers.add(n);
+            last = n;
         }
         numbers.add(b.toBlock());
         List<long[]> rows = new ArrayList<>();
@@ -556,10 +559,11 @@ public final class MirrorStore {
         List<Future<?>> statements = new ArrayList<>();
         for (int start = 0; start < tuples.size(); start += perStatement) {
             List<Tuple> chunk = tuples.subList(start, Math.min(tuples.size(), start + perStatement));
-            Tuple params = Tuple.tuple();
+            List<Object> values = new ArrayList<>(chunk.size() * columns); // sized once, not grown a value at a time
             chunk.forEach(t -> {
-                for (int i = 0; i < columns; i++) params.addValue(t.getValue(i));
+                for (int i = 0; i < columns; i++) values.add(t.getValue(i));
             });
+            Tuple params = Tuple.wrap(values);
             // the full-size text is the same for every batch of a table: built once; a tail is built when needed
             String text = chunk.size() == perStatement
                     ? MULTI_ROW.computeIfAbsent(new MultiRowKey(sql, columns, perStatement),

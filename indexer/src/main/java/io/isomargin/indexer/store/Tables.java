@@ -186,17 +186,17 @@ final class Tables {
                 "DELETE FROM block_times WHERE number > " + n);
     }
 
-    /* ROWS TO TUPLES */
+    /* ROWS TO TUPLES (each wraps the list of its values, built for it: no copy) */
 
     static Tuple marketHistory(MarketChange c) {
         List<Object> values = new ArrayList<>(List.of(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(),
                 c.at().event()));
         values.addAll(marketValues(c.after()));
-        return Tuple.from(values);
+        return Tuple.wrap(values);
     }
 
     static Tuple market(MarketRow m) {
-        return Tuple.from(marketValues(m));
+        return Tuple.wrap(marketValues(m));
     }
 
     private static List<Object> marketValues(MarketRow m) {
@@ -241,13 +241,13 @@ final class Tables {
 
     static Tuple vaultHistory(VaultChange c) {
         VaultRow v = c.after();
-        return Tuple.from(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().blockHash(), c.at().txHash(),
+        return Tuple.wrap(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().blockHash(), c.at().txHash(),
                 c.at().event(), v.vaultId(), v.marketId(), v.owner(), num(c.collateralBefore()), num(v.collateral()),
                 num(c.debtSharesBefore()), num(v.debtShares()), v.closed(), v.openedBlock()));
     }
 
     static Tuple vault(VaultRow v) {
-        return Tuple.from(Arrays.asList(v.vaultId(), v.marketId(), v.owner(), num(v.collateral()),
+        return Tuple.wrap(Arrays.asList(v.vaultId(), v.marketId(), v.owner(), num(v.collateral()),
                 num(v.debtShares()), v.closed(), v.openedBlock(), v.updatedBlock()));
     }
 
@@ -259,44 +259,44 @@ final class Tables {
 
     static Tuple tierHistory(TierChange c) {
         var t = c.after();
-        return Tuple.from(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(), t.marketId(),
+        return Tuple.wrap(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(), t.marketId(),
                 t.index(), num(t.minValue()), t.imBps(), t.mmFromBps(), t.mmToBps()));
     }
 
     static Tuple tier(MirrorChanges.TierRow t) {
-        return Tuple.from(Arrays.asList(t.marketId(), t.index(), num(t.minValue()), t.imBps(), t.mmFromBps(),
+        return Tuple.wrap(Arrays.asList(t.marketId(), t.index(), num(t.minValue()), t.imBps(), t.mmFromBps(),
                 t.mmToBps()));
     }
 
     static Tuple lenderHistory(LenderChange c) {
         var l = c.after();
-        return Tuple.from(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(), c.at().event(),
+        return Tuple.wrap(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(), c.at().event(),
                 l.marketId(), l.lender(), num(l.shares())));
     }
 
     static Tuple lender(MirrorChanges.LenderRow l) {
-        return Tuple.from(Arrays.asList(l.marketId(), l.lender(), num(l.shares()), l.updatedBlock()));
+        return Tuple.wrap(Arrays.asList(l.marketId(), l.lender(), num(l.shares()), l.updatedBlock()));
     }
 
     static Tuple operatorHistory(OperatorChange c) {
         var o = c.after();
-        return Tuple.from(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(), o.owner(),
+        return Tuple.wrap(Arrays.asList(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(), o.owner(),
                 o.operator(), o.approved()));
     }
 
     static Tuple operator(MirrorChanges.OperatorRow o) {
-        return Tuple.from(Arrays.asList(o.owner(), o.operator(), o.approved(), o.updatedBlock()));
+        return Tuple.wrap(Arrays.asList(o.owner(), o.operator(), o.approved(), o.updatedBlock()));
     }
 
     static Tuple riskChangeHistory(RiskChange c) {
         List<Object> values = new ArrayList<>(List.of(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(),
                 c.at().event()));
         values.addAll(riskChangeValues(c.after()));
-        return Tuple.from(values);
+        return Tuple.wrap(values);
     }
 
     static Tuple riskChange(RiskChangeRow r) {
-        return Tuple.from(riskChangeValues(r));
+        return Tuple.wrap(riskChangeValues(r));
     }
 
     private static List<Object> riskChangeValues(RiskChangeRow r) {
@@ -326,19 +326,19 @@ final class Tables {
     }
 
     static Tuple price(PriceRow p) {
-        return Tuple.from(Arrays.asList(p.marketId(), p.blockNumber(), p.logIndex(), p.txHash(), num(p.answer()),
+        return Tuple.wrap(Arrays.asList(p.marketId(), p.blockNumber(), p.logIndex(), p.txHash(), num(p.answer()),
                 num(p.roundId()), p.updatedAt()));
     }
 
     static Tuple liquidation(LiquidationRow l) {
-        return Tuple.from(Arrays.asList(l.at().blockNumber(), l.at().logIndex(), l.at().txHash(), l.vaultId(),
+        return Tuple.wrap(Arrays.asList(l.at().blockNumber(), l.at().logIndex(), l.at().txHash(), l.vaultId(),
                 l.marketId(), l.liquidator(), num(l.repaidAssets()), num(l.repaidShares()), num(l.seizedCollateral()),
                 num(l.protocolFee()), num(l.collateralAfter()), num(l.debtSharesAfter()), num(l.badDebt()),
                 num(l.coveredByInsurance()), num(l.socialized())));
     }
 
     static Tuple insurance(InsuranceEvent e) {
-        return Tuple.from(Arrays.asList(e.at().blockNumber(), e.at().logIndex(), e.at().txHash(), e.marketId(),
+        return Tuple.wrap(Arrays.asList(e.at().blockNumber(), e.at().logIndex(), e.at().txHash(), e.marketId(),
                 e.kind().column(), num(e.amount()), e.account()));
     }
 
@@ -346,11 +346,11 @@ final class Tables {
         List<Object> values = new ArrayList<>(List.of(c.at().blockNumber(), c.at().logIndex(), c.at().txHash(),
                 c.action().column()));
         values.addAll(policyValues(c.after()));
-        return Tuple.from(values);
+        return Tuple.wrap(values);
     }
 
     static Tuple policy(GuardPolicyRow p) {
-        return Tuple.from(policyValues(p));
+        return Tuple.wrap(policyValues(p));
     }
 
     private static List<Object> policyValues(GuardPolicyRow p) {
@@ -373,7 +373,7 @@ final class Tables {
     }
 
     static Tuple topUp(TopUpRow t) {
-        return Tuple.from(Arrays.asList(t.at().blockNumber(), t.at().logIndex(), t.at().txHash(), t.timestamp(),
+        return Tuple.wrap(Arrays.asList(t.at().blockNumber(), t.at().logIndex(), t.at().txHash(), t.timestamp(),
                 t.vaultId(), t.marketId(), t.owner(), t.executor(), t.mode().column(), num(t.amount()), num(t.fee()),
                 num(t.healthBefore()), num(t.healthAfter()), num(t.usedLast24h()), num(t.taken())));
     }
@@ -401,12 +401,12 @@ final class Tables {
         return Numeric.create(value.bitLength() < 64 ? (Number) value.longValue() : new DecimalText(value));
     }
 
-    /** {@link #num} of a value many rows repeat (a market's configuration: one text per distinct value). */
+    /** {@link #num} of a value many rows repeat (a market's configuration: one text per distinct value, written
+     * once, a {@code long}'s too). */
     static Numeric numRepeated(BigInteger value) {
         if (value == null) return null;
         if (REPEATED.size() > 4_096) REPEATED.clear();
-        return REPEATED.computeIfAbsent(value, v -> Numeric.create(v.bitLength() < 64 ? (Number) v.longValue()
-                : new DecimalText(v, decimal(v))));
+        return REPEATED.computeIfAbsent(value, v -> Numeric.create(new DecimalText(v, decimal(v))));
     }
 
     private static final java.util.Map<BigInteger, Numeric> REPEATED = new java.util.concurrent.ConcurrentHashMap<>();
