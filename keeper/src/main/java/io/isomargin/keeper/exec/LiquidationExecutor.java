@@ -455,6 +455,11 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         // in flight since an earlier block (their outcome is not known yet), or dropped at a simulation of this block
         Set<Long> blocked = new HashSet<>(heldVaults.keySet());
         blocked.addAll(keepOut); // a top-up's, or the other phase's
+        // liquidated by a transaction of ours mined after the candidates' block: they show the vault as it was, and a
+        // simulation would find it gone (a slow node then spends seconds simulating its batch vault by vault)
+        ours.forEach((vault, mined) -> {
+            if (mined > c.block()) blocked.add(vault);
+        });
         Map<Long, Integer> rounds = new HashMap<>(); // liquidations of a vault in the batches of this block
         boolean first = true;
         for (int wave = 0; wave < MAX_WAVES; wave++) {
@@ -617,11 +622,17 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         String label;
         BatchResult r;
         List<Long> lost = new ArrayList<>();
+        // the gas estimate runs beside the simulation (one round trip to the node, not two); it is used only when
+        // the simulation shows the batch to send is the one estimated
+        CompletableFuture<Optional<BigInteger>> estimate;
         if (ids.size() == 1 && !laterRound) {
             // one vault alone: liquidate at the engine's largest repayment with minSeized the plan's quote, so a
             // simulation that would seize less (the vault is gone, the price moved) drops it
             Planned p = plan.vaults().getFirst();
             BigInteger minSeized = p.quote().seizedCollateral();
+            data = calls.liquidateData(p.vaultId(), FullMath.UINT256_MAX, minSeized);
+            String single = data;
+            estimate = CompletableFuture.supplyAsync(() -> calls.estimateGas(single), preparing);
             Optional<EngineCalls.SingleResult> sim = calls.simulateLiquidate(p.vaultId(), FullMath.UINT256_MAX,
                     minSeized);
             if (sim.isEmpty()) {
@@ -633,12 +644,14 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             }
             BigInteger fee = LiquidationMath.protocolFee(sim.get().repaid(), c.market().market().terms());
             r = new BatchResult(1, sim.get().repaid(), sim.get().seized(), fee, sim.get().swapProfit());
-            data = calls.liquidateData(p.vaultId(), FullMath.UINT256_MAX, minSeized);
             label = "liquidate market " + marketId + " vault " + p.vaultId() + " minSeized " + minSeized;
         } else {
+            String whole = calls.liquidateBatchData(marketId, ids);
+            estimate = CompletableFuture.supplyAsync(() -> calls.estimateGas(whole), preparing);
             Optional<BatchResult> sim = calls.simulate(marketId, ids);
             List<Long> swapFailed = new ArrayList<>();
             if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
+                estimate = null; // of a batch that is not the one to send
                 // one vault at a time, side by side: keep the ones that still liquidate, drop the others (capital-free:
                 // a vault alone that reverts is one whose sale the pool cannot take, not one that is gone)
                 List<CompletableFuture<Integer>> alone = new ArrayList<>();
@@ -663,15 +676,26 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             data = calls.liquidateBatchData(marketId, ids);
             label = "liquidateBatch market " + marketId + " vaults " + ids;
             if (!swapFailed.isEmpty()) {
-                Optional<BigInteger> gas = calls.estimateGas(data);
+                Optional<BigInteger> gas = gasOf(estimate, data);
                 if (gas.isEmpty()) return Prepared.nothing(plan, lost, swapFailed);
                 return priced(c, plan, laterRound, ids, data, label, r, gas.get(), lost, token, expectedFee, swapFailed);
             }
         }
         if (route != null) label = label + " (capital-free)";
-        Optional<BigInteger> gas = calls.estimateGas(data);
+        Optional<BigInteger> gas = gasOf(estimate, data);
         if (gas.isEmpty()) return Prepared.nothing(plan, lost);
         return priced(c, plan, laterRound, ids, data, label, r, gas.get(), lost, token, expectedFee, List.of());
+    }
+
+    /** The estimate started beside the simulation, or, without one (the batch changed), a new one. */
+    private Optional<BigInteger> gasOf(CompletableFuture<Optional<BigInteger>> estimate, String data) {
+        if (estimate == null) return calls.estimateGas(data);
+        try {
+            return estimate.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw e;
+        }
     }
 
     /**
