@@ -180,6 +180,32 @@ class KeeperTopUpTest {
     }
 
     @Test
+    void aGuardedVaultThatCannotBeToppedUpDoesNotHoldBackOtherLiquidationsWithOneTransactionInFlight()
+            throws Exception {
+        // G: health 1.5, trigger 1.3; the crash takes it to 1.2, under its trigger but not liquidatable; its owner
+        // never approved the guard, so every block's top-up is refused and sends nothing
+        Credentials ownerG = chain.credentials(2);
+        BigInteger g = d.openVault(ownerG, d.wethMarket(), units(10, 18), units(12_000, 6));
+        fund(ownerG, units(5, 18), BigInteger.ZERO);
+        setPolicy(ownerG, g, "1.3", "1.5", units(5, 18), units(5, 18));
+        // C: unguarded, liquidatable after the crash
+        BigInteger c = d.openVault(chain.credentials(4), d.wethMarket(), units(10, 18), units(15_000, 6));
+
+        try (Running k = run(config(deployment(), "", "  max-in-flight: 1\n"))) {
+            await("the policy tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 1);
+            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            assertTrue(liquidatableAt(c, crash) && !liquidatableAt(g, crash));
+
+            // the one slot is kept for G's top-up first; when it sends nothing, C's liquidation takes the slot
+            await("the unguarded vault liquidated", () -> !liquidatable(c));
+            await("the refusal counted", () -> metric(k, "isomargin_keeper_top_ups_failed_total{reason="
+                    + "\"allowance\"}") == 1);
+            assertEquals(List.of(), toppedUp(crash), "no top-up ran");
+            assertEquals(List.of(c.longValueExact()), liquidatedSince(crash).stream().distinct().toList());
+        }
+    }
+
+    @Test
     void aTopUpThatWouldLeaveALiquidatableVaultLiquidatableDoesNotHoldOffItsLiquidation() throws Exception {
         // 0.1 WETH a top-up ($160 after the crash) cannot lift a vault at 0.96 to 1: the cap binds
         Credentials owner = chain.credentials(2);
@@ -336,6 +362,11 @@ class KeeperTopUpTest {
     }
 
     private Path config(Path deployment, String more) throws Exception {
+        return config(deployment, more, "");
+    }
+
+    /** @param gasMore more lines of the {@code gas} section, indented by two spaces */
+    private Path config(Path deployment, String more, String gasMore) throws Exception {
         return Files.writeString(Files.createTempFile(dir, "keeper", ".yaml"), """
                 deployment: %s
                 rpc:
@@ -348,10 +379,10 @@ class KeeperTopUpTest {
                 gas:
                   max-fee-cap-gwei: 100
                   native-price-in-loan-token: 2000
-                http:
+                %shttp:
                   port: 0
                   max-silent-blocks: 30
-                %s""".formatted(deployment, chain.rpcUrl(), more));
+                %s""".formatted(deployment, chain.rpcUrl(), gasMore, more));
     }
 
     private boolean liquidatable(BigInteger vault) {

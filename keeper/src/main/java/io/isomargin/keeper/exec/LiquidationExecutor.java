@@ -62,12 +62,13 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  *
  * <p>Margin guard: with a {@link TopUpExecutor}, a block runs in three phases. First, for every market, the
  * liquidations no top-up of ours can change: every vault but those a top-up of ours holds (sent, in flight, or mined
- * in a block the candidates do not show yet) or may save this block ({@link TopUpExecutor#claim}), leaving the
- * in-flight slots those top-ups need; they do not wait for the top-ups' simulations, which take seconds on a slow
- * node. Then the top-ups of each market, and then the liquidations of the claimed vaults whose top-up did not go.
- * Between a profitable liquidation and a top-up that saves the vault, the top-up goes; a vault whose top-up cannot
- * run is liquidated as usual, in the same block (a liquidatable vault whose top-up the previous block's simulation
- * refused goes with the first phase).
+ * in a block the candidates do not show yet) or may save this block ({@link TopUpExecutor#claim}), leaving free the
+ * in-flight slots every market's top-ups may need; they do not wait for the top-ups' simulations, which take seconds
+ * on a slow node. Then the top-ups of every market, and then, per market, the liquidations of the claimed vaults whose
+ * top-up did not go (and of every vault the first phase left for want of a slot). Between a profitable liquidation
+ * and a top-up that saves the vault, the top-up goes; a vault whose top-up cannot run is liquidated as usual, in the
+ * same block. A market's liquidations that fail (an RPC outage) are logged and the other markets and the top-ups
+ * still go.
  */
 public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LiquidationExecutor.class);
@@ -317,35 +318,60 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         }
         unprofitable.clear();
         swapSkipped.clear();
-        try {
-            // 1. the liquidations no top-up of ours can change, for every market, first: they do not wait for the
-            //    top-ups' simulations (seconds, on a slow node). A vault a top-up of ours holds or may save this block
-            //    stays out, and so do the in-flight slots its top-ups need.
-            Map<Long, TopUpExecutor.Claim> claims = new HashMap<>();
-            for (LiquidationCandidates c : latest.values()) {
-                TopUpExecutor.Claim claim = topUps == null ? TopUpExecutor.Claim.NONE : topUps.claim(c, block);
-                claims.put(c.marketId(), claim);
-                executeMarket(c, block, baseFee, claim.vaults(), claim.batches());
-            }
-            if (topUps == null) return;
-            for (LiquidationCandidates c : latest.values()) {
-                // 2. the top-ups, of vaults no liquidation of ours holds
-                Set<Long> toppingUp;
-                try {
-                    toppingUp = topUps.run(c, block, baseFee, heldVaults.keySet());
-                } catch (RuntimeException e) { // the liquidations still go
-                    log.warn("market {}: top-ups skipped at #{}: {}", c.marketId(), block, e.toString());
-                    toppingUp = topUps.heldVaults();
-                }
-                // 3. the vaults left to the top-ups whose top-up does not go: liquidated as usual, in this block
-                Set<Long> left = new HashSet<>(claims.get(c.marketId()).vaults());
-                left.removeAll(toppingUp);
-                Set<Long> others = new HashSet<>();
-                for (var v : c.vaults()) if (!left.contains(v.vaultId())) others.add(v.vaultId());
-                if (others.size() < c.vaults().size()) executeMarket(c, block, baseFee, others, 0);
-            }
-        } finally {
+        // 1. the liquidations no top-up of ours can change, for every market, first: they do not wait for the top-ups'
+        //    simulations (seconds, on a slow node). A vault a top-up of ours holds or may save this block stays out,
+        //    and so do the in-flight slots the top-ups of every market may need.
+        Map<Long, TopUpExecutor.Claim> claims = new HashMap<>();
+        int forTopUps = 0;
+        for (LiquidationCandidates c : latest.values()) {
+            TopUpExecutor.Claim claim = topUps == null ? TopUpExecutor.Claim.NONE : topUps.claim(c, block);
+            claims.put(c.marketId(), claim);
+            forTopUps += claim.batches();
+        }
+        Set<Long> starved = new HashSet<>(); // markets whose first phase found no slot left
+        for (LiquidationCandidates c : latest.values()) {
+            if (liquidate(c, block, baseFee, claims.get(c.marketId()).vaults(), forTopUps)) starved.add(c.marketId());
+        }
+        if (topUps == null) {
             for (LiquidationCandidates c : latest.values()) reportMarket(c);
+            return;
+        }
+        // 2. the top-ups of every market, of vaults no liquidation of ours holds
+        Map<Long, Set<Long>> toppingUp = new HashMap<>();
+        for (LiquidationCandidates c : latest.values()) {
+            try {
+                toppingUp.put(c.marketId(), topUps.run(c, block, baseFee, heldVaults.keySet()));
+            } catch (RuntimeException e) { // the liquidations still go
+                log.warn("market {}: top-ups skipped at #{}: {}", c.marketId(), block, e.toString());
+                toppingUp.put(c.marketId(), topUps.heldVaults());
+            }
+        }
+        // 3. the claimed vaults whose top-up does not go, liquidated as usual in this block; and every vault the first
+        //    phase left for want of a slot (the top-ups may have needed fewer than it kept free)
+        for (LiquidationCandidates c : latest.values()) {
+            Set<Long> keepOut = new HashSet<>(toppingUp.get(c.marketId()));
+            if (!starved.contains(c.marketId())) {
+                Set<Long> claimed = claims.get(c.marketId()).vaults();
+                for (var v : c.vaults()) if (!claimed.contains(v.vaultId())) keepOut.add(v.vaultId());
+            }
+            boolean any = false;
+            for (var v : c.vaults()) any |= !keepOut.contains(v.vaultId());
+            if (any) liquidate(c, block, baseFee, keepOut, 0);
+            reportMarket(c);
+        }
+    }
+
+    /**
+     * {@link #executeMarket}, its failure logged rather than thrown (the other markets, and the top-ups, still go);
+     * true when it sent nothing for want of an in-flight slot.
+     */
+    private boolean liquidate(LiquidationCandidates c, long block, BigInteger baseFee, Set<Long> keepOut,
+            int slotsForTopUps) {
+        try {
+            return executeMarket(c, block, baseFee, keepOut, slotsForTopUps);
+        } catch (RuntimeException e) { // an RPC outage or a node's odd answer
+            log.warn("market {}: liquidations at #{} stopped: {}", c.marketId(), block, e.toString());
+            return false;
         }
     }
 
@@ -414,24 +440,25 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
      *
      * @param keepOut vaults left out of this call's batches (a top-up's, or those of the other phase of the block)
      * @param slotsForTopUps in-flight slots left free for the block's top-ups
+     * @return true when it planned nothing because every slot it may use was taken or kept for the top-ups
      */
-    private void executeMarket(LiquidationCandidates c, long block, BigInteger baseFee, Set<Long> keepOut,
+    private boolean executeMarket(LiquidationCandidates c, long block, BigInteger baseFee, Set<Long> keepOut,
             int slotsForTopUps) {
-        if (c.vaults().isEmpty()) return;
+        if (c.vaults().isEmpty()) return false;
         long marketId = c.marketId();
         if (!c.priceUsable()) {
             listener.notSent(marketId, "price unusable: " + c.priceProblem());
-            return;
+            return false;
         }
         MarketToken token = tokens.get(marketId);
-        if (token == null) return;
+        if (token == null) return false;
         FeePolicy.Fees f;
         try {
             f = fees.initial(baseFee);
         } catch (GasAboveCapException e) {
             log.warn("market {}: {} liquidatable vault(s), {}", marketId, c.vaults().size(), e.getMessage());
             listener.notSent(marketId, e.getMessage());
-            return;
+            return false;
         }
         BigInteger expectedFee = baseFee.add(f.maxPriorityFeePerGas()).min(f.maxFeePerGas());
         // capital our unmined transactions will spend, in every market lending this token (two markets may share it)
@@ -449,7 +476,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             } catch (RuntimeException e) {
                 log.warn("market {}: the pool's reserves could not be read at #{}: {}", marketId, block, e.toString());
                 listener.notSent(marketId, "pool reserves unreadable: " + e.getMessage());
-                return;
+                return false;
             }
         }
         // in flight since an earlier block (their outcome is not known yet), or dropped at a simulation of this block
@@ -466,8 +493,9 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             // plan a wave: batches of distinct vaults, as many as may be in flight
             int slots = dryRun ? MAX_WAVE_BATCHES : Math.min(MAX_WAVE_BATCHES, Math.max(0, sender.freeSlots() - slotsForTopUps));
             if (slots == 0) {
+                if (wave == 0 && slotsForTopUps > 0) return true; // the second phase takes what the top-ups leave
                 listener.notSent(marketId, "the in-flight transaction limit is reached");
-                return;
+                return false;
             }
             List<Plan> plans = new ArrayList<>();
             Set<Long> inWave = new HashSet<>(blocked);
@@ -499,7 +527,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 for (long id : plan.vaultIds()) rounds.merge(id, 1, Integer::sum);
                 left = left.subtract(plan.capital()).max(BigInteger.ZERO);
             }
-            if (plans.isEmpty()) return;
+            if (plans.isEmpty()) return false;
             // simulate and estimate them all at once, then send each as soon as it is ready (nonces in that order):
             // one round trip for the wave, and a slow batch does not hold the others back
             BlockingQueue<Integer> ready = new LinkedBlockingQueue<>();
@@ -556,8 +584,9 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                     balance = balance.subtract(sent.get().capital()).max(BigInteger.ZERO);
                 }
             }
-            if (!anySent) return; // the chain moved under the whole wave: the next block's candidates tell
+            if (!anySent) return false; // the chain moved under the whole wave: the next block's candidates tell
         }
+        return false;
     }
 
     private Set<Long> skippedSwaps(long marketId) {

@@ -157,9 +157,8 @@ public final class TopUpExecutor implements AutoCloseable {
 
     /**
      * The vaults of one market that this block's {@link #run} may top up or already holds, read before any RPC: the
-     * executor liquidates every other vault first. A guarded vault whose top-up the last simulation refused (a cap,
-     * the owner's allowance or balance, an expired policy) and that is liquidatable is not claimed: it is liquidated
-     * with the others, without waiting for the top-ups' simulations, and {@code run} leaves it to that liquidation.
+     * executor liquidates every other vault first, keeping {@code batches} in-flight slots free (none for a vault
+     * whose top-up the last simulation refused: a cap, the owner's allowance or balance, an expired policy).
      */
     public Claim claim(LiquidationCandidates c, long block) {
         Set<Long> vaults = new HashSet<>(heldVaults.keySet());
@@ -173,9 +172,10 @@ public final class TopUpExecutor implements AutoCloseable {
         for (TopUpCandidate t : c.topUps()) {
             long id = t.vaultId();
             if (vaults.contains(id) || retryFrom.getOrDefault(id, Long.MIN_VALUE) > block) continue;
-            if (t.liquidatable() && failing.containsKey(id)) continue; // refused last time: liquidated now
             vaults.add(id);
-            fresh++;
+            // no slot kept for one refused at its last simulation: it is tried again, and liquidated in the block's
+            // last phase if refused again, but most likely sends nothing
+            if (!failing.containsKey(id)) fresh++;
         }
         return new Claim(vaults, (fresh + MAX_BATCH - 1) / MAX_BATCH);
     }
