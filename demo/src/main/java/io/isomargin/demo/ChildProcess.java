@@ -1,6 +1,7 @@
 package io.isomargin.demo;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -12,11 +13,26 @@ final class ChildProcess implements AutoCloseable {
     private final String name;
     private final Process process;
     private final Path log;
+    private volatile Path scratch; // deleted once the process has stopped (null: none)
 
     private ChildProcess(String name, Process process, Path log) {
         this.name = name;
         this.process = process;
         this.log = log;
+    }
+
+    /** Deletes {@code dir} (a scratch directory of the process) once the process has stopped. */
+    ChildProcess deletingOnStop(Path dir) {
+        scratch = dir;
+        return this;
+    }
+
+    /** Deletes a directory and everything under it, as far as it can. */
+    static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) return;
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+        }
     }
 
     /**
@@ -56,6 +72,21 @@ final class ChildProcess implements AutoCloseable {
 
     /** SIGTERM, then SIGKILL after {@code grace}; children too. */
     void stop(Duration grace) {
+        try {
+            stopProcess(grace);
+        } finally {
+            Path dir = scratch;
+            if (dir != null && !process.isAlive()) {
+                try {
+                    deleteTree(dir);
+                } catch (IOException | java.io.UncheckedIOException e) {
+                    System.err.println("demo: could not delete " + dir + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
+    private void stopProcess(Duration grace) {
         if (!process.isAlive()) return;
         process.descendants().forEach(ProcessHandle::destroy);
         process.destroy();

@@ -10,8 +10,13 @@ enum LocalChain {
     ANVIL("anvil") {
         @Override
         ChildProcess start(Path root, int port, Path log) throws IOException {
+            // the states anvil no longer keeps in memory (~230 kB a block) go beside its log and are deleted when it
+            // stops, not to ~/.foundry/anvil/tmp, which anvil never cleans
+            Path cache = log.resolveSibling("anvil-cache");
+            ChildProcess.deleteTree(cache);
             return ChildProcess.start(name, List.of(root.resolve("node_modules/.bin/anvil").toString(), "--host",
-                    "127.0.0.1", "--port", Integer.toString(port), "--block-time", "1"), Map.of(), root, log);
+                    "127.0.0.1", "--port", Integer.toString(port), "--block-time", "1", "--cache-path",
+                    cache.toString()), Map.of(), root, log).deletingOnStop(cache);
         }
     },
     /** tools/hardhat/hardhat.config.cjs: chain id 31337, the same dev accounts, interval mining from the env. */

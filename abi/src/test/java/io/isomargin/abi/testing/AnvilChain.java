@@ -42,6 +42,7 @@ public final class AnvilChain implements TestChain {
     private final Process process;
     private final Path configFile;
     private final Path stderrFile;
+    private final Path cacheDir;
     private final String rpcUrl;
     private final HttpService service;
     private final Web3j web3j;
@@ -50,17 +51,21 @@ public final class AnvilChain implements TestChain {
     private final Thread shutdownHook;
     private volatile boolean closed;
 
-    private AnvilChain(Process process, Path configFile, Path stderrFile, String rpcUrl, HttpService service,
-            Web3j web3j, long chainId, List<String> privateKeys) {
+    private AnvilChain(Process process, Path configFile, Path stderrFile, Path cacheDir, String rpcUrl,
+            HttpService service, Web3j web3j, long chainId, List<String> privateKeys) {
         this.process = process;
         this.configFile = configFile;
         this.stderrFile = stderrFile;
+        this.cacheDir = cacheDir;
         this.rpcUrl = rpcUrl;
         this.service = service;
         this.web3j = web3j;
         this.chainId = chainId;
         this.privateKeys = privateKeys;
-        this.shutdownHook = new Thread(this::killProcessTree, "anvil-shutdown");
+        this.shutdownHook = new Thread(() -> {
+            killProcessTree();
+            LocalProcesses.deleteTreeQuietly(cacheDir);
+        }, "anvil-shutdown");
         Runtime.getRuntime().addShutdownHook(shutdownHook);
     }
 
@@ -109,15 +114,20 @@ public final class AnvilChain implements TestChain {
     private static AnvilChain launch(Path anvil, int port, String[] extraArgs) {
         Path config;
         Path stderr;
+        Path cache;
         try {
             config = Files.createTempFile("anvil-config-", ".json");
             stderr = Files.createTempFile("anvil-stderr-", ".log");
+            // where anvil writes the states it no longer keeps in memory (~230 kB a block); by default that is
+            // ~/.foundry/anvil/tmp, which it never cleans: a 400k-event benchmark left 2.5 GB there each run
+            cache = Files.createTempDirectory("anvil-cache-");
             Files.delete(config); // anvil writes it once it is up; its presence means "ready"
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
         List<String> cmd = new ArrayList<>(List.of(anvil.toString(), "--silent", "--host", "127.0.0.1",
-                "--port", Integer.toString(port), "--config-out", config.toString()));
+                "--port", Integer.toString(port), "--config-out", config.toString(), "--cache-path",
+                cache.toString()));
         cmd.addAll(List.of(extraArgs));
         Process process;
         try {
@@ -126,6 +136,7 @@ public final class AnvilChain implements TestChain {
                     .redirectError(stderr.toFile())
                     .start();
         } catch (IOException e) {
+            LocalProcesses.deleteTreeQuietly(cache);
             throw new IllegalStateException("could not start " + anvil + ": " + e.getMessage(), e);
         }
         String url = "http://127.0.0.1:" + port;
@@ -139,12 +150,13 @@ public final class AnvilChain implements TestChain {
         try {
             long chainId = awaitReady(process, web3j, config, stderr);
             List<String> keys = readPrivateKeys(config);
-            return new AnvilChain(process, config, stderr, url, service, web3j, chainId, keys);
+            return new AnvilChain(process, config, stderr, cache, url, service, web3j, chainId, keys);
         } catch (RuntimeException e) {
             web3j.shutdown();
             destroyTree(process);
             deleteQuietly(config);
             deleteQuietly(stderr);
+            LocalProcesses.deleteTreeQuietly(cache);
             throw e;
         }
     }
@@ -258,6 +270,7 @@ public final class AnvilChain implements TestChain {
             killProcessTree();
             deleteQuietly(configFile);
             deleteQuietly(stderrFile);
+            LocalProcesses.deleteTreeQuietly(cacheDir);
         }
     }
 

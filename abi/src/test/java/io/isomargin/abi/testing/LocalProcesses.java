@@ -54,6 +54,16 @@ final class LocalProcesses {
         }
     }
 
+    /** Deletes a directory and everything under it, as far as it can (a scratch directory of a child process). */
+    static void deleteTreeQuietly(Path dir) {
+        if (dir == null || !Files.exists(dir)) return;
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(LocalProcesses::deleteQuietly);
+        } catch (IOException | java.io.UncheckedIOException ignored) {
+            // what is left is in the OS's temp directory
+        }
+    }
+
     static void deleteQuietly(Path file) {
         try {
             Files.deleteIfExists(file);
