@@ -328,9 +328,25 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             claims.put(c.marketId(), claim);
             forTopUps += claim.batches();
         }
+        // the claimed vaults that are liquidatable and whose top-up was refused last time, simulated again meanwhile
+        Map<Long, CompletableFuture<Set<Long>>> rechecks = new HashMap<>();
+        if (topUps != null) for (LiquidationCandidates c : latest.values()) rechecks.put(c.marketId(), topUps.recheck(c));
         Set<Long> starved = new HashSet<>(); // markets whose first phase found no slot left
         for (LiquidationCandidates c : latest.values()) {
             if (liquidate(c, block, baseFee, claims.get(c.marketId()).vaults(), forTopUps)) starved.add(c.marketId());
+        }
+        // those refused again: liquidated now rather than after every other top-up's simulation
+        for (LiquidationCandidates c : latest.values()) {
+            Set<Long> again;
+            try {
+                again = rechecks.getOrDefault(c.marketId(), CompletableFuture.completedFuture(Set.of())).join();
+            } catch (RuntimeException e) { // left to the block's top-ups and last phase
+                again = Set.of();
+            }
+            if (again.isEmpty()) continue;
+            Set<Long> keepOut = new HashSet<>();
+            for (var v : c.vaults()) if (!again.contains(v.vaultId())) keepOut.add(v.vaultId());
+            liquidate(c, block, baseFee, keepOut, forTopUps);
         }
         if (topUps == null) {
             for (LiquidationCandidates c : latest.values()) reportMarket(c);

@@ -181,6 +181,32 @@ public final class TopUpExecutor implements AutoCloseable {
     }
 
     /**
+     * Simulates again, side by side and off the executor's thread, the top-ups of the market's liquidatable vaults
+     * that were refused at their last simulation (their owner may have approved or funded the guard since); completes
+     * with those refused again or not simulable, which the executor liquidates without waiting for every other
+     * top-up's simulation. Those that would now run stay claimed and go with the block's top-ups.
+     */
+    public CompletableFuture<Set<Long>> recheck(LiquidationCandidates c) {
+        List<Long> ids = new ArrayList<>();
+        if (tokens.get(c.marketId()) != null && c.priceUsable()) {
+            for (TopUpCandidate t : c.topUps()) {
+                long id = t.vaultId();
+                if (t.liquidatable() && failing.containsKey(id) && !heldVaults.containsKey(id)) ids.add(id);
+            }
+        }
+        if (ids.isEmpty()) return CompletableFuture.completedFuture(Set.of());
+        List<CompletableFuture<GuardCalls.Simulation>> sims = new ArrayList<>();
+        for (long id : ids) sims.add(CompletableFuture.supplyAsync(() -> calls.simulateTopUp(id), preparing));
+        return CompletableFuture.allOf(sims.toArray(CompletableFuture[]::new)).thenApply(done -> {
+            Set<Long> again = new HashSet<>();
+            for (int i = 0; i < ids.size(); i++) {
+                if (!(sims.get(i).join() instanceof GuardCalls.WouldTopUp)) again.add(ids.get(i));
+            }
+            return again;
+        });
+    }
+
+    /**
      * Tops up what it can of one market's guarded vaults under their trigger (see the class comment), on the
      * executor's thread, leaving out the vaults a liquidation of ours holds ({@code liquidating}).
      *
