@@ -411,14 +411,7 @@ contract GuardAttacksTest is UnitBase {
     function _gasGriefSetup() internal {
         ReentrantToken reth = new ReentrantToken("RETH", 18);
         greth = reth;
-        MockAggregator feed = new MockAggregator(OWNER, 8, "RETH / USD", INITIAL_PRICE);
-        vm.prank(OWNER);
-        uint256 m2 = engine.createMarket(defaultParams(address(usdc), address(reth), address(feed)));
-        usdc.mint(LENDER, 1_000_000e6);
-        vm.startPrank(LENDER);
-        usdc.approve(address(engine), type(uint256).max);
-        engine.supply(m2, 1_000_000e6, LENDER);
-        vm.stopPrank();
+        (uint256 m2, MockAggregator feed) = _seededMarket(address(reth));
 
         // Alice's second vault, in m2
         reth.mint(ALICE, 30e18);
@@ -815,14 +808,7 @@ contract GuardAttacksTest is UnitBase {
     /// top-up completes normally.
     function test_HELD_tokenHook_reentry() public {
         ReentrantToken reth = new ReentrantToken("RETH", 18);
-        MockAggregator feed = new MockAggregator(OWNER, 8, "RETH / USD", INITIAL_PRICE);
-        vm.prank(OWNER);
-        uint256 m2 = engine.createMarket(defaultParams(address(usdc), address(reth), address(feed)));
-        usdc.mint(LENDER, 1_000_000e6);
-        vm.startPrank(LENDER);
-        usdc.approve(address(engine), type(uint256).max);
-        engine.supply(m2, 1_000_000e6, LENDER);
-        vm.stopPrank();
+        (uint256 m2, MockAggregator feed) = _seededMarket(address(reth));
         reth.mint(ALICE, 60e18);
         vm.startPrank(ALICE);
         reth.approve(address(engine), type(uint256).max);

@@ -157,17 +157,6 @@ contract GuardAttacks2Test is UnitBase {
 
     /// @dev A market on `coll` (18 decimals unless the token says otherwise) with its own feed at $2,000 and 1M
     /// USDC of liquidity.
-    function _market(address coll) internal returns (uint256 m, MockAggregator feed) {
-        feed = new MockAggregator(OWNER, 8, "X / USD", INITIAL_PRICE);
-        vm.prank(OWNER);
-        m = engine.createMarket(defaultParams(address(usdc), coll, address(feed)));
-        usdc.mint(LENDER, 1_000_000e6);
-        vm.startPrank(LENDER);
-        usdc.approve(address(engine), type(uint256).max);
-        engine.supply(m, 1_000_000e6, LENDER);
-        vm.stopPrank();
-    }
-
     function _feedPrice(MockAggregator feed, int256 answer) internal {
         vm.prank(OWNER);
         feed.setAnswer(answer);
@@ -288,7 +277,7 @@ contract GuardAttacks2Test is UnitBase {
     /// liquidatable (and `liquidate` refuses it); here the whole top-up reverts and her wallet is untouched.
     function test_FIXED_executorFeeHook_cannotLiquidateInsideTopUp() public {
         ReentrantToken reth = new ReentrantToken("RETH", 18);
-        (uint256 m, MockAggregator feed) = _market(address(reth));
+        (uint256 m, MockAggregator feed) = _seededMarket(address(reth));
         reth.mint(ALICE, 20e18);
         vm.startPrank(ALICE);
         reth.approve(address(engine), type(uint256).max);
@@ -504,7 +493,7 @@ contract GuardAttacks2Test is UnitBase {
     /// @dev A hooked-collateral market: ALICE's vault `av` and three of a griefer whose hook can burn its stipend.
     function _hookedSetup() internal {
         greth = new ReentrantToken("RETH", 18);
-        (uint256 m, MockAggregator feed) = _market(address(greth));
+        (uint256 m, MockAggregator feed) = _seededMarket(address(greth));
         greth.mint(ALICE, 30e18);
         vm.startPrank(ALICE);
         greth.approve(address(engine), type(uint256).max);
@@ -788,7 +777,7 @@ contract GuardAttacks2Test is UnitBase {
     /// records the same gasleft() in both, and the top-up runs.
     function test_HELD_batchStipend_fullAtTheThreshold() public {
         ReentrantToken reth = new ReentrantToken("RETH", 18);
-        (uint256 m, MockAggregator feed) = _market(address(reth));
+        (uint256 m, MockAggregator feed) = _seededMarket(address(reth));
         GasProbeOwner o = new GasProbeOwner();
         reth.mint(address(o), 30e18);
         o.exec(address(reth), abi.encodeCall(reth.approve, (address(engine), type(uint256).max)));
@@ -835,7 +824,7 @@ contract GuardAttacks2Test is UnitBase {
     /// stipend and no more, and the next entry runs.
     function test_HELD_returndataBomb_costsAtMostTheStipend() public {
         BombToken bomb = new BombToken();
-        (uint256 m, MockAggregator feed) = _market(address(bomb));
+        (uint256 m, MockAggregator feed) = _seededMarket(address(bomb));
         address bomber = address(0xB0B0);
         bomb.mint(bomber, 30e18);
         vm.startPrank(bomber);
@@ -911,7 +900,7 @@ contract GuardAttacks2Test is UnitBase {
     /// 1-bar floor (never 0). 6-decimal repay: the floor rounds up, a wallet one unit under it is refused, at it runs.
     function test_HELD_coarseDecimals_floorRoundsUp() public {
         MockERC20 gold = new MockERC20("Gold bar", "BAR", 0);
-        (uint256 m, MockAggregator feed) = _market(address(gold));
+        (uint256 m, MockAggregator feed) = _seededMarket(address(gold));
         gold.mint(ALICE, 100);
         vm.startPrank(ALICE);
         gold.approve(address(engine), type(uint256).max);

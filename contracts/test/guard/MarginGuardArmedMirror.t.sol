@@ -442,14 +442,7 @@ contract MarginGuardArmedMirrorTest is GuardBase {
     /// ToppedUp, and a mirror applying both in log order reaches the guard's verdict: disarmed.
     function test_feeHookBorrow_betweenArmAndEvent_emittedArmedIsStoredOne_mirrorSeesDisarmed() public {
         ReentrantToken reth = new ReentrantToken("RETH", 18);
-        MockAggregator feed = new MockAggregator(OWNER, 8, "RETH / USD", INITIAL_PRICE);
-        vm.prank(OWNER);
-        uint256 m = engine.createMarket(defaultParams(address(usdc), address(reth), address(feed)));
-        usdc.mint(LENDER, 1_000_000e6);
-        vm.startPrank(LENDER);
-        usdc.approve(address(engine), type(uint256).max);
-        engine.supply(m, 1_000_000e6, LENDER);
-        vm.stopPrank();
+        (uint256 m, MockAggregator feed) = _seededMarket(address(reth));
         HookedOperatorExecutor ex = new HookedOperatorExecutor(guard, engine);
         reth.mint(ALICE, 30e18);
         vm.startPrank(ALICE);

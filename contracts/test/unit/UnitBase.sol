@@ -74,6 +74,18 @@ abstract contract UnitBase is BaseTest {
         id = engine.createMarket(defaultParams(address(usdc), address(weth), address(feed)));
     }
 
+    /// @dev A USDC market on `collateral` with its own feed at the initial price, 1,000,000 USDC supplied by LENDER.
+    function _seededMarket(address collateral) internal returns (uint256 m, MockAggregator feed) {
+        feed = new MockAggregator(OWNER, 8, "X / USD", INITIAL_PRICE);
+        vm.prank(OWNER);
+        m = engine.createMarket(defaultParams(address(usdc), collateral, address(feed)));
+        usdc.mint(LENDER, 1_000_000e6);
+        vm.startPrank(LENDER);
+        usdc.approve(address(engine), type(uint256).max);
+        engine.supply(m, 1_000_000e6, LENDER);
+        vm.stopPrank();
+    }
+
     /* STATE HELPERS */
 
     function _assertState(
