@@ -13,6 +13,7 @@ import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.AnvilExtension;
 import io.isomargin.abi.testing.CapturedLogs;
 import io.isomargin.abi.testing.Deployment;
+import io.isomargin.abi.testing.FaultProxy;
 import io.isomargin.abi.testing.Http;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -176,6 +177,42 @@ class KeeperTopUpTest {
             assertEquals(1.0, metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"allowance\"}"));
             assertEquals(1.0, metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"balance\"}"));
             assertEquals(0.0, metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"cap\"}"));
+        }
+    }
+
+    @Test
+    void guardedVaultsUnderTheirTriggerGoInOneBatchOnOneGasEstimateAndTheRefusedOneIsNamed() throws Exception {
+        // six vaults of one owner, health 1.5, trigger 1.3: the crash takes them to 1.2, under their trigger but not
+        // liquidatable; the owner's wallet covers all six
+        Credentials owner = chain.credentials(2);
+        List<BigInteger> guarded = new ArrayList<>();
+        for (int i = 0; i < 6; i++) guarded.add(d.openVault(owner, d.wethMarket(), units(10, 18), units(12_000, 6)));
+        fund(owner, units(30, 18), FullMath.UINT256_MAX);
+        for (BigInteger v : guarded) setPolicy(owner, v, "1.3", "1.5", units(5, 18), units(5, 18));
+        // R: the same, but its owner never approved the guard
+        Credentials ownerR = chain.credentials(3);
+        BigInteger r = d.openVault(ownerR, d.wethMarket(), units(10, 18), units(12_000, 6));
+        fund(ownerR, units(5, 18), BigInteger.ZERO);
+        setPolicy(ownerR, r, "1.3", "1.5", units(5, 18), units(5, 18));
+
+        try (FaultProxy rpc = FaultProxy.start(chain.rpcUrl());
+                Running k = run(config(deployment(), "", "", rpc.url()))) {
+            await("the policies tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 7);
+            int estimatesBefore = rpc.requestCount("eth_estimateGas");
+            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+
+            await("the six topped up", () -> toppedUp(crash).size() == 6);
+            await("the refusal counted", () -> metric(k, "isomargin_keeper_top_ups_failed_total{reason="
+                    + "\"allowance\"}") == 1);
+            List<MarginGuard.ToppedUpEventResponse> done = toppedUp(crash);
+            assertEquals(guarded.stream().sorted().toList(), done.stream().map(e -> e.vaultId).sorted().toList());
+            assertEquals(1, done.stream().map(e -> e.log.getTransactionHash()).distinct().count(),
+                    "all six in one topUpBatch");
+            // the gas of a top-up is estimated for one vault of the market and mode a block, not for each vault
+            // (every call is an execution on the node that the next block's liquidations wait behind)
+            int estimates = rpc.requestCount("eth_estimateGas") - estimatesBefore;
+            assertTrue(estimates < guarded.size(), estimates + " gas estimates for " + guarded.size() + " vaults");
+            assertEquals(List.of(), liquidatedSince(crash), "nothing liquidatable, nothing liquidated");
         }
     }
 
@@ -367,6 +404,11 @@ class KeeperTopUpTest {
 
     /** @param gasMore more lines of the {@code gas} section, indented by two spaces */
     private Path config(Path deployment, String more, String gasMore) throws Exception {
+        return config(deployment, more, gasMore, chain.rpcUrl());
+    }
+
+    /** @param rpcUrl the node the keeper talks to (the chain's, or a proxy in front of it) */
+    private Path config(Path deployment, String more, String gasMore, String rpcUrl) throws Exception {
         return Files.writeString(Files.createTempFile(dir, "keeper", ".yaml"), """
                 deployment: %s
                 rpc:
@@ -382,7 +424,7 @@ class KeeperTopUpTest {
                 %shttp:
                   port: 0
                   max-silent-blocks: 30
-                %s""".formatted(deployment, chain.rpcUrl(), gasMore, more));
+                %s""".formatted(deployment, rpcUrl, gasMore, more));
     }
 
     private boolean liquidatable(BigInteger vault) {

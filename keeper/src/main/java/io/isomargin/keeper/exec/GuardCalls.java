@@ -49,11 +49,8 @@ public final class GuardCalls {
     /** What simulating one vault's top-up said. */
     public sealed interface Simulation {}
 
-    /**
-     * It runs: {@code amount} goes into the vault, {@code fee} to the keeper (the mode's token), using {@code gas} by
-     * the node's estimate of {@code topUp(vault)} alone (a transaction of its own, intrinsic gas included).
-     */
-    public record WouldTopUp(BigInteger amount, BigInteger fee, BigInteger gas) implements Simulation {}
+    /** It runs: {@code amount} goes into the vault, {@code fee} to the keeper (the mode's token). */
+    public record WouldTopUp(BigInteger amount, BigInteger fee) implements Simulation {}
 
     /**
      * It reverts with the guard's {@code error} (or the node's message when the revert is not one of the guard's).
@@ -91,18 +88,14 @@ public final class GuardCalls {
     }
 
     /**
-     * {@code eth_call}s {@code topUp(vaultId)} from the keeper's address, and when it runs estimates its gas. The
-     * estimate of {@code topUp} alone is the one to trust: {@code topUpBatch} catches each vault's failure, an
-     * out-of-gas one included, so the node's estimate of a batch is the gas at which it skips vaults, not the gas
-     * at which it tops them up.
+     * {@code eth_call}s {@code topUp(vaultId)} from the keeper's address: what it would move, or why the guard refuses.
+     * One execution on the node; the gas is {@link #estimateTopUp}'s, asked for far fewer vaults.
      */
     public Simulation simulateTopUp(long vaultId) {
-        Function f = new Function("topUp", List.of(new Uint256(BigInteger.valueOf(vaultId))),
-                List.of(new TypeReference<Uint256>() {}, new TypeReference<Uint256>() {}));
-        String data = FunctionEncoder.encode(f);
+        Function f = topUp(vaultId);
         String out;
         try {
-            out = ethCall(data, simulateAt.get());
+            out = ethCall(FunctionEncoder.encode(f), simulateAt.get());
         } catch (RpcException e) {
             if (e.kind() == RpcErrorKind.TRANSIENT) return new Unknown(e.getMessage());
             return refusal(e);
@@ -111,9 +104,17 @@ public final class GuardCalls {
         }
         List<Type> v = FunctionReturnDecoder.decode(out, f.getOutputParameters());
         if (v.size() != 2) return new Refused("no answer", TopUpFailure.OTHER);
-        Optional<BigInteger> gas = estimateGas(data);
-        if (gas.isEmpty()) return new Unknown("the node simulated the top-up but refused to estimate its gas");
-        return new WouldTopUp((BigInteger) v.get(0).getValue(), (BigInteger) v.get(1).getValue(), gas.get());
+        return new WouldTopUp((BigInteger) v.get(0).getValue(), (BigInteger) v.get(1).getValue());
+    }
+
+    /**
+     * The node's gas estimate of {@code topUp(vaultId)} alone (a transaction of its own, intrinsic gas included);
+     * empty when it would revert or the node does not answer. The estimate of {@code topUp} alone is the one to
+     * trust: {@code topUpBatch} catches each vault's failure, an out-of-gas one included, so the node's estimate of a
+     * batch is the gas at which it skips vaults, not the gas at which it tops them up.
+     */
+    public Optional<BigInteger> estimateTopUp(long vaultId) {
+        return estimateGas(FunctionEncoder.encode(topUp(vaultId)));
     }
 
     /**
@@ -253,6 +254,11 @@ public final class GuardCalls {
         List<Type> v = FunctionReturnDecoder.decode(out, f.getOutputParameters());
         if (v.isEmpty()) throw new IllegalStateException(f.getName() + " on " + to + " returned nothing");
         return (BigInteger) v.getFirst().getValue();
+    }
+
+    private static Function topUp(long vaultId) {
+        return new Function("topUp", List.of(new Uint256(BigInteger.valueOf(vaultId))),
+                List.of(new TypeReference<Uint256>() {}, new TypeReference<Uint256>() {}));
     }
 
     private static Function topUpBatch(List<Long> vaultIds) {

@@ -39,16 +39,19 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  * through the same {@link TxSender}: nonces, fees, re-sends, replacements and the in-flight limit apply alike).
  *
  * <p>Per market and block, the detector's {@link TopUpCandidate}s (live policy, health under its trigger) that no
- * top-up of ours holds are simulated one by one, side by side, with {@code topUp(vault)} from the keeper's address
- * against the pending state, and their gas estimated: a refusal names its reason by the guard's own error (a cap, the
- * owner's allowance or balance, an expired policy), counted once per vault and reason until the vault is above its
- * trigger again. The runnable ones are then simulated together with {@code topUpBatch} (two vaults of one owner share
- * one wallet), in batches of up to {@value #MAX_BATCH}, at the gas limit the batch will be sent with; a vault the batch
- * would skip is left for the next block. A top-up that would leave its vault liquidatable (a cap, balance or allowance
- * binds; the guard refuses it with {@code StillLiquidatable}) is no saving: it is counted as failed for the limit that
- * binds and left to the liquidations. The
- * rest are sent, their fees counted as income (a collateral-token fee valued at the oracle price) and their gas as
- * cost. A top-up is sent whatever its fee: saving the vault comes first, and the net profit shows what it earned.
+ * top-up of ours holds are simulated together with {@code topUpBatch} from the keeper's address against the pending
+ * state (two vaults of one owner share one wallet), in batches of up to {@value #MAX_BATCH} simulated side by side, at
+ * the gas limit the batch will be sent with. A vault's gas there comes from the node's estimate of {@code topUp} alone
+ * for one vault of its market and mode, not for every vault: on a slow node each call is an execution the next
+ * block's liquidations wait behind. A vault the batch moves nothing for is then simulated alone with
+ * {@code topUp(vault)}, so a refusal names its reason by the guard's own error (a cap, the owner's allowance or
+ * balance, an expired policy), counted once per vault and reason until the vault is above its trigger again; one
+ * refused again for the reason known is not asked again. A vault the batch stops before for gas, or that runs alone but
+ * not in the batch (its owner's wallet went to another vault first), is left for the next block. A top-up that would
+ * leave its vault liquidatable (a cap, balance or allowance binds; the guard refuses it with {@code StillLiquidatable})
+ * is no saving: it is counted as failed for the limit that binds and left to the liquidations. The rest are sent,
+ * their fees counted as income (a collateral-token fee valued at the oracle price) and their gas as cost. A top-up is
+ * sent whatever its fee: saving the vault comes first, and the net profit shows what it earned.
  *
  * <p>The priority: a vault in a top-up of ours is kept out of liquidation while the top-up is in flight, and until the
  * book shows the block it was mined in; a vault whose top-up cannot run is liquidated as usual. Only the vaults of a
@@ -95,8 +98,11 @@ public final class TopUpExecutor implements AutoCloseable {
     /** The reason last reported for a vault that cannot be topped up. */
     private record Failing(long marketId, TopUpFailure reason) {}
 
-    /** A vault whose top-up simulates, with the gas of {@code topUp(vault)} alone. */
+    /** A vault to simulate in a batch, with the gas its top-up is given there ({@link #gasOf}). */
     private record Ready(TopUpCandidate vault, BigInteger gas) {}
+
+    /** The top-ups of one market and mode, which cost about the same gas whatever the vault. */
+    private record ModeGas(long marketId, GuardPolicy.Mode mode) {}
 
     /** A vault that cannot be topped up, found while preparing (reported on the executor's thread). */
     private record Failure(TopUpCandidate vault, TopUpFailure reason, String detail) {}
@@ -104,11 +110,15 @@ public final class TopUpExecutor implements AutoCloseable {
     /**
      * One batch ready to send (or nothing: {@code data} null), with what preparing found.
      *
+     * @param refused the vaults the batch's simulation moved nothing for (the guard refused them, or their owner's
+     *                wallet was drained by another vault of the batch)
+     * @param stopped whether the simulation stopped for gas before its last vault
      * @param income  the batch's fees in loan-token base units
      * @param gasCost its estimated gas in loan-token base units
      */
     private record Prepared(List<TopUpCandidate> vaults, String data, BigInteger gas, BigInteger income,
-            BigInteger gasCost, List<Failure> failures, List<Long> skipped) {
+            BigInteger gasCost, List<Failure> failures, List<Long> skipped, List<TopUpCandidate> refused,
+            boolean stopped) {
         List<Long> ids() {
             return vaults.stream().map(TopUpCandidate::vaultId).toList();
         }
@@ -126,6 +136,7 @@ public final class TopUpExecutor implements AutoCloseable {
     private final Map<Long, Long> minedIn = new HashMap<>(); // vault -> block our top-up of it was mined in
     private final Map<Long, Failing> failing = new HashMap<>(); // vault -> reason last reported
     private final Map<Long, Long> retryFrom = new HashMap<>(); // vault skipped when mined -> first block to try again
+    private final Map<ModeGas, BigInteger> gasSeen = new HashMap<>(); // largest estimate of topUp(vault) alone
 
     /** @param tokens each followed market's tokens, gas priced in its loan token */
     public TopUpExecutor(GuardCalls calls, TxSender sender, FeePolicy fees, Map<Long, MarketTokens> tokens,
@@ -240,16 +251,48 @@ public final class TopUpExecutor implements AutoCloseable {
             return keepOut;
         }
 
-        // each vault alone, side by side: what the guard would do, or why it refuses
+        // the gas of each vault's top-up by its market and mode: estimated for one vault per mode, which the batches
+        // wait for only while the mode has no estimate yet (otherwise it runs beside them, for the next block)
+        Map<GuardPolicy.Mode, CompletableFuture<Optional<BigInteger>>> estimates = new java.util.EnumMap<>(
+                GuardPolicy.Mode.class);
+        List<TopUpCandidate> fresh = todo.stream().filter(t -> !failing.containsKey(t.vaultId())).toList();
+        for (int i = 0; i < fresh.size(); i++) {
+            TopUpCandidate t = fresh.get((int) ((block + i) % fresh.size())); // a different vault each block
+            estimates.computeIfAbsent(t.policy().mode(), m -> CompletableFuture.supplyAsync(
+                    () -> calls.estimateTopUp(t.vaultId()), preparing));
+        }
+        estimates.forEach((mode, e) -> {
+            if (!gasSeen.containsKey(new ModeGas(marketId, mode))) learn(marketId, mode, e.join());
+        });
+
+        // then all of them together, in batches simulated side by side: a vault the guard refuses comes out at 0
+        List<CompletableFuture<Prepared>> batches = new ArrayList<>();
+        for (List<Ready> chunk : batches(todo.stream().map(t -> new Ready(t, gasOf(marketId, t))).toList())) {
+            batches.add(CompletableFuture.supplyAsync(() -> prepare(c, chunk, token, expectedFee), preparing));
+        }
+        List<Prepared> sendable = new ArrayList<>();
+        List<TopUpCandidate> refused = new ArrayList<>();
+        List<Long> skipped = new ArrayList<>();
+        for (CompletableFuture<Prepared> b : batches) {
+            Prepared p = b.join();
+            for (Failure f : p.failures()) failed(marketId, f.vault(), f.reason(), f.detail());
+            skipped.addAll(p.skipped());
+            // one refused at its last simulation and again now: still failing, for the reason known
+            for (TopUpCandidate t : p.refused()) if (!failing.containsKey(t.vaultId())) refused.add(t);
+            if (p.stopped()) raise(marketId);
+            if (p.data() != null) sendable.add(p);
+        }
+        estimates.forEach((mode, e) -> learn(marketId, mode, e.join()));
+        // why the guard refuses the others, each alone, side by side (one call each; a refusal reverts early)
         List<CompletableFuture<GuardCalls.Simulation>> alone = new ArrayList<>();
-        for (TopUpCandidate t : todo) {
+        for (TopUpCandidate t : refused) {
             alone.add(CompletableFuture.supplyAsync(() -> calls.simulateTopUp(t.vaultId()), preparing));
         }
-        List<Ready> runnable = new ArrayList<>();
-        for (int i = 0; i < todo.size(); i++) {
-            TopUpCandidate t = todo.get(i);
+        for (int i = 0; i < refused.size(); i++) {
+            TopUpCandidate t = refused.get(i);
             switch (alone.get(i).join()) {
-                case GuardCalls.WouldTopUp w -> runnable.add(new Ready(t, w.gas()));
+                // alone it runs: the batch's wallet was drained by another vault of the same owner before it
+                case GuardCalls.WouldTopUp w -> skipped.add(t.vaultId());
                 // the guard refuses a top-up that would leave the vault liquidatable: count it for the limit that binds
                 case GuardCalls.Refused r when "StillLiquidatable".equals(r.error()) -> failed(marketId, t,
                         bindingLimit(t, null, token), "what its limits allow would leave it liquidatable");
@@ -260,24 +303,10 @@ public final class TopUpExecutor implements AutoCloseable {
                         marketId, t.vaultId(), u.reason());
             }
         }
-        if (runnable.isEmpty()) return keepOut;
-
-        // then together, in batches prepared side by side
-        List<CompletableFuture<Prepared>> batches = new ArrayList<>();
-        for (List<Ready> chunk : batches(runnable)) {
-            batches.add(CompletableFuture.supplyAsync(() -> prepare(c, chunk, token, expectedFee), preparing));
-        }
-        List<Prepared> sendable = new ArrayList<>();
-        for (CompletableFuture<Prepared> b : batches) {
-            Prepared p = b.join();
-            for (Failure f : p.failures()) failed(marketId, f.vault(), f.reason(), f.detail());
-            if (!p.skipped().isEmpty()) {
-                log.info("market {}: vault(s) {} left out: the batch's simulation skips them (an owner's wallet "
-                        + "shared with another vault of the batch), stops before them for gas, or failed; tried again "
-                        + "next block", marketId,
-                        p.skipped());
-            }
-            if (p.data() != null) sendable.add(p);
+        if (!skipped.isEmpty()) {
+            log.info("market {}: vault(s) {} left out: the batch's simulation skips them (an owner's wallet shared "
+                    + "with another vault of the batch), stops before them for gas, or failed; tried again next block",
+                    marketId, skipped);
         }
         if (sendable.isEmpty()) return keepOut;
         if (dryRun) {
@@ -329,18 +358,24 @@ public final class TopUpExecutor implements AutoCloseable {
     }
 
     /**
-     * Simulates one batch at the gas limit it would be sent with, keeps the vaults it tops up that come out saved (or
-     * were not liquidatable) (RPC only: no executor state is touched).
+     * Simulates one batch at the gas limit it would be sent with and keeps the vaults it tops up that come out saved
+     * (or were not liquidatable); those it moves nothing for are {@code refused}, those past a stop for gas
+     * {@code skipped} (RPC only: no executor state is touched).
      */
     private Prepared prepare(LiquidationCandidates c, List<Ready> chunk, MarketTokens token,
             BigInteger expectedFee) {
         List<Failure> failures = new ArrayList<>();
         List<Long> skipped = new ArrayList<>();
+        List<TopUpCandidate> refused = new ArrayList<>();
         List<Long> ids = chunk.stream().map(r -> r.vault().vaultId()).toList();
         Optional<BatchResult> r = calls.simulateBatch(ids, gasLimit(batchGas(chunk), chunk.size()));
-        if (r.isEmpty()) return new Prepared(List.of(), null, null, null, null, failures, ids);
+        if (r.isEmpty()) { // reverted as a whole: each vault is asked alone why
+            return new Prepared(List.of(), null, null, null, null, failures, skipped,
+                    chunk.stream().map(Ready::vault).toList(), false);
+        }
         List<Ready> keep = new ArrayList<>();
         BigInteger income = BigInteger.ZERO;
+        boolean stopped = r.get().amounts().size() < chunk.size();
         for (int i = 0; i < chunk.size(); i++) {
             TopUpCandidate t = chunk.get(i).vault();
             if (i >= r.get().amounts().size()) { // the batch would stop before it for gas: not tried, next block
@@ -350,7 +385,7 @@ public final class TopUpExecutor implements AutoCloseable {
             BigInteger amount = r.get().amounts().get(i);
             BigInteger fee = r.get().fees().get(i);
             if (amount.signum() == 0) {
-                skipped.add(t.vaultId());
+                refused.add(t);
                 continue;
             }
             if (t.liquidatable() && !saves(c.market(), t, amount)) {
@@ -361,11 +396,37 @@ public final class TopUpExecutor implements AutoCloseable {
             keep.add(chunk.get(i));
             income = income.add(feeValue(t.policy().mode(), fee, c.market().price()));
         }
-        if (keep.isEmpty()) return new Prepared(List.of(), null, null, null, null, failures, skipped);
+        if (keep.isEmpty()) return new Prepared(List.of(), null, null, null, null, failures, skipped, refused, stopped);
         BigInteger gas = batchGas(keep);
         return new Prepared(keep.stream().map(Ready::vault).toList(),
                 calls.topUpBatchData(keep.stream().map(k -> k.vault().vaultId()).toList()), gas, income,
-                token.gasPricing().cost(gas, expectedFee), failures, skipped);
+                token.gasPricing().cost(gas, expectedFee), failures, skipped, refused, stopped);
+    }
+
+    /**
+     * The gas a vault's top-up is given in a batch: the largest estimate of {@code topUp} alone seen for its market and
+     * mode, raised by a quarter (a vault whose top-up writes fresh storage costs more than the one estimated), or
+     * what the guard gives an entry ({@link #TOP_UP_GAS}) while none was seen.
+     */
+    private BigInteger gasOf(long marketId, TopUpCandidate t) {
+        BigInteger seen = gasSeen.get(new ModeGas(marketId, t.policy().mode()));
+        if (seen == null) return BigInteger.valueOf(TOP_UP_GAS + INTRINSIC_GAS);
+        return seen.add(seen.divide(BigInteger.valueOf(4)));
+    }
+
+    /** Keeps the largest gas estimate seen for the market's top-ups of {@code mode}. */
+    private void learn(long marketId, GuardPolicy.Mode mode, Optional<BigInteger> estimate) {
+        estimate.ifPresent(g -> gasSeen.merge(new ModeGas(marketId, mode), g, BigInteger::max));
+    }
+
+    /**
+     * Raises by half the gas of the market's top-ups: a batch stopped for gas (in a simulation or when mined) was
+     * given too little for the state it ran in.
+     */
+    private void raise(long marketId) {
+        for (GuardPolicy.Mode mode : GuardPolicy.Mode.values()) {
+            gasSeen.computeIfPresent(new ModeGas(marketId, mode), (k, g) -> g.add(g.divide(BigInteger.TWO)));
+        }
     }
 
     /**
@@ -550,6 +611,7 @@ public final class TopUpExecutor implements AutoCloseable {
                         if (!done.contains(id)) retryFrom.put(id, retry);
                     }
                     if (stoppedAt < h.vaultIds().size()) {
+                        raise(h.marketId());
                         log.warn("{}: the guard stopped the batch before vault {} of {} for gas (BatchStopped; the "
                                 + "limit sent was too low for the state it ran in): those not tried are tried again "
                                 + "next block", o.tx(), stoppedAt + 1, h.vaultIds().size());

@@ -259,7 +259,7 @@ public final class TxSender {
                         log.warn("sent {} without an answer from any endpoint ({}); will re-send the same bytes if no "
                                 + "node knows it", p, lastError);
                     } else {
-                        log.info("sent {}", p);
+                        log.info("sent {} at head #{}", p, block);
                     }
                     return p;
                 }
@@ -334,7 +334,7 @@ public final class TxSender {
                     log.warn("sent {} without an answer from any endpoint ({}); will re-send the same bytes if no "
                             + "node knows it", p, a.error());
                 } else {
-                    log.info("sent {}", p);
+                    log.info("sent {} at head #{}", p, block);
                 }
                 out.add(Optional.of(p));
             } else {
