@@ -53,4 +53,16 @@ class WriteSchemaTest {
             }
         }
     }
+
+    @Test
+    void vaultPagesLeaveRoomForInPlaceUpdates() throws Exception {
+        try (PostgresDatabase db = PostgresDatabase.create()) {
+            Migrations.migrate(db.jdbcUrl(), db.user(), db.password());
+            try (Connection c = db.connect(); ResultSet r = c.createStatement().executeQuery(
+                    "SELECT reloptions FROM pg_class WHERE relname = 'vaults'")) {
+                assertTrue(r.next());
+                assertEquals("{fillfactor=70}", r.getString(1));
+            }
+        }
+    }
 }
