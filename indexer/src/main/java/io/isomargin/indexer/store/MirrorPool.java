@@ -13,17 +13,16 @@ public final class MirrorPool {
 
     /**
      * A pool of 4 connections to {@code db}. Prepared statements are cached per connection: the short ones (the
-     * client's default filter, under 2,048 characters) and the backfill's full-size multi-row statements
-     * ({@link MirrorStore#isFullSizeStatement}: tens of thousands of parameters, the same text every batch), so
-     * PostgreSQL parses and plans those once per connection instead of once per batch. (An earlier measure of
-     * caching found no gain because the client's default filter never kept statements that long.)
+     * client's default filter, under 2,048 characters) and every statement writing a batch ({@link Write}: one per
+     * table, the same text every batch, some longer than that), so PostgreSQL parses and plans those once per
+     * connection instead of once per batch.
      */
     public static Pool create(PostgresUrl db, Vertx vertx) {
         return PgBuilder.pool().with(new PoolOptions().setMaxSize(4))
                 .connectingTo(new PgConnectOptions().setHost(db.host()).setPort(db.port()).setDatabase(db.database())
                         .setUser(db.user()).setPassword(db.password()).setCachePreparedStatements(true)
                         .setPreparedStatementCacheSqlFilter(sql -> sql.length() < 2_048
-                                || MirrorStore.isFullSizeStatement(sql)))
+                                || Write.isWriteStatement(sql)))
                 .using(vertx).build();
     }
 }

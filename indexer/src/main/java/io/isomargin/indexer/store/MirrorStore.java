@@ -35,14 +35,11 @@ import java.util.function.Function;
  *
  * <p>{@link #applyBatch} commits a batch's rows, its unfinalized block headers and the cursor in one transaction, so
  * a crash leaves either all of a batch or none of it, and a batch at or below the committed cursor is skipped inside
- * that transaction: each batch lands exactly once. Rows go in with one batched statement per table, never one round
- * trip per row. {@link #rollbackTo} undoes everything above a block, also in one transaction.
+ * that transaction: each batch lands exactly once. Rows go in with one statement per table, each column as an array
+ * ({@link Write}), never one round trip per row. {@link #rollbackTo} undoes everything above a block, also in one
+ * transaction.
  */
 public final class MirrorStore {
-    /** Rows per multi-row statement (and never more than {@value #MAX_PARAMETERS} parameters). */
-    private static final int ROWS_PER_STATEMENT = 1_000;
-    /** PostgreSQL's limit of bind parameters per statement. */
-    private static final int MAX_PARAMETERS = 65_535;
     /** Vaults (and as many guard policies and top-up lists) kept in memory at most, least recently used dropped. */
     private static final int CACHED_ROWS = 50_000;
 
@@ -210,9 +207,8 @@ public final class MirrorStore {
     /** Stores token metadata (immutable per address: outside any batch, never rolled back; a row kept stays). */
     public Future<Void> saveTokens(List<io.isomargin.abi.tokens.TokenMetadata> tokens) {
         if (tokens.isEmpty()) return Future.succeededFuture();
-        return pool.withConnection(conn -> batch(conn, "INSERT INTO tokens (address, symbol, decimals, symbol_source)"
-                + " VALUES ($1, $2, $3, $4) ON CONFLICT (address) DO NOTHING", tokens, t -> Tuple.of(t.address(),
-                        t.symbol(), t.decimals() == null ? null : t.decimals().shortValue(), t.source().column())));
+        return pool.withConnection(conn -> write(conn, Tables.INSERT_TOKEN, tokens, t -> Tuple.of(t.address(),
+                t.symbol(), t.decimals() == null ? null : t.decimals().shortValue(), t.source().column())));
     }
 
     /**
@@ -235,7 +231,7 @@ public final class MirrorStore {
     /** Stores block times read for {@link #blocksWithoutTime} (at start, before following). */
     public Future<Void> saveBlockTimes(Map<Long, Long> times) {
         if (times.isEmpty()) return Future.succeededFuture();
-        return pool.withConnection(conn -> batch(conn, Tables.UPSERT_BLOCK_TIME,
+        return pool.withConnection(conn -> write(conn, Tables.UPSERT_BLOCK_TIME,
                 List.copyOf(times.entrySet()), e -> Tuple.of(e.getKey(), e.getValue())));
     }
 
@@ -396,9 +392,9 @@ public final class MirrorStore {
         forgetRows();
         return pool.withTransaction(conn -> lockCursor(conn)
                 .compose(ignored -> conn.query(Tables.rollbackScript(ancestor.number())).execute())
-                .compose(ignored -> conn.preparedQuery(Tables.UPSERT_BLOCK).execute(blockTuple(ancestor)))
-                .compose(ignored -> conn.preparedQuery(Tables.UPSERT_BLOCK_TIME)
-                        .execute(Tuple.of(ancestor.number(), ancestor.timestamp())))
+                .compose(ignored -> write(conn, Tables.UPSERT_BLOCK, List.of(ancestor), MirrorStore::blockTuple))
+                .compose(ignored -> write(conn, Tables.UPSERT_BLOCK_TIME, List.of(ancestor),
+                        b -> Tuple.of(b.number(), b.timestamp())))
                 .compose(ignored -> saveCursor(conn, ancestor.number(), ancestor.hash(), ancestor.timestamp()))
                 .<Void>mapEmpty()).andThen(ignored -> forgetRows());
     }
@@ -472,32 +468,32 @@ public final class MirrorStore {
 
     /** Sends the statements writing {@code c}, adding their futures to {@code writes}. */
     private static void writeChanges(SqlConnection conn, MirrorChanges c, List<Future<?>> writes) {
-        writes.add(batch(conn, Tables.INSERT_MARKET_HISTORY, c.markets(), Tables::marketHistory));
-        writes.add(batch(conn, Tables.UPSERT_MARKET,
+        writes.add(write(conn, Tables.INSERT_MARKET_HISTORY, c.markets(), Tables::marketHistory));
+        writes.add(write(conn, Tables.UPSERT_MARKET,
                 latest(c.markets(), m -> m.after().marketId(), MirrorChanges.MarketChange::after), Tables::market));
-        writes.add(batch(conn, Tables.INSERT_TIER_HISTORY, c.tiers(), Tables::tierHistory));
-        writes.add(batch(conn, Tables.UPSERT_TIER, latest(c.tiers(), t -> List.of(t.after().marketId(),
+        writes.add(write(conn, Tables.INSERT_TIER_HISTORY, c.tiers(), Tables::tierHistory));
+        writes.add(write(conn, Tables.UPSERT_TIER, latest(c.tiers(), t -> List.of(t.after().marketId(),
                 t.after().index()), MirrorChanges.TierChange::after), Tables::tier));
-        writes.add(batch(conn, Tables.INSERT_VAULT_HISTORY, c.vaults(), Tables::vaultHistory));
-        writes.add(batch(conn, Tables.UPSERT_VAULT,
+        writes.add(write(conn, Tables.INSERT_VAULT_HISTORY, c.vaults(), Tables::vaultHistory));
+        writes.add(write(conn, Tables.UPSERT_VAULT,
                 latest(c.vaults(), x -> x.after().vaultId(), MirrorChanges.VaultChange::after), Tables::vault));
-        writes.add(batch(conn, Tables.INSERT_LENDER_HISTORY, c.lenders(), Tables::lenderHistory));
-        writes.add(batch(conn, Tables.UPSERT_LENDER, latest(c.lenders(), l -> List.of(l.after().marketId(),
+        writes.add(write(conn, Tables.INSERT_LENDER_HISTORY, c.lenders(), Tables::lenderHistory));
+        writes.add(write(conn, Tables.UPSERT_LENDER, latest(c.lenders(), l -> List.of(l.after().marketId(),
                 l.after().lender()), MirrorChanges.LenderChange::after), Tables::lender));
-        writes.add(batch(conn, Tables.INSERT_OPERATOR_HISTORY, c.operators(), Tables::operatorHistory));
-        writes.add(batch(conn, Tables.UPSERT_OPERATOR, latest(c.operators(), o -> List.of(o.after().owner(),
+        writes.add(write(conn, Tables.INSERT_OPERATOR_HISTORY, c.operators(), Tables::operatorHistory));
+        writes.add(write(conn, Tables.UPSERT_OPERATOR, latest(c.operators(), o -> List.of(o.after().owner(),
                 o.after().operator()), MirrorChanges.OperatorChange::after), Tables::operator));
-        writes.add(batch(conn, Tables.INSERT_PRICE, c.prices(), Tables::price));
-        writes.add(batch(conn, Tables.INSERT_LIQUIDATION, c.liquidations(), Tables::liquidation));
-        writes.add(batch(conn, Tables.INSERT_INSURANCE, c.insuranceEvents(), Tables::insurance));
-        writes.add(batch(conn, Tables.INSERT_RISK_CHANGE_HISTORY, c.riskChanges(), Tables::riskChangeHistory));
-        writes.add(batch(conn, Tables.UPSERT_RISK_CHANGE, latest(c.riskChanges(), r -> List.of(
+        writes.add(write(conn, Tables.INSERT_PRICE, c.prices(), Tables::price));
+        writes.add(write(conn, Tables.INSERT_LIQUIDATION, c.liquidations(), Tables::liquidation));
+        writes.add(write(conn, Tables.INSERT_INSURANCE, c.insuranceEvents(), Tables::insurance));
+        writes.add(write(conn, Tables.INSERT_RISK_CHANGE_HISTORY, c.riskChanges(), Tables::riskChangeHistory));
+        writes.add(write(conn, Tables.UPSERT_RISK_CHANGE, latest(c.riskChanges(), r -> List.of(
                 r.after().proposedBlock(), r.after().proposedLogIndex()), MirrorChanges.RiskChange::after),
                 Tables::riskChange));
-        writes.add(batch(conn, Tables.INSERT_GUARD_POLICY_HISTORY, c.policies(), Tables::policyHistory));
-        writes.add(batch(conn, Tables.UPSERT_GUARD_POLICY,
+        writes.add(write(conn, Tables.INSERT_GUARD_POLICY_HISTORY, c.policies(), Tables::policyHistory));
+        writes.add(write(conn, Tables.UPSERT_GUARD_POLICY,
                 latest(c.policies(), p -> p.after().vaultId(), MirrorChanges.PolicyChange::after), Tables::policy));
-        writes.add(batch(conn, Tables.INSERT_TOP_UP, c.topUps(), Tables::topUp));
+        writes.add(write(conn, Tables.INSERT_TOP_UP, c.topUps(), Tables::topUp));
     }
 
     /** Headers of the batch's unfinalized blocks (a final batch means every kept header is final: all go) and the
@@ -509,13 +505,13 @@ public final class MirrorStore {
         } else {
             BlockRef last = b.blocks().getLast();
             cursorHash = last.number() == b.toBlock() ? last.hash() : null;
-            writes.add(batch(conn, Tables.UPSERT_BLOCK, b.blocks(), MirrorStore::blockTuple));
+            writes.add(write(conn, Tables.UPSERT_BLOCK, b.blocks(), MirrorStore::blockTuple));
             writes.add(conn.preparedQuery("DELETE FROM blocks WHERE number <= $1")
                     .execute(Tuple.of(b.toBlock() - reorgWindow)));
         }
         java.util.OptionalLong time = times.at(b.toBlock());
         Long timestamp = time.isPresent() ? time.getAsLong() : null;
-        writes.add(batch(conn, Tables.UPSERT_BLOCK_TIME, blockTimeRows(b, times), t -> Tuple.of(t[0], t[1])));
+        writes.add(write(conn, Tables.UPSERT_BLOCK_TIME, blockTimeRows(b, times), t -> Tuple.of(t[0], t[1])));
         writes.add(saveCursor(conn, b.toBlock(), cursorHash, timestamp));
     }
 
@@ -546,72 +542,15 @@ public final class MirrorStore {
     }
 
     /**
-     * Writes all {@code rows} with the single-row statement {@code sql} ({@code INSERT ... VALUES ($1, ..., $n) ...})
-     * turned into multi-row statements of up to {@value #ROWS_PER_STATEMENT} rows each (one parse, plan and execution
-     * per statement instead of per row), sent back to back on the connection. Nothing when there are no rows. Rows
-     * of an upsert must have distinct keys (PostgreSQL refuses to update a row twice in one statement).
+     * Writes all {@code rows} with {@code statement}: one statement whatever their number (see {@link Write}).
+     * Nothing when there are no rows. Rows of an upsert must have distinct keys ({@link #latest}).
      */
-    private static <T> Future<Void> batch(SqlConnection conn, String sql, List<T> rows, Function<T, Tuple> toTuple) {
+    private static <T> Future<Void> write(SqlConnection conn, Write statement, List<T> rows,
+            Function<T, Tuple> toTuple) {
         if (rows.isEmpty()) return Future.succeededFuture();
-        List<Tuple> tuples = rows.stream().map(toTuple).toList();
-        int columns = tuples.getFirst().size();
-        int perStatement = Math.max(1, Math.min(ROWS_PER_STATEMENT, MAX_PARAMETERS / columns));
-        List<Future<?>> statements = new ArrayList<>();
-        for (int start = 0; start < tuples.size(); start += perStatement) {
-            List<Tuple> chunk = tuples.subList(start, Math.min(tuples.size(), start + perStatement));
-            List<Object> values = new ArrayList<>(chunk.size() * columns); // sized once, not grown a value at a time
-            chunk.forEach(t -> {
-                for (int i = 0; i < columns; i++) values.add(t.getValue(i));
-            });
-            Tuple params = Tuple.wrap(values);
-            // the full-size text is the same for every batch of a table: built once; a tail is built when needed
-            String text = chunk.size() == perStatement
-                    ? MULTI_ROW.computeIfAbsent(new MultiRowKey(sql, columns, perStatement),
-                            k -> multiRow(k.sql(), k.columns(), k.rows()))
-                    : multiRow(sql, columns, chunk.size());
-            statements.add(conn.preparedQuery(text).execute(params));
-        }
-        return Future.all(statements).mapEmpty();
-    }
-
-    private record MultiRowKey(String sql, int columns, int rows) {}
-
-    /** The full-size statement of each table, built once. */
-    private static final Map<MultiRowKey, String> MULTI_ROW = new java.util.concurrent.ConcurrentHashMap<>() {
-        @Override
-        public String computeIfAbsent(MultiRowKey key, Function<? super MultiRowKey, ? extends String> build) {
-            String text = super.computeIfAbsent(key, build);
-            FULL_SIZE.add(text);
-            return text;
-        }
-    };
-    private static final Set<String> FULL_SIZE = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    /**
-     * Whether {@code sql} is one of the full-size multi-row statements, which every batch sends again: the pool
-     * keeps them prepared ({@link MirrorPool}), so PostgreSQL parses and plans each once per connection, not once a
-     * batch (the tail statements, of any size, are not kept).
-     */
-    static boolean isFullSizeStatement(String sql) {
-        return FULL_SIZE.contains(sql);
-    }
-
-    /** {@code sql}'s {@code VALUES ($1, ..., $columns)} repeated for {@code rows} rows, renumbered. */
-    static String multiRow(String sql, int columns, int rows) {
-        int values = sql.indexOf("VALUES (");
-        int close = sql.indexOf(')', values);
-        if (values < 0 || close < 0) throw new IllegalArgumentException("not a single-row INSERT ... VALUES: " + sql);
-        StringBuilder b = new StringBuilder(sql.length() + rows * columns * 7).append(sql, 0, values + 7);
-        int p = 1;
-        for (int r = 0; r < rows; r++) {
-            b.append(r == 0 ? "(" : ", (");
-            for (int c = 0; c < columns; c++) {
-                if (c > 0) b.append(", ");
-                b.append('$').append(p++);
-            }
-            b.append(')');
-        }
-        return b.append(sql, close + 1, sql.length()).toString();
+        List<Tuple> tuples = new ArrayList<>(rows.size());
+        for (T row : rows) tuples.add(toTuple.apply(row));
+        return conn.preparedQuery(statement.sql).execute(statement.params(tuples)).mapEmpty();
     }
 
     /** The last row per key, in first-seen key order. */

@@ -30,8 +30,6 @@ import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 
 /** The SQL of the mirror's tables and the mapping between their rows and the row records. */
 final class Tables {
@@ -47,65 +45,69 @@ final class Tables {
     static final List<String> VAULT_COLUMNS = List.of("vault_id", "market_id", "owner", "collateral", "debt_shares",
             "closed", "opened_block", "updated_block");
 
-    /* STATEMENTS */
+    /* STATEMENTS: one per table and commit, taking each column as an array (see Write) */
 
-    static final String INSERT_MARKET_HISTORY = insert("market_history",
+    static final Write INSERT_MARKET_HISTORY = Write.insert("market_history",
             concat(List.of("block_number", "log_index", "tx_hash", "event"), MARKET_COLUMNS));
-    static final String UPSERT_MARKET = upsert("markets", MARKET_COLUMNS, "market_id");
+    static final Write UPSERT_MARKET = Write.upsert("markets", MARKET_COLUMNS, "market_id");
 
-    static final String INSERT_VAULT_HISTORY = insert("vault_history", List.of("block_number", "log_index",
+    static final Write INSERT_VAULT_HISTORY = Write.insert("vault_history", List.of("block_number", "log_index",
             "block_hash", "tx_hash", "event", "vault_id", "market_id", "owner", "collateral_before",
             "collateral_after", "debt_shares_before", "debt_shares_after", "closed", "opened_block"));
-    static final String UPSERT_VAULT = upsert("vaults", VAULT_COLUMNS, "vault_id");
+    static final Write UPSERT_VAULT = Write.upsert("vaults", VAULT_COLUMNS, "vault_id");
 
     static final List<String> TIER_COLUMNS = List.of("market_id", "idx", "min_value", "im_bps", "mm_from_bps",
             "mm_to_bps");
-    static final String INSERT_TIER_HISTORY = insert("tier_history",
+    static final Write INSERT_TIER_HISTORY = Write.insert("tier_history",
             concat(List.of("block_number", "log_index", "tx_hash"), TIER_COLUMNS));
-    static final String UPSERT_TIER = upsert("market_tiers", TIER_COLUMNS, "market_id, idx");
+    static final Write UPSERT_TIER = Write.upsert("market_tiers", TIER_COLUMNS, "market_id, idx");
 
-    static final String INSERT_LENDER_HISTORY = insert("lender_history", List.of("block_number", "log_index",
+    static final Write INSERT_LENDER_HISTORY = Write.insert("lender_history", List.of("block_number", "log_index",
             "tx_hash", "event", "market_id", "lender", "shares_after"));
-    static final String UPSERT_LENDER = upsert("lenders", List.of("market_id", "lender", "shares", "updated_block"),
-            "market_id, lender");
+    static final Write UPSERT_LENDER = Write.upsert("lenders", List.of("market_id", "lender", "shares",
+            "updated_block"), "market_id, lender");
 
-    static final String INSERT_OPERATOR_HISTORY = insert("operator_history", List.of("block_number", "log_index",
-            "tx_hash", "owner", "operator", "approved"));
-    static final String UPSERT_OPERATOR = upsert("operators", List.of("owner", "operator", "approved",
+    static final Write INSERT_OPERATOR_HISTORY = Write.insert("operator_history", List.of("block_number",
+            "log_index", "tx_hash", "owner", "operator", "approved"));
+    static final Write UPSERT_OPERATOR = Write.upsert("operators", List.of("owner", "operator", "approved",
             "updated_block"), "owner, operator");
 
-    static final String INSERT_PRICE = insert("prices", List.of("market_id", "block_number", "log_index", "tx_hash",
-            "answer", "round_id", "updated_at"));
-    static final String INSERT_LIQUIDATION = insert("liquidations", List.of("block_number", "log_index", "tx_hash",
-            "vault_id", "market_id", "liquidator", "repaid_assets", "repaid_shares", "seized_collateral",
+    static final Write INSERT_PRICE = Write.insert("prices", List.of("market_id", "block_number", "log_index",
+            "tx_hash", "answer", "round_id", "updated_at"));
+    static final Write INSERT_LIQUIDATION = Write.insert("liquidations", List.of("block_number", "log_index",
+            "tx_hash", "vault_id", "market_id", "liquidator", "repaid_assets", "repaid_shares", "seized_collateral",
             "protocol_fee", "collateral_after", "debt_shares_after", "bad_debt", "covered_by_insurance",
             "socialized"));
-    static final String INSERT_INSURANCE = insert("insurance_events", List.of("block_number", "log_index", "tx_hash",
-            "market_id", "kind", "amount", "account"));
+    static final Write INSERT_INSURANCE = Write.insert("insurance_events", List.of("block_number", "log_index",
+            "tx_hash", "market_id", "kind", "amount", "account"));
 
     static final List<String> RISK_CHANGE_COLUMNS = List.of("proposed_block", "proposed_log_index", "proposed_tx",
             "market_id", "status", "executable_at", "max_oracle_age", "liquidation_bonus_bps", "protocol_fee_bps",
             "close_factor_bps", "reserve_factor_bps", "min_debt", "base_rate_per_second", "slope1_per_second",
             "slope2_per_second", "kink", "resolved_block", "resolved_log_index", "resolved_tx", "executed_by",
             "updated_block");
-    static final String INSERT_RISK_CHANGE_HISTORY = insert("risk_change_history",
+    static final Write INSERT_RISK_CHANGE_HISTORY = Write.insert("risk_change_history",
             concat(List.of("block_number", "log_index", "tx_hash", "event"), RISK_CHANGE_COLUMNS));
-    static final String UPSERT_RISK_CHANGE = upsert("risk_changes", RISK_CHANGE_COLUMNS,
+    static final Write UPSERT_RISK_CHANGE = Write.upsert("risk_changes", RISK_CHANGE_COLUMNS,
             "proposed_block, proposed_log_index");
 
-    static final String UPSERT_BLOCK = upsert("blocks", List.of("number", "hash", "parent_hash", "timestamp"),
+    static final Write UPSERT_BLOCK = Write.upsert("blocks", List.of("number", "hash", "parent_hash", "timestamp"),
             "number");
-    static final String UPSERT_BLOCK_TIME = upsert("block_times", List.of("number", "timestamp"), "number");
+    static final Write UPSERT_BLOCK_TIME = Write.upsert("block_times", List.of("number", "timestamp"), "number");
 
     static final List<String> GUARD_POLICY_COLUMNS = List.of("vault_id", "status", "owner", "mode", "trigger_health",
             "target_health", "fee_bps", "expiry", "max_per_top_up", "max_per_day", "armed_collateral",
             "armed_debt_shares", "set_by", "set_block", "set_log_index", "set_tx", "revoked_by", "updated_block");
-    static final String INSERT_GUARD_POLICY_HISTORY = insert("guard_policy_history",
+    static final Write INSERT_GUARD_POLICY_HISTORY = Write.insert("guard_policy_history",
             concat(List.of("block_number", "log_index", "tx_hash", "action"), GUARD_POLICY_COLUMNS));
-    static final String UPSERT_GUARD_POLICY = upsert("guard_policies", GUARD_POLICY_COLUMNS, "vault_id");
-    static final String INSERT_TOP_UP = insert("guard_top_ups", List.of("block_number", "log_index", "tx_hash",
+    static final Write UPSERT_GUARD_POLICY = Write.upsert("guard_policies", GUARD_POLICY_COLUMNS, "vault_id");
+    static final Write INSERT_TOP_UP = Write.insert("guard_top_ups", List.of("block_number", "log_index", "tx_hash",
             "block_timestamp", "vault_id", "market_id", "owner", "executor", "mode", "amount", "fee", "health_before",
             "health_after", "used_last_24h", "taken"));
+
+    /** Token metadata: immutable per address, a row kept stays. */
+    static final Write INSERT_TOKEN = new Write("tokens", List.of("address", "symbol", "decimals", "symbol_source"),
+            " ON CONFLICT (address) DO NOTHING");
 
     /**
      * The rollback above block {@code n}, as one script: for every current table, delete the rows whose key has
@@ -391,67 +393,23 @@ final class Tables {
     /* HELPERS */
 
     /**
-     * {@code value} as a {@code NUMERIC} parameter, which the PostgreSQL client sends as the text of
-     * {@code Number.toString()} (the parameter's share of a backfill's CPU, 14% with a {@code BigDecimal}): a
-     * {@code Long} when it fits, else a number whose text is written by {@link #decimal} (up to 128 bits without
-     * {@code BigInteger}'s division objects).
+     * {@code value} as a {@code NUMERIC} parameter: its decimal text, sent in a {@code text[]} and cast by PostgreSQL
+     * (the client has no binary {@code NUMERIC}, and turning a {@code Numeric} into text was a quarter of a
+     * backfill's CPU), written by {@link #decimal} (up to 128 bits without {@code BigInteger}'s division objects).
      */
-    static Numeric num(BigInteger value) {
-        if (value == null) return null;
-        return Numeric.create(value.bitLength() < 64 ? (Number) value.longValue() : new DecimalText(value));
+    static String num(BigInteger value) {
+        return value == null ? null : decimal(value);
     }
 
     /** {@link #num} of a value many rows repeat (a market's configuration: one text per distinct value, written
-     * once, a {@code long}'s too). */
-    static Numeric numRepeated(BigInteger value) {
+     * once). */
+    static String numRepeated(BigInteger value) {
         if (value == null) return null;
         if (REPEATED.size() > 4_096) REPEATED.clear();
-        return REPEATED.computeIfAbsent(value, v -> Numeric.create(new DecimalText(v, decimal(v))));
+        return REPEATED.computeIfAbsent(value, Tables::decimal);
     }
 
-    private static final java.util.Map<BigInteger, Numeric> REPEATED = new java.util.concurrent.ConcurrentHashMap<>();
-
-    /** A number whose {@code toString()} (what the client sends) is {@link #decimal}, computed once. */
-    private static final class DecimalText extends Number {
-        private final BigInteger value;
-        private String text;
-
-        DecimalText(BigInteger value) {
-            this(value, null);
-        }
-
-        DecimalText(BigInteger value, String text) {
-            this.value = value;
-            this.text = text;
-        }
-
-        @Override
-        public String toString() {
-            String t = text;
-            if (t == null) text = t = decimal(value);
-            return t;
-        }
-
-        @Override
-        public int intValue() {
-            return value.intValue();
-        }
-
-        @Override
-        public long longValue() {
-            return value.longValue();
-        }
-
-        @Override
-        public float floatValue() {
-            return value.floatValue();
-        }
-
-        @Override
-        public double doubleValue() {
-            return value.doubleValue();
-        }
-    }
+    private static final java.util.Map<BigInteger, String> REPEATED = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * {@code v} in decimal, as {@link BigInteger#toString()} writes it: a non-negative value of up to 128 bits by
@@ -492,22 +450,6 @@ final class Tables {
     static BigInteger big(Row row, String column) {
         Numeric n = row.getNumeric(column);
         return n == null ? null : n.bigIntegerValue();
-    }
-
-    private static String insert(String table, List<String> columns) {
-        return "INSERT INTO " + table + " (" + String.join(", ", columns) + ") VALUES (" + placeholders(columns.size())
-                + ")";
-    }
-
-    private static String upsert(String table, List<String> columns, String key) {
-        List<String> keys = Arrays.stream(key.split(",")).map(String::trim).toList();
-        String set = columns.stream().filter(c -> !keys.contains(c)).map(c -> c + " = EXCLUDED." + c)
-                .collect(Collectors.joining(", "));
-        return insert(table, columns) + " ON CONFLICT (" + key + ") DO UPDATE SET " + set;
-    }
-
-    private static String placeholders(int n) {
-        return IntStream.rangeClosed(1, n).mapToObj(i -> "$" + i).collect(Collectors.joining(", "));
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

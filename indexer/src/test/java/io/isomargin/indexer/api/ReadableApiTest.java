@@ -173,7 +173,8 @@ class ReadableApiTest {
                     + " ALTER TABLE guard_policies DROP COLUMN armed_collateral, DROP COLUMN armed_debt_shares;"
                     + " ALTER TABLE guard_policy_history DROP COLUMN armed_collateral,"
                     + " DROP COLUMN armed_debt_shares;"
-                    + " DELETE FROM flyway_schema_history WHERE version IN ('6', '7')");
+                    + " ALTER TABLE vaults RESET (fillfactor);"
+                    + " DELETE FROM flyway_schema_history WHERE version IN ('6', '7', '8')");
         }
         start(IndexerHarness.Options.of(d));
         try (Connection c = db.connect(); ResultSet r = c.createStatement().executeQuery(
