@@ -267,6 +267,43 @@ class KeeperTopUpTest {
         }
     }
 
+    /**
+     * The block's top-ups are simulated after its first phase of liquidations, which on a slow node takes seconds; a
+     * liquidatable guarded vault the guard refuses does not wait for them: its top-up is simulated alone beside the
+     * first phase, the refusal counted, and it is liquidated before the top-up of another vault is sent.
+     */
+    @Test
+    void aLiquidatableVaultTheGuardRefusesIsLiquidatedBeforeTheBlocksTopUpsGoOut() throws Exception {
+        // A: liquidatable after the crash, and 0.1 WETH of cap cannot lift it to 1
+        Credentials ownerA = chain.credentials(2);
+        BigInteger a = d.openVault(ownerA, d.wethMarket(), units(10, 18), units(15_000, 6));
+        fund(ownerA, units(5, 18), FullMath.UINT256_MAX);
+        setPolicy(ownerA, a, "1.1", "1.25", units(1, 17), units(1, 17));
+        // B: under its trigger after the crash, not liquidatable: topped up
+        Credentials ownerB = chain.credentials(3);
+        BigInteger b = d.openVault(ownerB, d.wethMarket(), units(10, 18), units(12_000, 6));
+        fund(ownerB, units(5, 18), FullMath.UINT256_MAX);
+        setPolicy(ownerB, b, "1.3", "1.5", units(5, 18), units(5, 18));
+
+        try (Running k = run(config(deployment(), ""))) {
+            await("both policies tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 2);
+            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            assertTrue(liquidatableAt(a, crash));
+            assertFalse(liquidatableAt(b, crash));
+
+            await("A liquidated", () -> !liquidatable(a));
+            await("B topped up", () -> toppedUp(crash).stream().anyMatch(e -> e.vaultId.equals(b)));
+            assertTrue(metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"cap\"}") >= 1, "A's cap counted");
+            long liquidationNonce = nonceOf(logs(d.engine().getContractAddress(),
+                    EventEncoder.encode(IsomarginEngine.LIQUIDATED_EVENT), crash).get(0));
+            for (MarginGuard.ToppedUpEventResponse e : toppedUp(crash)) {
+                // liquidated back above 1, A is still under its trigger: a partial top-up of it may follow, too
+                assertTrue(nonceOf(e.log) > liquidationNonce, "vault " + e.vaultId + "'s top-up sent before A's "
+                        + "liquidation");
+            }
+        }
+    }
+
     @Test
     void aVaultBorrowedAgainstSinceItsPolicyWasSetIsKnownDisarmedAndLiquidatedWithoutATopUp() throws Exception {
         // the guard defends the position as armed: 1,000 USDC borrowed after setPolicy disarms it until re-set. The

@@ -107,7 +107,16 @@ public final class EngineCalls {
 
     /** Simulates one {@code liquidate} from the keeper's address ({@link #simulateAt}); empty when it reverts. */
     public Optional<SingleResult> simulateLiquidate(long vaultId, BigInteger maxRepay, BigInteger minSeized) {
-        return simulateCall(liquidate(vaultId, maxRepay, minSeized), route == null ? 2 : 3)
+        return simulateLiquidate(vaultId, maxRepay, minSeized, null);
+    }
+
+    /**
+     * {@link #simulateLiquidate(long, BigInteger, BigInteger)} with the gas limit it would be sent with ({@code null}:
+     * the node's default): running out of it is a revert.
+     */
+    public Optional<SingleResult> simulateLiquidate(long vaultId, BigInteger maxRepay, BigInteger minSeized,
+            BigInteger gasLimit) {
+        return simulateCall(liquidate(vaultId, maxRepay, minSeized), route == null ? 2 : 3, gasLimit)
                 .map(v -> new SingleResult((BigInteger) v.get(0).getValue(), (BigInteger) v.get(1).getValue(),
                         route == null ? null : (BigInteger) v.get(2).getValue()));
     }
@@ -147,11 +156,11 @@ public final class EngineCalls {
      * already in its pool, a rival's or our own earlier batch, are taken into account), else the latest; its
      * {@code outputs} decoded values, empty when it reverts.
      */
-    private Optional<List<Type>> simulateCall(Function f, int outputs) {
+    private Optional<List<Type>> simulateCall(Function f, int outputs, BigInteger gasLimit) {
         String out;
         try {
             String data = FunctionEncoder.encode(f);
-            Transaction tx = Transaction.createEthCallTransaction(keeper, target(), data);
+            Transaction tx = new Transaction(keeper, null, null, gasLimit, target(), null, data);
             DefaultBlockParameterName at = simulateAt();
             out = rpc.call(w -> w.ethCall(tx, at)).getValue();
         } catch (RpcException e) {
@@ -173,7 +182,16 @@ public final class EngineCalls {
      * keeper cannot pay, or the price became unusable).
      */
     public Optional<BatchResult> simulate(long marketId, List<Long> vaultIds) {
-        return simulateCall(liquidateBatch(marketId, vaultIds), route == null ? 4 : 5).map(v -> new BatchResult(
+        return simulate(marketId, vaultIds, null);
+    }
+
+    /**
+     * {@link #simulate(long, List)} with the gas limit the batch would be sent with ({@code null}: the node's default):
+     * running out of it is a revert (the engine does not catch a vault's failure).
+     */
+    public Optional<BatchResult> simulate(long marketId, List<Long> vaultIds, BigInteger gasLimit) {
+        int outputs = route == null ? 4 : 5;
+        return simulateCall(liquidateBatch(marketId, vaultIds), outputs, gasLimit).map(v -> new BatchResult(
                 ((BigInteger) v.get(0).getValue()).intValueExact(), (BigInteger) v.get(1).getValue(),
                 (BigInteger) v.get(2).getValue(), (BigInteger) v.get(3).getValue(),
                 route == null ? null : (BigInteger) v.get(4).getValue()));

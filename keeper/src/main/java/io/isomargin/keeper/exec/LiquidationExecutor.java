@@ -10,6 +10,7 @@ import io.isomargin.keeper.exec.LiquidationPlanner.Plan;
 import io.isomargin.keeper.exec.LiquidationPlanner.Planned;
 import io.isomargin.keeper.risk.CandidateSink;
 import io.isomargin.keeper.risk.LiquidationCandidates;
+import io.isomargin.keeper.risk.TopUpCandidate;
 import io.isomargin.keeper.send.FeePolicy;
 import io.isomargin.keeper.send.GasAboveCapException;
 import io.isomargin.keeper.send.TxSender;
@@ -39,8 +40,10 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  * per block it follows its transactions in flight ({@link TxSender#onBlock}), then for each market works in waves: it
  * plans every batch it may send now ({@link LiquidationPlanner}, until the candidates, the capital or the in-flight
  * limit run out), simulates them all at once with {@code eth_call} from the keeper's address (vaults that another
- * liquidator took or that became healthy are found here, one by one, and dropped: no send is wasted on them) and
- * estimates their gas, checks {@code seized value - repaid - fee - gas >= min profit} for each, and sends them
+ * liquidator took or that became healthy are found here, one by one, and dropped: no send is wasted on them) at the
+ * gas limit they will be sent with (a market's {@link LiquidationGasModel}, learned from the node's estimates and our
+ * receipts, so a batch costs the node one execution, not an estimate's several; without a model yet, or when the
+ * simulation reverts at the model's limit, the node's estimate), checks {@code seized value - repaid - fee - gas >= min profit} for each, and sends them
  * together through {@code liquidateBatch} (or, in dry-run, logs what it would send): one wave costs one round trip
  * to the node, not one per batch. A batch lists each vault once, ids increasing, as the engine requires; a vault
  * that stays liquidatable after a partial liquidation takes its next round in the next wave of the same block,
@@ -120,6 +123,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     private final TxSender sender;
     private final FeePolicy fees;
     private final LiquidationPlanner planner;
+    private final LiquidationGasModel gasModel;
     private final Map<Long, MarketToken> tokens;
     private final boolean dryRun;
     private final ExecutionListener listener;
@@ -162,6 +166,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         this.sender = Objects.requireNonNull(sender, "sender");
         this.fees = Objects.requireNonNull(fees, "fees");
         this.planner = Objects.requireNonNull(planner, "planner");
+        this.gasModel = new LiquidationGasModel(planner);
         this.tokens = Map.copyOf(tokens);
         this.dryRun = dryRun;
         this.listener = Objects.requireNonNull(listener, "listener");
@@ -328,18 +333,21 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             claims.put(c.marketId(), claim);
             forTopUps += claim.batches();
         }
-        // the claimed vaults that are liquidatable and whose top-up was refused last time, simulated again meanwhile
-        Map<Long, CompletableFuture<Set<Long>>> rechecks = new HashMap<>();
-        if (topUps != null) for (LiquidationCandidates c : latest.values()) rechecks.put(c.marketId(), topUps.recheck(c));
+        // the top-ups of the claimed vaults that are liquidatable, each simulated alone meanwhile
+        Map<Long, CompletableFuture<Map<TopUpCandidate, GuardCalls.Simulation>>> rechecks = new HashMap<>();
+        if (topUps != null) {
+            for (LiquidationCandidates c : latest.values()) rechecks.put(c.marketId(), topUps.recheck(c, block));
+        }
         Set<Long> starved = new HashSet<>(); // markets whose first phase found no slot left
         for (LiquidationCandidates c : latest.values()) {
             if (liquidate(c, block, baseFee, claims.get(c.marketId()).vaults(), forTopUps)) starved.add(c.marketId());
         }
-        // those refused again: liquidated now rather than after every other top-up's simulation
+        // those the guard refuses: liquidated now rather than after every other top-up's simulation
         for (LiquidationCandidates c : latest.values()) {
             Set<Long> again;
             try {
-                again = rechecks.getOrDefault(c.marketId(), CompletableFuture.completedFuture(Set.of())).join();
+                var sims = rechecks.get(c.marketId());
+                again = sims == null ? Set.of() : topUps.rechecked(c.marketId(), sims.join());
             } catch (RuntimeException e) { // left to the block's top-ups and last phase
                 again = Set.of();
             }
@@ -625,7 +633,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
      * @param ids          the vaults it liquidates (the plan's, less those lost at simulation)
      * @param data         its calldata (null when there is nothing to send)
      * @param result       the simulated totals
-     * @param gas          the node's estimate
+     * @param gas          the gas model's or the node's estimate (the limit sent is {@link #gasLimit} of it)
      * @param profit       expected profit after gas
      * @param lost         vaults no longer liquidatable at simulation
      * @param unprofitable true when the profit is under the minimum (nothing to send)
@@ -667,36 +675,31 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         String label;
         BatchResult r;
         List<Long> lost = new ArrayList<>();
-        // the gas estimate runs beside the simulation (one round trip to the node, not two); it is used only when
-        // the simulation shows the batch to send is the one estimated
-        CompletableFuture<Optional<BigInteger>> estimate;
+        Simulated<?> simulated;
         if (ids.size() == 1 && !laterRound) {
             // one vault alone: liquidate at the engine's largest repayment with minSeized the plan's quote, so a
             // simulation that would seize less (the vault is gone, the price moved) drops it
             Planned p = plan.vaults().getFirst();
             BigInteger minSeized = p.quote().seizedCollateral();
             data = calls.liquidateData(p.vaultId(), FullMath.UINT256_MAX, minSeized);
-            String single = data;
-            estimate = CompletableFuture.supplyAsync(() -> calls.estimateGas(single), preparing);
-            Optional<EngineCalls.SingleResult> sim = calls.simulateLiquidate(p.vaultId(), FullMath.UINT256_MAX,
-                    minSeized);
-            if (sim.isEmpty()) {
+            Simulated<EngineCalls.SingleResult> sim = simulated(marketId, 1, data,
+                    limit -> calls.simulateLiquidate(p.vaultId(), FullMath.UINT256_MAX, minSeized, limit));
+            if (sim.result().isEmpty()) {
                 // capital-free: a sale the pool cannot take reverts too; a batch of one tells it from a lost vault
                 if (route != null && calls.simulate(marketId, List.of(p.vaultId())).isEmpty()) {
                     return Prepared.nothing(plan, List.of(), List.of(p.vaultId()));
                 }
                 return Prepared.nothing(plan, List.of(p.vaultId()));
             }
-            BigInteger fee = LiquidationMath.protocolFee(sim.get().repaid(), c.market().market().terms());
-            r = new BatchResult(1, sim.get().repaid(), sim.get().seized(), fee, sim.get().swapProfit());
+            EngineCalls.SingleResult one = sim.result().get();
+            BigInteger fee = LiquidationMath.protocolFee(one.repaid(), c.market().market().terms());
+            r = new BatchResult(1, one.repaid(), one.seized(), fee, one.swapProfit());
             label = "liquidate market " + marketId + " vault " + p.vaultId() + " minSeized " + minSeized;
+            simulated = sim;
         } else {
-            String whole = calls.liquidateBatchData(marketId, ids);
-            estimate = CompletableFuture.supplyAsync(() -> calls.estimateGas(whole), preparing);
-            Optional<BatchResult> sim = calls.simulate(marketId, ids);
+            Simulated<BatchResult> sim = simulatedBatch(marketId, ids);
             List<Long> swapFailed = new ArrayList<>();
-            if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
-                estimate = null; // of a batch that is not the one to send
+            if (sim.result().isEmpty() || sim.result().get().liquidated() < ids.size()) {
                 // one vault at a time, side by side: keep the ones that still liquidate, drop the others (capital-free:
                 // a vault alone that reverts is one whose sale the pool cannot take, not one that is gone)
                 List<CompletableFuture<Integer>> alone = new ArrayList<>();
@@ -711,36 +714,69 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 }
                 if (keep.isEmpty()) return Prepared.nothing(plan, lost, swapFailed);
                 ids = keep;
-                sim = calls.simulate(marketId, ids);
-                if (sim.isEmpty() || sim.get().liquidated() < ids.size()) {
+                sim = simulatedBatch(marketId, ids);
+                if (sim.result().isEmpty() || sim.result().get().liquidated() < ids.size()) {
                     // capital-free: the smaller batch's sale still fails: the pool, not the vaults
                     return route == null ? Prepared.nothing(plan, lost) : Prepared.nothing(plan, lost, ids);
                 }
             }
-            r = sim.get();
+            r = sim.result().get();
             data = calls.liquidateBatchData(marketId, ids);
             label = "liquidateBatch market " + marketId + " vaults " + ids;
+            simulated = sim;
             if (!swapFailed.isEmpty()) {
-                Optional<BigInteger> gas = gasOf(estimate, data);
+                Optional<BigInteger> gas = simulated.gas(marketId, ids.size());
                 if (gas.isEmpty()) return Prepared.nothing(plan, lost, swapFailed);
                 return priced(c, plan, laterRound, ids, data, label, r, gas.get(), lost, token, expectedFee, swapFailed);
             }
         }
         if (route != null) label = label + " (capital-free)";
-        Optional<BigInteger> gas = gasOf(estimate, data);
+        Optional<BigInteger> gas = simulated.gas(marketId, ids.size());
         if (gas.isEmpty()) return Prepared.nothing(plan, lost);
         return priced(c, plan, laterRound, ids, data, label, r, gas.get(), lost, token, expectedFee, List.of());
     }
 
-    /** The estimate started beside the simulation, or, without one (the batch changed), a new one. */
-    private Optional<BigInteger> gasOf(CompletableFuture<Optional<BigInteger>> estimate, String data) {
-        if (estimate == null) return calls.estimateGas(data);
-        try {
-            return estimate.join();
-        } catch (java.util.concurrent.CompletionException e) {
-            if (e.getCause() instanceof RuntimeException r) throw r;
-            throw e;
+    /**
+     * A simulation and the gas to send its transaction with: the model's ({@link LiquidationGasModel}), which the
+     * simulation ran at, or the node's estimate, taken beside it.
+     */
+    private record Simulated<T>(Optional<T> result, Optional<BigInteger> modeled,
+            CompletableFuture<Optional<BigInteger>> estimate, LiquidationGasModel model) {
+        /** The gas: the model's, or the estimate's (learned by the model). */
+        Optional<BigInteger> gas(long marketId, int vaults) {
+            if (modeled.isPresent()) return modeled;
+            Optional<BigInteger> g;
+            try {
+                g = estimate.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                if (e.getCause() instanceof RuntimeException r) throw r;
+                throw e;
+            }
+            g.ifPresent(x -> model.observe(marketId, vaults, x));
+            return g;
         }
+    }
+
+    /**
+     * Simulates a liquidation of {@code vaults} vaults with calldata {@code data}: at the limit the model's gas would
+     * be sent with when the market has a model (one execution on the node, no estimate), and when there is none, or
+     * it reverts there (out of gas, or for any other reason), without a limit and with a gas estimate beside it.
+     */
+    private <T> Simulated<T> simulated(long marketId, int vaults, String data,
+            java.util.function.Function<BigInteger, Optional<T>> simulate) {
+        Optional<BigInteger> modeled = gasModel.gasFor(marketId, vaults);
+        if (modeled.isPresent()) {
+            Optional<T> at = simulate.apply(gasLimit(modeled.get(), vaults));
+            if (at.isPresent()) return new Simulated<>(at, modeled, null, gasModel);
+        }
+        CompletableFuture<Optional<BigInteger>> estimate = CompletableFuture.supplyAsync(() -> calls.estimateGas(data),
+                preparing);
+        return new Simulated<>(simulate.apply(null), Optional.empty(), estimate, gasModel);
+    }
+
+    private Simulated<BatchResult> simulatedBatch(long marketId, List<Long> ids) {
+        return simulated(marketId, ids.size(), calls.liquidateBatchData(marketId, ids),
+                limit -> calls.simulate(marketId, ids, limit));
     }
 
     /**
@@ -856,6 +892,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                     listener.outcome(o, marketId, gasCostWei, 0, 0, BigInteger.ZERO);
                     return;
                 }
+                gasModel.observe(marketId, h.vaultIds().size(), receipt.getGasUsed());
                 int liquidated = 0;
                 BigInteger gained = BigInteger.ZERO;
                 List<Long> taken = new ArrayList<>();

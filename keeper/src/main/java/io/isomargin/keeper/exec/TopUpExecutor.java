@@ -192,29 +192,49 @@ public final class TopUpExecutor implements AutoCloseable {
     }
 
     /**
-     * Simulates again, side by side and off the executor's thread, the top-ups of the market's liquidatable vaults
-     * that were refused at their last simulation (their owner may have approved or funded the guard since); completes
-     * with those refused again or not simulable, which the executor liquidates without waiting for every other
-     * top-up's simulation. Those that would now run stay claimed and go with the block's top-ups.
+     * Simulates alone, side by side and off the executor's thread, the top-up of every liquidatable guarded vault of
+     * the market under its trigger that no top-up of ours holds, while the block's first phase of liquidations runs:
+     * the block's top-ups are simulated only after that phase, and a liquidatable vault the guard refuses (its cap or
+     * its owner's wallet binds, or, refused before, still does) would otherwise wait for all of them before it is
+     * liquidated. Completes with each vault's simulation; {@link #rechecked} reads it on the executor's thread.
      */
-    public CompletableFuture<Set<Long>> recheck(LiquidationCandidates c) {
-        List<Long> ids = new ArrayList<>();
+    public CompletableFuture<Map<TopUpCandidate, GuardCalls.Simulation>> recheck(LiquidationCandidates c, long block) {
+        List<TopUpCandidate> ids = new ArrayList<>();
         if (tokens.get(c.marketId()) != null && c.priceUsable()) {
             for (TopUpCandidate t : c.topUps()) {
                 long id = t.vaultId();
-                if (t.liquidatable() && failing.containsKey(id) && !heldVaults.containsKey(id)) ids.add(id);
+                if (t.liquidatable() && !heldVaults.containsKey(id) && retryFrom.getOrDefault(id, Long.MIN_VALUE)
+                        <= block) {
+                    ids.add(t);
+                }
             }
         }
-        if (ids.isEmpty()) return CompletableFuture.completedFuture(Set.of());
-        List<CompletableFuture<GuardCalls.Simulation>> sims = new ArrayList<>();
-        for (long id : ids) sims.add(CompletableFuture.supplyAsync(() -> calls.simulateTopUp(id), preparing));
-        return CompletableFuture.allOf(sims.toArray(CompletableFuture[]::new)).thenApply(done -> {
-            Set<Long> again = new HashSet<>();
-            for (int i = 0; i < ids.size(); i++) {
-                if (!(sims.get(i).join() instanceof GuardCalls.WouldTopUp)) again.add(ids.get(i));
-            }
-            return again;
+        if (ids.isEmpty()) return CompletableFuture.completedFuture(Map.of());
+        Map<TopUpCandidate, CompletableFuture<GuardCalls.Simulation>> sims = new java.util.LinkedHashMap<>();
+        for (TopUpCandidate t : ids) {
+            sims.put(t, CompletableFuture.supplyAsync(() -> calls.simulateTopUp(t.vaultId()), preparing));
+        }
+        return CompletableFuture.allOf(sims.values().toArray(CompletableFuture[]::new)).thenApply(done -> {
+            Map<TopUpCandidate, GuardCalls.Simulation> out = new java.util.LinkedHashMap<>();
+            sims.forEach((t, f) -> out.put(t, f.join()));
+            return out;
         });
+    }
+
+    /**
+     * What {@link #recheck} found, on the executor's thread: each refusal counted for its reason as in {@link #run};
+     * returns the vaults the guard refuses, which the executor liquidates now. Those that would run stay claimed and
+     * go with the block's top-ups; those that could not be simulated are left to the block's top-ups and last phase.
+     */
+    public Set<Long> rechecked(long marketId, Map<TopUpCandidate, GuardCalls.Simulation> sims) {
+        Set<Long> refused = new HashSet<>();
+        sims.forEach((t, sim) -> {
+            if (!(sim instanceof GuardCalls.WouldTopUp) && !(sim instanceof GuardCalls.Unknown)) {
+                refused.add(t.vaultId());
+            }
+            refusal(marketId, t, sim);
+        });
+        return refused;
     }
 
     /**
@@ -289,19 +309,8 @@ public final class TopUpExecutor implements AutoCloseable {
             alone.add(CompletableFuture.supplyAsync(() -> calls.simulateTopUp(t.vaultId()), preparing));
         }
         for (int i = 0; i < refused.size(); i++) {
-            TopUpCandidate t = refused.get(i);
-            switch (alone.get(i).join()) {
-                // alone it runs: the batch's wallet was drained by another vault of the same owner before it
-                case GuardCalls.WouldTopUp w -> skipped.add(t.vaultId());
-                // the guard refuses a top-up that would leave the vault liquidatable: count it for the limit that binds
-                case GuardCalls.Refused r when "StillLiquidatable".equals(r.error()) -> failed(marketId, t,
-                        bindingLimit(t, null, token), "what its limits allow would leave it liquidatable");
-                case GuardCalls.Refused r when r.failure() != null -> failed(marketId, t, r.failure(), r.error());
-                case GuardCalls.Refused r -> log.debug("market {}: vault {} needs no top-up at simulation: {}",
-                        marketId, t.vaultId(), r.error());
-                case GuardCalls.Unknown u -> log.warn("market {}: the top-up of vault {} could not be simulated: {}",
-                        marketId, t.vaultId(), u.reason());
-            }
+            // alone it runs: the batch's wallet was drained by another vault of the same owner before it
+            if (refusal(marketId, refused.get(i), alone.get(i).join())) skipped.add(refused.get(i).vaultId());
         }
         if (!skipped.isEmpty()) {
             log.info("market {}: vault(s) {} left out: the batch's simulation skips them (an owner's wallet shared "
@@ -554,6 +563,27 @@ public final class TopUpExecutor implements AutoCloseable {
     }
 
     /** Reports a vault that cannot be topped up, once per vault and reason until it recovers. */
+    /**
+     * Counts a vault's refusal, simulated alone, for its reason (once per vault and reason); true when the top-up
+     * would run after all.
+     */
+    private boolean refusal(long marketId, TopUpCandidate t, GuardCalls.Simulation sim) {
+        switch (sim) {
+            case GuardCalls.WouldTopUp w -> {
+                return true;
+            }
+            // the guard refuses a top-up that would leave the vault liquidatable: count it for the limit that binds
+            case GuardCalls.Refused r when "StillLiquidatable".equals(r.error()) -> failed(marketId, t,
+                    bindingLimit(t, null, tokens.get(marketId)), "what its limits allow would leave it liquidatable");
+            case GuardCalls.Refused r when r.failure() != null -> failed(marketId, t, r.failure(), r.error());
+            case GuardCalls.Refused r -> log.debug("market {}: vault {} needs no top-up at simulation: {}", marketId,
+                    t.vaultId(), r.error());
+            case GuardCalls.Unknown u -> log.warn("market {}: the top-up of vault {} could not be simulated: {}",
+                    marketId, t.vaultId(), u.reason());
+        }
+        return false;
+    }
+
     private void failed(long marketId, TopUpCandidate t, TopUpFailure reason, String detail) {
         Failing was = failing.put(t.vaultId(), new Failing(marketId, reason));
         if (was != null && was.reason() == reason) return;

@@ -467,6 +467,70 @@ class KeeperLiquidationTest {
     }
 
     /**
+     * A market's second crash is liquidated on the gas learned from the first ({@link LiquidationGasModel}): its
+     * batches are simulated at the limit they are sent with, and no {@code eth_estimateGas} is asked (on a slow node
+     * each one is several executions of the batch); every batch still succeeds, later rounds included.
+     */
+    @Test
+    void aSecondCrashIsLiquidatedOnTheLearnedGasWithoutAnEstimate() throws Exception {
+        try (FaultProxy proxy = FaultProxy.start(chain.rpcUrl())) {
+            Keeper keeper = start(proxy.url(), new LiquidationPlanner(10, 5_000_000, 120_000, 90_000));
+            crashAndClear(keeper, 12, 0);
+            int before = proxy.requestCount("eth_estimateGas");
+            assertTrue(before > 0, "the first crash's gas was estimated");
+            int sent = recorder.sent.size();
+
+            List<Long> second = crashAndClear(keeper, 12, 12);
+            assertTrue(recorder.sent.size() > sent, "the second crash sent liquidations");
+            assertEquals(0, proxy.requestCount("eth_estimateGas") - before, "estimates for the second crash");
+            assertTrue(second.size() >= 12, "its vaults liquidated: " + second);
+        }
+        assertFalse(recorder.kinds().contains(TxSender.Kind.REVERTED), "no reverted transaction");
+    }
+
+    /**
+     * A model too low for a batch: a planner whose shape is almost all base (2,000,000 gas a batch, 1 a vault) learns
+     * from a one-vault liquidation a ratio that gives a batch of 10 the gas of one. The batch's simulation at that
+     * limit runs out of gas, and the executor falls back to the node's estimate: it is sent with the gas it needs and
+     * succeeds, nothing is lost, and the model now covers it.
+     */
+    @Test
+    void aBatchThatRunsOutOfTheModelsGasInSimulationIsSentOnTheNodesEstimate() throws Exception {
+        try (FaultProxy proxy = FaultProxy.start(chain.rpcUrl())) {
+            Keeper keeper = start(proxy.url(), new LiquidationPlanner(10, 5_000_000, 2_000_000, 1));
+            crashAndClear(keeper, 1, 0); // one vault: the model learns one liquidation's gas for any batch
+            int before = proxy.requestCount("eth_estimateGas");
+            List<Long> second = crashAndClear(keeper, 10, 1);
+            assertTrue(proxy.requestCount("eth_estimateGas") > before, "the batch's gas estimated after all");
+            assertTrue(second.size() >= 10, "its vaults liquidated: " + second);
+        }
+        assertFalse(recorder.kinds().contains(TxSender.Kind.REVERTED), "no reverted transaction");
+    }
+
+    /**
+     * Opens {@code n} vaults at the full price (5 WETH against 7,900 USDC and a little less each), crashes the price
+     * to 85% (each needs two partial rounds), waits until none of them is liquidatable and nothing is in flight, and
+     * returns the vaults the keeper liquidated since the crash. {@code seed} tells the vaults apart from earlier ones.
+     */
+    private List<Long> crashAndClear(Keeper keeper, int n, int seed) throws Exception {
+        d.setPrice(d.wethMarket(), Deployment.WETH_PRICE);
+        List<BigInteger> vaults = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            vaults.add(d.openVault(chain.credentials(2), d.wethMarket(), units(5, 18), units(7_900 - seed - 2 * i,
+                    6)));
+        }
+        long crash = d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(85)).divide(
+                BigInteger.valueOf(100))).getBlockNumber().longValueExact();
+        assertEquals(n, liquidatableAt(vaults, crash).size(), "all liquidatable at the crash");
+        await("none liquidatable", () -> liquidatableAt(vaults, chain.blockNumber()).isEmpty());
+        await("nothing in flight", () -> keeper.sender().inFlight().isEmpty());
+        await("every sent transaction reported", () -> recorder.settled() >= recorder.sent.size());
+        Set<Long> mine = liquidatedBy(keeperKey.getAddress(), crash);
+        mine.retainAll(vaults.stream().map(BigInteger::longValueExact).toList());
+        return List.copyOf(mine);
+    }
+
+    /**
      * The multi-batch loop: 25 vaults that each need two rounds, batches of at most 10, 4 transactions in flight.
      * One wave plans all it may send: first rounds, and second rounds in later batches of the same wave (quoted on
      * the state the first leaves, sent after it); all 4 are in the pool before one block is mined, no batch names a
@@ -547,6 +611,18 @@ class KeeperLiquidationTest {
     /** {@code badDebtMaxLoss}: {@code liquidation.bad-debt-max-loss} in whole USDC, null when unset. */
     private Keeper start(String rpcUrl, boolean dryRun, BigDecimal nativePrice, BigDecimal minProfit, BigInteger cap,
             BigDecimal badDebtMaxLoss) throws Exception {
+        return start(rpcUrl, dryRun, nativePrice, minProfit, cap, badDebtMaxLoss,
+                new LiquidationPlanner(10, 5_000_000, 120_000, 90_000, badDebtMaxLoss != null));
+    }
+
+    /** A live keeper with gas priced at $2,000 per ETH, no minimum profit, and {@code planner}. */
+    private Keeper start(String rpcUrl, LiquidationPlanner planner) throws Exception {
+        return start(rpcUrl, false, new BigDecimal("2000"), BigDecimal.ZERO, GWEI.multiply(BigInteger.valueOf(100)),
+                null, planner);
+    }
+
+    private Keeper start(String rpcUrl, boolean dryRun, BigDecimal nativePrice, BigDecimal minProfit, BigInteger cap,
+            BigDecimal badDebtMaxLoss, LiquidationPlanner planner) throws Exception {
         RpcClient rpc = rpc(rpcUrl);
         RpcConfig rpcConfig = config(rpcUrl);
         FollowerConfig follow = new FollowerConfig(rpcConfig, Optional.empty(), List.of(d.engine().getContractAddress()),
@@ -554,7 +630,7 @@ class KeeperLiquidationTest {
                 Duration.ofMillis(50), KeeperBookHarness.REORG_WINDOW);
         Keeper keeper = new Keeper(new Keeper.Parts(rpc, follow, KeeperBookHarness.scope(d), Optional.empty(),
                 keeperKey, chain.chainId(), new FeePolicy(cap, GWEI.min(cap), 200, 125, tipShare), 3, 4,
-                new LiquidationPlanner(10, 5_000_000, 120_000, 90_000, badDebtMaxLoss != null),
+                planner,
                 Map.of(d.wethMarket().longValueExact(), d.usdc().getContractAddress(),
                         d.linkMarket().longValueExact(), d.usdc().getContractAddress()),
                 Map.of(d.wethMarket().longValueExact(), 6, d.linkMarket().longValueExact(), 6), nativePrice,
