@@ -304,6 +304,46 @@ class KeeperTopUpTest {
         }
     }
 
+    /**
+     * A vault whose cap the guard found used up a block ago is not simulated again when it turns liquidatable: only
+     * a new policy or the day's passing can lift a cap, so it is liquidated in the block's first phase, in the same
+     * batch as an unguarded vault, rather than a phase behind.
+     */
+    @Test
+    void aLiquidatableVaultWhoseCapIsKnownUsedUpGoesInTheFirstPhase() throws Exception {
+        // A: under its trigger at 1,800 (health 1.08), topped up to its 0.1 WETH day cap, then refused for the cap
+        Credentials owner = chain.credentials(2);
+        BigInteger a = d.openVault(owner, d.wethMarket(), units(10, 18), units(15_000, 6));
+        fund(owner, units(5, 18), FullMath.UINT256_MAX);
+        setPolicy(owner, a, "1.1", "1.25", units(1, 17), units(1, 17));
+        // C: unguarded, liquidatable only after the crash
+        BigInteger c = d.openVault(chain.credentials(4), d.wethMarket(), units(10, 18), units(15_000, 6));
+
+        try (Running k = run(config(deployment(), ""))) {
+            await("the policy tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 1);
+            long dip = d.setPrice(d.wethMarket(), Deployment.WETH_PRICE.multiply(BigInteger.valueOf(90))
+                    .divide(BigInteger.valueOf(100))).getBlockNumber().longValueExact();
+            await("A topped up to its cap", () -> toppedUp(dip).size() == 1);
+            await("the cap counted", () -> metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"cap\"}") == 1);
+
+            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            assertTrue(liquidatableAt(a, crash) && liquidatableAt(c, crash));
+            await("both liquidated", () -> !liquidatable(a) && !liquidatable(c));
+            Log first = logs(d.engine().getContractAddress(), EventEncoder.encode(IsomarginEngine.LIQUIDATED_EVENT),
+                    crash).get(0);
+            List<Long> inFirst = new ArrayList<>();
+            for (Log l : logs(d.engine().getContractAddress(), EventEncoder.encode(IsomarginEngine.LIQUIDATED_EVENT),
+                    crash)) {
+                if (l.getTransactionHash().equals(first.getTransactionHash())) {
+                    inFirst.add(IsomarginEngine.getLiquidatedEventFromLog(l).vaultId.longValueExact());
+                }
+            }
+            assertEquals(List.of(a.longValueExact(), c.longValueExact()), inFirst.stream().distinct().sorted().toList(),
+                    "A and C in the block's first liquidation");
+            assertEquals(1.0, metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"cap\"}"), "counted once");
+        }
+    }
+
     @Test
     void aVaultBorrowedAgainstSinceItsPolicyWasSetIsKnownDisarmedAndLiquidatedWithoutATopUp() throws Exception {
         // the guard defends the position as armed: 1,000 USDC borrowed after setPolicy disarms it until re-set. The

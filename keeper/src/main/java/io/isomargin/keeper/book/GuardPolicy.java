@@ -89,4 +89,15 @@ public record GuardPolicy(long vaultId, String owner, Mode mode, BigInteger trig
                 && vault.collateral().multiply(armedDebtShares).compareTo(armedCollateral.multiply(vault.debtShares()))
                         >= 0;
     }
+
+    /**
+     * True when {@code other} has the same owner-set terms (owner, mode, healths, fee, expiry, caps): only a new
+     * {@code PolicySet} changes them, while a top-up moves the armed position.
+     */
+    public boolean sameTerms(GuardPolicy other) {
+        return vaultId == other.vaultId && owner.equals(other.owner) && mode == other.mode
+                && triggerHealth.equals(other.triggerHealth) && targetHealth.equals(other.targetHealth)
+                && feeBps == other.feeBps && expiry == other.expiry && maxPerTopUp.equals(other.maxPerTopUp)
+                && maxPerDay.equals(other.maxPerDay);
+    }
 }

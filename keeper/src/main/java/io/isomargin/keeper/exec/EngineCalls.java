@@ -6,6 +6,7 @@ import java.math.BigInteger;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import org.web3j.abi.FunctionEncoder;
 import org.web3j.abi.FunctionReturnDecoder;
 import org.web3j.abi.TypeReference;
@@ -107,19 +108,33 @@ public final class EngineCalls {
 
     /** Simulates one {@code liquidate} from the keeper's address ({@link #simulateAt}); empty when it reverts. */
     public Optional<SingleResult> simulateLiquidate(long vaultId, BigInteger maxRepay, BigInteger minSeized) {
-        return simulateLiquidate(vaultId, maxRepay, minSeized, null);
+        return simulateLiquidate(vaultId, maxRepay, minSeized, null).result();
     }
 
     /**
-     * {@link #simulateLiquidate(long, BigInteger, BigInteger)} with the gas limit it would be sent with ({@code null}:
-     * the node's default): running out of it is a revert.
+     * {@link #simulateLiquidate(long, BigInteger, BigInteger)} with a gas limit ({@code null}: the node's default):
+     * running out of it is a revert.
      */
-    public Optional<SingleResult> simulateLiquidate(long vaultId, BigInteger maxRepay, BigInteger minSeized,
+    public Limited<SingleResult> simulateLiquidate(long vaultId, BigInteger maxRepay, BigInteger minSeized,
             BigInteger gasLimit) {
         return simulateCall(liquidate(vaultId, maxRepay, minSeized), route == null ? 2 : 3, gasLimit)
                 .map(v -> new SingleResult((BigInteger) v.get(0).getValue(), (BigInteger) v.get(1).getValue(),
                         route == null ? null : (BigInteger) v.get(2).getValue()));
     }
+
+    /**
+     * What a simulation at a gas limit found: its result, or, when it reverted, whether with a custom error of a
+     * contract's own ({@code refused}: a vault gone, a seizure under the minimum; more gas would not change it) or
+     * otherwise (out of gas, a string or panic error, no data, an RPC failure), which more gas might.
+     */
+    public record Limited<T>(Optional<T> result, boolean refused) {
+        <R> Limited<R> map(java.util.function.Function<T, R> f) {
+            return new Limited<>(result.map(f), refused);
+        }
+    }
+
+    /** The selectors of {@code Error(string)} and {@code Panic(uint256)}: reverts that may come of a lack of gas. */
+    private static final Set<String> NOT_REFUSALS = Set.of("0x08c379a0", "0x4e487b71");
 
     /** The reserves of a market's pool at the state liquidations are simulated against ({@link #simulateAt}). */
     public Reserves reserves(CapitalFreeRoute.Pool pool) {
@@ -156,7 +171,7 @@ public final class EngineCalls {
      * already in its pool, a rival's or our own earlier batch, are taken into account), else the latest; its
      * {@code outputs} decoded values, empty when it reverts.
      */
-    private Optional<List<Type>> simulateCall(Function f, int outputs, BigInteger gasLimit) {
+    private Limited<List<Type>> simulateCall(Function f, int outputs, BigInteger gasLimit) {
         String out;
         try {
             String data = FunctionEncoder.encode(f);
@@ -164,10 +179,15 @@ public final class EngineCalls {
             DefaultBlockParameterName at = simulateAt();
             out = rpc.call(w -> w.ethCall(tx, at)).getValue();
         } catch (RpcException e) {
-            return Optional.empty();
+            // an inner call that runs out of gas reverts without data, which Solidity bubbles up (and a router's
+            // transfer helper turns into a string error): only a custom error is the contract's own refusal
+            String revert = GuardCalls.revertData(e.data(), null);
+            boolean refused = revert != null && revert.length() >= 10
+                    && !NOT_REFUSALS.contains(revert.substring(0, 10).toLowerCase(java.util.Locale.ROOT));
+            return new Limited<>(Optional.empty(), refused);
         }
         List<Type> v = FunctionReturnDecoder.decode(out, f.getOutputParameters());
-        return v.size() == outputs ? Optional.of(v) : Optional.empty();
+        return new Limited<>(v.size() == outputs ? Optional.of(v) : Optional.empty(), v.size() != outputs);
     }
 
     /** The engine a lens reads ({@code IsomarginLens.engine()}); empty when {@code lens} answers nothing. */
@@ -182,14 +202,14 @@ public final class EngineCalls {
      * keeper cannot pay, or the price became unusable).
      */
     public Optional<BatchResult> simulate(long marketId, List<Long> vaultIds) {
-        return simulate(marketId, vaultIds, null);
+        return simulate(marketId, vaultIds, null).result();
     }
 
     /**
-     * {@link #simulate(long, List)} with the gas limit the batch would be sent with ({@code null}: the node's default):
-     * running out of it is a revert (the engine does not catch a vault's failure).
+     * {@link #simulate(long, List)} with a gas limit ({@code null}: the node's default): running out of it is a revert
+     * (the engine does not catch a vault's failure).
      */
-    public Optional<BatchResult> simulate(long marketId, List<Long> vaultIds, BigInteger gasLimit) {
+    public Limited<BatchResult> simulate(long marketId, List<Long> vaultIds, BigInteger gasLimit) {
         int outputs = route == null ? 4 : 5;
         return simulateCall(liquidateBatch(marketId, vaultIds), outputs, gasLimit).map(v -> new BatchResult(
                 ((BigInteger) v.get(0).getValue()).intValueExact(), (BigInteger) v.get(1).getValue(),

@@ -41,10 +41,11 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  * plans every batch it may send now ({@link LiquidationPlanner}, until the candidates, the capital or the in-flight
  * limit run out), simulates them all at once with {@code eth_call} from the keeper's address (vaults that another
  * liquidator took or that became healthy are found here, one by one, and dropped: no send is wasted on them) at the
- * gas limit they will be sent with (a market's {@link LiquidationGasModel}, learned from the node's estimates and our
- * receipts, so a batch costs the node one execution, not an estimate's several; without a model yet, or when the
- * simulation reverts at the model's limit, the node's estimate), checks {@code seized value - repaid - fee - gas >= min profit} for each, and sends them
- * together through {@code liquidateBatch} (or, in dry-run, logs what it would send): one wave costs one round trip
+ * gas a market's {@link LiquidationGasModel} gives them (learned from the node's estimates and our receipts, so a
+ * batch costs the node one execution, not an estimate's several; without a model yet, or when the simulation runs out
+ * of the model's gas, the node's estimate), checks {@code seized value - repaid - fee - gas >= min profit} for each,
+ * and sends them together, with a margin on that gas for state that changes before they are mined, through
+ * {@code liquidateBatch} (or, in dry-run, logs what it would send): one wave costs one round trip
  * to the node, not one per batch. A batch lists each vault once, ids increasing, as the engine requires; a vault
  * that stays liquidatable after a partial liquidation takes its next round in the next wave of the same block,
  * simulated against the pending state the first wave left. A plan of a single vault is sent as {@code liquidate(vault, max, minSeized, ...)} with
@@ -342,19 +343,23 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         for (LiquidationCandidates c : latest.values()) {
             if (liquidate(c, block, baseFee, claims.get(c.marketId()).vaults(), forTopUps)) starved.add(c.marketId());
         }
-        // those the guard refuses: liquidated now rather than after every other top-up's simulation
-        for (LiquidationCandidates c : latest.values()) {
-            Set<Long> again;
+        // those the guard refuses: liquidated now rather than after every other top-up's simulation, and counted after
+        Map<Long, Set<Long>> refusedNow = new HashMap<>(); // by market: those this step prepared (not starved)
+        for (LiquidationCandidates c : topUps == null ? List.<LiquidationCandidates>of() : latest.values()) {
+            Map<TopUpCandidate, GuardCalls.Simulation> sims;
             try {
-                var sims = rechecks.get(c.marketId());
-                again = sims == null ? Set.of() : topUps.rechecked(c.marketId(), sims.join());
+                var f = rechecks.get(c.marketId());
+                sims = f == null ? Map.of() : f.join();
             } catch (RuntimeException e) { // left to the block's top-ups and last phase
-                again = Set.of();
+                sims = Map.of();
             }
-            if (again.isEmpty()) continue;
-            Set<Long> keepOut = new HashSet<>();
-            for (var v : c.vaults()) if (!again.contains(v.vaultId())) keepOut.add(v.vaultId());
-            liquidate(c, block, baseFee, keepOut, forTopUps);
+            Set<Long> again = TopUpExecutor.refusedAmong(sims);
+            if (!again.isEmpty()) {
+                Set<Long> keepOut = new HashSet<>();
+                for (var v : c.vaults()) if (!again.contains(v.vaultId())) keepOut.add(v.vaultId());
+                if (!liquidate(c, block, baseFee, keepOut, forTopUps)) refusedNow.put(c.marketId(), again);
+            }
+            topUps.rechecked(c.marketId(), sims);
         }
         if (topUps == null) {
             for (LiquidationCandidates c : latest.values()) reportMarket(c);
@@ -374,6 +379,8 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         //    phase left for want of a slot (the top-ups may have needed fewer than it kept free)
         for (LiquidationCandidates c : latest.values()) {
             Set<Long> keepOut = new HashSet<>(toppingUp.get(c.marketId()));
+            // the refused ones prepared above: sent, or found lost or unprofitable already (not twice in a block)
+            keepOut.addAll(refusedNow.getOrDefault(c.marketId(), Set.of()));
             if (!starved.contains(c.marketId())) {
                 Set<Long> claimed = claims.get(c.marketId()).vaults();
                 for (var v : c.vaults()) if (!claimed.contains(v.vaultId())) keepOut.add(v.vaultId());
@@ -758,20 +765,24 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
     }
 
     /**
-     * Simulates a liquidation of {@code vaults} vaults with calldata {@code data}: at the limit the model's gas would
-     * be sent with when the market has a model (one execution on the node, no estimate), and when there is none, or
-     * it reverts there (out of gas, or for any other reason), without a limit and with a gas estimate beside it.
+     * Simulates a liquidation of {@code vaults} vaults with calldata {@code data}. When the market has a gas model
+     * (under {@link #MAX_TX_GAS}), at the model's gas (one execution on the node, no estimate): a batch that fits there
+     * is sent at {@link #gasLimit} of it, so it keeps the whole margin for state that changes before it is mined. When
+     * there is no model, or the simulation runs out of the model's gas (or reverts in a way more gas might change),
+     * without a limit and with a gas estimate beside it; a custom error of the contract's own (the vault is gone) is
+     * final.
      */
     private <T> Simulated<T> simulated(long marketId, int vaults, String data,
-            java.util.function.Function<BigInteger, Optional<T>> simulate) {
-        Optional<BigInteger> modeled = gasModel.gasFor(marketId, vaults);
+            java.util.function.Function<BigInteger, EngineCalls.Limited<T>> simulate) {
+        Optional<BigInteger> modeled = gasModel.gasFor(marketId, vaults)
+                .filter(g -> g.compareTo(BigInteger.valueOf(MAX_TX_GAS)) <= 0);
         if (modeled.isPresent()) {
-            Optional<T> at = simulate.apply(gasLimit(modeled.get(), vaults));
-            if (at.isPresent()) return new Simulated<>(at, modeled, null, gasModel);
+            EngineCalls.Limited<T> at = simulate.apply(modeled.get());
+            if (at.result().isPresent() || at.refused()) return new Simulated<>(at.result(), modeled, null, gasModel);
         }
         CompletableFuture<Optional<BigInteger>> estimate = CompletableFuture.supplyAsync(() -> calls.estimateGas(data),
                 preparing);
-        return new Simulated<>(simulate.apply(null), Optional.empty(), estimate, gasModel);
+        return new Simulated<>(simulate.apply(null).result(), Optional.empty(), estimate, gasModel);
     }
 
     private Simulated<BatchResult> simulatedBatch(long marketId, List<Long> ids) {
@@ -892,7 +903,16 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                     listener.outcome(o, marketId, gasCostWei, 0, 0, BigInteger.ZERO);
                     return;
                 }
-                gasModel.observe(marketId, h.vaultIds().size(), receipt.getGasUsed());
+                if (o.kind() == TxSender.Kind.MINED) {
+                    gasModel.observe(marketId, h.vaultIds().size(), receipt.getGasUsed());
+                } else if (receipt.getGasUsed().multiply(BigInteger.valueOf(64))
+                        .compareTo(o.tx().request().gasLimit().multiply(BigInteger.valueOf(63))) >= 0) {
+                    // out of gas (or all but the 1/64 a caller keeps): the model fell short of the state at inclusion;
+                    // the market's next batches go on the node's estimates, which it learns again
+                    log.warn("market {}: {} ran out of its {} gas; estimating gas again", marketId, h.vaultIds(),
+                            o.tx().request().gasLimit());
+                    gasModel.forget(marketId);
+                }
                 int liquidated = 0;
                 BigInteger gained = BigInteger.ZERO;
                 List<Long> taken = new ArrayList<>();

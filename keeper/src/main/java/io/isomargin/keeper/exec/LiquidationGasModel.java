@@ -11,11 +11,12 @@ import java.util.concurrent.ConcurrentHashMap;
  * batch, and a crash's batches wait for them before anything is sent.
  *
  * <p>The shape is the planner's ({@link LiquidationPlanner#gasFor}: a base plus a fixed amount per vault); what is
- * learned is the largest ratio seen of real gas to that shape, per market, from every estimate taken and every receipt
- * of ours (mined or reverted). The model of a batch of {@code n} vaults is {@code gasFor(n)} times that ratio,
- * rounded up. It only ever grows, so it errs towards a higher limit; a batch is still simulated with {@code eth_call}
- * at the limit it is sent with, so a model too low for the state shows there as a revert and the executor falls back
- * to an estimate (which the model then learns). Thread-safe: batches are prepared side by side.
+ * learned is the largest ratio seen of real gas to that shape, per market, from every estimate taken and every mined
+ * receipt of ours. The model of a batch of {@code n} vaults is {@code gasFor(n)} times that ratio, rounded up. It
+ * errs towards more gas: a batch is simulated with {@code eth_call} at the model's gas and sent with the executor's
+ * margin on top, so a model too low for the state shows in the simulation as a revert and the executor falls back to
+ * an estimate (which the model then learns); a transaction that still runs out of gas makes the market
+ * {@linkplain #forget forget} its model. Thread-safe: batches are prepared side by side.
  */
 final class LiquidationGasModel {
     /** Ratios are kept in millionths. */
@@ -35,6 +36,15 @@ final class LiquidationGasModel {
         long millionths = ceilDiv(gas.multiply(BigInteger.valueOf(SCALE)), shape).min(BigInteger.valueOf(Long.MAX_VALUE))
                 .longValueExact();
         ratio.merge(marketId, millionths, Math::max);
+    }
+
+    /**
+     * Drops what was learned of a market, after one of its transactions ran out of the gas the model gave it: its next
+     * batches go on the node's estimates, learned again. (Learning the receipt instead would raise the model by the
+     * limit's whole margin at every such revert, pricing every later batch's gas ever higher.)
+     */
+    void forget(long marketId) {
+        ratio.remove(marketId);
     }
 
     /** The gas of a liquidation of {@code vaults} vaults in the market; empty until something was observed there. */

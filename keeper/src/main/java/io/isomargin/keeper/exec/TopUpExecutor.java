@@ -95,8 +95,25 @@ public final class TopUpExecutor implements AutoCloseable {
     /** A top-up transaction in flight: its vaults and the price its collateral-token fees are valued at. */
     private record Held(long marketId, List<Long> vaultIds, BigInteger price) {}
 
-    /** The reason last reported for a vault that cannot be topped up. */
-    private record Failing(long marketId, TopUpFailure reason) {}
+    /** How long a refusal that only the owner or the day's passing can change is taken to stand without a new look. */
+    private static final long REFUSAL_STANDS_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+
+    /**
+     * The reason last reported for a vault that cannot be topped up, the policy it was refused under and when it was
+     * last refused ({@link System#nanoTime}).
+     */
+    private record Failing(long marketId, TopUpFailure reason, GuardPolicy policy, long atNanos) {
+        /**
+         * True when the refusal stands: refused within the last minute, under the same terms, for a reason only the
+         * owner's new policy (which the book follows) or the day's passing can change: a cap, an expiry. Never for
+         * the wallet's balance or allowance, which a transfer or an approval the keeper does not follow may fix at any
+         * time, nor for a disarmed position, which a repayment re-arms.
+         */
+        boolean standsFor(TopUpCandidate t) {
+            return (reason == TopUpFailure.CAP || reason == TopUpFailure.EXPIRED) && policy.sameTerms(t.policy())
+                    && System.nanoTime() - atNanos < REFUSAL_STANDS_NANOS;
+        }
+    }
 
     /** A vault to simulate in a batch, with the gas its top-up is given there ({@link #gasOf}). */
     private record Ready(TopUpCandidate vault, BigInteger gas) {}
@@ -169,7 +186,8 @@ public final class TopUpExecutor implements AutoCloseable {
     /**
      * The vaults of one market that this block's {@link #run} may top up or already holds, read before any RPC: the
      * executor liquidates every other vault first, keeping {@code batches} in-flight slots free (none for a vault
-     * whose top-up the last simulation refused: a cap, the owner's allowance or balance, an expired policy).
+     * whose top-up the last simulation refused: a cap, the owner's allowance or balance, an expired policy). A
+     * liquidatable vault whose refusal {@linkplain #refusalStands stands} is not claimed: the first phase liquidates it.
      */
     public Claim claim(LiquidationCandidates c, long block) {
         Set<Long> vaults = new HashSet<>(heldVaults.keySet());
@@ -183,6 +201,7 @@ public final class TopUpExecutor implements AutoCloseable {
         for (TopUpCandidate t : c.topUps()) {
             long id = t.vaultId();
             if (vaults.contains(id) || retryFrom.getOrDefault(id, Long.MIN_VALUE) > block) continue;
+            if (t.liquidatable() && refusalStands(t)) continue; // liquidated with the first phase
             vaults.add(id);
             // no slot kept for one refused at its last simulation: it is tried again, and liquidated in the block's
             // last phase if refused again, but most likely sends nothing
@@ -192,19 +211,31 @@ public final class TopUpExecutor implements AutoCloseable {
     }
 
     /**
+     * True when the guard refused the vault's top-up for a reason that still {@linkplain Failing#standsFor stands}:
+     * liquidatable, it is liquidated in the block's first phase without another simulation (which on a slow node
+     * would hold its liquidation a phase behind).
+     */
+    private boolean refusalStands(TopUpCandidate t) {
+        Failing f = failing.get(t.vaultId());
+        return f != null && f.standsFor(t);
+    }
+
+    /**
      * Simulates alone, side by side and off the executor's thread, the top-up of every liquidatable guarded vault of
      * the market under its trigger that no top-up of ours holds, while the block's first phase of liquidations runs:
      * the block's top-ups are simulated only after that phase, and a liquidatable vault the guard refuses (its cap or
      * its owner's wallet binds, or, refused before, still does) would otherwise wait for all of them before it is
-     * liquidated. Completes with each vault's simulation; {@link #rechecked} reads it on the executor's thread.
+     * liquidated. Leaves out the vaults a top-up of ours holds or was mined for after the candidates' block. Completes
+     * with each vault's simulation: {@link #refusedAmong} names the refused, and {@link #rechecked} counts them on the
+     * executor's thread once they are liquidated.
      */
     public CompletableFuture<Map<TopUpCandidate, GuardCalls.Simulation>> recheck(LiquidationCandidates c, long block) {
         List<TopUpCandidate> ids = new ArrayList<>();
         if (tokens.get(c.marketId()) != null && c.priceUsable()) {
             for (TopUpCandidate t : c.topUps()) {
                 long id = t.vaultId();
-                if (t.liquidatable() && !heldVaults.containsKey(id) && retryFrom.getOrDefault(id, Long.MIN_VALUE)
-                        <= block) {
+                if (t.liquidatable() && !heldVaults.containsKey(id) && minedIn.getOrDefault(id, Long.MIN_VALUE)
+                        <= c.block() && retryFrom.getOrDefault(id, Long.MIN_VALUE) <= block && !refusalStands(t)) {
                     ids.add(t);
                 }
             }
@@ -222,19 +253,24 @@ public final class TopUpExecutor implements AutoCloseable {
     }
 
     /**
-     * What {@link #recheck} found, on the executor's thread: each refusal counted for its reason as in {@link #run};
-     * returns the vaults the guard refuses, which the executor liquidates now. Those that would run stay claimed and
-     * go with the block's top-ups; those that could not be simulated are left to the block's top-ups and last phase.
+     * The vaults {@link #recheck} found the guard refuses, which the executor liquidates at once. Those that would run
+     * stay claimed and go with the block's top-ups; those that could not be simulated are left to the block's top-ups
+     * and last phase.
      */
-    public Set<Long> rechecked(long marketId, Map<TopUpCandidate, GuardCalls.Simulation> sims) {
+    public static Set<Long> refusedAmong(Map<TopUpCandidate, GuardCalls.Simulation> sims) {
         Set<Long> refused = new HashSet<>();
         sims.forEach((t, sim) -> {
-            if (!(sim instanceof GuardCalls.WouldTopUp) && !(sim instanceof GuardCalls.Unknown)) {
-                refused.add(t.vaultId());
-            }
-            refusal(marketId, t, sim);
+            if (!(sim instanceof GuardCalls.WouldTopUp) && !(sim instanceof GuardCalls.Unknown)) refused.add(t.vaultId());
         });
         return refused;
+    }
+
+    /**
+     * Counts each refusal {@link #recheck} found for its reason, as {@link #run} does, on the executor's thread: after
+     * the refused vaults' liquidations went, since naming the limit that binds takes reads of its own.
+     */
+    public void rechecked(long marketId, Map<TopUpCandidate, GuardCalls.Simulation> sims) {
+        sims.forEach((t, sim) -> refusal(marketId, t, sim));
     }
 
     /**
@@ -562,7 +598,6 @@ public final class TopUpExecutor implements AutoCloseable {
         return mode == GuardPolicy.Mode.DEPOSIT_COLLATERAL ? MarginMath.value(fee, price) : fee;
     }
 
-    /** Reports a vault that cannot be topped up, once per vault and reason until it recovers. */
     /**
      * Counts a vault's refusal, simulated alone, for its reason (once per vault and reason); true when the top-up
      * would run after all.
@@ -573,8 +608,17 @@ public final class TopUpExecutor implements AutoCloseable {
                 return true;
             }
             // the guard refuses a top-up that would leave the vault liquidatable: count it for the limit that binds
-            case GuardCalls.Refused r when "StillLiquidatable".equals(r.error()) -> failed(marketId, t,
-                    bindingLimit(t, null, tokens.get(marketId)), "what its limits allow would leave it liquidatable");
+            case GuardCalls.Refused r when "StillLiquidatable".equals(r.error()) -> {
+                // refused so before under this policy: the limit named then still binds (naming it again would cost
+                // three reads a block); the refusal is only dated anew
+                Failing was = failing.get(t.vaultId());
+                if (was != null && was.reason() != TopUpFailure.OTHER && was.policy().sameTerms(t.policy())) {
+                    failing.put(t.vaultId(), new Failing(marketId, was.reason(), was.policy(), System.nanoTime()));
+                } else {
+                    failed(marketId, t, bindingLimit(t, null, tokens.get(marketId)),
+                            "what its limits allow would leave it liquidatable");
+                }
+            }
             case GuardCalls.Refused r when r.failure() != null -> failed(marketId, t, r.failure(), r.error());
             case GuardCalls.Refused r -> log.debug("market {}: vault {} needs no top-up at simulation: {}", marketId,
                     t.vaultId(), r.error());
@@ -585,7 +629,7 @@ public final class TopUpExecutor implements AutoCloseable {
     }
 
     private void failed(long marketId, TopUpCandidate t, TopUpFailure reason, String detail) {
-        Failing was = failing.put(t.vaultId(), new Failing(marketId, reason));
+        Failing was = failing.put(t.vaultId(), new Failing(marketId, reason, t.policy(), System.nanoTime()));
         if (was != null && was.reason() == reason) return;
         log.info("market {}: vault {} (health {}, trigger {}{}) cannot be topped up: {} ({}); it is liquidated as "
                 + "usual when liquidatable", marketId, t.vaultId(), ratio(t.health()),
