@@ -99,19 +99,24 @@ public final class TopUpExecutor implements AutoCloseable {
     private static final long REFUSAL_STANDS_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
 
     /**
-     * The reason last reported for a vault that cannot be topped up, the policy it was refused under and when it was
-     * last refused ({@link System#nanoTime}).
+     * The reason last reported for a vault that cannot be topped up, the policy it was refused under, and the block
+     * and time ({@link System#nanoTime}) it was last refused at.
      */
-    private record Failing(long marketId, TopUpFailure reason, GuardPolicy policy, long atNanos) {
+    private record Failing(long marketId, TopUpFailure reason, GuardPolicy policy, long atBlock, long atNanos) {
         /**
-         * True when the refusal stands: refused within the last minute, under the same terms, for a reason only the
-         * owner's new policy (which the book follows) or the day's passing can change: a cap, an expiry. Never for
-         * the wallet's balance or allowance, which a transfer or an approval the keeper does not follow may fix at any
-         * time, nor for a disarmed position, which a repayment re-arms.
+         * True when the refusal stands at {@code block}, under the same terms: for a cap or an expiry (which only the
+         * owner's new policy, followed by the book, or the day's passing lifts) when refused within the last minute;
+         * for the wallet's balance or allowance (which a transfer or an approval the keeper does not follow may fix at
+         * any time) only when refused at this block or the one before. Never for a disarmed position, which a
+         * repayment re-arms, nor for a reason not known.
          */
-        boolean standsFor(TopUpCandidate t) {
-            return (reason == TopUpFailure.CAP || reason == TopUpFailure.EXPIRED) && policy.sameTerms(t.policy())
-                    && System.nanoTime() - atNanos < REFUSAL_STANDS_NANOS;
+        boolean standsFor(TopUpCandidate t, long block) {
+            if (!policy.sameTerms(t.policy())) return false;
+            return switch (reason) {
+                case CAP, EXPIRED -> System.nanoTime() - atNanos < REFUSAL_STANDS_NANOS;
+                case ALLOWANCE, BALANCE -> atBlock >= block - 1;
+                default -> false;
+            };
         }
     }
 
@@ -201,7 +206,7 @@ public final class TopUpExecutor implements AutoCloseable {
         for (TopUpCandidate t : c.topUps()) {
             long id = t.vaultId();
             if (vaults.contains(id) || retryFrom.getOrDefault(id, Long.MIN_VALUE) > block) continue;
-            if (t.liquidatable() && refusalStands(t)) continue; // liquidated with the first phase
+            if (t.liquidatable() && refusalStands(t, block)) continue; // liquidated with the first phase
             vaults.add(id);
             // no slot kept for one refused at its last simulation: it is tried again, and liquidated in the block's
             // last phase if refused again, but most likely sends nothing
@@ -215,9 +220,9 @@ public final class TopUpExecutor implements AutoCloseable {
      * liquidatable, it is liquidated in the block's first phase without another simulation (which on a slow node
      * would hold its liquidation a phase behind).
      */
-    private boolean refusalStands(TopUpCandidate t) {
+    private boolean refusalStands(TopUpCandidate t, long block) {
         Failing f = failing.get(t.vaultId());
-        return f != null && f.standsFor(t);
+        return f != null && f.standsFor(t, block);
     }
 
     /**
@@ -235,7 +240,7 @@ public final class TopUpExecutor implements AutoCloseable {
             for (TopUpCandidate t : c.topUps()) {
                 long id = t.vaultId();
                 if (t.liquidatable() && !heldVaults.containsKey(id) && minedIn.getOrDefault(id, Long.MIN_VALUE)
-                        <= c.block() && retryFrom.getOrDefault(id, Long.MIN_VALUE) <= block && !refusalStands(t)) {
+                        <= c.block() && retryFrom.getOrDefault(id, Long.MIN_VALUE) <= block && !refusalStands(t, block)) {
                     ids.add(t);
                 }
             }
@@ -269,8 +274,8 @@ public final class TopUpExecutor implements AutoCloseable {
      * Counts each refusal {@link #recheck} found for its reason, as {@link #run} does, on the executor's thread: after
      * the refused vaults' liquidations went, since naming the limit that binds takes reads of its own.
      */
-    public void rechecked(long marketId, Map<TopUpCandidate, GuardCalls.Simulation> sims) {
-        sims.forEach((t, sim) -> refusal(marketId, t, sim));
+    public void rechecked(long marketId, long block, Map<TopUpCandidate, GuardCalls.Simulation> sims) {
+        sims.forEach((t, sim) -> refusal(marketId, t, sim, block));
     }
 
     /**
@@ -331,7 +336,7 @@ public final class TopUpExecutor implements AutoCloseable {
         List<Long> skipped = new ArrayList<>();
         for (CompletableFuture<Prepared> b : batches) {
             Prepared p = b.join();
-            for (Failure f : p.failures()) failed(marketId, f.vault(), f.reason(), f.detail());
+            for (Failure f : p.failures()) failed(marketId, f.vault(), f.reason(), f.detail(), block);
             skipped.addAll(p.skipped());
             // one refused at its last simulation and again now: still failing, for the reason known
             for (TopUpCandidate t : p.refused()) if (!failing.containsKey(t.vaultId())) refused.add(t);
@@ -346,7 +351,7 @@ public final class TopUpExecutor implements AutoCloseable {
         }
         for (int i = 0; i < refused.size(); i++) {
             // alone it runs: the batch's wallet was drained by another vault of the same owner before it
-            if (refusal(marketId, refused.get(i), alone.get(i).join())) skipped.add(refused.get(i).vaultId());
+            if (refusal(marketId, refused.get(i), alone.get(i).join(), block)) skipped.add(refused.get(i).vaultId());
         }
         if (!skipped.isEmpty()) {
             log.info("market {}: vault(s) {} left out: the batch's simulation skips them (an owner's wallet shared "
@@ -602,7 +607,7 @@ public final class TopUpExecutor implements AutoCloseable {
      * Counts a vault's refusal, simulated alone, for its reason (once per vault and reason); true when the top-up
      * would run after all.
      */
-    private boolean refusal(long marketId, TopUpCandidate t, GuardCalls.Simulation sim) {
+    private boolean refusal(long marketId, TopUpCandidate t, GuardCalls.Simulation sim, long block) {
         switch (sim) {
             case GuardCalls.WouldTopUp w -> {
                 return true;
@@ -613,13 +618,14 @@ public final class TopUpExecutor implements AutoCloseable {
                 // three reads a block); the refusal is only dated anew
                 Failing was = failing.get(t.vaultId());
                 if (was != null && was.reason() != TopUpFailure.OTHER && was.policy().sameTerms(t.policy())) {
-                    failing.put(t.vaultId(), new Failing(marketId, was.reason(), was.policy(), System.nanoTime()));
+                    failing.put(t.vaultId(), new Failing(marketId, was.reason(), was.policy(), block,
+                            System.nanoTime()));
                 } else {
                     failed(marketId, t, bindingLimit(t, null, tokens.get(marketId)),
-                            "what its limits allow would leave it liquidatable");
+                            "what its limits allow would leave it liquidatable", block);
                 }
             }
-            case GuardCalls.Refused r when r.failure() != null -> failed(marketId, t, r.failure(), r.error());
+            case GuardCalls.Refused r when r.failure() != null -> failed(marketId, t, r.failure(), r.error(), block);
             case GuardCalls.Refused r -> log.debug("market {}: vault {} needs no top-up at simulation: {}", marketId,
                     t.vaultId(), r.error());
             case GuardCalls.Unknown u -> log.warn("market {}: the top-up of vault {} could not be simulated: {}",
@@ -628,8 +634,8 @@ public final class TopUpExecutor implements AutoCloseable {
         return false;
     }
 
-    private void failed(long marketId, TopUpCandidate t, TopUpFailure reason, String detail) {
-        Failing was = failing.put(t.vaultId(), new Failing(marketId, reason, t.policy(), System.nanoTime()));
+    private void failed(long marketId, TopUpCandidate t, TopUpFailure reason, String detail, long block) {
+        Failing was = failing.put(t.vaultId(), new Failing(marketId, reason, t.policy(), block, System.nanoTime()));
         if (was != null && was.reason() == reason) return;
         log.info("market {}: vault {} (health {}, trigger {}{}) cannot be topped up: {} ({}); it is liquidated as "
                 + "usual when liquidatable", marketId, t.vaultId(), ratio(t.health()),
