@@ -359,7 +359,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 for (var v : c.vaults()) if (!again.contains(v.vaultId())) keepOut.add(v.vaultId());
                 if (!liquidate(c, block, baseFee, keepOut, forTopUps)) refusedNow.put(c.marketId(), again);
             }
-            topUps.rechecked(c.marketId(), block, sims);
+            topUps.rechecked(c.marketId(), sims);
         }
         if (topUps == null) {
             for (LiquidationCandidates c : latest.values()) reportMarket(c);

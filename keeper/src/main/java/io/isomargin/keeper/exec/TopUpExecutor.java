@@ -99,22 +99,22 @@ public final class TopUpExecutor implements AutoCloseable {
     private static final long REFUSAL_STANDS_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
 
     /**
-     * The reason last reported for a vault that cannot be topped up, the policy it was refused under, and the block
-     * and time ({@link System#nanoTime}) it was last refused at.
+     * The reason last reported for a vault that cannot be topped up, the policy it was refused under and when it was
+     * last refused ({@link System#nanoTime}).
      */
-    private record Failing(long marketId, TopUpFailure reason, GuardPolicy policy, long atBlock, long atNanos) {
+    private record Failing(long marketId, TopUpFailure reason, GuardPolicy policy, long atNanos) {
         /**
-         * True when the refusal stands at {@code block}, under the same terms: for a cap or an expiry (which only the
-         * owner's new policy, followed by the book, or the day's passing lifts) when refused within the last minute;
-         * for the wallet's balance or allowance (which a transfer or an approval the keeper does not follow may fix at
-         * any time) only when refused at this block or the one before. Never for a disarmed position, which a
-         * repayment re-arms, nor for a reason not known.
+         * True when the refusal stands: refused within the last minute, under the same terms, for a cap, an expiry,
+         * the owner's balance or allowance. Only a new policy (which the book follows), the day's passing, or a
+         * transfer or an approval can change those; the last two the keeper does not follow, but the refusal is taken
+         * to stand only for a vault already liquidatable, which any liquidator may take at once, so holding its
+         * liquidation for another look saves no one. Never for a disarmed position, which a repayment re-arms, nor for
+         * a reason not known.
          */
-        boolean standsFor(TopUpCandidate t, long block) {
-            if (!policy.sameTerms(t.policy())) return false;
+        boolean standsFor(TopUpCandidate t) {
             return switch (reason) {
-                case CAP, EXPIRED -> System.nanoTime() - atNanos < REFUSAL_STANDS_NANOS;
-                case ALLOWANCE, BALANCE -> atBlock >= block - 1;
+                case CAP, EXPIRED, ALLOWANCE, BALANCE -> policy.sameTerms(t.policy())
+                        && System.nanoTime() - atNanos < REFUSAL_STANDS_NANOS;
                 default -> false;
             };
         }
@@ -206,7 +206,7 @@ public final class TopUpExecutor implements AutoCloseable {
         for (TopUpCandidate t : c.topUps()) {
             long id = t.vaultId();
             if (vaults.contains(id) || retryFrom.getOrDefault(id, Long.MIN_VALUE) > block) continue;
-            if (t.liquidatable() && refusalStands(t, block)) continue; // liquidated with the first phase
+            if (t.liquidatable() && refusalStands(t)) continue; // liquidated with the first phase
             vaults.add(id);
             // no slot kept for one refused at its last simulation: it is tried again, and liquidated in the block's
             // last phase if refused again, but most likely sends nothing
@@ -220,9 +220,9 @@ public final class TopUpExecutor implements AutoCloseable {
      * liquidatable, it is liquidated in the block's first phase without another simulation (which on a slow node
      * would hold its liquidation a phase behind).
      */
-    private boolean refusalStands(TopUpCandidate t, long block) {
+    private boolean refusalStands(TopUpCandidate t) {
         Failing f = failing.get(t.vaultId());
-        return f != null && f.standsFor(t, block);
+        return f != null && f.standsFor(t);
     }
 
     /**
@@ -240,7 +240,7 @@ public final class TopUpExecutor implements AutoCloseable {
             for (TopUpCandidate t : c.topUps()) {
                 long id = t.vaultId();
                 if (t.liquidatable() && !heldVaults.containsKey(id) && minedIn.getOrDefault(id, Long.MIN_VALUE)
-                        <= c.block() && retryFrom.getOrDefault(id, Long.MIN_VALUE) <= block && !refusalStands(t, block)) {
+                        <= c.block() && retryFrom.getOrDefault(id, Long.MIN_VALUE) <= block && !refusalStands(t)) {
                     ids.add(t);
                 }
             }
@@ -274,8 +274,8 @@ public final class TopUpExecutor implements AutoCloseable {
      * Counts each refusal {@link #recheck} found for its reason, as {@link #run} does, on the executor's thread: after
      * the refused vaults' liquidations went, since naming the limit that binds takes reads of its own.
      */
-    public void rechecked(long marketId, long block, Map<TopUpCandidate, GuardCalls.Simulation> sims) {
-        sims.forEach((t, sim) -> refusal(marketId, t, sim, block));
+    public void rechecked(long marketId, Map<TopUpCandidate, GuardCalls.Simulation> sims) {
+        sims.forEach((t, sim) -> refusal(marketId, t, sim));
     }
 
     /**
@@ -336,7 +336,7 @@ public final class TopUpExecutor implements AutoCloseable {
         List<Long> skipped = new ArrayList<>();
         for (CompletableFuture<Prepared> b : batches) {
             Prepared p = b.join();
-            for (Failure f : p.failures()) failed(marketId, f.vault(), f.reason(), f.detail(), block);
+            for (Failure f : p.failures()) failed(marketId, f.vault(), f.reason(), f.detail());
             skipped.addAll(p.skipped());
             // one refused at its last simulation and again now: still failing, for the reason known
             for (TopUpCandidate t : p.refused()) if (!failing.containsKey(t.vaultId())) refused.add(t);
@@ -351,7 +351,7 @@ public final class TopUpExecutor implements AutoCloseable {
         }
         for (int i = 0; i < refused.size(); i++) {
             // alone it runs: the batch's wallet was drained by another vault of the same owner before it
-            if (refusal(marketId, refused.get(i), alone.get(i).join(), block)) skipped.add(refused.get(i).vaultId());
+            if (refusal(marketId, refused.get(i), alone.get(i).join())) skipped.add(refused.get(i).vaultId());
         }
         if (!skipped.isEmpty()) {
             log.info("market {}: vault(s) {} left out: the batch's simulation skips them (an owner's wallet shared "
@@ -607,7 +607,7 @@ public final class TopUpExecutor implements AutoCloseable {
      * Counts a vault's refusal, simulated alone, for its reason (once per vault and reason); true when the top-up
      * would run after all.
      */
-    private boolean refusal(long marketId, TopUpCandidate t, GuardCalls.Simulation sim, long block) {
+    private boolean refusal(long marketId, TopUpCandidate t, GuardCalls.Simulation sim) {
         switch (sim) {
             case GuardCalls.WouldTopUp w -> {
                 return true;
@@ -618,14 +618,13 @@ public final class TopUpExecutor implements AutoCloseable {
                 // three reads a block); the refusal is only dated anew
                 Failing was = failing.get(t.vaultId());
                 if (was != null && was.reason() != TopUpFailure.OTHER && was.policy().sameTerms(t.policy())) {
-                    failing.put(t.vaultId(), new Failing(marketId, was.reason(), was.policy(), block,
-                            System.nanoTime()));
+                    failing.put(t.vaultId(), new Failing(marketId, was.reason(), was.policy(), System.nanoTime()));
                 } else {
                     failed(marketId, t, bindingLimit(t, null, tokens.get(marketId)),
-                            "what its limits allow would leave it liquidatable", block);
+                            "what its limits allow would leave it liquidatable");
                 }
             }
-            case GuardCalls.Refused r when r.failure() != null -> failed(marketId, t, r.failure(), r.error(), block);
+            case GuardCalls.Refused r when r.failure() != null -> failed(marketId, t, r.failure(), r.error());
             case GuardCalls.Refused r -> log.debug("market {}: vault {} needs no top-up at simulation: {}", marketId,
                     t.vaultId(), r.error());
             case GuardCalls.Unknown u -> log.warn("market {}: the top-up of vault {} could not be simulated: {}",
@@ -634,8 +633,8 @@ public final class TopUpExecutor implements AutoCloseable {
         return false;
     }
 
-    private void failed(long marketId, TopUpCandidate t, TopUpFailure reason, String detail, long block) {
-        Failing was = failing.put(t.vaultId(), new Failing(marketId, reason, t.policy(), block, System.nanoTime()));
+    private void failed(long marketId, TopUpCandidate t, TopUpFailure reason, String detail) {
+        Failing was = failing.put(t.vaultId(), new Failing(marketId, reason, t.policy(), System.nanoTime()));
         if (was != null && was.reason() == reason) return;
         log.info("market {}: vault {} (health {}, trigger {}{}) cannot be topped up: {} ({}); it is liquidated as "
                 + "usual when liquidatable", marketId, t.vaultId(), ratio(t.health()),
