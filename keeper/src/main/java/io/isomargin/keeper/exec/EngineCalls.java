@@ -187,7 +187,8 @@ public final class EngineCalls {
             return new Limited<>(Optional.empty(), refused);
         }
         List<Type> v = FunctionReturnDecoder.decode(out, f.getOutputParameters());
-        return new Limited<>(v.size() == outputs ? Optional.of(v) : Optional.empty(), v.size() != outputs);
+        // an empty or short answer: some nodes answer a revert, out of gas included, with "0x"
+        return new Limited<>(v.size() == outputs ? Optional.of(v) : Optional.empty(), false);
     }
 
     /** The engine a lens reads ({@code IsomarginLens.engine()}); empty when {@code lens} answers nothing. */

@@ -343,8 +343,9 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         for (LiquidationCandidates c : latest.values()) {
             if (liquidate(c, block, baseFee, claims.get(c.marketId()).vaults(), forTopUps)) starved.add(c.marketId());
         }
-        // those the guard refuses: liquidated now rather than after every other top-up's simulation, and counted after
-        Map<Long, Set<Long>> refusedNow = new HashMap<>(); // by market: those this step prepared (not starved)
+        // those the guard refuses: liquidated now, in every market, rather than after every other top-up's simulation;
+        // their refusals counted after (naming the limit that binds takes reads of its own)
+        Map<LiquidationCandidates, Map<TopUpCandidate, GuardCalls.Simulation>> rechecked = new java.util.LinkedHashMap<>();
         for (LiquidationCandidates c : topUps == null ? List.<LiquidationCandidates>of() : latest.values()) {
             Map<TopUpCandidate, GuardCalls.Simulation> sims;
             try {
@@ -353,14 +354,14 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             } catch (RuntimeException e) { // left to the block's top-ups and last phase
                 sims = Map.of();
             }
+            rechecked.put(c, sims);
             Set<Long> again = TopUpExecutor.refusedAmong(sims);
-            if (!again.isEmpty()) {
-                Set<Long> keepOut = new HashSet<>();
-                for (var v : c.vaults()) if (!again.contains(v.vaultId())) keepOut.add(v.vaultId());
-                if (!liquidate(c, block, baseFee, keepOut, forTopUps)) refusedNow.put(c.marketId(), again);
-            }
-            topUps.rechecked(c.marketId(), sims);
+            if (again.isEmpty()) continue;
+            Set<Long> keepOut = new HashSet<>();
+            for (var v : c.vaults()) if (!again.contains(v.vaultId())) keepOut.add(v.vaultId());
+            liquidate(c, block, baseFee, keepOut, forTopUps);
         }
+        rechecked.forEach((c, sims) -> topUps.rechecked(c.marketId(), sims));
         if (topUps == null) {
             for (LiquidationCandidates c : latest.values()) reportMarket(c);
             return;
@@ -379,8 +380,6 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         //    phase left for want of a slot (the top-ups may have needed fewer than it kept free)
         for (LiquidationCandidates c : latest.values()) {
             Set<Long> keepOut = new HashSet<>(toppingUp.get(c.marketId()));
-            // the refused ones prepared above: sent, or found lost or unprofitable already (not twice in a block)
-            keepOut.addAll(refusedNow.getOrDefault(c.marketId(), Set.of()));
             if (!starved.contains(c.marketId())) {
                 Set<Long> claimed = claims.get(c.marketId()).vaults();
                 for (var v : c.vaults()) if (!claimed.contains(v.vaultId())) keepOut.add(v.vaultId());
@@ -905,12 +904,10 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
                 }
                 if (o.kind() == TxSender.Kind.MINED) {
                     gasModel.observe(marketId, h.vaultIds().size(), receipt.getGasUsed());
-                } else if (receipt.getGasUsed().multiply(BigInteger.valueOf(64))
-                        .compareTo(o.tx().request().gasLimit().multiply(BigInteger.valueOf(63))) >= 0) {
-                    // out of gas (or all but the 1/64 a caller keeps): the model fell short of the state at inclusion;
-                    // the market's next batches go on the node's estimates, which it learns again
-                    log.warn("market {}: {} ran out of its {} gas; estimating gas again", marketId, h.vaultIds(),
-                            o.tx().request().gasLimit());
+                } else {
+                    // simulated fine, reverted in the block: perhaps out of gas, which an inner call's 1/64 kept at
+                    // each frame may hide from the gas used; the market's next batches go on the node's estimates,
+                    // which the model learns again
                     gasModel.forget(marketId);
                 }
                 int liquidated = 0;

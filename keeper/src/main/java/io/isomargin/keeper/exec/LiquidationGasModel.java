@@ -15,8 +15,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * receipt of ours. The model of a batch of {@code n} vaults is {@code gasFor(n)} times that ratio, rounded up. It
  * errs towards more gas: a batch is simulated with {@code eth_call} at the model's gas and sent with the executor's
  * margin on top, so a model too low for the state shows in the simulation as a revert and the executor falls back to
- * an estimate (which the model then learns); a transaction that still runs out of gas makes the market
- * {@linkplain #forget forget} its model. Thread-safe: batches are prepared side by side.
+ * an estimate (which the model then learns); a transaction that still reverts in its block (out of gas, perhaps)
+ * makes the market {@linkplain #forget forget} its model. Thread-safe: batches are prepared side by side.
  */
 final class LiquidationGasModel {
     /** Ratios are kept in millionths. */
@@ -39,8 +39,8 @@ final class LiquidationGasModel {
     }
 
     /**
-     * Drops what was learned of a market, after one of its transactions ran out of the gas the model gave it: its next
-     * batches go on the node's estimates, learned again. (Learning the receipt instead would raise the model by the
+     * Drops what was learned of a market, after one of its transactions reverted in its block (perhaps out of the gas
+     * the model gave it): its next batches go on the node's estimates, learned again. (Learning the receipt instead would raise the model by the
      * limit's whole margin at every such revert, pricing every later batch's gas ever higher.)
      */
     void forget(long marketId) {

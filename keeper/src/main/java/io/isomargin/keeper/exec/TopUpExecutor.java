@@ -99,13 +99,14 @@ public final class TopUpExecutor implements AutoCloseable {
     private static final long REFUSAL_STANDS_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
 
     /**
-     * The reason last reported for a vault that cannot be topped up, the policy it was refused under and when it was
-     * last refused ({@link System#nanoTime}).
+     * The reason last reported for a vault that cannot be topped up, the policy and the health it was last refused at,
+     * and when ({@link System#nanoTime}).
      */
-    private record Failing(long marketId, TopUpFailure reason, GuardPolicy policy, long atNanos) {
+    private record Failing(long marketId, TopUpFailure reason, GuardPolicy policy, BigInteger health, long atNanos) {
         /**
-         * True when the refusal stands: refused within the last minute, under the same terms, for a cap, an expiry,
-         * the owner's balance or allowance. Only a new policy (which the book follows), the day's passing, or a
+         * True when the refusal stands: refused within the last minute, under the same terms, the vault no healthier
+         * now (a repayment or a price that came back may let a capped top-up save it), for a cap, an expiry, the
+         * owner's balance or allowance. Only a new policy (which the book follows), the day's passing, or a
          * transfer or an approval can change those; the last two the keeper does not follow, but the refusal is taken
          * to stand only for a vault already liquidatable, which any liquidator may take at once, so holding its
          * liquidation for another look saves no one. Never for a disarmed position, which a repayment re-arms, nor for
@@ -114,7 +115,7 @@ public final class TopUpExecutor implements AutoCloseable {
         boolean standsFor(TopUpCandidate t) {
             return switch (reason) {
                 case CAP, EXPIRED, ALLOWANCE, BALANCE -> policy.sameTerms(t.policy())
-                        && System.nanoTime() - atNanos < REFUSAL_STANDS_NANOS;
+                        && t.health().compareTo(health) <= 0 && System.nanoTime() - atNanos < REFUSAL_STANDS_NANOS;
                 default -> false;
             };
         }
@@ -618,7 +619,8 @@ public final class TopUpExecutor implements AutoCloseable {
                 // three reads a block); the refusal is only dated anew
                 Failing was = failing.get(t.vaultId());
                 if (was != null && was.reason() != TopUpFailure.OTHER && was.policy().sameTerms(t.policy())) {
-                    failing.put(t.vaultId(), new Failing(marketId, was.reason(), was.policy(), System.nanoTime()));
+                    failing.put(t.vaultId(), new Failing(marketId, was.reason(), was.policy(), t.health(),
+                            System.nanoTime()));
                 } else {
                     failed(marketId, t, bindingLimit(t, null, tokens.get(marketId)),
                             "what its limits allow would leave it liquidatable");
@@ -634,7 +636,8 @@ public final class TopUpExecutor implements AutoCloseable {
     }
 
     private void failed(long marketId, TopUpCandidate t, TopUpFailure reason, String detail) {
-        Failing was = failing.put(t.vaultId(), new Failing(marketId, reason, t.policy(), System.nanoTime()));
+        Failing was = failing.put(t.vaultId(), new Failing(marketId, reason, t.policy(), t.health(),
+                System.nanoTime()));
         if (was != null && was.reason() == reason) return;
         log.info("market {}: vault {} (health {}, trigger {}{}) cannot be topped up: {} ({}); it is liquidated as "
                 + "usual when liquidatable", marketId, t.vaultId(), ratio(t.health()),

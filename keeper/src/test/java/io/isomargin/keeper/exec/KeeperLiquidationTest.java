@@ -97,7 +97,16 @@ class KeeperLiquidationTest {
         await("nothing in flight", () -> keeper.sender().inFlight().isEmpty());
         await("every sent transaction reported", () -> recorder.settled() >= recorder.sent.size());
         Set<Long> touched = liquidatedBy(keeperKey.getAddress(), crash);
-        assertEquals(liquidatable, touched, "liquidated exactly the vaults the engine said were liquidatable");
+        assertTrue(touched.containsAll(liquidatable), "every vault liquidatable at the crash liquidated: " + touched);
+        // the engine refuses to liquidate a healthy vault; one within a hair of the line at the crash may cross it by
+        // the interest of the blocks a slowed keeper (a loaded machine) takes, and is then rightly liquidated too
+        IsomarginLens lens = d.lens();
+        lens.setDefaultBlockParameter(DefaultBlockParameter.valueOf(BigInteger.valueOf(crash)));
+        for (long v : touched) {
+            if (liquidatable.contains(v)) continue;
+            BigInteger health = lens.health(BigInteger.valueOf(v)).send();
+            assertTrue(health.compareTo(units(1001, 15)) < 0, "vault " + v + " liquidated at health " + health);
+        }
         assertTrue(recorder.kinds().contains(TxSender.Kind.MINED));
         assertFalse(recorder.kinds().contains(TxSender.Kind.REVERTED), "no reverted transaction");
         assertTrue(recorder.profit().signum() > 0, "liquidations made money: " + recorder.profit());
