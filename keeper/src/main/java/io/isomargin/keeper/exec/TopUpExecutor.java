@@ -95,7 +95,7 @@ public final class TopUpExecutor implements AutoCloseable {
     /** A top-up transaction in flight: its vaults and the price its collateral-token fees are valued at. */
     private record Held(long marketId, List<Long> vaultIds, BigInteger price) {}
 
-    /** How long a refusal that only the owner or the day's passing can change is taken to stand without a new look. */
+    /** How long a refusal of a liquidatable vault's top-up is taken to stand without a new look ({@link Failing}). */
     private static final long REFUSAL_STANDS_NANOS = java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
 
     /**
