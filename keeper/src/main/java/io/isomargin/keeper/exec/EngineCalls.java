@@ -168,8 +168,8 @@ public final class EngineCalls {
 
     /**
      * {@code eth_call}s {@code f} on the engine against the pending state where the node has one (so transactions
-     * already in its pool, a rival's or our own earlier batch, are taken into account), else the latest; its
-     * {@code outputs} decoded values, empty when it reverts.
+     * already in its pool, a rival's or our own earlier batch, are taken into account), else the latest, at
+     * {@code gasLimit} (null: the node's default); its {@code outputs} decoded values, empty when it reverts.
      */
     private Limited<List<Type>> simulateCall(Function f, int outputs, BigInteger gasLimit) {
         String out;

@@ -345,7 +345,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
         }
         // those the guard refuses: liquidated now, in every market, rather than after every other top-up's simulation;
         // their refusals counted after (naming the limit that binds takes reads of its own)
-        Map<LiquidationCandidates, Map<TopUpCandidate, GuardCalls.Simulation>> rechecked = new java.util.LinkedHashMap<>();
+        Map<Long, Map<TopUpCandidate, GuardCalls.Simulation>> rechecked = new java.util.LinkedHashMap<>(); // by market
         for (LiquidationCandidates c : topUps == null ? List.<LiquidationCandidates>of() : latest.values()) {
             Map<TopUpCandidate, GuardCalls.Simulation> sims;
             try {
@@ -354,14 +354,14 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             } catch (RuntimeException e) { // left to the block's top-ups and last phase
                 sims = Map.of();
             }
-            rechecked.put(c, sims);
+            rechecked.put(c.marketId(), sims);
             Set<Long> again = TopUpExecutor.refusedAmong(sims);
             if (again.isEmpty()) continue;
             Set<Long> keepOut = new HashSet<>();
             for (var v : c.vaults()) if (!again.contains(v.vaultId())) keepOut.add(v.vaultId());
             liquidate(c, block, baseFee, keepOut, forTopUps);
         }
-        rechecked.forEach((c, sims) -> topUps.rechecked(c.marketId(), sims));
+        rechecked.forEach(topUps::rechecked);
         if (topUps == null) {
             for (LiquidationCandidates c : latest.values()) reportMarket(c);
             return;
