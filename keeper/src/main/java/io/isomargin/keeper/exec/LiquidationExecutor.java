@@ -361,7 +361,7 @@ public final class LiquidationExecutor implements CandidateSink, AutoCloseable {
             for (var v : c.vaults()) if (!again.contains(v.vaultId())) keepOut.add(v.vaultId());
             liquidate(c, block, baseFee, keepOut, forTopUps);
         }
-        rechecked.forEach(topUps::rechecked);
+        rechecked.forEach((marketId, sims) -> topUps.rechecked(marketId, sims)); // empty without a guard
         if (topUps == null) {
             for (LiquidationCandidates c : latest.values()) reportMarket(c);
             return;
