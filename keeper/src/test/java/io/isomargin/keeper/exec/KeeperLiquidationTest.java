@@ -110,6 +110,8 @@ class KeeperLiquidationTest {
         assertTrue(recorder.kinds().contains(TxSender.Kind.MINED));
         assertFalse(recorder.kinds().contains(TxSender.Kind.REVERTED), "no reverted transaction");
         assertTrue(recorder.profit().signum() > 0, "liquidations made money: " + recorder.profit());
+        // without a margin guard too, every block ends with its per-market report (the gauges an operator reads)
+        assertTrue(recorder.marketReports > 0, "the blocks' market reports made");
     }
 
     @Test
@@ -722,6 +724,7 @@ class KeeperLiquidationTest {
         final List<BigInteger> profits = new CopyOnWriteArrayList<>();
         final List<BigInteger> sentTips = new CopyOnWriteArrayList<>();
         volatile int skipped;
+        volatile int marketReports; // the executor's per-block, per-market report (unprofitableNow)
 
         @Override
         public void sent(long marketId, List<Long> vaultIds, BigInteger expectedProfit, TxSender.Pending tx) {
@@ -739,6 +742,11 @@ class KeeperLiquidationTest {
         @Override
         public void skippedUnprofitable(long marketId, int vaults) {
             skipped += vaults;
+        }
+
+        @Override
+        public void unprofitableNow(long marketId, int vaults) {
+            marketReports++;
         }
 
         @Override
