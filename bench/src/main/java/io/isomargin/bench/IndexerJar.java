@@ -52,9 +52,9 @@ public final class IndexerJar implements AutoCloseable {
         if (Files.isDirectory(dir)) {
             try (DirectoryStream<Path> jars = Files.newDirectoryStream(dir, "isomargin-indexer-*-all.jar")) {
                 for (Path p : jars) {
-                    if (newest == null || Files.getLastModifiedTime(p).compareTo(Files.getLastModifiedTime(newest)) > 0) {
-                        newest = p;
-                    }
+                    boolean newer = newest == null
+                            || Files.getLastModifiedTime(p).compareTo(Files.getLastModifiedTime(newest)) > 0;
+                    if (newer) newest = p;
                 }
             }
         }

@@ -51,8 +51,9 @@ import picocli.CommandLine.Option;
  * batches of 100 ({@code liquidateBatch}'s maximum) actually uses, measured on a snapshot of the same chain before the
  * keeper starts (batches sent from another account, receipts summed, state reverted). Also reads the keeper's peak
  * RSS ({@code VmHWM}) and its heap after a full collection (the live set: {@code jcmd GC.run}, then the keeper's own
- * {@code jvm_memory_used_bytes{area="heap"}} on {@code /metrics}). Prints the numbers and merges them into
- * {@code target/bench/keeper.json}. Not a test.
+ * {@code jvm_memory_used_bytes{area="heap"}} on {@code /metrics}); with {@code --indexer}, the same two of the
+ * indexer's jar following the same chain. Prints the numbers and merges them into {@code target/bench/keeper.json}.
+ * Not a test.
  */
 @Command(name = "bench-keeper-e2e", mixinStandardHelpOptions = true,
         description = "Keeper end to end: blocks to liquidate a crash at 1 s blocks against the block-gas minimum.")
@@ -112,7 +113,7 @@ public final class KeeperE2eBench implements Callable<Integer> {
     int busyCpus;
 
     @Option(names = "--indexer", description = "also run the indexer's jar on the same chain (a fresh database) and "
-            + "report its backfill time and peak RSS beside the keeper's")
+            + "report its backfill time, peak RSS and heap after a full GC beside the keeper's")
     boolean withIndexer;
 
     @Option(names = "--histogram", description = "also write the keeper's live objects by class (jcmd "
@@ -206,6 +207,14 @@ public final class KeeperE2eBench implements Callable<Integer> {
                 report.put("indexer_sync_seconds_" + size, round(indexerSyncSeconds));
                 out.println("indexer peak RSS (VmHWM): " + indexerHwm + " MB at " + pop.all.size()
                         + " vaults (JVM defaults)");
+                ProcessProbe.Heap indexerHeap = indexer.heapAfterGc();
+                if (indexerHeap != null) {
+                    report.put("indexer_heap_after_gc_mb_" + size, indexerHeap.usedMb());
+                    report.put("indexer_heap_committed_mb_" + size, indexerHeap.committedMb());
+                    out.println("indexer heap after a full GC: " + indexerHeap.usedMb() + " MB used, "
+                            + indexerHeap.committedMb() + " MB committed at " + pop.all.size()
+                            + " vaults (JVM defaults)");
+                }
             }
             long hwm = ProcessProbe.peakRssMb(pid);
             report.put("keeper_rss_mb_" + size, hwm);

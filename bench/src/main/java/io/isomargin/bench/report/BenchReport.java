@@ -142,6 +142,9 @@ public final class BenchReport implements Callable<Integer> {
         h.put("gas_borrow", gas.get("borrow"));
         h.put("indexer_rss_mb", number(keeper, "indexer_rss_mb_100k"));
         h.put("keeper_rss_mb", number(keeper, "keeper_rss_mb_100k"));
+        if (keeper.get("indexer_heap_after_gc_mb_100k") != null) { // absent when jcmd or /metrics was not there
+            h.put("indexer_heap_after_gc_mb", keeper.get("indexer_heap_after_gc_mb_100k"));
+        }
         h.put("keeper_heap_after_gc_mb", keeper.get("keeper_heap_after_gc_mb_100k"));
         return h;
     }

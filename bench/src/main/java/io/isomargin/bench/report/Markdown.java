@@ -111,11 +111,12 @@ final class Markdown {
 
         md.append("## Memory\n\nPeak resident set (`VmHWM`) of each service's jar following a chain of 100,000 vaults, "
                 + "run as an operator runs it (the indexer with the JVM's default heap settings, the keeper with its "
-                + "launcher's `" + keeper.getOrDefault("keeper_java_opts_100k", "") + "`), and the keeper's heap right "
+                + "launcher's `" + keeper.getOrDefault("keeper_java_opts_100k", "") + "`), and each one's heap right "
                 + "after a full collection (its live set).\n\n"
                 + "| process | vaults | peak RSS (MB) | heap after full GC (MB) | catch-up time (s) |\n"
                 + "|---|---:|---:|---:|---:|\n");
-        md.append(String.format(Locale.ROOT, "| indexer | 100,000 | %s | | %s |%n", keeper.get("indexer_rss_mb_100k"),
+        md.append(String.format(Locale.ROOT, "| indexer | 100,000 | %s | %s | %s |%n",
+                keeper.get("indexer_rss_mb_100k"), keeper.getOrDefault("indexer_heap_after_gc_mb_100k", ""),
                 keeper.getOrDefault("indexer_sync_seconds_100k", "")));
         md.append(String.format(Locale.ROOT, "| keeper | 100,000 | %s | %s | %s |%n", keeper.get("keeper_rss_mb_100k"),
                 keeper.getOrDefault("keeper_heap_after_gc_mb_100k", ""),
