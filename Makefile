@@ -10,7 +10,7 @@
 #   make abi             re-export contract ABIs and bytecode to abi/ after a contract change
 #   make snapshot        re-record the gas snapshot after a contract change
 #   make bench           every benchmark, then target/bench/report.md + report.json with charts (~9 min; not in test)
-#   make bench-indexer   indexer benchmark: backfill events/s and live head lag (BENCH_ARGS="--events 400000 ...")
+#   make bench-indexer   indexer benchmark: backfill events/s (in process, and the jar from launch) and live head lag (BENCH_ARGS="--events 400000 ...")
 #   make bench-abi       re-export the benchmark's event filler (bench/EventFiller.json) after changing it
 #   make bench-keeper-detect  keeper detection latency, JMH, 10k/100k/1M vaults (ISOMARGIN_BENCH_QUICK=1: shorter)
 #   make bench-keeper-e2e     keeper end to end: blocks to liquidate ~1,000 of 10,000 vaults at 1 s blocks

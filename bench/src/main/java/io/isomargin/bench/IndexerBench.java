@@ -31,7 +31,9 @@ import picocli.CommandLine.Option;
  * The indexer benchmark: fills a fresh Anvil chain with engine and oracle events, then measures how fast a fresh
  * indexer backfills them (events per second from start until its cursor reaches the head) and, with the chain mining
  * a block a second under a steady load, how far behind the head it stays (lag in blocks and commit latency in ms).
- * Prints the numbers; {@code --json} also writes them for reports. Not a test: nothing is asserted.
+ * Beside the largest backfill it times the indexer's own jar, launched as an operator launches it, until it has caught
+ * up (what a user waits for: JVM start, migrations and checks included), with its peak RSS and live heap. Prints the
+ * numbers; {@code --json} also writes them for reports. Not a test: nothing is asserted.
  */
 @Command(name = "bench-indexer", mixinStandardHelpOptions = true,
         description = "Indexer benchmark: backfill events/s and live head lag on a local Anvil chain and PostgreSQL.")
@@ -73,6 +75,10 @@ public final class IndexerBench implements Callable<Integer> {
                     + "(default ${DEFAULT-VALUE})")
     int repeat;
 
+    @Option(names = "--no-jar", description = "skip the run of the indexer's jar (java -jar ... run, timed from "
+            + "launch to caught-up) after the largest backfill")
+    boolean noJar;
+
     @Option(names = "--json", paramLabel = "<file>", description = "also write the results as JSON to this file")
     Path json;
 
@@ -102,6 +108,7 @@ public final class IndexerBench implements Callable<Integer> {
                     "--events must be positive, --events-per-tx and --live-events-per-block at least 20, "
                             + "--live-seconds not negative, --max-range positive");
         }
+        if (!noJar) IndexerJar.jar(); // a missing jar fails now, not after the fill
         Map<String, Object> report = new LinkedHashMap<>();
         report.put("machine", Map.of("cpus", Runtime.getRuntime().availableProcessors(),
                 "java", System.getProperty("java.version")));
@@ -158,6 +165,9 @@ public final class IndexerBench implements Callable<Integer> {
                         if (repeat > 1) report.put("backfillRuns", runs);
                         report.put("backfill", backfill);
                         report.put("backfillBySize", bySize);
+                        // before the live run, which mines on: the same blocks as the backfill just timed, while the
+                        // in-process indexer, caught up, only polls the head
+                        if (!noJar) report.put("jar", jar(d, chain, head, total, backfill));
                         if (liveSeconds > 0) {
                             report.put("live", live(chain, filler, indexer, addresses));
                         }
@@ -204,6 +214,42 @@ public final class IndexerBench implements Callable<Integer> {
         backfill.put("startEpochMs", startMs);
         backfill.put("endEpochMs", System.currentTimeMillis());
         return backfill;
+    }
+
+    /**
+     * The indexer's jar ({@link IndexerJar}: example config with the chain, deployment and a fresh database set by
+     * environment, JVM defaults) from launch until its committed cursor is at {@code head}, beside the in-process
+     * backfill of the same blocks; then its peak RSS and its heap after a full collection. Stopped afterwards, also
+     * on a failure.
+     */
+    private Map<String, Object> jar(Deployment d, AnvilChain chain, long head, long total,
+            Map<String, Object> inProcess) throws IOException, InterruptedException {
+        Path work = Files.createTempDirectory("bench-indexer-jar-");
+        Optional<String> ws = noWs ? Optional.empty() : Optional.of(chain.rpcUrl().replace("http://", "ws://"));
+        try (PostgresDatabase db = PostgresDatabase.create();
+                IndexerJar jar = IndexerJar.start(work, d, db, chain.rpcUrl(), ws,
+                        Map.of("ISOMARGIN_INDEXER_FOLLOWER_MAX_RANGE", Integer.toString(maxRange)))) {
+            double seconds = jar.awaitIndexed(head, Duration.ofSeconds(Math.max(300, total / 1_000)));
+            long rss = jar.peakRssMb(); // read before the GC below forces one: the catch-up's own peak
+            ProcessProbe.Heap heap = jar.heapAfterGc();
+            long rate = Math.round(total / seconds);
+            out.printf(Locale.ROOT, "jar: %,d events, launch to caught-up %.1f s: %,d events/s (in-process: %,d); "
+                    + "peak RSS %d MB, heap after GC %s (JVM defaults; log %s)%n", total, seconds, rate,
+                    inProcess.get("eventsPerSecond"), rss,
+                    heap == null ? "not measured" : heap.usedMb() + " MB of " + heap.committedMb() + " committed",
+                    jar.log());
+            Map<String, Object> r = new LinkedHashMap<>();
+            r.put("events", total);
+            r.put("seconds", round(seconds));
+            r.put("eventsPerSecond", rate);
+            r.put("inProcessSeconds", inProcess.get("seconds"));
+            r.put("inProcessEventsPerSecond", inProcess.get("eventsPerSecond"));
+            r.put("peakRssMb", rss);
+            r.put("heapAfterGcMb", heap == null ? null : heap.usedMb());
+            r.put("heapCommittedMb", heap == null ? null : heap.committedMb());
+            r.put("javaOpts", "JVM defaults");
+            return r;
+        }
     }
 
     private Map<String, Object> live(AnvilChain chain, ChainFiller filler, InProcessIndexer indexer,

@@ -4,15 +4,12 @@ import io.isomargin.abi.contracts.IsomarginEngine;
 import io.isomargin.abi.testing.AnvilChain;
 import io.isomargin.abi.testing.Deployment;
 import io.isomargin.abi.testing.PostgresDatabase;
+import io.isomargin.bench.IndexerJar;
+import io.isomargin.bench.ProcessProbe;
 import io.isomargin.bench.contracts.EventFiller;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.math.BigInteger;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -22,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -53,8 +51,9 @@ import picocli.CommandLine.Option;
  * batches of 100 ({@code liquidateBatch}'s maximum) actually uses, measured on a snapshot of the same chain before the
  * keeper starts (batches sent from another account, receipts summed, state reverted). Also reads the keeper's peak
  * RSS ({@code VmHWM}) and its heap after a full collection (the live set: {@code jcmd GC.run}, then the keeper's own
- * {@code jvm_memory_used_bytes{area="heap"}} on {@code /metrics}). Prints the numbers and merges them into
- * {@code target/bench/keeper.json}. Not a test.
+ * {@code jvm_memory_used_bytes{area="heap"}} on {@code /metrics}); with {@code --indexer}, the same two of the
+ * indexer's jar following the same chain. Prints the numbers and merges them into {@code target/bench/keeper.json}.
+ * Not a test.
  */
 @Command(name = "bench-keeper-e2e", mixinStandardHelpOptions = true,
         description = "Keeper end to end: blocks to liquidate a crash at 1 s blocks against the block-gas minimum.")
@@ -66,7 +65,7 @@ public final class KeeperE2eBench implements Callable<Integer> {
     private static final long GAS_PER_OPEN = 120_000; // a fill transaction measures ~108k per vault opened
     private static final int MAX_BATCH = 100;
     private static final BigInteger BATCH_GAS = BigInteger.valueOf(15_000_000L); // a batch of 100 uses ~2.6M
-    private static final Pattern HWM = Pattern.compile("VmHWM:\\s+(\\d+) kB");
+    private static final Duration INDEXER_TIMEOUT = Duration.ofMinutes(10);
 
     @Option(names = "--vaults", defaultValue = "10000", paramLabel = "<n>", description = "vaults (default 10000)")
     int vaults;
@@ -114,7 +113,7 @@ public final class KeeperE2eBench implements Callable<Integer> {
     int busyCpus;
 
     @Option(names = "--indexer", description = "also run the indexer's jar on the same chain (a fresh database) and "
-            + "report its backfill time and peak RSS beside the keeper's")
+            + "report its backfill time, peak RSS and heap after a full GC beside the keeper's")
     boolean withIndexer;
 
     @Option(names = "--histogram", description = "also write the keeper's live objects by class (jcmd "
@@ -122,8 +121,6 @@ public final class KeeperE2eBench implements Callable<Integer> {
     boolean histogram;
 
     private final PrintStream out;
-    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(2)).build();
 
     KeeperE2eBench(PrintStream out) {
         this.out = out;
@@ -142,6 +139,7 @@ public final class KeeperE2eBench implements Callable<Integer> {
         if (!Files.isRegularFile(jar)) {
             throw new IllegalStateException(jar + " not found: build it with ./mvnw -pl keeper -am package -DskipTests");
         }
+        if (withIndexer) IndexerJar.jar(); // a missing jar fails now, not after the fill
         List<String> anvilArgs = new ArrayList<>();
         if (gasLimit != null) anvilArgs.addAll(List.of("--gas-limit", gasLimit.toString()));
         Path work = Files.createTempDirectory("bench-keeper-");
@@ -151,7 +149,7 @@ public final class KeeperE2eBench implements Callable<Integer> {
             busy.add(new ProcessBuilder("sh", "-c", "while :; do :; done").redirectErrorStream(true).start());
         }
         if (busyCpus > 0) out.printf(Locale.ROOT, "%d busy process(es) running beside the chain and the keeper%n", busyCpus);
-        RunningIndexer indexer = null;
+        IndexerJar indexer = null;
         PostgresDatabase db = null;
         double indexerSyncSeconds = 0;
         try (AnvilChain chain = AnvilChain.start(anvilArgs.toArray(String[]::new))) {
@@ -174,20 +172,19 @@ public final class KeeperE2eBench implements Callable<Integer> {
 
             if (withIndexer) {
                 db = PostgresDatabase.create();
-                indexer = startIndexer(db, d, chain, work);
-                long start = System.nanoTime();
-                awaitIndexed(indexer, chain.blockNumber());
-                indexerSyncSeconds = (System.nanoTime() - start) / 1e9;
-                out.printf(Locale.ROOT, "indexer (pid %d) mirrored %,d vaults (#%d) %.1f s after start; RSS peak so far "
-                        + "%d MB%n", indexer.process.pid(), pop.all.size(), chain.blockNumber(), indexerSyncSeconds,
-                        hwmMb(indexer.process.pid()));
+                String ws = chain.rpcUrl().replace("http://", "ws://");
+                indexer = IndexerJar.start(work, d, db, chain.rpcUrl(), Optional.of(ws), Map.of());
+                indexerSyncSeconds = indexer.awaitIndexed(chain.blockNumber(), INDEXER_TIMEOUT);
+                out.printf(Locale.ROOT, "indexer (pid %d) mirrored %,d vaults (#%d) %.1f s after launch; RSS peak so "
+                        + "far %d MB%n", indexer.pid(), pop.all.size(), chain.blockNumber(), indexerSyncSeconds,
+                        indexer.peakRssMb());
             }
 
             Credentials key = chain.credentials(6);
             d.tokenAs(d.usdc().getContractAddress(), key).mint(key.getAddress(), Deployment.units(100_000_000, 6))
                     .send();
             chain.rpc("evm_setIntervalMining", 1);
-            int port = freePort();
+            int port = ProcessProbe.freePort();
             Path config = writeConfig(work, d, chain, port);
             keeper = startKeeper(jar, config, key, work);
             long pid = keeper.pid();
@@ -195,7 +192,7 @@ public final class KeeperE2eBench implements Callable<Integer> {
             awaitSynced(chain, keeper, port);
             double syncSeconds = (System.nanoTime() - syncStart) / 1e9;
             out.printf(Locale.ROOT, "keeper (pid %d) tracking %,d vaults %.1f s after start; RSS peak so far %d MB%n",
-                    pid, pop.all.size(), syncSeconds, hwmMb(pid));
+                    pid, pop.all.size(), syncSeconds, ProcessProbe.peakRssMb(pid));
 
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("busy_cpus", busyCpus);
@@ -204,28 +201,36 @@ public final class KeeperE2eBench implements Callable<Integer> {
             if (!pop.risky.isEmpty()) report.put("keeper_e2e_vaults", pop.all.size());
             if (!pop.risky.isEmpty()) crash(chain, d, key, pop, blockGasLimit, minBlocks, need, report);
             if (indexer != null) {
-                awaitIndexed(indexer, chain.blockNumber());
-                long indexerHwm = hwmMb(indexer.process.pid());
+                indexer.awaitIndexed(chain.blockNumber(), INDEXER_TIMEOUT);
+                long indexerHwm = indexer.peakRssMb();
                 report.put("indexer_rss_mb_" + size, indexerHwm);
                 report.put("indexer_sync_seconds_" + size, round(indexerSyncSeconds));
                 out.println("indexer peak RSS (VmHWM): " + indexerHwm + " MB at " + pop.all.size()
                         + " vaults (JVM defaults)");
+                ProcessProbe.Heap indexerHeap = indexer.heapAfterGc();
+                if (indexerHeap != null) {
+                    report.put("indexer_heap_after_gc_mb_" + size, indexerHeap.usedMb());
+                    report.put("indexer_heap_committed_mb_" + size, indexerHeap.committedMb());
+                    out.println("indexer heap after a full GC: " + indexerHeap.usedMb() + " MB used, "
+                            + indexerHeap.committedMb() + " MB committed at " + pop.all.size()
+                            + " vaults (JVM defaults)");
+                }
             }
-            long hwm = hwmMb(pid);
+            long hwm = ProcessProbe.peakRssMb(pid);
             report.put("keeper_rss_mb_" + size, hwm);
             report.put("keeper_java_opts_" + size, keeperJavaOpts);
             String opts = keeperJavaOpts.isBlank() ? " (JVM defaults)" : " (" + keeperJavaOpts + ")";
             out.println("keeper peak RSS (VmHWM): " + hwm + " MB at " + pop.all.size() + " vaults" + opts);
-            long[] heap = heapAfterGcMb(pid, port);
+            ProcessProbe.Heap heap = ProcessProbe.heapAfterGc(pid, port);
             if (heap != null) {
-                report.put("keeper_heap_after_gc_mb_" + size, heap[0]);
-                report.put("keeper_heap_committed_mb_" + size, heap[1]);
-                out.println("keeper heap after a full GC: " + heap[0] + " MB used, " + heap[1] + " MB committed at "
-                        + pop.all.size() + " vaults" + opts);
+                report.put("keeper_heap_after_gc_mb_" + size, heap.usedMb());
+                report.put("keeper_heap_committed_mb_" + size, heap.committedMb());
+                out.println("keeper heap after a full GC: " + heap.usedMb() + " MB used, " + heap.committedMb()
+                        + " MB committed at " + pop.all.size() + " vaults" + opts);
             }
             if (histogram) {
                 Path file = KeeperReport.dir().resolve("keeper-histogram.txt");
-                jcmd(pid, "GC.class_histogram").redirectOutput(file.toFile()).start().waitFor();
+                ProcessProbe.jcmd(pid, "GC.class_histogram").redirectOutput(file.toFile()).start().waitFor();
                 out.println("keeper's live objects by class: " + file);
             }
             Path file = KeeperReport.merge(report);
@@ -233,8 +238,8 @@ public final class KeeperE2eBench implements Callable<Integer> {
             return 0;
         } finally {
             busy.forEach(Process::destroyForcibly);
-            if (keeper != null) stop(keeper);
-            if (indexer != null) stop(indexer.process);
+            if (keeper != null) ProcessProbe.stop(keeper);
+            if (indexer != null) indexer.close();
             if (db != null) db.close();
         }
     }
@@ -473,59 +478,13 @@ public final class KeeperE2eBench implements Callable<Integer> {
         return pb.start();
     }
 
-    /* THE INDEXER PROCESS */
-
-    private record RunningIndexer(Process process, int apiPort) {}
-
-    /** The indexer's jar with the example config and environment overrides, as an operator runs it. */
-    private RunningIndexer startIndexer(PostgresDatabase db, Deployment d, AnvilChain chain, Path work)
-            throws IOException {
-        Path root = AnvilChain.repoRoot();
-        Path jar = root.resolve("indexer/target/isomargin-indexer-0.1.0-SNAPSHOT-all.jar");
-        if (!Files.isRegularFile(jar)) {
-            throw new IllegalStateException(jar + " not found: build it with ./mvnw -pl indexer -am package -DskipTests");
-        }
-        Path deployment = d.writeDeploymentFile(work.resolve("deployment-indexer.json"));
-        int port = freePort();
-        String java = ProcessHandle.current().info().command().orElse("java");
-        List<String> cmd = new ArrayList<>(List.of(java));
-        // known from JDK 23 on; JDK 21 and 22 refuse to start with it (the child runs on this JVM's binary)
-        if (Runtime.version().feature() >= 23) cmd.add("--sun-misc-unsafe-memory-access=allow");
-        cmd.addAll(List.of("-jar", jar.toString(), "run", "--config", "indexer/indexer.example.yaml"));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(root.toFile()).redirectErrorStream(true)
-                .redirectOutput(work.resolve("indexer.log").toFile());
-        Map<String, String> env = pb.environment();
-        env.put("ISOMARGIN_INDEXER_DEPLOYMENT", deployment.toString());
-        env.put("ISOMARGIN_INDEXER_RPC_HTTP_URLS", chain.rpcUrl());
-        env.put("ISOMARGIN_INDEXER_RPC_WS_URL", chain.rpcUrl().replace("http://", "ws://"));
-        env.put("ISOMARGIN_INDEXER_DATABASE_URL", db.postgresUrl().toUrlWithPassword());
-        env.put("ISOMARGIN_INDEXER_API_PORT", Integer.toString(port));
-        return new RunningIndexer(pb.start(), port);
-    }
-
-    /** Until the indexer's /health reports {@code block} indexed (at most 10 minutes). */
-    private void awaitIndexed(RunningIndexer indexer, long block) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-        Pattern indexed = Pattern.compile("\"indexedBlock\"\\s*:\\s*(\\d+)");
-        while (System.nanoTime() < deadline) {
-            if (!indexer.process.isAlive()) {
-                throw new IllegalStateException("the indexer exited with " + indexer.process.exitValue());
-            }
-            String health = getAny(indexer.apiPort, "/health");
-            Matcher m = health == null ? null : indexed.matcher(health);
-            if (m != null && m.find() && Long.parseLong(m.group(1)) >= block) return;
-            Thread.sleep(500);
-        }
-        throw new IllegalStateException("the indexer did not reach #" + block + " within 10 minutes");
-    }
-
     /** Until the keeper's /health is 200 and /status tracks every vault. */
     private void awaitSynced(AnvilChain chain, Process keeper, int port) throws Exception {
         long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
         while (System.nanoTime() < deadline) {
             if (!keeper.isAlive()) throw new IllegalStateException("the keeper exited with " + keeper.exitValue());
-            String health = get(port, "/health");
-            String status = health == null ? null : get(port, "/status");
+            String health = ProcessProbe.get(port, "/health", false);
+            String status = health == null ? null : ProcessProbe.get(port, "/status", false);
             if (health != null && status != null) { // /health is 200 only while following within its lag
                 Matcher m = Pattern.compile("\"trackedVaults\"\\s*:\\s*(\\d+)").matcher(status);
                 if (m.find() && Integer.parseInt(m.group(1)) >= vaults) return;
@@ -533,85 +492,6 @@ public final class KeeperE2eBench implements Callable<Integer> {
             Thread.sleep(500);
         }
         throw new IllegalStateException("the keeper did not sync within 10 minutes");
-    }
-
-    /** The body of a 200 answer, else null. */
-    private String get(int port, String path) {
-        return fetch(port, path, false);
-    }
-
-    /** The body of any answer (the indexer's /health is 503 while it catches up), null when there is none. */
-    private String getAny(int port, String path) {
-        return fetch(port, path, true);
-    }
-
-    private String fetch(int port, String path, boolean anyStatus) {
-        try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-            return anyStatus || r.statusCode() == 200 ? r.body() : null;
-        } catch (IOException e) {
-            return null;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
-    }
-
-    private static long hwmMb(long pid) {
-        try {
-            Matcher m = HWM.matcher(Files.readString(Path.of("/proc/" + pid + "/status")));
-            return m.find() ? Long.parseLong(m.group(1)) / 1024 : -1;
-        } catch (IOException e) {
-            return -1;
-        }
-    }
-
-    private static final Pattern HEAP_USED =
-            Pattern.compile("(?m)^jvm_memory_used_bytes\\{[^}]*area=\"heap\"[^}]*} (\\S+)$");
-    private static final Pattern HEAP_COMMITTED =
-            Pattern.compile("(?m)^jvm_memory_committed_bytes\\{[^}]*area=\"heap\"[^}]*} (\\S+)$");
-
-    /**
-     * The keeper's heap right after a full collection, MB used (the live set) and committed: {@code jcmd <pid> GC.run}
-     * (the JDK's tool beside this JVM's {@code java}), then the keeper's own JVM gauges on {@code /metrics}, summed
-     * over the heap's pools. Null when either is unavailable.
-     */
-    private long[] heapAfterGcMb(long pid, int port) throws IOException, InterruptedException {
-        try {
-            Process gc = jcmd(pid, "GC.run").start();
-            gc.getInputStream().readAllBytes();
-            if (gc.waitFor() != 0) return null;
-        } catch (IOException e) {
-            out.println("heap after GC not measured: " + e.getMessage());
-            return null;
-        }
-        String metrics = get(port, "/metrics");
-        if (metrics == null) return null;
-        return new long[] {sumMb(HEAP_USED, metrics), sumMb(HEAP_COMMITTED, metrics)};
-    }
-
-    /** {@code jcmd <pid> <command>}, the JDK's tool beside this JVM's {@code java}. */
-    private static ProcessBuilder jcmd(long pid, String command) {
-        Path jcmd = Path.of(ProcessHandle.current().info().command().orElse("java")).resolveSibling("jcmd");
-        return new ProcessBuilder(jcmd.toString(), Long.toString(pid), command).redirectErrorStream(true);
-    }
-
-    private static long sumMb(Pattern gauge, String metrics) {
-        double bytes = 0;
-        for (Matcher m = gauge.matcher(metrics); m.find(); ) bytes += Double.parseDouble(m.group(1));
-        return Math.round(bytes / (1024 * 1024));
-    }
-
-    private static void stop(Process p) throws InterruptedException {
-        p.destroy(); // SIGTERM: the keeper's shutdown hook closes it
-        if (!p.waitFor(20, java.util.concurrent.TimeUnit.SECONDS)) p.destroyForcibly().waitFor();
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
     }
 
     private static double round(double v) {

@@ -129,6 +129,10 @@ public final class BenchReport implements Callable<Integer> {
         Map<String, Object> h = new LinkedHashMap<>();
         h.put("indexer_backfill_events_per_s", number(map(indexer, "backfill"), "eventsPerSecond"));
         h.put("indexer_backfill_events", number(map(indexer, "backfill"), "events"));
+        if (indexer.get("jar") instanceof Map<?, ?> jar) { // absent when run with --no-jar
+            h.put("indexer_jar_caught_up_s", jar.get("seconds"));
+            h.put("indexer_jar_events_per_s", jar.get("eventsPerSecond"));
+        }
         Map<String, Object> lag = map(map(indexer, "live"), "lagBlocks");
         h.put("indexer_live_lag_p50_blocks", number(lag, "p50"));
         h.put("indexer_live_lag_p99_blocks", number(lag, "p99"));
@@ -142,6 +146,9 @@ public final class BenchReport implements Callable<Integer> {
         h.put("gas_borrow", gas.get("borrow"));
         h.put("indexer_rss_mb", number(keeper, "indexer_rss_mb_100k"));
         h.put("keeper_rss_mb", number(keeper, "keeper_rss_mb_100k"));
+        if (keeper.get("indexer_heap_after_gc_mb_100k") != null) { // absent when jcmd or /metrics was not there
+            h.put("indexer_heap_after_gc_mb", keeper.get("indexer_heap_after_gc_mb_100k"));
+        }
         h.put("keeper_heap_after_gc_mb", keeper.get("keeper_heap_after_gc_mb_100k"));
         return h;
     }

@@ -42,6 +42,17 @@ final class Markdown {
                     number(r, "blocks").longValue(), number(r, "seconds").doubleValue(),
                     number(r, "eventsPerSecond").longValue()));
         }
+        if (indexer.get("jar") instanceof Map<?, ?> jar) { // absent when run with --no-jar
+            md.append(String.format(Locale.ROOT, "| %,d (the jar, launch to caught-up) | %,d | %.2f | %,d |%n",
+                    ((Number) jar.get("events")).longValue(), number(map(indexer, "backfill"), "blocks").longValue(),
+                    ((Number) jar.get("seconds")).doubleValue(), ((Number) jar.get("eventsPerSecond")).longValue()));
+            md.append(String.format(Locale.ROOT, "%nThe last row is the indexer's jar (`java -jar ... run`, JVM "
+                    + "defaults, a fresh database) on the same blocks after the in-process backfills, timed from its "
+                    + "launch until its cursor was at the head: JVM start, migrations and checks included, what a user "
+                    + "waits for (in-process: %s events/s). Its peak RSS %s MB, heap after a full GC %s.%n",
+                    fmt(jar.get("inProcessEventsPerSecond")), jar.get("peakRssMb"),
+                    jar.get("heapAfterGcMb") == null ? "not measured" : jar.get("heapAfterGcMb") + " MB"));
+        }
         md.append("\n").append(image(charts, "indexer-backfill-seconds.png")).append(" ")
                 .append(image(charts, "indexer-backfill-rate.png")).append("\n\n");
         md.append(String.format(Locale.ROOT, "Live, %s s at 1 s blocks with ~%s events per block: head lag p50 %s, "
@@ -111,11 +122,12 @@ final class Markdown {
 
         md.append("## Memory\n\nPeak resident set (`VmHWM`) of each service's jar following a chain of 100,000 vaults, "
                 + "run as an operator runs it (the indexer with the JVM's default heap settings, the keeper with its "
-                + "launcher's `" + keeper.getOrDefault("keeper_java_opts_100k", "") + "`), and the keeper's heap right "
+                + "launcher's `" + keeper.getOrDefault("keeper_java_opts_100k", "") + "`), and each one's heap right "
                 + "after a full collection (its live set).\n\n"
                 + "| process | vaults | peak RSS (MB) | heap after full GC (MB) | catch-up time (s) |\n"
                 + "|---|---:|---:|---:|---:|\n");
-        md.append(String.format(Locale.ROOT, "| indexer | 100,000 | %s | | %s |%n", keeper.get("indexer_rss_mb_100k"),
+        md.append(String.format(Locale.ROOT, "| indexer | 100,000 | %s | %s | %s |%n",
+                keeper.get("indexer_rss_mb_100k"), keeper.getOrDefault("indexer_heap_after_gc_mb_100k", ""),
                 keeper.getOrDefault("indexer_sync_seconds_100k", "")));
         md.append(String.format(Locale.ROOT, "| keeper | 100,000 | %s | %s | %s |%n", keeper.get("keeper_rss_mb_100k"),
                 keeper.getOrDefault("keeper_heap_after_gc_mb_100k", ""),
