@@ -76,6 +76,13 @@ public final class ChainFollower implements AutoCloseable {
      * many. Bounds the consumer's transactions and memory however dense the blocks are.
      */
     static final int BATCH_LOG_BUDGET = 10_000;
+    /**
+     * How many final ranges are fetched ahead of the one delivered, each on its own thread and connection: with two,
+     * the node already works on the next answer while this JVM still reads the one before, and a node idle between
+     * requests is a core left unused on a machine it shares with the consumer's database. At most this many answers,
+     * each within the range's log and byte budgets, are held beside the one delivered.
+     */
+    static final int PREFETCH_DEPTH = 2;
     /** How many {@code eth_getTransactionReceipt} calls are in flight at once when a block is read receipt by receipt. */
     private static final int RECEIPT_CONCURRENCY = 8;
 
@@ -98,7 +105,8 @@ public final class ChainFollower implements AutoCloseable {
     private volatile NewHeadsSubscription newHeads;
 
     // follower thread only
-    private Prefetch prefetch;
+    /** The final ranges fetched ahead, in block order, each starting where the one before ends. */
+    private final java.util.ArrayDeque<Prefetch> prefetches = new java.util.ArrayDeque<>();
     private long next;
     private long lastProgressLog;
     private boolean caughtUp;
@@ -368,10 +376,13 @@ public final class ChainFollower implements AutoCloseable {
                 handleReorg(listener);
                 return true;
             }
-            // the next final range is fetched while the listener works on this one; batches still go in order
-            long nextTo = Math.min(safe, to + range.current());
-            if (to < nextTo && nextTo < windowStart) {
-                startPrefetch(to + 1, nextTo);
+            // the next final ranges are fetched while the listener works on this one; batches still go in order
+            long end = prefetches.isEmpty() ? to : prefetches.peekLast().to();
+            while (prefetches.size() < PREFETCH_DEPTH) {
+                long nextTo = Math.min(safe, end + range.current());
+                if (end >= nextTo || nextTo >= windowStart) break;
+                startPrefetch(end + 1, nextTo);
+                end = nextTo;
             }
             deliverFinal(listener, from, to, logs);
             logProgress(h);
@@ -438,7 +449,7 @@ public final class ChainFollower implements AutoCloseable {
                 result.completeExceptionally(e);
             }
         });
-        prefetch = new Prefetch(from, to, result);
+        prefetches.addLast(new Prefetch(from, to, result));
     }
 
     /**
@@ -447,9 +458,11 @@ public final class ChainFollower implements AutoCloseable {
      * one refused or timed out first halves the range, as the ordinary way would).
      */
     private Prefetch takePrefetch(long from, long finalTo) throws InterruptedException {
-        Prefetch p = prefetch;
-        prefetch = null;
-        if (p == null || p.from() != from || p.to() > finalTo) return null;
+        Prefetch p = prefetches.pollFirst();
+        if (p == null || p.from() != from || p.to() > finalTo) {
+            prefetches.clear(); // the ranges after it no longer follow what is delivered: their answers are dropped
+            return null;
+        }
         try {
             p.result().get();
             return p;
