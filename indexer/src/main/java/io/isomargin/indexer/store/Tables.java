@@ -412,39 +412,43 @@ final class Tables {
     private static final java.util.Map<BigInteger, String> REPEATED = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
-     * {@code v} in decimal, as {@link BigInteger#toString()} writes it: a non-negative value of up to 128 bits by
-     * dividing its four 32-bit limbs by 10^9 in {@code long}s, nine digits a round; anything else by
-     * {@code BigInteger}.
+     * {@code v} in decimal, as {@link BigInteger#toString()} writes it. A value under 2^63 by {@link Long#toString};
+     * a non-negative one of up to 128 bits by dividing its four 32-bit limbs by 10^9 in {@code long}s until what is
+     * left fits a long (one round for an amount of 18 decimals under a billion units), that rest by
+     * {@link Long#toString} and each nine-digit remainder after it; anything else by {@code BigInteger}.
      */
     static String decimal(BigInteger v) {
-        if (v.signum() < 0 || v.bitLength() > 128) return v.toString();
+        int bits = v.bitLength();
+        if (v.signum() < 0 || bits > 128) return v.toString();
+        if (bits < 64) return Long.toString(v.longValue());
         long hi = v.shiftRight(64).longValue();
         long lo = v.longValue();
         long[] limbs = {hi >>> 32, hi & 0xFFFF_FFFFL, lo >>> 32, lo & 0xFFFF_FFFFL};
-        char[] out = new char[40];
-        int pos = out.length;
-        while (true) {
+        int[] chunks = new int[4]; // nine-digit remainders, least significant first (at most 4: 2^128 < 10^39)
+        int n = 0;
+        do {
             long rem = 0;
-            boolean rest = false;
             for (int i = 0; i < 4; i++) {
                 long cur = (rem << 32) | limbs[i];
                 long q = cur / 1_000_000_000L;
                 rem = cur - q * 1_000_000_000L;
                 limbs[i] = q;
-                rest |= q != 0;
             }
-            if (!rest) {
-                do {
-                    out[--pos] = (char) ('0' + rem % 10);
-                    rem /= 10;
-                } while (rem != 0);
-                return new String(out, pos, out.length - pos);
+            chunks[n++] = (int) rem;
+        } while (limbs[0] != 0 || limbs[1] != 0 || limbs[2] >= 0x8000_0000L);
+        String head = Long.toString(limbs[2] << 32 | limbs[3]);
+        char[] out = new char[head.length() + 9 * n];
+        head.getChars(0, head.length(), out, 0);
+        int pos = head.length();
+        for (int c = n - 1; c >= 0; c--) {
+            int chunk = chunks[c];
+            for (int d = pos + 8; d >= pos; d--) {
+                out[d] = (char) ('0' + chunk % 10);
+                chunk /= 10;
             }
-            for (int d = 0; d < 9; d++) {
-                out[--pos] = (char) ('0' + rem % 10);
-                rem /= 10;
-            }
+            pos += 9;
         }
+        return new String(out);
     }
 
     static BigInteger big(Row row, String column) {

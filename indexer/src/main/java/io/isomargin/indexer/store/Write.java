@@ -129,20 +129,17 @@ final class Write {
      */
     Tuple params(List<Tuple> rows) {
         int n = rows.size();
-        List<Object> arrays = new ArrayList<>(types.length);
-        for (int c = 0; c < types.length; c++) {
-            Type type = types[c];
-            Object[] column = type.newArray(n);
-            for (int r = 0; r < n; r++) {
-                Tuple row = rows.get(r);
-                if (row.size() != types.length) {
-                    throw new IllegalArgumentException(table + ": a row of " + row.size() + " values for "
-                            + types.length + " columns");
-                }
-                column[r] = type.convert(row.getValue(c));
+        int width = types.length;
+        Object[][] columns = new Object[width][];
+        for (int c = 0; c < width; c++) columns[c] = types[c].newArray(n);
+        for (int r = 0; r < n; r++) { // row by row: each row's values are read while they are in cache
+            Tuple row = rows.get(r);
+            if (row.size() != width) {
+                throw new IllegalArgumentException(table + ": a row of " + row.size() + " values for " + width
+                        + " columns");
             }
-            arrays.add(column);
+            for (int c = 0; c < width; c++) columns[c][r] = types[c].convert(row.getValue(c));
         }
-        return Tuple.wrap(arrays);
+        return Tuple.wrap(Arrays.asList((Object[]) columns));
     }
 }
