@@ -44,6 +44,7 @@ import org.web3j.protocol.core.DefaultBlockParameterName;
 import org.web3j.protocol.core.methods.request.EthFilter;
 import org.web3j.protocol.core.methods.response.EthLog;
 import org.web3j.protocol.core.methods.response.Log;
+import org.web3j.protocol.core.methods.response.TransactionReceipt;
 import org.web3j.utils.Numeric;
 
 /**
@@ -70,6 +71,8 @@ class KeeperTopUpTest {
     private Deployment d;
     private String snapshot;
     private Credentials keeperKey;
+    /** The hash of the block {@link #crash()} last landed in. */
+    private String crashHash;
 
     @BeforeEach
     void lendersAndAFundedKeeper(AnvilChain chain, Deployment d) throws Exception {
@@ -108,7 +111,7 @@ class KeeperTopUpTest {
             await("both policies tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 2);
             assertEquals(0.0, metric(k, "isomargin_keeper_top_ups_sent_total"), "nothing under its trigger yet");
 
-            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            long crash = crash();
             assertTrue(liquidatableAt(a, crash), "A liquidatable at the crash");
             assertTrue(liquidatableAt(c, crash), "C liquidatable at the crash");
             assertFalse(liquidatableAt(b, crash), "B not liquidatable at the crash");
@@ -161,7 +164,7 @@ class KeeperTopUpTest {
 
         try (Running k = run(config(deployment(), ""))) {
             await("both policies tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 2);
-            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            long crash = crash();
             assertTrue(liquidatableAt(a, crash) && liquidatableAt(b, crash));
 
             await("both liquidated", () -> !liquidatable(a) && !liquidatable(b));
@@ -199,7 +202,7 @@ class KeeperTopUpTest {
                 Running k = run(config(deployment(), "", "", rpc.url()))) {
             await("the policies tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 7);
             int estimatesBefore = rpc.requestCount("eth_estimateGas");
-            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            long crash = crash();
 
             await("the six topped up", () -> toppedUp(crash).size() == 6);
             await("the refusal counted", () -> metric(k, "isomargin_keeper_top_ups_failed_total{reason="
@@ -230,7 +233,7 @@ class KeeperTopUpTest {
 
         try (Running k = run(config(deployment(), "", "  max-in-flight: 1\n"))) {
             await("the policy tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 1);
-            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            long crash = crash();
             assertTrue(liquidatableAt(c, crash) && !liquidatableAt(g, crash));
 
             // the one slot is kept for G's top-up first; when it sends nothing, C's liquidation takes the slot
@@ -253,7 +256,7 @@ class KeeperTopUpTest {
 
         try (Running k = run(config(deployment(), ""))) {
             await("the policy tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 1);
-            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            long crash = crash();
             assertTrue(liquidatableAt(a, crash));
 
             await("liquidated", () -> !liquidatable(a));
@@ -287,7 +290,7 @@ class KeeperTopUpTest {
 
         try (Running k = run(config(deployment(), ""))) {
             await("both policies tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 2);
-            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            long crash = crash();
             assertTrue(liquidatableAt(a, crash));
             assertFalse(liquidatableAt(b, crash));
 
@@ -326,7 +329,7 @@ class KeeperTopUpTest {
             await("A topped up to its cap", () -> toppedUp(dip).size() == 1);
             await("the cap counted", () -> metric(k, "isomargin_keeper_top_ups_failed_total{reason=\"cap\"}") == 1);
 
-            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            long crash = crash();
             assertTrue(liquidatableAt(a, crash) && liquidatableAt(c, crash));
             await("both liquidated", () -> !liquidatable(a) && !liquidatable(c));
             Log first = logs(d.engine().getContractAddress(), EventEncoder.encode(IsomarginEngine.LIQUIDATED_EVENT),
@@ -359,7 +362,7 @@ class KeeperTopUpTest {
             await("both policies tracked", () -> metric(k, "isomargin_keeper_vaults_guarded") == 2);
             d.engineAs(owner).borrow(a, units(1_000, 6), owner.getAddress()).send();
             await("the borrow disarmed one", () -> metric(k, "isomargin_keeper_vaults_guarded") == 1);
-            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            long crash = crash();
             assertTrue(liquidatableAt(a, crash));
 
             await("liquidated", () -> !liquidatable(a));
@@ -384,7 +387,7 @@ class KeeperTopUpTest {
             d.guardAs(owner).revokePolicy(a).send();
             await("the revocation followed", () -> metric(k, "isomargin_keeper_vaults_guarded") == 0);
 
-            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            long crash = crash();
             await("liquidated", () -> !liquidatable(a));
             assertEquals(List.of(), toppedUp(crash));
             assertEquals(a.longValueExact(), liquidatedSince(crash).getFirst());
@@ -402,7 +405,7 @@ class KeeperTopUpTest {
 
         try (CapturedLogs logs = CapturedLogs.start();
                 Running k = run(config(deployment(), "dry-run: true\n"))) {
-            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            long crash = crash();
             await("the top-up it would send", () -> logs.contains("dry-run: would top up market " + d.wethMarket()
                     + " vault(s) [" + a + "]"));
             k.mineAndWait(2);
@@ -425,7 +428,7 @@ class KeeperTopUpTest {
         try (CapturedLogs logs = CapturedLogs.start();
                 Running k = run(config(deployment(), "guard:\n  enabled: false\n"))) {
             assertTrue(logs.contains("top-ups are off (guard.enabled: false)"), logs.text());
-            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            long crash = crash();
             await("liquidated", () -> !liquidatable(a));
             assertEquals(List.of(), toppedUp(crash));
             assertEquals(0.0, metric(k, "isomargin_keeper_vaults_guarded"), "no policy followed");
@@ -441,7 +444,7 @@ class KeeperTopUpTest {
         BigInteger a = d.openVault(chain.credentials(2), d.wethMarket(), units(10, 18), units(15_000, 6));
 
         try (CapturedLogs logs = CapturedLogs.start(); Running k = run(config(old, ""))) {
-            long crash = d.setPrice(d.wethMarket(), CRASHED).getBlockNumber().longValueExact();
+            long crash = crash();
             await("liquidated as before", () -> !liquidatable(a));
             assertTrue(liquidatedSince(crash).contains(a.longValueExact()));
             List<String> lines = logs.text().lines().filter(l -> l.contains("margin guard")).toList();
@@ -512,14 +515,26 @@ class KeeperTopUpTest {
         }
     }
 
+    /** Moves WETH to {@link #CRASHED}; returns the block it landed in (and keeps its hash for {@link #liquidatableAt}). */
+    private long crash() throws Exception {
+        TransactionReceipt r = d.setPrice(d.wethMarket(), CRASHED);
+        crashHash = r.getBlockHash();
+        return r.getBlockNumber().longValueExact();
+    }
+
+    /**
+     * Whether the lens found {@code vault} liquidatable in {@code block} (the crash block: pinned by its hash, EIP-1898,
+     * not by its number, which the shared chain's snapshot reverts hand out again to every test of the class).
+     */
     private boolean liquidatableAt(BigInteger vault, long block) throws Exception {
         var lens = d.lens();
-        lens.setDefaultBlockParameter(DefaultBlockParameter.valueOf(BigInteger.valueOf(block)));
-        try {
-            return lens.isLiquidatable(vault).send();
-        } finally {
-            lens.setDefaultBlockParameter(DefaultBlockParameterName.LATEST);
-        }
+        Object at = crashHash != null && chain.web3j().ethGetBlockByHash(crashHash, false).send().getBlock()
+                .getNumber().longValueExact() == block
+                ? java.util.Map.of("blockHash", crashHash, "requireCanonical", true)
+                : "0x" + Long.toHexString(block);
+        Object answer = chain.rpc("eth_call", java.util.Map.of("to", lens.getContractAddress(),
+                "data", lens.isLiquidatable(vault).encodeFunctionCall()), at);
+        return new BigInteger(((String) answer).substring(2), 16).signum() != 0;
     }
 
     private BigInteger health(BigInteger vault) throws Exception {

@@ -480,7 +480,8 @@ class KeeperLiquidationTest {
     /**
      * A market's second crash is liquidated on the gas learned from the first ({@link LiquidationGasModel}): its
      * batches are simulated at the limit they are sent with, and no {@code eth_estimateGas} is asked (on a slow node
-     * each one is several executions of the batch); every batch still succeeds, later rounds included.
+     * each one is several executions of the batch) but for at most one batch of a shape the first crash did not send;
+     * every batch still succeeds, later rounds included.
      */
     @Test
     void aSecondCrashIsLiquidatedOnTheLearnedGasWithoutAnEstimate() throws Exception {
@@ -493,7 +494,12 @@ class KeeperLiquidationTest {
 
             List<Long> second = crashAndClear(keeper, 12, 12);
             assertTrue(recorder.sent.size() > sent, "the second crash sent liquidations");
-            assertEquals(0, proxy.requestCount("eth_estimateGas") - before, "estimates for the second crash");
+            int estimated = proxy.requestCount("eth_estimateGas") - before;
+            // which rounds share a wave depends on timing: a batch of a shape the first crash never sent (a second
+            // round writing bad debt off) may run out of the learned gas in its simulation and take the estimate it
+            // would have taken anyway (seen once in a full suite on a loaded machine); the rest go on the model
+            assertTrue(estimated <= 1 && estimated < before, "estimates for the second crash: " + estimated
+                    + " (the first crash's: " + before + ")");
             assertTrue(second.size() >= 12, "its vaults liquidated: " + second);
         }
         assertFalse(recorder.kinds().contains(TxSender.Kind.REVERTED), "no reverted transaction");
