@@ -59,12 +59,20 @@ final class AdaptiveRange {
      * density.
      */
     void succeeded(int fetched, int logs, long bytes) {
+        succeeded(fetched, current, logs, bytes);
+    }
+
+    /**
+     * As {@link #succeeded(int, int, long)} for a range sized when the range was {@code sizedAt} blocks (one fetched
+     * ahead while the range grew since): it was used whole when {@code fetched >= sizedAt}.
+     */
+    void succeeded(int fetched, int sizedAt, int logs, long bytes) {
         long fits = fits(fetched, logs, bytes);
         if (fits < fetched) {
             current = (int) Math.max(min, Math.min(current, fits));
             return;
         }
-        if (fetched >= current) {
+        if (fetched >= sizedAt) {
             int before = current;
             long grown = Math.min(max, current + Math.max(1L, current / 2L));
             current = (int) Math.min(grown, Math.max(fits, before));

@@ -55,10 +55,11 @@ import org.web3j.protocol.core.methods.response.TransactionReceipt;
  * node, not the size of a range; and bulk reads go through their own circuit breakers ({@link RpcClient}), so slow
  * ranges never open the one head polls need.
  *
- * <p>While the listener works on a final range, the next final range's logs are fetched on another thread (only
- * fetched: batches are still delivered one at a time, in order, each after the previous returned). RPC failures are
- * retried forever with backoff (see {@link RpcClient} for per-call retries and failover); an exception from the
- * listener, or a reorg deeper than the kept hashes, stops the follower and completes {@link #done()} with it.
+ * <p>While the listener works on a final range, the next final ranges' logs ({@value #PREFETCH_DEPTH} at most) are
+ * fetched on other threads (only fetched: batches are still delivered one at a time, in order, each after the
+ * previous returned). RPC failures are retried forever with backoff (see {@link RpcClient} for per-call retries and
+ * failover); an exception from the listener, or a reorg deeper than the kept hashes, stops the follower and completes
+ * {@link #done()} with it.
  */
 public final class ChainFollower implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ChainFollower.class);
@@ -79,8 +80,9 @@ public final class ChainFollower implements AutoCloseable {
     /**
      * How many final ranges are fetched ahead of the one delivered, each on its own thread and connection: with two,
      * the node already works on the next answer while this JVM still reads the one before, and a node idle between
-     * requests is a core left unused on a machine it shares with the consumer's database. At most this many answers,
-     * each within the range's log and byte budgets, are held beside the one delivered.
+     * requests is a core left unused on a machine it shares with the consumer's database. At most this many answers
+     * are held beside the one delivered, each sized by the range when it was started (the density seen then: a
+     * chain that turns denser can make them bigger than the budgets until the range has shrunk).
      */
     static final int PREFETCH_DEPTH = 2;
     /** How many {@code eth_getTransactionReceipt} calls are in flight at once when a block is read receipt by receipt. */
@@ -291,6 +293,7 @@ public final class ChainFollower implements AutoCloseable {
             }
         } finally {
             running = false;
+            dropPrefetches(); // their answers would never be delivered
         }
     }
 
@@ -370,18 +373,22 @@ public final class ChainFollower implements AutoCloseable {
             to = Math.min(to, from + range.current() - 1); // a failed prefetch may have shrunk the range
             logs = fetchLogs(from, to);
         }
-        range.succeeded((int) (to - from + 1), logs.size(), LogJsonSize.of(logs));
+        range.succeeded((int) (to - from + 1), ready != null ? ready.sizedAt() : range.current(), logs.size(),
+                LogJsonSize.of(logs));
         if (!unfinalized) {
             if (!tipStillCanonical()) {
                 handleReorg(listener);
                 return true;
             }
             // the next final ranges are fetched while the listener works on this one; batches still go in order
+            if (!prefetches.isEmpty() && prefetches.peekFirst().from() != to + 1) {
+                dropPrefetches(); // a failed one was fetched again at another size: they no longer join on
+            }
             long end = prefetches.isEmpty() ? to : prefetches.peekLast().to();
             while (prefetches.size() < PREFETCH_DEPTH) {
                 long nextTo = Math.min(safe, end + range.current());
                 if (end >= nextTo || nextTo >= windowStart) break;
-                startPrefetch(end + 1, nextTo);
+                startPrefetch(end + 1, nextTo, range.current());
                 end = nextTo;
             }
             deliverFinal(listener, from, to, logs);
@@ -431,25 +438,38 @@ public final class ChainFollower implements AutoCloseable {
         }
     }
 
-    /** The logs of a final range fetched ahead on another thread. */
-    private record Prefetch(long from, long to, CompletableFuture<List<Log>> result) {
+    /** The logs of a final range fetched ahead on {@code thread}, sized when the range was {@code sizedAt} blocks. */
+    private record Prefetch(long from, long to, int sizedAt, Thread thread, CompletableFuture<List<Log>> result) {
         List<Log> logs() {
             return result.join();
         }
     }
 
-    private void startPrefetch(long from, long to) {
+    private void startPrefetch(long from, long to, int sizedAt) {
         CompletableFuture<List<Log>> result = new CompletableFuture<>();
         // a platform thread: it reads a large answer in many small socket reads, each of which on a virtual thread
         // parks and is woken through the poller while the node is still writing (9% of a backfill's JVM samples)
-        Thread.ofPlatform().daemon().name("chain-follower-prefetch").start(() -> {
+        Thread thread = Thread.ofPlatform().daemon().name("chain-follower-prefetch").unstarted(() -> {
             try {
                 result.complete(requestLogs(from, to));
             } catch (Throwable e) {
                 result.completeExceptionally(e);
             }
         });
-        prefetches.addLast(new Prefetch(from, to, result));
+        prefetches.addLast(new Prefetch(from, to, sizedAt, thread, result));
+        thread.start();
+    }
+
+    /**
+     * Drops every range fetched ahead: their threads are interrupted (their retries and backoff stop; a read in
+     * progress ends at the call timeout) and their answers never delivered.
+     */
+    private void dropPrefetches() {
+        for (Prefetch p : prefetches) {
+            p.thread().interrupt();
+            p.result().cancel(false);
+        }
+        prefetches.clear();
     }
 
     /**
@@ -460,7 +480,8 @@ public final class ChainFollower implements AutoCloseable {
     private Prefetch takePrefetch(long from, long finalTo) throws InterruptedException {
         Prefetch p = prefetches.pollFirst();
         if (p == null || p.from() != from || p.to() > finalTo) {
-            prefetches.clear(); // the ranges after it no longer follow what is delivered: their answers are dropped
+            if (p != null) prefetches.addFirst(p);
+            dropPrefetches(); // they no longer follow what is delivered
             return null;
         }
         try {
@@ -470,6 +491,7 @@ public final class ChainFollower implements AutoCloseable {
             log.debug("prefetch of #{}..#{} failed ({}); fetching again", p.from(), p.to(), e.getCause().toString());
             if (e.getCause() instanceof RpcException r && tooBigOrSlow(r)) {
                 range.shrink((int) (p.to() - p.from() + 1));
+                dropPrefetches(); // sized as this one was, against a node that just choked: fetched again, smaller
             }
             return null;
         }

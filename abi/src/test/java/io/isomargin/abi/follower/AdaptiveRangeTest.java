@@ -53,6 +53,17 @@ class AdaptiveRangeTest {
     }
 
     @Test
+    void aRangeFetchedAheadGrowsTheRangeWhenUsedWholeAtTheSizeItWasStartedWith() {
+        AdaptiveRange range = new AdaptiveRange(50, 1, 2_000, 10_000, 8L << 20);
+        range.succeeded(50, 50, 50 * 800L); // grown to 75 while the next range, of 50, was already in flight
+        assertEquals(75, range.current());
+        range.succeeded(50, 50, 50, 50 * 800L); // that one, used whole: grows on as the chain allows
+        assertEquals(112, range.current());
+        range.succeeded(30, 50, 30, 30 * 800L); // one cut short at the head: no growth
+        assertEquals(112, range.current());
+    }
+
+    @Test
     void aRefusedOrSlowRangeHalvesWhatWasAskedForWhichNearTheHeadIsLessThanTheRange() {
         AdaptiveRange range = new AdaptiveRange(12, 1, 2_000, 10_000, NO_BYTE_LIMIT);
         assertTrue(range.shrink(12));

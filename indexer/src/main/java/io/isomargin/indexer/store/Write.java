@@ -1,7 +1,6 @@
 package io.isomargin.indexer.store;
 
 import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
