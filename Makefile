@@ -9,7 +9,7 @@
 #   make test-deep       the fuzz and invariant suites at 10x+ the runs
 #   make abi             re-export contract ABIs and bytecode to abi/ after a contract change
 #   make snapshot        re-record the gas snapshot after a contract change
-#   make bench           every benchmark, then target/bench/report.md + report.json with charts (~9 min; not in test)
+#   make bench           every benchmark, then target/bench/report.md + report.json with charts (~10 min; not in test)
 #   make bench-indexer   indexer benchmark: backfill events/s (in process, and the jar from launch) and live head lag (BENCH_ARGS="--events 400000 ...")
 #   make bench-abi       re-export the benchmark's event filler (bench/EventFiller.json) after changing it
 #   make bench-keeper-detect  keeper detection latency, JMH, 10k/100k/1M vaults (ISOMARGIN_BENCH_QUICK=1: shorter)
@@ -97,7 +97,7 @@ snapshot: build
 	$(GAS_SCENARIO) >/dev/null
 	@cat contracts/snapshots/MorphoScenario.json
 
-# make bench: every benchmark in turn, then target/bench/report.md + report.json + PNG charts (about 9 minutes here).
+# make bench: every benchmark in turn, then target/bench/report.md + report.json + PNG charts (about 10 minutes here).
 # Not part of make test. BENCH_QUICK=1 runs shorter (smaller indexer sizes, short JMH): for trying it out, not for figures.
 BENCH_CP = bench/target/classes:$$(cat bench/target/classpath.txt)
 BENCH_JAVA = "$(JDK)/bin/java" -Disomargin.root="$(ROOT)" -cp "$(BENCH_CP)"
