@@ -73,6 +73,8 @@ class KeeperTopUpTest {
     private Credentials keeperKey;
     /** The hash of the block {@link #crash()} last landed in. */
     private String crashHash;
+    /** Its number. */
+    private long crashBlock = -1;
 
     @BeforeEach
     void lendersAndAFundedKeeper(AnvilChain chain, Deployment d) throws Exception {
@@ -515,22 +517,24 @@ class KeeperTopUpTest {
         }
     }
 
-    /** Moves WETH to {@link #CRASHED}; returns the block it landed in (and keeps its hash for {@link #liquidatableAt}). */
+    /**
+     * Moves WETH to {@link #CRASHED}; returns the block it landed in (and keeps its hash for {@link #liquidatableAt}).
+     */
     private long crash() throws Exception {
         TransactionReceipt r = d.setPrice(d.wethMarket(), CRASHED);
         crashHash = r.getBlockHash();
-        return r.getBlockNumber().longValueExact();
+        crashBlock = r.getBlockNumber().longValueExact();
+        return crashBlock;
     }
 
     /**
-     * Whether the lens found {@code vault} liquidatable in {@code block} (the crash block: pinned by its hash, EIP-1898,
-     * not by its number, which the shared chain's snapshot reverts hand out again to every test of the class).
+     * Whether the lens found {@code vault} liquidatable in {@code block} (the crash block: pinned by its hash,
+     * EIP-1898, not by its number, which the shared chain's snapshot reverts hand out again to every test of the
+     * class).
      */
     private boolean liquidatableAt(BigInteger vault, long block) throws Exception {
         var lens = d.lens();
-        Object at = crashHash != null && chain.web3j().ethGetBlockByHash(crashHash, false).send().getBlock()
-                .getNumber().longValueExact() == block
-                ? java.util.Map.of("blockHash", crashHash, "requireCanonical", true)
+        Object at = block == crashBlock ? java.util.Map.of("blockHash", crashHash, "requireCanonical", true)
                 : "0x" + Long.toHexString(block);
         Object answer = chain.rpc("eth_call", java.util.Map.of("to", lens.getContractAddress(),
                 "data", lens.isLiquidatable(vault).encodeFunctionCall()), at);

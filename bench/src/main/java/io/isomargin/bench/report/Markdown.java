@@ -43,12 +43,13 @@ final class Markdown {
                     number(r, "eventsPerSecond").longValue()));
         }
         // with --repeat: the largest size's runs (absent without)
-        List<Map<String, Object>> runs = indexer.containsKey("backfillRuns") ? list(indexer, "backfillRuns") : List.of();
+        List<Map<String, Object>> runs = indexer.containsKey("backfillRuns") ? list(indexer, "backfillRuns")
+                : List.of();
         if (runs.size() > 1) {
-            md.append(String.format(Locale.ROOT, "%nThe largest size was backfilled %d times in the same JVM, each by a "
-                    + "fresh indexer on a fresh database: %s events/s, %s of Anvil's own `eth_getLogs` rate measured "
-                    + "just before each. The table's row is the first (a JVM whose JIT has not compiled the hot "
-                    + "paths yet); the headline is the last.%n%n", runs.size(),
+            md.append(String.format(Locale.ROOT, "%nThe largest size was backfilled %d times in the same JVM, "
+                    + "each by a fresh indexer on a fresh database: %s events/s, %s of Anvil's own `eth_getLogs` "
+                    + "rate measured just before each. The table's row is the first (a JVM whose JIT has not compiled "
+                    + "the hot paths yet); the headline is the last.%n%n", runs.size(),
                     String.join(" / ", runs.stream().map(r -> fmt(r.get("eventsPerSecond"))).toList()),
                     String.join(" / ", runs.stream().map(r -> fmt(r.get("ratioToAnvil"))).toList())));
         }

@@ -40,8 +40,9 @@ final class LiquidationGasModel {
 
     /**
      * Drops what was learned of a market, after one of its transactions reverted in its block (perhaps out of the gas
-     * the model gave it): its next batches go on the node's estimates, learned again. (Learning the receipt instead would raise the model by the
-     * limit's whole margin at every such revert, pricing every later batch's gas ever higher.)
+     * the model gave it): its next batches go on the node's estimates, learned again. (Learning the receipt instead
+     * would raise the model by the limit's whole margin at every such revert, pricing every later batch's gas ever
+     * higher.)
      */
     void forget(long marketId) {
         ratio.remove(marketId);
